@@ -1,0 +1,101 @@
+/* quantmcu info MODEL [--json]: per-layer table (op, shapes, MACs, activation bytes, live
+ * bytes) and the layer-by-layer peak SRAM from the arena planner. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void shape_str(const qmcu_tensor *t, char *buf, size_t cap)
+{
+    int i;
+    size_t len = 0;
+    buf[0] = 0;
+    for (i = 0; i < t->ndim && len < cap; i++) len += (size_t)snprintf(buf + len, cap - len, i ? "x%d" : "%d", t->dims[i]);
+}
+
+static void shape_json(const qmcu_tensor *t)
+{
+    int i;
+    putchar('[');
+    for (i = 0; i < t->ndim; i++) printf(i ? ",%d" : "%d", t->dims[i]);
+    putchar(']');
+}
+
+int cmd_info(int argc, char **argv)
+{
+    const char *model_path = NULL;
+    int json = 0, i;
+    cli_model cm;
+    qmcu_buffer_life *life = NULL;
+    int64_t total_macs = 0;
+    size_t weight_bytes = 0;
+    for (i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--json"))
+            json = 1;
+        else if (argv[i][0] == '-' && argv[i][1])
+            return cli_fail("info: unknown option '%s'", argv[i]);
+        else if (!model_path)
+            model_path = argv[i];
+        else
+            return cli_fail("info: unexpected argument '%s'", argv[i]);
+    }
+    if (!model_path) return cli_fail("info: usage: quantmcu info MODEL [--json]");
+    if (!cli_load_model(model_path, &cm)) return 1;
+    if (qmcu_layer_lifetimes(cm.m, &life) < 0) {
+        cli_free_model(&cm);
+        return cli_fail("%s: out of memory", model_path);
+    }
+    for (i = 0; i < cm.g->n_tensors; i++)
+        if (cm.g->tensors[i].data) weight_bytes += cm.g->tensors[i].bytes;
+    if (json) printf("{\"model\":\"%s\",\"layers\":[", model_path);
+    else {
+        const qmcu_tensor *in = &cm.g->tensors[cm.g->inputs[0]], *out = &cm.g->tensors[cm.g->outputs[0]];
+        char a[64], b[64];
+        shape_str(in, a, sizeof a);
+        shape_str(out, b, sizeof b);
+        printf("model %s: %d ops, input %s %s%s, output %s %s%s\n", model_path, cm.g->n_ops, a,
+               in->from_uint8 ? "uint8" : qmcu_dtype_name(in->type), in->n_scales > 1 ? " per-channel" : "", b,
+               out->from_uint8 ? "uint8" : qmcu_dtype_name(out->type), "");
+        printf("%3s  %-18s %-16s %-16s %12s %10s %10s\n", "#", "op", "input", "output", "MACs", "act bytes", "live bytes");
+    }
+    for (i = 0; i < cm.g->n_ops; i++) {
+        const qmcu_op *op = &cm.g->ops[i];
+        const qmcu_tensor *x = &cm.g->tensors[op->in[0]], *y = &cm.g->tensors[op->out];
+        const int64_t macs = qmcu_op_macs(cm.g, op);
+        size_t live = 0, act = 0;
+        int j;
+        for (j = 0; j < op->n_in; j++)
+            if (op->in[j] >= 0 && !cm.g->tensors[op->in[j]].data) act += cm.g->tensors[op->in[j]].bytes;
+        act += y->bytes;
+        for (j = 0; j < cm.g->n_tensors + cm.g->n_ops; j++)
+            if (life[j].first <= i && i <= life[j].last) live += life[j].size;
+        total_macs += macs;
+        if (json) {
+            printf("%s{\"index\":%d,\"op\":\"%s\",\"input_shape\":", i ? "," : "", i, qmcu_op_name(op->type));
+            shape_json(x);
+            printf(",\"output_shape\":");
+            shape_json(y);
+            printf(",\"macs\":%lld,\"activation_bytes\":%zu,\"scratch_bytes\":%zu,\"live_bytes\":%zu}", (long long)macs, act,
+                   cm.m->ops[i].scratch_bytes, live);
+        } else {
+            char a[64], b[64];
+            shape_str(x, a, sizeof a);
+            shape_str(y, b, sizeof b);
+            printf("%3d  %-18s %-16s %-16s %12lld %10zu %10zu%s\n", i, qmcu_op_name(op->type), a, b, (long long)macs, act, live,
+                   i == cm.m->peak_op ? "  <- peak" : "");
+        }
+    }
+    if (json) {
+        printf("],\"macs\":%lld,\"weight_bytes\":%zu,\"layer_peak_sram_bytes\":%zu,\"arena_bytes\":%zu,\"input_bytes\":%zu}\n",
+               (long long)total_macs, weight_bytes, cm.m->peak_bytes, cm.m->arena_bytes, cm.m->input_bytes);
+    } else {
+        printf("total MACs: %lld\nweights: %zu bytes\n", (long long)total_macs, weight_bytes);
+        printf("layer-by-layer peak SRAM: %zu bytes (%.1f kB) at op %d (input image %zu bytes included)\n", cm.m->peak_bytes,
+               cm.m->peak_bytes / 1024.0, cm.m->peak_op, cm.m->input_bytes);
+        printf("placed arena (first fit, largest first): %zu bytes\n", cm.m->arena_bytes);
+    }
+    free(life);
+    cli_free_model(&cm);
+    return 0;
+}

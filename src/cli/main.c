@@ -1,0 +1,26 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void usage(FILE *f)
+{
+    fputs("usage: quantmcu COMMAND ...\n"
+          "  info  MODEL [--json]\n"
+          "  run   MODEL IMAGE... [--mode layer] [--top K] [--labels FILE] [--dump-input FILE] [--dump-output FILE]\n"
+          "  eval  MODEL --images DIR [--limit N] [--mode layer] [--threads N] [--json]\n",
+          f);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "info")) return cmd_info(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "run")) return cmd_run(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "eval")) return cmd_eval(argc - 2, argv + 2);
+    cli_fail("unknown command '%s' (try quantmcu --help)", argv[1]);
+    return 2;
+}

@@ -1,0 +1,114 @@
+/* quantmcu graph IR: tensors and operators imported from a TFLite model.
+ *
+ * Quantization conventions (subtle, read once):
+ *  - Every 8-bit activation and weight is stored as int8. A model's uint8 tensors are
+ *    converted at import: stored = uint8 - 128 and zero_point = zp_uint8 - 128. All integer
+ *    arithmetic uses (q - zero_point), which this shift leaves unchanged, so one int8 kernel
+ *    serves uint8 and int8 models bit-exactly. `from_uint8` remembers the original type for
+ *    I/O (input/output bytes are converted back) and for the few ops whose rounding depends
+ *    on the unshifted value (average pooling, mean, softmax output).
+ *  - real = scale * (q - zero_point). Per-channel weights keep one scale per output channel
+ *    (quantized_dimension); their zero points are 0 (TFLite int8 rule).
+ *  - Dimensions are TFLite's NHWC; filters are OHWI (conv) and 1HWO (depthwise). */
+#ifndef QMCU_GRAPH_H
+#define QMCU_GRAPH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/qmcu_status.h"
+
+#define QMCU_MAX_DIMS 6
+#define QMCU_MAX_OP_INPUTS 8
+
+typedef enum { QMCU_F32 = 0, QMCU_I8, QMCU_I32, QMCU_I64 } qmcu_dtype;
+
+typedef struct {
+    char name[96];
+    int ndim;
+    int32_t dims[QMCU_MAX_DIMS];
+    qmcu_dtype type;
+    int from_uint8;      /* model stores it as uint8 (values here are uint8 - 128) */
+    int quantized;       /* has scale/zero point */
+    float scale;         /* per-tensor scale (channel 0 for per-channel tensors) */
+    int32_t zero_point;  /* storage-domain zero point */
+    int n_scales;        /* > 1 for per-channel quantization */
+    float *scales;       /* owned, n_scales entries (always >= 1 when quantized) */
+    int quant_dim;
+    void *data;          /* owned copy of constant data, NULL for activations */
+    size_t bytes;        /* element count * element size */
+} qmcu_tensor;
+
+typedef enum {
+    QMCU_OP_CONV_2D,
+    QMCU_OP_DEPTHWISE_CONV_2D,
+    QMCU_OP_FULLY_CONNECTED,
+    QMCU_OP_ADD,
+    QMCU_OP_MUL,
+    QMCU_OP_AVERAGE_POOL_2D,
+    QMCU_OP_MAX_POOL_2D,
+    QMCU_OP_MEAN,
+    QMCU_OP_PAD,
+    QMCU_OP_RESHAPE,
+    QMCU_OP_SOFTMAX,
+    QMCU_OP_QUANTIZE,
+    QMCU_OP_DEQUANTIZE,
+    QMCU_OP_TRANSPOSE,
+    QMCU_OP_CONCATENATION,
+    QMCU_OP_LOGISTIC,
+    QMCU_OP_HARD_SWISH,
+    QMCU_OP_RELU,
+    QMCU_OP_RELU6,
+    QMCU_OP_COUNT
+} qmcu_op_type;
+
+typedef enum { QMCU_ACT_NONE = 0, QMCU_ACT_RELU, QMCU_ACT_RELU_N1_TO_1, QMCU_ACT_RELU6 } qmcu_activation;
+
+typedef struct {
+    qmcu_op_type type;
+    int n_in;
+    int in[QMCU_MAX_OP_INPUTS]; /* tensor indices, -1 = optional input absent */
+    int out;
+    /* options (only those the op type uses are meaningful) */
+    int padding_same;
+    int stride_h, stride_w, dil_h, dil_w;
+    int filter_h, filter_w;   /* pooling */
+    int depth_multiplier;
+    qmcu_activation act;
+    int axis;                 /* concatenation (normalised to >= 0) */
+    int keep_dims;            /* mean */
+    float beta;               /* softmax */
+    /* derived at import */
+    int pad_top, pad_left;    /* TFLite SAME/VALID padding before (conv, pool) */
+    int32_t pads[4][2];       /* PAD: before/after per NHWC dim */
+    int perm[QMCU_MAX_DIMS];  /* TRANSPOSE */
+    int reduce_mask;          /* MEAN: bit d set = reduce dim d of the 4-D right-aligned shape */
+} qmcu_op;
+
+typedef struct {
+    char path[256];
+    int n_tensors;
+    qmcu_tensor *tensors;
+    int n_ops;
+    qmcu_op *ops;
+    int n_inputs, n_outputs;
+    int inputs[4], outputs[4];
+} qmcu_graph;
+
+/* Loads a .tflite file; on failure returns NULL with a one-line message in err. */
+qmcu_graph *qmcu_graph_load(const char *path, qmcu_error *err);
+/* Parses a model already in memory (the fuzzer's entry point). */
+qmcu_graph *qmcu_graph_parse(const void *data, size_t len, const char *name, qmcu_error *err);
+void qmcu_graph_free(qmcu_graph *g);
+
+const char *qmcu_op_name(qmcu_op_type t);
+const char *qmcu_dtype_name(qmcu_dtype t);
+size_t qmcu_dtype_size(qmcu_dtype t);
+int64_t qmcu_tensor_elems(const qmcu_tensor *t);
+/* Multiply-accumulates of one op over its whole output (0 for non-MAC ops). */
+int64_t qmcu_op_macs(const qmcu_graph *g, const qmcu_op *op);
+/* TFLite's output size / padding rule (ComputeOutSize + ComputePaddingWithOffset). */
+int qmcu_out_size(int same, int in, int filter, int stride, int dilation);
+int qmcu_pad_before(int same, int in, int filter, int stride, int dilation);
+
+#endif

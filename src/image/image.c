@@ -1,0 +1,104 @@
+#include "image.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <stb_image.h>
+
+qmcu_status qmcu_image_load_rgb(const char *path, uint8_t **rgb, int *w, int *h, qmcu_error *err)
+{
+    int comp = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        qmcu_error_set(err, "%s: cannot open image file", path);
+        return QMCU_ERR_IO;
+    }
+    *rgb = stbi_load_from_file(f, w, h, &comp, 3);
+    fclose(f);
+    if (!*rgb) {
+        qmcu_error_set(err, "%s: cannot decode image (%s)", path, stbi_failure_reason());
+        return QMCU_ERR_FORMAT;
+    }
+    if (*w < 1 || *h < 1) {
+        free(*rgb);
+        *rgb = NULL;
+        qmcu_error_set(err, "%s: image has no pixels", path);
+        return QMCU_ERR_FORMAT;
+    }
+    return QMCU_OK;
+}
+
+void qmcu_preprocess_rgb(const uint8_t *rgb, int w, int h, int out_w, int out_h, uint8_t *out)
+{
+    /* central crop, as tf.image.central_crop(image, 0.875) */
+    const int off_y = (int)floor((h - 0.875 * h) / 2.0), off_x = (int)floor((w - 0.875 * w) / 2.0);
+    const int ch = h - 2 * off_y, cw = w - 2 * off_x;
+    const float sy = (float)ch / (float)out_h, sx = (float)cw / (float)out_w;
+    int oy, ox, c;
+    for (oy = 0; oy < out_h; oy++) {
+        const float in_y = (float)oy * sy;
+        const int y0 = (int)floorf(in_y), y1 = y0 + 1 < ch ? y0 + 1 : ch - 1;
+        const float ly = in_y - (float)y0;
+        for (ox = 0; ox < out_w; ox++) {
+            const float in_x = (float)ox * sx;
+            const int x0 = (int)floorf(in_x), x1 = x0 + 1 < cw ? x0 + 1 : cw - 1;
+            const float lx = in_x - (float)x0;
+            for (c = 0; c < 3; c++) {
+#define PX(yy, xx) ((float)rgb[((size_t)(off_y + (yy)) * w + off_x + (xx)) * 3 + c])
+                const float tl = PX(y0, x0), tr = PX(y0, x1), bl = PX(y1, x0), br = PX(y1, x1);
+#undef PX
+                const float top = tl + (tr - tl) * lx, bottom = bl + (br - bl) * lx;
+                const float v = roundf(top + (bottom - top) * ly);
+                out[((size_t)oy * out_w + ox) * 3 + c] = (uint8_t)(v < 0.0f ? 0 : (v > 255.0f ? 255 : v));
+            }
+        }
+    }
+}
+
+qmcu_status qmcu_image_to_input(const qmcu_graph *g, const char *path, void *input, qmcu_error *err)
+{
+    const qmcu_tensor *t = &g->tensors[g->inputs[0]];
+    uint8_t *rgb = NULL, *px;
+    int w, h, i, n;
+    qmcu_status st;
+    if (t->ndim != 4 || t->dims[0] != 1 || t->dims[3] != 3) {
+        qmcu_error_set(err, "%s: model input is not a 1xHxWx3 image tensor", g->path);
+        return QMCU_ERR_UNSUPPORTED;
+    }
+    st = qmcu_image_load_rgb(path, &rgb, &w, &h, err);
+    if (st != QMCU_OK) return st;
+    n = t->dims[1] * t->dims[2] * 3;
+    px = (uint8_t *)malloc((size_t)n);
+    if (!px) {
+        free(rgb);
+        qmcu_error_set(err, "%s: out of memory", path);
+        return QMCU_ERR_NOMEM;
+    }
+    qmcu_preprocess_rgb(rgb, w, h, t->dims[2], t->dims[1], px);
+    free(rgb);
+    if (t->type == QMCU_I8 && t->from_uint8) {
+        memcpy(input, px, (size_t)n);
+    } else if (t->type == QMCU_I8) {
+        int8_t *dst = (int8_t *)input;
+        for (i = 0; i < n; i++) {
+            const float q = roundf(((float)px[i] / 255.0f) / t->scale) + (float)t->zero_point;
+            dst[i] = (int8_t)(q < -128.0f ? -128 : (q > 127.0f ? 127 : (int)q));
+        }
+    } else if (t->type == QMCU_F32) {
+        float *dst = (float *)input;
+        const qmcu_tensor *qt = NULL;
+        int k;
+        for (k = 0; k < g->n_ops; k++)
+            if (g->ops[k].type == QMCU_OP_QUANTIZE && g->ops[k].in[0] == g->inputs[0]) qt = &g->tensors[g->ops[k].out];
+        for (i = 0; i < n; i++)
+            dst[i] = qt ? qt->scale * (float)((int)px[i] - 128 - qt->zero_point) : (float)px[i] / 255.0f;
+    } else {
+        free(px);
+        qmcu_error_set(err, "%s: unsupported model input type %s", g->path, qmcu_dtype_name(t->type));
+        return QMCU_ERR_UNSUPPORTED;
+    }
+    free(px);
+    return QMCU_OK;
+}

@@ -1,0 +1,629 @@
+/* TFLite flatbuffer -> qmcu_graph, with validation of everything the kernels rely on
+ * (shapes, types, constant sizes), so that a hostile model is rejected here, once. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../graph/graph.h"
+#include "flatbuf.h"
+
+/* TFLite schema field ids (schema.fbs). */
+enum { MODEL_OPCODES = 1, MODEL_SUBGRAPHS = 2, MODEL_BUFFERS = 4 };
+enum { OPCODE_DEPRECATED = 0, OPCODE_CUSTOM = 1, OPCODE_BUILTIN = 3 };
+enum { SG_TENSORS = 0, SG_INPUTS = 1, SG_OUTPUTS = 2, SG_OPERATORS = 3 };
+enum { T_SHAPE = 0, T_TYPE = 1, T_BUFFER = 2, T_NAME = 3, T_QUANT = 4, T_SPARSITY = 6 };
+enum { Q_SCALE = 2, Q_ZERO_POINT = 3, Q_DIM = 6 };
+enum { OP_OPCODE = 0, OP_INPUTS = 1, OP_OUTPUTS = 2, OP_OPTIONS = 4 };
+enum { BUF_DATA = 0 };
+enum { TFL_FLOAT32 = 0, TFL_INT32 = 2, TFL_UINT8 = 3, TFL_INT64 = 4, TFL_INT8 = 9 };
+
+/* BuiltinOperator codes we import. */
+static const struct {
+    int code;
+    qmcu_op_type type;
+} k_builtin[] = {
+    {0, QMCU_OP_ADD},           {1, QMCU_OP_AVERAGE_POOL_2D}, {2, QMCU_OP_CONCATENATION},
+    {3, QMCU_OP_CONV_2D},       {4, QMCU_OP_DEPTHWISE_CONV_2D}, {6, QMCU_OP_DEQUANTIZE},
+    {9, QMCU_OP_FULLY_CONNECTED}, {14, QMCU_OP_LOGISTIC},     {17, QMCU_OP_MAX_POOL_2D},
+    {18, QMCU_OP_MUL},          {19, QMCU_OP_RELU},           {21, QMCU_OP_RELU6},
+    {22, QMCU_OP_RESHAPE},      {25, QMCU_OP_SOFTMAX},        {34, QMCU_OP_PAD},
+    {39, QMCU_OP_TRANSPOSE},    {40, QMCU_OP_MEAN},           {114, QMCU_OP_QUANTIZE},
+    {117, QMCU_OP_HARD_SWISH},
+};
+
+/* Names of common builtins we do not support, for a helpful error. */
+static const char *builtin_name(int code)
+{
+    static const struct {
+        int code;
+        const char *name;
+    } names[] = {{5, "DEPTH_TO_SPACE"}, {8, "FLOOR"},   {11, "L2_NORMALIZATION"}, {12, "L2_POOL_2D"},
+                 {16, "LSTM"},           {23, "RESIZE_BILINEAR"}, {26, "SPACE_TO_DEPTH"},
+                 {28, "TANH"},           {32, "CUSTOM"}, {36, "GATHER"}, {41, "SUB"},
+                 {42, "DIV"},            {43, "SQUEEZE"}, {45, "STRIDED_SLICE"}, {49, "SPLIT"},
+                 {53, "CAST"},           {54, "PRELU"},  {55, "MAXIMUM"}, {57, "MINIMUM"},
+                 {60, "PADV2"},          {65, "SLICE"},  {67, "TRANSPOSE_CONV"}, {70, "EXPAND_DIMS"},
+                 {74, "SUM"},            {83, "PACK"},   {88, "UNPACK"}, {97, "RESIZE_NEAREST_NEIGHBOR"},
+                 {98, "LEAKY_RELU"},     {100, "MIRROR_PAD"}, {102, "SPLIT_V"}, {111, "ELU"}};
+    size_t i;
+    for (i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (names[i].code == code) return names[i].name;
+    return NULL;
+}
+
+typedef struct {
+    fb_reader r;
+    qmcu_graph *g;
+    qmcu_error *err;
+    const char *name;
+    fb_vec buffers;
+} importer;
+
+#define FAIL(st, ...)                                                  \
+    do {                                                               \
+        char m_[400];                                                  \
+        snprintf(m_, sizeof m_, __VA_ARGS__);                          \
+        qmcu_error_set(im->err, "%s: %s", im->name, m_);              \
+        return (st);                                                   \
+    } while (0)
+
+static qmcu_status import_tensor(importer *im, fb_table tt, int index)
+{
+    qmcu_tensor *t = &im->g->tensors[index];
+    fb_reader *r = &im->r;
+    fb_vec shape = fb_vec_field(r, tt, T_SHAPE, 4);
+    int8_t ttype = fb_i8(r, tt, T_TYPE, 0);
+    uint32_t buf = fb_u32(r, tt, T_BUFFER, 0);
+    fb_table q = fb_table_field(r, tt, T_QUANT);
+    int64_t elems = 1;
+    uint32_t i;
+
+    fb_string_field(r, tt, T_NAME, t->name, sizeof t->name);
+    if (r->err) return QMCU_ERR_FORMAT;
+    if (shape.n > QMCU_MAX_DIMS) FAIL(QMCU_ERR_UNSUPPORTED, "tensor %d '%s' has rank %u (max %d)", index, t->name, shape.n, QMCU_MAX_DIMS);
+    t->ndim = (int)shape.n;
+    for (i = 0; i < shape.n; i++) {
+        int32_t d = fb_vec_i32(r, shape, i);
+        if (d <= 0 || d > (1 << 24)) FAIL(QMCU_ERR_FORMAT, "tensor %d '%s' has invalid dimension %d", index, t->name, d);
+        t->dims[i] = d;
+        elems *= d;
+        if (elems > (1 << 28)) FAIL(QMCU_ERR_FORMAT, "tensor %d '%s' is too large", index, t->name);
+    }
+    if (fb_has(r, tt, T_SPARSITY)) FAIL(QMCU_ERR_UNSUPPORTED, "tensor %d '%s' is sparse (unsupported)", index, t->name);
+    switch (ttype) {
+    case TFL_FLOAT32: t->type = QMCU_F32; break;
+    case TFL_INT32: t->type = QMCU_I32; break;
+    case TFL_INT64: t->type = QMCU_I64; break;
+    case TFL_INT8: t->type = QMCU_I8; break;
+    case TFL_UINT8: t->type = QMCU_I8; t->from_uint8 = 1; break;
+    default: FAIL(QMCU_ERR_UNSUPPORTED, "tensor %d '%s' has unsupported type %d", index, t->name, ttype);
+    }
+    t->bytes = (size_t)elems * qmcu_dtype_size(t->type);
+
+    if (q.pos) {
+        fb_vec sc = fb_vec_field(r, q, Q_SCALE, 4);
+        fb_vec zp = fb_vec_field(r, q, Q_ZERO_POINT, 8);
+        int qdim = fb_i32(r, q, Q_DIM, 0);
+        if (r->err) return QMCU_ERR_FORMAT;
+        if (sc.n > 0) {
+            if (zp.n != sc.n && zp.n != 1) FAIL(QMCU_ERR_FORMAT, "tensor '%s': %u scales but %u zero points", t->name, sc.n, zp.n);
+            if (sc.n > 1 && (qdim < 0 || qdim >= t->ndim || (uint32_t)t->dims[qdim] != sc.n))
+                FAIL(QMCU_ERR_FORMAT, "tensor '%s': %u per-channel scales do not match dimension %d", t->name, sc.n, qdim);
+            t->quantized = 1;
+            t->n_scales = (int)sc.n;
+            t->quant_dim = qdim;
+            t->scales = (float *)malloc(sizeof(float) * sc.n);
+            if (!t->scales) FAIL(QMCU_ERR_NOMEM, "out of memory");
+            for (i = 0; i < sc.n; i++) {
+                float s = fb_vec_f32(r, sc, i);
+                if (!(s > 0.0f) || !isfinite(s)) FAIL(QMCU_ERR_FORMAT, "tensor '%s' has invalid scale %g", t->name, (double)s);
+                t->scales[i] = s;
+            }
+            t->scale = t->scales[0];
+            {
+                int64_t z0 = fb_vec_i64(r, zp, 0);
+                for (i = 1; i < zp.n; i++)
+                    if (fb_vec_i64(r, zp, i) != z0) FAIL(QMCU_ERR_UNSUPPORTED, "tensor '%s' has per-channel zero points", t->name);
+                if (t->type == QMCU_I8) {
+                    if (t->from_uint8 ? (z0 < 0 || z0 > 255) : (z0 < -128 || z0 > 127))
+                        FAIL(QMCU_ERR_FORMAT, "tensor '%s' has zero point %lld outside its type", t->name, (long long)z0);
+                    t->zero_point = (int32_t)(t->from_uint8 ? z0 - 128 : z0);
+                } else if (z0 != 0) {
+                    FAIL(QMCU_ERR_UNSUPPORTED, "tensor '%s' (%s) has a non-zero zero point", t->name, qmcu_dtype_name(t->type));
+                }
+            }
+        }
+    }
+    if (t->type == QMCU_I8 && !t->quantized) FAIL(QMCU_ERR_UNSUPPORTED, "8-bit tensor '%s' has no quantization parameters", t->name);
+
+    if (buf != 0) {
+        fb_table bt;
+        fb_vec data;
+        if (buf >= im->buffers.n) FAIL(QMCU_ERR_FORMAT, "tensor '%s' refers to buffer %u of %u", t->name, buf, im->buffers.n);
+        bt = fb_vec_table(r, im->buffers, buf);
+        data = fb_vec_field(r, bt, BUF_DATA, 1);
+        if (r->err) return QMCU_ERR_FORMAT;
+        if (data.n > 0) {
+            const uint8_t *src = fb_vec_bytes(r, data);
+            if (data.n != t->bytes) FAIL(QMCU_ERR_FORMAT, "tensor '%s' has %u data bytes, its shape needs %zu", t->name, data.n, t->bytes);
+            t->data = malloc(t->bytes ? t->bytes : 1);
+            if (!t->data) FAIL(QMCU_ERR_NOMEM, "out of memory");
+            memcpy(t->data, src, t->bytes);
+            if (t->from_uint8) { /* uint8 -> int8 storage: u - 128 == u ^ 0x80 */
+                uint8_t *p = (uint8_t *)t->data;
+                for (i = 0; i < data.n; i++) p[i] ^= 0x80;
+            }
+        }
+    }
+    return QMCU_OK;
+}
+
+/* ---- per-op validation ------------------------------------------------------------ */
+
+static const qmcu_tensor *T(importer *im, int idx) { return idx >= 0 ? &im->g->tensors[idx] : NULL; }
+
+static int same_shape(const qmcu_tensor *a, const qmcu_tensor *b)
+{
+    int i;
+    if (a->ndim != b->ndim) return 0;
+    for (i = 0; i < a->ndim; i++)
+        if (a->dims[i] != b->dims[i]) return 0;
+    return 1;
+}
+
+static int32_t const_i32(const qmcu_tensor *t, int64_t i)
+{
+    if (t->type == QMCU_I64) return (int32_t)((const int64_t *)t->data)[i];
+    return ((const int32_t *)t->data)[i];
+}
+
+#define CHECK(cond, ...) \
+    do {                 \
+        if (!(cond)) FAIL(QMCU_ERR_FORMAT, __VA_ARGS__); \
+    } while (0)
+
+static qmcu_status check_act_type(importer *im, int opi, const qmcu_tensor *x, const qmcu_tensor *y)
+{
+    const char *on = qmcu_op_name(im->g->ops[opi].type);
+    CHECK(x->type == y->type && (x->type == QMCU_I8 || x->type == QMCU_F32),
+          "op %d %s: input '%s' (%s) and output '%s' (%s) must both be int8/uint8 or float32", opi, on, x->name,
+          qmcu_dtype_name(x->type), y->name, qmcu_dtype_name(y->type));
+    CHECK(x->from_uint8 == y->from_uint8, "op %d %s: mixes uint8 and int8 tensors", opi, on);
+    CHECK(x->data == NULL, "op %d %s: constant data input '%s' is not supported here", opi, on, x->name);
+    return QMCU_OK;
+}
+
+static qmcu_status validate_op(importer *im, int opi)
+{
+    qmcu_op *op = &im->g->ops[opi];
+    const char *on = qmcu_op_name(op->type);
+    const qmcu_tensor *x = T(im, op->in[0]), *y = T(im, op->out);
+    qmcu_status st;
+    int need_in = 1;
+    int i;
+
+    switch (op->type) {
+    case QMCU_OP_CONV_2D: case QMCU_OP_DEPTHWISE_CONV_2D: case QMCU_OP_FULLY_CONNECTED: need_in = 2; break;
+    case QMCU_OP_ADD: case QMCU_OP_MUL: case QMCU_OP_PAD: case QMCU_OP_MEAN: case QMCU_OP_TRANSPOSE: need_in = 2; break;
+    default: break;
+    }
+    CHECK(op->n_in >= need_in, "op %d %s: has %d inputs, needs %d", opi, on, op->n_in, need_in);
+    for (i = 0; i < need_in; i++) CHECK(op->in[i] >= 0, "op %d %s: required input %d is missing", opi, on, i);
+    CHECK(y->data == NULL, "op %d %s: output '%s' is a constant", opi, on, y->name);
+
+    switch (op->type) {
+    case QMCU_OP_CONV_2D:
+    case QMCU_OP_DEPTHWISE_CONV_2D: {
+        const qmcu_tensor *w = T(im, op->in[1]), *b = op->n_in > 2 ? T(im, op->in[2]) : NULL;
+        int dw = op->type == QMCU_OP_DEPTHWISE_CONV_2D;
+        int oc, kh, kw, oh, ow;
+        if ((st = check_act_type(im, opi, x, y))) return st;
+        CHECK(x->ndim == 4 && w->ndim == 4 && y->ndim == 4, "op %d %s: input, filter and output must be 4-D", opi, on);
+        CHECK(w->data != NULL && w->type == x->type, "op %d %s: filter '%s' must be constant and of the input's type", opi, on, w->name);
+        oc = dw ? w->dims[3] : w->dims[0];
+        kh = w->dims[1];
+        kw = w->dims[2];
+        if (dw) {
+            CHECK(w->dims[0] == 1 && oc % x->dims[3] == 0, "op %d %s: filter shape does not fit input channels", opi, on);
+            op->depth_multiplier = oc / x->dims[3];
+        } else {
+            if (w->dims[3] != x->dims[3]) FAIL(QMCU_ERR_UNSUPPORTED, "op %d %s: grouped convolution (filter depth %d, input depth %d) is unsupported", opi, on, w->dims[3], x->dims[3]);
+        }
+        CHECK(op->stride_h > 0 && op->stride_w > 0 && op->dil_h > 0 && op->dil_w > 0 && op->stride_h < 64 && op->stride_w < 64 && op->dil_h < 64 && op->dil_w < 64,
+              "op %d %s: invalid stride or dilation", opi, on);
+        oh = qmcu_out_size(op->padding_same, x->dims[1], kh, op->stride_h, op->dil_h);
+        ow = qmcu_out_size(op->padding_same, x->dims[2], kw, op->stride_w, op->dil_w);
+        CHECK(y->dims[0] == x->dims[0] && y->dims[1] == oh && y->dims[2] == ow && y->dims[3] == oc,
+              "op %d %s: output shape %dx%dx%dx%d does not match the computed %dx%dx%dx%d", opi, on, y->dims[0], y->dims[1],
+              y->dims[2], y->dims[3], x->dims[0], oh, ow, oc);
+        op->pad_top = qmcu_pad_before(op->padding_same, x->dims[1], kh, op->stride_h, op->dil_h);
+        op->pad_left = qmcu_pad_before(op->padding_same, x->dims[2], kw, op->stride_w, op->dil_w);
+        if (x->type == QMCU_I8) {
+            int wch = dw ? 3 : 0;
+            CHECK(w->n_scales == 1 || (w->n_scales == oc && w->quant_dim == wch), "op %d %s: filter quantization does not match output channels", opi, on);
+            CHECK(w->n_scales == 1 || w->zero_point == 0, "op %d %s: per-channel filter with non-zero zero point", opi, on);
+        }
+        if (b) {
+            CHECK(b->data != NULL && b->ndim == 1 && b->dims[0] == oc && b->type == (x->type == QMCU_I8 ? QMCU_I32 : QMCU_F32),
+                  "op %d %s: bias '%s' must be a constant %s vector of %d", opi, on, b->name, x->type == QMCU_I8 ? "int32" : "float32", oc);
+        }
+        break;
+    }
+    case QMCU_OP_FULLY_CONNECTED: {
+        const qmcu_tensor *w = T(im, op->in[1]), *b = op->n_in > 2 ? T(im, op->in[2]) : NULL;
+        int64_t k, n = qmcu_tensor_elems(x);
+        if ((st = check_act_type(im, opi, x, y))) return st;
+        CHECK(w->ndim == 2 && w->data != NULL && w->type == x->type, "op %d %s: filter must be a constant 2-D tensor of the input's type", opi, on);
+        k = w->dims[1];
+        CHECK(n % k == 0 && qmcu_tensor_elems(y) == (n / k) * w->dims[0], "op %d %s: shapes do not match (input %lld, filter %dx%d, output %lld)",
+              opi, on, (long long)n, w->dims[0], w->dims[1], (long long)qmcu_tensor_elems(y));
+        CHECK(x->type != QMCU_I8 || w->n_scales == 1, "op %d %s: per-channel fully-connected weights are unsupported", opi, on);
+        if (b) CHECK(b->data != NULL && b->ndim == 1 && b->dims[0] == w->dims[0] && b->type == (x->type == QMCU_I8 ? QMCU_I32 : QMCU_F32),
+                     "op %d %s: bias must be a constant vector matching the filter", opi, on);
+        break;
+    }
+    case QMCU_OP_ADD:
+    case QMCU_OP_MUL: {
+        const qmcu_tensor *x2 = T(im, op->in[1]);
+        int nd = x->ndim > x2->ndim ? x->ndim : x2->ndim;
+        if ((st = check_act_type(im, opi, x, y))) return st;
+        CHECK(x2->type == x->type && x2->from_uint8 == x->from_uint8, "op %d %s: input types differ", opi, on);
+        CHECK(nd <= 4 && y->ndim == nd, "op %d %s: rank above 4 or output rank mismatch", opi, on);
+        for (i = 0; i < nd; i++) { /* right-aligned broadcasting */
+            int a = i - (nd - x->ndim) >= 0 ? x->dims[i - (nd - x->ndim)] : 1;
+            int c = i - (nd - x2->ndim) >= 0 ? x2->dims[i - (nd - x2->ndim)] : 1;
+            CHECK(a == c || a == 1 || c == 1, "op %d %s: shapes cannot broadcast", opi, on);
+            CHECK(y->dims[i] == (a > c ? a : c), "op %d %s: output shape does not match the broadcast shape", opi, on);
+        }
+        break;
+    }
+    case QMCU_OP_AVERAGE_POOL_2D:
+    case QMCU_OP_MAX_POOL_2D: {
+        int oh, ow;
+        if ((st = check_act_type(im, opi, x, y))) return st;
+        CHECK(x->ndim == 4 && y->ndim == 4, "op %d %s: tensors must be 4-D", opi, on);
+        CHECK(op->stride_h > 0 && op->stride_w > 0 && op->filter_h > 0 && op->filter_w > 0 && op->filter_h < 4096 && op->filter_w < 4096 && op->stride_h < 4096 && op->stride_w < 4096,
+              "op %d %s: invalid filter or stride", opi, on);
+        oh = qmcu_out_size(op->padding_same, x->dims[1], op->filter_h, op->stride_h, 1);
+        ow = qmcu_out_size(op->padding_same, x->dims[2], op->filter_w, op->stride_w, 1);
+        CHECK(oh > 0 && ow > 0 && y->dims[0] == x->dims[0] && y->dims[1] == oh && y->dims[2] == ow && y->dims[3] == x->dims[3],
+              "op %d %s: output shape does not match", opi, on);
+        op->pad_top = qmcu_pad_before(op->padding_same, x->dims[1], op->filter_h, op->stride_h, 1);
+        op->pad_left = qmcu_pad_before(op->padding_same, x->dims[2], op->filter_w, op->stride_w, 1);
+        if (x->type == QMCU_I8) CHECK(x->scale == y->scale && x->zero_point == y->zero_point, "op %d %s: input and output quantization differ", opi, on);
+        break;
+    }
+    case QMCU_OP_MEAN: {
+        const qmcu_tensor *ax = T(im, op->in[1]);
+        if ((st = check_act_type(im, opi, x, y))) return st;
+        CHECK(ax->data != NULL && (ax->type == QMCU_I32 || ax->type == QMCU_I64), "op %d %s: axes must be a constant int tensor", opi, on);
+        CHECK(x->ndim <= 4 && qmcu_tensor_elems(ax) >= 1 && qmcu_tensor_elems(ax) <= 4, "op %d %s: rank above 4 or invalid axes", opi, on);
+        op->reduce_mask = 0;
+        for (i = 0; i < (int)qmcu_tensor_elems(ax); i++) {
+            int a = const_i32(ax, i);
+            if (a < 0) a += x->ndim;
+            CHECK(a >= 0 && a < x->ndim, "op %d %s: axis %d out of range", opi, on, const_i32(ax, i));
+            op->reduce_mask |= 1 << (a + 4 - x->ndim); /* bit over the 4-D (right-aligned) shape */
+        }
+        {
+            int64_t kept = 1;
+            for (i = 0; i < x->ndim; i++)
+                if (!(op->reduce_mask & (1 << (i + 4 - x->ndim)))) kept *= x->dims[i];
+            CHECK(qmcu_tensor_elems(y) == kept, "op %d %s: output shape does not match", opi, on);
+        }
+        break;
+    }
+    case QMCU_OP_PAD: {
+        const qmcu_tensor *pp = T(im, op->in[1]);
+        if ((st = check_act_type(im, opi, x, y))) return st;
+        CHECK(pp->data != NULL && (pp->type == QMCU_I32 || pp->type == QMCU_I64) && pp->ndim == 2 && pp->dims[0] == x->ndim && pp->dims[1] == 2,
+              "op %d %s: paddings must be a constant [rank,2] int tensor", opi, on);
+        CHECK(x->ndim <= 4 && x->ndim == y->ndim, "op %d %s: rank above 4 or rank mismatch", opi, on);
+        for (i = 0; i < 4; i++) op->pads[i][0] = op->pads[i][1] = 0;
+        for (i = 0; i < x->ndim; i++) {
+            int d = i + 4 - x->ndim;
+            int32_t b0 = const_i32(pp, 2 * i), b1 = const_i32(pp, 2 * i + 1);
+            CHECK(b0 >= 0 && b1 >= 0 && b0 < (1 << 16) && b1 < (1 << 16) && y->dims[i] == x->dims[i] + b0 + b1, "op %d %s: paddings do not match the output shape", opi, on);
+            op->pads[d][0] = b0;
+            op->pads[d][1] = b1;
+        }
+        if (x->type == QMCU_I8) CHECK(x->scale == y->scale && x->zero_point == y->zero_point, "op %d %s: input and output quantization differ", opi, on);
+        break;
+    }
+    case QMCU_OP_RESHAPE:
+        if ((st = check_act_type(im, opi, x, y))) return st;
+        CHECK(qmcu_tensor_elems(x) == qmcu_tensor_elems(y), "op %d %s: element counts differ", opi, on);
+        if (x->type == QMCU_I8) CHECK(x->scale == y->scale && x->zero_point == y->zero_point, "op %d %s: input and output quantization differ", opi, on);
+        break;
+    case QMCU_OP_TRANSPOSE: {
+        const qmcu_tensor *pp = T(im, op->in[1]);
+        int seen = 0;
+        if ((st = check_act_type(im, opi, x, y))) return st;
+        CHECK(pp->data != NULL && (pp->type == QMCU_I32 || pp->type == QMCU_I64) && qmcu_tensor_elems(pp) == x->ndim && x->ndim <= 4 && y->ndim == x->ndim,
+              "op %d %s: permutation must be a constant vector of the input rank (<= 4)", opi, on);
+        for (i = 0; i < x->ndim; i++) {
+            int p = const_i32(pp, i);
+            CHECK(p >= 0 && p < x->ndim && !(seen & (1 << p)) && y->dims[i] == x->dims[p], "op %d %s: invalid permutation", opi, on);
+            seen |= 1 << p;
+            op->perm[i] = p;
+        }
+        break;
+    }
+    case QMCU_OP_CONCATENATION: {
+        int64_t sum = 0;
+        if ((st = check_act_type(im, opi, x, y))) return st;
+        if (op->axis < 0) op->axis += y->ndim;
+        CHECK(op->axis >= 0 && op->axis < y->ndim, "op %d %s: invalid axis", opi, on);
+        for (i = 0; i < op->n_in; i++) {
+            const qmcu_tensor *xi = T(im, op->in[i]);
+            int d;
+            CHECK(xi && xi->type == y->type && xi->ndim == y->ndim && xi->from_uint8 == y->from_uint8 && xi->data == NULL, "op %d %s: input %d does not match the output", opi, on, i);
+            for (d = 0; d < y->ndim; d++) CHECK(d == op->axis || xi->dims[d] == y->dims[d], "op %d %s: input %d shape mismatch", opi, on, i);
+            sum += xi->dims[op->axis];
+        }
+        CHECK(sum == y->dims[op->axis], "op %d %s: sizes along the axis do not add up", opi, on);
+        break;
+    }
+    case QMCU_OP_SOFTMAX:
+        if ((st = check_act_type(im, opi, x, y))) return st;
+        CHECK(same_shape(x, y) && x->ndim >= 1, "op %d %s: input and output shapes differ", opi, on);
+        break;
+    case QMCU_OP_LOGISTIC: case QMCU_OP_HARD_SWISH: case QMCU_OP_RELU: case QMCU_OP_RELU6:
+        if ((st = check_act_type(im, opi, x, y))) return st;
+        CHECK(same_shape(x, y), "op %d %s: input and output shapes differ", opi, on);
+        break;
+    case QMCU_OP_QUANTIZE:
+        CHECK((x->type == QMCU_F32 || x->type == QMCU_I8) && y->type == QMCU_I8 && x->data == NULL, "op %d %s: needs a float32 or 8-bit input and an 8-bit output", opi, on);
+        CHECK(qmcu_tensor_elems(x) == qmcu_tensor_elems(y), "op %d %s: element counts differ", opi, on);
+        break;
+    case QMCU_OP_DEQUANTIZE:
+        CHECK(x->type == QMCU_I8 && y->type == QMCU_F32 && x->data == NULL, "op %d %s: needs an 8-bit input and a float32 output", opi, on);
+        CHECK(qmcu_tensor_elems(x) == qmcu_tensor_elems(y), "op %d %s: element counts differ", opi, on);
+        break;
+    case QMCU_OP_COUNT: break;
+    }
+    return QMCU_OK;
+}
+
+static qmcu_status import_op(importer *im, fb_table ot, int opi, const qmcu_op_type *op_types, uint32_t n_codes)
+{
+    fb_reader *r = &im->r;
+    qmcu_op *op = &im->g->ops[opi];
+    uint32_t code = fb_u32(r, ot, OP_OPCODE, 0);
+    fb_vec ins = fb_vec_field(r, ot, OP_INPUTS, 4), outs = fb_vec_field(r, ot, OP_OUTPUTS, 4);
+    fb_table o = fb_table_field(r, ot, OP_OPTIONS);
+    uint32_t i;
+
+    if (r->err) return QMCU_ERR_FORMAT;
+    if (code >= n_codes) FAIL(QMCU_ERR_FORMAT, "op %d uses operator code %u of %u", opi, code, n_codes);
+    op->type = op_types[code];
+    if (ins.n > QMCU_MAX_OP_INPUTS || ins.n == 0 || outs.n != 1)
+        FAIL(QMCU_ERR_UNSUPPORTED, "op %d %s has %u inputs and %u outputs", opi, qmcu_op_name(op->type), ins.n, outs.n);
+    op->n_in = (int)ins.n;
+    for (i = 0; i < ins.n; i++) {
+        int32_t ti = fb_vec_i32(r, ins, i);
+        if (ti < -1 || ti >= im->g->n_tensors) FAIL(QMCU_ERR_FORMAT, "op %d refers to tensor %d of %d", opi, ti, im->g->n_tensors);
+        op->in[i] = ti;
+    }
+    op->out = fb_vec_i32(r, outs, 0);
+    if (op->out < 0 || op->out >= im->g->n_tensors) FAIL(QMCU_ERR_FORMAT, "op %d writes tensor %d of %d", opi, op->out, im->g->n_tensors);
+
+    op->stride_h = op->stride_w = op->dil_h = op->dil_w = 1;
+    op->beta = 1.0f;
+    switch (op->type) {
+    case QMCU_OP_CONV_2D:
+        op->padding_same = fb_i8(r, o, 0, 0) == 0;
+        op->stride_w = fb_i32(r, o, 1, 0);
+        op->stride_h = fb_i32(r, o, 2, 0);
+        op->act = (qmcu_activation)fb_i8(r, o, 3, 0);
+        op->dil_w = fb_i32(r, o, 4, 1);
+        op->dil_h = fb_i32(r, o, 5, 1);
+        break;
+    case QMCU_OP_DEPTHWISE_CONV_2D:
+        op->padding_same = fb_i8(r, o, 0, 0) == 0;
+        op->stride_w = fb_i32(r, o, 1, 0);
+        op->stride_h = fb_i32(r, o, 2, 0);
+        op->act = (qmcu_activation)fb_i8(r, o, 4, 0);
+        op->dil_w = fb_i32(r, o, 5, 1);
+        op->dil_h = fb_i32(r, o, 6, 1);
+        break;
+    case QMCU_OP_AVERAGE_POOL_2D:
+    case QMCU_OP_MAX_POOL_2D:
+        op->padding_same = fb_i8(r, o, 0, 0) == 0;
+        op->stride_w = fb_i32(r, o, 1, 0);
+        op->stride_h = fb_i32(r, o, 2, 0);
+        op->filter_w = fb_i32(r, o, 3, 0);
+        op->filter_h = fb_i32(r, o, 4, 0);
+        op->act = (qmcu_activation)fb_i8(r, o, 5, 0);
+        break;
+    case QMCU_OP_FULLY_CONNECTED:
+        op->act = (qmcu_activation)fb_i8(r, o, 0, 0);
+        if (fb_i8(r, o, 1, 0) != 0) FAIL(QMCU_ERR_UNSUPPORTED, "op %d FULLY_CONNECTED uses shuffled weights", opi);
+        break;
+    case QMCU_OP_ADD:
+    case QMCU_OP_MUL: op->act = (qmcu_activation)fb_i8(r, o, 0, 0); break;
+    case QMCU_OP_CONCATENATION:
+        op->axis = fb_i32(r, o, 0, 0);
+        op->act = (qmcu_activation)fb_i8(r, o, 1, 0);
+        break;
+    case QMCU_OP_SOFTMAX: op->beta = fb_f32(r, o, 0, 1.0f); break;
+    case QMCU_OP_MEAN: op->keep_dims = fb_u8(r, o, 0, 0) != 0; break;
+    default: break;
+    }
+    if (r->err) return QMCU_ERR_FORMAT;
+    if ((int)op->act < 0 || op->act > QMCU_ACT_RELU6)
+        FAIL(QMCU_ERR_UNSUPPORTED, "op %d %s has unsupported fused activation %d", opi, qmcu_op_name(op->type), (int)op->act);
+    if (op->type == QMCU_OP_SOFTMAX && !(op->beta > 0.0f && isfinite(op->beta))) FAIL(QMCU_ERR_FORMAT, "op %d SOFTMAX has invalid beta", opi);
+    return validate_op(im, opi);
+}
+
+static qmcu_status import_model(importer *im)
+{
+    fb_reader *r = &im->r;
+    fb_table model = fb_root(r), sg;
+    fb_vec codes, sgs, tensors, ops, gin, gout;
+    qmcu_op_type *op_types = NULL;
+    qmcu_graph *g = im->g;
+    qmcu_status st = QMCU_OK;
+    uint32_t i;
+    int k;
+
+    if (!model.pos) FAIL(QMCU_ERR_FORMAT, "not a TFLite flatbuffer (%s)", r->err ? r->err : "no root table");
+    if (im->r.len >= 8 && memcmp(im->r.buf + 4, "TFL3", 4) != 0) FAIL(QMCU_ERR_FORMAT, "not a TFLite model (file identifier is not TFL3)");
+    codes = fb_vec_field(r, model, MODEL_OPCODES, 4);
+    sgs = fb_vec_field(r, model, MODEL_SUBGRAPHS, 4);
+    im->buffers = fb_vec_field(r, model, MODEL_BUFFERS, 4);
+    if (r->err) FAIL(QMCU_ERR_FORMAT, "corrupt model header (%s)", r->err);
+    if (sgs.n != 1) FAIL(QMCU_ERR_UNSUPPORTED, "model has %u subgraphs (exactly 1 supported)", sgs.n);
+
+    op_types = (qmcu_op_type *)calloc(codes.n ? codes.n : 1, sizeof *op_types);
+    if (!op_types) FAIL(QMCU_ERR_NOMEM, "out of memory");
+    for (i = 0; i < codes.n; i++) {
+        fb_table ct = fb_vec_table(r, codes, i);
+        int32_t code = fb_i8(r, ct, OPCODE_DEPRECATED, 0), code2 = fb_i32(r, ct, OPCODE_BUILTIN, 0);
+        size_t j;
+        int found = 0;
+        if (code2 > code) code = code2; /* TFLite: effective code is the larger of the two */
+        if (r->err) break;
+        for (j = 0; j < sizeof k_builtin / sizeof k_builtin[0]; j++)
+            if (k_builtin[j].code == code) {
+                op_types[i] = k_builtin[j].type;
+                found = 1;
+            }
+        if (!found) {
+            const char *nm = builtin_name(code);
+            char custom[64];
+            fb_string_field(r, ct, OPCODE_CUSTOM, custom, sizeof custom);
+            free(op_types);
+            if (code == 32) FAIL(QMCU_ERR_UNSUPPORTED, "unsupported operator CUSTOM '%s'", custom);
+            if (nm) FAIL(QMCU_ERR_UNSUPPORTED, "unsupported operator %s (builtin code %d)", nm, code);
+            FAIL(QMCU_ERR_UNSUPPORTED, "unsupported operator with builtin code %d", code);
+        }
+    }
+    sg = fb_vec_table(r, sgs, 0);
+    tensors = fb_vec_field(r, sg, SG_TENSORS, 4);
+    ops = fb_vec_field(r, sg, SG_OPERATORS, 4);
+    gin = fb_vec_field(r, sg, SG_INPUTS, 4);
+    gout = fb_vec_field(r, sg, SG_OUTPUTS, 4);
+    if (r->err) {
+        free(op_types);
+        FAIL(QMCU_ERR_FORMAT, "corrupt subgraph (%s)", r->err);
+    }
+    if (tensors.n == 0 || ops.n == 0 || tensors.n > 100000 || ops.n > 100000) {
+        free(op_types);
+        FAIL(QMCU_ERR_FORMAT, "subgraph has %u tensors and %u operators", tensors.n, ops.n);
+    }
+    if (gin.n < 1 || gin.n > 4 || gout.n < 1 || gout.n > 4) {
+        free(op_types);
+        FAIL(QMCU_ERR_UNSUPPORTED, "model has %u inputs and %u outputs (1..4 supported)", gin.n, gout.n);
+    }
+    g->n_tensors = (int)tensors.n;
+    g->tensors = (qmcu_tensor *)calloc(tensors.n, sizeof *g->tensors);
+    g->n_ops = (int)ops.n;
+    g->ops = (qmcu_op *)calloc(ops.n, sizeof *g->ops);
+    if (!g->tensors || !g->ops) st = QMCU_ERR_NOMEM;
+    for (i = 0; st == QMCU_OK && i < tensors.n; i++) {
+        st = import_tensor(im, fb_vec_table(r, tensors, i), (int)i);
+        if (st == QMCU_OK && r->err) st = QMCU_ERR_FORMAT;
+    }
+    for (i = 0; st == QMCU_OK && i < ops.n; i++) {
+        st = import_op(im, fb_vec_table(r, ops, i), (int)i, op_types, codes.n);
+        if (st == QMCU_OK && r->err) st = QMCU_ERR_FORMAT;
+    }
+    free(op_types);
+    if (st != QMCU_OK) {
+        if (r->err) FAIL(st, "corrupt model (%s)", r->err);
+        return st;
+    }
+    g->n_inputs = (int)gin.n;
+    g->n_outputs = (int)gout.n;
+    for (k = 0; k < g->n_inputs; k++) g->inputs[k] = fb_vec_i32(r, gin, (uint32_t)k);
+    for (k = 0; k < g->n_outputs; k++) g->outputs[k] = fb_vec_i32(r, gout, (uint32_t)k);
+    for (k = 0; k < g->n_inputs + g->n_outputs; k++) {
+        int ti = k < g->n_inputs ? g->inputs[k] : g->outputs[k - g->n_inputs];
+        if (ti < 0 || ti >= g->n_tensors) FAIL(QMCU_ERR_FORMAT, "model input/output refers to tensor %d of %d", ti, g->n_tensors);
+    }
+    /* Ops must be in execution order: every activation input produced earlier or a model input. */
+    {
+        unsigned char *ready = (unsigned char *)calloc((size_t)g->n_tensors, 1);
+        int oi, j;
+        if (!ready) FAIL(QMCU_ERR_NOMEM, "out of memory");
+        for (k = 0; k < g->n_inputs; k++) ready[g->inputs[k]] = 1;
+        for (k = 0; k < g->n_tensors; k++)
+            if (g->tensors[k].data) ready[k] = 1;
+        for (oi = 0; oi < g->n_ops; oi++) {
+            const qmcu_op *op = &g->ops[oi];
+            for (j = 0; j < op->n_in; j++)
+                if (op->in[j] >= 0 && !ready[op->in[j]]) {
+                    free(ready);
+                    FAIL(QMCU_ERR_FORMAT, "op %d %s reads tensor '%s' before it is computed", oi, qmcu_op_name(op->type), g->tensors[op->in[j]].name);
+                }
+            if (ready[op->out]) {
+                free(ready);
+                FAIL(QMCU_ERR_FORMAT, "op %d %s overwrites tensor '%s'", oi, qmcu_op_name(op->type), g->tensors[op->out].name);
+            }
+            ready[op->out] = 1;
+        }
+        for (k = 0; k < g->n_outputs; k++)
+            if (!ready[g->outputs[k]]) {
+                free(ready);
+                FAIL(QMCU_ERR_FORMAT, "model output '%s' is never computed", g->tensors[g->outputs[k]].name);
+            }
+        free(ready);
+    }
+    return QMCU_OK;
+}
+
+qmcu_graph *qmcu_graph_parse(const void *data, size_t len, const char *name, qmcu_error *err)
+{
+    importer im;
+    qmcu_graph *g = (qmcu_graph *)calloc(1, sizeof *g);
+    if (!g) {
+        qmcu_error_set(err, "%s: out of memory", name);
+        return NULL;
+    }
+    snprintf(g->path, sizeof g->path, "%s", name);
+    im.g = g;
+    im.err = err;
+    im.name = name;
+    fb_init(&im.r, data, len);
+    if (import_model(&im) != QMCU_OK) {
+        qmcu_graph_free(g);
+        return NULL;
+    }
+    return g;
+}
+
+qmcu_graph *qmcu_graph_load(const char *path, qmcu_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    long sz;
+    void *buf;
+    qmcu_graph *g;
+    if (!f) {
+        qmcu_error_set(err, "%s: cannot open model file", path);
+        return NULL;
+    }
+    if (fseek(f, 0, SEEK_END) != 0 || (sz = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        qmcu_error_set(err, "%s: cannot read model file", path);
+        return NULL;
+    }
+    if (sz == 0) {
+        fclose(f);
+        qmcu_error_set(err, "%s: model file is empty", path);
+        return NULL;
+    }
+    buf = malloc((size_t)sz);
+    if (!buf || fread(buf, 1, (size_t)sz, f) != (size_t)sz) {
+        free(buf);
+        fclose(f);
+        qmcu_error_set(err, "%s: cannot read model file", path);
+        return NULL;
+    }
+    fclose(f);
+    g = qmcu_graph_parse(buf, (size_t)sz, path, err);
+    free(buf);
+    return g;
+}

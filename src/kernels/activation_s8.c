@@ -1,0 +1,47 @@
+/* Requantize, table lookup and softmax. */
+#include <math.h>
+
+#include "qmcu_fixedpoint.h"
+#include "qmcu_kernels.h"
+
+void qmcu_requantize_s8(const qmcu_requantize_params *p, int32_t n, const int8_t *in, int8_t *out)
+{
+    int32_t i;
+    for (i = 0; i < n; i++) {
+        int32_t v = qmcu_multiply_by_quantized_multiplier(in[i] + p->input_offset, p->multiplier, p->shift);
+        out[i] = (int8_t)qmcu_clamp(v + p->output_offset, p->act_min, p->act_max);
+    }
+}
+
+void qmcu_lut_s8(const int8_t table[256], int32_t n, const int8_t *in, int8_t *out)
+{
+    int32_t i;
+    for (i = 0; i < n; i++) out[i] = table[(uint8_t)in[i]];
+}
+
+void qmcu_softmax_table(float input_scale, float beta, float table[256])
+{
+    const float scale = -input_scale * beta;
+    int32_t v;
+    for (v = 0; v <= 255; v++) table[255 - v] = expf(scale * (float)v);
+}
+
+void qmcu_softmax_s8(const qmcu_softmax_params *p, int32_t rows, int32_t row_len, const int8_t *in, int8_t *out)
+{
+    int32_t r, j;
+    for (r = 0; r < rows; r++, in += row_len, out += row_len) {
+        int32_t max_val = -128;
+        const float *t;
+        float sum = 0.0f, inv;
+        for (j = 0; j < row_len; j++) max_val = in[j] > max_val ? in[j] : max_val;
+        /* t[x] = exp(-scale * beta * (max - x)); differences are shift-invariant */
+        t = p->table + 255 - max_val - 128;
+        for (j = 0; j < row_len; j++) sum += t[in[j] + 128];
+        inv = 1.0f / (sum * p->output_scale);
+        for (j = 0; j < row_len; j++) {
+            const float prob = t[in[j] + 128] * inv;
+            int32_t q = p->uint8_output ? (int32_t)(prob + 0.5f) - 128 : (int32_t)roundf(prob) + p->output_zero_point;
+            out[j] = (int8_t)qmcu_clamp(q, -128, 127);
+        }
+    }
+}

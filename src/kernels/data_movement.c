@@ -1,0 +1,54 @@
+#include <string.h>
+
+#include "qmcu_kernels.h"
+
+void qmcu_pad(const int32_t in_dims[4], const int32_t pads[4][2], size_t elem_size, const void *pad_value,
+              const void *in, void *out)
+{
+    int32_t od[4], i0, i1, i2, i3;
+    const uint8_t *src = (const uint8_t *)in;
+    uint8_t *dst = (uint8_t *)out;
+    int d;
+    for (d = 0; d < 4; d++) od[d] = in_dims[d] + pads[d][0] + pads[d][1];
+    for (i0 = 0; i0 < od[0]; i0++)
+        for (i1 = 0; i1 < od[1]; i1++)
+            for (i2 = 0; i2 < od[2]; i2++) {
+                const int inside = i0 >= pads[0][0] && i0 < pads[0][0] + in_dims[0] && i1 >= pads[1][0] &&
+                                   i1 < pads[1][0] + in_dims[1] && i2 >= pads[2][0] && i2 < pads[2][0] + in_dims[2];
+                for (i3 = 0; i3 < od[3]; i3++, dst += elem_size) {
+                    if (inside && i3 >= pads[3][0] && i3 < pads[3][0] + in_dims[3]) {
+                        memcpy(dst, src, elem_size);
+                        src += elem_size;
+                    } else {
+                        memcpy(dst, pad_value, elem_size);
+                    }
+                }
+            }
+}
+
+void qmcu_transpose(const int32_t in_dims[4], const int perm[4], size_t elem_size, const void *in, void *out)
+{
+    int32_t is[4], os[4], idx[4];
+    const uint8_t *src = (const uint8_t *)in;
+    uint8_t *dst = (uint8_t *)out;
+    int d;
+    is[3] = 1;
+    for (d = 2; d >= 0; d--) is[d] = is[d + 1] * in_dims[d + 1];
+    for (d = 0; d < 4; d++) os[d] = is[perm[d]]; /* input stride of output dim d */
+    for (idx[0] = 0; idx[0] < in_dims[perm[0]]; idx[0]++)
+        for (idx[1] = 0; idx[1] < in_dims[perm[1]]; idx[1]++)
+            for (idx[2] = 0; idx[2] < in_dims[perm[2]]; idx[2]++)
+                for (idx[3] = 0; idx[3] < in_dims[perm[3]]; idx[3]++, dst += elem_size)
+                    memcpy(dst, src + (size_t)(idx[0] * os[0] + idx[1] * os[1] + idx[2] * os[2] + idx[3] * os[3]) * elem_size,
+                           elem_size);
+}
+
+void qmcu_concat_copy(int32_t outer, int32_t in_axis, int32_t out_axis, int32_t axis_offset, int32_t inner,
+                      size_t elem_size, const void *in, void *out)
+{
+    int32_t o;
+    const size_t chunk = (size_t)in_axis * inner * elem_size;
+    for (o = 0; o < outer; o++)
+        memcpy((uint8_t *)out + ((size_t)o * out_axis + axis_offset) * inner * elem_size,
+               (const uint8_t *)in + o * chunk, chunk);
+}

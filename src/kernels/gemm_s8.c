@@ -1,0 +1,80 @@
+#include "gemm_s8.h"
+
+#include "qmcu_fixedpoint.h"
+
+static inline int8_t requant_one(const qmcu_conv_params *p, const qmcu_requant *rq, int32_t acc, int32_t oc)
+{
+    int32_t v = qmcu_multiply_by_quantized_multiplier_ties_up(acc, rq->multiplier[oc], rq->shift[oc]) + p->output_offset;
+    return (int8_t)qmcu_clamp(v, p->act_min, p->act_max);
+}
+
+static inline int32_t row_sum(const int8_t *a, int32_t k)
+{
+    int32_t s = 0, i;
+    for (i = 0; i < k; i++) s += a[i];
+    return s;
+}
+
+/* Dot products of 2 rows x 4 filters: each loaded input byte is used four times and each
+ * weight byte twice. Written so that compilers vectorise the k loop (widening multiply-add). */
+static inline void dot_2x4(const int8_t *a0, const int8_t *a1, const int8_t *b0, const int8_t *b1, const int8_t *b2,
+                           const int8_t *b3, int32_t k, int32_t s[8])
+{
+    int32_t s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0, i;
+    for (i = 0; i < k; i++) {
+        const int16_t x0 = a0[i], x1 = a1[i];
+        const int16_t w0 = b0[i], w1 = b1[i], w2 = b2[i], w3 = b3[i];
+        s00 += x0 * w0;
+        s01 += x0 * w1;
+        s02 += x0 * w2;
+        s03 += x0 * w3;
+        s10 += x1 * w0;
+        s11 += x1 * w1;
+        s12 += x1 * w2;
+        s13 += x1 * w3;
+    }
+    s[0] = s00; s[1] = s01; s[2] = s02; s[3] = s03;
+    s[4] = s10; s[5] = s11; s[6] = s12; s[7] = s13;
+}
+
+static inline int32_t dot_1x1(const int8_t *a, const int8_t *b, int32_t k)
+{
+    int32_t s = 0, i;
+    for (i = 0; i < k; i++) s += (int16_t)a[i] * (int16_t)b[i];
+    return s;
+}
+
+void qmcu_gemm_s8(const qmcu_conv_params *p, const qmcu_requant *rq, const int8_t *a, int32_t rows, int32_t lda,
+                  int32_t k, const int8_t *b, int32_t out_ch, const int32_t *bias, int8_t *out, int32_t out_stride)
+{
+    int32_t r = 0, oc, j;
+    for (; r + 2 <= rows; r += 2) {
+        const int8_t *a0 = a + (size_t)r * lda, *a1 = a0 + lda;
+        int8_t *o0 = out + (size_t)r * out_stride, *o1 = o0 + out_stride;
+        const int32_t rs0 = p->filter_offset ? p->filter_offset * row_sum(a0, k) : 0;
+        const int32_t rs1 = p->filter_offset ? p->filter_offset * row_sum(a1, k) : 0;
+        for (oc = 0; oc + 4 <= out_ch; oc += 4) {
+            int32_t s[8];
+            const int8_t *b0 = b + (size_t)oc * k;
+            dot_2x4(a0, a1, b0, b0 + k, b0 + 2 * k, b0 + 3 * k, k, s);
+            for (j = 0; j < 4; j++) {
+                const int32_t bj = bias ? bias[oc + j] : 0;
+                o0[oc + j] = requant_one(p, rq, s[j] + bj + rs0, oc + j);
+                o1[oc + j] = requant_one(p, rq, s[4 + j] + bj + rs1, oc + j);
+            }
+        }
+        for (; oc < out_ch; oc++) {
+            const int8_t *bo = b + (size_t)oc * k;
+            const int32_t bj = bias ? bias[oc] : 0;
+            o0[oc] = requant_one(p, rq, dot_1x1(a0, bo, k) + bj + rs0, oc);
+            o1[oc] = requant_one(p, rq, dot_1x1(a1, bo, k) + bj + rs1, oc);
+        }
+    }
+    for (; r < rows; r++) {
+        const int8_t *a0 = a + (size_t)r * lda;
+        int8_t *o0 = out + (size_t)r * out_stride;
+        const int32_t rs0 = p->filter_offset ? p->filter_offset * row_sum(a0, k) : 0;
+        for (oc = 0; oc < out_ch; oc++)
+            o0[oc] = requant_one(p, rq, dot_1x1(a0, b + (size_t)oc * k, k) + (bias ? bias[oc] : 0) + rs0, oc);
+    }
+}

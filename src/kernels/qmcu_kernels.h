@@ -1,0 +1,167 @@
+/* quantmcu kernels: portable C99, no allocation, caller-provided buffers.
+ *
+ * Layouts are NHWC for activations, OHWI for conv filters, 1HWO for depthwise filters.
+ * All 8-bit data is int8 (uint8 models are shifted by -128 at import, see graph.h).
+ * Offsets follow TFLite/CMSIS-NN: input_offset = -input_zero_point, filter_offset =
+ * -filter_zero_point, output_offset = +output_zero_point. Requantization of an int32
+ * accumulator: out = clamp(MBQM(acc, multiplier[c], shift[c]) + output_offset, act_min, act_max)
+ * with MBQM = qmcu_multiply_by_quantized_multiplier (shift > 0 = left shift).
+ *
+ * The same sources build for the host and for Cortex-M. */
+#ifndef QMCU_KERNELS_H
+#define QMCU_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/qmcu_status.h"
+
+typedef struct {
+    int32_t n, h, w, c;
+} qmcu_dims;
+
+/* Convolution-family parameters (conv, depthwise, fully connected use a subset). */
+typedef struct {
+    int32_t input_offset;
+    int32_t filter_offset; /* non-zero only for uint8 per-tensor weights */
+    int32_t output_offset;
+    int32_t act_min, act_max;
+    int32_t stride_h, stride_w;
+    int32_t dil_h, dil_w;
+    int32_t pad_top, pad_left; /* padding before; out-of-range taps count as the zero point */
+    int32_t depth_multiplier;  /* depthwise only */
+} qmcu_conv_params;
+
+/* Per-output-channel requantization. */
+typedef struct {
+    const int32_t *multiplier;
+    const int32_t *shift;
+} qmcu_requant;
+
+/* ---- convolution (im2col + blocked integer GEMM) ---------------------------------------
+ * `bias` is the folded bias of qmcu_conv_fold_bias(); scratch must hold
+ * qmcu_conv_s8_scratch_size() bytes (0 for 1x1 stride-1 unpadded convolutions). */
+size_t qmcu_conv_s8_scratch_size(const qmcu_conv_params *p, const qmcu_dims *in, const qmcu_dims *filter,
+                                 const qmcu_dims *out);
+qmcu_status qmcu_conv_s8(const qmcu_conv_params *p, const qmcu_requant *rq, const qmcu_dims *in, const int8_t *input,
+                         const qmcu_dims *filter, const int8_t *filter_data, const int32_t *bias, const qmcu_dims *out,
+                         int8_t *output, void *scratch, size_t scratch_bytes);
+/* Folds the zero-point terms into the bias (done once, offline):
+ * folded[oc] = bias[oc] + input_offset * sum_k w[oc][k] + K * input_offset * filter_offset.
+ * The kernels then add filter_offset * sum_k x[k] per output pixel when filter_offset != 0. */
+void qmcu_conv_fold_bias(const qmcu_conv_params *p, int32_t out_ch, int32_t k, const int8_t *filter_data,
+                         const int32_t *bias, int32_t *folded);
+
+/* Fully connected: rows = batches, filter [out_ch][k]. Same folded bias as conv. */
+qmcu_status qmcu_fully_connected_s8(const qmcu_conv_params *p, const qmcu_requant *rq, int32_t rows, int32_t k,
+                                    const int8_t *input, int32_t out_ch, const int8_t *filter_data,
+                                    const int32_t *bias, int8_t *output);
+
+/* ---- depthwise convolution (direct, channels innermost) ------------------------------
+ * bias is the raw TFLite bias (may be NULL); scratch: qmcu_depthwise_s8_scratch_size(). */
+size_t qmcu_depthwise_s8_scratch_size(const qmcu_dims *out);
+qmcu_status qmcu_depthwise_conv_s8(const qmcu_conv_params *p, const qmcu_requant *rq, const qmcu_dims *in,
+                                   const int8_t *input, const qmcu_dims *filter, const int8_t *filter_data,
+                                   const int32_t *bias, const qmcu_dims *out, int8_t *output, void *scratch,
+                                   size_t scratch_bytes);
+
+/* ---- pooling ---------------------------------------------------------------------------
+ * Average pooling divides by the number of in-range taps with TFLite's rounding, computed
+ * on (value + value_offset): value_offset = 128 for uint8 models, where TFLite rounds
+ * the unsigned sum half up. */
+typedef struct {
+    int32_t filter_h, filter_w, stride_h, stride_w, pad_top, pad_left;
+    int32_t act_min, act_max;
+    int32_t value_offset;
+    int is_max;
+} qmcu_pool_params;
+qmcu_status qmcu_pool_s8(const qmcu_pool_params *p, const qmcu_dims *in, const int8_t *input, const qmcu_dims *out,
+                         int8_t *output);
+
+/* ---- element-wise with 4-D broadcasting ------------------------------------------------
+ * ADD follows TFLite: both inputs are shifted left by left_shift (20), rescaled by their own
+ * multipliers to a common scale, summed and rescaled to the output. MUL multiplies
+ * (x1 + offset1) * (x2 + offset2) and rescales by output multiplier. */
+typedef struct {
+    int is_mul;
+    int32_t input1_offset, input2_offset, output_offset;
+    int32_t left_shift;
+    int32_t input1_multiplier, input2_multiplier, output_multiplier;
+    int input1_shift, input2_shift, output_shift;
+    int32_t act_min, act_max;
+} qmcu_eltwise_params;
+/* dims are right-aligned 4-D shapes; an input dim of 1 broadcasts. */
+qmcu_status qmcu_eltwise_s8(const qmcu_eltwise_params *p, const int32_t in1_dims[4], const int8_t *in1,
+                            const int32_t in2_dims[4], const int8_t *in2, const int32_t out_dims[4], int8_t *out);
+
+/* ---- requantize (QUANTIZE int8->int8, RELU/RELU6 as ops) --------------------------------- */
+typedef struct {
+    int32_t input_offset, output_offset;
+    int32_t multiplier;
+    int shift;
+    int32_t act_min, act_max;
+} qmcu_requantize_params;
+void qmcu_requantize_s8(const qmcu_requantize_params *p, int32_t n, const int8_t *in, int8_t *out);
+
+/* ---- table lookup (LOGISTIC, HARD_SWISH): out = table[(uint8)in] -------------------------- */
+void qmcu_lut_s8(const int8_t table[256], int32_t n, const int8_t *in, int8_t *out);
+
+/* ---- softmax (TFLite's float lookup-table softmax) -------------------------------------
+ * table[255 - v] = exp(-input_scale * beta * v); out = round(p / output_scale) + zero point. */
+typedef struct {
+    const float *table; /* 256 entries */
+    float output_scale;
+    int32_t output_zero_point; /* storage domain */
+    int uint8_output;          /* TFLite rounds uint8 outputs as (int)(x + 0.5f) */
+} qmcu_softmax_params;
+void qmcu_softmax_s8(const qmcu_softmax_params *p, int32_t rows, int32_t row_len, const int8_t *in, int8_t *out);
+void qmcu_softmax_table(float input_scale, float beta, float table[256]);
+
+/* ---- mean over a set of axes of a right-aligned 4-D shape ---------------------------------
+ * Three TFLite behaviours, chosen at prepare time:
+ *  QMCU_MEAN_SPATIAL: 4-D, axes {1,2}, keep_dims: integer path with multiplier/shift;
+ *  QMCU_MEAN_SAME_QUANT: same scale/zero point: raw sum / count, truncated (reference Mean);
+ *  QMCU_MEAN_RESCALE: float rescale (QuantizedMeanOrSum). */
+typedef enum { QMCU_MEAN_SPATIAL, QMCU_MEAN_SAME_QUANT, QMCU_MEAN_RESCALE } qmcu_mean_kind;
+typedef struct {
+    qmcu_mean_kind kind;
+    int reduce_mask;
+    int32_t value_offset; /* 128 for uint8 models (sums are taken on unsigned values) */
+    int32_t input_zero_point, output_zero_point; /* storage domain */
+    int32_t multiplier;
+    int shift;
+    float input_scale, output_scale;
+    int uint8_model;
+} qmcu_mean_params;
+/* scratch: int32 per output element */
+qmcu_status qmcu_mean_s8(const qmcu_mean_params *p, const int32_t dims[4], const int8_t *in, int8_t *out,
+                         int32_t *scratch, size_t scratch_bytes);
+
+/* ---- data movement (any element size) ----------------------------------------------- */
+void qmcu_pad(const int32_t in_dims[4], const int32_t pads[4][2], size_t elem_size, const void *pad_value,
+              const void *in, void *out);
+void qmcu_transpose(const int32_t in_dims[4], const int perm[4], size_t elem_size, const void *in, void *out);
+/* Copies one input of a concatenation into its slot of the output ([outer][axis][inner]). */
+void qmcu_concat_copy(int32_t outer, int32_t in_axis, int32_t out_axis, int32_t axis_offset, int32_t inner,
+                      size_t elem_size, const void *in, void *out);
+
+/* ---- float32 kernels (for float models and reference) ---------------------------------- */
+typedef struct {
+    int32_t stride_h, stride_w, dil_h, dil_w, pad_top, pad_left, depth_multiplier;
+    float act_min, act_max;
+} qmcu_conv_f32_params;
+void qmcu_conv_f32(const qmcu_conv_f32_params *p, const qmcu_dims *in, const float *input, const qmcu_dims *filter,
+                   const float *filter_data, const float *bias, const qmcu_dims *out, float *output);
+void qmcu_depthwise_conv_f32(const qmcu_conv_f32_params *p, const qmcu_dims *in, const float *input,
+                             const qmcu_dims *filter, const float *filter_data, const float *bias,
+                             const qmcu_dims *out, float *output);
+void qmcu_fully_connected_f32(int32_t rows, int32_t k, const float *input, int32_t out_ch, const float *w,
+                              const float *bias, float act_min, float act_max, float *output);
+void qmcu_pool_f32(const qmcu_pool_params *p, float act_min, float act_max, const qmcu_dims *in, const float *input,
+                   const qmcu_dims *out, float *output);
+void qmcu_eltwise_f32(int is_mul, const int32_t in1_dims[4], const float *in1, const int32_t in2_dims[4],
+                      const float *in2, const int32_t out_dims[4], float act_min, float act_max, float *out);
+void qmcu_softmax_f32(float beta, int32_t rows, int32_t row_len, const float *in, float *out);
+void qmcu_mean_f32(int reduce_mask, const int32_t dims[4], const float *in, float *out);
+
+#endif

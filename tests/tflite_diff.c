@@ -1,0 +1,104 @@
+/* Differential test against TensorFlow Lite 2.9's C library (the oracle, DESIGN.md section 6):
+ * for each image, the same input bytes (our preprocessing) go through quantmcu and through
+ * TFLite; the output bytes must be identical (quantized models). Float models report
+ * the largest absolute difference and whether top-1 agrees.
+ *
+ * usage: tflite_diff MODEL IMAGE_DIR N [--float-tolerance T] */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "image/image.h"
+#include "tensorflow/lite/c/c_api.h"
+
+int main(int argc, char **argv)
+{
+    char **paths = NULL;
+    int n_paths = 0, n, i, mismatches = 0, top1_disagree = 0;
+    long limit;
+    cli_model cm;
+    TfLiteModel *tm;
+    TfLiteInterpreterOptions *opt;
+    TfLiteInterpreter *ti;
+    uint8_t *arena, *input, *ours, *theirs;
+    size_t in_bytes, out_bytes;
+    double max_diff = 0.0;
+    int is_float;
+    if (argc < 4 || !cli_parse_int(argv[3], 1, 100000, &limit)) {
+        fprintf(stderr, "usage: tflite_diff MODEL IMAGE_DIR N\n");
+        return 2;
+    }
+    if (!cli_load_model(argv[1], &cm)) return 1;
+    if (!cli_list_images(argv[2], &paths, &n_paths) || n_paths == 0) {
+        fprintf(stderr, "%s: no images\n", argv[2]);
+        return 1;
+    }
+    n = n_paths < limit ? n_paths : (int)limit;
+    tm = TfLiteModelCreateFromFile(argv[1]);
+    opt = TfLiteInterpreterOptionsCreate();
+    TfLiteInterpreterOptionsSetNumThreads(opt, 1);
+    ti = tm ? TfLiteInterpreterCreate(tm, opt) : NULL;
+    if (!ti || TfLiteInterpreterAllocateTensors(ti) != kTfLiteOk) {
+        fprintf(stderr, "%s: TFLite cannot load the model\n", argv[1]);
+        return 1;
+    }
+    in_bytes = cm.g->tensors[cm.g->inputs[0]].bytes;
+    out_bytes = cm.g->tensors[cm.g->outputs[0]].bytes;
+    is_float = cm.g->tensors[cm.g->outputs[0]].type == QMCU_F32;
+    if (TfLiteTensorByteSize(TfLiteInterpreterGetInputTensor(ti, 0)) != in_bytes ||
+        TfLiteTensorByteSize(TfLiteInterpreterGetOutputTensor(ti, 0)) != out_bytes) {
+        fprintf(stderr, "%s: tensor sizes differ between quantmcu and TFLite\n", argv[1]);
+        return 1;
+    }
+    arena = (uint8_t *)calloc(cm.m->arena_bytes, 1);
+    input = (uint8_t *)malloc(in_bytes);
+    ours = (uint8_t *)malloc(out_bytes);
+    theirs = (uint8_t *)malloc(out_bytes);
+    for (i = 0; i < n; i++) {
+        if (!cli_infer_image(&cm, arena, paths[i], input, ours, NULL)) return 1;
+        TfLiteTensorCopyFromBuffer(TfLiteInterpreterGetInputTensor(ti, 0), input, in_bytes);
+        if (TfLiteInterpreterInvoke(ti) != kTfLiteOk) {
+            fprintf(stderr, "TFLite invoke failed\n");
+            return 1;
+        }
+        TfLiteTensorCopyToBuffer(TfLiteInterpreterGetOutputTensor(ti, 0), theirs, out_bytes);
+        if (is_float) {
+            const float *a = (const float *)ours, *b = (const float *)theirs;
+            size_t k, na = out_bytes / 4, ia = 0, ib = 0;
+            for (k = 0; k < na; k++) {
+                double d = fabs((double)a[k] - (double)b[k]);
+                if (d > max_diff) max_diff = d;
+                if (a[k] > a[ia]) ia = k;
+                if (b[k] > b[ib]) ib = k;
+            }
+            if (ia != ib) top1_disagree++;
+        } else if (memcmp(ours, theirs, out_bytes) != 0) {
+            size_t k, first = 0, cnt = 0;
+            for (k = 0; k < out_bytes; k++)
+                if (ours[k] != theirs[k]) {
+                    if (!cnt) first = k;
+                    cnt++;
+                }
+            fprintf(stderr, "MISMATCH %s: %zu of %zu bytes differ (first at %zu: ours %d, TFLite %d)\n", paths[i], cnt, out_bytes,
+                    first, ours[first], theirs[first]);
+            mismatches++;
+        }
+    }
+    if (is_float) {
+        printf("%s: %d images, float model: max |diff| %.3g, top-1 disagreements %d\n", argv[1], n, max_diff, top1_disagree);
+        return max_diff < 1e-3 && top1_disagree == 0 ? 0 : 1;
+    }
+    printf("%s: %d images, %d bit-exact, %d mismatched\n", argv[1], n, n - mismatches, mismatches);
+    free(arena);
+    free(input);
+    free(ours);
+    free(theirs);
+    TfLiteInterpreterDelete(ti);
+    TfLiteInterpreterOptionsDelete(opt);
+    TfLiteModelDelete(tm);
+    cli_free_list(paths, n_paths);
+    cli_free_model(&cm);
+    return mismatches ? 1 : 0;
+}
