@@ -3,7 +3,8 @@
  * TFLite; the output bytes must be identical (quantized models). Float models report
  * the largest absolute difference and whether top-1 agrees.
  *
- * usage: tflite_diff MODEL IMAGE_DIR N [--float-tolerance T] */
+ * usage: tflite_diff MODEL_FILE N   (MODEL_FILE under $QUANTMCU_DATA/models, images from
+ * $QUANTMCU_DATA/imagenet-dev, the first N in sorted order) */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,11 +13,12 @@
 #include "cli/cli.h"
 #include "image/image.h"
 #include "tensorflow/lite/c/c_api.h"
+#include "test_util.h"
 
 int main(int argc, char **argv)
 {
     char **paths = NULL;
-    int n_paths = 0, n, i, mismatches = 0, top1_disagree = 0;
+    int n_paths = 0, n = 0, i, mismatches = 0, top1_disagree = 0;
     long limit;
     cli_model cm;
     TfLiteModel *tm;
@@ -26,30 +28,39 @@ int main(int argc, char **argv)
     size_t in_bytes, out_bytes;
     double max_diff = 0.0;
     int is_float;
-    if (argc < 4 || !cli_parse_int(argv[3], 1, 100000, &limit)) {
-        fprintf(stderr, "usage: tflite_diff MODEL IMAGE_DIR N\n");
+    char model_path[1400], image_dir[1100];
+    const char *data;
+    if (argc < 3 || !cli_parse_int(argv[2], 1, 100000, &limit)) {
+        fprintf(stderr, "usage: tflite_diff MODEL_FILE N\n");
         return 2;
     }
-    if (!cli_load_model(argv[1], &cm)) return 1;
-    if (!cli_list_images(argv[2], &paths, &n_paths) || n_paths == 0) {
-        fprintf(stderr, "%s: no images\n", argv[2]);
+    data = test_data_dir();
+    snprintf(model_path, sizeof model_path, "%s/models/%.200s", data, argv[1]);
+    snprintf(image_dir, sizeof image_dir, "%s/imagenet-dev", data);
+    if (!cli_load_model(model_path, &cm)) return 1;
+    if (!cli_list_images(image_dir, &paths, &n_paths) || n_paths == 0) {
+        fprintf(stderr, "%s: no images\n", image_dir);
         return 1;
     }
     n = n_paths < limit ? n_paths : (int)limit;
-    tm = TfLiteModelCreateFromFile(argv[1]);
+    tm = TfLiteModelCreateFromFile(model_path);
     opt = TfLiteInterpreterOptionsCreate();
     TfLiteInterpreterOptionsSetNumThreads(opt, 1);
     ti = tm ? TfLiteInterpreterCreate(tm, opt) : NULL;
     if (!ti || TfLiteInterpreterAllocateTensors(ti) != kTfLiteOk) {
-        fprintf(stderr, "%s: TFLite cannot load the model\n", argv[1]);
+        fprintf(stderr, "%s: TFLite cannot load the model\n", model_path);
         return 1;
     }
     in_bytes = cm.g->tensors[cm.g->inputs[0]].bytes;
     out_bytes = cm.g->tensors[cm.g->outputs[0]].bytes;
-    is_float = cm.g->tensors[cm.g->outputs[0]].type == QMCU_F32;
+    /* a float model (no 8-bit tensor anywhere) is compared with a tolerance; every other
+     * model, including int8 models with float input/output, must match byte for byte */
+    is_float = 1;
+    for (i = 0; i < cm.g->n_tensors; i++)
+        if (cm.g->tensors[i].type == QMCU_I8) is_float = 0;
     if (TfLiteTensorByteSize(TfLiteInterpreterGetInputTensor(ti, 0)) != in_bytes ||
         TfLiteTensorByteSize(TfLiteInterpreterGetOutputTensor(ti, 0)) != out_bytes) {
-        fprintf(stderr, "%s: tensor sizes differ between quantmcu and TFLite\n", argv[1]);
+        fprintf(stderr, "%s: tensor sizes differ between quantmcu and TFLite\n", model_path);
         return 1;
     }
     arena = (uint8_t *)calloc(cm.m->arena_bytes, 1);
@@ -87,10 +98,10 @@ int main(int argc, char **argv)
         }
     }
     if (is_float) {
-        printf("%s: %d images, float model: max |diff| %.3g, top-1 disagreements %d\n", argv[1], n, max_diff, top1_disagree);
+        printf("%s: %d images, float model: max |diff| %.3g, top-1 disagreements %d\n", model_path, n, max_diff, top1_disagree);
         return max_diff < 1e-3 && top1_disagree == 0 ? 0 : 1;
     }
-    printf("%s: %d images, %d bit-exact, %d mismatched\n", argv[1], n, n - mismatches, mismatches);
+    printf("%s: %d images, %d bit-exact, %d mismatched\n", model_path, n, n - mismatches, mismatches);
     free(arena);
     free(input);
     free(ours);

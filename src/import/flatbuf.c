@@ -73,6 +73,12 @@ static uint32_t fb_field_off(const fb_reader *r, fb_table t, int field)
 
 int fb_has(const fb_reader *r, fb_table t, int field) { return fb_field_off(r, t, field) != 0; }
 
+uint32_t fb_field_pos(const fb_reader *r, fb_table t, int field)
+{
+    uint32_t off = fb_field_off(r, t, field);
+    return off ? t.pos + off : 0;
+}
+
 static int fb_scalar(fb_reader *r, fb_table t, int field, void *out, uint32_t size)
 {
     uint32_t off = fb_field_off(r, t, field);

@@ -30,6 +30,8 @@ typedef struct {
 void fb_init(fb_reader *r, const void *buf, size_t len);
 fb_table fb_root(fb_reader *r);
 int fb_has(const fb_reader *r, fb_table t, int field);
+/* Absolute position of a present field's value (0 when absent): for tools that patch models. */
+uint32_t fb_field_pos(const fb_reader *r, fb_table t, int field);
 
 uint8_t fb_u8(fb_reader *r, fb_table t, int field, uint8_t def);
 int8_t fb_i8(fb_reader *r, fb_table t, int field, int8_t def);

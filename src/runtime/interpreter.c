@@ -28,11 +28,28 @@ static qmcu_dims nhwc(const qmcu_tensor *t)
     return d;
 }
 
+/* Rounds and saturates a float to a safe int32 range (NaN -> 0). */
+static int32_t sat_round(float v)
+{
+    v = roundf(v);
+    return v > -1e6f ? (v < 1e6f ? (int32_t)v : 1000000) : (v == v ? -1000000 : 0);
+}
+
+/* Rescale factors outside this range only come from broken or hostile models (and would
+ * overflow the fixed-point shifts); they are rejected at prepare time. */
+static qmcu_status check_rescale(const qmcu_model *m, int op, double real, qmcu_error *err)
+{
+    if (real >= 0.0 && real < 65536.0) return QMCU_OK;
+    qmcu_error_set(err, "%s: op %d %s: quantization scales give a rescale factor of %g (outside [0, 65536))", m->g->path, op,
+                   qmcu_op_name(m->g->ops[op].type), real);
+    return QMCU_ERR_FORMAT;
+}
+
 /* TFLite CalculateActivationRangeQuantized, in the storage domain. */
 static void act_range_q(qmcu_activation act, const qmcu_tensor *y, int32_t *lo, int32_t *hi)
 {
     int32_t qmin = -128, qmax = 127;
-#define QUANT(f) (y->zero_point + (int32_t)roundf((f) / y->scale))
+#define QUANT(f) (y->zero_point + sat_round((f) / y->scale))
     switch (act) {
     case QMCU_ACT_RELU: qmin = QUANT(0.0f) > qmin ? QUANT(0.0f) : qmin; break;
     case QMCU_ACT_RELU6:
@@ -111,6 +128,7 @@ static qmcu_status prepare_conv_like(qmcu_model *m, const qmcu_op *op, qmcu_prep
         const double real = (x->from_uint8 || fc) ? (double)(x->scale * wsf) / (double)y->scale
                                                   : (double)x->scale * (double)wsf / (double)y->scale;
         int sh;
+        if (check_rescale(m, (int)(op - m->g->ops), real, err) != QMCU_OK) return QMCU_ERR_FORMAT;
         qmcu_quantize_multiplier(real, &po->multiplier[c], &sh);
         po->shift[c] = sh;
     }
@@ -129,8 +147,8 @@ static qmcu_status prepare_conv_like(qmcu_model *m, const qmcu_op *op, qmcu_prep
     return QMCU_OK;
 }
 
-static void prepare_eltwise(const qmcu_op *op, const qmcu_tensor *x1, const qmcu_tensor *x2, const qmcu_tensor *y,
-                            qmcu_prepared_op *po)
+static qmcu_status prepare_eltwise(const qmcu_model *m, int opi, const qmcu_op *op, const qmcu_tensor *x1,
+                                   const qmcu_tensor *x2, const qmcu_tensor *y, qmcu_prepared_op *po, qmcu_error *err)
 {
     qmcu_eltwise_params *e = &po->elt;
     e->is_mul = op->type == QMCU_OP_MUL;
@@ -141,15 +159,18 @@ static void prepare_eltwise(const qmcu_op *op, const qmcu_tensor *x1, const qmcu
     if (e->is_mul) {
         /* TFLite computes this product in float before widening */
         const float real = x1->scale * x2->scale / y->scale;
+        if (check_rescale(m, opi, (double)real, err) != QMCU_OK) return QMCU_ERR_FORMAT;
         qmcu_quantize_multiplier((double)real, &e->output_multiplier, &e->output_shift);
     } else {
         const double twice_max = 2.0 * (double)(x1->scale > x2->scale ? x1->scale : x2->scale);
         e->left_shift = 20;
+        if (check_rescale(m, opi, twice_max / ((double)(1 << 20) * (double)y->scale), err) != QMCU_OK) return QMCU_ERR_FORMAT;
         qmcu_quantize_multiplier((double)x1->scale / twice_max, &e->input1_multiplier, &e->input1_shift);
         qmcu_quantize_multiplier((double)x2->scale / twice_max, &e->input2_multiplier, &e->input2_shift);
         qmcu_quantize_multiplier(twice_max / ((double)(1 << 20) * (double)y->scale), &e->output_multiplier,
                                  &e->output_shift);
     }
+    return QMCU_OK;
 }
 
 /* TFLite PopulateLookupTable: out = quantize(f(dequantize(in))) for every input byte. */
@@ -168,7 +189,7 @@ static void prepare_lut(const qmcu_op *op, const qmcu_tensor *x, const qmcu_tens
             fr = xr * r6 / 6.0f;
         }
         q = roundf(fr * inv) + (float)y->zero_point;
-        lut[(uint8_t)(int8_t)v] = (int8_t)(q < -128.0f ? -128 : (q > 127.0f ? 127 : (int32_t)q));
+        lut[(uint8_t)(int8_t)v] = (int8_t)(q > -128.0f ? (q < 127.0f ? (int32_t)q : 127) : -128);
     }
 }
 
@@ -186,7 +207,7 @@ static qmcu_status prepare_op(qmcu_model *m, int i, qmcu_error *err)
     case QMCU_OP_FULLY_CONNECTED: return prepare_conv_like(m, op, po, err);
     case QMCU_OP_ADD:
     case QMCU_OP_MUL:
-        if (q) prepare_eltwise(op, x, TENSOR(m, op->in[1]), y, po);
+        if (q) return prepare_eltwise(m, i, op, x, TENSOR(m, op->in[1]), y, po, err);
         break;
     case QMCU_OP_AVERAGE_POOL_2D:
     case QMCU_OP_MAX_POOL_2D:
@@ -214,6 +235,7 @@ static qmcu_status prepare_op(qmcu_model *m, int i, qmcu_error *err)
         mp->output_zero_point = y->zero_point;
         mp->input_scale = x->scale;
         mp->output_scale = y->scale;
+        if (check_rescale(m, i, (double)x->scale / (double)y->scale, err) != QMCU_OK) return QMCU_ERR_FORMAT;
         if (op->keep_dims && x->ndim == 4 && op->reduce_mask == 6) {
             mp->kind = QMCU_MEAN_SPATIAL;
             if (x->from_uint8) {
@@ -241,6 +263,7 @@ static qmcu_status prepare_op(qmcu_model *m, int i, qmcu_error *err)
     case QMCU_OP_QUANTIZE:
         if (x->type == QMCU_I8) {
             int sh;
+            if (check_rescale(m, i, (double)x->scale / (double)y->scale, err) != QMCU_OK) return QMCU_ERR_FORMAT;
             qmcu_quantize_multiplier((double)x->scale / (double)y->scale, &po->requant.multiplier, &sh);
             po->requant.shift = sh;
             po->requant.input_offset = -x->zero_point;
@@ -254,6 +277,7 @@ static qmcu_status prepare_op(qmcu_model *m, int i, qmcu_error *err)
         if (q) {
             int sh;
             const float real = x->scale / y->scale; /* float division, as TFLite */
+            if (check_rescale(m, i, (double)real, err) != QMCU_OK) return QMCU_ERR_FORMAT;
             qmcu_quantize_multiplier((double)real, &po->requant.multiplier, &sh);
             po->requant.shift = sh;
             po->requant.input_offset = -x->zero_point;
@@ -526,7 +550,7 @@ qmcu_status qmcu_model_run_op(const qmcu_model *m, uint8_t *arena, int i)
             int64_t j;
             for (j = 0; j < n; j++) {
                 const double v = round((double)src[j] / (double)y->scale) + y->zero_point;
-                dst[j] = (int8_t)(v < -128.0 ? -128 : (v > 127.0 ? 127 : (int32_t)v));
+                dst[j] = (int8_t)(v > -128.0 ? (v < 127.0 ? (int32_t)v : 127) : -128); /* NaN -> -128 */
             }
         }
         return QMCU_OK;

@@ -1,0 +1,81 @@
+/* Host speed, single thread, same process and same input: quantmcu layer mode vs
+ * TensorFlow Lite 2.9's C library. Prints ms/inference (median of R rounds of N runs)
+ * and the ratio. Not a test: no thresholds.
+ * usage: bench_vs_tflite MODEL IMAGE [N] [ROUNDS] */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "tensorflow/lite/c/c_api.h"
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv)
+{
+    cli_model cm;
+    TfLiteModel *tm;
+    TfLiteInterpreterOptions *opt;
+    TfLiteInterpreter *ti;
+    uint8_t *arena, *input, *out1, *out2;
+    size_t in_bytes, out_bytes;
+    int n = argc > 3 ? atoi(argv[3]) : 20, rounds = argc > 4 ? atoi(argv[4]) : 5, r, i;
+    double ours[64], theirs[64];
+    if (argc < 3 || n < 1 || rounds < 1 || rounds > 64) {
+        fprintf(stderr, "usage: bench_vs_tflite MODEL IMAGE [N] [ROUNDS<=64]\n");
+        return 2;
+    }
+    if (!cli_load_model(argv[1], &cm)) return 1;
+    in_bytes = cm.g->tensors[cm.g->inputs[0]].bytes;
+    out_bytes = cm.g->tensors[cm.g->outputs[0]].bytes;
+    arena = (uint8_t *)calloc(cm.m->arena_bytes, 1);
+    input = (uint8_t *)malloc(in_bytes);
+    out1 = (uint8_t *)malloc(out_bytes);
+    out2 = (uint8_t *)malloc(out_bytes);
+    if (!cli_infer_image(&cm, arena, argv[2], input, out1, NULL)) return 1;
+    tm = TfLiteModelCreateFromFile(argv[1]);
+    opt = TfLiteInterpreterOptionsCreate();
+    TfLiteInterpreterOptionsSetNumThreads(opt, 1);
+    ti = TfLiteInterpreterCreate(tm, opt);
+    if (!ti || TfLiteInterpreterAllocateTensors(ti) != kTfLiteOk) return 1;
+    TfLiteTensorCopyFromBuffer(TfLiteInterpreterGetInputTensor(ti, 0), input, in_bytes);
+    TfLiteInterpreterInvoke(ti); /* warm-up both */
+    qmcu_model_set_input(cm.m, arena, 0, input);
+    qmcu_model_invoke(cm.m, arena, 0, cm.g->n_ops);
+    for (r = 0; r < rounds; r++) { /* interleaved rounds so both see the same machine state */
+        double t0 = now_ms();
+        for (i = 0; i < n; i++) {
+            qmcu_model_set_input(cm.m, arena, 0, input);
+            qmcu_model_invoke(cm.m, arena, 0, cm.g->n_ops);
+        }
+        ours[r] = (now_ms() - t0) / n;
+        t0 = now_ms();
+        for (i = 0; i < n; i++) {
+            TfLiteTensorCopyFromBuffer(TfLiteInterpreterGetInputTensor(ti, 0), input, in_bytes);
+            TfLiteInterpreterInvoke(ti);
+        }
+        theirs[r] = (now_ms() - t0) / n;
+    }
+    qmcu_model_get_output(cm.m, arena, 0, out1);
+    TfLiteTensorCopyToBuffer(TfLiteInterpreterGetOutputTensor(ti, 0), out2, out_bytes);
+    qsort(ours, (size_t)rounds, sizeof(double), cmp_d);
+    qsort(theirs, (size_t)rounds, sizeof(double), cmp_d);
+    printf("%s, 1 thread, median of %d rounds x %d runs:\n", argv[1], rounds, n);
+    printf("  quantmcu layer mode   %8.2f ms/inference\n", ours[rounds / 2]);
+    printf("  TFLite 2.9 (C API)    %8.2f ms/inference\n", theirs[rounds / 2]);
+    printf("  ratio quantmcu/TFLite %8.2f   (outputs %s)\n", ours[rounds / 2] / theirs[rounds / 2],
+           memcmp(out1, out2, out_bytes) ? "DIFFER" : "identical");
+    return 0;
+}

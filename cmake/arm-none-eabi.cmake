@@ -1,0 +1,18 @@
+# Cross toolchain for Cortex-M (bare metal, arm-none-eabi-gcc from Debian).
+# QUANTMCU_MCU selects the core: cortex-m4 (default, FPv4-SP) or cortex-m7 (FPv5-D16).
+set(CMAKE_SYSTEM_NAME Generic)
+set(CMAKE_SYSTEM_PROCESSOR arm)
+set(CMAKE_C_COMPILER arm-none-eabi-gcc)
+set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
+if(NOT QUANTMCU_MCU)
+  set(QUANTMCU_MCU cortex-m4)
+endif()
+if(QUANTMCU_MCU STREQUAL "cortex-m7")
+  set(_qmcu_cpu "-mcpu=cortex-m7 -mfpu=fpv5-d16")
+else()
+  set(_qmcu_cpu "-mcpu=cortex-m4 -mfpu=fpv4-sp-d16")
+endif()
+set(CMAKE_C_FLAGS_INIT "${_qmcu_cpu} -mthumb -mfloat-abi=hard -ffunction-sections -fdata-sections")
+set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)

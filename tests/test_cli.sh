@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# End-to-end tests of the command line: normal use and every kind of bad input
+# (one line on stderr naming the file, non-zero exit, never a crash).
+# usage: test_cli.sh QUANTMCU TEST_IMPORT
+set -u
+QM=$1
+MUTATE=$2
+DATA=${QUANTMCU_DATA:-${QUANTMCU_DATA_DEFAULT:-}}
+if [ -z "$DATA" ] || [ ! -f "$DATA/models/mobilenet_v1_0.25_128_quant.tflite" ]; then
+  echo "SKIPPED: shared data not found (set QUANTMCU_DATA)"; exit 77
+fi
+V1=$DATA/models/mobilenet_v1_0.25_128_quant.tflite
+IMG=$DATA/imagenet-dev
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0; fail=0
+ok()  { pass=$((pass+1)); }
+bad() { fail=$((fail+1)); echo "FAILED: $*" >&2; }
+
+# expect_error NAME NEEDLE CMD...: non-zero exit, exactly one stderr line containing NEEDLE
+expect_error() {
+  local name=$1 needle=$2; shift 2
+  "$@" > "$T/out" 2> "$T/err"; local rc=$?
+  local lines; lines=$(wc -l < "$T/err")
+  if [ $rc -ne 0 ] && [ $rc -lt 128 ] && [ "$lines" -eq 1 ] && grep -qF -- "$needle" "$T/err"; then ok
+  else bad "$name: rc=$rc, $lines stderr lines: $(head -c 400 "$T/err")"; fi
+}
+
+# --- normal use ---
+$QM info "$V1" > "$T/info" && grep -q "layer-by-layer peak SRAM" "$T/info" && ok || bad "info"
+$QM info "$V1" --json > "$T/info.json" && python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['macs']>0 and d['layer_peak_sram_bytes']>0 and len(d['layers'])==31" "$T/info.json" && ok || bad "info --json"
+first=$(ls "$IMG" | sort | head -1); second=$(ls "$IMG" | sort | sed -n 2p)
+$QM run "$V1" "$IMG/$first" "$IMG/$second" --top 3 --labels "$DATA/models/imagenet_labels.txt" --dump-input "$T/in.bin" --dump-output "$T/out.bin" > "$T/run" && ok || bad "run"
+[ "$(stat -c %s "$T/in.bin")" = 49152 ] && [ "$(stat -c %s "$T/out.bin")" = 1001 ] && ok || bad "dump sizes"
+grep -q "great white shark" "$T/run" && ok || bad "run prediction (expected the shark image to be recognised): $(cat "$T/run")"
+$QM eval "$V1" --images "$IMG" --limit 8 --json > "$T/e1.json" 2> /dev/null && ok || bad "eval"
+$QM eval "$V1" --images "$IMG" --limit 8 --json --threads 2 > "$T/e2.json" 2> /dev/null && ok || bad "eval threads"
+python3 - "$T/e1.json" "$T/e2.json" <<'PY' && ok || bad "eval json / thread determinism"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+for k in ["model","mode","images","top1_pct","top5_pct","macs","bitops","patch_bitops","patch_bitops_int8","peak_sram_bytes","outlier_tile_fraction","ms_per_image"]:
+    assert k in a, k
+assert a["images"] == 8 and a["top1_pct"] == b["top1_pct"] and a["top5_pct"] == b["top5_pct"]
+PY
+
+# --- bad input ---
+expect_error "missing model" "/nonexistent.tflite" $QM info /nonexistent.tflite
+$MUTATE --write-truncated "$V1" "$T/trunc.tflite" 5000
+expect_error "truncated model" "trunc.tflite" $QM info "$T/trunc.tflite"
+$MUTATE --write-unsupported "$V1" "$T/unsup.tflite"
+expect_error "unsupported op" "unsupported operator RESIZE_BILINEAR" $QM run "$T/unsup.tflite" "$IMG/$first"
+echo "this is not an image" > "$T/fake.jpg"
+expect_error "non-image" "fake.jpg" $QM run "$V1" "$T/fake.jpg"
+head -c 3000 "$IMG/$first" > "$T/cut.jpg"
+"$QM" run "$V1" "$T/cut.jpg" > /dev/null 2> "$T/err"; rc=$?
+# a truncated JPEG may decode partially (stb fills the rest) or fail: either way no crash
+[ $rc -lt 128 ] && ! grep -q Sanitizer "$T/err" && ok || bad "truncated jpeg crashed (rc=$rc)"
+expect_error "missing image" "/nonexistent.png" $QM run "$V1" /nonexistent.png
+mkdir -p "$T/empty"
+expect_error "empty folder" "no JPEG/PNG/BMP images" $QM eval "$V1" --images "$T/empty"
+expect_error "missing folder" "/nonexistent-dir" $QM eval "$V1" --images /nonexistent-dir
+cp "$T/fake.jpg" "$T/empty/0001_fake.jpg"
+expect_error "broken image in eval" "0001_fake.jpg" $QM eval "$V1" --images "$T/empty"
+expect_error "unknown option" "--bogus" $QM run "$V1" "$IMG/$first" --bogus
+expect_error "bad limit" "--limit" $QM eval "$V1" --images "$IMG" --limit -3
+expect_error "unknown command" "frobnicate" $QM frobnicate
+expect_error "vww labels" "beyond the model's 2 outputs" $QM eval "$DATA/models/mlperf_vww_96_int8.tflite" --images "$IMG" --limit 3
+expect_error "unavailable mode" "mode 'warp'" $QM run "$V1" "$IMG/$first" --mode warp
+
+echo "test_cli: $pass passed, $fail failed"
+[ $fail -eq 0 ]
