@@ -92,12 +92,18 @@ int main(int argc, char **argv)
     qmcu_error err;
 
     if (argc >= 4 && !strcmp(argv[1], "--write-unsupported")) {
-        if (!(orig = read_all(argv[2], &len)) || !make_unsupported(orig, len)) return 1;
-        return write_file(argv[3], orig, len);
+        int rc;
+        if (!(orig = read_all(argv[2], &len))) return 1;
+        rc = make_unsupported(orig, len) ? write_file(argv[3], orig, len) : 1;
+        free(orig);
+        return rc;
     }
     if (argc >= 5 && !strcmp(argv[1], "--write-truncated")) {
+        int rc;
         if (!(orig = read_all(argv[2], &len))) return 1;
-        return write_file(argv[3], orig, (size_t)atol(argv[4]) < len ? (size_t)atol(argv[4]) : len);
+        rc = write_file(argv[3], orig, (size_t)atol(argv[4]) < len ? (size_t)atol(argv[4]) : len);
+        free(orig);
+        return rc;
     }
 
     data = test_data_dir();

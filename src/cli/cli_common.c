@@ -74,7 +74,7 @@ int cli_list_images(const char *dir, char ***paths, int *count)
         n++;
     }
     closedir(d);
-    qsort(list, (size_t)n, sizeof(char *), cmp_str);
+    if (n > 1) qsort(list, (size_t)n, sizeof(char *), cmp_str);
     for (i = 0; i < n; i++) { /* prefix the folder */
         size_t len = strlen(dir) + strlen(list[i]) + 2;
         char *p = (char *)malloc(len);

@@ -194,6 +194,32 @@ static qmcu_status check_act_type(importer *im, int opi, const qmcu_tensor *x, c
     return QMCU_OK;
 }
 
+/* The exact int32 accumulator of every output channel, bias + sum (x - zx) * (w - zw), is
+ * bounded by |bias| + 255 * sum |w - zw|; require that bound to fit in int32 (the kernels'
+ * intermediate sums wrap harmlessly, see gemm_s8.c). */
+static qmcu_status check_accumulation(importer *im, int opi, const qmcu_tensor *x, const qmcu_tensor *w,
+                                      const qmcu_tensor *b, int depthwise)
+{
+    const char *on = qmcu_op_name(im->g->ops[opi].type);
+    const int8_t *wd = (const int8_t *)w->data;
+    const int64_t n = qmcu_tensor_elems(w);
+    const int32_t oc = depthwise ? w->dims[w->ndim - 1] : w->dims[0];
+    const int64_t k = n / oc;
+    int32_t c;
+    if (x->type != QMCU_I8) return QMCU_OK;
+    if (k > 65536) FAIL(QMCU_ERR_UNSUPPORTED, "op %d %s: accumulation depth %lld exceeds 65536", opi, on, (long long)k);
+    for (c = 0; c < oc; c++) {
+        int64_t bound = b ? ((const int32_t *)b->data)[c] : 0, j;
+        if (bound < 0) bound = -bound;
+        for (j = 0; j < k; j++) {
+            const int32_t v = wd[depthwise ? j * oc + c : c * k + j] - w->zero_point;
+            bound += 255 * (v < 0 ? -v : v);
+        }
+        CHECK(bound <= INT32_MAX, "op %d %s: output channel %d can overflow a 32-bit accumulator", opi, on, c);
+    }
+    return QMCU_OK;
+}
+
 static qmcu_status validate_op(importer *im, int opi)
 {
     qmcu_op *op = &im->g->ops[opi];
@@ -248,6 +274,7 @@ static qmcu_status validate_op(importer *im, int opi)
             CHECK(b->data != NULL && b->ndim == 1 && b->dims[0] == oc && b->type == (x->type == QMCU_I8 ? QMCU_I32 : QMCU_F32),
                   "op %d %s: bias '%s' must be a constant %s vector of %d", opi, on, b->name, x->type == QMCU_I8 ? "int32" : "float32", oc);
         }
+        if ((st = check_accumulation(im, opi, x, w, b, dw))) return st;
         break;
     }
     case QMCU_OP_FULLY_CONNECTED: {
@@ -261,6 +288,7 @@ static qmcu_status validate_op(importer *im, int opi)
         CHECK(x->type != QMCU_I8 || w->n_scales == 1, "op %d %s: per-channel fully-connected weights are unsupported", opi, on);
         if (b) CHECK(b->data != NULL && b->ndim == 1 && b->dims[0] == w->dims[0] && b->type == (x->type == QMCU_I8 ? QMCU_I32 : QMCU_F32),
                      "op %d %s: bias must be a constant vector matching the filter", opi, on);
+        if ((st = check_accumulation(im, opi, x, w, b, 0))) return st;
         break;
     }
     case QMCU_OP_ADD:

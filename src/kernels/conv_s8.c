@@ -26,9 +26,12 @@ void qmcu_conv_fold_bias(const qmcu_conv_params *p, int32_t out_ch, int32_t k, c
 {
     int32_t oc, i;
     for (oc = 0; oc < out_ch; oc++) {
-        int32_t wsum = 0;
-        for (i = 0; i < k; i++) wsum += filter_data[(size_t)oc * k + i];
-        folded[oc] = (bias ? bias[oc] : 0) + p->input_offset * wsum + k * p->input_offset * p->filter_offset;
+        /* modulo-2^32 arithmetic: the folded value may not fit int32 on its own, but the
+         * kernel's final accumulator does (checked at import), and wrapping sums are exact */
+        uint32_t wsum = 0;
+        for (i = 0; i < k; i++) wsum += (uint32_t)(int32_t)filter_data[(size_t)oc * k + i];
+        folded[oc] = (int32_t)((uint32_t)(bias ? bias[oc] : 0) + (uint32_t)p->input_offset * wsum +
+                               (uint32_t)k * (uint32_t)p->input_offset * (uint32_t)p->filter_offset);
     }
 }
 

@@ -8,6 +8,9 @@ static inline int8_t requant_one(const qmcu_conv_params *p, const qmcu_requant *
     return (int8_t)qmcu_clamp(v, p->act_min, p->act_max);
 }
 
+/* acc = dot + folded bias + filter_offset * row sum, added modulo 2^32 (see fold_bias). */
+static inline int32_t wrap_add3(int32_t a, int32_t b, int32_t c) { return (int32_t)((uint32_t)a + (uint32_t)b + (uint32_t)c); }
+
 static inline int32_t row_sum(const int8_t *a, int32_t k)
 {
     int32_t s = 0, i;
@@ -51,30 +54,30 @@ void qmcu_gemm_s8(const qmcu_conv_params *p, const qmcu_requant *rq, const int8_
     for (; r + 2 <= rows; r += 2) {
         const int8_t *a0 = a + (size_t)r * lda, *a1 = a0 + lda;
         int8_t *o0 = out + (size_t)r * out_stride, *o1 = o0 + out_stride;
-        const int32_t rs0 = p->filter_offset ? p->filter_offset * row_sum(a0, k) : 0;
-        const int32_t rs1 = p->filter_offset ? p->filter_offset * row_sum(a1, k) : 0;
+        const int32_t rs0 = p->filter_offset ? (int32_t)((uint32_t)p->filter_offset * (uint32_t)row_sum(a0, k)) : 0;
+        const int32_t rs1 = p->filter_offset ? (int32_t)((uint32_t)p->filter_offset * (uint32_t)row_sum(a1, k)) : 0;
         for (oc = 0; oc + 4 <= out_ch; oc += 4) {
             int32_t s[8];
             const int8_t *b0 = b + (size_t)oc * k;
             dot_2x4(a0, a1, b0, b0 + k, b0 + 2 * k, b0 + 3 * k, k, s);
             for (j = 0; j < 4; j++) {
                 const int32_t bj = bias ? bias[oc + j] : 0;
-                o0[oc + j] = requant_one(p, rq, s[j] + bj + rs0, oc + j);
-                o1[oc + j] = requant_one(p, rq, s[4 + j] + bj + rs1, oc + j);
+                o0[oc + j] = requant_one(p, rq, wrap_add3(s[j], bj, rs0), oc + j);
+                o1[oc + j] = requant_one(p, rq, wrap_add3(s[4 + j], bj, rs1), oc + j);
             }
         }
         for (; oc < out_ch; oc++) {
             const int8_t *bo = b + (size_t)oc * k;
             const int32_t bj = bias ? bias[oc] : 0;
-            o0[oc] = requant_one(p, rq, dot_1x1(a0, bo, k) + bj + rs0, oc);
-            o1[oc] = requant_one(p, rq, dot_1x1(a1, bo, k) + bj + rs1, oc);
+            o0[oc] = requant_one(p, rq, wrap_add3(dot_1x1(a0, bo, k), bj, rs0), oc);
+            o1[oc] = requant_one(p, rq, wrap_add3(dot_1x1(a1, bo, k), bj, rs1), oc);
         }
     }
     for (; r < rows; r++) {
         const int8_t *a0 = a + (size_t)r * lda;
         int8_t *o0 = out + (size_t)r * out_stride;
-        const int32_t rs0 = p->filter_offset ? p->filter_offset * row_sum(a0, k) : 0;
+        const int32_t rs0 = p->filter_offset ? (int32_t)((uint32_t)p->filter_offset * (uint32_t)row_sum(a0, k)) : 0;
         for (oc = 0; oc < out_ch; oc++)
-            o0[oc] = requant_one(p, rq, dot_1x1(a0, b + (size_t)oc * k, k) + (bias ? bias[oc] : 0) + rs0, oc);
+            o0[oc] = requant_one(p, rq, wrap_add3(dot_1x1(a0, b + (size_t)oc * k, k), bias ? bias[oc] : 0, rs0), oc);
     }
 }

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The test command: warnings-as-errors build + CTest (with the TFLite oracle), the same
+# tests under ASan+UBSan, a warning-free Cortex-M4/M7 build of the kernels, and a short
+# libFuzzer run on the model reader. Data: QUANTMCU_DATA (default ../shared).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export QUANTMCU_DATA=${QUANTMCU_DATA:-$(cd .. && pwd)/shared}
+TFL=$(pwd)/.cache/tflite/package
+FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+JOBS=$(nproc)
+
+echo "== release build (-Wall -Wextra -Werror) + tests"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DQUANTMCU_TFLITE_DIR="$TFL" >/dev/null
+cmake --build build -j"$JOBS"
+(cd build && ctest --output-on-failure -j"$JOBS")
+
+echo "== ASan + UBSan build + tests"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DQUANTMCU_SANITIZE=ON -DQUANTMCU_NATIVE=OFF -DQUANTMCU_TFLITE_DIR="$TFL" >/dev/null
+cmake --build build-asan -j"$JOBS"
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$JOBS")
+
+echo "== Cortex-M4 / M7 kernel build (arm-none-eabi-gcc, -Werror)"
+for mcu in cortex-m4 cortex-m7; do
+  cmake -S . -B build-$mcu -DCMAKE_TOOLCHAIN_FILE=cmake/arm-none-eabi.cmake -DQUANTMCU_MCU=$mcu -DCMAKE_BUILD_TYPE=MinSizeRel >/dev/null
+  cmake --build build-$mcu -j"$JOBS"
+done
+
+echo "== libFuzzer: model reader, ${FUZZ_SECONDS}s"
+CC=clang cmake -S . -B build-fuzz -DQUANTMCU_FUZZ=ON -DQUANTMCU_NATIVE=OFF >/dev/null
+cmake --build build-fuzz -j"$JOBS"
+mkdir -p build-fuzz/corpus
+cp "$QUANTMCU_DATA/models/mlperf_vww_96_int8.tflite" build-fuzz/corpus/ 2>/dev/null || echo "fuzz: no seed model found, starting from scratch"
+(cd build-fuzz && ./fuzz/fuzz_model_reader -max_total_time="$FUZZ_SECONDS" -max_len=400000 -rss_limit_mb=4096 -print_final_stats=0 corpus 2>&1 | tail -n 2)
+echo "== all tests passed"
