@@ -2,6 +2,15 @@
 
 #include "qmcu_kernels.h"
 
+void qmcu_broadcast_strides(const int32_t dims[4], int32_t strides[4])
+{
+    int d;
+    strides[3] = 1;
+    for (d = 2; d >= 0; d--) strides[d] = strides[d + 1] * dims[d + 1];
+    for (d = 0; d < 4; d++)
+        if (dims[d] == 1) strides[d] = 0;
+}
+
 void qmcu_pad(const int32_t in_dims[4], const int32_t pads[4][2], size_t elem_size, const void *pad_value,
               const void *in, void *out)
 {

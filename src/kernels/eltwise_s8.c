@@ -28,17 +28,8 @@ qmcu_status qmcu_eltwise_s8(const qmcu_eltwise_params *p, const int32_t in1_dims
         for (i0 = 0; i0 < n; i0++) out[i0] = eltwise_one(p, in1[i0], in2[i0]);
         return QMCU_OK;
     }
-    /* strides with 0 for broadcast dimensions */
-    s1[3] = 1;
-    s2[3] = 1;
-    for (d = 2; d >= 0; d--) {
-        s1[d] = s1[d + 1] * in1_dims[d + 1];
-        s2[d] = s2[d + 1] * in2_dims[d + 1];
-    }
-    for (d = 0; d < 4; d++) {
-        if (in1_dims[d] == 1) s1[d] = 0;
-        if (in2_dims[d] == 1) s2[d] = 0;
-    }
+    qmcu_broadcast_strides(in1_dims, s1);
+    qmcu_broadcast_strides(in2_dims, s2);
     for (i0 = 0; i0 < out_dims[0]; i0++)
         for (i1 = 0; i1 < out_dims[1]; i1++)
             for (i2 = 0; i2 < out_dims[2]; i2++)

@@ -99,16 +99,8 @@ void qmcu_eltwise_f32(int is_mul, const int32_t in1_dims[4], const float *in1, c
                       const float *in2, const int32_t out_dims[4], float act_min, float act_max, float *out)
 {
     int32_t s1[4], s2[4], i0, i1, i2, i3;
-    int d;
-    s1[3] = s2[3] = 1;
-    for (d = 2; d >= 0; d--) {
-        s1[d] = s1[d + 1] * in1_dims[d + 1];
-        s2[d] = s2[d + 1] * in2_dims[d + 1];
-    }
-    for (d = 0; d < 4; d++) {
-        if (in1_dims[d] == 1) s1[d] = 0;
-        if (in2_dims[d] == 1) s2[d] = 0;
-    }
+    qmcu_broadcast_strides(in1_dims, s1);
+    qmcu_broadcast_strides(in2_dims, s2);
     for (i0 = 0; i0 < out_dims[0]; i0++)
         for (i1 = 0; i1 < out_dims[1]; i1++)
             for (i2 = 0; i2 < out_dims[2]; i2++)
@@ -139,10 +131,7 @@ void qmcu_mean_f32(int reduce_mask, const int32_t dims[4], const float *in, floa
         if (reduce_mask & (1 << d)) count *= dims[d];
         n_out *= od[d];
     }
-    os[3] = 1;
-    for (d = 2; d >= 0; d--) os[d] = os[d + 1] * od[d + 1];
-    for (d = 0; d < 4; d++)
-        if (reduce_mask & (1 << d)) os[d] = 0;
+    qmcu_broadcast_strides(od, os); /* reduced dims have size 1 in od: stride 0 accumulates */
     memset(out, 0, (size_t)n_out * sizeof(float));
     for (i0 = 0; i0 < dims[0]; i0++)
         for (i1 = 0; i1 < dims[1]; i1++)

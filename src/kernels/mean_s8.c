@@ -15,10 +15,7 @@ qmcu_status qmcu_mean_s8(const qmcu_mean_params *p, const int32_t dims[4], const
         n_out *= od[d];
     }
     if (scratch_bytes < (size_t)n_out * sizeof(int32_t) || !scratch) return QMCU_ERR_NOMEM;
-    os[3] = 1;
-    for (d = 2; d >= 0; d--) os[d] = os[d + 1] * od[d + 1];
-    for (d = 0; d < 4; d++)
-        if (p->reduce_mask & (1 << d)) os[d] = 0;
+    qmcu_broadcast_strides(od, os); /* reduced dims have size 1 in od: stride 0 accumulates */
     memset(scratch, 0, (size_t)n_out * sizeof(int32_t));
     /* sums on the model's own values: unsigned for uint8 models, minus the zero point for SPATIAL */
     for (i0 = 0; i0 < dims[0]; i0++)

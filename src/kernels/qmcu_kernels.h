@@ -138,6 +138,9 @@ qmcu_status qmcu_mean_s8(const qmcu_mean_params *p, const int32_t dims[4], const
                          int32_t *scratch, size_t scratch_bytes);
 
 /* ---- data movement (any element size) ----------------------------------------------- */
+/* Row-major strides of a 4-D shape, with stride 0 for dimensions of size 1, so that indexing
+ * an output-shaped loop with them broadcasts (eltwise) or accumulates (mean). */
+void qmcu_broadcast_strides(const int32_t dims[4], int32_t strides[4]);
 void qmcu_pad(const int32_t in_dims[4], const int32_t pads[4][2], size_t elem_size, const void *pad_value,
               const void *in, void *out);
 void qmcu_transpose(const int32_t in_dims[4], const int perm[4], size_t elem_size, const void *in, void *out);
