@@ -91,8 +91,9 @@ int cmd_info(int argc, char **argv)
                (long long)total_macs, weight_bytes, cm.m->peak_bytes, cm.m->arena_bytes, cm.m->input_bytes);
     } else {
         printf("total MACs: %lld\nweights: %zu bytes\n", (long long)total_macs, weight_bytes);
-        printf("layer-by-layer peak SRAM: %zu bytes (%.1f kB) at op %d (input image %zu bytes included)\n", cm.m->peak_bytes,
-               cm.m->peak_bytes / 1024.0, cm.m->peak_op, cm.m->input_bytes);
+        printf("layer-by-layer peak SRAM: %zu bytes (%.1f kB) at op %d (activations + scratch live there; the %zu-byte input"
+               " is counted while live, ops 0..%d)\n", cm.m->peak_bytes, cm.m->peak_bytes / 1024.0, cm.m->peak_op,
+               cm.m->input_bytes, life[cm.g->inputs[0]].last);
         printf("placed arena (first fit, largest first): %zu bytes\n", cm.m->arena_bytes);
     }
     free(life);
