@@ -63,13 +63,12 @@ int cmd_info(int argc, char **argv)
         const qmcu_op *op = &cm.g->ops[i];
         const qmcu_tensor *x = &cm.g->tensors[op->in[0]], *y = &cm.g->tensors[op->out];
         const int64_t macs = qmcu_op_macs(cm.g, op);
-        size_t live = 0, act = 0;
+        const size_t live = qmcu_live_bytes_at(life, cm.g->n_tensors + cm.g->n_ops, i);
+        size_t act = 0;
         int j;
         for (j = 0; j < op->n_in; j++)
             if (op->in[j] >= 0 && !cm.g->tensors[op->in[j]].data) act += cm.g->tensors[op->in[j]].bytes;
         act += y->bytes;
-        for (j = 0; j < cm.g->n_tensors + cm.g->n_ops; j++)
-            if (life[j].first <= i && i <= life[j].last) live += life[j].size;
         total_macs += macs;
         if (json) {
             printf("%s{\"index\":%d,\"op\":\"%s\",\"input_shape\":", i ? "," : "", i, qmcu_op_name(op->type));

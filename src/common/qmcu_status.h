@@ -18,13 +18,11 @@ typedef struct {
     char msg[512];
 } qmcu_error;
 
-#if !defined(QMCU_NO_ERROR_MESSAGES)
 void qmcu_error_set(qmcu_error *err, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
-#endif
 
 const char *qmcu_status_name(qmcu_status s);
 

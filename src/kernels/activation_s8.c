@@ -40,9 +40,7 @@ void qmcu_softmax_s8(const qmcu_softmax_params *p, int32_t rows, int32_t row_len
         inv = 1.0f / (sum * p->output_scale);
         for (j = 0; j < row_len; j++) {
             const float prob = t[in[j] + 128] * inv;
-            /* saturate in float first: a huge or NaN probability must not overflow the cast */
-            const float r = p->uint8_output ? prob + 0.5f : roundf(prob);
-            const int32_t c = r > -1e6f ? (r < 1e6f ? (int32_t)r : 1000000) : -1000000;
+            const int32_t c = qmcu_float_to_int_sat(p->uint8_output ? prob + 0.5f : roundf(prob));
             const int32_t q = p->uint8_output ? c - 128 : c + p->output_zero_point;
             out[j] = (int8_t)qmcu_clamp(q, -128, 127);
         }

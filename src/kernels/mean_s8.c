@@ -31,7 +31,7 @@ qmcu_status qmcu_mean_s8(const qmcu_mean_params *p, const int32_t dims[4], const
             if (p->uint8_model) {
                 /* TFLite uint8 Mean: bias + MBQM(sum of raw values, in_scale / (n * out_scale)) */
                 const float zb = (float)(p->input_zero_point + 128) * p->input_scale / p->output_scale;
-                const int32_t bias = (p->output_zero_point + 128) - (zb < 1e6f ? (int32_t)zb : 1000000);
+                const int32_t bias = (p->output_zero_point + 128) - qmcu_float_to_int_sat(zb);
                 v = qmcu_multiply_by_quantized_multiplier(acc, p->multiplier, p->shift) + bias - 128;
             } else {
                 acc -= count * p->input_zero_point;
@@ -43,8 +43,7 @@ qmcu_status qmcu_mean_s8(const qmcu_mean_params *p, const int32_t dims[4], const
             const float scale = p->input_scale / p->output_scale;
             const float bias = -(float)(p->input_zero_point + p->value_offset) * scale;
             const float mean = (float)acc / (float)count;
-            const float r = roundf(mean * scale + bias);
-            v = (r > -1e6f ? (r < 1e6f ? (int32_t)r : 1000000) : -1000000) + p->output_zero_point;
+            v = qmcu_float_to_int_sat(roundf(mean * scale + bias)) + p->output_zero_point;
         }
         out[i] = (int8_t)qmcu_clamp(v, -128, 127);
     }

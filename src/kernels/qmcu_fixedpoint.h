@@ -45,6 +45,10 @@ static inline int32_t qmcu_multiply_by_quantized_multiplier_ties_up(int32_t x, i
     return right ? (int32_t)(((int64_t)h + ((int64_t)1 << (right - 1))) >> right) : h;
 }
 
+/* Converts an already rounded float to int32, saturating to +-1e6 (NaN -> -1e6), so that
+ * huge values from broken scales never overflow the cast; callers clamp to their range. */
+static inline int32_t qmcu_float_to_int_sat(float r) { return r > -1e6f ? (r < 1e6f ? (int32_t)r : 1000000) : -1000000; }
+
 static inline int32_t qmcu_clamp(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
 /* TFLite QuantizeMultiplier: double -> (multiplier, shift). Host-side (prepare) only. */

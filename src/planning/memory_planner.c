@@ -52,6 +52,15 @@ size_t qmcu_place_buffers(qmcu_buffer_life *bufs, int n)
     return align_up(arena);
 }
 
+size_t qmcu_live_bytes_at(const qmcu_buffer_life *bufs, int n, int step)
+{
+    size_t live = 0;
+    int i;
+    for (i = 0; i < n; i++)
+        if (bufs[i].first <= step && step <= bufs[i].last) live += bufs[i].size;
+    return live;
+}
+
 size_t qmcu_peak_live_bytes(const qmcu_buffer_life *bufs, int n, int *at_step)
 {
     int lo = 0, hi = 0, s, i, best_step = 0;
@@ -61,9 +70,7 @@ size_t qmcu_peak_live_bytes(const qmcu_buffer_life *bufs, int n, int *at_step)
         if (i == 0 || bufs[i].last > hi) hi = bufs[i].last;
     }
     for (s = lo; s <= hi; s++) {
-        size_t live = 0;
-        for (i = 0; i < n; i++)
-            if (bufs[i].first <= s && s <= bufs[i].last) live += bufs[i].size;
+        const size_t live = qmcu_live_bytes_at(bufs, n, s);
         if (live > best) {
             best = live;
             best_step = s;

@@ -16,6 +16,8 @@ typedef struct {
 
 /* Places all buffers; returns the arena size (aligned). Buffers of size 0 get offset 0. */
 size_t qmcu_place_buffers(qmcu_buffer_life *bufs, int n);
+/* Sum of sizes of the buffers live at `step`. */
+size_t qmcu_live_bytes_at(const qmcu_buffer_life *bufs, int n, int step);
 /* Largest sum of sizes of buffers live at the same step (the lower bound the placement meets
  * or exceeds); *at_step receives the step where it occurs (may be NULL). */
 size_t qmcu_peak_live_bytes(const qmcu_buffer_life *bufs, int n, int *at_step);

@@ -28,13 +28,6 @@ static qmcu_dims nhwc(const qmcu_tensor *t)
     return d;
 }
 
-/* Rounds and saturates a float to a safe int32 range (NaN -> 0). */
-static int32_t sat_round(float v)
-{
-    v = roundf(v);
-    return v > -1e6f ? (v < 1e6f ? (int32_t)v : 1000000) : (v == v ? -1000000 : 0);
-}
-
 /* Rescale factors outside this range only come from broken or hostile models (and would
  * overflow the fixed-point shifts); they are rejected at prepare time. */
 static qmcu_status check_rescale(const qmcu_model *m, int op, double real, qmcu_error *err)
@@ -49,7 +42,7 @@ static qmcu_status check_rescale(const qmcu_model *m, int op, double real, qmcu_
 static void act_range_q(qmcu_activation act, const qmcu_tensor *y, int32_t *lo, int32_t *hi)
 {
     int32_t qmin = -128, qmax = 127;
-#define QUANT(f) (y->zero_point + sat_round((f) / y->scale))
+#define QUANT(f) (y->zero_point + qmcu_float_to_int_sat(roundf((f) / y->scale)))
     switch (act) {
     case QMCU_ACT_RELU: qmin = QUANT(0.0f) > qmin ? QUANT(0.0f) : qmin; break;
     case QMCU_ACT_RELU6:
@@ -306,7 +299,6 @@ static qmcu_status prepare_op(qmcu_model *m, int i, qmcu_error *err)
             qmcu_error_set(err, "%s: op %d CONCATENATION with a fused activation is unsupported", m->g->path, i);
             return QMCU_ERR_UNSUPPORTED;
         }
-        po->copy_only = 1;
         break;
     }
     default: break;

@@ -25,7 +25,6 @@ typedef struct {
     int8_t lut[256];
     qmcu_conv_f32_params convf;
     float act_min_f, act_max_f;
-    int copy_only;               /* CONCATENATION / QUANTIZE that only moves bytes */
     size_t scratch_bytes;
 } qmcu_prepared_op;
 
