@@ -40,7 +40,7 @@ int main(int argc, char **argv)
     if (!cli_load_model(argv[1], &cm)) return 1;
     in_bytes = cm.g->tensors[cm.g->inputs[0]].bytes;
     out_bytes = cm.g->tensors[cm.g->outputs[0]].bytes;
-    arena = (uint8_t *)calloc(cm.m->arena_bytes, 1);
+    arena = (uint8_t *)calloc(cm.plan->host_bytes, 1);
     input = (uint8_t *)malloc(in_bytes);
     out1 = (uint8_t *)malloc(out_bytes);
     out2 = (uint8_t *)malloc(out_bytes);
@@ -52,13 +52,13 @@ int main(int argc, char **argv)
     if (!ti || TfLiteInterpreterAllocateTensors(ti) != kTfLiteOk) return 1;
     TfLiteTensorCopyFromBuffer(TfLiteInterpreterGetInputTensor(ti, 0), input, in_bytes);
     TfLiteInterpreterInvoke(ti); /* warm-up both */
-    qmcu_model_set_input(cm.m, arena, 0, input);
-    qmcu_model_invoke(cm.m, arena, 0, cm.g->n_ops);
+    qmcu_plan_set_input(cm.m, cm.plan, arena, 0, input);
+    qmcu_plan_run(cm.m, cm.plan, arena);
     for (r = 0; r < rounds; r++) { /* interleaved rounds so both see the same machine state */
         double t0 = now_ms();
         for (i = 0; i < n; i++) {
-            qmcu_model_set_input(cm.m, arena, 0, input);
-            qmcu_model_invoke(cm.m, arena, 0, cm.g->n_ops);
+            qmcu_plan_set_input(cm.m, cm.plan, arena, 0, input);
+            qmcu_plan_run(cm.m, cm.plan, arena);
         }
         ours[r] = (now_ms() - t0) / n;
         t0 = now_ms();
@@ -68,7 +68,7 @@ int main(int argc, char **argv)
         }
         theirs[r] = (now_ms() - t0) / n;
     }
-    qmcu_model_get_output(cm.m, arena, 0, out1);
+    qmcu_plan_get_output(cm.m, cm.plan, arena, 0, out1);
     TfLiteTensorCopyToBuffer(TfLiteInterpreterGetOutputTensor(ti, 0), out2, out_bytes);
     qsort(ours, (size_t)rounds, sizeof(double), cmp_d);
     qsort(theirs, (size_t)rounds, sizeof(double), cmp_d);

@@ -20,11 +20,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!g) return 0;
     for (i = 0; i < g->n_ops; i++) macs += qmcu_op_macs(g, &g->ops[i]);
     if (qmcu_model_prepare(g, &m, &err) == QMCU_OK) {
-        if (m->arena_bytes < (8u << 20) && macs < 50000000) {
-            uint8_t *arena = (uint8_t *)calloc(m->arena_bytes ? m->arena_bytes : 1, 1);
-            if (arena) qmcu_model_invoke(m, arena, 0, g->n_ops);
+        const qmcu_plan_spec spec = {0, 1, 1, 1};
+        qmcu_plan *p = NULL;
+        if (qmcu_plan_build(m, &spec, &p, &err) == QMCU_OK && p->host_bytes < (8u << 20) && macs < 50000000) {
+            uint8_t *arena = (uint8_t *)calloc(p->host_bytes ? p->host_bytes : 1, 1);
+            if (arena) qmcu_plan_run(m, p, arena);
             free(arena);
         }
+        qmcu_plan_free(p);
         qmcu_model_free(m);
     }
     qmcu_graph_free(g);

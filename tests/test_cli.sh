@@ -43,6 +43,21 @@ for k in ["model","mode","images","top1_pct","top5_pct","macs","bitops","patch_b
 assert a["images"] == 8 and a["top1_pct"] == b["top1_pct"] and a["top5_pct"] == b["top5_pct"]
 PY
 
+# --- patch-based inference: plan, then run/eval with it; bytes and accuracy equal layer mode ---
+$QM plan "$V1" --sram 64K -o "$T/plan.json" > "$T/plan.txt" && grep -q "fits the 65536-byte" "$T/plan.txt" && ok || bad "plan --sram 64K: $(cat "$T/plan.txt")"
+python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['format']=='quantmcu-plan' and d['split']>0 and d['metrics']['peak_sram_bytes']<=65536 and len(d['memory'])==31" "$T/plan.json" && ok || bad "plan.json schema"
+$QM run "$V1" "$IMG/$first" "$IMG/$second" --mode patch --plan "$T/plan.json" --dump-output "$T/out_patch.bin" > /dev/null && cmp -s "$T/out.bin" "$T/out_patch.bin" && ok || bad "run --mode patch --plan: output differs from layer mode"
+$QM run "$V1" "$IMG/$second" --mode patch --split 7 --grid 2x3 --dump-output "$T/out_patch2.bin" > /dev/null && cmp -s "$T/out.bin" "$T/out_patch2.bin" && ok || bad "run --split 7 --grid 2x3: output differs from layer mode"
+$QM eval "$V1" --images "$IMG" --limit 8 --json --mode patch --plan "$T/plan.json" > "$T/e3.json" 2> /dev/null && ok || bad "eval --mode patch"
+python3 - "$T/e1.json" "$T/e3.json" <<'PY' && ok || bad "eval patch accuracy / peak"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+assert b["mode"] == "patch" and b["top1_pct"] == a["top1_pct"] and b["top5_pct"] == a["top5_pct"]
+assert b["peak_sram_bytes"] < a["peak_sram_bytes"] and b["macs"] >= a["macs"] and b["split"] > 0
+PY
+$QM info "$V1" --split 7 --grid 2x2 > "$T/info2" && grep -q "redundant" "$T/info2" && grep -q "input patch" "$T/info2" && ok || bad "info with a plan"
+$QM plan "$V1" --sram 1K > "$T/plan_small.txt" && grep -q "does NOT fit" "$T/plan_small.txt" && ok || bad "plan that cannot fit says so"
+
 # --- bad input ---
 expect_error "missing model" "/nonexistent.tflite" $QM info /nonexistent.tflite
 $MUTATE --write-truncated "$V1" "$T/trunc.tflite" 5000
@@ -65,7 +80,17 @@ expect_error "unknown option" "--bogus" $QM run "$V1" "$IMG/$first" --bogus
 expect_error "bad limit" "--limit" $QM eval "$V1" --images "$IMG" --limit -3
 expect_error "unknown command" "frobnicate" $QM frobnicate
 expect_error "vww labels" "beyond the model's 2 outputs" $QM eval "$DATA/models/mlperf_vww_96_int8.tflite" --images "$IMG" --limit 3
-expect_error "unavailable mode" "mode 'warp'" $QM run "$V1" "$IMG/$first" --mode warp
+expect_error "unknown mode" "--mode needs layer|patch|quantmcu" $QM run "$V1" "$IMG/$first" --mode warp
+expect_error "patch without plan" "--mode patch needs --plan" $QM run "$V1" "$IMG/$first" --mode patch
+expect_error "illegal split" "op 29 RESHAPE is not spatially local" $QM run "$V1" "$IMG/$first" --mode patch --split 30 --grid 2x2
+expect_error "grid too fine" "grid 9x9" $QM eval "$V1" --images "$IMG" --limit 2 --mode patch --split 7 --grid 9x9
+expect_error "bad grid" "--grid needs ROWSxCOLS" $QM plan "$V1" --split 7 --grid 0x3
+expect_error "bad sram" "--sram needs a size" $QM plan "$V1" --sram lots
+expect_error "plan of another model" "made for another model" $QM run "$DATA/models/mobilenet_v2_1.0_224_quant.tflite" "$IMG/$first" --mode patch --plan "$T/plan.json"
+echo '{"format": "quantmcu-plan", "version": 1, "model": ' > "$T/broken.json"
+expect_error "broken plan" "broken.json" $QM run "$V1" "$IMG/$first" --mode patch --plan "$T/broken.json"
+expect_error "missing plan" "/nonexistent-plan.json" $QM eval "$V1" --images "$IMG" --mode patch --plan /nonexistent-plan.json
+expect_error "quantmcu mode not yet" "mode 'quantmcu' is not available" $QM run "$V1" "$IMG/$first" --mode quantmcu --plan "$T/plan.json"
 
 echo "test_cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]

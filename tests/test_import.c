@@ -43,10 +43,15 @@ static int try_model(const unsigned char *buf, size_t len, const char *what)
         return 0;
     }
     if (qmcu_model_prepare(g, &m, &err) == QMCU_OK) {
-        uint8_t *arena = (uint8_t *)calloc(m->arena_bytes ? m->arena_bytes : 1, 1);
-        CHECK(arena != NULL, "arena");
-        if (arena) qmcu_model_invoke(m, arena, 0, g->n_ops);
-        free(arena);
+        const qmcu_plan_spec spec = {0, 1, 1, 1};
+        qmcu_plan *p = NULL;
+        if (qmcu_plan_build(m, &spec, &p, &err) == QMCU_OK) {
+            uint8_t *arena = (uint8_t *)calloc(p->host_bytes ? p->host_bytes : 1, 1);
+            CHECK(arena != NULL, "arena");
+            if (arena) qmcu_plan_run(m, p, arena);
+            free(arena);
+            qmcu_plan_free(p);
+        }
         qmcu_model_free(m);
     }
     qmcu_graph_free(g);

@@ -110,6 +110,20 @@ static void test_conv(int depthwise, int iters)
         qmcu_ref_conv_s8(&p, &rq, depthwise, &in, x, &fd, w, bias, &out, y1);
         if (depthwise) {
             CHECK(qmcu_depthwise_conv_s8(&p, &rq, &in, x, &fd, w, bias, &out, y2, scratch, sbytes) == QMCU_OK, "dw status");
+            if (in.n == 1) { /* in place: the output overwrites the input buffer through a row ring */
+                const size_t xin = (size_t)in.h * in.w * in.c, yout = (size_t)out.h * out.w * out.c;
+                const size_t ib = qmcu_depthwise_s8_inplace_scratch_size(&p, &in, &out);
+                int8_t *buf = (int8_t *)malloc(xin > yout ? xin : yout);
+                void *iscratch = malloc(ib);
+                memcpy(buf, x, xin);
+                CHECK(qmcu_depthwise_conv_s8_inplace(&p, &rq, &in, &fd, w, bias, &out, buf, iscratch, ib) == QMCU_OK,
+                      "in-place dw status");
+                CHECK(memcmp(buf, y1, yout) == 0, "in-place depthwise mismatch: in %dx%dx%d k %dx%d s %d,%d d %d,%d %s dm %d",
+                      in.h, in.w, in.c, kh, kw, p.stride_h, p.stride_w, p.dil_h, p.dil_w, same ? "SAME" : "VALID",
+                      p.depth_multiplier);
+                free(buf);
+                free(iscratch);
+            }
         } else {
             qmcu_conv_fold_bias(&p, out.c, kh * kw * in.c, w, bias, folded);
             CHECK(qmcu_conv_s8(&p, &rq, &in, x, &fd, w, folded, &out, y2, scratch, sbytes) == QMCU_OK, "conv status");

@@ -31,44 +31,9 @@ static void test_residual(void)
     CHECK(arena == 160, "arena %zu", arena);
 }
 
-static void check_model(const char *data, const char *name)
-{
-    char path[1024];
-    qmcu_error err;
-    qmcu_graph *g;
-    qmcu_model *m = NULL;
-    qmcu_buffer_life *life = NULL;
-    int n, i, j, bad = 0;
-    snprintf(path, sizeof path, "%s/models/%s", data, name);
-    g = qmcu_graph_load(path, &err);
-    CHECK(g != NULL, "%s", err.msg);
-    if (!g) return;
-    CHECK(qmcu_model_prepare(g, &m, &err) == QMCU_OK, "%s", err.msg);
-    n = qmcu_layer_lifetimes(m, &life);
-    qmcu_place_buffers(life, n);
-    for (i = 0; i < n; i++)
-        for (j = i + 1; j < n; j++) {
-            const qmcu_buffer_life *a = &life[i], *b = &life[j];
-            if (!a->size || !b->size || a->first > b->last || b->first > a->last) continue;
-            if (a->offset < b->offset + b->size && b->offset < a->offset + a->size) bad++;
-        }
-    CHECK(bad == 0, "%s: %d overlapping live buffers", name, bad);
-    CHECK(m->arena_bytes >= m->peak_bytes, "%s: arena %zu below peak %zu", name, m->arena_bytes, m->peak_bytes);
-    free(life);
-    qmcu_model_free(m);
-    qmcu_graph_free(g);
-}
-
 int main(void)
 {
-    const char *data;
     test_chain();
     test_residual();
-    data = test_data_dir();
-    check_model(data, "mobilenet_v2_1.0_224_quant.tflite");
-    check_model(data, "mobilenet_v1_0.25_128_quant.tflite");
-    check_model(data, "mcunet_vww_int8.tflite");
-    check_model(data, "mlperf_vww_96_int8.tflite");
-    check_model(data, "mlperf_vww_96_float.tflite");
     return test_summary("test_planner");
 }

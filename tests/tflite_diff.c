@@ -63,7 +63,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: tensor sizes differ between quantmcu and TFLite\n", model_path);
         return 1;
     }
-    arena = (uint8_t *)calloc(cm.m->arena_bytes, 1);
+    arena = (uint8_t *)calloc(cm.plan->host_bytes, 1);
     input = (uint8_t *)malloc(in_bytes);
     ours = (uint8_t *)malloc(out_bytes);
     theirs = (uint8_t *)malloc(out_bytes);

@@ -11,6 +11,7 @@
 int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
 
 /* Prints "quantmcu: <msg>" to stderr and returns the exit status 1. */
 int cli_fail(const char *fmt, ...)
@@ -31,7 +32,9 @@ void cli_free_list(char **paths, int count);
 typedef struct {
     qmcu_graph *g;
     qmcu_model *m;
+    qmcu_plan *plan; /* set by cli_make_plan */
 } cli_model;
+/* Loads and prepares; cm->plan starts as the layer-by-layer plan. */
 int cli_load_model(const char *path, cli_model *cm);
 void cli_free_model(cli_model *cm);
 
@@ -43,12 +46,28 @@ void cli_top_k(const float *scores, int n, int k, int *idx);
 
 /* Preprocesses one image into the model input, runs it and copies the output bytes.
  * input/output are model-format byte buffers of the input/output tensor sizes. */
-int cli_infer_image(const cli_model *cm, uint8_t *arena, const char *image, void *input, void *output, double *ms);
+int cli_infer_image(const cli_model *cm, uint8_t *mem, const char *image, void *input, void *output, double *ms);
 int cli_write_file(const char *path, const void *data, size_t n);
 
-/* Preprocesses one image into the model input, runs it and copies the output bytes.
- * input/output are model-format byte buffers of the input/output tensor sizes. */
-int cli_infer_image(const cli_model *cm, uint8_t *arena, const char *image, void *input, void *output, double *ms);
-int cli_write_file(const char *path, const void *data, size_t n);
+
+/* Plan options shared by info/run/eval/plan: --mode, --plan, --split, --grid, --input-in-sram. */
+typedef struct {
+    const char *mode; /* layer | patch | quantmcu */
+    const char *plan_path;
+    long split;       /* -1: not given */
+    int grid_h, grid_w;
+    int input_in_sram;
+} cli_plan_opts;
+void cli_plan_opts_init(cli_plan_opts *o);
+/* Consumes argv[*i] if it is a plan option: 1 = taken, 0 = not a plan option, -1 = bad value
+ * (message printed). */
+int cli_plan_option(const char *cmd, int argc, char **argv, int *i, cli_plan_opts *o);
+/* Builds cm->plan from the options: layer mode ignores the plan; patch mode needs --plan or
+ * --split/--grid. Prints one error line and returns 0 on failure. */
+int cli_make_plan(const char *cmd, cli_model *cm, const cli_plan_opts *o);
+/* Human-readable plan summary and per-op memory table. */
+void cli_print_plan(const qmcu_plan *p, int with_table);
+/* "256K", "1M", "300000" -> bytes */
+int cli_parse_size(const char *s, size_t *out);
 
 #endif

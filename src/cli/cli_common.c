@@ -100,6 +100,7 @@ int cli_load_model(const char *path, cli_model *cm)
     qmcu_error err;
     cm->g = qmcu_graph_load(path, &err);
     cm->m = NULL;
+    cm->plan = NULL;
     if (!cm->g) {
         cli_fail("%s", err.msg);
         return 0;
@@ -110,11 +111,21 @@ int cli_load_model(const char *path, cli_model *cm)
         cli_fail("%s", err.msg);
         return 0;
     }
+    { /* layer by layer until cli_make_plan says otherwise */
+        const qmcu_plan_spec layer = {0, 1, 1, 1};
+        if (qmcu_plan_build(cm->m, &layer, &cm->plan, &err) != QMCU_OK) {
+            cli_free_model(cm);
+            cm->g = NULL;
+            cli_fail("%s", err.msg);
+            return 0;
+        }
+    }
     return 1;
 }
 
 void cli_free_model(cli_model *cm)
 {
+    qmcu_plan_free(cm->plan);
     qmcu_model_free(cm->m);
     qmcu_graph_free(cm->g);
 }

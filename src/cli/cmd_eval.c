@@ -1,4 +1,5 @@
-/* quantmcu eval MODEL --images DIR [--limit N] [--mode layer] [--threads N] [--json]
+/* quantmcu eval MODEL --images DIR [--limit N] [--mode layer|patch] [--plan PLAN | --split K --grid RxC]
+ *               [--threads N] [--json]
  * Labels come from the leading integer of each file name (ImageNet class index);
  * a 1001-output model's index 0 is background, so its expected output is index + 1. */
 #include <pthread.h>
@@ -35,7 +36,7 @@ static void *eval_worker(void *arg)
     eval_job *j = (eval_job *)arg;
     const qmcu_graph *g = j->cm->g;
     const int n_out = cli_output_count(g);
-    uint8_t *arena = (uint8_t *)calloc(j->cm->m->arena_bytes ? j->cm->m->arena_bytes : 1, 1);
+    uint8_t *arena = (uint8_t *)calloc(j->cm->plan->host_bytes ? j->cm->plan->host_bytes : 1, 1);
     void *input = calloc(g->tensors[g->inputs[0]].bytes, 1), *output = calloc(g->tensors[g->outputs[0]].bytes, 1);
     float *scores = (float *)calloc((size_t)n_out, sizeof(float));
     int i, idx[5], k;
@@ -69,11 +70,12 @@ out:
 
 int cmd_eval(int argc, char **argv)
 {
-    const char *model_path = NULL, *dir = NULL, *mode = "layer";
+    const char *model_path = NULL, *dir = NULL;
+    cli_plan_opts po;
     long limit = -1, threads = 1;
     int json = 0, i, n = 0, rc = 1, n_out, t, done = 0;
     char **paths = NULL;
-    cli_model cm = {NULL, NULL};
+    cli_model cm = {NULL, NULL, NULL};
     int *top1 = NULL, *top5 = NULL;
     double *ms = NULL, wall0, wall1, ms_sum = 0;
     int64_t macs = 0;
@@ -82,16 +84,18 @@ int cmd_eval(int argc, char **argv)
     pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
     struct timespec ts;
 
+    cli_plan_opts_init(&po);
     for (i = 0; i < argc; i++) {
         const char *a = argv[i];
+        const int taken = cli_plan_option("eval", argc, argv, &i, &po);
+        if (taken < 0) return 1;
+        if (taken) continue;
         if (!strcmp(a, "--images")) {
             if (!(dir = cli_value(argc, argv, &i))) return cli_fail("eval: --images needs a folder");
         } else if (!strcmp(a, "--limit")) {
             if (!cli_parse_int(cli_value(argc, argv, &i), 1, 100000000, &limit)) return cli_fail("eval: --limit needs a positive number");
         } else if (!strcmp(a, "--threads")) {
             if (!cli_parse_int(cli_value(argc, argv, &i), 1, 64, &threads)) return cli_fail("eval: --threads needs a number 1..64");
-        } else if (!strcmp(a, "--mode")) {
-            if (!(mode = cli_value(argc, argv, &i))) return cli_fail("eval: --mode needs layer|patch|quantmcu");
         } else if (!strcmp(a, "--json")) {
             json = 1;
         } else if (a[0] == '-' && a[1]) {
@@ -102,8 +106,8 @@ int cmd_eval(int argc, char **argv)
             return cli_fail("eval: unexpected argument '%s'", a);
         }
     }
-    if (!model_path || !dir) return cli_fail("eval: usage: quantmcu eval MODEL --images DIR [--limit N] [--threads N] [--json]");
-    if (strcmp(mode, "layer") != 0) return cli_fail("eval: mode '%s' is not available in this build (available: layer)", mode);
+    if (!model_path || !dir)
+        return cli_fail("eval: usage: quantmcu eval MODEL --images DIR [--limit N] [--mode layer|patch] [--plan PLAN | --split K --grid RxC] [--threads N] [--json]");
     if (!cli_list_images(dir, &paths, &n)) return cli_fail("%s: cannot read image folder", dir);
     if (n == 0) {
         cli_free_list(paths, n);
@@ -118,7 +122,7 @@ int cmd_eval(int argc, char **argv)
             cli_fail("%s: file name does not start with a class index", paths[i]);
             goto done;
         }
-    if (!cli_load_model(model_path, &cm)) goto done;
+    if (!cli_load_model(model_path, &cm) || !cli_make_plan("eval", &cm, &po)) goto done;
     n_out = cli_output_count(cm.g);
     for (i = 0; i < n; i++)
         if (label_of(paths[i]) + (n_out == 1001 ? 1 : 0) >= n_out) {
@@ -169,19 +173,24 @@ int cmd_eval(int argc, char **argv)
             h5 += top5[i];
             ms_sum += ms[i];
         }
-        for (i = 0; i < cm.g->n_ops; i++) macs += qmcu_op_macs(cm.g, &cm.g->ops[i]);
+        const qmcu_plan *p = cm.plan;
+        macs = p->macs;
         if (json) {
+            /* BitOPs = MACs x weight bits x activation bits; all 8-bit in layer/patch modes (32 for float models) */
             const int bits = cm.g->tensors[cm.g->inputs[0]].type == QMCU_F32 && cm.g->tensors[cm.g->outputs[0]].type == QMCU_F32 ? 32 : 8;
             printf("{\"model\":\"%s\",\"mode\":\"%s\",\"images\":%d,\"top1_pct\":%.2f,\"top5_pct\":%.2f,\"macs\":%lld,"
-                   "\"bitops\":%lld,\"patch_bitops\":0,\"patch_bitops_int8\":0,\"peak_sram_bytes\":%zu,\"arena_bytes\":%zu,"
+                   "\"bitops\":%lld,\"patch_bitops\":%lld,\"patch_bitops_int8\":%lld,\"peak_sram_bytes\":%zu,\"arena_bytes\":%zu,"
+                   "\"input_bytes\":%zu,\"input_in_sram\":%s,\"split\":%d,\"grid\":[%d,%d],\"redundant_macs\":%lld,"
                    "\"outlier_tile_fraction\":0,\"ms_per_image\":%.3f,\"wall_ms_per_image\":%.3f,\"threads\":%ld}\n",
-                   model_path, mode, n, 100.0 * h1 / n, 100.0 * h5 / n, (long long)macs, (long long)macs * bits * bits,
-                   cm.m->peak_bytes, cm.m->arena_bytes, ms_sum / n, (wall1 - wall0) / n, threads);
+                   model_path, po.mode, n, 100.0 * h1 / n, 100.0 * h5 / n, (long long)macs, (long long)macs * bits * bits,
+                   (long long)p->patch_macs * bits * bits, (long long)p->patch_macs * bits * bits, p->arena_bytes, p->arena_bytes,
+                   p->input_bytes, p->spec.input_in_sram ? "true" : "false", p->spec.split, p->spec.grid_h, p->spec.grid_w,
+                   (long long)(p->patch_macs - p->patch_layer_macs), ms_sum / n, (wall1 - wall0) / n, threads);
         } else {
-            printf("model %s, mode %s, %d images: top-1 %.2f %%, top-5 %.2f %%\n", model_path, mode, n, 100.0 * h1 / n,
+            printf("model %s, mode %s, %d images: top-1 %.2f %%, top-5 %.2f %%\n", model_path, po.mode, n, 100.0 * h1 / n,
                    100.0 * h5 / n);
             printf("MACs %lld, peak SRAM %zu bytes, inference %.2f ms/image (%ld thread%s, wall %.2f ms/image incl. decoding)\n",
-                   (long long)macs, cm.m->peak_bytes, ms_sum / n, threads, threads > 1 ? "s" : "", (wall1 - wall0) / n);
+                   (long long)macs, p->arena_bytes, ms_sum / n, threads, threads > 1 ? "s" : "", (wall1 - wall0) / n);
         }
     }
     rc = 0;

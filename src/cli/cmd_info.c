@@ -1,5 +1,6 @@
-/* quantmcu info MODEL [--json]: per-layer table (op, shapes, MACs, activation bytes, live
- * bytes) and the layer-by-layer peak SRAM from the arena planner. */
+/* quantmcu info MODEL [--json] [--plan PLAN | --split K --grid RxC] [--input-in-sram yes|no]:
+ * per-layer table (op, shapes, MACs, activation bytes, live bytes) and the layer-by-layer
+ * peak SRAM from the arena planner; with a plan, that plan's summary and memory table. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,10 +28,16 @@ int cmd_info(int argc, char **argv)
     const char *model_path = NULL;
     int json = 0, i;
     cli_model cm;
-    qmcu_buffer_life *life = NULL;
+    cli_plan_opts po, layer_opts;
+    const qmcu_plan *lp;
+    qmcu_plan *patch = NULL;
     int64_t total_macs = 0;
     size_t weight_bytes = 0;
+    cli_plan_opts_init(&po);
     for (i = 0; i < argc; i++) {
+        const int taken = cli_plan_option("info", argc, argv, &i, &po);
+        if (taken < 0) return 1;
+        if (taken) continue;
         if (!strcmp(argv[i], "--json"))
             json = 1;
         else if (argv[i][0] == '-' && argv[i][1])
@@ -40,12 +47,25 @@ int cmd_info(int argc, char **argv)
         else
             return cli_fail("info: unexpected argument '%s'", argv[i]);
     }
-    if (!model_path) return cli_fail("info: usage: quantmcu info MODEL [--json]");
+    if (!model_path) return cli_fail("info: usage: quantmcu info MODEL [--json] [--plan PLAN | --split K --grid RxC] [--input-in-sram yes|no]");
     if (!cli_load_model(model_path, &cm)) return 1;
-    if (qmcu_layer_lifetimes(cm.m, &life) < 0) {
-        cli_free_model(&cm);
-        return cli_fail("%s: out of memory", model_path);
+    if (po.plan_path || po.split >= 0) { /* the plan to show next to the layer-by-layer one */
+        po.mode = "patch";
+        if (!cli_make_plan("info", &cm, &po)) {
+            cli_free_model(&cm);
+            return 1;
+        }
+        patch = cm.plan;
+        cm.plan = NULL;
     }
+    cli_plan_opts_init(&layer_opts);
+    layer_opts.input_in_sram = po.input_in_sram;
+    if (!cli_make_plan("info", &cm, &layer_opts)) {
+        qmcu_plan_free(patch);
+        cli_free_model(&cm);
+        return 1;
+    }
+    lp = cm.plan;
     for (i = 0; i < cm.g->n_tensors; i++)
         if (cm.g->tensors[i].data) weight_bytes += cm.g->tensors[i].bytes;
     if (json) printf("{\"model\":\"%s\",\"layers\":[", model_path);
@@ -63,7 +83,7 @@ int cmd_info(int argc, char **argv)
         const qmcu_op *op = &cm.g->ops[i];
         const qmcu_tensor *x = &cm.g->tensors[op->in[0]], *y = &cm.g->tensors[op->out];
         const int64_t macs = qmcu_op_macs(cm.g, op);
-        const size_t live = qmcu_live_bytes_at(life, cm.g->n_tensors + cm.g->n_ops, i);
+        const size_t live = lp->step_live_bytes[i] + lp->scratch_bytes[i];
         size_t act = 0;
         int j;
         for (j = 0; j < op->n_in; j++)
@@ -75,27 +95,36 @@ int cmd_info(int argc, char **argv)
             shape_json(x);
             printf(",\"output_shape\":");
             shape_json(y);
-            printf(",\"macs\":%lld,\"activation_bytes\":%zu,\"scratch_bytes\":%zu,\"live_bytes\":%zu}", (long long)macs, act,
-                   cm.m->ops[i].scratch_bytes, live);
+            printf(",\"macs\":%lld,\"activation_bytes\":%zu,\"scratch_bytes\":%zu,\"live_bytes\":%zu,\"in_place\":%s}",
+                   (long long)macs, act, lp->scratch_bytes[i], live, lp->in_place[i] ? "true" : "false");
         } else {
             char a[64], b[64];
             shape_str(x, a, sizeof a);
             shape_str(y, b, sizeof b);
-            printf("%3d  %-18s %-16s %-16s %12lld %10zu %10zu%s\n", i, qmcu_op_name(op->type), a, b, (long long)macs, act, live,
-                   i == cm.m->peak_op ? "  <- peak" : "");
+            printf("%3d  %-18s %-16s %-16s %12lld %10zu %10zu%s%s\n", i, qmcu_op_name(op->type), a, b, (long long)macs, act,
+                   live, lp->in_place[i] ? "  in place" : "", i == lp->live_peak_op ? "  <- peak" : "");
         }
     }
     if (json) {
-        printf("],\"macs\":%lld,\"weight_bytes\":%zu,\"layer_peak_sram_bytes\":%zu,\"arena_bytes\":%zu,\"input_bytes\":%zu}\n",
-               (long long)total_macs, weight_bytes, cm.m->peak_bytes, cm.m->arena_bytes, cm.m->input_bytes);
+        printf("],\"macs\":%lld,\"weight_bytes\":%zu,\"layer_peak_sram_bytes\":%zu,\"arena_bytes\":%zu,\"live_peak_bytes\":%zu,"
+               "\"input_bytes\":%zu,\"input_in_sram\":%s",
+               (long long)total_macs, weight_bytes, lp->arena_bytes, lp->arena_bytes, lp->live_peak_bytes, lp->input_bytes,
+               lp->spec.input_in_sram ? "true" : "false");
+        if (patch)
+            printf(",\"plan\":{\"split\":%d,\"grid\":[%d,%d],\"peak_sram_bytes\":%zu,\"macs\":%lld,\"redundant_macs\":%lld,"
+                   "\"input_patch\":[%d,%d]}",
+                   patch->spec.split, patch->spec.grid_h, patch->spec.grid_w, patch->arena_bytes, (long long)patch->macs,
+                   (long long)(patch->patch_macs - patch->patch_layer_macs), patch->input_patch_h, patch->input_patch_w);
+        printf("}\n");
     } else {
         printf("total MACs: %lld\nweights: %zu bytes\n", (long long)total_macs, weight_bytes);
-        printf("layer-by-layer peak SRAM: %zu bytes (%.1f kB) at op %d (activations + scratch live there; the %zu-byte input"
-               " is counted while live, ops 0..%d)\n", cm.m->peak_bytes, cm.m->peak_bytes / 1024.0, cm.m->peak_op,
-               cm.m->input_bytes, life[cm.g->inputs[0]].last);
-        printf("placed arena (first fit, largest first): %zu bytes\n", cm.m->arena_bytes);
+        printf("layer-by-layer peak SRAM: %zu bytes (%.1f kB) placed (first fit, largest first; in-place depthwise where it"
+               " saves memory); largest live sum %zu bytes at op %d; the %zu-byte input is %s\n",
+               lp->arena_bytes, lp->arena_bytes / 1024.0, lp->live_peak_bytes, lp->live_peak_op, lp->input_bytes,
+               lp->spec.input_in_sram ? "counted while live" : "streamed (not counted)");
+        if (patch) cli_print_plan(patch, 1);
     }
-    free(life);
+    qmcu_plan_free(patch);
     cli_free_model(&cm);
     return 0;
 }

@@ -1,4 +1,4 @@
-/* quantmcu run MODEL IMAGE... [--mode layer] [--top K] [--labels FILE]
+/* quantmcu run MODEL IMAGE... [--mode layer|patch] [--plan PLAN | --split K --grid RxC] [--top K] [--labels FILE]
  *                              [--dump-input FILE] [--dump-output FILE] */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +25,7 @@ int cli_write_file(const char *path, const void *data, size_t n)
     return fclose(f) == 0;
 }
 
-int cli_infer_image(const cli_model *cm, uint8_t *arena, const char *image, void *input, void *output, double *ms)
+int cli_infer_image(const cli_model *cm, uint8_t *mem, const char *image, void *input, void *output, double *ms)
 {
     qmcu_error err;
     qmcu_status st;
@@ -35,13 +35,13 @@ int cli_infer_image(const cli_model *cm, uint8_t *arena, const char *image, void
         return 0;
     }
     t0 = now_ms();
-    qmcu_model_set_input(cm->m, arena, 0, input);
-    st = qmcu_model_invoke(cm->m, arena, 0, cm->g->n_ops);
+    qmcu_plan_set_input(cm->m, cm->plan, mem, 0, input);
+    st = qmcu_plan_run(cm->m, cm->plan, mem);
     if (st != QMCU_OK) {
         cli_fail("%s: inference failed (%s)", cm->g->path, qmcu_status_name(st));
         return 0;
     }
-    qmcu_model_get_output(cm->m, arena, 0, output);
+    qmcu_plan_get_output(cm->m, cm->plan, mem, 0, output);
     if (ms) *ms = now_ms() - t0;
     return 1;
 }
@@ -74,20 +74,25 @@ static char **load_labels(const char *path, int *n)
 
 int cmd_run(int argc, char **argv)
 {
-    const char *model_path = NULL, *labels_path = NULL, *dump_in = NULL, *dump_out = NULL, *mode = "layer";
+    const char *model_path = NULL, *labels_path = NULL, *dump_in = NULL, *dump_out = NULL;
+    cli_plan_opts po;
     const char **images = (const char **)calloc((size_t)argc + 1, sizeof(char *));
     int n_images = 0, i, rc = 1, n_labels = 0, n_out;
     long top = 5;
     char **labels = NULL;
-    cli_model cm = {NULL, NULL};
+    cli_model cm = {NULL, NULL, NULL};
     uint8_t *arena = NULL;
     void *input = NULL, *output = NULL;
     float *scores = NULL;
     int *idx = NULL;
 
     if (!images) return cli_fail("out of memory");
+    cli_plan_opts_init(&po);
     for (i = 0; i < argc; i++) {
         const char *a = argv[i];
+        const int taken = cli_plan_option("run", argc, argv, &i, &po);
+        if (taken < 0) goto done;
+        if (taken) continue;
         if (!strcmp(a, "--top")) {
             if (!cli_parse_int(cli_value(argc, argv, &i), 1, 1000, &top)) { cli_fail("run: --top needs a number 1..1000"); goto done; }
         } else if (!strcmp(a, "--labels")) {
@@ -96,8 +101,6 @@ int cmd_run(int argc, char **argv)
             if (!(dump_in = cli_value(argc, argv, &i))) { cli_fail("run: --dump-input needs a file"); goto done; }
         } else if (!strcmp(a, "--dump-output")) {
             if (!(dump_out = cli_value(argc, argv, &i))) { cli_fail("run: --dump-output needs a file"); goto done; }
-        } else if (!strcmp(a, "--mode")) {
-            if (!(mode = cli_value(argc, argv, &i))) { cli_fail("run: --mode needs layer|patch|quantmcu"); goto done; }
         } else if (a[0] == '-' && a[1]) {
             cli_fail("run: unknown option '%s'", a);
             goto done;
@@ -107,13 +110,12 @@ int cmd_run(int argc, char **argv)
             images[n_images++] = a;
         }
     }
-    if (!model_path || n_images == 0) { cli_fail("run: usage: quantmcu run MODEL IMAGE... [--top K] [--labels FILE] [--dump-input FILE] [--dump-output FILE]"); goto done; }
-    if (strcmp(mode, "layer") != 0) { cli_fail("run: mode '%s' is not available in this build (available: layer)", mode); goto done; }
+    if (!model_path || n_images == 0) { cli_fail("run: usage: quantmcu run MODEL IMAGE... [--mode layer|patch] [--plan PLAN | --split K --grid RxC] [--top K] [--labels FILE] [--dump-input FILE] [--dump-output FILE]"); goto done; }
     if (labels_path && !(labels = load_labels(labels_path, &n_labels))) { cli_fail("%s: cannot read labels file", labels_path); goto done; }
-    if (!cli_load_model(model_path, &cm)) goto done;
+    if (!cli_load_model(model_path, &cm) || !cli_make_plan("run", &cm, &po)) goto done;
     n_out = cli_output_count(cm.g);
     if (top > n_out) top = n_out;
-    arena = (uint8_t *)calloc(cm.m->arena_bytes ? cm.m->arena_bytes : 1, 1);
+    arena = (uint8_t *)calloc(cm.plan->host_bytes ? cm.plan->host_bytes : 1, 1);
     input = calloc(cm.g->tensors[cm.g->inputs[0]].bytes, 1);
     output = calloc(cm.g->tensors[cm.g->outputs[0]].bytes, 1);
     scores = (float *)calloc((size_t)n_out, sizeof(float));

@@ -6,9 +6,11 @@
 static void usage(FILE *f)
 {
     fputs("usage: quantmcu COMMAND ...\n"
-          "  info  MODEL [--json]\n"
-          "  run   MODEL IMAGE... [--mode layer] [--top K] [--labels FILE] [--dump-input FILE] [--dump-output FILE]\n"
-          "  eval  MODEL --images DIR [--limit N] [--mode layer] [--threads N] [--json]\n",
+          "  info  MODEL [--json] [--plan PLAN | --split K --grid RxC] [--input-in-sram yes|no]\n"
+          "  run   MODEL IMAGE... [--mode layer|patch] [--plan PLAN | --split K --grid RxC] [--top K] [--labels FILE]\n"
+          "        [--dump-input FILE] [--dump-output FILE]\n"
+          "  eval  MODEL --images DIR [--limit N] [--mode layer|patch] [--plan PLAN | --split K --grid RxC] [--threads N] [--json]\n"
+          "  plan  MODEL [--sram SIZE] [--input-in-sram yes|no] [--split K --grid RxC] [-o PLAN.json] [--json] [--quiet]\n",
           f);
 }
 
@@ -21,6 +23,7 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "info")) return cmd_info(argc - 2, argv + 2);
     if (!strcmp(argv[1], "run")) return cmd_run(argc - 2, argv + 2);
     if (!strcmp(argv[1], "eval")) return cmd_eval(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "plan")) return cmd_plan(argc - 2, argv + 2);
     cli_fail("unknown command '%s' (try quantmcu --help)", argv[1]);
     return 2;
 }

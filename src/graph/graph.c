@@ -37,6 +37,13 @@ int64_t qmcu_tensor_elems(const qmcu_tensor *t)
     return n;
 }
 
+void qmcu_tensor_dims4(const qmcu_tensor *t, int32_t d[4])
+{
+    int i;
+    for (i = 0; i < 4; i++) d[i] = 1;
+    for (i = 0; i < t->ndim && i < 4; i++) d[4 - t->ndim + i] = t->dims[i];
+}
+
 int qmcu_out_size(int same, int in, int filter, int stride, int dilation)
 {
     int eff = (filter - 1) * dilation + 1;

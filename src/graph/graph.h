@@ -93,6 +93,7 @@ typedef struct {
     qmcu_op *ops;
     int n_inputs, n_outputs;
     int inputs[4], outputs[4];
+    uint64_t fingerprint; /* FNV-1a 64 of the model file */
 } qmcu_graph;
 
 /* Loads a .tflite file; on failure returns NULL with a one-line message in err. */
@@ -105,6 +106,8 @@ const char *qmcu_op_name(qmcu_op_type t);
 const char *qmcu_dtype_name(qmcu_dtype t);
 size_t qmcu_dtype_size(qmcu_dtype t);
 int64_t qmcu_tensor_elems(const qmcu_tensor *t);
+/* Shape right-aligned to 4 dimensions (leading 1s). */
+void qmcu_tensor_dims4(const qmcu_tensor *t, int32_t d[4]);
 /* Multiply-accumulates of one op over its whole output (0 for non-MAC ops). */
 int64_t qmcu_op_macs(const qmcu_graph *g, const qmcu_op *op);
 /* TFLite's output size / padding rule (ComputeOutSize + ComputePaddingWithOffset). */

@@ -612,6 +612,12 @@ qmcu_graph *qmcu_graph_parse(const void *data, size_t len, const char *name, qmc
         return NULL;
     }
     snprintf(g->path, sizeof g->path, "%s", name);
+    { /* FNV-1a 64 of the file: plans name the model they were made for */
+        const uint8_t *b = (const uint8_t *)data;
+        size_t i;
+        g->fingerprint = 0xcbf29ce484222325ull;
+        for (i = 0; i < len; i++) g->fingerprint = (g->fingerprint ^ b[i]) * 0x100000001b3ull;
+    }
     im.g = g;
     im.err = err;
     im.name = name;

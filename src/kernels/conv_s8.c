@@ -1,23 +1,23 @@
 /* Convolution: im2col of a few output pixels at a time into scratch, then the GEMM core.
- * 1x1 / stride 1 / unpadded convolutions read the input rows directly (no scratch). */
+ * 1x1 / stride 1 / unpadded convolutions over whole input rows read the input directly (no scratch). */
 #include <string.h>
 
 #include "gemm_s8.h"
 
 #define QMCU_IM2COL_ROWS 8 /* output pixels per im2col block */
 
-static int is_pointwise(const qmcu_conv_params *p, const qmcu_dims *filter)
+/* Output pixels map 1:1 onto the leading input pixels (a window narrower than the input
+ * buffer, as a patch tile can have, does not). */
+static int is_pointwise(const qmcu_conv_params *p, const qmcu_dims *in, const qmcu_dims *filter, const qmcu_dims *out)
 {
     return filter->h == 1 && filter->w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
-           p->pad_left == 0;
+           p->pad_left == 0 && in->w == out->w && in->h >= out->h;
 }
 
 size_t qmcu_conv_s8_scratch_size(const qmcu_conv_params *p, const qmcu_dims *in, const qmcu_dims *filter,
                                  const qmcu_dims *out)
 {
-    (void)in;
-    (void)out;
-    if (is_pointwise(p, filter)) return 0;
+    if (is_pointwise(p, in, filter, out)) return 0;
     return (size_t)QMCU_IM2COL_ROWS * (size_t)filter->h * (size_t)filter->w * (size_t)filter->c;
 }
 
@@ -63,9 +63,9 @@ qmcu_status qmcu_conv_s8(const qmcu_conv_params *p, const qmcu_requant *rq, cons
     const int32_t pixels = out->h * out->w;
     int32_t b;
     if (filter->c != in->c || filter->n != out->c) return QMCU_ERR_ARG;
-    if (is_pointwise(p, filter)) {
+    if (is_pointwise(p, in, filter, out)) {
         for (b = 0; b < in->n; b++)
-            qmcu_gemm_s8(p, rq, input + (size_t)b * pixels * in->c, pixels, in->c, k, filter_data, out->c, bias,
+            qmcu_gemm_s8(p, rq, input + (size_t)b * in->h * in->w * in->c, pixels, in->c, k, filter_data, out->c, bias,
                          output + (size_t)b * pixels * out->c, out->c);
         return QMCU_OK;
     }

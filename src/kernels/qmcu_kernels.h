@@ -64,6 +64,11 @@ qmcu_status qmcu_depthwise_conv_s8(const qmcu_conv_params *p, const qmcu_requant
                                    const int8_t *input, const qmcu_dims *filter, const int8_t *filter_data,
                                    const int32_t *bias, const qmcu_dims *out, int8_t *output, void *scratch,
                                    size_t scratch_bytes);
+/* In place: `buffer` holds the input (in dims) and receives the output (out dims); batch 1. */
+size_t qmcu_depthwise_s8_inplace_scratch_size(const qmcu_conv_params *p, const qmcu_dims *in, const qmcu_dims *out);
+qmcu_status qmcu_depthwise_conv_s8_inplace(const qmcu_conv_params *p, const qmcu_requant *rq, const qmcu_dims *in,
+                                           const qmcu_dims *filter, const int8_t *filter_data, const int32_t *bias,
+                                           const qmcu_dims *out, int8_t *buffer, void *scratch, size_t scratch_bytes);
 
 /* ---- pooling ---------------------------------------------------------------------------
  * Average pooling divides by the number of in-range taps with TFLite's rounding, computed

@@ -9,22 +9,24 @@ static int overlaps(const qmcu_buffer_life *a, const qmcu_buffer_life *b)
     return a->first <= b->last && b->first <= a->last;
 }
 
-size_t qmcu_place_buffers(qmcu_buffer_life *bufs, int n)
+/* Buffer ordering heuristics; the placement keeps whichever gives the smallest arena. */
+typedef enum { BY_SIZE, BY_LIFETIME_LENGTH, BY_FIRST_STEP, N_ORDERS } order_kind;
+
+static int comes_before(const qmcu_buffer_life *a, int ia, const qmcu_buffer_life *b, int ib, order_kind kind)
 {
-    int *order = (int *)malloc(sizeof(int) * (size_t)(n > 0 ? n : 1));
-    int i, j, k;
+    const int la = a->last - a->first, lb = b->last - b->first;
+    if (kind == BY_LIFETIME_LENGTH && la != lb) return la > lb;
+    if (kind == BY_FIRST_STEP && a->first != b->first) return a->first < b->first;
+    if (a->size != b->size) return a->size > b->size;
+    return ia < ib; /* stable: placements are deterministic */
+}
+
+/* First fit in the given order: each buffer at the lowest offset that overlaps no placed,
+ * time-overlapping buffer. Returns the arena end. */
+static size_t place_in_order(qmcu_buffer_life *bufs, const int *order, int n)
+{
     size_t arena = 0;
-    if (!order) return (size_t)-1;
-    for (i = 0; i < n; i++) order[i] = i;
-    /* largest first (stable: ties by index, so placements are deterministic) */
-    for (i = 1; i < n; i++) {
-        int v = order[i];
-        for (j = i - 1; j >= 0 && (bufs[order[j]].size < bufs[v].size ||
-                                   (bufs[order[j]].size == bufs[v].size && order[j] > v));
-             j--)
-            order[j + 1] = order[j];
-        order[j + 1] = v;
-    }
+    int i, k;
     for (i = 0; i < n; i++) {
         qmcu_buffer_life *b = &bufs[order[i]];
         size_t candidate = 0;
@@ -33,7 +35,6 @@ size_t qmcu_place_buffers(qmcu_buffer_life *bufs, int n)
             b->offset = 0;
             continue;
         }
-        /* first fit: lowest offset not overlapping any placed, time-overlapping buffer */
         while (moved) {
             moved = 0;
             for (k = 0; k < i; k++) {
@@ -48,8 +49,39 @@ size_t qmcu_place_buffers(qmcu_buffer_life *bufs, int n)
         b->offset = candidate;
         if (candidate + b->size > arena) arena = candidate + b->size;
     }
-    free(order);
     return align_up(arena);
+}
+
+size_t qmcu_place_buffers(qmcu_buffer_life *bufs, int n)
+{
+    int *order = (int *)malloc(sizeof(int) * (size_t)(n > 0 ? n : 1));
+    size_t *best_offset = (size_t *)malloc(sizeof(size_t) * (size_t)(n > 0 ? n : 1));
+    size_t best = (size_t)-1;
+    int i, j, kind;
+    if (!order || !best_offset) {
+        free(order);
+        free(best_offset);
+        return (size_t)-1;
+    }
+    for (kind = 0; kind < N_ORDERS; kind++) {
+        size_t arena;
+        for (i = 0; i < n; i++) order[i] = i;
+        for (i = 1; i < n; i++) { /* insertion sort */
+            const int v = order[i];
+            for (j = i - 1; j >= 0 && comes_before(&bufs[v], v, &bufs[order[j]], order[j], (order_kind)kind); j--)
+                order[j + 1] = order[j];
+            order[j + 1] = v;
+        }
+        arena = place_in_order(bufs, order, n);
+        if (arena < best) {
+            best = arena;
+            for (i = 0; i < n; i++) best_offset[i] = bufs[i].offset;
+        }
+    }
+    for (i = 0; i < n; i++) bufs[i].offset = best_offset[i];
+    free(order);
+    free(best_offset);
+    return best;
 }
 
 size_t qmcu_live_bytes_at(const qmcu_buffer_life *bufs, int n, int step)

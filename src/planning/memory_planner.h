@@ -1,4 +1,5 @@
-/* Static arena placement by lifetime intervals (first fit, largest first), as TFLite Micro.
+/* Static arena placement by lifetime intervals: first fit, with buffers taken largest first (as
+ * TFLite Micro), longest-lived first and earliest first; the smallest of the three wins.
  * The result is a real placement: offsets a linker/codegen can use, not an estimate. */
 #ifndef QMCU_MEMORY_PLANNER_H
 #define QMCU_MEMORY_PLANNER_H

@@ -9,18 +9,11 @@
 
 #define TENSOR(m, i) (&(m)->g->tensors[(i)])
 
-static void dims4(const qmcu_tensor *t, int32_t d[4])
-{
-    int i;
-    for (i = 0; i < 4; i++) d[i] = 1;
-    for (i = 0; i < t->ndim && i < 4; i++) d[4 - t->ndim + i] = t->dims[i];
-}
-
 static qmcu_dims nhwc(const qmcu_tensor *t)
 {
     qmcu_dims d;
     int32_t a[4];
-    dims4(t, a);
+    qmcu_tensor_dims4(t, a);
     d.n = a[0];
     d.h = a[1];
     d.w = a[2];
@@ -218,7 +211,7 @@ static qmcu_status prepare_op(qmcu_model *m, int i, qmcu_error *err)
         qmcu_mean_params *mp = &po->mean;
         int32_t d[4], n = 1, j;
         if (!q) break;
-        dims4(x, d);
+        qmcu_tensor_dims4(x, d);
         for (j = 0; j < 4; j++)
             if (op->reduce_mask & (1 << j)) n *= d[j];
         mp->reduce_mask = op->reduce_mask;
@@ -306,55 +299,16 @@ static qmcu_status prepare_op(qmcu_model *m, int i, qmcu_error *err)
     return QMCU_OK;
 }
 
-int qmcu_layer_lifetimes(const qmcu_model *m, qmcu_buffer_life **out)
-{
-    const qmcu_graph *g = m->g;
-    int n = g->n_tensors + g->n_ops, i, j;
-    qmcu_buffer_life *b = (qmcu_buffer_life *)calloc((size_t)n, sizeof *b);
-    if (!b) return -1;
-    for (i = 0; i < g->n_tensors; i++) {
-        b[i].first = g->n_ops; /* unused unless produced/consumed */
-        b[i].last = -1;
-    }
-    for (i = 0; i < g->n_inputs; i++) b[g->inputs[i]].first = 0;
-    for (i = 0; i < g->n_ops; i++) {
-        const qmcu_op *op = &g->ops[i];
-        for (j = 0; j < op->n_in; j++)
-            if (op->in[j] >= 0 && !g->tensors[op->in[j]].data && b[op->in[j]].last < i) b[op->in[j]].last = i;
-        if (b[op->out].first > i) b[op->out].first = i;
-        if (b[op->out].last < i) b[op->out].last = i;
-    }
-    for (i = 0; i < g->n_outputs; i++) b[g->outputs[i]].last = g->n_ops - 1;
-    for (i = 0; i < g->n_tensors; i++) {
-        if (g->tensors[i].data || b[i].last < b[i].first) {
-            b[i].size = 0;
-            b[i].first = 0;
-            b[i].last = -1;
-        } else {
-            b[i].size = g->tensors[i].bytes;
-        }
-    }
-    for (i = 0; i < g->n_ops; i++) {
-        b[g->n_tensors + i].size = m->ops[i].scratch_bytes;
-        b[g->n_tensors + i].first = b[g->n_tensors + i].last = i;
-    }
-    *out = b;
-    return n;
-}
-
 qmcu_status qmcu_model_prepare(const qmcu_graph *g, qmcu_model **out, qmcu_error *err)
 {
     qmcu_model *m = (qmcu_model *)calloc(1, sizeof *m);
-    qmcu_buffer_life *life = NULL;
     qmcu_status st = QMCU_OK;
-    int i, n;
+    int i;
     *out = NULL;
     if (!m) return QMCU_ERR_NOMEM;
     m->g = g;
     m->ops = (qmcu_prepared_op *)calloc((size_t)g->n_ops, sizeof *m->ops);
-    m->tensor_offset = (size_t *)calloc((size_t)g->n_tensors, sizeof(size_t));
-    m->scratch_offset = (size_t *)calloc((size_t)g->n_ops, sizeof(size_t));
-    if (!m->ops || !m->tensor_offset || !m->scratch_offset) {
+    if (!m->ops) {
         qmcu_model_free(m);
         qmcu_error_set(err, "%s: out of memory", g->path);
         return QMCU_ERR_NOMEM;
@@ -364,18 +318,6 @@ qmcu_status qmcu_model_prepare(const qmcu_graph *g, qmcu_model **out, qmcu_error
         qmcu_model_free(m);
         return st;
     }
-    n = qmcu_layer_lifetimes(m, &life);
-    if (n < 0) {
-        qmcu_model_free(m);
-        qmcu_error_set(err, "%s: out of memory", g->path);
-        return QMCU_ERR_NOMEM;
-    }
-    m->arena_bytes = qmcu_place_buffers(life, n);
-    m->peak_bytes = qmcu_peak_live_bytes(life, n, &m->peak_op);
-    for (i = 0; i < g->n_tensors; i++) m->tensor_offset[i] = life[i].offset;
-    for (i = 0; i < g->n_ops; i++) m->scratch_offset[i] = life[g->n_tensors + i].offset;
-    for (i = 0; i < g->n_inputs; i++) m->input_bytes += g->tensors[g->inputs[i]].bytes;
-    free(life);
     *out = m;
     return QMCU_OK;
 }
@@ -390,207 +332,6 @@ void qmcu_model_free(qmcu_model *m)
         free(m->ops[i].bias);
     }
     free(m->ops);
-    free(m->tensor_offset);
-    free(m->scratch_offset);
     free(m);
 }
 
-void *qmcu_tensor_ptr(const qmcu_model *m, uint8_t *arena, int tensor)
-{
-    const qmcu_tensor *t = TENSOR(m, tensor);
-    return t->data ? t->data : (void *)(arena + m->tensor_offset[tensor]);
-}
-
-void qmcu_model_set_input(const qmcu_model *m, uint8_t *arena, int index, const void *bytes)
-{
-    const int ti = m->g->inputs[index];
-    const qmcu_tensor *t = TENSOR(m, ti);
-    uint8_t *dst = (uint8_t *)qmcu_tensor_ptr(m, arena, ti);
-    size_t i;
-    memcpy(dst, bytes, t->bytes);
-    if (t->from_uint8)
-        for (i = 0; i < t->bytes; i++) dst[i] ^= 0x80;
-}
-
-void qmcu_model_get_output(const qmcu_model *m, const uint8_t *arena, int index, void *bytes)
-{
-    const int ti = m->g->outputs[index];
-    const qmcu_tensor *t = TENSOR(m, ti);
-    uint8_t *dst = (uint8_t *)bytes;
-    size_t i;
-    memcpy(dst, arena + m->tensor_offset[ti], t->bytes);
-    if (t->from_uint8)
-        for (i = 0; i < t->bytes; i++) dst[i] ^= 0x80;
-}
-
-qmcu_status qmcu_model_run_op(const qmcu_model *m, uint8_t *arena, int i)
-{
-    const qmcu_op *op = &m->g->ops[i];
-    const qmcu_prepared_op *po = &m->ops[i];
-    const qmcu_tensor *x = TENSOR(m, op->in[0]), *y = TENSOR(m, op->out);
-    void *in0 = qmcu_tensor_ptr(m, arena, op->in[0]);
-    void *out = qmcu_tensor_ptr(m, arena, op->out);
-    void *scratch = arena + m->scratch_offset[i];
-    const int q = y->type == QMCU_I8;
-    const int64_t n = qmcu_tensor_elems(y);
-
-    switch (op->type) {
-    case QMCU_OP_CONV_2D:
-    case QMCU_OP_DEPTHWISE_CONV_2D: {
-        const qmcu_tensor *w = TENSOR(m, op->in[1]);
-        qmcu_dims in = nhwc(x), fd = {w->dims[0], w->dims[1], w->dims[2], w->dims[3]}, od = nhwc(y);
-        const void *bias = op->n_in > 2 && op->in[2] >= 0 ? TENSOR(m, op->in[2])->data : NULL;
-        if (!q) {
-            if (op->type == QMCU_OP_CONV_2D)
-                qmcu_conv_f32(&po->convf, &in, (const float *)in0, &fd, (const float *)w->data, (const float *)bias, &od, (float *)out);
-            else
-                qmcu_depthwise_conv_f32(&po->convf, &in, (const float *)in0, &fd, (const float *)w->data, (const float *)bias, &od, (float *)out);
-            return QMCU_OK;
-        }
-        if (op->type == QMCU_OP_CONV_2D)
-            return qmcu_conv_s8(&po->conv, &po->rq, &in, (const int8_t *)in0, &fd, (const int8_t *)w->data, po->bias, &od,
-                                (int8_t *)out, scratch, po->scratch_bytes);
-        return qmcu_depthwise_conv_s8(&po->conv, &po->rq, &in, (const int8_t *)in0, &fd, (const int8_t *)w->data, po->bias,
-                                      &od, (int8_t *)out, scratch, po->scratch_bytes);
-    }
-    case QMCU_OP_FULLY_CONNECTED: {
-        const qmcu_tensor *w = TENSOR(m, op->in[1]);
-        const int32_t k = w->dims[1], rows = (int32_t)(qmcu_tensor_elems(x) / k);
-        if (!q) {
-            const void *bias = op->n_in > 2 && op->in[2] >= 0 ? TENSOR(m, op->in[2])->data : NULL;
-            qmcu_fully_connected_f32(rows, k, (const float *)in0, w->dims[0], (const float *)w->data, (const float *)bias,
-                                     po->act_min_f, po->act_max_f, (float *)out);
-            return QMCU_OK;
-        }
-        return qmcu_fully_connected_s8(&po->conv, &po->rq, rows, k, (const int8_t *)in0, w->dims[0], (const int8_t *)w->data,
-                                       po->bias, (int8_t *)out);
-    }
-    case QMCU_OP_ADD:
-    case QMCU_OP_MUL: {
-        const qmcu_tensor *x2 = TENSOR(m, op->in[1]);
-        int32_t d1[4], d2[4], dy[4];
-        dims4(x, d1);
-        dims4(x2, d2);
-        dims4(y, dy);
-        if (q)
-            return qmcu_eltwise_s8(&po->elt, d1, (const int8_t *)in0, d2, (const int8_t *)qmcu_tensor_ptr(m, arena, op->in[1]), dy,
-                                   (int8_t *)out);
-        qmcu_eltwise_f32(op->type == QMCU_OP_MUL, d1, (const float *)in0, d2, (const float *)qmcu_tensor_ptr(m, arena, op->in[1]), dy,
-                         po->act_min_f, po->act_max_f, (float *)out);
-        return QMCU_OK;
-    }
-    case QMCU_OP_AVERAGE_POOL_2D:
-    case QMCU_OP_MAX_POOL_2D: {
-        qmcu_dims in = nhwc(x), od = nhwc(y);
-        if (q) return qmcu_pool_s8(&po->pool, &in, (const int8_t *)in0, &od, (int8_t *)out);
-        qmcu_pool_f32(&po->pool, po->act_min_f, po->act_max_f, &in, (const float *)in0, &od, (float *)out);
-        return QMCU_OK;
-    }
-    case QMCU_OP_MEAN: {
-        int32_t d[4];
-        dims4(x, d);
-        if (q) return qmcu_mean_s8(&po->mean, d, (const int8_t *)in0, (int8_t *)out, (int32_t *)scratch, po->scratch_bytes);
-        qmcu_mean_f32(op->reduce_mask, d, (const float *)in0, (float *)out);
-        return QMCU_OK;
-    }
-    case QMCU_OP_PAD: {
-        int32_t d[4];
-        int8_t zp8 = (int8_t)y->zero_point;
-        float zf = 0.0f;
-        dims4(x, d);
-        qmcu_pad(d, op->pads, qmcu_dtype_size(y->type), q ? (const void *)&zp8 : (const void *)&zf, in0, out);
-        return QMCU_OK;
-    }
-    case QMCU_OP_RESHAPE:
-        if (in0 != out) memmove(out, in0, y->bytes);
-        return QMCU_OK;
-    case QMCU_OP_TRANSPOSE: {
-        int32_t d[4];
-        int perm[4], j, pad = 4 - x->ndim;
-        dims4(x, d);
-        for (j = 0; j < 4; j++) perm[j] = j < pad ? j : op->perm[j - pad] + pad;
-        qmcu_transpose(d, perm, qmcu_dtype_size(y->type), in0, out);
-        return QMCU_OK;
-    }
-    case QMCU_OP_CONCATENATION: {
-        int32_t outer = 1, inner = 1, off = 0;
-        int j;
-        for (j = 0; j < op->axis; j++) outer *= y->dims[j];
-        for (j = op->axis + 1; j < y->ndim; j++) inner *= y->dims[j];
-        for (j = 0; j < op->n_in; j++) {
-            const qmcu_tensor *xi = TENSOR(m, op->in[j]);
-            qmcu_concat_copy(outer, xi->dims[op->axis], y->dims[op->axis], off, inner, qmcu_dtype_size(y->type),
-                             qmcu_tensor_ptr(m, arena, op->in[j]), out);
-            off += xi->dims[op->axis];
-        }
-        return QMCU_OK;
-    }
-    case QMCU_OP_SOFTMAX: {
-        const int32_t len = y->dims[y->ndim - 1], rows = (int32_t)(n / len);
-        if (q)
-            qmcu_softmax_s8(&po->softmax, rows, len, (const int8_t *)in0, (int8_t *)out);
-        else
-            qmcu_softmax_f32(op->beta, rows, len, (const float *)in0, (float *)out);
-        return QMCU_OK;
-    }
-    case QMCU_OP_QUANTIZE:
-        if (x->type == QMCU_I8) {
-            qmcu_requantize_s8(&po->requant, (int32_t)n, (const int8_t *)in0, (int8_t *)out);
-        } else { /* float -> 8 bit: round(x / scale) + zero point, in double as TFLite's optimized path */
-            const float *src = (const float *)in0;
-            int8_t *dst = (int8_t *)out;
-            int64_t j;
-            for (j = 0; j < n; j++) {
-                const double v = round((double)src[j] / (double)y->scale) + y->zero_point;
-                dst[j] = (int8_t)(v > -128.0 ? (v < 127.0 ? (int32_t)v : 127) : -128); /* NaN -> -128 */
-            }
-        }
-        return QMCU_OK;
-    case QMCU_OP_DEQUANTIZE: {
-        const int8_t *src = (const int8_t *)in0;
-        float *dst = (float *)out;
-        int64_t j;
-        for (j = 0; j < n; j++) dst[j] = x->scale * (float)(src[j] - x->zero_point);
-        return QMCU_OK;
-    }
-    case QMCU_OP_LOGISTIC:
-    case QMCU_OP_HARD_SWISH:
-        if (q) {
-            qmcu_lut_s8(po->lut, (int32_t)n, (const int8_t *)in0, (int8_t *)out);
-        } else {
-            const float *src = (const float *)in0;
-            float *dst = (float *)out;
-            int64_t j;
-            for (j = 0; j < n; j++) {
-                const float v = src[j];
-                float r6 = v + 3.0f;
-                r6 = r6 < 0.0f ? 0.0f : (r6 > 6.0f ? 6.0f : r6);
-                dst[j] = op->type == QMCU_OP_LOGISTIC ? 1.0f / (1.0f + expf(-v)) : v * r6 / 6.0f;
-            }
-        }
-        return QMCU_OK;
-    case QMCU_OP_RELU:
-    case QMCU_OP_RELU6:
-        if (q) {
-            qmcu_requantize_s8(&po->requant, (int32_t)n, (const int8_t *)in0, (int8_t *)out);
-        } else {
-            const float *src = (const float *)in0;
-            float *dst = (float *)out;
-            int64_t j;
-            for (j = 0; j < n; j++) dst[j] = src[j] < po->act_min_f ? po->act_min_f : (src[j] > po->act_max_f ? po->act_max_f : src[j]);
-        }
-        return QMCU_OK;
-    case QMCU_OP_COUNT: break;
-    }
-    return QMCU_ERR_UNSUPPORTED;
-}
-
-qmcu_status qmcu_model_invoke(const qmcu_model *m, uint8_t *arena, int first, int last)
-{
-    int i;
-    for (i = first; i < last; i++) {
-        qmcu_status st = qmcu_model_run_op(m, arena, i);
-        if (st != QMCU_OK) return st;
-    }
-    return QMCU_OK;
-}

@@ -1,0 +1,505 @@
+#include "plan.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../runtime/interpreter.h"
+#include "memory_planner.h"
+
+#define T(g, i) (&(g)->tensors[(i)])
+
+static int is_activation(const qmcu_graph *g, int t) { return t >= 0 && !T(g, t)->data; }
+
+static int is_graph_input(const qmcu_graph *g, int t)
+{
+    int i;
+    for (i = 0; i < g->n_inputs; i++)
+        if (g->inputs[i] == t) return 1;
+    return 0;
+}
+
+static int is_graph_output(const qmcu_graph *g, int t)
+{
+    int i;
+    for (i = 0; i < g->n_outputs; i++)
+        if (g->outputs[i] == t) return 1;
+    return 0;
+}
+
+static int producer_of(const qmcu_graph *g, int t)
+{
+    int i;
+    for (i = 0; i < g->n_ops; i++)
+        if (g->ops[i].out == t) return i;
+    return -1;
+}
+
+/* Last op reading t (-1 if none). */
+static int last_consumer(const qmcu_graph *g, int t)
+{
+    int i, j, last = -1;
+    for (i = 0; i < g->n_ops; i++)
+        for (j = 0; j < g->ops[i].n_in; j++)
+            if (g->ops[i].in[j] == t) last = i;
+    return last;
+}
+
+static int is_nhwc1(const qmcu_tensor *t) { return t->ndim == 4 && t->dims[0] == 1; }
+
+static int same_shape(const qmcu_tensor *a, const qmcu_tensor *b)
+{
+    return a->ndim == b->ndim && !memcmp(a->dims, b->dims, sizeof(int32_t) * (size_t)a->ndim);
+}
+
+/* Ops that compute each output pixel from a bounded input window. */
+static int spatially_local(const qmcu_graph *g, const qmcu_op *op)
+{
+    const qmcu_tensor *y = T(g, op->out);
+    int j;
+    switch (op->type) {
+    case QMCU_OP_CONV_2D:
+    case QMCU_OP_DEPTHWISE_CONV_2D:
+    case QMCU_OP_AVERAGE_POOL_2D:
+    case QMCU_OP_MAX_POOL_2D: return 1;
+    case QMCU_OP_PAD:
+        return !op->pads[0][0] && !op->pads[0][1] && !op->pads[3][0] && !op->pads[3][1];
+    case QMCU_OP_ADD:
+    case QMCU_OP_MUL:
+    case QMCU_OP_QUANTIZE:
+    case QMCU_OP_DEQUANTIZE:
+    case QMCU_OP_RELU:
+    case QMCU_OP_RELU6:
+    case QMCU_OP_LOGISTIC:
+    case QMCU_OP_HARD_SWISH:
+        for (j = 0; j < op->n_in; j++) /* element-wise, no broadcasting */
+            if (!same_shape(T(g, op->in[j]), y)) return 0;
+        return 1;
+    default: return 0;
+    }
+}
+
+int qmcu_split_is_legal(const qmcu_graph *g, int split, char *why, size_t why_len)
+{
+    int i, j, s;
+    if (split < 1 || split > g->n_ops) {
+        snprintf(why, why_len, "split %d is outside 1..%d", split, g->n_ops);
+        return 0;
+    }
+    s = g->ops[split - 1].out;
+    for (i = 0; i < split; i++) {
+        const qmcu_op *op = &g->ops[i];
+        if (!spatially_local(g, op)) {
+            snprintf(why, why_len, "op %d %s is not spatially local (a patch stage ends before it)", i,
+                     qmcu_op_name(op->type));
+            return 0;
+        }
+        if (!is_nhwc1(T(g, op->out))) {
+            snprintf(why, why_len, "op %d %s does not produce a 1xHxWxC tensor", i, qmcu_op_name(op->type));
+            return 0;
+        }
+        for (j = 0; j < op->n_in; j++) {
+            const int t = op->in[j];
+            int p;
+            if (!is_activation(g, t)) continue;
+            p = producer_of(g, t);
+            if (!is_nhwc1(T(g, t)) || (p < 0 && !is_graph_input(g, t))) {
+                snprintf(why, why_len, "op %d %s reads tensor %d, which is not a 1xHxWxC model input or patch-stage result", i,
+                         qmcu_op_name(op->type), t);
+                return 0;
+            }
+        }
+        if (op->out != s && (last_consumer(g, op->out) >= split || is_graph_output(g, op->out))) {
+            snprintf(why, why_len, "tensor %d (op %d) is used after op %d: only op %d's output may cross the split", op->out, i,
+                     split - 1, split - 1);
+            return 0;
+        }
+    }
+    for (i = 0; i < g->n_inputs; i++)
+        if (last_consumer(g, g->inputs[i]) >= split) {
+            snprintf(why, why_len, "the model input is used after op %d", split - 1);
+            return 0;
+        }
+    return 1;
+}
+
+qmcu_window qmcu_op_input_window(const qmcu_graph *g, const qmcu_op *op, qmcu_window o)
+{
+    qmcu_window r = o;
+    int32_t kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1, ph = 0, pw = 0;
+    switch (op->type) {
+    case QMCU_OP_CONV_2D:
+    case QMCU_OP_DEPTHWISE_CONV_2D: {
+        const qmcu_tensor *w = T(g, op->in[1]);
+        kh = w->dims[1];
+        kw = w->dims[2];
+        sh = op->stride_h;
+        sw = op->stride_w;
+        dh = op->dil_h;
+        dw = op->dil_w;
+        ph = op->pad_top;
+        pw = op->pad_left;
+        break;
+    }
+    case QMCU_OP_AVERAGE_POOL_2D:
+    case QMCU_OP_MAX_POOL_2D:
+        kh = op->filter_h;
+        kw = op->filter_w;
+        sh = op->stride_h;
+        sw = op->stride_w;
+        ph = op->pad_top;
+        pw = op->pad_left;
+        break;
+    case QMCU_OP_PAD:
+        ph = op->pads[1][0];
+        pw = op->pads[2][0];
+        break;
+    default: return r; /* element-wise */
+    }
+    /* output rows [o0, o1) read input rows [o0*s - p, (o1-1)*s - p + d*(k-1) + 1) */
+    r.h0 = o.h0 * sh - ph;
+    r.h1 = (o.h1 - 1) * sh - ph + dh * (kh - 1) + 1;
+    r.w0 = o.w0 * sw - pw;
+    r.w1 = (o.w1 - 1) * sw - pw + dw * (kw - 1) + 1;
+    return r;
+}
+
+qmcu_window qmcu_grid_tile(int32_t h, int32_t w, int grid_h, int grid_w, int r, int c)
+{
+    const int32_t th = (h + grid_h - 1) / grid_h, tw = (w + grid_w - 1) / grid_w;
+    qmcu_window t;
+    t.h0 = r * th;
+    t.h1 = (r + 1) * th < h ? (r + 1) * th : h;
+    t.w0 = c * tw;
+    t.w1 = (c + 1) * tw < w ? (c + 1) * tw : w;
+    return t;
+}
+
+static qmcu_window clip(qmcu_window r, const qmcu_tensor *t)
+{
+    if (r.h0 < 0) r.h0 = 0;
+    if (r.w0 < 0) r.w0 = 0;
+    if (r.h1 > t->dims[1]) r.h1 = t->dims[1];
+    if (r.w1 > t->dims[2]) r.w1 = t->dims[2];
+    return r;
+}
+
+static qmcu_window hull(qmcu_window a, qmcu_window b)
+{
+    if (qmcu_window_empty(a)) return b;
+    if (qmcu_window_empty(b)) return a;
+    if (b.h0 < a.h0) a.h0 = b.h0;
+    if (b.w0 < a.w0) a.w0 = b.w0;
+    if (b.h1 > a.h1) a.h1 = b.h1;
+    if (b.w1 > a.w1) a.w1 = b.w1;
+    return a;
+}
+
+static int64_t area(qmcu_window r) { return qmcu_window_empty(r) ? 0 : (int64_t)(r.h1 - r.h0) * (r.w1 - r.w0); }
+
+static size_t region_bytes(const qmcu_tensor *t, qmcu_window r)
+{
+    return (size_t)area(r) * (size_t)t->dims[3] * qmcu_dtype_size(t->type);
+}
+
+static qmcu_status nomem(const qmcu_graph *g, qmcu_error *err)
+{
+    qmcu_error_set(err, "%s: out of memory", g->path);
+    return QMCU_ERR_NOMEM;
+}
+
+/* Regions per tile, walking back from S; MACs as executed. */
+static void build_geometry(qmcu_plan *p)
+{
+    const qmcu_graph *g = p->g;
+    const int k = p->spec.split, nt = g->n_tensors;
+    const qmcu_tensor *s = T(g, p->split_tensor);
+    int tile, i, j;
+    for (i = 0; i < k; i++) p->patch_layer_macs += qmcu_op_macs(g, &g->ops[i]);
+    for (i = k; i < g->n_ops; i++) p->macs += qmcu_op_macs(g, &g->ops[i]);
+    for (tile = 0; tile < p->n_tiles; tile++) {
+        qmcu_window *reg = p->region + (size_t)tile * nt;
+        int64_t in_area;
+        reg[p->split_tensor] = qmcu_grid_tile(s->dims[1], s->dims[2], p->spec.grid_h, p->spec.grid_w,
+                                              tile / p->spec.grid_w, tile % p->spec.grid_w);
+        for (i = k - 1; i >= 0; i--) {
+            const qmcu_op *op = &g->ops[i];
+            const qmcu_tensor *y = T(g, op->out);
+            const qmcu_window o = reg[op->out];
+            if (qmcu_window_empty(o)) continue;
+            p->patch_macs += qmcu_op_macs(g, op) / ((int64_t)y->dims[1] * y->dims[2]) * area(o);
+            for (j = 0; j < op->n_in; j++) {
+                const int t = op->in[j];
+                qmcu_window need;
+                if (!is_activation(g, t) || (j > 0 && (op->type == QMCU_OP_CONV_2D || op->type == QMCU_OP_DEPTHWISE_CONV_2D)))
+                    continue;
+                need = clip(qmcu_op_input_window(g, op, o), T(g, t));
+                if (!qmcu_window_empty(need)) reg[t] = hull(reg[t], need);
+            }
+        }
+        in_area = area(reg[g->inputs[0]]);
+        if (in_area > (int64_t)p->input_patch_h * p->input_patch_w) {
+            p->input_patch_h = reg[g->inputs[0]].h1 - reg[g->inputs[0]].h0;
+            p->input_patch_w = reg[g->inputs[0]].w1 - reg[g->inputs[0]].w0;
+        }
+    }
+    p->macs += p->patch_macs;
+}
+
+/* Kernel-call geometry of op i on tile `tile` for output rows [y0, y1) of its window: conv /
+ * pool parameters with padding relative to the input buffer, the buffer dims, and the byte
+ * offset that skips input rows no output row reads (so unpadded 1x1 convolutions keep their
+ * direct path). Shared by the memory planner and the executor. */
+void qmcu_plan_op_call(const qmcu_plan *p, const struct qmcu_model_s *m, int tile, int i, int32_t y0, int32_t y1,
+                       qmcu_conv_params *cp, qmcu_pool_params *pp, qmcu_dims *in, qmcu_dims *out, size_t *in_skip)
+{
+    const qmcu_graph *g = p->g;
+    const qmcu_op *op = &g->ops[i];
+    const qmcu_tensor *x = T(g, op->in[0]), *y = T(g, op->out);
+    const int patch = i < p->spec.split;
+    qmcu_window o = patch ? p->region[(size_t)tile * g->n_tensors + op->out] : (qmcu_window){0, y->dims[1], 0, y->dims[2]};
+    qmcu_window b = (patch && !(is_graph_input(g, op->in[0])))
+                        ? p->region[(size_t)tile * g->n_tensors + op->in[0]]
+                        : (qmcu_window){0, x->dims[1], 0, x->dims[2]};
+    qmcu_window need;
+    int32_t top, left, skip;
+    if (y0 < 0) y0 = o.h0;
+    if (y1 < 0) y1 = o.h1;
+    o.h0 = y0;
+    o.h1 = y1;
+    need = qmcu_op_input_window(g, op, o);
+    top = b.h0 - need.h0; /* padding rows before the first window, in buffer coordinates */
+    left = b.w0 - need.w0;
+    skip = top < 0 ? -top : 0;
+    if (skip > b.h1 - b.h0) skip = b.h1 - b.h0;
+    *in_skip = (size_t)skip * (size_t)(b.w1 - b.w0) * (size_t)x->dims[3] * qmcu_dtype_size(x->type);
+    in->n = 1;
+    in->h = b.h1 - b.h0 - skip;
+    in->w = b.w1 - b.w0;
+    in->c = x->dims[3];
+    out->n = 1;
+    out->h = o.h1 - o.h0;
+    out->w = o.w1 - o.w0;
+    out->c = y->dims[3];
+    if (cp) {
+        *cp = m->ops[i].conv;
+        cp->pad_top = top + skip;
+        cp->pad_left = left;
+    }
+    if (pp) {
+        *pp = m->ops[i].pool;
+        pp->pad_top = top + skip;
+        pp->pad_left = left;
+    }
+}
+
+/* Scratch of op i on one tile (or layer op): im2col / accumulators / in-place ring. */
+static size_t op_scratch(const qmcu_plan *p, const struct qmcu_model_s *m, int tile, int i, int in_place)
+{
+    const qmcu_op *op = &p->g->ops[i];
+    qmcu_conv_params cp;
+    qmcu_dims in, out, fd;
+    size_t skip;
+    const qmcu_tensor *w;
+    if (i >= p->spec.split && !in_place) return m->ops[i].scratch_bytes;
+    if (op->type != QMCU_OP_CONV_2D && op->type != QMCU_OP_DEPTHWISE_CONV_2D) return m->ops[i].scratch_bytes;
+    if (T(p->g, op->out)->type != QMCU_I8) return 0;
+    w = T(p->g, op->in[1]);
+    fd = (qmcu_dims){w->dims[0], w->dims[1], w->dims[2], w->dims[3]};
+    if (in_place) {
+        qmcu_plan_op_call(p, m, tile, i, -1, -1, &cp, NULL, &in, &out, &skip);
+        /* the in-place kernel sees the whole buffer: undo the row skip */
+        in.h += (int32_t)(skip / ((size_t)in.w * (size_t)in.c));
+        cp.pad_top -= (int32_t)(skip / ((size_t)in.w * (size_t)in.c));
+        return qmcu_depthwise_s8_inplace_scratch_size(&cp, &in, &out);
+    }
+    if (op->type == QMCU_OP_DEPTHWISE_CONV_2D) return m->ops[i].scratch_bytes;
+    qmcu_plan_op_call(p, m, tile, i, -1, -1, &cp, NULL, &in, &out, &skip);
+    return qmcu_conv_s8_scratch_size(&cp, &in, &fd, &out);
+}
+
+static size_t max_over_tiles_scratch(const qmcu_plan *p, const struct qmcu_model_s *m, int i, int in_place)
+{
+    size_t best = 0, s;
+    int tile;
+    if (i >= p->spec.split) return op_scratch(p, m, 0, i, in_place);
+    for (tile = 0; tile < p->n_tiles; tile++) {
+        if (qmcu_window_empty(p->region[(size_t)tile * p->g->n_tensors + p->g->ops[i].out])) continue;
+        s = op_scratch(p, m, tile, i, in_place);
+        if (s > best) best = s;
+    }
+    return best;
+}
+
+static int root_of(const int *alias, int t)
+{
+    while (alias[t] >= 0) t = alias[t];
+    return t;
+}
+
+static qmcu_status build_memory(qmcu_plan *p, const struct qmcu_model_s *m, qmcu_error *err)
+{
+    const qmcu_graph *g = p->g;
+    const int nt = g->n_tensors, no = g->n_ops, k = p->spec.split;
+    int *alias = (int *)malloc(sizeof(int) * (size_t)nt);
+    qmcu_buffer_life *life = (qmcu_buffer_life *)calloc((size_t)(nt + no), sizeof *life);
+    int i, t, tile;
+    if (!alias || !life) {
+        free(alias);
+        free(life);
+        return nomem(g, err);
+    }
+    /* buffer sizes: tile-sized inside the patch stage, full-size elsewhere */
+    for (t = 0; t < nt; t++) {
+        alias[t] = -1;
+        if (!is_activation(g, t)) continue;
+        if (k > 0 && t != p->split_tensor && !is_graph_input(g, t) && producer_of(g, t) >= 0 && producer_of(g, t) < k) {
+            for (tile = 0; tile < p->n_tiles; tile++) {
+                const size_t b = region_bytes(T(g, t), p->region[(size_t)tile * nt + t]);
+                if (b > p->tensor_bytes[t]) p->tensor_bytes[t] = b;
+            }
+        } else {
+            p->tensor_bytes[t] = T(g, t)->bytes;
+        }
+    }
+    /* in-place depthwise where legal and where it saves more than its row ring costs */
+    for (i = 0; i < no; i++) {
+        const qmcu_op *op = &g->ops[i];
+        const int x = op->in[0], y = op->out;
+        size_t ring;
+        if (op->type != QMCU_OP_DEPTHWISE_CONV_2D || T(g, y)->type != QMCU_I8 || op->depth_multiplier != 1) continue;
+        if (is_graph_input(g, x) || is_graph_output(g, x) || last_consumer(g, x) != i || y == p->split_tensor) continue;
+        if ((i < k) != (producer_of(g, x) < k)) continue;
+        ring = max_over_tiles_scratch(p, m, i, 1);
+        if (ring >= max_over_tiles_scratch(p, m, i, 0) + (p->tensor_bytes[x] < p->tensor_bytes[y] ? p->tensor_bytes[x] : p->tensor_bytes[y]))
+            continue;
+        p->in_place[i] = 1;
+        alias[y] = x;
+    }
+    /* lifetimes (step = op index); aliased tensors extend their root */
+    for (t = 0; t < nt; t++) {
+        life[t].first = no;
+        life[t].last = -1;
+    }
+    for (t = 0; t < nt; t++) {
+        int r, first, last;
+        if (!is_activation(g, t)) continue;
+        r = root_of(alias, t);
+        first = is_graph_input(g, t) ? 0 : producer_of(g, t);
+        if (first < 0) continue; /* neither input nor produced: unused */
+        if (t == p->split_tensor) first = 0; /* every tile writes into S */
+        last = last_consumer(g, t);
+        if (is_graph_output(g, t)) last = no - 1;
+        if (k > 0 && is_graph_input(g, t) && last < k - 1) last = k - 1; /* every tile reads the input */
+        if (last < first) last = first;
+        if (first < life[r].first) life[r].first = first;
+        if (last > life[r].last) life[r].last = last;
+        if (p->tensor_bytes[t] > life[r].size) life[r].size = p->tensor_bytes[t];
+    }
+    for (t = 0; t < nt; t++) {
+        if (life[t].last < life[t].first) {
+            life[t].size = 0;
+            life[t].first = 0;
+            life[t].last = -1;
+        }
+        if (is_graph_input(g, t)) {
+            p->input_bytes += life[t].size;
+            if (!p->spec.input_in_sram) life[t].size = 0;
+        }
+    }
+    for (i = 0; i < no; i++) {
+        p->scratch_bytes[i] = max_over_tiles_scratch(p, m, i, p->in_place[i]);
+        life[nt + i].size = p->scratch_bytes[i];
+        life[nt + i].first = life[nt + i].last = i;
+    }
+    p->arena_bytes = qmcu_place_buffers(life, nt + no);
+    if (p->arena_bytes == (size_t)-1) {
+        free(alias);
+        free(life);
+        return nomem(g, err);
+    }
+    p->live_peak_bytes = qmcu_peak_live_bytes(life, nt + no, &p->live_peak_op);
+    for (i = 0; i < no; i++) p->step_live_bytes[i] = qmcu_live_bytes_at(life, nt, i);
+    p->host_bytes = p->arena_bytes;
+    for (t = 0; t < nt; t++) p->tensor_offset[t] = life[root_of(alias, t)].offset;
+    for (i = 0; i < g->n_inputs; i++)
+        if (!p->spec.input_in_sram) { /* streamed input: its own block after the arena */
+            p->tensor_offset[g->inputs[i]] = p->host_bytes;
+            p->host_bytes += (T(g, g->inputs[i])->bytes + QMCU_ARENA_ALIGN - 1) & ~(size_t)(QMCU_ARENA_ALIGN - 1);
+        }
+    for (i = 0; i < no; i++) p->scratch_offset[i] = life[nt + i].offset;
+    free(alias);
+    p->buffers = life;
+    p->n_buffers = nt + no;
+    return QMCU_OK;
+}
+
+qmcu_status qmcu_plan_build(const struct qmcu_model_s *m, const qmcu_plan_spec *spec, qmcu_plan **out, qmcu_error *err)
+{
+    const qmcu_graph *g = m->g;
+    qmcu_plan *p;
+    qmcu_status st;
+    char why[256];
+    *out = NULL;
+    if (spec->split > 0) {
+        const qmcu_tensor *s;
+        if (!qmcu_split_is_legal(g, spec->split, why, sizeof why)) {
+            qmcu_error_set(err, "%s: cannot split after op %d: %s", g->path, spec->split - 1, why);
+            return QMCU_ERR_ARG;
+        }
+        s = T(g, g->ops[spec->split - 1].out);
+        if (spec->grid_h < 1 || spec->grid_w < 1 || spec->grid_h > s->dims[1] || spec->grid_w > s->dims[2] ||
+            qmcu_window_empty(qmcu_grid_tile(s->dims[1], s->dims[2], spec->grid_h, spec->grid_w, spec->grid_h - 1,
+                                             spec->grid_w - 1))) {
+            qmcu_error_set(err, "%s: grid %dx%d does not cut the %dx%d split tensor into non-empty tiles", g->path,
+                           spec->grid_h, spec->grid_w, s->dims[1], s->dims[2]);
+            return QMCU_ERR_ARG;
+        }
+    }
+    p = (qmcu_plan *)calloc(1, sizeof *p);
+    if (!p) return nomem(g, err);
+    p->spec = *spec;
+    p->g = g;
+    if (spec->split == 0) p->spec.grid_h = p->spec.grid_w = 1;
+    p->split_tensor = spec->split > 0 ? g->ops[spec->split - 1].out : -1;
+    p->n_tiles = spec->split > 0 ? spec->grid_h * spec->grid_w : 0;
+    p->region = (qmcu_window *)calloc((size_t)(p->n_tiles ? p->n_tiles : 1) * (size_t)g->n_tensors, sizeof *p->region);
+    p->in_place = (unsigned char *)calloc((size_t)g->n_ops, 1);
+    p->tensor_bytes = (size_t *)calloc((size_t)g->n_tensors, sizeof(size_t));
+    p->tensor_offset = (size_t *)calloc((size_t)g->n_tensors, sizeof(size_t));
+    p->scratch_bytes = (size_t *)calloc((size_t)g->n_ops, sizeof(size_t));
+    p->scratch_offset = (size_t *)calloc((size_t)g->n_ops, sizeof(size_t));
+    p->step_live_bytes = (size_t *)calloc((size_t)g->n_ops, sizeof(size_t));
+    if (!p->region || !p->in_place || !p->tensor_bytes || !p->tensor_offset || !p->scratch_bytes || !p->scratch_offset ||
+        !p->step_live_bytes) {
+        qmcu_plan_free(p);
+        return nomem(g, err);
+    }
+    if (p->n_tiles) {
+        build_geometry(p);
+    } else {
+        int i;
+        for (i = 0; i < g->n_ops; i++) p->macs += qmcu_op_macs(g, &g->ops[i]);
+    }
+    st = build_memory(p, m, err);
+    if (st != QMCU_OK) {
+        qmcu_plan_free(p);
+        return st;
+    }
+    *out = p;
+    return QMCU_OK;
+}
+
+void qmcu_plan_free(qmcu_plan *p)
+{
+    if (!p) return;
+    free(p->region);
+    free(p->in_place);
+    free(p->tensor_bytes);
+    free(p->tensor_offset);
+    free(p->scratch_bytes);
+    free(p->scratch_offset);
+    free(p->step_live_bytes);
+    free(p->buffers);
+    free(p);
+}

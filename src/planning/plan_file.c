@@ -1,0 +1,149 @@
+#include "plan_file.h"
+
+#include <cjson/cJSON.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define QMCU_PLAN_FORMAT "quantmcu-plan"
+#define QMCU_PLAN_VERSION 1
+#define QMCU_PLAN_MAX_BYTES (64u << 20)
+
+static void json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fprintf(f, "\\%c", *s);
+        else if ((unsigned char)*s < 0x20)
+            fprintf(f, "\\u%04x", (unsigned char)*s);
+        else
+            fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+void qmcu_plan_write_json(const qmcu_plan *p, size_t budget, FILE *f)
+{
+    const qmcu_graph *g = p->g;
+    const int64_t redundant = p->patch_macs - p->patch_layer_macs;
+    int i;
+    fprintf(f, "{\n  \"format\": \"%s\",\n  \"version\": %d,\n  \"model\": {\"path\": ", QMCU_PLAN_FORMAT, QMCU_PLAN_VERSION);
+    json_string(f, g->path);
+    fprintf(f, ", \"fingerprint\": \"%016" PRIx64 "\", \"ops\": %d},\n", g->fingerprint, g->n_ops);
+    fprintf(f, "  \"mode\": \"%s\",\n  \"split\": %d,\n", p->spec.split ? "patch" : "layer", p->spec.split);
+    if (p->split_tensor >= 0) {
+        const qmcu_tensor *s = &g->tensors[p->split_tensor];
+        fprintf(f, "  \"split_tensor\": {\"index\": %d, \"name\": ", p->split_tensor);
+        json_string(f, s->name);
+        fprintf(f, ", \"shape\": [%d, %d, %d, %d]},\n", s->dims[0], s->dims[1], s->dims[2], s->dims[3]);
+    }
+    fprintf(f, "  \"grid\": [%d, %d],\n  \"input_in_sram\": %s,\n", p->spec.grid_h, p->spec.grid_w,
+            p->spec.input_in_sram ? "true" : "false");
+    if (budget) fprintf(f, "  \"sram_budget_bytes\": %zu,\n  \"fits_budget\": %s,\n", budget, p->arena_bytes <= budget ? "true" : "false");
+    fprintf(f,
+            "  \"metrics\": {\"peak_sram_bytes\": %zu, \"arena_bytes\": %zu, \"live_peak_bytes\": %zu, \"input_bytes\": %zu,\n"
+            "              \"macs\": %" PRId64 ", \"patch_macs\": %" PRId64 ", \"patch_layer_macs\": %" PRId64
+            ", \"redundant_macs\": %" PRId64 ", \"redundant_macs_pct\": %.2f,\n"
+            "              \"tiles\": %d, \"input_patch\": [%d, %d]},\n",
+            p->arena_bytes, p->arena_bytes, p->live_peak_bytes, p->input_bytes, p->macs, p->patch_macs, p->patch_layer_macs,
+            redundant, p->patch_layer_macs ? 100.0 * (double)redundant / (double)p->patch_layer_macs : 0.0, p->n_tiles,
+            p->input_patch_h, p->input_patch_w);
+    fprintf(f, "  \"memory\": [\n");
+    for (i = 0; i < g->n_ops; i++)
+        fprintf(f, "    {\"op\": %d, \"type\": \"%s\", \"stage\": \"%s\", \"live_bytes\": %zu, \"scratch_bytes\": %zu, \"in_place\": %s}%s\n",
+                i, qmcu_op_name(g->ops[i].type), i < p->spec.split ? "patch" : "layer", p->step_live_bytes[i],
+                p->scratch_bytes[i], p->in_place[i] ? "true" : "false", i + 1 < g->n_ops ? "," : "");
+    fprintf(f, "  ]\n}\n");
+}
+
+static char *read_text(const char *path, qmcu_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    long n;
+    if (!f) {
+        qmcu_error_set(err, "%s: cannot open plan file", path);
+        return NULL;
+    }
+    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || (unsigned long)n > QMCU_PLAN_MAX_BYTES || fseek(f, 0, SEEK_SET) != 0 ||
+        !(buf = (char *)malloc((size_t)n + 1)) || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        qmcu_error_set(err, "%s: cannot read plan file", path);
+        free(buf);
+        fclose(f);
+        return NULL;
+    }
+    fclose(f);
+    buf[n] = 0;
+    return buf;
+}
+
+static int get_int(const cJSON *o, const char *key, int lo, int hi, int *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble || v->valuedouble < lo || v->valuedouble > hi)
+        return 0;
+    *out = (int)v->valuedouble;
+    return 1;
+}
+
+qmcu_status qmcu_plan_read_spec(const char *path, const qmcu_graph *g, qmcu_plan_spec *spec, qmcu_error *err)
+{
+    char *text = read_text(path, err), fp[17];
+    cJSON *root, *v, *model, *grid;
+    qmcu_status st = QMCU_ERR_FORMAT;
+    int version;
+    if (!text) return QMCU_ERR_IO;
+    root = cJSON_Parse(text);
+    free(text);
+    memset(spec, 0, sizeof *spec);
+    if (!root || !cJSON_IsObject(root)) {
+        qmcu_error_set(err, "%s: not a JSON plan file", path);
+        goto done;
+    }
+    v = cJSON_GetObjectItemCaseSensitive(root, "format");
+    if (!cJSON_IsString(v) || strcmp(v->valuestring, QMCU_PLAN_FORMAT) != 0) {
+        qmcu_error_set(err, "%s: not a quantmcu plan (\"format\" must be \"%s\")", path, QMCU_PLAN_FORMAT);
+        goto done;
+    }
+    if (!get_int(root, "version", 1, 1000, &version) || version != QMCU_PLAN_VERSION) {
+        qmcu_error_set(err, "%s: unsupported plan version (this build reads version %d)", path, QMCU_PLAN_VERSION);
+        goto done;
+    }
+    model = cJSON_GetObjectItemCaseSensitive(root, "model");
+    v = cJSON_GetObjectItemCaseSensitive(model, "fingerprint");
+    snprintf(fp, sizeof fp, "%016" PRIx64, g->fingerprint);
+    if (!cJSON_IsString(v)) {
+        qmcu_error_set(err, "%s: plan has no model fingerprint", path);
+        goto done;
+    }
+    if (strcmp(v->valuestring, fp) != 0) {
+        const cJSON *mp = cJSON_GetObjectItemCaseSensitive(model, "path");
+        qmcu_error_set(err, "%s: plan was made for another model (%s, fingerprint %.16s), not %s (fingerprint %s)", path,
+                       cJSON_IsString(mp) ? mp->valuestring : "?", v->valuestring, g->path, fp);
+        goto done;
+    }
+    grid = cJSON_GetObjectItemCaseSensitive(root, "grid");
+    if (!get_int(root, "split", 0, g->n_ops, &spec->split) || !cJSON_IsArray(grid) || cJSON_GetArraySize(grid) != 2 ||
+        !cJSON_IsNumber(cJSON_GetArrayItem(grid, 0)) || !cJSON_IsNumber(cJSON_GetArrayItem(grid, 1))) {
+        qmcu_error_set(err, "%s: plan needs \"split\" (0..%d) and \"grid\": [rows, cols]", path, g->n_ops);
+        goto done;
+    }
+    spec->grid_h = (int)cJSON_GetArrayItem(grid, 0)->valuedouble;
+    spec->grid_w = (int)cJSON_GetArrayItem(grid, 1)->valuedouble;
+    if (cJSON_GetArrayItem(grid, 0)->valuedouble != spec->grid_h || cJSON_GetArrayItem(grid, 1)->valuedouble != spec->grid_w ||
+        spec->grid_h < 1 || spec->grid_w < 1 || spec->grid_h > 4096 || spec->grid_w > 4096) {
+        qmcu_error_set(err, "%s: \"grid\" must hold two positive integers", path);
+        goto done;
+    }
+    v = cJSON_GetObjectItemCaseSensitive(root, "input_in_sram");
+    spec->input_in_sram = v ? cJSON_IsTrue(v) : 1;
+    if (v && !cJSON_IsBool(v)) {
+        qmcu_error_set(err, "%s: \"input_in_sram\" must be true or false", path);
+        goto done;
+    }
+    st = QMCU_OK;
+done:
+    cJSON_Delete(root);
+    return st;
+}

@@ -1,0 +1,348 @@
+/* Runs a plan: the patch stage tile by tile (each op on the tile's window, reading its input
+ * buffers through padding relative to their regions), then the layer stage. Windows that
+ * reach outside a tensor read the zero point (virtual padding), exactly like layer mode, so
+ * every plan gives the same output bytes. */
+#include <math.h>
+#include <string.h>
+
+#include "interpreter.h"
+
+#define TENSOR(m, i) (&(m)->g->tensors[(i)])
+
+typedef struct {
+    uint8_t *ptr;
+    qmcu_window b; /* region held, global coordinates (whole tensor outside the patch stage) */
+} view;
+
+static int is_model_input(const qmcu_graph *g, int t)
+{
+    int i;
+    for (i = 0; i < g->n_inputs; i++)
+        if (g->inputs[i] == t) return 1;
+    return 0;
+}
+
+/* Buffer of tensor t as op `i` of tile `tile` sees it (tile < 0: layer stage). */
+static view buffer_of(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem, int tile, int i, int t)
+{
+    const qmcu_tensor *x = TENSOR(m, t);
+    view v;
+    v.ptr = x->data ? (uint8_t *)x->data : mem + p->tensor_offset[t];
+    v.b.h0 = v.b.w0 = 0;
+    v.b.h1 = x->ndim == 4 ? x->dims[1] : 1;
+    v.b.w1 = x->ndim == 4 ? x->dims[2] : 1;
+    if (tile >= 0 && i < p->spec.split && t != p->split_tensor && !is_model_input(m->g, t))
+        v.b = p->region[(size_t)tile * m->g->n_tensors + t];
+    return v;
+}
+
+/* Address of global pixel (y, x) in a view of a tensor with row elements c * elem bytes. */
+static uint8_t *at(const view *v, int32_t y, int32_t x, size_t pixel_bytes)
+{
+    return v->ptr + ((size_t)(y - v->b.h0) * (size_t)(v->b.w1 - v->b.w0) + (size_t)(x - v->b.w0)) * pixel_bytes;
+}
+
+/* Element-wise ops on n contiguous elements (both inputs of ADD/MUL have the output's shape). */
+static qmcu_status run_elementwise(const qmcu_model *m, int i, const void *in0, const void *in1, void *out, int64_t n)
+{
+    const qmcu_op *op = &m->g->ops[i];
+    const qmcu_prepared_op *po = &m->ops[i];
+    const qmcu_tensor *x = TENSOR(m, op->in[0]), *y = TENSOR(m, op->out);
+    const int q = y->type == QMCU_I8;
+    const float *fin = (const float *)in0;
+    float *fout = (float *)out;
+    int64_t j;
+    switch (op->type) {
+    case QMCU_OP_ADD:
+    case QMCU_OP_MUL: {
+        const int32_t d[4] = {1, 1, 1, (int32_t)n};
+        if (q) return qmcu_eltwise_s8(&po->elt, d, (const int8_t *)in0, d, (const int8_t *)in1, d, (int8_t *)out);
+        qmcu_eltwise_f32(op->type == QMCU_OP_MUL, d, fin, d, (const float *)in1, d, po->act_min_f, po->act_max_f, fout);
+        return QMCU_OK;
+    }
+    case QMCU_OP_QUANTIZE:
+        if (x->type == QMCU_I8) {
+            qmcu_requantize_s8(&po->requant, (int32_t)n, (const int8_t *)in0, (int8_t *)out);
+        } else { /* float -> 8 bit: round(x / scale) + zero point, in double as TFLite's optimized path */
+            int8_t *dst = (int8_t *)out;
+            for (j = 0; j < n; j++) {
+                const double v = round((double)fin[j] / (double)y->scale) + y->zero_point;
+                dst[j] = (int8_t)(v > -128.0 ? (v < 127.0 ? (int32_t)v : 127) : -128); /* NaN -> -128 */
+            }
+        }
+        return QMCU_OK;
+    case QMCU_OP_DEQUANTIZE: {
+        const int8_t *src = (const int8_t *)in0;
+        for (j = 0; j < n; j++) fout[j] = x->scale * (float)(src[j] - x->zero_point);
+        return QMCU_OK;
+    }
+    case QMCU_OP_LOGISTIC:
+    case QMCU_OP_HARD_SWISH:
+        if (q) {
+            qmcu_lut_s8(po->lut, (int32_t)n, (const int8_t *)in0, (int8_t *)out);
+        } else {
+            for (j = 0; j < n; j++) {
+                const float v = fin[j];
+                float r6 = v + 3.0f;
+                r6 = r6 < 0.0f ? 0.0f : (r6 > 6.0f ? 6.0f : r6);
+                fout[j] = op->type == QMCU_OP_LOGISTIC ? 1.0f / (1.0f + expf(-v)) : v * r6 / 6.0f;
+            }
+        }
+        return QMCU_OK;
+    case QMCU_OP_RELU:
+    case QMCU_OP_RELU6:
+        if (q) {
+            qmcu_requantize_s8(&po->requant, (int32_t)n, (const int8_t *)in0, (int8_t *)out);
+        } else {
+            for (j = 0; j < n; j++)
+                fout[j] = fin[j] < po->act_min_f ? po->act_min_f : (fin[j] > po->act_max_f ? po->act_max_f : fin[j]);
+        }
+        return QMCU_OK;
+    default: return QMCU_ERR_UNSUPPORTED;
+    }
+}
+
+static int is_spatial(qmcu_op_type t)
+{
+    return t == QMCU_OP_CONV_2D || t == QMCU_OP_DEPTHWISE_CONV_2D || t == QMCU_OP_AVERAGE_POOL_2D ||
+           t == QMCU_OP_MAX_POOL_2D;
+}
+
+/* Conv / depthwise / pool for output rows [y0, y1) of op i's window into `out`. */
+static qmcu_status run_spatial(const qmcu_model *m, const qmcu_plan *p, int tile, int i, int32_t y0, int32_t y1,
+                               const uint8_t *in_buf, void *out, void *scratch)
+{
+    const qmcu_op *op = &m->g->ops[i];
+    const qmcu_prepared_op *po = &m->ops[i];
+    const int q = TENSOR(m, op->out)->type == QMCU_I8;
+    qmcu_conv_params cp;
+    qmcu_pool_params pp;
+    qmcu_conv_f32_params fp;
+    qmcu_dims in, od, fd = {1, 1, 1, 1};
+    size_t skip;
+    const void *w = NULL, *bias = NULL;
+    qmcu_plan_op_call(p, m, tile, i, y0, y1, &cp, &pp, &in, &od, &skip);
+    in_buf += skip;
+    if (op->type == QMCU_OP_CONV_2D || op->type == QMCU_OP_DEPTHWISE_CONV_2D) {
+        const qmcu_tensor *wt = TENSOR(m, op->in[1]);
+        fd = (qmcu_dims){wt->dims[0], wt->dims[1], wt->dims[2], wt->dims[3]};
+        w = wt->data;
+        bias = op->n_in > 2 && op->in[2] >= 0 ? TENSOR(m, op->in[2])->data : NULL;
+        fp = po->convf;
+        fp.pad_top = cp.pad_top;
+        fp.pad_left = cp.pad_left;
+    }
+    switch (op->type) {
+    case QMCU_OP_CONV_2D:
+        if (q)
+            return qmcu_conv_s8(&cp, &po->rq, &in, (const int8_t *)in_buf, &fd, (const int8_t *)w, po->bias, &od,
+                                (int8_t *)out, scratch, p->scratch_bytes[i]);
+        qmcu_conv_f32(&fp, &in, (const float *)in_buf, &fd, (const float *)w, (const float *)bias, &od, (float *)out);
+        return QMCU_OK;
+    case QMCU_OP_DEPTHWISE_CONV_2D:
+        if (q)
+            return qmcu_depthwise_conv_s8(&cp, &po->rq, &in, (const int8_t *)in_buf, &fd, (const int8_t *)w, po->bias, &od,
+                                          (int8_t *)out, scratch, p->scratch_bytes[i]);
+        qmcu_depthwise_conv_f32(&fp, &in, (const float *)in_buf, &fd, (const float *)w, (const float *)bias, &od,
+                                (float *)out);
+        return QMCU_OK;
+    default:
+        if (q) return qmcu_pool_s8(&pp, &in, (const int8_t *)in_buf, &od, (int8_t *)out);
+        qmcu_pool_f32(&pp, po->act_min_f, po->act_max_f, &in, (const float *)in_buf, &od, (float *)out);
+        return QMCU_OK;
+    }
+}
+
+static qmcu_status run_inplace_depthwise(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem, int tile, int i)
+{
+    const qmcu_op *op = &m->g->ops[i];
+    const qmcu_prepared_op *po = &m->ops[i];
+    const qmcu_tensor *wt = TENSOR(m, op->in[1]);
+    const qmcu_dims fd = {wt->dims[0], wt->dims[1], wt->dims[2], wt->dims[3]};
+    qmcu_conv_params cp;
+    qmcu_dims in, od;
+    size_t skip;
+    int32_t rows;
+    qmcu_plan_op_call(p, m, tile, i, -1, -1, &cp, NULL, &in, &od, &skip);
+    rows = (int32_t)(skip / ((size_t)in.w * (size_t)in.c)); /* the kernel walks the whole buffer itself */
+    in.h += rows;
+    cp.pad_top -= rows;
+    return qmcu_depthwise_conv_s8_inplace(&cp, &po->rq, &in, &fd, (const int8_t *)wt->data, po->bias, &od,
+                                          (int8_t *)mem + p->tensor_offset[op->in[0]], mem + p->scratch_offset[i],
+                                          p->scratch_bytes[i]);
+}
+
+/* PAD on a window: each output pixel is the input pixel it maps to, or the zero point. */
+static void run_pad_window(const qmcu_model *m, int i, const view *in, const view *out, qmcu_window r)
+{
+    const qmcu_op *op = &m->g->ops[i];
+    const qmcu_tensor *x = TENSOR(m, op->in[0]), *y = TENSOR(m, op->out);
+    const size_t px = (size_t)y->dims[3] * qmcu_dtype_size(y->type);
+    int32_t oy, ox;
+    for (oy = r.h0; oy < r.h1; oy++)
+        for (ox = r.w0; ox < r.w1; ox++) {
+            const int32_t iy = oy - op->pads[1][0], ix = ox - op->pads[2][0];
+            uint8_t *dst = at(out, oy, ox, px);
+            if (iy >= 0 && iy < x->dims[1] && ix >= 0 && ix < x->dims[2])
+                memcpy(dst, at(in, iy, ix, px), px);
+            else if (y->type == QMCU_I8)
+                memset(dst, (int8_t)y->zero_point, px);
+            else
+                memset(dst, 0, px); /* float 0.0 */
+        }
+}
+
+/* Ops that only exist layer by layer: whole tensors, broadcasting allowed. */
+static qmcu_status run_global(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem, int i)
+{
+    const qmcu_op *op = &m->g->ops[i];
+    const qmcu_prepared_op *po = &m->ops[i];
+    const qmcu_tensor *x = TENSOR(m, op->in[0]), *y = TENSOR(m, op->out);
+    void *in0 = buffer_of(m, p, mem, -1, i, op->in[0]).ptr;
+    void *out = buffer_of(m, p, mem, -1, i, op->out).ptr;
+    void *scratch = mem + p->scratch_offset[i];
+    const int q = y->type == QMCU_I8;
+    const int64_t n = qmcu_tensor_elems(y);
+    int32_t d[4];
+    qmcu_tensor_dims4(x, d);
+    switch (op->type) {
+    case QMCU_OP_FULLY_CONNECTED: {
+        const qmcu_tensor *w = TENSOR(m, op->in[1]);
+        const int32_t k = w->dims[1], rows = (int32_t)(qmcu_tensor_elems(x) / k);
+        if (!q) {
+            const void *bias = op->n_in > 2 && op->in[2] >= 0 ? TENSOR(m, op->in[2])->data : NULL;
+            qmcu_fully_connected_f32(rows, k, (const float *)in0, w->dims[0], (const float *)w->data, (const float *)bias,
+                                     po->act_min_f, po->act_max_f, (float *)out);
+            return QMCU_OK;
+        }
+        return qmcu_fully_connected_s8(&po->conv, &po->rq, rows, k, (const int8_t *)in0, w->dims[0], (const int8_t *)w->data,
+                                       po->bias, (int8_t *)out);
+    }
+    case QMCU_OP_ADD:
+    case QMCU_OP_MUL: {
+        const qmcu_tensor *x2 = TENSOR(m, op->in[1]);
+        const void *in1 = buffer_of(m, p, mem, -1, i, op->in[1]).ptr;
+        int32_t d2[4], dy[4];
+        qmcu_tensor_dims4(x2, d2);
+        qmcu_tensor_dims4(y, dy);
+        if (q) return qmcu_eltwise_s8(&po->elt, d, (const int8_t *)in0, d2, (const int8_t *)in1, dy, (int8_t *)out);
+        qmcu_eltwise_f32(op->type == QMCU_OP_MUL, d, (const float *)in0, d2, (const float *)in1, dy, po->act_min_f,
+                         po->act_max_f, (float *)out);
+        return QMCU_OK;
+    }
+    case QMCU_OP_MEAN:
+        if (q) return qmcu_mean_s8(&po->mean, d, (const int8_t *)in0, (int8_t *)out, (int32_t *)scratch, p->scratch_bytes[i]);
+        qmcu_mean_f32(op->reduce_mask, d, (const float *)in0, (float *)out);
+        return QMCU_OK;
+    case QMCU_OP_PAD: {
+        const int8_t zp8 = (int8_t)y->zero_point;
+        const float zf = 0.0f;
+        qmcu_pad(d, op->pads, qmcu_dtype_size(y->type), q ? (const void *)&zp8 : (const void *)&zf, in0, out);
+        return QMCU_OK;
+    }
+    case QMCU_OP_RESHAPE:
+        if (in0 != out) memmove(out, in0, y->bytes);
+        return QMCU_OK;
+    case QMCU_OP_TRANSPOSE: {
+        int perm[4], j, pad = 4 - x->ndim;
+        for (j = 0; j < 4; j++) perm[j] = j < pad ? j : op->perm[j - pad] + pad;
+        qmcu_transpose(d, perm, qmcu_dtype_size(y->type), in0, out);
+        return QMCU_OK;
+    }
+    case QMCU_OP_CONCATENATION: {
+        int32_t outer = 1, inner = 1, off = 0;
+        int j;
+        for (j = 0; j < op->axis; j++) outer *= y->dims[j];
+        for (j = op->axis + 1; j < y->ndim; j++) inner *= y->dims[j];
+        for (j = 0; j < op->n_in; j++) {
+            const qmcu_tensor *xi = TENSOR(m, op->in[j]);
+            qmcu_concat_copy(outer, xi->dims[op->axis], y->dims[op->axis], off, inner, qmcu_dtype_size(y->type),
+                             buffer_of(m, p, mem, -1, i, op->in[j]).ptr, out);
+            off += xi->dims[op->axis];
+        }
+        return QMCU_OK;
+    }
+    case QMCU_OP_SOFTMAX: {
+        const int32_t len = y->dims[y->ndim - 1], rows = (int32_t)(n / len);
+        if (q)
+            qmcu_softmax_s8(&po->softmax, rows, len, (const int8_t *)in0, (int8_t *)out);
+        else
+            qmcu_softmax_f32(op->beta, rows, len, (const float *)in0, (float *)out);
+        return QMCU_OK;
+    }
+    default: return run_elementwise(m, i, in0, NULL, out, n);
+    }
+}
+
+qmcu_status qmcu_plan_run_op(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem, int tile, int i)
+{
+    const qmcu_op *op = &m->g->ops[i];
+    const qmcu_tensor *y = TENSOR(m, op->out);
+    const size_t px = y->ndim == 4 ? (size_t)y->dims[3] * qmcu_dtype_size(y->type) : 0;
+    view out, in0, in1;
+    qmcu_window r;
+    int32_t row;
+    if (i >= p->spec.split) tile = -1;
+    if (tile < 0 && !is_spatial(op->type)) return run_global(m, p, mem, i);
+    out = buffer_of(m, p, mem, tile, i, op->out);
+    r = tile >= 0 ? p->region[(size_t)tile * m->g->n_tensors + op->out] : out.b;
+    if (qmcu_window_empty(r)) return QMCU_OK;
+    in0 = buffer_of(m, p, mem, tile, i, op->in[0]);
+    if (is_spatial(op->type)) {
+        void *scratch = mem + p->scratch_offset[i];
+        if (p->in_place[i]) return run_inplace_depthwise(m, p, mem, tile, i);
+        if (r.w0 == out.b.w0 && r.w1 == out.b.w1) /* whole rows of the output buffer: one call */
+            return run_spatial(m, p, tile, i, r.h0, r.h1, in0.ptr, at(&out, r.h0, r.w0, px), scratch);
+        for (row = r.h0; row < r.h1; row++) { /* a tile of S: row by row into its place */
+            const qmcu_status st = run_spatial(m, p, tile, i, row, row + 1, in0.ptr, at(&out, row, r.w0, px), scratch);
+            if (st != QMCU_OK) return st;
+        }
+        return QMCU_OK;
+    }
+    if (op->type == QMCU_OP_PAD) {
+        run_pad_window(m, i, &in0, &out, r);
+        return QMCU_OK;
+    }
+    in1 = op->n_in > 1 ? buffer_of(m, p, mem, tile, i, op->in[1]) : in0;
+    for (row = r.h0; row < r.h1; row++) { /* element-wise, row segment by row segment */
+        const size_t in_px = (size_t)y->dims[3] * qmcu_dtype_size(TENSOR(m, op->in[0])->type);
+        const qmcu_status st = run_elementwise(m, i, at(&in0, row, r.w0, in_px), at(&in1, row, r.w0, in_px),
+                                               at(&out, row, r.w0, px), (int64_t)(r.w1 - r.w0) * y->dims[3]);
+        if (st != QMCU_OK) return st;
+    }
+    return QMCU_OK;
+}
+
+qmcu_status qmcu_plan_run(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem)
+{
+    int tile, i;
+    qmcu_status st;
+    for (tile = 0; tile < p->n_tiles; tile++)
+        for (i = 0; i < p->spec.split; i++)
+            if ((st = qmcu_plan_run_op(m, p, mem, tile, i)) != QMCU_OK) return st;
+    for (i = p->spec.split; i < m->g->n_ops; i++)
+        if ((st = qmcu_plan_run_op(m, p, mem, -1, i)) != QMCU_OK) return st;
+    return QMCU_OK;
+}
+
+void qmcu_plan_set_input(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem, int index, const void *bytes)
+{
+    const int ti = m->g->inputs[index];
+    const qmcu_tensor *t = TENSOR(m, ti);
+    uint8_t *dst = mem + p->tensor_offset[ti];
+    size_t i;
+    memcpy(dst, bytes, t->bytes);
+    if (t->from_uint8)
+        for (i = 0; i < t->bytes; i++) dst[i] ^= 0x80;
+}
+
+void qmcu_plan_get_output(const qmcu_model *m, const qmcu_plan *p, const uint8_t *mem, int index, void *bytes)
+{
+    const int ti = m->g->outputs[index];
+    const qmcu_tensor *t = TENSOR(m, ti);
+    uint8_t *dst = (uint8_t *)bytes;
+    size_t i;
+    memcpy(dst, mem + p->tensor_offset[ti], t->bytes);
+    if (t->from_uint8)
+        for (i = 0; i < t->bytes; i++) dst[i] ^= 0x80;
+}

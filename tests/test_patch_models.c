@@ -1,0 +1,113 @@
+/* Patch == layer, byte for byte, on every shared model: grids 1x1, 2x2, 3x3, 4x4, 2x3 and a
+ * ragged 5x5, at the shallowest and the deepest legal split, on a real dev image; and every
+ * plan's placement is overlap-free. Args: [IMAGES_PER_PLAN] (default 1). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "image/image.h"
+#include "runtime/interpreter.h"
+#include "test_util.h"
+
+static const char *const k_models[] = {"mobilenet_v2_1.0_224_quant.tflite", "mobilenet_v1_0.25_128_quant.tflite",
+                                       "mcunet_vww_int8.tflite", "mlperf_vww_96_int8.tflite", "mlperf_vww_96_float.tflite"};
+static const char *const k_images[] = {"0000_n01440764_tench.JPEG", "0002_n01484850_great_white_shark.JPEG"};
+static const int k_grids[][2] = {{1, 1}, {2, 2}, {3, 3}, {4, 4}, {2, 3}, {5, 5}};
+
+static int overlaps(const qmcu_plan *p)
+{
+    int i, j, bad = 0;
+    for (i = 0; i < p->n_buffers; i++)
+        for (j = i + 1; j < p->n_buffers; j++) {
+            const qmcu_buffer_life *a = &p->buffers[i], *b = &p->buffers[j];
+            if (!a->size || !b->size || a->first > b->last || b->first > a->last) continue;
+            if (a->offset < b->offset + b->size && b->offset < a->offset + a->size) bad++;
+        }
+    return bad;
+}
+
+static void run(const qmcu_model *m, const qmcu_plan *p, const void *input, void *output)
+{
+    uint8_t *mem = (uint8_t *)calloc(p->host_bytes ? p->host_bytes : 1, 1);
+    qmcu_plan_set_input(m, p, mem, 0, input);
+    CHECK(qmcu_plan_run(m, p, mem) == QMCU_OK, "%s: run failed", m->g->path);
+    qmcu_plan_get_output(m, p, mem, 0, output);
+    free(mem);
+}
+
+static void check_model(const char *data, const char *name, int n_images)
+{
+    char path[1024], why[256];
+    qmcu_error err;
+    qmcu_graph *g;
+    qmcu_model *m = NULL;
+    qmcu_plan *lp = NULL;
+    qmcu_plan_spec spec = {0, 1, 1, 1};
+    int k, si, gi, im, plans = 0;
+    void *input, *ref, *got;
+    snprintf(path, sizeof path, "%s/models/%s", data, name);
+    g = qmcu_graph_load(path, &err);
+    CHECK(g != NULL, "%s", err.msg);
+    if (!g) return;
+    CHECK(qmcu_model_prepare(g, &m, &err) == QMCU_OK, "%s", err.msg);
+    CHECK(qmcu_plan_build(m, &spec, &lp, &err) == QMCU_OK, "%s", err.msg);
+    CHECK(overlaps(lp) == 0, "%s: layer plan has overlapping buffers", name);
+    input = malloc(g->tensors[g->inputs[0]].bytes);
+    ref = malloc(g->tensors[g->outputs[0]].bytes);
+    got = malloc(g->tensors[g->outputs[0]].bytes);
+    for (im = 0; im < n_images && im < 2; im++) {
+        snprintf(path, sizeof path, "%s/imagenet-dev/%s", data, k_images[im]);
+        CHECK(qmcu_image_to_input(g, path, input, &err) == QMCU_OK, "%s", err.msg);
+        run(m, lp, input, ref);
+        for (gi = 0; gi < (int)(sizeof k_grids / sizeof k_grids[0]); gi++) {
+            /* the shallowest and the deepest legal split whose split tensor this grid cuts into
+             * non-empty tiles */
+            qmcu_plan *pp = NULL, *first = NULL, *last = NULL;
+            for (k = 1; k <= g->n_ops; k++) {
+                if (!qmcu_split_is_legal(g, k, why, sizeof why)) continue;
+                spec.split = k;
+                spec.grid_h = k_grids[gi][0];
+                spec.grid_w = k_grids[gi][1];
+                spec.input_in_sram = gi % 2;
+                if (qmcu_plan_build(m, &spec, &pp, &err) != QMCU_OK) continue;
+                if (!first) {
+                    first = pp;
+                } else {
+                    qmcu_plan_free(last);
+                    last = pp;
+                }
+            }
+            for (si = 0; si < 2; si++) {
+                const qmcu_plan *tp = si ? last : first;
+                if (!tp) continue;
+                CHECK(overlaps(tp) == 0, "%s: split %d grid %dx%d has overlapping buffers", name, tp->spec.split,
+                      tp->spec.grid_h, tp->spec.grid_w);
+                run(m, tp, input, got);
+                CHECK(memcmp(ref, got, g->tensors[g->outputs[0]].bytes) == 0,
+                      "%s: split %d grid %dx%d: patch output differs from layer mode", name, tp->spec.split, tp->spec.grid_h,
+                      tp->spec.grid_w);
+                if (im == 0) printf("%s: split %2d grid %dx%d: same bytes as layer mode\n", name, tp->spec.split, tp->spec.grid_h, tp->spec.grid_w);
+                plans++;
+            }
+            CHECK(first != NULL, "%s: no legal split for grid %dx%d", name, k_grids[gi][0], k_grids[gi][1]);
+            qmcu_plan_free(first);
+            qmcu_plan_free(last);
+        }
+    }
+    printf("%s: %d patch runs compared with layer mode\n", name, plans);
+    free(input);
+    free(ref);
+    free(got);
+    qmcu_plan_free(lp);
+    qmcu_model_free(m);
+    qmcu_graph_free(g);
+}
+
+int main(int argc, char **argv)
+{
+    const char *data = test_data_dir();
+    const int n_images = argc > 1 ? atoi(argv[1]) : 1;
+    size_t i;
+    for (i = 0; i < sizeof k_models / sizeof k_models[0]; i++) check_model(data, k_models[i], n_images);
+    return test_summary("test_patch_models");
+}
