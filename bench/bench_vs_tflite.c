@@ -44,7 +44,7 @@ int main(int argc, char **argv)
     input = (uint8_t *)malloc(in_bytes);
     out1 = (uint8_t *)malloc(out_bytes);
     out2 = (uint8_t *)malloc(out_bytes);
-    if (!cli_infer_image(&cm, arena, argv[2], input, out1, NULL)) return 1;
+    if (!cli_infer_image(&cm, arena, argv[2], input, out1, NULL, NULL)) return 1;
     tm = TfLiteModelCreateFromFile(argv[1]);
     opt = TfLiteInterpreterOptionsCreate();
     TfLiteInterpreterOptionsSetNumThreads(opt, 1);

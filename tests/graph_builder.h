@@ -9,7 +9,7 @@
 #include "graph/graph.h"
 #include "test_util.h"
 
-static qmcu_graph *gb_new(const char *name)
+static inline qmcu_graph *gb_new(const char *name)
 {
     qmcu_graph *g = (qmcu_graph *)calloc(1, sizeof *g);
     g->tensors = (qmcu_tensor *)calloc(64, sizeof(qmcu_tensor));
@@ -19,7 +19,7 @@ static qmcu_graph *gb_new(const char *name)
     return g;
 }
 
-static int gb_tensor(qmcu_graph *g, int n, int h, int w, int c, float scale, int zp)
+static inline int gb_tensor(qmcu_graph *g, int n, int h, int w, int c, float scale, int zp)
 {
     qmcu_tensor *t = &g->tensors[g->n_tensors];
     t->ndim = 4;
@@ -39,16 +39,16 @@ static int gb_tensor(qmcu_graph *g, int n, int h, int w, int c, float scale, int
     return g->n_tensors++;
 }
 
-static int gb_input(qmcu_graph *g, int h, int w, int c)
+static inline int gb_input(qmcu_graph *g, int h, int w, int c)
 {
     const int t = gb_tensor(g, 1, h, w, c, 0.02f, -5);
     g->inputs[g->n_inputs++] = t;
     return t;
 }
 
-static void gb_output(qmcu_graph *g, int t) { g->outputs[g->n_outputs++] = t; }
+static inline void gb_output(qmcu_graph *g, int t) { g->outputs[g->n_outputs++] = t; }
 
-static qmcu_op *gb_op(qmcu_graph *g, qmcu_op_type type)
+static inline qmcu_op *gb_op(qmcu_graph *g, qmcu_op_type type)
 {
     qmcu_op *op = &g->ops[g->n_ops++];
     op->type = type;
@@ -58,7 +58,7 @@ static qmcu_op *gb_op(qmcu_graph *g, qmcu_op_type type)
 }
 
 /* conv (depthwise if dw) k x k, stride s, dilation d, SAME/VALID, oc outputs, ReLU6 */
-static int gb_conv(qmcu_graph *g, int x, int oc, int k, int s, int d, int same, int dw)
+static inline int gb_conv(qmcu_graph *g, int x, int oc, int k, int s, int d, int same, int dw)
 {
     const qmcu_tensor *xt = &g->tensors[x];
     const int h = xt->dims[1], w = xt->dims[2], ic = xt->dims[3];
@@ -97,7 +97,7 @@ static int gb_conv(qmcu_graph *g, int x, int oc, int k, int s, int d, int same, 
     return y;
 }
 
-static int gb_pad(qmcu_graph *g, int x, int top, int bottom, int left, int right)
+static inline int gb_pad(qmcu_graph *g, int x, int top, int bottom, int left, int right)
 {
     const qmcu_tensor *xt = &g->tensors[x];
     const int y = gb_tensor(g, 1, xt->dims[1] + top + bottom, xt->dims[2] + left + right, xt->dims[3], xt->scale,
@@ -113,7 +113,7 @@ static int gb_pad(qmcu_graph *g, int x, int top, int bottom, int left, int right
     return y;
 }
 
-static int gb_add(qmcu_graph *g, int a, int b)
+static inline int gb_add(qmcu_graph *g, int a, int b)
 {
     const qmcu_tensor *at = &g->tensors[a];
     const int y = gb_tensor(g, 1, at->dims[1], at->dims[2], at->dims[3], 0.07f, 3);
@@ -125,7 +125,7 @@ static int gb_add(qmcu_graph *g, int a, int b)
     return y;
 }
 
-static int gb_pool(qmcu_graph *g, int x, int k, int s, int same, int is_max)
+static inline int gb_pool(qmcu_graph *g, int x, int k, int s, int same, int is_max)
 {
     const qmcu_tensor *xt = &g->tensors[x];
     const int y = gb_tensor(g, 1, qmcu_out_size(same, xt->dims[1], k, s, 1), qmcu_out_size(same, xt->dims[2], k, s, 1),

@@ -58,6 +58,21 @@ PY
 $QM info "$V1" --split 7 --grid 2x2 > "$T/info2" && grep -q "redundant" "$T/info2" && grep -q "input patch" "$T/info2" && ok || bad "info with a plan"
 $QM plan "$V1" --sram 1K > "$T/plan_small.txt" && grep -q "does NOT fit" "$T/plan_small.txt" && ok || bad "plan that cannot fit says so"
 
+# --- QuantMCU: calibrate + search, then run/eval with the plan ---
+$QM plan "$V1" --split 7 --grid 2x2 --calib "$IMG" --calib-count 4 --lambda 0.3 -o "$T/qplan.json" > "$T/qplan.txt" && grep -q "QuantMCU: calibrated on 4 images" "$T/qplan.txt" && ok || bad "plan --calib: $(tail -3 "$T/qplan.txt")"
+python3 -c "import json,sys; d=json.load(open(sys.argv[1])); q=d['quantmcu']; assert d['mode']=='quantmcu' and q['calibration']['images']==4 and len(q['feature_maps'])>0 and 'steps' in q['search']" "$T/qplan.json" && ok || bad "quantmcu plan.json"
+$QM run "$V1" "$IMG/$first" --mode quantmcu --plan "$T/qplan.json" > /dev/null && ok || bad "run --mode quantmcu"
+$QM eval "$V1" --images "$IMG" --limit 4 --json --mode quantmcu --plan "$T/qplan.json" > "$T/eq.json" 2> /dev/null && ok || bad "eval --mode quantmcu"
+$QM eval "$V1" --images "$IMG" --limit 4 --json --mode quantmcu --plan "$T/qplan.json" --no-vdpc > "$T/eq2.json" 2> /dev/null && ok || bad "eval --no-vdpc"
+python3 - "$T/eq.json" "$T/eq2.json" <<'PY' && ok || bad "eval quantmcu json"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+assert a["mode"] == "quantmcu" and a["images"] == 4
+assert a["patch_bitops"] <= a["patch_bitops_int8"] and 0 <= a["outlier_tile_fraction"] <= 1
+assert b["outlier_tile_fraction"] == 0 and b["patch_bitops"] <= a["patch_bitops"]
+PY
+$QM eval "$V1" --images "$IMG" --skip 498 --json > "$T/skip.json" 2> /dev/null && python3 -c "import json,sys; assert json.load(open(sys.argv[1]))['images']==2" "$T/skip.json" && ok || bad "eval --skip"
+
 # --- bad input ---
 expect_error "missing model" "/nonexistent.tflite" $QM info /nonexistent.tflite
 $MUTATE --write-truncated "$V1" "$T/trunc.tflite" 5000
@@ -90,7 +105,14 @@ expect_error "plan of another model" "made for another model" $QM run "$DATA/mod
 echo '{"format": "quantmcu-plan", "version": 1, "model": ' > "$T/broken.json"
 expect_error "broken plan" "broken.json" $QM run "$V1" "$IMG/$first" --mode patch --plan "$T/broken.json"
 expect_error "missing plan" "/nonexistent-plan.json" $QM eval "$V1" --images "$IMG" --mode patch --plan /nonexistent-plan.json
-expect_error "quantmcu mode not yet" "mode 'quantmcu' is not available" $QM run "$V1" "$IMG/$first" --mode quantmcu --plan "$T/plan.json"
+expect_error "quantmcu mode without its section" "no QuantMCU section" $QM run "$V1" "$IMG/$first" --mode quantmcu --plan "$T/plan.json"
+expect_error "quantmcu mode without plan" "--mode quantmcu needs --plan" $QM eval "$V1" --images "$IMG" --mode quantmcu
+expect_error "bad lambda" "--lambda must be in [0, 1]" $QM plan "$V1" --calib "$IMG" --lambda 2
+expect_error "bits without 8" "--bits needs a list" $QM plan "$V1" --calib "$IMG" --bits 4,2
+expect_error "quantmcu options need calib" "need --calib DIR" $QM plan "$V1" --lambda 0.3
+expect_error "missing calib folder" "/nonexistent-calib" $QM plan "$V1" --split 7 --grid 2x2 --calib /nonexistent-calib
+expect_error "nothing to quantize" "no patch stage" $QM plan "$V1" --sram 1M --calib "$IMG" --calib-count 2
+expect_error "no-vdpc outside quantmcu" "--no-vdpc only applies" $QM run "$V1" "$IMG/$first" --no-vdpc
 
 echo "test_cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]

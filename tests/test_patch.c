@@ -78,6 +78,7 @@ static qmcu_plan *plan(const qmcu_model *m, int split, int gh, int gw, int input
     spec.grid_h = gh;
     spec.grid_w = gw;
     spec.input_in_sram = input_in_sram;
+    spec.quantmcu = 0;
     if (qmcu_plan_build(m, &spec, &p, &err) != QMCU_OK) return NULL;
     return p;
 }
@@ -244,27 +245,28 @@ static void test_plan_file(void)
     f = fopen(path, "w");
     qmcu_plan_write_json(p, 4096, f);
     fclose(f);
-    CHECK(qmcu_plan_read_spec(path, g, &spec, &err) == QMCU_OK, "%s", err.msg);
+    CHECK(qmcu_plan_read_spec(path, g, &spec, NULL, &err) == QMCU_OK, "%s", err.msg);
     CHECK(spec.split == 2 && spec.grid_h == 2 && spec.grid_w == 3 && spec.input_in_sram == 0, "round trip %d %dx%d %d",
           spec.split, spec.grid_h, spec.grid_w, spec.input_in_sram);
     other = gb_new("other");
     other->fingerprint = 0x999u;
-    CHECK(qmcu_plan_read_spec(path, other, &spec, &err) != QMCU_OK && strstr(err.msg, "another model"), "other model: %s", err.msg);
+    CHECK(qmcu_plan_read_spec(path, other, &spec, NULL, &err) != QMCU_OK && strstr(err.msg, "another model"), "other model: %s", err.msg);
     f = fopen(path, "w");
     fputs("{\"format\": \"quantmcu-plan\", \"version\": 1, \"model\": {\"fingerprint\": \"0000000000001234\"}, \"split\": 2}", f);
     fclose(f);
-    CHECK(qmcu_plan_read_spec(path, g, &spec, &err) != QMCU_OK && strstr(err.msg, "grid"), "missing grid: %s", err.msg);
+    CHECK(qmcu_plan_read_spec(path, g, &spec, NULL, &err) != QMCU_OK && strstr(err.msg, "grid"), "missing grid: %s", err.msg);
     f = fopen(path, "w");
     fputs("{\"format\": \"quantmcu-plan\", \"version\": 1, \"model\": {\"fingerprint\": \"0000000000001234\"}, \"split\": 2,", f);
     fclose(f);
-    CHECK(qmcu_plan_read_spec(path, g, &spec, &err) != QMCU_OK && strstr(err.msg, "JSON"), "truncated: %s", err.msg);
-    CHECK(qmcu_plan_read_spec("no-such-plan.json", g, &spec, &err) != QMCU_OK && strstr(err.msg, "no-such-plan.json"),
+    CHECK(qmcu_plan_read_spec(path, g, &spec, NULL, &err) != QMCU_OK && strstr(err.msg, "JSON"), "truncated: %s", err.msg);
+    CHECK(qmcu_plan_read_spec("no-such-plan.json", g, &spec, NULL, &err) != QMCU_OK && strstr(err.msg, "no-such-plan.json"),
           "missing file: %s", err.msg);
     /* illegal geometry is refused by the plan builder with a reason */
     spec.split = 2;
     spec.grid_h = 9;
     spec.grid_w = 1;
     spec.input_in_sram = 1;
+    spec.quantmcu = 0;
     qmcu_plan_free(p);
     CHECK(qmcu_plan_build(m, &spec, &p, &err) != QMCU_OK && strstr(err.msg, "grid 9x1"), "grid too fine: %s", err.msg);
     remove(path);

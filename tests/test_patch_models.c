@@ -42,7 +42,7 @@ static void check_model(const char *data, const char *name, int n_images)
     qmcu_graph *g;
     qmcu_model *m = NULL;
     qmcu_plan *lp = NULL;
-    qmcu_plan_spec spec = {0, 1, 1, 1};
+    qmcu_plan_spec spec = {0, 1, 1, 1, 0};
     int k, si, gi, im, plans = 0;
     void *input, *ref, *got;
     snprintf(path, sizeof path, "%s/models/%s", data, name);

@@ -68,7 +68,7 @@ int main(int argc, char **argv)
     ours = (uint8_t *)malloc(out_bytes);
     theirs = (uint8_t *)malloc(out_bytes);
     for (i = 0; i < n; i++) {
-        if (!cli_infer_image(&cm, arena, paths[i], input, ours, NULL)) return 1;
+        if (!cli_infer_image(&cm, arena, paths[i], input, ours, NULL, NULL)) return 1;
         TfLiteTensorCopyFromBuffer(TfLiteInterpreterGetInputTensor(ti, 0), input, in_bytes);
         if (TfLiteInterpreterInvoke(ti) != kTfLiteOk) {
             fprintf(stderr, "TFLite invoke failed\n");

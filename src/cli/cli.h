@@ -46,7 +46,8 @@ void cli_top_k(const float *scores, int n, int k, int *idx);
 
 /* Preprocesses one image into the model input, runs it and copies the output bytes.
  * input/output are model-format byte buffers of the input/output tensor sizes. */
-int cli_infer_image(const cli_model *cm, uint8_t *mem, const char *image, void *input, void *output, double *ms);
+int cli_infer_image(const cli_model *cm, uint8_t *mem, const char *image, void *input, void *output, double *ms,
+                    qmcu_run_stats *stats);
 int cli_write_file(const char *path, const void *data, size_t n);
 
 
@@ -57,6 +58,7 @@ typedef struct {
     long split;       /* -1: not given */
     int grid_h, grid_w;
     int input_in_sram;
+    int no_vdpc;      /* --no-vdpc: QuantMCU bits on every tile (ablation) */
 } cli_plan_opts;
 void cli_plan_opts_init(cli_plan_opts *o);
 /* Consumes argv[*i] if it is a plan option: 1 = taken, 0 = not a plan option, -1 = bad value

@@ -21,6 +21,7 @@ typedef struct {
     int failed;
     pthread_mutex_t *progress_lock;
     int *done;
+    qmcu_run_stats stats; /* this worker's */
 } eval_job;
 
 static int label_of(const char *path)
@@ -46,7 +47,7 @@ static void *eval_worker(void *arg)
     }
     for (i = j->thread; i < j->n; i += j->n_threads) {
         const int label = label_of(j->paths[i]) + j->label_offset;
-        if (!cli_infer_image(j->cm, arena, j->paths[i], input, output, &j->ms[i])) {
+        if (!cli_infer_image(j->cm, arena, j->paths[i], input, output, &j->ms[i], &j->stats)) {
             j->failed = 1;
             break;
         }
@@ -72,7 +73,7 @@ int cmd_eval(int argc, char **argv)
 {
     const char *model_path = NULL, *dir = NULL;
     cli_plan_opts po;
-    long limit = -1, threads = 1;
+    long limit = -1, threads = 1, skip = 0;
     int json = 0, i, n = 0, rc = 1, n_out, t, done = 0;
     char **paths = NULL;
     cli_model cm = {NULL, NULL, NULL};
@@ -94,6 +95,8 @@ int cmd_eval(int argc, char **argv)
             if (!(dir = cli_value(argc, argv, &i))) return cli_fail("eval: --images needs a folder");
         } else if (!strcmp(a, "--limit")) {
             if (!cli_parse_int(cli_value(argc, argv, &i), 1, 100000000, &limit)) return cli_fail("eval: --limit needs a positive number");
+        } else if (!strcmp(a, "--skip")) {
+            if (!cli_parse_int(cli_value(argc, argv, &i), 0, 100000000, &skip)) return cli_fail("eval: --skip needs a number >= 0");
         } else if (!strcmp(a, "--threads")) {
             if (!cli_parse_int(cli_value(argc, argv, &i), 1, 64, &threads)) return cli_fail("eval: --threads needs a number 1..64");
         } else if (!strcmp(a, "--json")) {
@@ -107,11 +110,21 @@ int cmd_eval(int argc, char **argv)
         }
     }
     if (!model_path || !dir)
-        return cli_fail("eval: usage: quantmcu eval MODEL --images DIR [--limit N] [--mode layer|patch] [--plan PLAN | --split K --grid RxC] [--threads N] [--json]");
+        return cli_fail("eval: usage: quantmcu eval MODEL --images DIR [--skip N] [--limit N] [--mode layer|patch|quantmcu] [--plan PLAN | --split K --grid RxC] [--no-vdpc] [--threads N] [--json]");
     if (!cli_list_images(dir, &paths, &n)) return cli_fail("%s: cannot read image folder", dir);
     if (n == 0) {
         cli_free_list(paths, n);
         return cli_fail("%s: no JPEG/PNG/BMP images in folder", dir);
+    }
+    if (skip > 0) { /* e.g. the calibration images: --skip 32 */
+        const int k = skip < n ? (int)skip : n;
+        for (i = 0; i < k; i++) free(paths[i]);
+        memmove(paths, paths + k, sizeof(char *) * (size_t)(n - k));
+        n -= k;
+        if (n == 0) {
+            cli_free_list(paths, n);
+            return cli_fail("%s: no images left after --skip %ld", dir, skip);
+        }
     }
     if (limit > 0 && limit < n) {
         for (i = (int)limit; i < n; i++) free(paths[i]);
@@ -153,6 +166,7 @@ int cmd_eval(int argc, char **argv)
         j->failed = 0;
         j->progress_lock = &lock;
         j->done = &done;
+        memset(&j->stats, 0, sizeof j->stats);
         if (threads == 1)
             eval_worker(j);
         else if (pthread_create(&tids[t], NULL, eval_worker, j) != 0) {
@@ -174,23 +188,42 @@ int cmd_eval(int argc, char **argv)
             ms_sum += ms[i];
         }
         const qmcu_plan *p = cm.plan;
+        qmcu_run_stats total = {0, 0, 0};
+        /* BitOPs = MACs x weight bits x input activation bits: 8 x 8 outside the QuantMCU patch
+         * stage (32 x 32 for a float model); the patch stage as the tiles really ran (per image) */
+        const int fbits = cm.g->tensors[cm.g->inputs[0]].type == QMCU_F32 && cm.g->tensors[cm.g->outputs[0]].type == QMCU_F32 ? 32 : 8;
+        double patch_bitops, patch_bitops8, layer_bitops;
+        for (t = 0; t < threads; t++) {
+            total.patch_bitops += jobs[t].stats.patch_bitops;
+            total.tiles += jobs[t].stats.tiles;
+            total.outlier_tiles += jobs[t].stats.outlier_tiles;
+        }
         macs = p->macs;
+        patch_bitops8 = (double)p->patch_macs * fbits * fbits;
+        patch_bitops = p->lowbit ? (double)total.patch_bitops / n : patch_bitops8;
+        layer_bitops = (double)(p->macs - p->patch_macs) * fbits * fbits;
         if (json) {
-            /* BitOPs = MACs x weight bits x activation bits; all 8-bit in layer/patch modes (32 for float models) */
-            const int bits = cm.g->tensors[cm.g->inputs[0]].type == QMCU_F32 && cm.g->tensors[cm.g->outputs[0]].type == QMCU_F32 ? 32 : 8;
             printf("{\"model\":\"%s\",\"mode\":\"%s\",\"images\":%d,\"top1_pct\":%.2f,\"top5_pct\":%.2f,\"macs\":%lld,"
-                   "\"bitops\":%lld,\"patch_bitops\":%lld,\"patch_bitops_int8\":%lld,\"peak_sram_bytes\":%zu,\"arena_bytes\":%zu,"
+                   "\"bitops\":%.0f,\"patch_bitops\":%.0f,\"patch_bitops_int8\":%.0f,\"patch_bitops_ratio\":%.4f,"
+                   "\"bitops_ratio\":%.4f,\"peak_sram_bytes\":%zu,\"arena_bytes\":%zu,"
                    "\"input_bytes\":%zu,\"input_in_sram\":%s,\"split\":%d,\"grid\":[%d,%d],\"redundant_macs\":%lld,"
-                   "\"outlier_tile_fraction\":0,\"ms_per_image\":%.3f,\"wall_ms_per_image\":%.3f,\"threads\":%ld}\n",
-                   model_path, po.mode, n, 100.0 * h1 / n, 100.0 * h5 / n, (long long)macs, (long long)macs * bits * bits,
-                   (long long)p->patch_macs * bits * bits, (long long)p->patch_macs * bits * bits, p->arena_bytes, p->arena_bytes,
+                   "\"outlier_tile_fraction\":%.4f,\"ms_per_image\":%.3f,\"wall_ms_per_image\":%.3f,\"threads\":%ld}\n",
+                   model_path, po.mode, n, 100.0 * h1 / n, 100.0 * h5 / n, (long long)macs, patch_bitops + layer_bitops, patch_bitops,
+                   patch_bitops8, patch_bitops > 0 ? patch_bitops8 / patch_bitops : 0.0,
+                   (patch_bitops8 + layer_bitops) / (patch_bitops + layer_bitops), p->arena_bytes, p->arena_bytes,
                    p->input_bytes, p->spec.input_in_sram ? "true" : "false", p->spec.split, p->spec.grid_h, p->spec.grid_w,
-                   (long long)(p->patch_macs - p->patch_layer_macs), ms_sum / n, (wall1 - wall0) / n, threads);
+                   (long long)(p->patch_macs - p->patch_layer_macs), total.tiles ? (double)total.outlier_tiles / total.tiles : 0.0,
+                   ms_sum / n, (wall1 - wall0) / n, threads);
         } else {
             printf("model %s, mode %s, %d images: top-1 %.2f %%, top-5 %.2f %%\n", model_path, po.mode, n, 100.0 * h1 / n,
                    100.0 * h5 / n);
             printf("MACs %lld, peak SRAM %zu bytes, inference %.2f ms/image (%ld thread%s, wall %.2f ms/image incl. decoding)\n",
                    (long long)macs, p->arena_bytes, ms_sum / n, threads, threads > 1 ? "s" : "", (wall1 - wall0) / n);
+            if (p->lowbit)
+                printf("patch-stage BitOPs %.4g vs %.4g all 8-bit (ratio %.2f), whole model ratio %.2f, outlier tiles %.2f %%\n",
+                       patch_bitops, patch_bitops8, patch_bitops8 / patch_bitops,
+                       (patch_bitops8 + layer_bitops) / (patch_bitops + layer_bitops),
+                       total.tiles ? 100.0 * (double)total.outlier_tiles / total.tiles : 0.0);
         }
     }
     rc = 0;

@@ -25,7 +25,8 @@ int cli_write_file(const char *path, const void *data, size_t n)
     return fclose(f) == 0;
 }
 
-int cli_infer_image(const cli_model *cm, uint8_t *mem, const char *image, void *input, void *output, double *ms)
+int cli_infer_image(const cli_model *cm, uint8_t *mem, const char *image, void *input, void *output, double *ms,
+                    qmcu_run_stats *stats)
 {
     qmcu_error err;
     qmcu_status st;
@@ -36,7 +37,7 @@ int cli_infer_image(const cli_model *cm, uint8_t *mem, const char *image, void *
     }
     t0 = now_ms();
     qmcu_plan_set_input(cm->m, cm->plan, mem, 0, input);
-    st = qmcu_plan_run(cm->m, cm->plan, mem);
+    st = qmcu_plan_run_stats(cm->m, cm->plan, mem, stats);
     if (st != QMCU_OK) {
         cli_fail("%s: inference failed (%s)", cm->g->path, qmcu_status_name(st));
         return 0;
@@ -124,7 +125,7 @@ int cmd_run(int argc, char **argv)
     for (i = 0; i < n_images; i++) {
         double ms;
         int j;
-        if (!cli_infer_image(&cm, arena, images[i], input, output, &ms)) goto done;
+        if (!cli_infer_image(&cm, arena, images[i], input, output, &ms, NULL)) goto done;
         cli_output_scores(cm.g, output, scores, n_out);
         cli_top_k(scores, n_out, (int)top, idx);
         printf("%s (%.2f ms)\n", images[i], ms);

@@ -153,6 +153,15 @@ void qmcu_transpose(const int32_t in_dims[4], const int perm[4], size_t elem_siz
 void qmcu_concat_copy(int32_t outer, int32_t in_axis, int32_t out_axis, int32_t axis_offset, int32_t inner,
                       size_t elem_size, const void *in, void *out);
 
+/* ---- low-bit activations (lowbit.c) ------------------------------------------------------
+ * 4-bit: 2 codes per byte, 2-bit: 4 per byte, element 2i / 4i in the low bits (TFLite order),
+ * along the flat NHWC index; other widths one code per byte. Codes are 0 .. 2^b - 1. */
+size_t qmcu_activation_bytes(int bits, int64_t n);
+/* Codes [start, start + n) of a buffer -> one int8 per code. */
+void qmcu_unpack(int bits, const uint8_t *src, int64_t start, int32_t n, int8_t *dst);
+/* n codes -> positions [start, start + n) of a buffer (neighbouring codes kept). */
+void qmcu_pack(int bits, const int8_t *src, int32_t n, uint8_t *dst, int64_t start);
+
 /* ---- float32 kernels (for float models and reference) ---------------------------------- */
 typedef struct {
     int32_t stride_h, stride_w, dil_h, dil_w, pad_top, pad_left, depth_multiplier;

@@ -246,31 +246,15 @@ static void build_geometry(qmcu_plan *p)
     p->macs += p->patch_macs;
 }
 
-/* Kernel-call geometry of op i on tile `tile` for output rows [y0, y1) of its window: conv /
- * pool parameters with padding relative to the input buffer, the buffer dims, and the byte
- * offset that skips input rows no output row reads (so unpadded 1x1 convolutions keep their
- * direct path). Shared by the memory planner and the executor. */
-void qmcu_plan_op_call(const qmcu_plan *p, const struct qmcu_model_s *m, int tile, int i, int32_t y0, int32_t y1,
-                       qmcu_conv_params *cp, qmcu_pool_params *pp, qmcu_dims *in, qmcu_dims *out, size_t *in_skip)
+void qmcu_op_call_geometry(const struct qmcu_model_s *m, int i, qmcu_window b, qmcu_window o, qmcu_conv_params *cp,
+                           qmcu_pool_params *pp, qmcu_dims *in, qmcu_dims *out, size_t *in_skip)
 {
-    const qmcu_graph *g = p->g;
+    const qmcu_graph *g = m->g;
     const qmcu_op *op = &g->ops[i];
     const qmcu_tensor *x = T(g, op->in[0]), *y = T(g, op->out);
-    const int patch = i < p->spec.split;
-    qmcu_window o = patch ? p->region[(size_t)tile * g->n_tensors + op->out] : (qmcu_window){0, y->dims[1], 0, y->dims[2]};
-    qmcu_window b = (patch && !(is_graph_input(g, op->in[0])))
-                        ? p->region[(size_t)tile * g->n_tensors + op->in[0]]
-                        : (qmcu_window){0, x->dims[1], 0, x->dims[2]};
-    qmcu_window need;
-    int32_t top, left, skip;
-    if (y0 < 0) y0 = o.h0;
-    if (y1 < 0) y1 = o.h1;
-    o.h0 = y0;
-    o.h1 = y1;
-    need = qmcu_op_input_window(g, op, o);
-    top = b.h0 - need.h0; /* padding rows before the first window, in buffer coordinates */
-    left = b.w0 - need.w0;
-    skip = top < 0 ? -top : 0;
+    const qmcu_window need = qmcu_op_input_window(g, op, o);
+    const int32_t top = b.h0 - need.h0, left = b.w0 - need.w0; /* padding before the first window, buffer coordinates */
+    int32_t skip = top < 0 ? -top : 0;
     if (skip > b.h1 - b.h0) skip = b.h1 - b.h0;
     *in_skip = (size_t)skip * (size_t)(b.w1 - b.w0) * (size_t)x->dims[3] * qmcu_dtype_size(x->type);
     in->n = 1;
@@ -291,6 +275,55 @@ void qmcu_plan_op_call(const qmcu_plan *p, const struct qmcu_model_s *m, int til
         pp->pad_top = top + skip;
         pp->pad_left = left;
     }
+}
+
+qmcu_window qmcu_plan_buffer_region(const qmcu_plan *p, int tile, int i, int t)
+{
+    const qmcu_graph *g = p->g;
+    const qmcu_tensor *x = T(g, t);
+    qmcu_window full;
+    full.h0 = full.w0 = 0;
+    full.h1 = x->ndim == 4 ? x->dims[1] : 1;
+    full.w1 = x->ndim == 4 ? x->dims[2] : 1;
+    if (tile >= 0 && i < p->spec.split && t != p->split_tensor && !is_graph_input(g, t))
+        return p->region[(size_t)tile * g->n_tensors + t];
+    return full;
+}
+
+void qmcu_plan_op_call(const qmcu_plan *p, const struct qmcu_model_s *m, int tile, int i, int32_t y0, int32_t y1,
+                       qmcu_conv_params *cp, qmcu_pool_params *pp, qmcu_dims *in, qmcu_dims *out, size_t *in_skip)
+{
+    const qmcu_op *op = &p->g->ops[i];
+    const int patch = i < p->spec.split;
+    qmcu_window o = patch ? p->region[(size_t)tile * p->g->n_tensors + op->out] : qmcu_plan_buffer_region(p, -1, i, op->out);
+    if (y0 < 0) y0 = o.h0;
+    if (y1 < 0) y1 = o.h1;
+    o.h0 = y0;
+    o.h1 = y1;
+    qmcu_op_call_geometry(m, i, qmcu_plan_buffer_region(p, patch ? tile : -1, i, op->in[0]), o, cp, pp, in, out, in_skip);
+}
+
+static size_t align16(size_t v) { return (v + 15) & ~(size_t)15; }
+
+/* QuantMCU stages low-bit rows through unpacked int8 buffers: per output row, the input rows
+ * it reads (all inputs), the output row, and the kernel's own scratch. */
+static size_t lowbit_staging(const qmcu_plan *p, int tile, int i)
+{
+    const qmcu_graph *g = p->g;
+    const qmcu_op *op = &g->ops[i];
+    const qmcu_window r = p->region[(size_t)tile * g->n_tensors + op->out];
+    const qmcu_window b = qmcu_plan_buffer_region(p, tile, i, op->in[0]);
+    const size_t ow = (size_t)(r.w1 - r.w0), cin = (size_t)T(g, op->in[0])->dims[3], cout = (size_t)T(g, op->out)->dims[3];
+    const size_t bw = (size_t)(b.w1 - b.w0);
+    size_t in_rows = 1, kernel = 0, stage_in;
+    if (op->type == QMCU_OP_CONV_2D || op->type == QMCU_OP_DEPTHWISE_CONV_2D) {
+        const qmcu_tensor *w = T(g, op->in[1]);
+        in_rows = (size_t)(op->dil_h * (w->dims[1] - 1) + 1);
+        kernel = op->type == QMCU_OP_CONV_2D ? (size_t)8 * w->dims[1] * w->dims[2] * w->dims[3] : sizeof(int32_t) * cout;
+    }
+    if (in_rows > (size_t)(b.h1 - b.h0)) in_rows = (size_t)(b.h1 - b.h0);
+    stage_in = op->type == QMCU_OP_ADD ? 2 * ow * cin : in_rows * bw * cin;
+    return align16(stage_in) + align16(ow * cout) + align16(kernel);
 }
 
 /* Scratch of op i on one tile (or layer op): im2col / accumulators / in-place ring. */
@@ -318,6 +351,11 @@ static size_t op_scratch(const qmcu_plan *p, const struct qmcu_model_s *m, int t
     return qmcu_conv_s8_scratch_size(&cp, &in, &fd, &out);
 }
 
+static int lowbit_capable(qmcu_op_type t)
+{
+    return t == QMCU_OP_CONV_2D || t == QMCU_OP_DEPTHWISE_CONV_2D || t == QMCU_OP_ADD || t == QMCU_OP_PAD;
+}
+
 static size_t max_over_tiles_scratch(const qmcu_plan *p, const struct qmcu_model_s *m, int i, int in_place)
 {
     size_t best = 0, s;
@@ -326,6 +364,10 @@ static size_t max_over_tiles_scratch(const qmcu_plan *p, const struct qmcu_model
     for (tile = 0; tile < p->n_tiles; tile++) {
         if (qmcu_window_empty(p->region[(size_t)tile * p->g->n_tensors + p->g->ops[i].out])) continue;
         s = op_scratch(p, m, tile, i, in_place);
+        if (p->spec.quantmcu && lowbit_capable(p->g->ops[i].type) && T(p->g, p->g->ops[i].out)->type == QMCU_I8) {
+            const size_t st = lowbit_staging(p, tile, i);
+            if (st > s) s = st;
+        }
         if (s > best) best = s;
     }
     return best;
@@ -370,6 +412,7 @@ static qmcu_status build_memory(qmcu_plan *p, const struct qmcu_model_s *m, qmcu
         if (op->type != QMCU_OP_DEPTHWISE_CONV_2D || T(g, y)->type != QMCU_I8 || op->depth_multiplier != 1) continue;
         if (is_graph_input(g, x) || is_graph_output(g, x) || last_consumer(g, x) != i || y == p->split_tensor) continue;
         if ((i < k) != (producer_of(g, x) < k)) continue;
+        if (i < k && p->spec.quantmcu) continue; /* low-bit rows are staged, not run in place */
         ring = max_over_tiles_scratch(p, m, i, 1);
         if (ring >= max_over_tiles_scratch(p, m, i, 0) + (p->tensor_bytes[x] < p->tensor_bytes[y] ? p->tensor_bytes[x] : p->tensor_bytes[y]))
             continue;
@@ -501,5 +544,7 @@ void qmcu_plan_free(qmcu_plan *p)
     free(p->scratch_offset);
     free(p->step_live_bytes);
     free(p->buffers);
+    qmcu_lowbit_free(p);
+    qmcu_vdq_free(p->vdq);
     free(p);
 }

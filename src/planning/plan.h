@@ -23,6 +23,7 @@
 #include "../graph/graph.h"
 #include "../kernels/qmcu_kernels.h"
 #include "memory_planner.h"
+#include "quantmcu.h"
 
 struct qmcu_model_s;
 
@@ -36,9 +37,10 @@ typedef struct {
     int split;          /* patch stage = ops [0, split); 0 = layer by layer */
     int grid_h, grid_w; /* tiles over S */
     int input_in_sram;  /* count the model input in SRAM (else it streams from outside the arena) */
+    int quantmcu;       /* QuantMCU execution: low-bit feature maps with VDPC (see quantmcu.h) */
 } qmcu_plan_spec;
 
-typedef struct {
+typedef struct qmcu_plan_s {
     qmcu_plan_spec spec;
     const qmcu_graph *g;
     int split_tensor; /* S, -1 without a patch stage */
@@ -65,6 +67,12 @@ typedef struct {
     size_t host_bytes;       /* arena + input when the input is outside the arena */
     qmcu_buffer_life *buffers; /* the placement: one per tensor (aliases have size 0), then one per op scratch */
     int n_buffers;
+
+    /* QuantMCU (spec.quantmcu): thresholds and bit widths, and the kernel parameters of every
+     * input/output format combination of each patch op (runtime/lowbit_exec.c) */
+    qmcu_vdq *vdq;
+    struct qmcu_lowbit_op_s *lowbit;
+    int no_vdpc; /* ablation: every tile low-bit, outliers saturate */
 } qmcu_plan;
 
 /* Is ops [0, split) a legal patch stage? 1 = yes; else 0 and the reason in why. */
@@ -88,6 +96,12 @@ void qmcu_plan_free(qmcu_plan *p);
  * The memory planner and the executor both use it, so scratch sizes match the calls. */
 void qmcu_plan_op_call(const qmcu_plan *p, const struct qmcu_model_s *m, int tile, int i, int32_t y0, int32_t y1,
                        qmcu_conv_params *cp, qmcu_pool_params *pp, qmcu_dims *in, qmcu_dims *out, size_t *in_skip);
+
+/* The same for an explicit input buffer region b and output window o (global coordinates). */
+void qmcu_op_call_geometry(const struct qmcu_model_s *m, int i, qmcu_window b, qmcu_window o, qmcu_conv_params *cp,
+                           qmcu_pool_params *pp, qmcu_dims *in, qmcu_dims *out, size_t *in_skip);
+/* Region held by the buffer of tensor t as op i of tile `tile` sees it (tile < 0: layer stage). */
+qmcu_window qmcu_plan_buffer_region(const qmcu_plan *p, int tile, int i, int t);
 
 /* Plan search (DESIGN.md §2): every legal split x grid 1x1..8x8 and "no patching"; the fewest
  * executed MACs whose arena fits `sram_budget`, else the smallest arena. */

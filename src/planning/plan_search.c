@@ -27,7 +27,7 @@ qmcu_status qmcu_plan_search(const struct qmcu_model_s *m, size_t budget, int in
 {
     const qmcu_graph *g = m->g;
     const clock_t t0 = clock();
-    qmcu_plan_spec spec = {0, 1, 1, 0};
+    qmcu_plan_spec spec = {0, 1, 1, 0, 0};
     qmcu_plan *best = NULL, *cand;
     qmcu_status st;
     char why[256];

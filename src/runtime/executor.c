@@ -14,25 +14,13 @@ typedef struct {
     qmcu_window b; /* region held, global coordinates (whole tensor outside the patch stage) */
 } view;
 
-static int is_model_input(const qmcu_graph *g, int t)
-{
-    int i;
-    for (i = 0; i < g->n_inputs; i++)
-        if (g->inputs[i] == t) return 1;
-    return 0;
-}
-
 /* Buffer of tensor t as op `i` of tile `tile` sees it (tile < 0: layer stage). */
 static view buffer_of(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem, int tile, int i, int t)
 {
     const qmcu_tensor *x = TENSOR(m, t);
     view v;
     v.ptr = x->data ? (uint8_t *)x->data : mem + p->tensor_offset[t];
-    v.b.h0 = v.b.w0 = 0;
-    v.b.h1 = x->ndim == 4 ? x->dims[1] : 1;
-    v.b.w1 = x->ndim == 4 ? x->dims[2] : 1;
-    if (tile >= 0 && i < p->spec.split && t != p->split_tensor && !is_model_input(m->g, t))
-        v.b = p->region[(size_t)tile * m->g->n_tensors + t];
+    v.b = qmcu_plan_buffer_region(p, tile, i, t);
     return v;
 }
 
@@ -313,13 +301,24 @@ qmcu_status qmcu_plan_run_op(const qmcu_model *m, const qmcu_plan *p, uint8_t *m
     return QMCU_OK;
 }
 
-qmcu_status qmcu_plan_run(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem)
+qmcu_status qmcu_plan_run(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem) { return qmcu_plan_run_stats(m, p, mem, NULL); }
+
+qmcu_status qmcu_plan_run_stats(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem, qmcu_run_stats *stats)
 {
     int tile, i;
     qmcu_status st;
-    for (tile = 0; tile < p->n_tiles; tile++)
+    for (tile = 0; tile < p->n_tiles; tile++) {
+        if (p->lowbit) {
+            if ((st = qmcu_lowbit_run_tile(m, p, mem, tile, stats)) != QMCU_OK) return st;
+            continue;
+        }
         for (i = 0; i < p->spec.split; i++)
             if ((st = qmcu_plan_run_op(m, p, mem, tile, i)) != QMCU_OK) return st;
+    }
+    if (stats && !p->lowbit) {
+        stats->patch_bitops += p->patch_macs * 64;
+        stats->tiles += p->n_tiles;
+    }
     for (i = p->spec.split; i < m->g->n_ops; i++)
         if ((st = qmcu_plan_run_op(m, p, mem, -1, i)) != QMCU_OK) return st;
     return QMCU_OK;

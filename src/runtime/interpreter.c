@@ -31,11 +31,10 @@ static qmcu_status check_rescale(const qmcu_model *m, int op, double real, qmcu_
     return QMCU_ERR_FORMAT;
 }
 
-/* TFLite CalculateActivationRangeQuantized, in the storage domain. */
-static void act_range_q(qmcu_activation act, const qmcu_tensor *y, int32_t *lo, int32_t *hi)
+void qmcu_activation_range(qmcu_activation act, float scale, int32_t zero_point, int32_t *lo, int32_t *hi)
 {
     int32_t qmin = -128, qmax = 127;
-#define QUANT(f) (y->zero_point + qmcu_float_to_int_sat(roundf((f) / y->scale)))
+#define QUANT(f) (zero_point + qmcu_float_to_int_sat(roundf((f) / scale)))
     switch (act) {
     case QMCU_ACT_RELU: qmin = QUANT(0.0f) > qmin ? QUANT(0.0f) : qmin; break;
     case QMCU_ACT_RELU6:
@@ -53,6 +52,11 @@ static void act_range_q(qmcu_activation act, const qmcu_tensor *y, int32_t *lo, 
     *hi = qmax;
 }
 
+static void act_range_q(qmcu_activation act, const qmcu_tensor *y, int32_t *lo, int32_t *hi)
+{
+    qmcu_activation_range(act, y->scale, y->zero_point, lo, hi);
+}
+
 static void act_range_f(qmcu_activation act, float *lo, float *hi)
 {
     *lo = -INFINITY;
@@ -65,6 +69,34 @@ static void act_range_f(qmcu_activation act, float *lo, float *hi)
     }
 }
 
+qmcu_status qmcu_conv_multipliers(const qmcu_graph *g, int opi, float in_scale, float out_scale, int32_t *multiplier,
+                                  int32_t *shift, qmcu_error *err)
+{
+    const qmcu_op *op = &g->ops[opi];
+    const qmcu_tensor *x = &g->tensors[op->in[0]], *w = &g->tensors[op->in[1]];
+    const int dw = op->type == QMCU_OP_DEPTHWISE_CONV_2D, fc = op->type == QMCU_OP_FULLY_CONNECTED;
+    const int32_t oc = dw ? w->dims[3] : w->dims[0];
+    int32_t c;
+    for (c = 0; c < oc; c++) {
+        /* TFLite 2.9 has two formulas. uint8 conv/depthwise and every FULLY_CONNECTED use the
+         * legacy GetQuantizedConvolutionMultipler: the input*filter scale product is taken in
+         * float, then divided in double. int8 conv/depthwise use the per-channel path, all in
+         * double. They differ in the last bits of the multiplier, which shows on ties. */
+        const float wsf = w->scales[w->n_scales > 1 ? c : 0];
+        const double real = (x->from_uint8 || fc) ? (double)(in_scale * wsf) / (double)out_scale
+                                                  : (double)in_scale * (double)wsf / (double)out_scale;
+        int sh;
+        if (!(real >= 0.0 && real < 65536.0)) {
+            qmcu_error_set(err, "%s: op %d %s: quantization scales give a rescale factor of %g (outside [0, 65536))", g->path, opi,
+                           qmcu_op_name(op->type), real);
+            return QMCU_ERR_FORMAT;
+        }
+        qmcu_quantize_multiplier(real, &multiplier[c], &sh);
+        shift[c] = sh;
+    }
+    return QMCU_OK;
+}
+
 static qmcu_status prepare_conv_like(qmcu_model *m, const qmcu_op *op, qmcu_prepared_op *po, qmcu_error *err)
 {
     const qmcu_tensor *x = TENSOR(m, op->in[0]), *w = TENSOR(m, op->in[1]), *y = TENSOR(m, op->out);
@@ -72,7 +104,6 @@ static qmcu_status prepare_conv_like(qmcu_model *m, const qmcu_op *op, qmcu_prep
     const int dw = op->type == QMCU_OP_DEPTHWISE_CONV_2D, fc = op->type == QMCU_OP_FULLY_CONNECTED;
     const int32_t oc = dw ? w->dims[3] : w->dims[0];
     const int32_t k = (int32_t)(qmcu_tensor_elems(w) / (dw ? 1 : oc));
-    int32_t c;
 
     if (x->type == QMCU_F32) {
         po->convf.stride_h = op->stride_h;
@@ -105,19 +136,8 @@ static qmcu_status prepare_conv_like(qmcu_model *m, const qmcu_op *op, qmcu_prep
         qmcu_error_set(err, "%s: out of memory", m->g->path);
         return QMCU_ERR_NOMEM;
     }
-    for (c = 0; c < oc; c++) {
-        /* TFLite 2.9 has two formulas. uint8 conv/depthwise and every FULLY_CONNECTED use the
-         * legacy GetQuantizedConvolutionMultipler: the input*filter scale product is taken in
-         * float, then divided in double. int8 conv/depthwise use the per-channel path, all in
-         * double. They differ in the last bits of the multiplier, which shows on ties. */
-        const float wsf = w->scales[w->n_scales > 1 ? c : 0];
-        const double real = (x->from_uint8 || fc) ? (double)(x->scale * wsf) / (double)y->scale
-                                                  : (double)x->scale * (double)wsf / (double)y->scale;
-        int sh;
-        if (check_rescale(m, (int)(op - m->g->ops), real, err) != QMCU_OK) return QMCU_ERR_FORMAT;
-        qmcu_quantize_multiplier(real, &po->multiplier[c], &sh);
-        po->shift[c] = sh;
-    }
+    if (qmcu_conv_multipliers(m->g, (int)(op - m->g->ops), x->scale, y->scale, po->multiplier, po->shift, err) != QMCU_OK)
+        return QMCU_ERR_FORMAT;
     po->rq.multiplier = po->multiplier;
     po->rq.shift = po->shift;
     if (dw) {
@@ -133,28 +153,35 @@ static qmcu_status prepare_conv_like(qmcu_model *m, const qmcu_op *op, qmcu_prep
     return QMCU_OK;
 }
 
-static qmcu_status prepare_eltwise(const qmcu_model *m, int opi, const qmcu_op *op, const qmcu_tensor *x1,
-                                   const qmcu_tensor *x2, const qmcu_tensor *y, qmcu_prepared_op *po, qmcu_error *err)
+qmcu_status qmcu_eltwise_prepare(const qmcu_graph *g, int opi, float s1, int32_t zp1, float s2, int32_t zp2, float sy,
+                                 int32_t zpy, qmcu_eltwise_params *e, qmcu_error *err)
 {
-    qmcu_eltwise_params *e = &po->elt;
+    const qmcu_op *op = &g->ops[opi];
+    double rescale;
     e->is_mul = op->type == QMCU_OP_MUL;
-    e->input1_offset = -x1->zero_point;
-    e->input2_offset = -x2->zero_point;
-    e->output_offset = y->zero_point;
-    act_range_q(op->act, y, &e->act_min, &e->act_max);
+    e->input1_offset = -zp1;
+    e->input2_offset = -zp2;
+    e->output_offset = zpy;
+    qmcu_activation_range(op->act, sy, zpy, &e->act_min, &e->act_max);
     if (e->is_mul) {
-        /* TFLite computes this product in float before widening */
-        const float real = x1->scale * x2->scale / y->scale;
-        if (check_rescale(m, opi, (double)real, err) != QMCU_OK) return QMCU_ERR_FORMAT;
-        qmcu_quantize_multiplier((double)real, &e->output_multiplier, &e->output_shift);
+        const float real = s1 * s2 / sy; /* TFLite computes this product in float before widening */
+        rescale = (double)real;
+        if (rescale >= 0.0 && rescale < 65536.0)
+            qmcu_quantize_multiplier((double)real, &e->output_multiplier, &e->output_shift);
     } else {
-        const double twice_max = 2.0 * (double)(x1->scale > x2->scale ? x1->scale : x2->scale);
+        const double twice_max = 2.0 * (double)(s1 > s2 ? s1 : s2);
         e->left_shift = 20;
-        if (check_rescale(m, opi, twice_max / ((double)(1 << 20) * (double)y->scale), err) != QMCU_OK) return QMCU_ERR_FORMAT;
-        qmcu_quantize_multiplier((double)x1->scale / twice_max, &e->input1_multiplier, &e->input1_shift);
-        qmcu_quantize_multiplier((double)x2->scale / twice_max, &e->input2_multiplier, &e->input2_shift);
-        qmcu_quantize_multiplier(twice_max / ((double)(1 << 20) * (double)y->scale), &e->output_multiplier,
-                                 &e->output_shift);
+        rescale = twice_max / ((double)(1 << 20) * (double)sy);
+        if (rescale >= 0.0 && rescale < 65536.0) {
+            qmcu_quantize_multiplier((double)s1 / twice_max, &e->input1_multiplier, &e->input1_shift);
+            qmcu_quantize_multiplier((double)s2 / twice_max, &e->input2_multiplier, &e->input2_shift);
+            qmcu_quantize_multiplier(rescale, &e->output_multiplier, &e->output_shift);
+        }
+    }
+    if (!(rescale >= 0.0 && rescale < 65536.0)) {
+        qmcu_error_set(err, "%s: op %d %s: quantization scales give a rescale factor of %g (outside [0, 65536))", g->path, opi,
+                       qmcu_op_name(op->type), rescale);
+        return QMCU_ERR_FORMAT;
     }
     return QMCU_OK;
 }
@@ -193,7 +220,9 @@ static qmcu_status prepare_op(qmcu_model *m, int i, qmcu_error *err)
     case QMCU_OP_FULLY_CONNECTED: return prepare_conv_like(m, op, po, err);
     case QMCU_OP_ADD:
     case QMCU_OP_MUL:
-        if (q) return prepare_eltwise(m, i, op, x, TENSOR(m, op->in[1]), y, po, err);
+        if (q)
+            return qmcu_eltwise_prepare(m->g, i, x->scale, x->zero_point, TENSOR(m, op->in[1])->scale,
+                                        TENSOR(m, op->in[1])->zero_point, y->scale, y->zero_point, &po->elt, err);
         break;
     case QMCU_OP_AVERAGE_POOL_2D:
     case QMCU_OP_MAX_POOL_2D:

@@ -37,13 +37,43 @@ typedef struct qmcu_model_s {
 qmcu_status qmcu_model_prepare(const qmcu_graph *g, qmcu_model **out, qmcu_error *err);
 void qmcu_model_free(qmcu_model *m);
 
+/* TFLite's activation range (CalculateActivationRangeQuantized) for an output quantized with
+ * (scale, zero point) in the storage domain, within int8. */
+void qmcu_activation_range(qmcu_activation act, float scale, int32_t zero_point, int32_t *lo, int32_t *hi);
+/* ADD/MUL parameters (TFLite's formulas) for the given input/output quantizations. */
+qmcu_status qmcu_eltwise_prepare(const qmcu_graph *g, int op, float s1, int32_t zp1, float s2, int32_t zp2, float sy,
+                                 int32_t zpy, qmcu_eltwise_params *e, qmcu_error *err);
+/* Per-output-channel multipliers of conv / depthwise / FC op `op` for the given input and
+ * output scales, with TFLite 2.9's formula for the model's type. */
+qmcu_status qmcu_conv_multipliers(const qmcu_graph *g, int op, float in_scale, float out_scale, int32_t *multiplier,
+                                  int32_t *shift, qmcu_error *err);
+
 /* ---- execution of a plan (executor.c) ------------------------------------------------
  * `mem` is the host memory block of plan->host_bytes (the arena, plus the input when it
  * streams from outside SRAM). Patch stage: tile after tile, ops [0, split) on the tile's
  * regions; then the layer stage. Output bytes are identical for every plan. */
 qmcu_status qmcu_plan_run(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem);
+
+/* What a run executed (accumulated over runs). */
+typedef struct {
+    int64_t patch_bitops;  /* patch stage: MACs x weight bits (8) x input bits each tile really used */
+    int64_t tiles;         /* tiles run */
+    int64_t outlier_tiles; /* tiles VDPC switched to 8 bits */
+} qmcu_run_stats;
+qmcu_status qmcu_plan_run_stats(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem, qmcu_run_stats *stats);
 /* Runs only op i (tile: for patch-stage ops). */
 qmcu_status qmcu_plan_run_op(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem, int tile, int i);
+
+/* ---- QuantMCU execution (lowbit_exec.c) -------------------------------------------------
+ * qmcu_lowbit_prepare: attaches vdq to a plan built with spec.quantmcu and derives the kernel
+ * parameters of every input/output format combination; the plan then runs its patch stage
+ * with low-bit feature maps and VDPC (qmcu_plan_run). The plan owns vdq afterwards. */
+qmcu_status qmcu_lowbit_prepare(const qmcu_model *m, qmcu_plan *p, qmcu_vdq *vdq, qmcu_error *err);
+void qmcu_lowbit_free(qmcu_plan *p);
+qmcu_status qmcu_lowbit_run_tile(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem, int tile, qmcu_run_stats *stats);
+/* The first n_ops patch ops of a tile only (tests and tools inspect feature maps with it). */
+qmcu_status qmcu_lowbit_run_tile_ops(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem, int tile, int n_ops,
+                                     qmcu_run_stats *stats);
 
 /* Model I/O in the model's own byte format (uint8 models: uint8 bytes). */
 void qmcu_plan_set_input(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem, int index, const void *bytes);

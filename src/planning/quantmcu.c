@@ -1,0 +1,306 @@
+/* QuantMCU planning: calibration of the VDPC thresholds and the VDQS bit-width search,
+ * exactly as DESIGN.md §3 defines them. */
+#include "quantmcu.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../runtime/interpreter.h"
+#include "plan.h"
+
+qmcu_vdq *qmcu_vdq_new(int n_tensors)
+{
+    qmcu_vdq *v = (qmcu_vdq *)calloc(1, sizeof *v);
+    int t;
+    if (!v) return NULL;
+    v->fmap = (qmcu_fmap *)calloc((size_t)(n_tensors > 0 ? n_tensors : 1), sizeof *v->fmap);
+    if (!v->fmap) {
+        free(v);
+        return NULL;
+    }
+    v->n_tensors = n_tensors;
+    for (t = 0; t < n_tensors; t++) v->fmap[t].bits = 8;
+    v->lambda = 0.5;
+    v->outlier_tiles = 0.2;
+    v->cand[0] = 8;
+    v->cand[1] = 4;
+    v->cand[2] = 2;
+    v->n_cand = 3;
+    v->agreement_pct = -1.0;
+    return v;
+}
+
+void qmcu_vdq_free(qmcu_vdq *v)
+{
+    if (!v) return;
+    free(v->fmap);
+    free(v->steps);
+    free(v);
+}
+
+void qmcu_lowbit_quant(float lo, float hi, int bits, float *scale, int32_t *zero_point)
+{
+    const int32_t top = (1 << bits) - 1;
+    float s = (hi - lo) / (float)top;
+    int32_t zp;
+    if (!(s > 0.0f)) s = 1.0f; /* degenerate range: never used (out of scope) */
+    zp = (int32_t)lroundf(-lo / s);
+    *scale = s;
+    *zero_point = zp < 0 ? 0 : (zp > top ? top : zp);
+}
+
+/* Is tensor t read only by ops that take low-bit inputs (conv, depthwise, add; pad when its
+ * own output is read only by those)? */
+static int low_bit_readers_only(const qmcu_graph *g, int split, int t)
+{
+    int i, j;
+    for (i = 0; i < split; i++)
+        for (j = 0; j < g->ops[i].n_in; j++) {
+            const qmcu_op *op = &g->ops[i];
+            if (op->in[j] != t) continue;
+            if (op->type == QMCU_OP_PAD) {
+                if (!low_bit_readers_only(g, split, op->out)) return 0;
+            } else if (op->type != QMCU_OP_CONV_2D && op->type != QMCU_OP_DEPTHWISE_CONV_2D && op->type != QMCU_OP_ADD) {
+                return 0;
+            } else if (j > 0 && op->type != QMCU_OP_ADD) {
+                return 0; /* a weight or bias slot */
+            }
+        }
+    return 1;
+}
+
+static int cmp_i32(const void *a, const void *b)
+{
+    const int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* H_i(b): entropy of the calibration values within [lo, hi], quantized to b bits. */
+static double entropy_bits(const int64_t hist[256], const qmcu_tensor *x, float lo, float hi, int bits)
+{
+    int64_t h[256] = {0}, total = 0;
+    float s;
+    int32_t zp, q;
+    double e = 0.0;
+    const float eps = 1e-6f * (fabsf(lo) + fabsf(hi) + 1.0f);
+    qmcu_lowbit_quant(lo, hi, bits, &s, &zp);
+    for (q = -128; q <= 127; q++) {
+        const int64_t c = hist[q + 128];
+        const float r = x->scale * (float)(q - x->zero_point);
+        int32_t code;
+        if (!c || r < lo - eps || r > hi + eps) continue;
+        code = (int32_t)lroundf(r / s) + zp;
+        code = code < 0 ? 0 : (code > (1 << bits) - 1 ? (1 << bits) - 1 : code);
+        h[code] += c;
+        total += c;
+    }
+    for (q = 0; q < 256 && total; q++)
+        if (h[q]) {
+            const double pr = (double)h[q] / (double)total;
+            e -= pr * log2(pr);
+        }
+    return e;
+}
+
+qmcu_status qmcu_calibrate(const struct qmcu_model_s *m, const struct qmcu_plan_s *p, const uint8_t *const *inputs, int n,
+                           double f, qmcu_vdq *vdq, qmcu_error *err)
+{
+    const qmcu_graph *g = m->g;
+    const int nt = g->n_tensors, k = p->spec.split, tiles = p->n_tiles;
+    int32_t **maxv = (int32_t **)calloc((size_t)nt, sizeof(int32_t *)), **minv = (int32_t **)calloc((size_t)nt, sizeof(int32_t *));
+    int64_t (*hist)[256] = (int64_t(*)[256])calloc((size_t)nt, sizeof *hist);
+    uint8_t *mem = (uint8_t *)calloc(p->host_bytes ? p->host_bytes : 1, 1);
+    const clock_t t0 = clock();
+    qmcu_status st = QMCU_OK;
+    int img, tile, i, t;
+    if (!maxv || !minv || !hist || !mem) {
+        st = QMCU_ERR_NOMEM;
+        goto done;
+    }
+    if (k == 0 || n < 1) {
+        qmcu_error_set(err, "%s: calibration needs a patch stage and at least one image", g->path);
+        st = QMCU_ERR_ARG;
+        goto done;
+    }
+    vdq->outlier_tiles = f;
+    vdq->calib_images = n;
+    /* scope: outputs of patch-stage conv / depthwise / add (not S) read only by low-bit ops */
+    for (i = 0; i < k; i++) {
+        const qmcu_op *op = &g->ops[i];
+        t = op->out;
+        vdq->fmap[t].in_scope = (op->type == QMCU_OP_CONV_2D || op->type == QMCU_OP_DEPTHWISE_CONV_2D || op->type == QMCU_OP_ADD) &&
+                                g->tensors[t].type == QMCU_I8 && t != p->split_tensor && low_bit_readers_only(g, k, t);
+        if (!vdq->fmap[t].in_scope) continue;
+        maxv[t] = (int32_t *)malloc(sizeof(int32_t) * (size_t)n * (size_t)tiles);
+        minv[t] = (int32_t *)malloc(sizeof(int32_t) * (size_t)n * (size_t)tiles);
+        if (!maxv[t] || !minv[t]) {
+            st = QMCU_ERR_NOMEM;
+            goto done;
+        }
+    }
+    /* per (image, tile): the largest and smallest code of every feature map, and histograms */
+    for (img = 0; img < n; img++) {
+        qmcu_plan_set_input(m, p, mem, 0, inputs[img]);
+        for (tile = 0; tile < tiles; tile++)
+            for (i = 0; i < k; i++) {
+                const qmcu_window r = p->region[(size_t)tile * nt + g->ops[i].out];
+                const int8_t *codes = (const int8_t *)(mem + p->tensor_offset[g->ops[i].out]);
+                const size_t cnt = (size_t)((int64_t)(r.h1 - r.h0) * (r.w1 - r.w0) * g->tensors[g->ops[i].out].dims[3]);
+                int32_t hi = -128, lo = 127;
+                size_t e;
+                if ((st = qmcu_plan_run_op(m, p, mem, tile, i)) != QMCU_OK) goto done;
+                t = g->ops[i].out;
+                if (!vdq->fmap[t].in_scope) continue;
+                if (qmcu_window_empty(r)) { /* a tile without this map: neutral extremes */
+                    maxv[t][img * tiles + tile] = -128;
+                    minv[t][img * tiles + tile] = 127;
+                    continue;
+                }
+                for (e = 0; e < cnt; e++) {
+                    hi = codes[e] > hi ? codes[e] : hi;
+                    lo = codes[e] < lo ? codes[e] : lo;
+                    hist[t][codes[e] + 128]++;
+                }
+                maxv[t][img * tiles + tile] = hi;
+                minv[t][img * tiles + tile] = lo;
+            }
+    }
+    /* T_i = (1 - f) quantile of the per-tile maxima; lo_i = 0 after ReLU, else the f quantile of minima */
+    for (t = 0; t < nt; t++) {
+        qmcu_fmap *fm = &vdq->fmap[t];
+        const qmcu_tensor *x = &g->tensors[t];
+        const int total = n * tiles;
+        int idx, b, producer = -1;
+        int32_t act_lo, act_hi;
+        if (!fm->in_scope) continue;
+        for (i = 0; i < k; i++)
+            if (g->ops[i].out == t) producer = i;
+        qmcu_activation_range(g->ops[producer].act, x->scale, x->zero_point, &act_lo, &act_hi);
+        qsort(maxv[t], (size_t)total, sizeof(int32_t), cmp_i32);
+        qsort(minv[t], (size_t)total, sizeof(int32_t), cmp_i32);
+        idx = (int)ceil((1.0 - f) * total) - 1;
+        idx = idx < 0 ? 0 : (idx >= total ? total - 1 : idx);
+        fm->hi = x->scale * (float)(maxv[t][idx] - x->zero_point);
+        if (act_lo >= x->zero_point) {
+            fm->lo = 0.0f;
+        } else {
+            idx = (int)floor(f * total);
+            idx = idx < 0 ? 0 : (idx >= total ? total - 1 : idx);
+            fm->lo = x->scale * (float)(minv[t][idx] - x->zero_point);
+        }
+        if (fm->lo > 0.0f) fm->lo = 0.0f; /* real 0 must be representable */
+        if (fm->hi < 0.0f) fm->hi = 0.0f;
+        if (!(fm->hi - fm->lo > 2.0f * x->scale)) { /* (almost) constant map: keep 8 bits */
+            fm->in_scope = 0;
+            continue;
+        }
+        for (b = 1; b <= 8; b++) fm->entropy[b] = entropy_bits(hist[t], x, fm->lo, fm->hi, b);
+    }
+    /* BitOPs weight of each map: MACs of the convolutions reading it (directly or through PADs), all tiles */
+    for (tile = 0; tile < tiles; tile++)
+        for (i = 0; i < k; i++) {
+            const qmcu_op *op = &g->ops[i];
+            const qmcu_tensor *y = &g->tensors[op->out];
+            const qmcu_window r = p->region[(size_t)tile * nt + op->out];
+            int src = op->in[0], j;
+            if ((op->type != QMCU_OP_CONV_2D && op->type != QMCU_OP_DEPTHWISE_CONV_2D) || qmcu_window_empty(r)) continue;
+            for (j = i - 1; j >= 0; j--) /* walk back through PADs */
+                if (g->ops[j].out == src && g->ops[j].type == QMCU_OP_PAD) src = g->ops[j].in[0];
+            if (src < nt && vdq->fmap[src].in_scope)
+                vdq->fmap[src].consumer_macs +=
+                    (double)(qmcu_op_macs(g, op) / ((int64_t)y->dims[1] * y->dims[2])) * (double)(r.h1 - r.h0) * (r.w1 - r.w0);
+        }
+    vdq->calib_seconds = (double)(clock() - t0) / CLOCKS_PER_SEC;
+done:
+    if (st == QMCU_ERR_NOMEM) qmcu_error_set(err, "%s: out of memory during calibration", g->path);
+    for (t = 0; maxv && minv && t < nt; t++) {
+        free(maxv[t]);
+        free(minv[t]);
+    }
+    free(maxv);
+    free(minv);
+    free(hist);
+    free(mem);
+    return st;
+}
+
+double qmcu_vdq_static_bitops(const struct qmcu_plan_s *p, const qmcu_vdq *vdq)
+{
+    double bitops = (double)p->patch_macs * 64.0;
+    int t;
+    for (t = 0; t < vdq->n_tensors; t++)
+        if (vdq->fmap[t].in_scope) bitops -= vdq->fmap[t].consumer_macs * 8.0 * (8 - vdq->fmap[t].bits);
+    return bitops;
+}
+
+static int next_lower(const qmcu_vdq *v, int bits)
+{
+    int c, best = 0;
+    for (c = 0; c < v->n_cand; c++)
+        if (v->cand[c] < bits && v->cand[c] > best) best = v->cand[c];
+    return best;
+}
+
+void qmcu_vdqs_search(const struct qmcu_plan_s *p, qmcu_vdq *v)
+{
+    const clock_t t0 = clock();
+    const double bitops8 = (double)p->patch_macs * 64.0;
+    double h8 = 0.0;
+    int t, cap = 0;
+    free(v->steps);
+    v->steps = NULL;
+    v->n_steps = 0;
+    for (t = 0; t < v->n_tensors; t++)
+        if (v->fmap[t].in_scope) {
+            v->fmap[t].bits = 8;
+            h8 += v->fmap[t].entropy[8];
+            cap += v->n_cand;
+        }
+    v->steps = (qmcu_vdqs_step *)calloc((size_t)(cap > 0 ? cap : 1), sizeof *v->steps);
+    if (!v->steps || h8 <= 0.0 || bitops8 <= 0.0) {
+        v->search_seconds = (double)(clock() - t0) / CLOCKS_PER_SEC;
+        return;
+    }
+    for (;;) {
+        qmcu_vdqs_step best;
+        best.tensor = -1;
+        best.score = 0.0;
+        for (t = 0; t < v->n_tensors; t++) {
+            const qmcu_fmap *fm = &v->fmap[t];
+            const int b = fm->in_scope ? next_lower(v, fm->bits) : 0;
+            double omega, phi, score;
+            if (!b) continue;
+            omega = (fm->entropy[fm->bits] - fm->entropy[b]) / h8;
+            phi = fm->consumer_macs * 8.0 * (double)(fm->bits - b) / bitops8;
+            score = -v->lambda * omega + (1.0 - v->lambda) * phi;
+            if (best.tensor < 0 || score > best.score) {
+                best.tensor = t;
+                best.bits = b;
+                best.from_bits = fm->bits;
+                best.score = score;
+                best.omega = omega;
+                best.phi = phi;
+            }
+        }
+        if (best.tensor < 0 || best.score <= 0.0 || v->n_steps >= cap) break;
+        best.applied = 1;
+        v->fmap[best.tensor].bits = best.bits;
+        v->steps[v->n_steps++] = best;
+        if (v->bitops_target > 0.0 && bitops8 / qmcu_vdq_static_bitops(p, v) >= v->bitops_target) break;
+    }
+    v->search_seconds = (double)(clock() - t0) / CLOCKS_PER_SEC;
+}
+
+int qmcu_vdqs_undo_last(qmcu_vdq *v)
+{
+    int s;
+    for (s = v->n_steps - 1; s >= 0; s--)
+        if (v->steps[s].applied) {
+            v->steps[s].applied = 0;
+            v->fmap[v->steps[s].tensor].bits = v->steps[s].from_bits;
+            return 1;
+        }
+    return 0;
+}

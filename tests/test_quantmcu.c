@@ -1,0 +1,419 @@
+/* QuantMCU without the shared data: packed storage, low-bit feature maps at 8/4/2 (and
+ * byte-stored 3/6) bits against a naive reference composition, VDPC switching on a tile
+ * with an injected outlier, calibration/search determinism, plan.json round trip. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "graph_builder.h"
+#include "kernels/qmcu_fixedpoint.h"
+#include "kernels/reference/reference_kernels.h"
+#include "planning/plan_file.h"
+#include "runtime/interpreter.h"
+#include "test_util.h"
+
+static void test_pack(void)
+{
+    static const int widths[] = {2, 3, 4, 6, 8};
+    int wi, it;
+    for (wi = 0; wi < 5; wi++)
+        for (it = 0; it < 50; it++) {
+            const int bits = widths[wi];
+            int8_t codes[97], back[97];
+            uint8_t buf[200], before[200];
+            const int32_t n = rnd_range(1, 97);
+            const int64_t start = rnd_range(0, 40);
+            const size_t bytes = qmcu_activation_bytes(bits, start + n + 8);
+            int32_t i;
+            size_t b;
+            for (b = 0; b < bytes; b++) buf[b] = (uint8_t)rnd();
+            memcpy(before, buf, bytes);
+            for (i = 0; i < n; i++) codes[i] = (int8_t)(rnd() % (1u << (bits < 8 ? bits : 7)));
+            qmcu_pack(bits, codes, n, buf, start);
+            qmcu_unpack(bits, buf, start, n, back);
+            CHECK(memcmp(codes, back, (size_t)n) == 0, "%d-bit round trip (start %lld, n %d)", bits, (long long)start, n);
+            /* neighbours untouched */
+            {
+                int8_t nb[2];
+                int8_t ob[2];
+                if (start > 0) {
+                    qmcu_unpack(bits, buf, start - 1, 1, nb);
+                    qmcu_unpack(bits, before, start - 1, 1, ob);
+                    CHECK(nb[0] == ob[0], "%d-bit pack clobbered the code before", bits);
+                }
+                qmcu_unpack(bits, buf, start + n, 1, nb + 1);
+                qmcu_unpack(bits, before, start + n, 1, ob + 1);
+                CHECK(nb[1] == ob[1], "%d-bit pack clobbered the code after", bits);
+            }
+        }
+    CHECK(qmcu_activation_bytes(4, 5) == 3 && qmcu_activation_bytes(2, 5) == 2 && qmcu_activation_bytes(3, 5) == 5,
+          "packed sizes");
+    { /* TFLite order: element 2i in the low nibble */
+        const int8_t c[4] = {1, 2, 3, 0};
+        uint8_t b[2] = {0, 0};
+        qmcu_pack(4, c, 2, b, 0);
+        CHECK(b[0] == 0x21, "nibble order 0x%02x", b[0]);
+        qmcu_pack(2, c, 4, b + 1, 0);
+        CHECK(b[1] == (1 | 2 << 2 | 3 << 4), "2-bit order 0x%02x", b[1]);
+    }
+}
+
+static qmcu_plan *quantmcu_plan(const qmcu_model *m, int split, int gh, int gw, qmcu_vdq *vdq)
+{
+    qmcu_plan_spec spec = {0, 1, 1, 1, 1};
+    qmcu_plan *p = NULL;
+    qmcu_error err;
+    spec.split = split;
+    spec.grid_h = gh;
+    spec.grid_w = gw;
+    if (qmcu_plan_build(m, &spec, &p, &err) != QMCU_OK) {
+        CHECK(0, "%s", err.msg);
+        return NULL;
+    }
+    if (qmcu_lowbit_prepare(m, p, vdq, &err) != QMCU_OK) {
+        CHECK(0, "%s", err.msg);
+        p->vdq = NULL; /* the caller still owns it */
+        qmcu_plan_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+/* Naive conv with the quantization of a chosen input / output format: multipliers from the
+ * scales (TFLite's formula), the raw bias rescaled to the input scale, codes clamped to
+ * [act range] and, for low-bit outputs, to 0 .. 2^b - 1. */
+static void ref_conv_format(const qmcu_graph *g, int opi, const int8_t *x, float sx, int32_t zx, float sy, int32_t zy,
+                            int out_bits, int8_t *y)
+{
+    const qmcu_op *op = &g->ops[opi];
+    const qmcu_tensor *xt = &g->tensors[op->in[0]], *wt = &g->tensors[op->in[1]], *bt = &g->tensors[op->in[2]],
+                      *yt = &g->tensors[op->out];
+    const int dw = op->type == QMCU_OP_DEPTHWISE_CONV_2D;
+    const int32_t oc = yt->dims[3];
+    qmcu_conv_params cp;
+    qmcu_requant rq;
+    qmcu_dims in = {1, xt->dims[1], xt->dims[2], xt->dims[3]}, fd = {wt->dims[0], wt->dims[1], wt->dims[2], wt->dims[3]},
+              out = {1, yt->dims[1], yt->dims[2], yt->dims[3]};
+    int32_t mult[64], shift[64], bias[64], c;
+    qmcu_error err;
+    memset(&cp, 0, sizeof cp);
+    cp.input_offset = -zx;
+    cp.filter_offset = -wt->zero_point;
+    cp.output_offset = zy;
+    cp.stride_h = op->stride_h;
+    cp.stride_w = op->stride_w;
+    cp.dil_h = op->dil_h;
+    cp.dil_w = op->dil_w;
+    cp.pad_top = op->pad_top;
+    cp.pad_left = op->pad_left;
+    cp.depth_multiplier = op->depth_multiplier;
+    qmcu_activation_range(op->act, sy, zy, &cp.act_min, &cp.act_max);
+    if (out_bits < 8) {
+        cp.act_min = cp.act_min > 0 ? cp.act_min : 0;
+        cp.act_max = cp.act_max < (1 << out_bits) - 1 ? cp.act_max : (1 << out_bits) - 1;
+    }
+    qmcu_conv_multipliers(g, opi, sx, sy, mult, shift, &err);
+    for (c = 0; c < oc; c++) bias[c] = (int32_t)lround((double)((const int32_t *)bt->data)[c] * xt->scale / sx);
+    rq.multiplier = mult;
+    rq.shift = shift;
+    qmcu_ref_conv_s8(&cp, &rq, dw, &in, x, &fd, (const int8_t *)wt->data, bias, &out, y);
+}
+
+/* Runs a plan on one input and returns the host memory (caller frees). */
+static uint8_t *run_plan(const qmcu_model *m, const qmcu_plan *p, const uint8_t *input, qmcu_run_stats *stats)
+{
+    uint8_t *mem = (uint8_t *)calloc(p->host_bytes, 1);
+    qmcu_plan_set_input(m, p, mem, 0, input);
+    CHECK(qmcu_plan_run_stats(m, p, mem, stats) == QMCU_OK, "run");
+    return mem;
+}
+
+/* input 12x12x3 -> conv 3x3 [A] -> depthwise 3x3 [B] -> conv 1x1 [S] -> conv 1x1: A and B
+ * low-bit on every tile (T = their largest value: no outliers) must equal the naive
+ * reference composition at every bit width, halos included. */
+static void test_lowbit_numerics(void)
+{
+    static const int widths[][2] = {{8, 8}, {4, 4}, {2, 2}, {4, 2}, {2, 8}, {8, 4}, {3, 6}};
+    qmcu_graph *g = gb_new("lowbit");
+    qmcu_model *m = NULL;
+    qmcu_error err;
+    int x = gb_input(g, 12, 12, 3), a, b, s, y, wi;
+    uint8_t input[12 * 12 * 3];
+    int8_t ra[12 * 12 * 8], rb[12 * 12 * 8], rs[12 * 12 * 6];
+    size_t i;
+    a = gb_conv(g, x, 8, 3, 1, 1, 1, 0);
+    b = gb_conv(g, a, 8, 3, 1, 1, 1, 1);
+    s = gb_conv(g, b, 6, 1, 1, 1, 1, 0);
+    y = gb_conv(g, s, 4, 1, 1, 1, 1, 0);
+    gb_output(g, y);
+    CHECK(qmcu_model_prepare(g, &m, &err) == QMCU_OK, "%s", err.msg);
+    for (i = 0; i < sizeof input; i++) input[i] = (uint8_t)rnd();
+    for (wi = 0; wi < (int)(sizeof widths / sizeof widths[0]); wi++) {
+        const int ba = widths[wi][0], bb = widths[wi][1];
+        const qmcu_plan_spec lspec = {0, 1, 1, 1, 0};
+        qmcu_plan *lp = NULL, *qp;
+        qmcu_vdq *vdq = qmcu_vdq_new(g->n_tensors);
+        qmcu_run_stats stats = {0, 0, 0};
+        uint8_t *ml, *mq;
+        float sa, sb;
+        int32_t za, zb;
+        const qmcu_tensor *at = &g->tensors[a], *bt = &g->tensors[b], *st = &g->tensors[s];
+        int8_t amax = -128, bmax = -128;
+        qmcu_plan_build(m, &lspec, &lp, &err);
+        ml = (uint8_t *)calloc(lp->host_bytes, 1);
+        qmcu_plan_set_input(m, lp, ml, 0, input);
+        qmcu_plan_run_op(m, lp, ml, -1, 0);
+        for (i = 0; i < at->bytes; i++) amax = ((int8_t *)(ml + lp->tensor_offset[a]))[i] > amax ? ((int8_t *)(ml + lp->tensor_offset[a]))[i] : amax;
+        qmcu_plan_run_op(m, lp, ml, -1, 1);
+        for (i = 0; i < bt->bytes; i++) bmax = ((int8_t *)(ml + lp->tensor_offset[b]))[i] > bmax ? ((int8_t *)(ml + lp->tensor_offset[b]))[i] : bmax;
+        vdq->fmap[a].in_scope = vdq->fmap[b].in_scope = 1;
+        vdq->fmap[a].bits = ba;
+        vdq->fmap[b].bits = bb;
+        vdq->fmap[a].lo = vdq->fmap[b].lo = 0.0f;
+        /* a touch above the largest value: no tile is an outlier tile */
+        vdq->fmap[a].hi = at->scale * ((float)(amax - at->zero_point) + 0.5f);
+        vdq->fmap[b].hi = bt->scale * ((float)(bmax - bt->zero_point) + 0.5f);
+        qp = quantmcu_plan(m, 3, 2, 2, vdq);
+        if (!qp) {
+            qmcu_vdq_free(vdq);
+            qmcu_plan_free(lp);
+            free(ml);
+            continue;
+        }
+        qmcu_lowbit_quant(vdq->fmap[a].lo, vdq->fmap[a].hi, ba, &sa, &za);
+        qmcu_lowbit_quant(vdq->fmap[b].lo, vdq->fmap[b].hi, bb, &sb, &zb);
+        if (ba == 8) {
+            sa = at->scale;
+            za = at->zero_point;
+        }
+        if (bb == 8) {
+            sb = bt->scale;
+            zb = bt->zero_point;
+        }
+        {
+            int8_t xs[12 * 12 * 3];
+            for (i = 0; i < sizeof xs; i++) xs[i] = (int8_t)input[i];
+            ref_conv_format(g, 0, xs, g->tensors[x].scale, g->tensors[x].zero_point, sa, za, ba, ra);
+        }
+        ref_conv_format(g, 1, ra, sa, za, sb, zb, bb, rb);
+        ref_conv_format(g, 2, rb, sb, zb, st->scale, st->zero_point, 8, rs);
+        mq = run_plan(m, qp, input, &stats);
+        CHECK(memcmp(mq + qp->tensor_offset[s], rs, st->bytes) == 0, "A %d bits, B %d bits: S differs from the reference", ba,
+              bb);
+        CHECK(stats.outlier_tiles == 0 && stats.tiles == 4, "A %d B %d: %lld outlier tiles of %lld", ba, bb,
+              (long long)stats.outlier_tiles, (long long)stats.tiles);
+        { /* BitOPs: conv A reads the 8-bit input, B reads A, S reads B; all 4 tiles */
+            int64_t want = 0;
+            int tile, k;
+            for (tile = 0; tile < 4; tile++)
+                for (k = 0; k < 3; k++) {
+                    const qmcu_window r = qp->region[(size_t)tile * g->n_tensors + g->ops[k].out];
+                    const qmcu_tensor *yt = &g->tensors[g->ops[k].out];
+                    const int64_t mpp = qmcu_op_macs(g, &g->ops[k]) / ((int64_t)yt->dims[1] * yt->dims[2]);
+                    want += mpp * (r.h1 - r.h0) * (r.w1 - r.w0) * 8 * (k == 0 ? 8 : (k == 1 ? ba : bb));
+                }
+            CHECK(stats.patch_bitops == want, "A %d B %d: BitOPs %lld, expected %lld", ba, bb, (long long)stats.patch_bitops,
+                  (long long)want);
+        }
+        if (ba == 8 && bb == 8) { /* all 8-bit: QuantMCU is patch mode, byte for byte */
+            uint8_t out1[12 * 12 * 4], out2[12 * 12 * 4];
+            qmcu_plan_set_input(m, lp, ml, 0, input); /* the partial run above reused the input's memory */
+            qmcu_plan_run(m, lp, ml);
+            qmcu_plan_get_output(m, lp, ml, 0, out1);
+            qmcu_plan_get_output(m, qp, mq, 0, out2);
+            CHECK(memcmp(out1, out2, g->tensors[y].bytes) == 0, "all-8 QuantMCU differs from layer mode");
+        }
+        free(ml);
+        free(mq);
+        qmcu_plan_free(lp);
+        qmcu_plan_free(qp);
+    }
+    qmcu_model_free(m);
+    qmcu_graph_free(g);
+}
+
+/* input 8x8x2 -> 1x1 conv [A] -> 1x1 conv [S] -> 1x1 conv, grid 2x2: positive weights and a
+ * hot input in tile 0 only, T between tile 0's largest A and the others': tile 0 must run
+ * 8-bit (= patch mode there), tiles 1..3 low-bit (= the low-bit reference there). */
+static void test_vdpc(void)
+{
+    qmcu_graph *g = gb_new("vdpc");
+    qmcu_model *m = NULL;
+    qmcu_error err;
+    const qmcu_plan_spec lspec = {0, 1, 1, 1, 0};
+    qmcu_plan *lp = NULL, *qp;
+    qmcu_vdq *vdq = qmcu_vdq_new(64);
+    qmcu_run_stats stats = {0, 0, 0};
+    int x = gb_input(g, 8, 8, 2), a, s, y, bits;
+    uint8_t input[8 * 8 * 2], *ml, *mq;
+    int8_t ra[8 * 8 * 4], rs[8 * 8 * 4];
+    size_t i;
+    a = gb_conv(g, x, 4, 1, 1, 1, 1, 0);
+    s = gb_conv(g, a, 4, 1, 1, 1, 1, 0);
+    y = gb_conv(g, s, 3, 1, 1, 1, 1, 0);
+    gb_output(g, y);
+    for (i = 0; i < g->tensors[g->ops[0].in[1]].bytes; i++) /* positive weights, small bias */
+        ((int8_t *)g->tensors[g->ops[0].in[1]].data)[i] = (int8_t)(60 + rnd() % 40);
+    for (i = 0; i < 4; i++) ((int32_t *)g->tensors[g->ops[0].in[2]].data)[i] = 0;
+    CHECK(qmcu_model_prepare(g, &m, &err) == QMCU_OK, "%s", err.msg);
+    for (i = 0; i < 8 * 8; i++) {
+        const int hot = (i / 8) < 4 && (i % 8) < 4;
+        input[2 * i] = (uint8_t)(hot ? 127 : (int8_t)(-5 + (int)(rnd() % 3))); /* zero point -5: cold ~ 0 */
+        input[2 * i + 1] = (uint8_t)(hot ? 120 : (int8_t)(-5 + (int)(rnd() % 3)));
+    }
+    qmcu_plan_build(m, &lspec, &lp, &err);
+    ml = (uint8_t *)calloc(lp->host_bytes, 1);
+    qmcu_plan_set_input(m, lp, ml, 0, input);
+    qmcu_plan_run_op(m, lp, ml, -1, 0); /* A, before later tensors reuse its memory */
+    memcpy(ra, ml + lp->tensor_offset[a], sizeof ra);
+    for (i = 1; i < (size_t)g->n_ops; i++) qmcu_plan_run_op(m, lp, ml, -1, (int)i);
+    {
+        const qmcu_tensor *at = &g->tensors[a];
+        int8_t hot_max = -128, cold_max = -128;
+        for (i = 0; i < 8 * 8; i++) {
+            const int hot = (i / 8) < 4 && (i % 8) < 4;
+            int c;
+            for (c = 0; c < 4; c++) {
+                const int8_t v = ra[i * 4 + c];
+                if (hot) hot_max = v > hot_max ? v : hot_max;
+                else cold_max = v > cold_max ? v : cold_max;
+            }
+        }
+        CHECK(hot_max > cold_max + 8, "construction: hot %d cold %d", hot_max, cold_max);
+        vdq->fmap[a].in_scope = 1;
+        vdq->fmap[a].lo = 0.0f;
+        vdq->fmap[a].hi = at->scale * ((float)(cold_max + hot_max) / 2.0f - (float)at->zero_point);
+    }
+    for (bits = 2; bits <= 4; bits += 2) {
+        float sa;
+        int32_t za;
+        qmcu_tensor *st = &g->tensors[s];
+        int8_t xs[8 * 8 * 2];
+        int tile;
+        vdq->fmap[a].bits = bits;
+        qp = quantmcu_plan(m, 2, 2, 2, vdq);
+        if (!qp) break;
+        memset(&stats, 0, sizeof stats);
+        mq = run_plan(m, qp, input, &stats);
+        CHECK(stats.tiles == 4 && stats.outlier_tiles == 1, "%d bits: %lld outlier tiles of %lld (expected 1 of 4)", bits,
+              (long long)stats.outlier_tiles, (long long)stats.tiles);
+        qmcu_lowbit_quant(vdq->fmap[a].lo, vdq->fmap[a].hi, bits, &sa, &za);
+        for (i = 0; i < sizeof xs; i++) xs[i] = (int8_t)input[i];
+        {
+            int8_t ral[8 * 8 * 4];
+            ref_conv_format(g, 0, xs, g->tensors[x].scale, g->tensors[x].zero_point, sa, za, bits, ral);
+            ref_conv_format(g, 1, ral, sa, za, st->scale, st->zero_point, 8, rs);
+        }
+        for (tile = 0; tile < 4; tile++) { /* by-hand composition per tile */
+            const qmcu_window r = qmcu_grid_tile(8, 8, 2, 2, tile / 2, tile % 2);
+            int32_t yy, xx, bad = 0;
+            for (yy = r.h0; yy < r.h1; yy++)
+                for (xx = r.w0; xx < r.w1; xx++) {
+                    const size_t o = ((size_t)yy * 8 + xx) * 4;
+                    const int8_t *want = tile == 0 ? (const int8_t *)(ml + lp->tensor_offset[s]) + o : rs + o;
+                    if (memcmp(mq + qp->tensor_offset[s] + o, want, 4) != 0) bad++;
+                }
+            CHECK(bad == 0, "%d bits, tile %d (%s): %d pixels differ from the composition", bits, tile,
+                  tile == 0 ? "outlier tile, 8-bit" : "normal tile, low-bit", bad);
+        }
+        qp->vdq = NULL; /* vdq is reused: keep it */
+        qmcu_plan_free(qp);
+        free(mq);
+    }
+    qmcu_vdq_free(vdq);
+    free(ml);
+    qmcu_plan_free(lp);
+    qmcu_model_free(m);
+    qmcu_graph_free(g);
+}
+
+static void test_search_and_file(void)
+{
+    qmcu_graph *g = gb_new("search");
+    qmcu_model *m = NULL;
+    qmcu_error err;
+    qmcu_plan *pp = NULL, *qp;
+    qmcu_plan_spec spec = {3, 2, 2, 1, 0}, rspec;
+    qmcu_vdq *v1 = qmcu_vdq_new(64), *v2 = qmcu_vdq_new(64), *rv = NULL;
+    uint8_t *inputs[6];
+    const char *path = "test_quantmcu_plan.json";
+    FILE *f;
+    int x = gb_input(g, 16, 16, 3), y, k, t, same = 1;
+    y = gb_conv(g, x, 8, 3, 2, 1, 1, 0);
+    y = gb_conv(g, y, 8, 3, 1, 1, 1, 1);
+    y = gb_conv(g, y, 8, 1, 1, 1, 1, 0);
+    y = gb_conv(g, y, 4, 1, 1, 1, 1, 0);
+    gb_output(g, y);
+    CHECK(qmcu_model_prepare(g, &m, &err) == QMCU_OK, "%s", err.msg);
+    CHECK(qmcu_plan_build(m, &spec, &pp, &err) == QMCU_OK, "%s", err.msg);
+    for (k = 0; k < 6; k++) {
+        size_t i;
+        inputs[k] = (uint8_t *)malloc(16 * 16 * 3);
+        for (i = 0; i < 16 * 16 * 3; i++) inputs[k][i] = (uint8_t)rnd();
+    }
+    CHECK(qmcu_calibrate(m, pp, (const uint8_t *const *)inputs, 6, 0.2, v1, &err) == QMCU_OK, "%s", err.msg);
+    CHECK(qmcu_calibrate(m, pp, (const uint8_t *const *)inputs, 6, 0.2, v2, &err) == QMCU_OK, "%s", err.msg);
+    v1->lambda = v2->lambda = 0.2; /* two maps only: each is a large share of the information */
+    qmcu_vdqs_search(pp, v1);
+    qmcu_vdqs_search(pp, v2);
+    for (t = 0; t < g->n_tensors; t++)
+        if (v1->fmap[t].in_scope != v2->fmap[t].in_scope || v1->fmap[t].bits != v2->fmap[t].bits ||
+            v1->fmap[t].hi != v2->fmap[t].hi || v1->fmap[t].lo != v2->fmap[t].lo)
+            same = 0;
+    CHECK(same && v1->n_steps == v2->n_steps && v1->n_steps > 0, "search is not deterministic (%d vs %d steps)", v1->n_steps,
+          v2->n_steps);
+    CHECK(v1->fmap[g->ops[0].out].in_scope && v1->fmap[g->ops[1].out].in_scope && !v1->fmap[g->ops[2].out].in_scope,
+          "scope: the two maps before S, not S");
+    CHECK(qmcu_vdq_static_bitops(pp, v1) < (double)pp->patch_macs * 64.0, "the search lowers BitOPs");
+    /* each step has the best score among the candidates it beat: scores do not increase */
+    for (k = 1; k < v1->n_steps; k++)
+        CHECK(v1->steps[k].score <= v1->steps[k - 1].score + 1e-12, "step %d score %g after %g", k, v1->steps[k].score,
+              v1->steps[k - 1].score);
+    /* plan.json round trip */
+    spec.quantmcu = 1;
+    qp = NULL;
+    CHECK(qmcu_plan_build(m, &spec, &qp, &err) == QMCU_OK && qmcu_lowbit_prepare(m, qp, v1, &err) == QMCU_OK, "%s", err.msg);
+    f = fopen(path, "w");
+    qmcu_plan_write_json(qp, 0, f);
+    fclose(f);
+    CHECK(qmcu_plan_read_spec(path, g, &rspec, &rv, &err) == QMCU_OK && rv, "%s", err.msg);
+    if (rv) {
+        same = 1;
+        for (t = 0; t < g->n_tensors; t++)
+            if (v1->fmap[t].in_scope &&
+                (v1->fmap[t].bits != rv->fmap[t].bits || v1->fmap[t].lo != rv->fmap[t].lo || v1->fmap[t].hi != rv->fmap[t].hi))
+                same = 0;
+        CHECK(same && rspec.split == 3 && rspec.grid_h == 2, "plan.json round trip changed the plan");
+        qmcu_vdq_free(rv);
+    }
+    { /* a feature map outside the patch stage is refused */
+        char text[600];
+        snprintf(text, sizeof text,
+                 "{\"format\": \"quantmcu-plan\", \"version\": 1, \"model\": {\"fingerprint\": \"%016llx\"}, \"split\": 3, "
+                 "\"grid\": [2, 2], \"quantmcu\": {\"feature_maps\": [{\"tensor\": %d, \"bits\": 4, \"lo\": 0, \"threshold\": 1}]}}",
+                 (unsigned long long)g->fingerprint, g->ops[3].out);
+        f = fopen(path, "w");
+        fputs(text, f);
+        fclose(f);
+        rv = NULL;
+        CHECK(qmcu_plan_read_spec(path, g, &rspec, &rv, &err) != QMCU_OK && strstr(err.msg, "not a low-bit feature map"),
+              "out-of-scope map: %s", err.msg);
+        qmcu_vdq_free(rv);
+    }
+    remove(path);
+    for (k = 0; k < 6; k++) free(inputs[k]);
+    qmcu_vdq_free(v2);
+    qmcu_plan_free(qp);
+    qmcu_plan_free(pp);
+    qmcu_model_free(m);
+    qmcu_graph_free(g);
+}
+
+int main(void)
+{
+    test_pack();
+    test_lowbit_numerics();
+    test_vdpc();
+    test_search_and_file();
+    return test_summary("test_quantmcu");
+}
