@@ -1,0 +1,124 @@
+/* Plan geometry needed at run time (host and MCU): the input window an op reads, grid tiles,
+ * buffer regions and the kernel-call parameters relative to a buffer. No allocation. */
+#include "../runtime/interpreter.h"
+#include "plan.h"
+
+#define T(g, i) (&(g)->tensors[(i)])
+
+static int is_graph_input(const qmcu_graph *g, int t)
+{
+    int i;
+    for (i = 0; i < g->n_inputs; i++)
+        if (g->inputs[i] == t) return 1;
+    return 0;
+}
+
+qmcu_window qmcu_op_input_window(const qmcu_graph *g, const qmcu_op *op, qmcu_window o)
+{
+    qmcu_window r = o;
+    int32_t kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1, ph = 0, pw = 0;
+    switch (op->type) {
+    case QMCU_OP_CONV_2D:
+    case QMCU_OP_DEPTHWISE_CONV_2D: {
+        const qmcu_tensor *w = T(g, op->in[1]);
+        kh = w->dims[1];
+        kw = w->dims[2];
+        sh = op->stride_h;
+        sw = op->stride_w;
+        dh = op->dil_h;
+        dw = op->dil_w;
+        ph = op->pad_top;
+        pw = op->pad_left;
+        break;
+    }
+    case QMCU_OP_AVERAGE_POOL_2D:
+    case QMCU_OP_MAX_POOL_2D:
+        kh = op->filter_h;
+        kw = op->filter_w;
+        sh = op->stride_h;
+        sw = op->stride_w;
+        ph = op->pad_top;
+        pw = op->pad_left;
+        break;
+    case QMCU_OP_PAD:
+        ph = op->pads[1][0];
+        pw = op->pads[2][0];
+        break;
+    default: return r; /* element-wise */
+    }
+    /* output rows [o0, o1) read input rows [o0*s - p, (o1-1)*s - p + d*(k-1) + 1) */
+    r.h0 = o.h0 * sh - ph;
+    r.h1 = (o.h1 - 1) * sh - ph + dh * (kh - 1) + 1;
+    r.w0 = o.w0 * sw - pw;
+    r.w1 = (o.w1 - 1) * sw - pw + dw * (kw - 1) + 1;
+    return r;
+}
+
+qmcu_window qmcu_grid_tile(int32_t h, int32_t w, int grid_h, int grid_w, int r, int c)
+{
+    const int32_t th = (h + grid_h - 1) / grid_h, tw = (w + grid_w - 1) / grid_w;
+    qmcu_window t;
+    t.h0 = r * th;
+    t.h1 = (r + 1) * th < h ? (r + 1) * th : h;
+    t.w0 = c * tw;
+    t.w1 = (c + 1) * tw < w ? (c + 1) * tw : w;
+    return t;
+}
+
+void qmcu_op_call_geometry(const struct qmcu_model_s *m, int i, qmcu_window b, qmcu_window o, qmcu_conv_params *cp,
+                           qmcu_pool_params *pp, qmcu_dims *in, qmcu_dims *out, size_t *in_skip)
+{
+    const qmcu_graph *g = m->g;
+    const qmcu_op *op = &g->ops[i];
+    const qmcu_tensor *x = T(g, op->in[0]), *y = T(g, op->out);
+    const qmcu_window need = qmcu_op_input_window(g, op, o);
+    const int32_t top = b.h0 - need.h0, left = b.w0 - need.w0; /* padding before the first window, buffer coordinates */
+    int32_t skip = top < 0 ? -top : 0;
+    if (skip > b.h1 - b.h0) skip = b.h1 - b.h0;
+    *in_skip = (size_t)skip * (size_t)(b.w1 - b.w0) * (size_t)x->dims[3] * qmcu_dtype_size(x->type);
+    in->n = 1;
+    in->h = b.h1 - b.h0 - skip;
+    in->w = b.w1 - b.w0;
+    in->c = x->dims[3];
+    out->n = 1;
+    out->h = o.h1 - o.h0;
+    out->w = o.w1 - o.w0;
+    out->c = y->dims[3];
+    if (cp) {
+        *cp = m->ops[i].conv;
+        cp->pad_top = top + skip;
+        cp->pad_left = left;
+    }
+    if (pp) {
+        *pp = m->ops[i].pool;
+        pp->pad_top = top + skip;
+        pp->pad_left = left;
+    }
+}
+
+qmcu_window qmcu_plan_buffer_region(const qmcu_plan *p, int tile, int i, int t)
+{
+    const qmcu_graph *g = p->g;
+    const qmcu_tensor *x = T(g, t);
+    qmcu_window full;
+    full.h0 = full.w0 = 0;
+    full.h1 = x->ndim == 4 ? x->dims[1] : 1;
+    full.w1 = x->ndim == 4 ? x->dims[2] : 1;
+    if (tile >= 0 && i < p->spec.split && t != p->split_tensor && !is_graph_input(g, t))
+        return p->region[(size_t)tile * g->n_tensors + t];
+    return full;
+}
+
+void qmcu_plan_op_call(const qmcu_plan *p, const struct qmcu_model_s *m, int tile, int i, int32_t y0, int32_t y1,
+                       qmcu_conv_params *cp, qmcu_pool_params *pp, qmcu_dims *in, qmcu_dims *out, size_t *in_skip)
+{
+    const qmcu_op *op = &p->g->ops[i];
+    const int patch = i < p->spec.split;
+    qmcu_window o = patch ? p->region[(size_t)tile * p->g->n_tensors + op->out] : qmcu_plan_buffer_region(p, -1, i, op->out);
+    if (y0 < 0) y0 = o.h0;
+    if (y1 < 0) y1 = o.h1;
+    o.h0 = y0;
+    o.h1 = y1;
+    qmcu_op_call_geometry(m, i, qmcu_plan_buffer_region(p, patch ? tile : -1, i, op->in[0]), o, cp, pp, in, out, in_skip);
+}
+
