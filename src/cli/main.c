@@ -10,7 +10,12 @@ static void usage(FILE *f)
           "  run   MODEL IMAGE... [--mode layer|patch] [--plan PLAN | --split K --grid RxC] [--top K] [--labels FILE]\n"
           "        [--dump-input FILE] [--dump-output FILE]\n"
           "  eval  MODEL --images DIR [--limit N] [--mode layer|patch] [--plan PLAN | --split K --grid RxC] [--threads N] [--json]\n"
-          "  plan  MODEL [--sram SIZE] [--input-in-sram yes|no] [--split K --grid RxC] [-o PLAN.json] [--json] [--quiet]\n",
+          "  plan  MODEL [--sram SIZE] [--input-in-sram yes|no] [--split K --grid RxC] [-o PLAN.json] [--json] [--quiet]\n"
+          "        [--calib DIR [--calib-count N] [--bits 8,4,2] [--lambda L] [--outlier-tiles F] [--bitops-target R]\n"
+          "         [--max-agreement-drop P]]\n"
+          "  codegen MODEL --plan PLAN -o DIR [--target host|cortex-m4|cortex-m7] [--board f746|h743|big]\n"
+          "  mcu   MODEL [--plan PLAN] [--mode layer|patch|quantmcu] [--target cortex-m4|cortex-m7] [--board f746|h743|big]\n"
+          "        IMAGE... [--json] [--dump-output FILE]\n",
           f);
 }
 
@@ -24,6 +29,8 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "run")) return cmd_run(argc - 2, argv + 2);
     if (!strcmp(argv[1], "eval")) return cmd_eval(argc - 2, argv + 2);
     if (!strcmp(argv[1], "plan")) return cmd_plan(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "codegen")) return cmd_codegen(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "mcu")) return cmd_mcu(argc - 2, argv + 2);
     cli_fail("unknown command '%s' (try quantmcu --help)", argv[1]);
     return 2;
 }

@@ -7,7 +7,7 @@ static const char *const k_op_names[QMCU_OP_COUNT] = {
     "MEAN", "PAD", "RESHAPE", "SOFTMAX", "QUANTIZE", "DEQUANTIZE", "TRANSPOSE", "CONCATENATION",
     "LOGISTIC", "HARD_SWISH", "RELU", "RELU6"};
 
-const char *qmcu_op_name(qmcu_op_type t) { return (t >= 0 && t < QMCU_OP_COUNT) ? k_op_names[t] : "?"; }
+const char *qmcu_op_name(qmcu_op_type t) { return (unsigned)t < (unsigned)QMCU_OP_COUNT ? k_op_names[t] : "?"; }
 
 const char *qmcu_dtype_name(qmcu_dtype t)
 {

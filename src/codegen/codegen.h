@@ -1,0 +1,35 @@
+/* Code generation: a prepared model + plan as a C module for an MCU (or the host).
+ *
+ * The module holds, as const data (flash): the weights, the folded biases and per-channel
+ * multipliers/shifts, the graph and plan tables (tile regions, arena offsets, QuantMCU format
+ * variants); and one static arena (the planner's size). It runs through the project's own
+ * executor and kernels (src/runtime/executor.c, lowbit_exec.c, src/kernels/...), the same files
+ * the host runs, with no allocation. Entry points (DIR/qmcu_model.h):
+ *   int qmcu_model_run(const void *input, void *output);
+ *   uint8_t *qmcu_model_input(void);  const uint8_t *qmcu_model_output(void); */
+#ifndef QMCU_CODEGEN_H
+#define QMCU_CODEGEN_H
+
+#include <stddef.h>
+
+#include "../runtime/interpreter.h"
+
+typedef struct {
+    const char *name;
+    size_t sram_bytes, flash_bytes;
+} qmcu_board;
+
+/* f746 = 320 kB / 1 MB, h743 = 512 kB / 2 MB, big = 512 kB / 4 MB; NULL if unknown. */
+const qmcu_board *qmcu_board_find(const char *name);
+
+#define QMCU_MCU_STACK_BYTES 8192 /* reserved at the bottom of SRAM (overflow faults) */
+
+/* Writes DIR/qmcu_model.h, DIR/qmcu_model_data.c and, for an MCU board, DIR/board.ld. Refuses
+ * up front a plan whose arena or weights exceed the board (board may be NULL: no check). */
+qmcu_status qmcu_codegen(const qmcu_model *m, const qmcu_plan *p, const char *dir, const qmcu_board *board,
+                         qmcu_error *err);
+
+/* Bytes of constant tensors (weights, biases) the module stores. */
+size_t qmcu_codegen_weight_bytes(const qmcu_graph *g);
+
+#endif

@@ -1,0 +1,32 @@
+/* Firmware: reads input.bin (the model input tensor bytes) through semihosting, runs the
+ * generated model once, writes output.bin and prints "instructions N" (emulated instructions
+ * of qmcu_model_run, SysTick under QEMU -icount shift=0; resolution 40). */
+#include "qmcu_model.h"
+#include "semihost.h"
+#include "systick.h"
+
+int main(void)
+{
+    uint64_t t0, t1;
+    int fd, st;
+    fd = sh_open("input.bin", 0);
+    if (fd < 0 || sh_read(fd, qmcu_model_input(), QMCU_MODEL_INPUT_BYTES) != 0) {
+        sh_print("firmware: cannot read input.bin\n");
+        return 4;
+    }
+    sh_close(fd);
+    systick_start();
+    t0 = systick_ticks();
+    st = qmcu_model_run(qmcu_model_input(), 0);
+    t1 = systick_ticks();
+    fd = sh_open("output.bin", 1);
+    if (fd < 0 || sh_write(fd, qmcu_model_output(), QMCU_MODEL_OUTPUT_BYTES) != 0) {
+        sh_print("firmware: cannot write output.bin\n");
+        return 4;
+    }
+    sh_close(fd);
+    sh_print("instructions ");
+    sh_print_u64((t1 - t0) * QMCU_INSTRUCTIONS_PER_TICK);
+    sh_print("\n");
+    return st == 0 ? 0 : 2;
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Generated code and Cortex-M firmware: MobileNetV1 0.25 on the f746 budget in layer, patch and
+# QuantMCU modes, 3 dev images: output bytes of the firmware under QEMU (and of the generated
+# module compiled for the host) equal quantmcu run's; a plan that does not fit f746 is refused.
+# usage: test_mcu.sh QUANTMCU SOURCE_DIR
+set -u
+QM=$1
+SRC=$2
+DATA=${QUANTMCU_DATA:-${QUANTMCU_DATA_DEFAULT:-}}
+if [ -z "$DATA" ] || [ ! -f "$DATA/models/mobilenet_v1_0.25_128_quant.tflite" ]; then
+  echo "SKIPPED: shared data not found (set QUANTMCU_DATA)"; exit 77
+fi
+for tool in arm-none-eabi-gcc qemu-system-arm; do
+  command -v $tool > /dev/null || { echo "SKIPPED: $tool not installed (scripts/setup.sh installs it)"; exit 77; }
+done
+V1=$DATA/models/mobilenet_v1_0.25_128_quant.tflite
+V2=$DATA/models/mobilenet_v2_1.0_224_quant.tflite
+IMG=$DATA/imagenet-dev
+T=$(mktemp -d)
+export QUANTMCU_CACHE=$T/cache
+trap 'rm -rf "$T"' EXIT
+pass=0; fail=0
+ok()  { pass=$((pass+1)); }
+bad() { fail=$((fail+1)); echo "FAILED: $*" >&2; }
+imgs=$(ls "$IMG" | sort | head -3 | sed "s|^|$IMG/|")
+
+$QM plan "$V1" --sram 64K --calib "$IMG" --calib-count 4 --lambda 0.3 -o "$T/plan.json" > /dev/null || bad "plan"
+for mode in layer patch quantmcu; do
+  for img in $imgs; do
+    $QM run "$V1" "$img" --mode $mode --plan "$T/plan.json" --dump-output "$T/host.bin" > /dev/null || bad "host run $mode"
+    $QM mcu "$V1" --plan "$T/plan.json" --mode $mode --board f746 "$img" --dump-output "$T/mcu.bin" --json > "$T/mcu.json" \
+      || { bad "mcu $mode $(basename "$img")"; continue; }
+    cmp -s "$T/host.bin" "$T/mcu.bin" && ok || bad "mcu $mode $(basename "$img"): firmware output differs from the host"
+  done
+  python3 - "$T/mcu.json" <<'PY' && ok || bad "mcu --json ($mode)"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["instructions"][0] > 1000000 and d["flash_bytes"] > 400000 and d["arena_bytes"] == d["planned_arena_bytes"]
+assert len(d["predictions"]) == 1
+PY
+done
+# M7 build of the same firmware
+img=$(echo $imgs | cut -d' ' -f1)
+$QM run "$V1" "$img" --dump-output "$T/host.bin" > /dev/null
+$QM mcu "$V1" --target cortex-m7 "$img" --dump-output "$T/mcu7.bin" > /dev/null && cmp -s "$T/host.bin" "$T/mcu7.bin" && ok || bad "cortex-m7 firmware"
+# the generated module, compiled for the host
+$QM codegen "$V1" --plan "$T/plan.json" --target host -o "$T/gen" > /dev/null || bad "codegen --target host"
+gcc -std=c99 -O1 -Wall -Wextra -Werror -I"$SRC/src" -I"$T/gen" "$SRC/tests/codegen_host_main.c" "$T/gen/qmcu_model_data.c" \
+  "$SRC"/src/kernels/*.c "$SRC/src/runtime/executor.c" "$SRC/src/runtime/lowbit_exec.c" "$SRC/src/planning/plan_geometry.c" \
+  "$SRC/src/graph/graph.c" -lm -o "$T/gen/model" 2> "$T/gcc.log" || bad "host build of generated code: $(head -3 "$T/gcc.log")"
+$QM run "$V1" "$img" --mode quantmcu --plan "$T/plan.json" --dump-input "$T/in.bin" --dump-output "$T/host.bin" > /dev/null
+"$T/gen/model" "$T/in.bin" "$T/gen.bin" && cmp -s "$T/host.bin" "$T/gen.bin" && ok || bad "generated module on the host differs"
+# budgets
+$QM plan "$V2" --split 0 --grid 1x1 -o "$T/v2layer.json" > /dev/null 2>&1 || $QM plan "$V2" --sram 2M -o "$T/v2layer.json" > /dev/null
+$QM mcu "$V2" --plan "$T/v2layer.json" --board f746 "$img" > /dev/null 2> "$T/err"; rc=$?
+[ $rc -ne 0 ] && [ "$(wc -l < "$T/err")" -eq 1 ] && grep -q "does not fit board f746" "$T/err" && ok || bad "plan too big for f746 not refused: $(cat "$T/err")"
+$QM mcu "$V1" --board nowhere "$img" > /dev/null 2> "$T/err"; [ $? -ne 0 ] && grep -q "board needs" "$T/err" && ok || bad "bad board"
+echo "test_mcu: $pass passed, $fail failed"
+[ $fail -eq 0 ]
