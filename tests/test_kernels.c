@@ -28,16 +28,16 @@ static void test_fixed_point(void)
     int32_t m;
     int s;
     qmcu_quantize_multiplier(0.5, &m, &s);
-    CHECK(m == (1 << 30) && s == 0, "0.5 -> %d,%d", m, s);
+    CHECK(m == (1 << 30) && s == 0, "0.5 -> %d,%d", (int)m, s);
     qmcu_quantize_multiplier(1.0, &m, &s);
-    CHECK(m == (1 << 30) && s == 1, "1.0 -> %d,%d", m, s);
+    CHECK(m == (1 << 30) && s == 1, "1.0 -> %d,%d", (int)m, s);
     qmcu_quantize_multiplier(0.0, &m, &s);
-    CHECK(m == 0 && s == 0, "0 -> %d,%d", m, s);
+    CHECK(m == 0 && s == 0, "0 -> %d,%d", (int)m, s);
     qmcu_quantize_multiplier(1e-12, &m, &s);
-    CHECK(m == 0 && s == 0, "tiny multipliers flush to zero (%d,%d)", m, s);
+    CHECK(m == 0 && s == 0, "tiny multipliers flush to zero (%d,%d)", (int)m, s);
     /* a value just below 1 rounds up to 2^31 and is renormalised */
     qmcu_quantize_multiplier(0.99999999999, &m, &s);
-    CHECK(m == (1 << 30) && s == 1, "renormalise -> %d,%d", m, s);
+    CHECK(m == (1 << 30) && s == 1, "renormalise -> %d,%d", (int)m, s);
     /* ties: -3712 / 2^8 = -14.5 (after the doubling high mul) */
     CHECK(qmcu_rounding_divide_by_pot(-3712, 8) == -15, "ties away from zero");
     CHECK(qmcu_rounding_divide_by_pot(3712, 8) == 15, "positive tie");
@@ -46,6 +46,27 @@ static void test_fixed_point(void)
     CHECK(qmcu_multiply_by_quantized_multiplier(-7370, 1081754833, -8) == -15, "not a tie");
     CHECK(qmcu_sat_rounding_doubling_high_mul(INT32_MIN, INT32_MIN) == INT32_MAX, "saturation");
     CHECK(qmcu_multiply_by_quantized_multiplier(100, 1 << 30, 2) == 200, "left shift: 100 * 0.5 * 4");
+    { /* the fast forms against gemmlowp's literal definitions, random and edge operands */
+        static const int32_t edge[] = {0, 1, -1, 2, -2, INT32_MAX, INT32_MIN, INT32_MIN + 1, 1 << 30, -(1 << 30), 12345, -12345};
+        int it, bad = 0;
+        for (it = 0; it < 200000; it++) {
+            const int32_t a = it < 144 ? edge[it % 12] : (int32_t)rnd();
+            const int32_t b = it < 144 ? edge[it / 12] : (it & 1 ? (int32_t)(rnd() | 0x40000000u) & 0x7FFFFFFF : (int32_t)rnd());
+            const int e = (int)(rnd() % 32);
+            int64_t ab = (int64_t)a * b, nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
+            const int32_t want_h = (a == b && a == INT32_MIN) ? INT32_MAX : (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+            const int32_t mask = (int32_t)(((int64_t)1 << e) - 1), rem = a & mask, thr = (mask >> 1) + (a < 0 ? 1 : 0);
+            const int32_t want_d = (a >> e) + (rem > thr ? 1 : 0);
+            const int32_t want_u = e ? (int32_t)(((int64_t)a + ((int64_t)1 << (e - 1))) >> e) : a; /* ruy */
+            if (qmcu_sat_rounding_doubling_high_mul(a, b) != want_h || qmcu_rounding_divide_by_pot(a, e) != want_d) bad++;
+            if (qmcu_multiply_by_quantized_multiplier_ties_up(a, 1 << 30, -e) !=
+                (e ? (int32_t)(((int64_t)qmcu_sat_rounding_doubling_high_mul(a, 1 << 30) + ((int64_t)1 << (e - 1))) >> e)
+                   : qmcu_sat_rounding_doubling_high_mul(a, 1 << 30)))
+                bad++;
+            (void)want_u;
+        }
+        CHECK(bad == 0, "%d fixed-point results differ from gemmlowp's definitions", bad);
+    }
     CHECK(qmcu_out_size(1, 224, 3, 2, 1) == 112 && qmcu_pad_before(1, 224, 3, 2, 1) == 0, "SAME stride 2 even size pads after");
     CHECK(qmcu_pad_before(1, 225, 3, 2, 1) == 1 && qmcu_out_size(0, 225, 3, 2, 1) == 112, "odd size / VALID");
     CHECK(qmcu_pad_before(1, 10, 3, 1, 2) == 2, "dilation 2 pads 2");
@@ -119,8 +140,8 @@ static void test_conv(int depthwise, int iters)
                 CHECK(qmcu_depthwise_conv_s8_inplace(&p, &rq, &in, &fd, w, bias, &out, buf, iscratch, ib) == QMCU_OK,
                       "in-place dw status");
                 CHECK(memcmp(buf, y1, yout) == 0, "in-place depthwise mismatch: in %dx%dx%d k %dx%d s %d,%d d %d,%d %s dm %d",
-                      in.h, in.w, in.c, kh, kw, p.stride_h, p.stride_w, p.dil_h, p.dil_w, same ? "SAME" : "VALID",
-                      p.depth_multiplier);
+                      (int)in.h, (int)in.w, (int)in.c, (int)kh, (int)kw, (int)p.stride_h, (int)p.stride_w, (int)p.dil_h,
+                      (int)p.dil_w, same ? "SAME" : "VALID", (int)p.depth_multiplier);
                 free(buf);
                 free(iscratch);
             }
@@ -129,9 +150,9 @@ static void test_conv(int depthwise, int iters)
             CHECK(qmcu_conv_s8(&p, &rq, &in, x, &fd, w, folded, &out, y2, scratch, sbytes) == QMCU_OK, "conv status");
         }
         CHECK(memcmp(y1, y2, (size_t)out.n * out.h * out.w * out.c) == 0,
-              "%s mismatch: in %dx%dx%dx%d k %dx%d s %d,%d d %d,%d %s oc %d dm %d foff %d", depthwise ? "depthwise" : "conv", in.n,
-              in.h, in.w, in.c, kh, kw, p.stride_h, p.stride_w, p.dil_h, p.dil_w, same ? "SAME" : "VALID", out.c, p.depth_multiplier,
-              p.filter_offset);
+              "%s mismatch: in %dx%dx%dx%d k %dx%d s %d,%d d %d,%d %s oc %d dm %d foff %d", depthwise ? "depthwise" : "conv",
+              (int)in.n, (int)in.h, (int)in.w, (int)in.c, (int)kh, (int)kw, (int)p.stride_h, (int)p.stride_w, (int)p.dil_h,
+              (int)p.dil_w, same ? "SAME" : "VALID", (int)out.c, (int)p.depth_multiplier, (int)p.filter_offset);
         free(x); free(w); free(y1); free(y2); free(scratch);
     }
 }
@@ -161,7 +182,7 @@ static void test_fully_connected(int iters)
         qmcu_ref_fully_connected_s8(&p, &rq, rows, k, x, oc, w, bias, y1);
         qmcu_conv_fold_bias(&p, oc, k, w, bias, folded);
         qmcu_fully_connected_s8(&p, &rq, rows, k, x, oc, w, folded, y2);
-        CHECK(memcmp(y1, y2, (size_t)rows * oc) == 0, "fc mismatch rows %d k %d oc %d", rows, k, oc);
+        CHECK(memcmp(y1, y2, (size_t)rows * oc) == 0, "fc mismatch rows %d k %d oc %d", (int)rows, (int)k, (int)oc);
         free(x);
         free(w);
     }

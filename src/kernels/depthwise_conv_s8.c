@@ -12,6 +12,70 @@
 
 size_t qmcu_depthwise_s8_scratch_size(const qmcu_dims *out) { return (size_t)out->c * sizeof(int32_t); }
 
+#if defined(__ARM_FEATURE_DSP)
+#include "qmcu_dsp.h"
+
+static inline int8_t requant_dw(const qmcu_conv_params *p, const qmcu_requant *rq, int32_t acc, int32_t c)
+{
+    const int32_t v = qmcu_multiply_by_quantized_multiplier(acc, rq->multiplier[c], rq->shift[c]);
+    return (int8_t)qmcu_clamp(v + p->output_offset, p->act_min, p->act_max);
+}
+
+/* Cortex-M DSP path (depth multiplier 1): the in-range taps of an output pixel are listed
+ * once, then four channels per pass run over them with their accumulators in registers.
+ * Input and weight words are sign-extended by pairs with their offsets added (SXTAB16) and
+ * multiplied lane by lane (SMLABB / SMLATT). */
+#define QMCU_DW_MAX_TAPS 64
+
+static void depthwise_dsp(const qmcu_conv_params *p, const qmcu_requant *rq, const qmcu_dims *in, const int8_t *input,
+                          const qmcu_dims *filter, const int8_t *filter_data, const int32_t *bias, const qmcu_dims *out,
+                          int8_t *output)
+{
+    const int32_t cn = out->c;
+    const uint32_t xo = ((uint32_t)p->input_offset & 0xFFFFu) | ((uint32_t)p->input_offset << 16);
+    const uint32_t wo = ((uint32_t)p->filter_offset & 0xFFFFu) | ((uint32_t)p->filter_offset << 16);
+    const int8_t *xs[QMCU_DW_MAX_TAPS], *ws[QMCU_DW_MAX_TAPS];
+    int32_t oy, ox, ky, kx, c, t, nt;
+    for (oy = 0; oy < out->h; oy++)
+        for (ox = 0; ox < out->w; ox++) {
+            int8_t *o = output + ((size_t)oy * out->w + ox) * cn;
+            nt = 0;
+            for (ky = 0; ky < filter->h; ky++) {
+                const int32_t iy = oy * p->stride_h - p->pad_top + ky * p->dil_h;
+                if (iy < 0 || iy >= in->h) continue;
+                for (kx = 0; kx < filter->w; kx++) {
+                    const int32_t ix = ox * p->stride_w - p->pad_left + kx * p->dil_w;
+                    if (ix < 0 || ix >= in->w) continue;
+                    xs[nt] = input + ((size_t)iy * in->w + ix) * cn;
+                    ws[nt++] = filter_data + ((size_t)ky * filter->w + kx) * cn;
+                }
+            }
+            for (c = 0; c + 4 <= cn; c += 4) {
+                int32_t a0 = bias ? bias[c] : 0, a1 = bias ? bias[c + 1] : 0, a2 = bias ? bias[c + 2] : 0,
+                        a3 = bias ? bias[c + 3] : 0;
+                for (t = 0; t < nt; t++) {
+                    const uint32_t x = qmcu_load_word(xs[t] + c), w = qmcu_load_word(ws[t] + c);
+                    const uint32_t xe = qmcu_sxtab16(xo, x), xd = qmcu_sxtab16_ror8(xo, x);
+                    const uint32_t we = qmcu_sxtab16(wo, w), wd = qmcu_sxtab16_ror8(wo, w);
+                    a0 = qmcu_smlabb(xe, we, a0);
+                    a2 = qmcu_smlatt(xe, we, a2);
+                    a1 = qmcu_smlabb(xd, wd, a1);
+                    a3 = qmcu_smlatt(xd, wd, a3);
+                }
+                o[c] = requant_dw(p, rq, a0, c);
+                o[c + 1] = requant_dw(p, rq, a1, c + 1);
+                o[c + 2] = requant_dw(p, rq, a2, c + 2);
+                o[c + 3] = requant_dw(p, rq, a3, c + 3);
+            }
+            for (; c < cn; c++) {
+                int32_t a = bias ? bias[c] : 0;
+                for (t = 0; t < nt; t++) a += (xs[t][c] + p->input_offset) * (ws[t][c] + p->filter_offset);
+                o[c] = requant_dw(p, rq, a, c);
+            }
+        }
+}
+#endif
+
 qmcu_status qmcu_depthwise_conv_s8(const qmcu_conv_params *p, const qmcu_requant *rq, const qmcu_dims *in,
                                    const int8_t *input, const qmcu_dims *filter, const int8_t *filter_data,
                                    const int32_t *bias, const qmcu_dims *out, int8_t *output, void *scratch,
@@ -22,6 +86,14 @@ qmcu_status qmcu_depthwise_conv_s8(const qmcu_conv_params *p, const qmcu_requant
     int32_t b, oy, ox, ky, kx, c, m;
     if (scratch_bytes < qmcu_depthwise_s8_scratch_size(out) || !scratch) return QMCU_ERR_NOMEM;
     if (filter->c != oc_n || in->c * dm != oc_n) return QMCU_ERR_ARG;
+#if defined(__ARM_FEATURE_DSP)
+    if (dm == 1 && filter->h * filter->w <= QMCU_DW_MAX_TAPS) {
+        for (b = 0; b < in->n; b++)
+            depthwise_dsp(p, rq, in, input + (size_t)b * in->h * in->w * in->c, filter, filter_data, bias, out,
+                          output + (size_t)b * out->h * out->w * oc_n);
+        return QMCU_OK;
+    }
+#endif
     for (b = 0; b < in->n; b++) {
         const int8_t *inb = input + (size_t)b * in->h * in->w * in->c;
         for (oy = 0; oy < out->h; oy++) {

@@ -7,23 +7,24 @@
 
 #include <stdint.h>
 
-/* (a * b * 2) >> 32 with rounding to nearest; saturates the single overflow case. */
+/* gemmlowp SaturatingRoundingDoublingHighMul: (a * b + nudge) / 2^31 with nudge = 2^30 for
+ * a*b >= 0 and 1 - 2^30 otherwise, C division truncating. For a negative product that
+ * truncation equals floor((a*b + 2^30) / 2^31), the same expression as for a positive one, so
+ * one rounding add and one arithmetic shift are exact for every sign (a single SMLAL + shift
+ * on Cortex-M). The one overflow case (INT32_MIN squared) saturates. */
 static inline int32_t qmcu_sat_rounding_doubling_high_mul(int32_t a, int32_t b)
 {
-    int64_t ab, nudge;
     if (a == b && a == INT32_MIN) return INT32_MAX;
-    ab = (int64_t)a * (int64_t)b;
-    nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
-    return (int32_t)((ab + nudge) / ((int64_t)1 << 31)); /* C division truncates, as TFLite's */
+    return (int32_t)(((int64_t)a * (int64_t)b + ((int64_t)1 << 30)) >> 31);
 }
 
-/* x / 2^exponent rounded to nearest, ties away from zero. */
+/* x / 2^exponent (0..31) rounded to nearest, ties away from zero (gemmlowp
+ * RoundingDivideByPOT). 32-bit only: a variable 64-bit shift is a library call on Cortex-M. */
 static inline int32_t qmcu_rounding_divide_by_pot(int32_t x, int exponent)
 {
-    const int32_t mask = (int32_t)(((int64_t)1 << exponent) - 1);
-    const int32_t remainder = x & mask;
+    const int32_t mask = (int32_t)((1u << exponent) - 1u);
     const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
-    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+    return (x >> exponent) + ((x & mask) > threshold ? 1 : 0);
 }
 
 static inline int32_t qmcu_multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int shift)
@@ -42,7 +43,8 @@ static inline int32_t qmcu_multiply_by_quantized_multiplier_ties_up(int32_t x, i
     const int left = shift > 0 ? shift : 0;
     const int right = shift > 0 ? 0 : -shift;
     const int32_t h = qmcu_sat_rounding_doubling_high_mul((int32_t)((uint32_t)x << left), multiplier);
-    return right ? (int32_t)(((int64_t)h + ((int64_t)1 << (right - 1))) >> right) : h;
+    /* (h + 2^(right-1)) >> right without overflow: floor(h / 2^right) plus bit right-1 of h */
+    return right ? (h >> right) + ((h >> (right - 1)) & 1) : h;
 }
 
 /* Converts an already rounded float to int32, saturating to +-1e6 (NaN -> -1e6), so that
