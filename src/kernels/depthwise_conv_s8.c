@@ -15,10 +15,10 @@ size_t qmcu_depthwise_s8_scratch_size(const qmcu_dims *out) { return (size_t)out
 #if defined(__ARM_FEATURE_DSP)
 #include "qmcu_dsp.h"
 
-static inline int8_t requant_dw(const qmcu_conv_params *p, const qmcu_requant *rq, int32_t acc, int32_t c)
+static inline int8_t requant_dw(int32_t acc, int32_t multiplier, int32_t shift, int32_t offset, int32_t lo, int32_t hi)
 {
-    const int32_t v = qmcu_multiply_by_quantized_multiplier(acc, rq->multiplier[c], rq->shift[c]);
-    return (int8_t)qmcu_clamp(v + p->output_offset, p->act_min, p->act_max);
+    const int32_t v = qmcu_multiply_by_quantized_multiplier(acc, multiplier, (int)shift);
+    return (int8_t)qmcu_clamp(v + offset, lo, hi);
 }
 
 /* Cortex-M DSP path (depth multiplier 1): the in-range taps of an output pixel are listed
@@ -35,6 +35,7 @@ static void depthwise_dsp(const qmcu_conv_params *p, const qmcu_requant *rq, con
     const uint32_t xo = ((uint32_t)p->input_offset & 0xFFFFu) | ((uint32_t)p->input_offset << 16);
     const uint32_t wo = ((uint32_t)p->filter_offset & 0xFFFFu) | ((uint32_t)p->filter_offset << 16);
     const int8_t *xs[QMCU_DW_MAX_TAPS], *ws[QMCU_DW_MAX_TAPS];
+    const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max, *mult = rq->multiplier, *shf = rq->shift;
     int32_t oy, ox, ky, kx, c, t, nt;
     for (oy = 0; oy < out->h; oy++)
         for (ox = 0; ox < out->w; ox++) {
@@ -62,15 +63,15 @@ static void depthwise_dsp(const qmcu_conv_params *p, const qmcu_requant *rq, con
                     a1 = qmcu_smlabb(xd, wd, a1);
                     a3 = qmcu_smlatt(xd, wd, a3);
                 }
-                o[c] = requant_dw(p, rq, a0, c);
-                o[c + 1] = requant_dw(p, rq, a1, c + 1);
-                o[c + 2] = requant_dw(p, rq, a2, c + 2);
-                o[c + 3] = requant_dw(p, rq, a3, c + 3);
+                o[c] = requant_dw(a0, mult[c], shf[c], off, lo, hi);
+                o[c + 1] = requant_dw(a1, mult[c + 1], shf[c + 1], off, lo, hi);
+                o[c + 2] = requant_dw(a2, mult[c + 2], shf[c + 2], off, lo, hi);
+                o[c + 3] = requant_dw(a3, mult[c + 3], shf[c + 3], off, lo, hi);
             }
             for (; c < cn; c++) {
                 int32_t a = bias ? bias[c] : 0;
                 for (t = 0; t < nt; t++) a += (xs[t][c] + p->input_offset) * (ws[t][c] + p->filter_offset);
-                o[c] = requant_dw(p, rq, a, c);
+                o[c] = requant_dw(a, mult[c], shf[c], off, lo, hi);
             }
         }
 }

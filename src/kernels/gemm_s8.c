@@ -2,10 +2,15 @@
 
 #include "qmcu_fixedpoint.h"
 
+static inline int8_t requant_val(int32_t acc, int32_t multiplier, int32_t shift, int32_t offset, int32_t lo, int32_t hi)
+{
+    const int32_t v = qmcu_multiply_by_quantized_multiplier_ties_up(acc, multiplier, (int)shift) + offset;
+    return (int8_t)qmcu_clamp(v, lo, hi);
+}
+
 static inline int8_t requant_one(const qmcu_conv_params *p, const qmcu_requant *rq, int32_t acc, int32_t oc)
 {
-    int32_t v = qmcu_multiply_by_quantized_multiplier_ties_up(acc, rq->multiplier[oc], rq->shift[oc]) + p->output_offset;
-    return (int8_t)qmcu_clamp(v, p->act_min, p->act_max);
+    return requant_val(acc, rq->multiplier[oc], rq->shift[oc], p->output_offset, p->act_min, p->act_max);
 }
 
 /* acc = dot + folded bias + filter_offset * row sum, added modulo 2^32 (see fold_bias). */
@@ -98,14 +103,21 @@ void qmcu_gemm_s8(const qmcu_conv_params *p, const qmcu_requant *rq, const int8_
         const int32_t rs1 = p->filter_offset ? (int32_t)((uint32_t)p->filter_offset * (uint32_t)row_sum(a1, k)) : 0;
         oc = 0;
 #if defined(__ARM_FEATURE_DSP)
-        for (oc = 0; oc + 2 <= out_ch; oc += 2) {
-            int32_t s[4];
-            const int8_t *b0 = b + (size_t)oc * k;
-            dot_2x2_dsp(a0, a1, b0, b0 + k, k, s);
-            for (j = 0; j < 2; j++) {
-                const int32_t bj = bias ? bias[oc + j] : 0;
-                o0[oc + j] = requant_one(p, rq, wrap_add3(s[j], bj, rs0), oc + j);
-                o1[oc + j] = requant_one(p, rq, wrap_add3(s[2 + j], bj, rs1), oc + j);
+        {
+            /* parameters in locals: the int8 output stores may alias anything, and would
+             * otherwise force their reload for every output */
+            const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
+            const int32_t *mult = rq->multiplier, *shf = rq->shift;
+            for (oc = 0; oc + 2 <= out_ch; oc += 2) {
+                int32_t s[4];
+                const int8_t *b0 = b + (size_t)oc * k;
+                const int32_t bias0 = bias ? bias[oc] : 0, bias1 = bias ? bias[oc + 1] : 0;
+                const int32_t m0 = mult[oc], m1 = mult[oc + 1], h0 = shf[oc], h1 = shf[oc + 1];
+                dot_2x2_dsp(a0, a1, b0, b0 + k, k, s);
+                o0[oc] = requant_val(wrap_add3(s[0], bias0, rs0), m0, h0, off, lo, hi);
+                o0[oc + 1] = requant_val(wrap_add3(s[1], bias1, rs0), m1, h1, off, lo, hi);
+                o1[oc] = requant_val(wrap_add3(s[2], bias0, rs1), m0, h0, off, lo, hi);
+                o1[oc + 1] = requant_val(wrap_add3(s[3], bias1, rs1), m1, h1, off, lo, hi);
             }
         }
 #endif
