@@ -22,7 +22,8 @@ static inline int8_t requant_dw(int32_t acc, int32_t multiplier, int32_t shift, 
 }
 
 /* Cortex-M DSP path (depth multiplier 1): the in-range taps of an output pixel are listed
- * once, then four channels per pass run over them with their accumulators in registers.
+ * once, then four channels per pass run over them with their accumulators in registers
+ * (two neighbouring output pixels at once inside the row, sharing the weight words).
  * Input and weight words are sign-extended by pairs with their offsets added (SXTAB16) and
  * multiplied lane by lane (SMLABB / SMLATT). */
 #define QMCU_DW_MAX_TAPS 64
@@ -40,6 +41,7 @@ static void depthwise_dsp(const qmcu_conv_params *p, const qmcu_requant *rq, con
     for (oy = 0; oy < out->h; oy++)
         for (ox = 0; ox < out->w; ox++) {
             int8_t *o = output + ((size_t)oy * out->w + ox) * cn;
+            int pair;
             nt = 0;
             for (ky = 0; ky < filter->h; ky++) {
                 const int32_t iy = oy * p->stride_h - p->pad_top + ky * p->dil_h;
@@ -50,6 +52,57 @@ static void depthwise_dsp(const qmcu_conv_params *p, const qmcu_requant *rq, con
                     xs[nt] = input + ((size_t)iy * in->w + ix) * cn;
                     ws[nt++] = filter_data + ((size_t)ky * filter->w + kx) * cn;
                 }
+            }
+            /* the next pixel of the row reads the same taps shifted by one stride when both
+             * windows lie inside the row: compute the two together, sharing the weights */
+            {
+                const int32_t x0 = ox * p->stride_w - p->pad_left, x1 = x0 + p->stride_w;
+                pair = ox + 1 < out->w && x0 >= 0 && x1 + (filter->w - 1) * p->dil_w < in->w;
+            }
+            if (pair) {
+                const size_t step = (size_t)p->stride_w * cn;
+                int8_t *o1 = o + cn;
+                for (c = 0; c + 4 <= cn; c += 4) {
+                    int32_t a0 = bias ? bias[c] : 0, a1 = bias ? bias[c + 1] : 0, a2 = bias ? bias[c + 2] : 0,
+                            a3 = bias ? bias[c + 3] : 0;
+                    int32_t b0 = a0, b1 = a1, b2 = a2, b3 = a3;
+                    for (t = 0; t < nt; t++) {
+                        const uint32_t w = qmcu_load_word(ws[t] + c);
+                        const uint32_t we = qmcu_sxtab16(wo, w), wd = qmcu_sxtab16_ror8(wo, w);
+                        uint32_t x = qmcu_load_word(xs[t] + c), xe = qmcu_sxtab16(xo, x), xd = qmcu_sxtab16_ror8(xo, x);
+                        a0 = qmcu_smlabb(xe, we, a0);
+                        a2 = qmcu_smlatt(xe, we, a2);
+                        a1 = qmcu_smlabb(xd, wd, a1);
+                        a3 = qmcu_smlatt(xd, wd, a3);
+                        x = qmcu_load_word(xs[t] + step + c);
+                        xe = qmcu_sxtab16(xo, x);
+                        xd = qmcu_sxtab16_ror8(xo, x);
+                        b0 = qmcu_smlabb(xe, we, b0);
+                        b2 = qmcu_smlatt(xe, we, b2);
+                        b1 = qmcu_smlabb(xd, wd, b1);
+                        b3 = qmcu_smlatt(xd, wd, b3);
+                    }
+                    o[c] = requant_dw(a0, mult[c], shf[c], off, lo, hi);
+                    o[c + 1] = requant_dw(a1, mult[c + 1], shf[c + 1], off, lo, hi);
+                    o[c + 2] = requant_dw(a2, mult[c + 2], shf[c + 2], off, lo, hi);
+                    o[c + 3] = requant_dw(a3, mult[c + 3], shf[c + 3], off, lo, hi);
+                    o1[c] = requant_dw(b0, mult[c], shf[c], off, lo, hi);
+                    o1[c + 1] = requant_dw(b1, mult[c + 1], shf[c + 1], off, lo, hi);
+                    o1[c + 2] = requant_dw(b2, mult[c + 2], shf[c + 2], off, lo, hi);
+                    o1[c + 3] = requant_dw(b3, mult[c + 3], shf[c + 3], off, lo, hi);
+                }
+                for (; c < cn; c++) {
+                    int32_t a = bias ? bias[c] : 0, b = a;
+                    for (t = 0; t < nt; t++) {
+                        const int32_t w = ws[t][c] + p->filter_offset;
+                        a += (xs[t][c] + p->input_offset) * w;
+                        b += (xs[t][step + c] + p->input_offset) * w;
+                    }
+                    o[c] = requant_dw(a, mult[c], shf[c], off, lo, hi);
+                    o1[c] = requant_dw(b, mult[c], shf[c], off, lo, hi);
+                }
+                ox++;
+                continue;
             }
             for (c = 0; c + 4 <= cn; c += 4) {
                 int32_t a0 = bias ? bias[c] : 0, a1 = bias ? bias[c + 1] : 0, a2 = bias ? bias[c + 2] : 0,

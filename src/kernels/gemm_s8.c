@@ -90,6 +90,27 @@ static inline void dot_2x2_dsp(const int8_t *a0, const int8_t *a1, const int8_t 
     s[2] = s10;
     s[3] = s11;
 }
+
+/* One row x 2 filters (fully connected layers, odd last rows). */
+static inline void dot_1x2_dsp(const int8_t *a0, const int8_t *b0, const int8_t *b1, int32_t k, int32_t s[2])
+{
+    int32_t s0 = 0, s1 = 0, i = 0;
+    for (; i + 4 <= k; i += 4) {
+        const uint32_t x = qmcu_load_word(a0 + i), xe = qmcu_sxtb16(x), xo = qmcu_sxtb16_ror8(x);
+        uint32_t w = qmcu_load_word(b0 + i);
+        s0 = qmcu_smlad(xe, qmcu_sxtb16(w), s0);
+        s0 = qmcu_smlad(xo, qmcu_sxtb16_ror8(w), s0);
+        w = qmcu_load_word(b1 + i);
+        s1 = qmcu_smlad(xe, qmcu_sxtb16(w), s1);
+        s1 = qmcu_smlad(xo, qmcu_sxtb16_ror8(w), s1);
+    }
+    for (; i < k; i++) {
+        s0 += a0[i] * b0[i];
+        s1 += a0[i] * b1[i];
+    }
+    s[0] = s0;
+    s[1] = s1;
+}
 #endif
 
 void qmcu_gemm_s8(const qmcu_conv_params *p, const qmcu_requant *rq, const int8_t *a, int32_t rows, int32_t lda,
@@ -142,7 +163,21 @@ void qmcu_gemm_s8(const qmcu_conv_params *p, const qmcu_requant *rq, const int8_
         const int8_t *a0 = a + (size_t)r * lda;
         int8_t *o0 = out + (size_t)r * out_stride;
         const int32_t rs0 = p->filter_offset ? (int32_t)((uint32_t)p->filter_offset * (uint32_t)row_sum(a0, k)) : 0;
-        for (oc = 0; oc < out_ch; oc++)
+        oc = 0;
+#if defined(__ARM_FEATURE_DSP)
+        {
+            const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
+            const int32_t *mult = rq->multiplier, *shf = rq->shift;
+            for (; oc + 2 <= out_ch; oc += 2) {
+                int32_t s[2];
+                const int8_t *b0 = b + (size_t)oc * k;
+                dot_1x2_dsp(a0, b0, b0 + k, k, s);
+                o0[oc] = requant_val(wrap_add3(s[0], bias ? bias[oc] : 0, rs0), mult[oc], shf[oc], off, lo, hi);
+                o0[oc + 1] = requant_val(wrap_add3(s[1], bias ? bias[oc + 1] : 0, rs0), mult[oc + 1], shf[oc + 1], off, lo, hi);
+            }
+        }
+#endif
+        for (; oc < out_ch; oc++)
             o0[oc] = requant_one(p, rq, wrap_add3(dot_1x1(a0, b + (size_t)oc * k, k), bias ? bias[oc] : 0, rs0), oc);
     }
 }
