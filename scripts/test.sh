@@ -31,4 +31,8 @@ cmake --build build-fuzz -j"$JOBS"
 mkdir -p build-fuzz/corpus
 cp "$QUANTMCU_DATA/models/mlperf_vww_96_int8.tflite" build-fuzz/corpus/ 2>/dev/null || echo "fuzz: no seed model found, starting from scratch"
 (cd build-fuzz && ./fuzz/fuzz_model_reader -max_total_time="$FUZZ_SECONDS" -max_len=400000 -rss_limit_mb=4096 -print_final_stats=0 corpus 2>&1 | tail -n 2)
+echo "== libFuzzer: plan.json reader, $((FUZZ_SECONDS / 2))s"
+mkdir -p build-fuzz/plan-corpus
+cp fuzz/plan_seed.json build-fuzz/plan-corpus/
+(cd build-fuzz && ./fuzz/fuzz_plan_reader -max_total_time="$((FUZZ_SECONDS / 2))" -max_len=4096 -rss_limit_mb=4096 -print_final_stats=0 plan-corpus 2>&1 | tail -n 2)
 echo "== all tests passed"

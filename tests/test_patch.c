@@ -259,6 +259,18 @@ static void test_plan_file(void)
     fputs("{\"format\": \"quantmcu-plan\", \"version\": 1, \"model\": {\"fingerprint\": \"0000000000001234\"}, \"split\": 2,", f);
     fclose(f);
     CHECK(qmcu_plan_read_spec(path, g, &spec, NULL, &err) != QMCU_OK && strstr(err.msg, "JSON"), "truncated: %s", err.msg);
+    /* huge numbers (found by fuzz_plan_reader: the int conversion was undefined) */
+    CHECK(qmcu_plan_parse_spec("{\"format\": \"quantmcu-plan\", \"version\": 1e300, \"split\": 1e300, \"grid\": [1e300, -1e300]}",
+                               "huge.json", g, &spec, NULL, &err) != QMCU_OK && strstr(err.msg, "huge.json"),
+          "huge numbers: %s", err.msg);
+    {
+        char text[300];
+        snprintf(text, sizeof text,
+                 "{\"format\": \"quantmcu-plan\", \"version\": 1, \"model\": {\"fingerprint\": \"%016llx\"}, \"split\": 2, "
+                 "\"grid\": [1e300, 2]}", (unsigned long long)g->fingerprint);
+        CHECK(qmcu_plan_parse_spec(text, "huge.json", g, &spec, NULL, &err) != QMCU_OK && strstr(err.msg, "grid"),
+              "huge grid: %s", err.msg);
+    }
     CHECK(qmcu_plan_read_spec("no-such-plan.json", g, &spec, NULL, &err) != QMCU_OK && strstr(err.msg, "no-such-plan.json"),
           "missing file: %s", err.msg);
     /* illegal geometry is refused by the plan builder with a reason */

@@ -121,7 +121,8 @@ static char *read_text(const char *path, qmcu_error *err)
 static int get_int(const cJSON *o, const char *key, int lo, int hi, int *out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble || v->valuedouble < lo || v->valuedouble > hi)
+    /* range first: converting an out-of-range double to int is undefined */
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= lo && v->valuedouble <= hi) || v->valuedouble != (double)(int)v->valuedouble)
         return 0;
     *out = (int)v->valuedouble;
     return 1;
@@ -184,13 +185,23 @@ static qmcu_status read_quantmcu(const char *path, const cJSON *q, const qmcu_gr
 qmcu_status qmcu_plan_read_spec(const char *path, const qmcu_graph *g, qmcu_plan_spec *spec, qmcu_vdq **vdq,
                                 qmcu_error *err)
 {
-    char *text = read_text(path, err), fp[17];
+    char *text = read_text(path, err);
+    qmcu_status st;
+    if (!text) return QMCU_ERR_IO;
+    st = qmcu_plan_parse_spec(text, path, g, spec, vdq, err);
+    free(text);
+    return st;
+}
+
+qmcu_status qmcu_plan_parse_spec(const char *text, const char *path, const qmcu_graph *g, qmcu_plan_spec *spec,
+                                 qmcu_vdq **vdq, qmcu_error *err)
+{
+    char fp[17];
     cJSON *root, *v, *model, *grid;
     qmcu_status st = QMCU_ERR_FORMAT;
     int version;
-    if (!text) return QMCU_ERR_IO;
+    if (vdq) *vdq = NULL;
     root = cJSON_Parse(text);
-    free(text);
     memset(spec, 0, sizeof *spec);
     if (!root || !cJSON_IsObject(root)) {
         qmcu_error_set(err, "%s: not a JSON plan file", path);
@@ -224,10 +235,13 @@ qmcu_status qmcu_plan_read_spec(const char *path, const qmcu_graph *g, qmcu_plan
         qmcu_error_set(err, "%s: plan needs \"split\" (0..%d) and \"grid\": [rows, cols]", path, g->n_ops);
         goto done;
     }
-    spec->grid_h = (int)cJSON_GetArrayItem(grid, 0)->valuedouble;
-    spec->grid_w = (int)cJSON_GetArrayItem(grid, 1)->valuedouble;
-    if (cJSON_GetArrayItem(grid, 0)->valuedouble != spec->grid_h || cJSON_GetArrayItem(grid, 1)->valuedouble != spec->grid_w ||
-        spec->grid_h < 1 || spec->grid_w < 1 || spec->grid_h > 4096 || spec->grid_w > 4096) {
+    {
+        const double gh = cJSON_GetArrayItem(grid, 0)->valuedouble, gw = cJSON_GetArrayItem(grid, 1)->valuedouble;
+        spec->grid_h = gh >= 1.0 && gh <= 4096.0 ? (int)gh : 0;
+        spec->grid_w = gw >= 1.0 && gw <= 4096.0 ? (int)gw : 0;
+        if (gh != spec->grid_h || gw != spec->grid_w) spec->grid_h = 0;
+    }
+    if (spec->grid_h < 1 || spec->grid_w < 1) {
         qmcu_error_set(err, "%s: \"grid\" must hold two positive integers", path);
         goto done;
     }

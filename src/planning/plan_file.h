@@ -14,4 +14,8 @@ void qmcu_plan_write_json(const qmcu_plan *p, size_t budget, FILE *f);
 qmcu_status qmcu_plan_read_spec(const char *path, const qmcu_graph *g, qmcu_plan_spec *spec, qmcu_vdq **vdq,
                                 qmcu_error *err);
 
+/* The same on a NUL-terminated text (path only names it in messages). */
+qmcu_status qmcu_plan_parse_spec(const char *text, const char *path, const qmcu_graph *g, qmcu_plan_spec *spec,
+                                 qmcu_vdq **vdq, qmcu_error *err);
+
 #endif

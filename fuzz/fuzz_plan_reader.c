@@ -1,0 +1,53 @@
+/* libFuzzer target for plan.json: any text is parsed against a small graph (tests'
+ * graph builder); what parses is built into a plan, QuantMCU-prepared when it has a
+ * QuantMCU section, and run once. Seed: fuzz/plan_seed.json (fingerprint of that graph). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../tests/graph_builder.h"
+#include "planning/plan_file.h"
+#include "runtime/interpreter.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static qmcu_graph *g_graph;
+static qmcu_model *g_model;
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *text = (char *)malloc(size + 1);
+    qmcu_plan_spec spec;
+    qmcu_vdq *vdq = NULL;
+    qmcu_plan *p = NULL;
+    qmcu_error err;
+    if (!text) return 0;
+    if (!g_graph) { /* 16x16x3 -> conv s2 -> dw -> conv 1x1 -> conv 1x1 */
+        int x, y;
+        qmcu_error e;
+        g_graph = gb_new("fuzz");
+        x = gb_input(g_graph, 16, 16, 3);
+        y = gb_conv(g_graph, x, 8, 3, 2, 1, 1, 0);
+        y = gb_conv(g_graph, y, 8, 3, 1, 1, 1, 1);
+        y = gb_conv(g_graph, y, 8, 1, 1, 1, 1, 0);
+        y = gb_conv(g_graph, y, 4, 1, 1, 1, 1, 0);
+        gb_output(g_graph, y);
+        if (qmcu_model_prepare(g_graph, &g_model, &e) != QMCU_OK) abort();
+    }
+    memcpy(text, data, size);
+    text[size] = 0;
+    if (qmcu_plan_parse_spec(text, "fuzz.json", g_graph, &spec, &vdq, &err) == QMCU_OK) {
+        spec.quantmcu = vdq != NULL;
+        if (qmcu_plan_build(g_model, &spec, &p, &err) == QMCU_OK &&
+            (!vdq || qmcu_lowbit_prepare(g_model, p, vdq, &err) == QMCU_OK)) {
+            uint8_t *mem = (uint8_t *)calloc(p->host_bytes ? p->host_bytes : 1, 1);
+            vdq = NULL; /* owned by the plan */
+            if (mem) qmcu_plan_run(g_model, p, mem);
+            free(mem);
+        }
+        if (p && p->vdq == vdq) vdq = NULL;
+        qmcu_plan_free(p);
+        qmcu_vdq_free(vdq);
+    }
+    free(text);
+    return 0;
+}
