@@ -43,6 +43,16 @@ done
 img=$(echo $imgs | cut -d' ' -f1)
 $QM run "$V1" "$img" --dump-output "$T/host.bin" > /dev/null
 $QM mcu "$V1" --target cortex-m7 "$img" --dump-output "$T/mcu7.bin" > /dev/null && cmp -s "$T/host.bin" "$T/mcu7.bin" && ok || bad "cortex-m7 firmware"
+# per-op profile: the ops add up to the whole run (within the profiling overhead)
+$QM mcu "$V1" --plan "$T/plan.json" --mode patch --profile "$img" > "$T/prof.txt" || bad "mcu --profile"
+python3 - "$T/prof.txt" <<'PY' && ok || bad "profile does not add up: $(tail -2 "$T/prof.txt")"
+import re, sys
+t = open(sys.argv[1]).read()
+total = int(re.search(r"(\d+) emulated instructions", t).group(1))
+ops = int(re.search(r"sum over ops: (\d+)", t).group(1))
+assert len(re.findall(r"^ +\d+  [A-Z_0-9]+ +(patch|layer)", t, re.M)) == 31
+assert 0.97 * total <= ops <= total, (ops, total)
+PY
 # the generated module, compiled for the host
 $QM codegen "$V1" --plan "$T/plan.json" --target host -o "$T/gen" > /dev/null || bad "codegen --target host"
 gcc -std=c99 -O1 -Wall -Wextra -Werror -I"$SRC/src" -I"$T/gen" "$SRC/tests/codegen_host_main.c" "$T/gen/qmcu_model_data.c" \

@@ -1,6 +1,6 @@
 /* quantmcu codegen MODEL --plan PLAN -o DIR [--target host|cortex-m4|cortex-m7] [--board f746|h743|big]
  * quantmcu mcu MODEL --plan PLAN [--mode layer|patch|quantmcu] [--target cortex-m4|cortex-m7]
- *              [--board f746|h743|big] IMAGE... [--json] [--dump-output FILE]
+ *              [--board f746|h743|big] IMAGE... [--json] [--dump-output FILE] [--profile]
  * mcu generates the module, builds the firmware with arm-none-eabi-gcc (cached by content),
  * runs each image under QEMU (mps2-an386 for M4, mps2-an500 for M7; input/output through
  * semihosting files) and reports predictions, emulated instructions, arena and flash bytes. */
@@ -112,7 +112,7 @@ static int elf_sizes(const char *elf, const char *dir, size_t *flash, size_t *ar
 
 typedef struct {
     const char *model_path, *target, *board_name, *out_dir, *dump_out;
-    int json;
+    int json, profile;
 } mcu_opts;
 
 /* Generates + builds (cached); fills the firmware path. */
@@ -139,6 +139,7 @@ static int build_firmware(cli_model *cm, const mcu_opts *o, const qmcu_board *bo
         key = hash_file(path, key);
     }
     for (i = 0; o->target[i]; i++) key = (key ^ (uint64_t)(unsigned char)o->target[i]) * 0x100000001b3ull;
+    key = (key ^ (uint64_t)o->profile) * 0x100000001b3ull;
     fmt(dir, dir_cap, "%s/%016llx", cache, (unsigned long long)key);
     fmt(elf, elf_cap, "%s/fw.elf", dir);
     fmt(stamp_path, sizeof stamp_path, "%s/built", dir);
@@ -150,10 +151,11 @@ static int build_firmware(cli_model *cm, const mcu_opts *o, const qmcu_board *bo
     fmt(cmd, sizeof cmd, "rm -rf '%s' && mv '%s' '%s'", dir, gen, dir);
     if (system(cmd) != 0) { cli_fail("%s: cannot prepare the build folder", dir); return 0; }
     len = (size_t)snprintf(cmd, sizeof cmd,
-                           "arm-none-eabi-gcc %s -std=c99 -O2 -ffunction-sections -fdata-sections -Wall -Wextra -Werror "
+                           "arm-none-eabi-gcc %s%s -std=c99 -O2 -ffunction-sections -fdata-sections -Wall -Wextra -Werror "
                            "-I'%s/src' -I'%s/src/firmware' -I'%s' -nostartfiles -T '%s/board.ld' -Wl,--gc-sections "
                            "-Wl,-Map='%s/fw.map' --specs=nano.specs --specs=nosys.specs -o '%s' '%s/qmcu_model_data.c'",
-                           cpu_flags(o->target), QUANTMCU_SOURCE_DIR, QUANTMCU_SOURCE_DIR, dir, dir, dir, elf, dir);
+                           cpu_flags(o->target), o->profile ? " -DQMCU_PROFILE" : "", QUANTMCU_SOURCE_DIR, QUANTMCU_SOURCE_DIR,
+                           dir, dir, dir, elf, dir);
     for (i = 0; i < sizeof k_fw_sources / sizeof k_fw_sources[0] && len < sizeof cmd; i++)
         len += (size_t)snprintf(cmd + len, sizeof cmd - len, " '%s/src/%s'", QUANTMCU_SOURCE_DIR, k_fw_sources[i]);
     if (len < sizeof cmd) snprintf(cmd + len, sizeof cmd - len, " -lm");
@@ -177,7 +179,7 @@ static int build_firmware(cli_model *cm, const mcu_opts *o, const qmcu_board *bo
 
 /* Runs one input under QEMU; returns emulated instructions (0 on failure, message printed). */
 static unsigned long long run_qemu(const mcu_opts *o, const char *elf, const char *dir, const void *input, size_t in_bytes,
-                                   void *output, size_t out_bytes)
+                                   void *output, size_t out_bytes, unsigned long long *op_insns, int n_ops)
 {
     char run_dir[1024], path[1024], cmd[4096], log[1024], line[512];
     unsigned long long insns = 0;
@@ -197,8 +199,14 @@ static unsigned long long run_qemu(const mcu_opts *o, const char *elf, const cha
     fmt(log, sizeof log, "%s/qemu.log", run_dir);
     rc = run_cmd(cmd, log);
     if ((f = fopen(log, "r")) != NULL) {
-        while (fgets(line, sizeof line, f))
-            if (sscanf(line, "instructions %llu", &insns) == 1) break;
+        while (fgets(line, sizeof line, f)) {
+            int op;
+            unsigned long long v;
+            if (sscanf(line, "op %d %llu", &op, &v) == 2 && op_insns && op >= 0 && op < n_ops)
+                op_insns[op] = v;
+            else
+                (void)sscanf(line, "instructions %llu", &insns);
+        }
         fclose(f);
     }
     if (rc != 0 || !insns) {
@@ -222,6 +230,35 @@ static unsigned long long run_qemu(const mcu_opts *o, const char *elf, const cha
     fmt(cmd, sizeof cmd, "rm -rf '%s'", run_dir);
     (void)system(cmd);
     return insns;
+}
+
+/* Per-op table of a --profile run (first image): executed MACs (tiles and halo included). */
+static void print_profile(const cli_model *cm, const unsigned long long *op_insns)
+{
+    const qmcu_graph *g = cm->g;
+    const qmcu_plan *p = cm->plan;
+    unsigned long long total = 0;
+    int i, t;
+    printf("per-op cost, first image (profiling adds ~60 instructions per op execution):\n%3s  %-18s %-6s %12s %14s %9s\n", "#", "op", "stage",
+           "MACs", "instructions", "instr/MAC");
+    for (i = 0; i < g->n_ops; i++) {
+        const qmcu_tensor *y = &g->tensors[g->ops[i].out];
+        int64_t macs = qmcu_op_macs(g, &g->ops[i]);
+        if (i < p->spec.split && y->ndim == 4) {
+            const int64_t per_pixel = macs / ((int64_t)y->dims[1] * y->dims[2]);
+            macs = 0;
+            for (t = 0; t < p->n_tiles; t++) {
+                const qmcu_window r = p->region[(size_t)t * g->n_tensors + g->ops[i].out];
+                if (!qmcu_window_empty(r)) macs += per_pixel * (r.h1 - r.h0) * (r.w1 - r.w0);
+            }
+        }
+        char ratio[32] = "";
+        total += op_insns[i];
+        if (macs > 0) fmt(ratio, sizeof ratio, "%.2f", (double)op_insns[i] / (double)macs);
+        printf("%3d  %-18s %-6s %12lld %14llu %9s\n", i, qmcu_op_name(g->ops[i].type), i < p->spec.split ? "patch" : "layer",
+               (long long)macs, op_insns[i], ratio);
+    }
+    printf("sum over ops: %llu instructions\n", total);
 }
 
 static int parse_common(const char *cmd, int argc, char **argv, int *i, mcu_opts *o)
@@ -313,7 +350,7 @@ int cmd_mcu(int argc, char **argv)
     const qmcu_board *board;
     const char **images = (const char **)calloc((size_t)argc + 1, sizeof(char *));
     char elf[1024], dir[1024];
-    unsigned long long *insns = NULL;
+    unsigned long long *insns = NULL, *op_insns = NULL;
     int *pred = NULL, n_images = 0, i, rc = 1, n_out;
     size_t flash = 0, arena = 0, in_bytes, out_bytes;
     void *input = NULL, *output = NULL;
@@ -333,6 +370,8 @@ int cmd_mcu(int argc, char **argv)
         if (t) continue;
         if (!strcmp(a, "--json")) {
             o.json = 1;
+        } else if (!strcmp(a, "--profile")) {
+            o.profile = 1;
         } else if (!strcmp(a, "--dump-output")) {
             if (!(o.dump_out = cli_value(argc, argv, &i))) {
                 cli_fail("mcu: --dump-output needs a file");
@@ -371,7 +410,8 @@ int cmd_mcu(int argc, char **argv)
     scores = (float *)malloc(sizeof(float) * (size_t)n_out);
     insns = (unsigned long long *)calloc((size_t)n_images, sizeof *insns);
     pred = (int *)calloc((size_t)n_images, sizeof *pred);
-    if (!input || !output || !scores || !insns || !pred) {
+    op_insns = (unsigned long long *)calloc((size_t)cm.g->n_ops, sizeof *op_insns);
+    if (!input || !output || !scores || !insns || !pred || !op_insns) {
         cli_fail("out of memory");
         goto done;
     }
@@ -381,7 +421,8 @@ int cmd_mcu(int argc, char **argv)
             cli_fail("%s", err.msg);
             goto done;
         }
-        if (!(insns[i] = run_qemu(&o, elf, dir, input, in_bytes, output, out_bytes))) goto done;
+        if (!(insns[i] = run_qemu(&o, elf, dir, input, in_bytes, output, out_bytes, i == 0 ? op_insns : NULL, cm.g->n_ops)))
+            goto done;
         cli_output_scores(cm.g, output, scores, n_out);
         cli_top_k(scores, n_out, 1, &pred[i]);
         if (!o.json)
@@ -399,6 +440,7 @@ int cmd_mcu(int argc, char **argv)
                po.mode, board->name, o.target, strcmp(o.target, "cortex-m7") ? "mps2-an386" : "mps2-an500", arena,
                cm.plan->host_bytes, flash);
     }
+    if (o.profile && !o.json) print_profile(&cm, op_insns);
     if (o.dump_out && !cli_write_file(o.dump_out, output, out_bytes)) {
         cli_fail("%s: cannot write output dump", o.dump_out);
         goto done;
@@ -410,6 +452,7 @@ done:
     free(output);
     free(scores);
     free(insns);
+    free(op_insns);
     free(pred);
     if (cm.g) cli_free_model(&cm);
     return rc;

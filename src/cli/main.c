@@ -15,7 +15,7 @@ static void usage(FILE *f)
           "         [--max-agreement-drop P]]\n"
           "  codegen MODEL --plan PLAN -o DIR [--target host|cortex-m4|cortex-m7] [--board f746|h743|big]\n"
           "  mcu   MODEL [--plan PLAN] [--mode layer|patch|quantmcu] [--target cortex-m4|cortex-m7] [--board f746|h743|big]\n"
-          "        IMAGE... [--json] [--dump-output FILE]\n",
+          "        IMAGE... [--json] [--dump-output FILE] [--profile]\n",
           f);
 }
 

@@ -5,6 +5,20 @@
 #include "semihost.h"
 #include "systick.h"
 
+#ifdef QMCU_PROFILE
+/* per-op cost: SysTick ticks accumulated over every execution (tiles) of each op */
+#include "runtime/interpreter.h"
+static uint64_t g_op_ticks[QMCU_MODEL_OPS], g_op_start;
+static void profile_hook(int op, int end)
+{
+    const uint64_t t = systick_ticks();
+    if (!end)
+        g_op_start = t;
+    else if (op >= 0 && op < QMCU_MODEL_OPS)
+        g_op_ticks[op] += t - g_op_start;
+}
+#endif
+
 int main(void)
 {
     uint64_t t0, t1;
@@ -16,6 +30,9 @@ int main(void)
     }
     sh_close(fd);
     systick_start();
+#ifdef QMCU_PROFILE
+    qmcu_op_hook = profile_hook;
+#endif
     t0 = systick_ticks();
     st = qmcu_model_run(qmcu_model_input(), 0);
     t1 = systick_ticks();
@@ -28,5 +45,17 @@ int main(void)
     sh_print("instructions ");
     sh_print_u64((t1 - t0) * QMCU_INSTRUCTIONS_PER_TICK);
     sh_print("\n");
+#ifdef QMCU_PROFILE
+    {
+        int i;
+        for (i = 0; i < QMCU_MODEL_OPS; i++) {
+            sh_print("op ");
+            sh_print_u64((uint64_t)i);
+            sh_print(" ");
+            sh_print_u64(g_op_ticks[i] * QMCU_INSTRUCTIONS_PER_TICK);
+            sh_print("\n");
+        }
+    }
+#endif
     return st == 0 ? 0 : 2;
 }

@@ -301,6 +301,8 @@ qmcu_status qmcu_plan_run_op(const qmcu_model *m, const qmcu_plan *p, uint8_t *m
     return QMCU_OK;
 }
 
+qmcu_op_hook_fn qmcu_op_hook = 0;
+
 qmcu_status qmcu_plan_run(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem) { return qmcu_plan_run_stats(m, p, mem, NULL); }
 
 qmcu_status qmcu_plan_run_stats(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem, qmcu_run_stats *stats)
@@ -312,15 +314,23 @@ qmcu_status qmcu_plan_run_stats(const qmcu_model *m, const qmcu_plan *p, uint8_t
             if ((st = qmcu_lowbit_run_tile(m, p, mem, tile, stats)) != QMCU_OK) return st;
             continue;
         }
-        for (i = 0; i < p->spec.split; i++)
-            if ((st = qmcu_plan_run_op(m, p, mem, tile, i)) != QMCU_OK) return st;
+        for (i = 0; i < p->spec.split; i++) {
+            if (qmcu_op_hook) qmcu_op_hook(i, 0);
+            st = qmcu_plan_run_op(m, p, mem, tile, i);
+            if (qmcu_op_hook) qmcu_op_hook(i, 1);
+            if (st != QMCU_OK) return st;
+        }
     }
     if (stats && !p->lowbit) {
         stats->patch_bitops += p->patch_macs * 64;
         stats->tiles += p->n_tiles;
     }
-    for (i = p->spec.split; i < m->g->n_ops; i++)
-        if ((st = qmcu_plan_run_op(m, p, mem, -1, i)) != QMCU_OK) return st;
+    for (i = p->spec.split; i < m->g->n_ops; i++) {
+        if (qmcu_op_hook) qmcu_op_hook(i, 0);
+        st = qmcu_plan_run_op(m, p, mem, -1, i);
+        if (qmcu_op_hook) qmcu_op_hook(i, 1);
+        if (st != QMCU_OK) return st;
+    }
     return QMCU_OK;
 }
 

@@ -61,6 +61,11 @@ typedef struct {
     int64_t outlier_tiles; /* tiles VDPC switched to 8 bits */
 } qmcu_run_stats;
 qmcu_status qmcu_plan_run_stats(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem, qmcu_run_stats *stats);
+
+/* Profiling hook (firmware builds with QMCU_PROFILE set it): called before (end = 0) and after
+ * (end = 1) every op execution, per tile in the patch stage. NULL = off. */
+typedef void (*qmcu_op_hook_fn)(int op, int end);
+extern qmcu_op_hook_fn qmcu_op_hook;
 /* Runs only op i (tile: for patch-stage ops). */
 qmcu_status qmcu_plan_run_op(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem, int tile, int i);
 

@@ -183,6 +183,7 @@ qmcu_status qmcu_lowbit_run_tile_ops(const qmcu_model *m, const qmcu_plan *p, ui
         const int b0 = bits[op->in[0]], b1 = op->type == QMCU_OP_ADD ? bits[op->in[1]] : 8;
         int bout = 8, outlier = 0;
         if (qmcu_window_empty(r)) continue;
+        if (qmcu_op_hook) qmcu_op_hook(i, 0);
         if (qmcu_lowbit_capable(op->type) && TENSOR(m, op->out)->type == QMCU_I8) {
             if (op->type == QMCU_OP_PAD)
                 bout = b0;
@@ -200,6 +201,7 @@ qmcu_status qmcu_lowbit_run_tile_ops(const qmcu_model *m, const qmcu_plan *p, ui
                                         : run_staged(m, p, mem, tile, i, b0, b1, 8, 0, &outlier);
             }
         }
+        if (qmcu_op_hook) qmcu_op_hook(i, 1);
         bits[op->out] = (unsigned char)bout;
         if (stats && (op->type == QMCU_OP_CONV_2D || op->type == QMCU_OP_DEPTHWISE_CONV_2D))
             stats->patch_bitops += p->lowbit[i].macs_per_pixel * (int64_t)(r.h1 - r.h0) * (r.w1 - r.w0) * 8 * b0;
