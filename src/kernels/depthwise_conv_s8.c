@@ -15,10 +15,16 @@ size_t qmcu_depthwise_s8_scratch_size(const qmcu_dims *out) { return (size_t)out
 #if defined(__ARM_FEATURE_DSP)
 #include "qmcu_dsp.h"
 
+/* gemmlowp requantization (ties away from zero). Every shift here is <= 0 (checked per call:
+ * multipliers below 1, the usual case) and multipliers are >= 0 by construction, so the
+ * left shift, its branches and the high multiply's overflow case drop out. Same results. */
 static inline int8_t requant_dw(int32_t acc, int32_t multiplier, int32_t shift, int32_t offset, int32_t lo, int32_t hi)
 {
-    const int32_t v = qmcu_multiply_by_quantized_multiplier(acc, multiplier, (int)shift);
-    return (int8_t)qmcu_clamp(v + offset, lo, hi);
+    const int32_t r = -shift, mask = (int32_t)((1u << r) - 1u);
+    int32_t h = (int32_t)(((int64_t)acc * multiplier + ((int64_t)1 << 30)) >> 31);
+    h = (h >> r) + ((h & mask) > ((mask >> 1) + (h < 0)) ? 1 : 0);
+    h += offset;
+    return (int8_t)(h < lo ? lo : (h > hi ? hi : h));
 }
 
 /* Cortex-M DSP path (depth multiplier 1): the in-range taps of an output pixel are listed
@@ -141,11 +147,15 @@ qmcu_status qmcu_depthwise_conv_s8(const qmcu_conv_params *p, const qmcu_requant
     if (scratch_bytes < qmcu_depthwise_s8_scratch_size(out) || !scratch) return QMCU_ERR_NOMEM;
     if (filter->c != oc_n || in->c * dm != oc_n) return QMCU_ERR_ARG;
 #if defined(__ARM_FEATURE_DSP)
-    if (dm == 1 && filter->h * filter->w <= QMCU_DW_MAX_TAPS) {
-        for (b = 0; b < in->n; b++)
-            depthwise_dsp(p, rq, in, input + (size_t)b * in->h * in->w * in->c, filter, filter_data, bias, out,
-                          output + (size_t)b * out->h * out->w * oc_n);
-        return QMCU_OK;
+    {
+        int right_only = 1;
+        for (c = 0; c < oc_n; c++) right_only &= rq->shift[c] <= 0;
+        if (dm == 1 && filter->h * filter->w <= QMCU_DW_MAX_TAPS && right_only) {
+            for (b = 0; b < in->n; b++)
+                depthwise_dsp(p, rq, in, input + (size_t)b * in->h * in->w * in->c, filter, filter_data, bias, out,
+                              output + (size_t)b * out->h * out->w * oc_n);
+            return QMCU_OK;
+        }
     }
 #endif
     for (b = 0; b < in->n; b++) {

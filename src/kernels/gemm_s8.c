@@ -61,34 +61,103 @@ static inline int32_t dot_1x1(const int8_t *a, const int8_t *b, int32_t k)
 static inline void dot_2x2_dsp(const int8_t *a0, const int8_t *a1, const int8_t *b0, const int8_t *b1, int32_t k,
                                int32_t s[4])
 {
-    int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0, i = 0;
-    for (; i + 4 <= k; i += 4) {
-        const uint32_t x0 = qmcu_load_word(a0 + i), x1 = qmcu_load_word(a1 + i);
+    int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0;
+    const int8_t *const end = a0 + (k & ~3);
+    while (a0 < end) { /* pointers walk, no shared index: fewer live registers */
+        const uint32_t x0 = qmcu_load_word(a0), x1 = qmcu_load_word(a1);
         const uint32_t x0e = qmcu_sxtb16(x0), x0o = qmcu_sxtb16_ror8(x0);
         const uint32_t x1e = qmcu_sxtb16(x1), x1o = qmcu_sxtb16_ror8(x1);
-        uint32_t w = qmcu_load_word(b0 + i), we = qmcu_sxtb16(w), wo = qmcu_sxtb16_ror8(w);
+        uint32_t w = qmcu_load_word(b0), we = qmcu_sxtb16(w), wo = qmcu_sxtb16_ror8(w);
         s00 = qmcu_smlad(x0e, we, s00);
         s00 = qmcu_smlad(x0o, wo, s00);
         s10 = qmcu_smlad(x1e, we, s10);
         s10 = qmcu_smlad(x1o, wo, s10);
-        w = qmcu_load_word(b1 + i);
+        w = qmcu_load_word(b1);
         we = qmcu_sxtb16(w);
         wo = qmcu_sxtb16_ror8(w);
         s01 = qmcu_smlad(x0e, we, s01);
         s01 = qmcu_smlad(x0o, wo, s01);
         s11 = qmcu_smlad(x1e, we, s11);
         s11 = qmcu_smlad(x1o, wo, s11);
+        a0 += 4;
+        a1 += 4;
+        b0 += 4;
+        b1 += 4;
     }
-    for (; i < k; i++) {
-        s00 += a0[i] * b0[i];
-        s01 += a0[i] * b1[i];
-        s10 += a1[i] * b0[i];
-        s11 += a1[i] * b1[i];
+    for (k &= 3; k > 0; k--) {
+        s00 += *a0 * *b0;
+        s01 += *a0++ * *b1;
+        s10 += *a1 * *b0++;
+        s11 += *a1++ * *b1++;
     }
     s[0] = s00;
     s[1] = s01;
     s[2] = s10;
     s[3] = s11;
+}
+
+/* Requantizes n accumulators of one output row (channels oc0..): a tight loop of its own,
+ * with every register free for it. right_only: every shift <= 0 (the usual case, multipliers
+ * below 1), so the left shift and its branches drop out; multipliers are >= 0 by construction,
+ * so the doubling high multiply cannot hit its single overflow case. Same results. */
+static void requant_row(const int32_t *acc, int32_t n, int32_t oc0, const int32_t *bias, int32_t row_term, int right_only,
+                        const qmcu_conv_params *p, const qmcu_requant *rq, int8_t *out)
+{
+    const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
+    const int32_t *mult = rq->multiplier + oc0, *shf = rq->shift + oc0;
+    int32_t j;
+    if (right_only && bias) {
+        bias += oc0;
+        for (j = 0; j < n; j++) {
+            const int32_t x = wrap_add3(acc[j], bias[j], row_term), r = -shf[j];
+            int32_t h = (int32_t)(((int64_t)x * mult[j] + ((int64_t)1 << 30)) >> 31);
+            if (r) h = (h >> r) + ((h >> (r - 1)) & 1); /* ruy: ties upwards */
+            h += off;
+            out[j] = (int8_t)(h < lo ? lo : (h > hi ? hi : h));
+        }
+        return;
+    }
+    if (bias) bias += oc0;
+    for (j = 0; j < n; j++)
+        out[j] = requant_val(wrap_add3(acc[j], bias ? bias[j] : 0, row_term), mult[j], shf[j], off, lo, hi);
+}
+
+#define QMCU_GEMM_CHUNK 32 /* output channels per requantization pass (2 x 32 int32 on the stack) */
+
+/* One row x 4 filters (fully connected layers, odd last rows): each expanded input word
+ * feeds 8 SMLADs. */
+static inline void dot_1x4_dsp(const int8_t *a0, const int8_t *b0, int32_t k, int32_t s[4])
+{
+    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, i;
+    const int8_t *const end = a0 + (k & ~3);
+    const int8_t *b = b0;
+    while (a0 < end) {
+        const uint32_t x = qmcu_load_word(a0), xe = qmcu_sxtb16(x), xo = qmcu_sxtb16_ror8(x);
+        uint32_t w = qmcu_load_word(b);
+        s0 = qmcu_smlad(xe, qmcu_sxtb16(w), s0);
+        s0 = qmcu_smlad(xo, qmcu_sxtb16_ror8(w), s0);
+        w = qmcu_load_word(b + k);
+        s1 = qmcu_smlad(xe, qmcu_sxtb16(w), s1);
+        s1 = qmcu_smlad(xo, qmcu_sxtb16_ror8(w), s1);
+        w = qmcu_load_word(b + 2 * k);
+        s2 = qmcu_smlad(xe, qmcu_sxtb16(w), s2);
+        s2 = qmcu_smlad(xo, qmcu_sxtb16_ror8(w), s2);
+        w = qmcu_load_word(b + 3 * k);
+        s3 = qmcu_smlad(xe, qmcu_sxtb16(w), s3);
+        s3 = qmcu_smlad(xo, qmcu_sxtb16_ror8(w), s3);
+        a0 += 4;
+        b += 4;
+    }
+    for (i = 0; i < (k & 3); i++) {
+        s0 += a0[i] * b[i];
+        s1 += a0[i] * b[k + i];
+        s2 += a0[i] * b[2 * k + i];
+        s3 += a0[i] * b[3 * k + i];
+    }
+    s[0] = s0;
+    s[1] = s1;
+    s[2] = s2;
+    s[3] = s3;
 }
 
 /* One row x 2 filters (fully connected layers, odd last rows). */
@@ -117,6 +186,10 @@ void qmcu_gemm_s8(const qmcu_conv_params *p, const qmcu_requant *rq, const int8_
                   int32_t k, const int8_t *b, int32_t out_ch, const int32_t *bias, int8_t *out, int32_t out_stride)
 {
     int32_t r = 0, oc = 0, j;
+#if defined(__ARM_FEATURE_DSP)
+    int right_only = 1;
+    for (j = 0; j < out_ch; j++) right_only &= rq->shift[j] <= 0;
+#endif
     for (; r + 2 <= rows; r += 2) {
         const int8_t *a0 = a + (size_t)r * lda, *a1 = a0 + lda;
         int8_t *o0 = out + (size_t)r * out_stride, *o1 = o0 + out_stride;
@@ -125,20 +198,24 @@ void qmcu_gemm_s8(const qmcu_conv_params *p, const qmcu_requant *rq, const int8_
         oc = 0;
 #if defined(__ARM_FEATURE_DSP)
         {
-            /* parameters in locals: the int8 output stores may alias anything, and would
-             * otherwise force their reload for every output */
-            const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
-            const int32_t *mult = rq->multiplier, *shf = rq->shift;
-            for (oc = 0; oc + 2 <= out_ch; oc += 2) {
+            /* 2 rows x 2 filters of SMLAD dot products into a small accumulator block, then
+             * one requantization pass per row */
+            int32_t acc[2][QMCU_GEMM_CHUNK];
+            const int32_t even = out_ch & ~1;
+            while (oc < even) {
+                const int32_t n = even - oc < QMCU_GEMM_CHUNK ? even - oc : QMCU_GEMM_CHUNK;
                 int32_t s[4];
-                const int8_t *b0 = b + (size_t)oc * k;
-                const int32_t bias0 = bias ? bias[oc] : 0, bias1 = bias ? bias[oc + 1] : 0;
-                const int32_t m0 = mult[oc], m1 = mult[oc + 1], h0 = shf[oc], h1 = shf[oc + 1];
-                dot_2x2_dsp(a0, a1, b0, b0 + k, k, s);
-                o0[oc] = requant_val(wrap_add3(s[0], bias0, rs0), m0, h0, off, lo, hi);
-                o0[oc + 1] = requant_val(wrap_add3(s[1], bias1, rs0), m1, h1, off, lo, hi);
-                o1[oc] = requant_val(wrap_add3(s[2], bias0, rs1), m0, h0, off, lo, hi);
-                o1[oc + 1] = requant_val(wrap_add3(s[3], bias1, rs1), m1, h1, off, lo, hi);
+                for (j = 0; j < n; j += 2) {
+                    const int8_t *b0 = b + (size_t)(oc + j) * k;
+                    dot_2x2_dsp(a0, a1, b0, b0 + k, k, s);
+                    acc[0][j] = s[0];
+                    acc[0][j + 1] = s[1];
+                    acc[1][j] = s[2];
+                    acc[1][j + 1] = s[3];
+                }
+                requant_row(acc[0], n, oc, bias, rs0, right_only, p, rq, o0 + oc);
+                requant_row(acc[1], n, oc, bias, rs1, right_only, p, rq, o1 + oc);
+                oc += n;
             }
         }
 #endif
@@ -166,14 +243,26 @@ void qmcu_gemm_s8(const qmcu_conv_params *p, const qmcu_requant *rq, const int8_
         oc = 0;
 #if defined(__ARM_FEATURE_DSP)
         {
-            const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
-            const int32_t *mult = rq->multiplier, *shf = rq->shift;
-            for (; oc + 2 <= out_ch; oc += 2) {
-                int32_t s[2];
-                const int8_t *b0 = b + (size_t)oc * k;
-                dot_1x2_dsp(a0, b0, b0 + k, k, s);
-                o0[oc] = requant_val(wrap_add3(s[0], bias ? bias[oc] : 0, rs0), mult[oc], shf[oc], off, lo, hi);
-                o0[oc + 1] = requant_val(wrap_add3(s[1], bias ? bias[oc + 1] : 0, rs0), mult[oc + 1], shf[oc + 1], off, lo, hi);
+            int32_t acc[QMCU_GEMM_CHUNK];
+            const int32_t even = out_ch & ~1;
+            while (oc < even) {
+                const int32_t n = even - oc < QMCU_GEMM_CHUNK ? even - oc : QMCU_GEMM_CHUNK;
+                int32_t s[4];
+                for (j = 0; j + 4 <= n; j += 4) {
+                    dot_1x4_dsp(a0, b + (size_t)(oc + j) * k, k, s);
+                    acc[j] = s[0];
+                    acc[j + 1] = s[1];
+                    acc[j + 2] = s[2];
+                    acc[j + 3] = s[3];
+                }
+                for (; j < n; j += 2) {
+                    const int8_t *b0 = b + (size_t)(oc + j) * k;
+                    dot_1x2_dsp(a0, b0, b0 + k, k, s);
+                    acc[j] = s[0];
+                    acc[j + 1] = s[1];
+                }
+                requant_row(acc, n, oc, bias, rs0, right_only, p, rq, o0 + oc);
+                oc += n;
             }
         }
 #endif
