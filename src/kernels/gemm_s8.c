@@ -106,6 +106,17 @@ static void requant_row(const int32_t *acc, int32_t n, int32_t oc0, const int32_
     const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
     const int32_t *mult = rq->multiplier + oc0, *shf = rq->shift + oc0;
     int32_t j;
+    if (right_only && bias && !row_term) { /* int8 weights: no row-sum term */
+        bias += oc0;
+        for (j = 0; j < n; j++) {
+            const int32_t x = (int32_t)((uint32_t)acc[j] + (uint32_t)bias[j]), r = -shf[j];
+            int32_t h = (int32_t)(((int64_t)x * mult[j] + ((int64_t)1 << 30)) >> 31);
+            if (r) h = (h >> r) + ((h >> (r - 1)) & 1); /* ruy: ties upwards */
+            h += off;
+            out[j] = (int8_t)(h < lo ? lo : (h > hi ? hi : h));
+        }
+        return;
+    }
     if (right_only && bias) {
         bias += oc0;
         for (j = 0; j < n; j++) {
@@ -123,6 +134,65 @@ static void requant_row(const int32_t *acc, int32_t n, int32_t oc0, const int32_
 }
 
 #define QMCU_GEMM_CHUNK 32 /* output channels per requantization pass (2 x 32 int32 on the stack) */
+#define QMCU_GEMM_EXPAND_MAX 512 /* rows up to this length are pre-expanded to int16 (2 x 1 kB of stack) */
+
+/* The first k & ~3 int8 of a row as int16 pairs in SMLAD order: for each word of 4 bytes,
+ * (x0, x2) then (x1, x3) — the lanes SXTB16 / SXTB16-ror-8 give the weights. */
+static void expand_row(const int8_t *a, int32_t k, uint32_t *e)
+{
+    int32_t i;
+    for (i = 0; i + 4 <= k; i += 4) {
+        const uint32_t x = qmcu_load_word(a + i);
+        *e++ = qmcu_sxtb16(x);
+        *e++ = qmcu_sxtb16_ror8(x);
+    }
+}
+
+/* 2 pre-expanded rows x 2 filters over k4 = k & ~3: per 4 k, 4 word loads of input (no
+ * extension), 2 weight words extended, 8 SMLADs. */
+static inline void dot_2x2_expanded(const uint32_t *e0, const uint32_t *e1, const int8_t *b0, const int8_t *b1, int32_t k4,
+                                    int32_t s[4])
+{
+    int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0;
+    const uint32_t *const end = e0 + k4 / 2;
+    while (e0 < end) {
+        const uint32_t w0 = qmcu_load_word(b0), w1 = qmcu_load_word(b1);
+        const uint32_t w0e = qmcu_sxtb16(w0), w0o = qmcu_sxtb16_ror8(w0);
+        const uint32_t w1e = qmcu_sxtb16(w1), w1o = qmcu_sxtb16_ror8(w1);
+        uint32_t xe = e0[0], xo = e0[1];
+        s00 = qmcu_smlad(xe, w0e, s00);
+        s00 = qmcu_smlad(xo, w0o, s00);
+        s01 = qmcu_smlad(xe, w1e, s01);
+        s01 = qmcu_smlad(xo, w1o, s01);
+        xe = e1[0];
+        xo = e1[1];
+        s10 = qmcu_smlad(xe, w0e, s10);
+        s10 = qmcu_smlad(xo, w0o, s10);
+        s11 = qmcu_smlad(xe, w1e, s11);
+        s11 = qmcu_smlad(xo, w1o, s11);
+        e0 += 2;
+        e1 += 2;
+        b0 += 4;
+        b1 += 4;
+    }
+    s[0] = s00;
+    s[1] = s01;
+    s[2] = s10;
+    s[3] = s11;
+}
+
+/* The last k % 4 products, from the int8 rows. */
+static inline void dot_2x2_tail(const int8_t *a0, const int8_t *a1, const int8_t *b0, const int8_t *b1, int32_t k,
+                                int32_t s[4])
+{
+    int32_t i;
+    for (i = k & ~3; i < k; i++) {
+        s[0] += a0[i] * b0[i];
+        s[1] += a0[i] * b1[i];
+        s[2] += a1[i] * b0[i];
+        s[3] += a1[i] * b1[i];
+    }
+}
 
 /* One row x 4 filters (fully connected layers, odd last rows): each expanded input word
  * feeds 8 SMLADs. */
@@ -202,12 +272,23 @@ void qmcu_gemm_s8(const qmcu_conv_params *p, const qmcu_requant *rq, const int8_
              * one requantization pass per row */
             int32_t acc[2][QMCU_GEMM_CHUNK];
             const int32_t even = out_ch & ~1;
+            uint32_t ex[2][QMCU_GEMM_EXPAND_MAX / 2];
+            const int expanded = k <= QMCU_GEMM_EXPAND_MAX;
+            if (expanded) { /* once per row pair, reused by every filter */
+                expand_row(a0, k, ex[0]);
+                expand_row(a1, k, ex[1]);
+            }
             while (oc < even) {
                 const int32_t n = even - oc < QMCU_GEMM_CHUNK ? even - oc : QMCU_GEMM_CHUNK;
                 int32_t s[4];
                 for (j = 0; j < n; j += 2) {
                     const int8_t *b0 = b + (size_t)(oc + j) * k;
-                    dot_2x2_dsp(a0, a1, b0, b0 + k, k, s);
+                    if (expanded) {
+                        dot_2x2_expanded(ex[0], ex[1], b0, b0 + k, k & ~3, s);
+                        if (k & 3) dot_2x2_tail(a0, a1, b0, b0 + k, k, s);
+                    } else {
+                        dot_2x2_dsp(a0, a1, b0, b0 + k, k, s);
+                    }
                     acc[0][j] = s[0];
                     acc[0][j + 1] = s[1];
                     acc[1][j] = s[2];
