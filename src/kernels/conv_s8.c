@@ -42,8 +42,16 @@ static void im2col_row(const qmcu_conv_params *p, const qmcu_dims *in, const int
     const int8_t pad_value = (int8_t)(-p->input_offset);
     const size_t c = (size_t)in->c;
     int32_t ky, kx;
+    const int32_t x0 = ox * p->stride_w - p->pad_left;
+    /* undilated window row inside the input: its pixels are contiguous, one copy */
+    const int row_inside = p->dil_w == 1 && x0 >= 0 && x0 + filter->w <= in->w;
     for (ky = 0; ky < filter->h; ky++) {
         const int32_t iy = oy * p->stride_h - p->pad_top + ky * p->dil_h;
+        if (row_inside && iy >= 0 && iy < in->h) {
+            memcpy(dst, input + ((size_t)iy * in->w + x0) * c, (size_t)filter->w * c);
+            dst += (size_t)filter->w * c;
+            continue;
+        }
         for (kx = 0; kx < filter->w; kx++) {
             const int32_t ix = ox * p->stride_w - p->pad_left + kx * p->dil_w;
             if (iy < 0 || iy >= in->h || ix < 0 || ix >= in->w)
