@@ -26,6 +26,7 @@ static int cmp_d(const void *a, const void *b)
 int main(int argc, char **argv)
 {
     cli_model cm;
+    cli_plan_opts po;
     TfLiteModel *tm;
     TfLiteInterpreterOptions *opt;
     TfLiteInterpreter *ti;
@@ -37,7 +38,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_vs_tflite MODEL IMAGE [N] [ROUNDS<=64]\n");
         return 2;
     }
-    if (!cli_load_model(argv[1], &cm)) return 1;
+    cli_plan_opts_init(&po); /* layer by layer */
+    if (!cli_load_model(argv[1], &cm) || !cli_make_plan("bench", &cm, &po)) return 1;
     in_bytes = cm.g->tensors[cm.g->inputs[0]].bytes;
     out_bytes = cm.g->tensors[cm.g->outputs[0]].bytes;
     arena = (uint8_t *)calloc(cm.plan->host_bytes, 1);

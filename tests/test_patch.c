@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "graph_builder.h"
+#include "plan_checks.h"
 #include "planning/plan_file.h"
 #include "runtime/interpreter.h"
 #include "test_util.h"
@@ -55,15 +56,7 @@ static void test_geometry(void)
 
 static int check_no_overlap(const qmcu_plan *p, const char *what)
 {
-    int i, j, bad = 0;
-    for (i = 0; i < p->n_buffers; i++)
-        for (j = i + 1; j < p->n_buffers; j++) {
-            const qmcu_buffer_life *a = &p->buffers[i], *b = &p->buffers[j];
-            if (!a->size || !b->size || a->first > b->last || b->first > a->last) continue;
-            if (a->offset < b->offset + b->size && b->offset < a->offset + a->size) bad++;
-        }
-    for (i = 0; i < p->n_buffers; i++)
-        if (p->buffers[i].size && p->buffers[i].offset + p->buffers[i].size > p->arena_bytes) bad++;
+    const int bad = plan_placement_errors(p);
     CHECK(bad == 0, "%s: %d overlapping or out-of-arena buffers", what, bad);
     CHECK(p->arena_bytes >= p->live_peak_bytes, "%s: arena %zu below live peak %zu", what, p->arena_bytes, p->live_peak_bytes);
     return bad == 0;

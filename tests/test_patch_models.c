@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "image/image.h"
+#include "plan_checks.h"
 #include "runtime/interpreter.h"
 #include "test_util.h"
 
@@ -13,18 +14,6 @@ static const char *const k_models[] = {"mobilenet_v2_1.0_224_quant.tflite", "mob
                                        "mcunet_vww_int8.tflite", "mlperf_vww_96_int8.tflite", "mlperf_vww_96_float.tflite"};
 static const char *const k_images[] = {"0000_n01440764_tench.JPEG", "0002_n01484850_great_white_shark.JPEG"};
 static const int k_grids[][2] = {{1, 1}, {2, 2}, {3, 3}, {4, 4}, {2, 3}, {5, 5}};
-
-static int overlaps(const qmcu_plan *p)
-{
-    int i, j, bad = 0;
-    for (i = 0; i < p->n_buffers; i++)
-        for (j = i + 1; j < p->n_buffers; j++) {
-            const qmcu_buffer_life *a = &p->buffers[i], *b = &p->buffers[j];
-            if (!a->size || !b->size || a->first > b->last || b->first > a->last) continue;
-            if (a->offset < b->offset + b->size && b->offset < a->offset + a->size) bad++;
-        }
-    return bad;
-}
 
 static void run(const qmcu_model *m, const qmcu_plan *p, const void *input, void *output)
 {
@@ -51,7 +40,7 @@ static void check_model(const char *data, const char *name, int n_images)
     if (!g) return;
     CHECK(qmcu_model_prepare(g, &m, &err) == QMCU_OK, "%s", err.msg);
     CHECK(qmcu_plan_build(m, &spec, &lp, &err) == QMCU_OK, "%s", err.msg);
-    CHECK(overlaps(lp) == 0, "%s: layer plan has overlapping buffers", name);
+    CHECK(plan_placement_errors(lp) == 0, "%s: layer plan has overlapping buffers", name);
     input = malloc(g->tensors[g->inputs[0]].bytes);
     ref = malloc(g->tensors[g->outputs[0]].bytes);
     got = malloc(g->tensors[g->outputs[0]].bytes);
@@ -80,7 +69,7 @@ static void check_model(const char *data, const char *name, int n_images)
             for (si = 0; si < 2; si++) {
                 const qmcu_plan *tp = si ? last : first;
                 if (!tp) continue;
-                CHECK(overlaps(tp) == 0, "%s: split %d grid %dx%d has overlapping buffers", name, tp->spec.split,
+                CHECK(plan_placement_errors(tp) == 0, "%s: split %d grid %dx%d has overlapping buffers", name, tp->spec.split,
                       tp->spec.grid_h, tp->spec.grid_w);
                 run(m, tp, input, got);
                 CHECK(memcmp(ref, got, g->tensors[g->outputs[0]].bytes) == 0,

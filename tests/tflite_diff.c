@@ -21,6 +21,7 @@ int main(int argc, char **argv)
     int n_paths = 0, n = 0, i, mismatches = 0, top1_disagree = 0;
     long limit;
     cli_model cm;
+    cli_plan_opts po;
     TfLiteModel *tm;
     TfLiteInterpreterOptions *opt;
     TfLiteInterpreter *ti;
@@ -37,7 +38,8 @@ int main(int argc, char **argv)
     data = test_data_dir();
     snprintf(model_path, sizeof model_path, "%s/models/%.200s", data, argv[1]);
     snprintf(image_dir, sizeof image_dir, "%s/imagenet-dev", data);
-    if (!cli_load_model(model_path, &cm)) return 1;
+    cli_plan_opts_init(&po); /* layer by layer */
+    if (!cli_load_model(model_path, &cm) || !cli_make_plan("tflite_diff", &cm, &po)) return 1;
     if (!cli_list_images(image_dir, &paths, &n_paths) || n_paths == 0) {
         fprintf(stderr, "%s: no images\n", image_dir);
         return 1;

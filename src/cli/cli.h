@@ -36,7 +36,7 @@ typedef struct {
     qmcu_model *m;
     qmcu_plan *plan; /* set by cli_make_plan */
 } cli_model;
-/* Loads and prepares; cm->plan starts as the layer-by-layer plan. */
+/* Loads and prepares; cli_make_plan then sets cm->plan. */
 int cli_load_model(const char *path, cli_model *cm);
 void cli_free_model(cli_model *cm);
 

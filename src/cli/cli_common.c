@@ -111,15 +111,6 @@ int cli_load_model(const char *path, cli_model *cm)
         cli_fail("%s", err.msg);
         return 0;
     }
-    { /* layer by layer until cli_make_plan says otherwise */
-        const qmcu_plan_spec layer = {0, 1, 1, 1, 0};
-        if (qmcu_plan_build(cm->m, &layer, &cm->plan, &err) != QMCU_OK) {
-            cli_free_model(cm);
-            cm->g = NULL;
-            cli_fail("%s", err.msg);
-            return 0;
-        }
-    }
     return 1;
 }
 

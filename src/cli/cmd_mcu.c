@@ -278,17 +278,12 @@ static int parse_common(const char *cmd, int argc, char **argv, int *i, mcu_opts
     return 0;
 }
 
-/* The plan file's richest mode: quantmcu with a QuantMCU section, else patch (layer at split 0). */
-static const char *plan_mode(const cli_model *cm, const char *plan_path)
+static void mcu_opts_init(mcu_opts *o, cli_plan_opts *po)
 {
-    qmcu_plan_spec spec;
-    qmcu_vdq *vdq = NULL;
-    qmcu_error err;
-    const char *mode = "patch";
-    if (qmcu_plan_read_spec(plan_path, cm->g, &spec, &vdq, &err) != QMCU_OK) return "patch"; /* reported by cli_make_plan */
-    if (vdq) mode = "quantmcu";
-    qmcu_vdq_free(vdq);
-    return mode;
+    memset(o, 0, sizeof *o);
+    o->target = "cortex-m4";
+    o->board_name = "f746";
+    cli_plan_opts_init(po);
 }
 
 int cmd_codegen(int argc, char **argv)
@@ -299,10 +294,7 @@ int cmd_codegen(int argc, char **argv)
     const qmcu_board *board;
     qmcu_error err;
     int i, rc = 1;
-    memset(&o, 0, sizeof o);
-    o.target = "cortex-m4";
-    o.board_name = "f746";
-    cli_plan_opts_init(&po);
+    mcu_opts_init(&o, &po);
     for (i = 0; i < argc; i++) {
         const char *a = argv[i];
         int t = parse_common("codegen", argc, argv, &i, &o);
@@ -323,7 +315,7 @@ int cmd_codegen(int argc, char **argv)
     if (!o.model_path || !po.plan_path || !o.out_dir)
         { cli_fail("codegen: usage: quantmcu codegen MODEL --plan PLAN -o DIR [--target host|cortex-m4|cortex-m7] [--board f746|h743|big]"); return 1; }
     if (!cli_load_model(o.model_path, &cm)) return 1;
-    po.mode = plan_mode(&cm, po.plan_path);
+    po.mode = "plan";
     if (!cli_make_plan("codegen", &cm, &po)) goto done;
     board = strcmp(o.target, "host") ? qmcu_board_find(o.board_name) : NULL;
     if (!mkdirs(o.out_dir)) {
@@ -335,7 +327,8 @@ int cmd_codegen(int argc, char **argv)
         goto done;
     }
     printf("wrote %s/qmcu_model.h, %s/qmcu_model_data.c%s (mode %s, arena %zu bytes, weights %zu bytes)\n", o.out_dir, o.out_dir,
-           board ? " and board.ld" : "", po.mode, cm.plan->arena_bytes, qmcu_codegen_weight_bytes(cm.g));
+           board ? " and board.ld" : "", cm.plan->lowbit ? "quantmcu" : (cm.plan->spec.split ? "patch" : "layer"),
+           cm.plan->arena_bytes, qmcu_codegen_weight_bytes(cm.g));
     rc = 0;
 done:
     cli_free_model(&cm);
@@ -356,10 +349,7 @@ int cmd_mcu(int argc, char **argv)
     void *input = NULL, *output = NULL;
     float *scores = NULL;
     if (!images) { cli_fail("out of memory"); return 1; }
-    memset(&o, 0, sizeof o);
-    o.target = "cortex-m4";
-    o.board_name = "f746";
-    cli_plan_opts_init(&po);
+    mcu_opts_init(&o, &po);
     for (i = 0; i < argc; i++) {
         const char *a = argv[i];
         int t = parse_common("mcu", argc, argv, &i, &o);

@@ -102,7 +102,8 @@ int cli_make_plan(const char *cmd, cli_model *cm, const cli_plan_opts *o)
     qmcu_plan_spec spec = {0, 1, 1, 1, 0};
     qmcu_vdq *vdq = NULL;
     qmcu_error err;
-    const int quantmcu = !strcmp(o->mode, "quantmcu");
+    /* mode "plan" (codegen): whatever the plan file holds, QuantMCU when it has that section */
+    const int quantmcu = !strcmp(o->mode, "quantmcu"), from_file = !strcmp(o->mode, "plan");
     spec.input_in_sram = o->input_in_sram;
     if (o->plan_path && o->split >= 0) {
         cli_fail("%s: give either --plan or --split/--grid, not both", cmd);
@@ -116,9 +117,13 @@ int cli_make_plan(const char *cmd, cli_model *cm, const cli_plan_opts *o)
         cli_fail("%s: --mode quantmcu needs --plan PLAN from 'quantmcu plan --calib DIR'", cmd);
         return 0;
     }
+    if (from_file && !o->plan_path) {
+        cli_fail("%s: needs --plan PLAN", cmd);
+        return 0;
+    }
     if (strcmp(o->mode, "layer") != 0) {
         if (o->plan_path) {
-            if (qmcu_plan_read_spec(o->plan_path, cm->g, &spec, quantmcu ? &vdq : NULL, &err) != QMCU_OK) {
+            if (qmcu_plan_read_spec(o->plan_path, cm->g, &spec, quantmcu || from_file ? &vdq : NULL, &err) != QMCU_OK) {
                 cli_fail("%s", err.msg);
                 return 0;
             }
@@ -141,7 +146,7 @@ int cli_make_plan(const char *cmd, cli_model *cm, const cli_plan_opts *o)
             return 0;
         }
     }
-    spec.quantmcu = quantmcu;
+    spec.quantmcu = vdq != NULL;
     qmcu_plan_free(cm->plan);
     cm->plan = NULL;
     if (qmcu_plan_build(cm->m, &spec, &cm->plan, &err) != QMCU_OK ||
@@ -440,23 +445,15 @@ int cmd_plan(int argc, char **argv)
     if ((po.split >= 0) != (po.grid_h > 0)) return cli_fail("plan: --split and --grid go together");
     if (quantmcu_asked && !qo.calib_dir) return cli_fail("plan: the QuantMCU options need --calib DIR (calibration images)");
     if (!cli_load_model(model_path, &cm)) return 1;
-    qmcu_plan_free(cm.plan);
-    cm.plan = NULL;
     if (po.split >= 0) {
-        qmcu_plan_spec spec;
-        spec.split = (int)po.split;
-        spec.grid_h = po.grid_h;
-        spec.grid_w = po.grid_w;
-        spec.input_in_sram = po.input_in_sram;
-        spec.quantmcu = 0;
-        if (qmcu_plan_build(cm.m, &spec, &cm.plan, &err) != QMCU_OK) {
+        po.mode = "patch";
+        if (!cli_make_plan("plan", &cm, &po)) goto done;
+        stats.fits = cm.plan->arena_bytes <= budget;
+    } else {
+        if (qmcu_plan_search(cm.m, budget, po.input_in_sram, &cm.plan, &stats, &err) != QMCU_OK) {
             cli_fail("%s", err.msg);
             goto done;
         }
-        stats.fits = cm.plan->arena_bytes <= budget;
-    } else if (qmcu_plan_search(cm.m, budget, po.input_in_sram, &cm.plan, &stats, &err) != QMCU_OK) {
-        cli_fail("%s", err.msg);
-        goto done;
     }
     if (qo.calib_dir && !(qp = make_quantmcu_plan(&cm, cm.plan, &qo))) goto done;
     if (json) {

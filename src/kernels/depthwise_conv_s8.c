@@ -27,6 +27,29 @@ static inline int8_t requant_dw(int32_t acc, int32_t multiplier, int32_t shift, 
     return (int8_t)(h < lo ? lo : (h > hi ? hi : h));
 }
 
+/* One tap on four channels: the input word x (its input offset added to each lane, xo) times
+ * the weight lanes we (channels 0, 2) and wd (1, 3). */
+#define QMCU_DW_MAC4(x, we, wd, a0, a1, a2, a3)                    \
+    do {                                                            \
+        const uint32_t x_ = (x);                                    \
+        const uint32_t xe_ = qmcu_sxtab16(xo, x_);                  \
+        const uint32_t xd_ = qmcu_sxtab16_ror8(xo, x_);             \
+        (a0) = qmcu_smlabb(xe_, (we), (a0));                        \
+        (a2) = qmcu_smlatt(xe_, (we), (a2));                        \
+        (a1) = qmcu_smlabb(xd_, (wd), (a1));                        \
+        (a3) = qmcu_smlatt(xd_, (wd), (a3));                        \
+    } while (0)
+
+/* Requantized store of four channels' accumulators. */
+static inline void dw_store4(int8_t *o, int32_t a0, int32_t a1, int32_t a2, int32_t a3, const int32_t *mult,
+                             const int32_t *shf, int32_t off, int32_t lo, int32_t hi)
+{
+    o[0] = requant_dw(a0, mult[0], shf[0], off, lo, hi);
+    o[1] = requant_dw(a1, mult[1], shf[1], off, lo, hi);
+    o[2] = requant_dw(a2, mult[2], shf[2], off, lo, hi);
+    o[3] = requant_dw(a3, mult[3], shf[3], off, lo, hi);
+}
+
 /* Cortex-M DSP path (depth multiplier 1): the in-range taps of an output pixel are listed
  * once, then four channels per pass run over them with their accumulators in registers
  * (two neighbouring output pixels at once inside the row, sharing the weight words).
@@ -75,27 +98,11 @@ static void depthwise_dsp(const qmcu_conv_params *p, const qmcu_requant *rq, con
                     for (t = 0; t < nt; t++) {
                         const uint32_t w = qmcu_load_word(ws[t] + c);
                         const uint32_t we = qmcu_sxtab16(wo, w), wd = qmcu_sxtab16_ror8(wo, w);
-                        uint32_t x = qmcu_load_word(xs[t] + c), xe = qmcu_sxtab16(xo, x), xd = qmcu_sxtab16_ror8(xo, x);
-                        a0 = qmcu_smlabb(xe, we, a0);
-                        a2 = qmcu_smlatt(xe, we, a2);
-                        a1 = qmcu_smlabb(xd, wd, a1);
-                        a3 = qmcu_smlatt(xd, wd, a3);
-                        x = qmcu_load_word(xs[t] + step + c);
-                        xe = qmcu_sxtab16(xo, x);
-                        xd = qmcu_sxtab16_ror8(xo, x);
-                        b0 = qmcu_smlabb(xe, we, b0);
-                        b2 = qmcu_smlatt(xe, we, b2);
-                        b1 = qmcu_smlabb(xd, wd, b1);
-                        b3 = qmcu_smlatt(xd, wd, b3);
+                        QMCU_DW_MAC4(qmcu_load_word(xs[t] + c), we, wd, a0, a1, a2, a3);
+                        QMCU_DW_MAC4(qmcu_load_word(xs[t] + step + c), we, wd, b0, b1, b2, b3);
                     }
-                    o[c] = requant_dw(a0, mult[c], shf[c], off, lo, hi);
-                    o[c + 1] = requant_dw(a1, mult[c + 1], shf[c + 1], off, lo, hi);
-                    o[c + 2] = requant_dw(a2, mult[c + 2], shf[c + 2], off, lo, hi);
-                    o[c + 3] = requant_dw(a3, mult[c + 3], shf[c + 3], off, lo, hi);
-                    o1[c] = requant_dw(b0, mult[c], shf[c], off, lo, hi);
-                    o1[c + 1] = requant_dw(b1, mult[c + 1], shf[c + 1], off, lo, hi);
-                    o1[c + 2] = requant_dw(b2, mult[c + 2], shf[c + 2], off, lo, hi);
-                    o1[c + 3] = requant_dw(b3, mult[c + 3], shf[c + 3], off, lo, hi);
+                    dw_store4(o + c, a0, a1, a2, a3, mult + c, shf + c, off, lo, hi);
+                    dw_store4(o1 + c, b0, b1, b2, b3, mult + c, shf + c, off, lo, hi);
                 }
                 for (; c < cn; c++) {
                     int32_t a = bias ? bias[c] : 0, b = a;
@@ -115,17 +122,10 @@ static void depthwise_dsp(const qmcu_conv_params *p, const qmcu_requant *rq, con
                         a3 = bias ? bias[c + 3] : 0;
                 for (t = 0; t < nt; t++) {
                     const uint32_t x = qmcu_load_word(xs[t] + c), w = qmcu_load_word(ws[t] + c);
-                    const uint32_t xe = qmcu_sxtab16(xo, x), xd = qmcu_sxtab16_ror8(xo, x);
                     const uint32_t we = qmcu_sxtab16(wo, w), wd = qmcu_sxtab16_ror8(wo, w);
-                    a0 = qmcu_smlabb(xe, we, a0);
-                    a2 = qmcu_smlatt(xe, we, a2);
-                    a1 = qmcu_smlabb(xd, wd, a1);
-                    a3 = qmcu_smlatt(xd, wd, a3);
+                    QMCU_DW_MAC4(x, we, wd, a0, a1, a2, a3);
                 }
-                o[c] = requant_dw(a0, mult[c], shf[c], off, lo, hi);
-                o[c + 1] = requant_dw(a1, mult[c + 1], shf[c + 1], off, lo, hi);
-                o[c + 2] = requant_dw(a2, mult[c + 2], shf[c + 2], off, lo, hi);
-                o[c + 3] = requant_dw(a3, mult[c + 3], shf[c + 3], off, lo, hi);
+                dw_store4(o + c, a0, a1, a2, a3, mult + c, shf + c, off, lo, hi);
             }
             for (; c < cn; c++) {
                 int32_t a = bias ? bias[c] : 0;

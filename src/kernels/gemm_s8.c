@@ -58,6 +58,13 @@ static inline int32_t dot_1x1(const int8_t *a, const int8_t *b, int32_t k)
  * expanded input word feeds 4 SMLADs, each expanded weight word 4. */
 #include "qmcu_dsp.h"
 
+/* acc + the four products of one input word with one weight word, both given as their
+ * SXTB16 lane pairs (bytes 0/2, then 1/3). */
+static inline int32_t smlad_word(uint32_t xe, uint32_t xo, uint32_t we, uint32_t wo, int32_t acc)
+{
+    return qmcu_smlad(xo, wo, qmcu_smlad(xe, we, acc));
+}
+
 static inline void dot_2x2_dsp(const int8_t *a0, const int8_t *a1, const int8_t *b0, const int8_t *b1, int32_t k,
                                int32_t s[4])
 {
@@ -68,17 +75,13 @@ static inline void dot_2x2_dsp(const int8_t *a0, const int8_t *a1, const int8_t 
         const uint32_t x0e = qmcu_sxtb16(x0), x0o = qmcu_sxtb16_ror8(x0);
         const uint32_t x1e = qmcu_sxtb16(x1), x1o = qmcu_sxtb16_ror8(x1);
         uint32_t w = qmcu_load_word(b0), we = qmcu_sxtb16(w), wo = qmcu_sxtb16_ror8(w);
-        s00 = qmcu_smlad(x0e, we, s00);
-        s00 = qmcu_smlad(x0o, wo, s00);
-        s10 = qmcu_smlad(x1e, we, s10);
-        s10 = qmcu_smlad(x1o, wo, s10);
+        s00 = smlad_word(x0e, x0o, we, wo, s00);
+        s10 = smlad_word(x1e, x1o, we, wo, s10);
         w = qmcu_load_word(b1);
         we = qmcu_sxtb16(w);
         wo = qmcu_sxtb16_ror8(w);
-        s01 = qmcu_smlad(x0e, we, s01);
-        s01 = qmcu_smlad(x0o, wo, s01);
-        s11 = qmcu_smlad(x1e, we, s11);
-        s11 = qmcu_smlad(x1o, wo, s11);
+        s01 = smlad_word(x0e, x0o, we, wo, s01);
+        s11 = smlad_word(x1e, x1o, we, wo, s11);
         a0 += 4;
         a1 += 4;
         b0 += 4;
@@ -159,17 +162,10 @@ static inline void dot_2x2_expanded(const uint32_t *e0, const uint32_t *e1, cons
         const uint32_t w0 = qmcu_load_word(b0), w1 = qmcu_load_word(b1);
         const uint32_t w0e = qmcu_sxtb16(w0), w0o = qmcu_sxtb16_ror8(w0);
         const uint32_t w1e = qmcu_sxtb16(w1), w1o = qmcu_sxtb16_ror8(w1);
-        uint32_t xe = e0[0], xo = e0[1];
-        s00 = qmcu_smlad(xe, w0e, s00);
-        s00 = qmcu_smlad(xo, w0o, s00);
-        s01 = qmcu_smlad(xe, w1e, s01);
-        s01 = qmcu_smlad(xo, w1o, s01);
-        xe = e1[0];
-        xo = e1[1];
-        s10 = qmcu_smlad(xe, w0e, s10);
-        s10 = qmcu_smlad(xo, w0o, s10);
-        s11 = qmcu_smlad(xe, w1e, s11);
-        s11 = qmcu_smlad(xo, w1o, s11);
+        s00 = smlad_word(e0[0], e0[1], w0e, w0o, s00);
+        s01 = smlad_word(e0[0], e0[1], w1e, w1o, s01);
+        s10 = smlad_word(e1[0], e1[1], w0e, w0o, s10);
+        s11 = smlad_word(e1[0], e1[1], w1e, w1o, s11);
         e0 += 2;
         e1 += 2;
         b0 += 4;
@@ -204,17 +200,13 @@ static inline void dot_1x4_dsp(const int8_t *a0, const int8_t *b0, int32_t k, in
     while (a0 < end) {
         const uint32_t x = qmcu_load_word(a0), xe = qmcu_sxtb16(x), xo = qmcu_sxtb16_ror8(x);
         uint32_t w = qmcu_load_word(b);
-        s0 = qmcu_smlad(xe, qmcu_sxtb16(w), s0);
-        s0 = qmcu_smlad(xo, qmcu_sxtb16_ror8(w), s0);
+        s0 = smlad_word(xe, xo, qmcu_sxtb16(w), qmcu_sxtb16_ror8(w), s0);
         w = qmcu_load_word(b + k);
-        s1 = qmcu_smlad(xe, qmcu_sxtb16(w), s1);
-        s1 = qmcu_smlad(xo, qmcu_sxtb16_ror8(w), s1);
+        s1 = smlad_word(xe, xo, qmcu_sxtb16(w), qmcu_sxtb16_ror8(w), s1);
         w = qmcu_load_word(b + 2 * k);
-        s2 = qmcu_smlad(xe, qmcu_sxtb16(w), s2);
-        s2 = qmcu_smlad(xo, qmcu_sxtb16_ror8(w), s2);
+        s2 = smlad_word(xe, xo, qmcu_sxtb16(w), qmcu_sxtb16_ror8(w), s2);
         w = qmcu_load_word(b + 3 * k);
-        s3 = qmcu_smlad(xe, qmcu_sxtb16(w), s3);
-        s3 = qmcu_smlad(xo, qmcu_sxtb16_ror8(w), s3);
+        s3 = smlad_word(xe, xo, qmcu_sxtb16(w), qmcu_sxtb16_ror8(w), s3);
         a0 += 4;
         b += 4;
     }
@@ -237,11 +229,9 @@ static inline void dot_1x2_dsp(const int8_t *a0, const int8_t *b0, const int8_t 
     for (; i + 4 <= k; i += 4) {
         const uint32_t x = qmcu_load_word(a0 + i), xe = qmcu_sxtb16(x), xo = qmcu_sxtb16_ror8(x);
         uint32_t w = qmcu_load_word(b0 + i);
-        s0 = qmcu_smlad(xe, qmcu_sxtb16(w), s0);
-        s0 = qmcu_smlad(xo, qmcu_sxtb16_ror8(w), s0);
+        s0 = smlad_word(xe, xo, qmcu_sxtb16(w), qmcu_sxtb16_ror8(w), s0);
         w = qmcu_load_word(b1 + i);
-        s1 = qmcu_smlad(xe, qmcu_sxtb16(w), s1);
-        s1 = qmcu_smlad(xo, qmcu_sxtb16_ror8(w), s1);
+        s1 = smlad_word(xe, xo, qmcu_sxtb16(w), qmcu_sxtb16_ror8(w), s1);
     }
     for (; i < k; i++) {
         s0 += a0[i] * b0[i];

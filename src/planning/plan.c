@@ -203,18 +203,13 @@ static size_t lowbit_staging(const qmcu_plan *p, int tile, int i)
     const qmcu_graph *g = p->g;
     const qmcu_op *op = &g->ops[i];
     const qmcu_window r = p->region[(size_t)tile * g->n_tensors + op->out];
-    const qmcu_window b = qmcu_plan_buffer_region(p, tile, i, op->in[0]);
-    const size_t ow = (size_t)(r.w1 - r.w0), cin = (size_t)T(g, op->in[0])->dims[3], cout = (size_t)T(g, op->out)->dims[3];
-    const size_t bw = (size_t)(b.w1 - b.w0);
-    size_t in_rows = 1, kernel = 0, stage_in;
+    const size_t ow = (size_t)(r.w1 - r.w0), cout = (size_t)T(g, op->out)->dims[3];
+    size_t kernel = 0;
     if (op->type == QMCU_OP_CONV_2D || op->type == QMCU_OP_DEPTHWISE_CONV_2D) {
         const qmcu_tensor *w = T(g, op->in[1]);
-        in_rows = (size_t)(op->dil_h * (w->dims[1] - 1) + 1);
         kernel = op->type == QMCU_OP_CONV_2D ? (size_t)8 * w->dims[1] * w->dims[2] * w->dims[3] : sizeof(int32_t) * cout;
     }
-    if (in_rows > (size_t)(b.h1 - b.h0)) in_rows = (size_t)(b.h1 - b.h0);
-    stage_in = op->type == QMCU_OP_ADD ? 2 * ow * cin : in_rows * bw * cin;
-    return align16(stage_in) + align16(ow * cout) + align16(kernel);
+    return align16(qmcu_lowbit_stage_in_bytes(p, tile, i)) + align16(ow * cout) + align16(kernel);
 }
 
 /* Scratch of op i on one tile (or layer op): im2col / accumulators / in-place ring. */
@@ -231,10 +226,7 @@ static size_t op_scratch(const qmcu_plan *p, const struct qmcu_model_s *m, int t
     w = T(p->g, op->in[1]);
     fd = (qmcu_dims){w->dims[0], w->dims[1], w->dims[2], w->dims[3]};
     if (in_place) {
-        qmcu_plan_op_call(p, m, tile, i, -1, -1, &cp, NULL, &in, &out, &skip);
-        /* the in-place kernel sees the whole buffer: undo the row skip */
-        in.h += (int32_t)(skip / ((size_t)in.w * (size_t)in.c));
-        cp.pad_top -= (int32_t)(skip / ((size_t)in.w * (size_t)in.c));
+        qmcu_plan_op_call_whole(p, m, tile, i, &cp, &in, &out);
         return qmcu_depthwise_s8_inplace_scratch_size(&cp, &in, &out);
     }
     if (op->type == QMCU_OP_DEPTHWISE_CONV_2D) return m->ops[i].scratch_bytes;
@@ -274,19 +266,25 @@ static qmcu_status build_memory(qmcu_plan *p, const struct qmcu_model_s *m, qmcu
 {
     const qmcu_graph *g = p->g;
     const int nt = g->n_tensors, no = g->n_ops, k = p->spec.split;
-    int *alias = (int *)malloc(sizeof(int) * (size_t)nt);
+    int *alias = (int *)malloc(sizeof(int) * (size_t)nt * 3), *prod = alias + nt, *last_use = prod + nt;
     qmcu_buffer_life *life = (qmcu_buffer_life *)calloc((size_t)(nt + no), sizeof *life);
-    int i, t, tile;
+    int i, t, tile, j;
     if (!alias || !life) {
         free(alias);
         free(life);
         return nomem(g, err);
     }
+    for (t = 0; t < nt; t++) prod[t] = last_use[t] = -1;
+    for (i = 0; i < no; i++) { /* producer and last reader of every tensor, once */
+        prod[g->ops[i].out] = i;
+        for (j = 0; j < g->ops[i].n_in; j++)
+            if (g->ops[i].in[j] >= 0) last_use[g->ops[i].in[j]] = i;
+    }
     /* buffer sizes: tile-sized inside the patch stage, full-size elsewhere */
     for (t = 0; t < nt; t++) {
         alias[t] = -1;
         if (!is_activation(g, t)) continue;
-        if (k > 0 && t != p->split_tensor && !is_graph_input(g, t) && producer_of(g, t) >= 0 && producer_of(g, t) < k) {
+        if (k > 0 && t != p->split_tensor && !is_graph_input(g, t) && prod[t] >= 0 && prod[t] < k) {
             for (tile = 0; tile < p->n_tiles; tile++) {
                 const size_t b = region_bytes(T(g, t), p->region[(size_t)tile * nt + t]);
                 if (b > p->tensor_bytes[t]) p->tensor_bytes[t] = b;
@@ -301,8 +299,8 @@ static qmcu_status build_memory(qmcu_plan *p, const struct qmcu_model_s *m, qmcu
         const int x = op->in[0], y = op->out;
         size_t ring;
         if (op->type != QMCU_OP_DEPTHWISE_CONV_2D || T(g, y)->type != QMCU_I8 || op->depth_multiplier != 1) continue;
-        if (is_graph_input(g, x) || is_graph_output(g, x) || last_consumer(g, x) != i || y == p->split_tensor) continue;
-        if ((i < k) != (producer_of(g, x) < k)) continue;
+        if (is_graph_input(g, x) || is_graph_output(g, x) || last_use[x] != i || y == p->split_tensor) continue;
+        if ((i < k) != (prod[x] < k)) continue;
         if (i < k && p->spec.quantmcu) continue; /* low-bit rows are staged, not run in place */
         ring = max_over_tiles_scratch(p, m, i, 1);
         if (ring >= max_over_tiles_scratch(p, m, i, 0) + (p->tensor_bytes[x] < p->tensor_bytes[y] ? p->tensor_bytes[x] : p->tensor_bytes[y]))
@@ -319,10 +317,10 @@ static qmcu_status build_memory(qmcu_plan *p, const struct qmcu_model_s *m, qmcu
         int r, first, last;
         if (!is_activation(g, t)) continue;
         r = root_of(alias, t);
-        first = is_graph_input(g, t) ? 0 : producer_of(g, t);
+        first = is_graph_input(g, t) ? 0 : prod[t];
         if (first < 0) continue; /* neither input nor produced: unused */
         if (t == p->split_tensor) first = 0; /* every tile writes into S */
-        last = last_consumer(g, t);
+        last = last_use[t];
         if (is_graph_output(g, t)) last = no - 1;
         if (k > 0 && is_graph_input(g, t) && last < k - 1) last = k - 1; /* every tile reads the input */
         if (last < first) last = first;

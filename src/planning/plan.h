@@ -102,6 +102,16 @@ void qmcu_op_call_geometry(const struct qmcu_model_s *m, int i, qmcu_window b, q
                            qmcu_pool_params *pp, qmcu_dims *in, qmcu_dims *out, size_t *in_skip);
 /* Region held by the buffer of tensor t as op i of tile `tile` sees it (tile < 0: layer stage). */
 qmcu_window qmcu_plan_buffer_region(const qmcu_plan *p, int tile, int i, int t);
+/* qmcu_plan_op_call for the whole window over the whole input buffer (no row skip): in-place
+ * depthwise walks its buffer itself. */
+void qmcu_plan_op_call_whole(const qmcu_plan *p, const struct qmcu_model_s *m, int tile, int i, qmcu_conv_params *cp,
+                             qmcu_dims *in, qmcu_dims *out);
+/* The tensor whose codes t holds: t itself, or, through patch-stage PADs (which copy codes),
+ * the PAD chain's input. */
+int qmcu_pad_source(const qmcu_graph *g, int split, int t);
+/* QuantMCU staging of patch op i on one tile: bytes of the unpacked input rows one output
+ * row reads (both inputs for ADD). The output row and the kernel scratch follow it. */
+size_t qmcu_lowbit_stage_in_bytes(const qmcu_plan *p, int tile, int i);
 
 /* Plan search (DESIGN.md §2): every legal split x grid 1x1..8x8 and "no patching"; the fewest
  * executed MACs whose arena fits `sram_budget`, else the smallest arena. */

@@ -19,27 +19,20 @@ qmcu_window qmcu_op_input_window(const qmcu_graph *g, const qmcu_op *op, qmcu_wi
     int32_t kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1, ph = 0, pw = 0;
     switch (op->type) {
     case QMCU_OP_CONV_2D:
-    case QMCU_OP_DEPTHWISE_CONV_2D: {
-        const qmcu_tensor *w = T(g, op->in[1]);
-        kh = w->dims[1];
-        kw = w->dims[2];
+    case QMCU_OP_DEPTHWISE_CONV_2D:
+    case QMCU_OP_AVERAGE_POOL_2D:
+    case QMCU_OP_MAX_POOL_2D: {
+        const int conv = op->type == QMCU_OP_CONV_2D || op->type == QMCU_OP_DEPTHWISE_CONV_2D;
+        kh = conv ? T(g, op->in[1])->dims[1] : op->filter_h; /* filters are OHWI / 1HWO */
+        kw = conv ? T(g, op->in[1])->dims[2] : op->filter_w;
         sh = op->stride_h;
         sw = op->stride_w;
-        dh = op->dil_h;
+        dh = op->dil_h; /* 1 for pooling */
         dw = op->dil_w;
         ph = op->pad_top;
         pw = op->pad_left;
         break;
     }
-    case QMCU_OP_AVERAGE_POOL_2D:
-    case QMCU_OP_MAX_POOL_2D:
-        kh = op->filter_h;
-        kw = op->filter_w;
-        sh = op->stride_h;
-        sw = op->stride_w;
-        ph = op->pad_top;
-        pw = op->pad_left;
-        break;
     case QMCU_OP_PAD:
         ph = op->pads[1][0];
         pw = op->pads[2][0];
@@ -122,3 +115,36 @@ void qmcu_plan_op_call(const qmcu_plan *p, const struct qmcu_model_s *m, int til
     qmcu_op_call_geometry(m, i, qmcu_plan_buffer_region(p, patch ? tile : -1, i, op->in[0]), o, cp, pp, in, out, in_skip);
 }
 
+void qmcu_plan_op_call_whole(const qmcu_plan *p, const struct qmcu_model_s *m, int tile, int i, qmcu_conv_params *cp,
+                             qmcu_dims *in, qmcu_dims *out)
+{
+    size_t skip;
+    int32_t rows;
+    qmcu_plan_op_call(p, m, tile, i, -1, -1, cp, NULL, in, out, &skip);
+    rows = (int32_t)(skip / ((size_t)in->w * (size_t)in->c));
+    in->h += rows;
+    cp->pad_top -= rows;
+}
+
+int qmcu_pad_source(const qmcu_graph *g, int split, int t)
+{
+    int i;
+    for (i = split - 1; i >= 0; i--)
+        if (g->ops[i].out == t && g->ops[i].type == QMCU_OP_PAD) t = g->ops[i].in[0];
+    return t;
+}
+
+size_t qmcu_lowbit_stage_in_bytes(const qmcu_plan *p, int tile, int i)
+{
+    const qmcu_graph *g = p->g;
+    const qmcu_op *op = &g->ops[i];
+    const qmcu_window r = p->region[(size_t)tile * g->n_tensors + op->out];
+    const qmcu_window b = qmcu_plan_buffer_region(p, tile, i, op->in[0]);
+    const size_t cin = (size_t)T(g, op->in[0])->dims[3];
+    size_t rows = 1;
+    if (op->type == QMCU_OP_ADD) return 2 * (size_t)(r.w1 - r.w0) * cin; /* a row span of each input */
+    if (op->type == QMCU_OP_CONV_2D || op->type == QMCU_OP_DEPTHWISE_CONV_2D)
+        rows = (size_t)(op->dil_h * (T(g, op->in[1])->dims[1] - 1) + 1);
+    if (rows > (size_t)(b.h1 - b.h0)) rows = (size_t)(b.h1 - b.h0);
+    return rows * (size_t)(b.w1 - b.w0) * cin; /* the input rows one output row reads */
+}

@@ -199,19 +199,18 @@ qmcu_status qmcu_calibrate(const struct qmcu_model_s *m, const struct qmcu_plan_
         for (b = 1; b <= 8; b++) fm->entropy[b] = entropy_bits(hist[t], x, fm->lo, fm->hi, b);
     }
     /* BitOPs weight of each map: MACs of the convolutions reading it (directly or through PADs), all tiles */
-    for (tile = 0; tile < tiles; tile++)
-        for (i = 0; i < k; i++) {
-            const qmcu_op *op = &g->ops[i];
-            const qmcu_tensor *y = &g->tensors[op->out];
+    for (i = 0; i < k; i++) {
+        const qmcu_op *op = &g->ops[i];
+        const qmcu_tensor *y = &g->tensors[op->out];
+        const int src = qmcu_pad_source(g, k, op->in[0]);
+        double per_pixel;
+        if ((op->type != QMCU_OP_CONV_2D && op->type != QMCU_OP_DEPTHWISE_CONV_2D) || !vdq->fmap[src].in_scope) continue;
+        per_pixel = (double)(qmcu_op_macs(g, op) / ((int64_t)y->dims[1] * y->dims[2]));
+        for (tile = 0; tile < tiles; tile++) {
             const qmcu_window r = p->region[(size_t)tile * nt + op->out];
-            int src = op->in[0], j;
-            if ((op->type != QMCU_OP_CONV_2D && op->type != QMCU_OP_DEPTHWISE_CONV_2D) || qmcu_window_empty(r)) continue;
-            for (j = i - 1; j >= 0; j--) /* walk back through PADs */
-                if (g->ops[j].out == src && g->ops[j].type == QMCU_OP_PAD) src = g->ops[j].in[0];
-            if (src < nt && vdq->fmap[src].in_scope)
-                vdq->fmap[src].consumer_macs +=
-                    (double)(qmcu_op_macs(g, op) / ((int64_t)y->dims[1] * y->dims[2])) * (double)(r.h1 - r.h0) * (r.w1 - r.w0);
+            if (!qmcu_window_empty(r)) vdq->fmap[src].consumer_macs += per_pixel * (double)(r.h1 - r.h0) * (r.w1 - r.w0);
         }
+    }
     vdq->calib_seconds = (double)(clock() - t0) / CLOCKS_PER_SEC;
 done:
     if (st == QMCU_ERR_NOMEM) qmcu_error_set(err, "%s: out of memory during calibration", g->path);

@@ -149,12 +149,7 @@ static qmcu_status run_inplace_depthwise(const qmcu_model *m, const qmcu_plan *p
     const qmcu_dims fd = {wt->dims[0], wt->dims[1], wt->dims[2], wt->dims[3]};
     qmcu_conv_params cp;
     qmcu_dims in, od;
-    size_t skip;
-    int32_t rows;
-    qmcu_plan_op_call(p, m, tile, i, -1, -1, &cp, NULL, &in, &od, &skip);
-    rows = (int32_t)(skip / ((size_t)in.w * (size_t)in.c)); /* the kernel walks the whole buffer itself */
-    in.h += rows;
-    cp.pad_top -= rows;
+    qmcu_plan_op_call_whole(p, m, tile, i, &cp, &in, &od);
     return qmcu_depthwise_conv_s8_inplace(&cp, &po->rq, &in, &fd, (const int8_t *)wt->data, po->bias, &od,
                                           (int8_t *)mem + p->tensor_offset[op->in[0]], mem + p->scratch_offset[i],
                                           p->scratch_bytes[i]);

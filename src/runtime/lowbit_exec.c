@@ -75,15 +75,7 @@ static qmcu_status run_staged(const qmcu_model *m, const qmcu_plan *p, uint8_t *
         in1.bits = b1;
     }
     /* scratch layout (planner: lowbit_staging): input rows | output row | kernel scratch */
-    in_part = op->type == QMCU_OP_ADD ? 2 * (size_t)ow * (size_t)cin : 0;
-    if (op->type == QMCU_OP_CONV_2D || op->type == QMCU_OP_DEPTHWISE_CONV_2D) {
-        const qmcu_tensor *w = TENSOR(m, op->in[1]);
-        size_t rows = (size_t)(op->dil_h * (w->dims[1] - 1) + 1);
-        if (rows > (size_t)(in0.b.h1 - in0.b.h0)) rows = (size_t)(in0.b.h1 - in0.b.h0);
-        in_part = rows * (size_t)(in0.b.w1 - in0.b.w0) * (size_t)cin;
-    } else if (op->type == QMCU_OP_PAD) {
-        in_part = (size_t)(in0.b.w1 - in0.b.w0) * (size_t)cin;
-    }
+    in_part = qmcu_lowbit_stage_in_bytes(p, tile, i);
     stage_in = scratch;
     stage_in1 = scratch + (size_t)ow * (size_t)cin;
     stage_out = scratch + align16(in_part);

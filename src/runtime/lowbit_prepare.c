@@ -14,10 +14,7 @@
  * PAD outputs follow their input. */
 static int planned_bits(const qmcu_plan *p, int t)
 {
-    const qmcu_graph *g = p->g;
-    int i;
-    for (i = 0; i < p->spec.split; i++)
-        if (g->ops[i].out == t && g->ops[i].type == QMCU_OP_PAD) return planned_bits(p, g->ops[i].in[0]);
+    t = qmcu_pad_source(p->g, p->spec.split, t); /* a PAD output has its input's format */
     if (t < 0 || t >= p->vdq->n_tensors || !p->vdq->fmap[t].in_scope || t == p->split_tensor) return 8;
     return p->vdq->fmap[t].bits;
 }
@@ -25,15 +22,13 @@ static int planned_bits(const qmcu_plan *p, int t)
 static void format_quant(const qmcu_plan *p, int t, int low, float *scale, int32_t *zp)
 {
     const qmcu_tensor *x = &p->g->tensors[t];
-    int pt = t, i;
     if (!low) {
         *scale = x->scale;
         *zp = x->zero_point;
         return;
     }
-    for (i = p->spec.split - 1; i >= 0; i--) /* a PAD output has its input's format */
-        if (p->g->ops[i].out == pt && p->g->ops[i].type == QMCU_OP_PAD) pt = p->g->ops[i].in[0];
-    qmcu_lowbit_quant(p->vdq->fmap[pt].lo, p->vdq->fmap[pt].hi, p->vdq->fmap[pt].bits, scale, zp);
+    t = qmcu_pad_source(p->g, p->spec.split, t);
+    qmcu_lowbit_quant(p->vdq->fmap[t].lo, p->vdq->fmap[t].hi, p->vdq->fmap[t].bits, scale, zp);
 }
 
 static qmcu_status prepare_variant(const qmcu_model *m, const qmcu_plan *p, int i, int idx, lowbit_variant *v,
