@@ -139,38 +139,54 @@ static void requant_row(const int32_t *acc, int32_t n, int32_t oc0, const int32_
 #define QMCU_GEMM_CHUNK 32 /* output channels per requantization pass (2 x 32 int32 on the stack) */
 #define QMCU_GEMM_EXPAND_MAX 512 /* rows up to this length are pre-expanded to int16 (2 x 1 kB of stack) */
 
-/* The first k & ~3 int8 of a row as int16 pairs in SMLAD order: for each word of 4 bytes,
- * (x0, x2) then (x1, x3) — the lanes SXTB16 / SXTB16-ror-8 give the weights. */
-static void expand_row(const int8_t *a, int32_t k, uint32_t *e)
+/* The first k & ~3 int8 of two rows as int16 pairs in SMLAD order, interleaved: for each
+ * word of 4 bytes, row 0's (x0, x2), (x1, x3) — the lanes SXTB16 / SXTB16-ror-8 give the
+ * weights — then row 1's. */
+static void expand_rows(const int8_t *a0, const int8_t *a1, int32_t k, uint32_t *e)
 {
     int32_t i;
     for (i = 0; i + 4 <= k; i += 4) {
-        const uint32_t x = qmcu_load_word(a + i);
-        *e++ = qmcu_sxtb16(x);
-        *e++ = qmcu_sxtb16_ror8(x);
+        const uint32_t x0 = qmcu_load_word(a0 + i), x1 = qmcu_load_word(a1 + i);
+        e[0] = qmcu_sxtb16(x0);
+        e[1] = qmcu_sxtb16_ror8(x0);
+        e[2] = qmcu_sxtb16(x1);
+        e[3] = qmcu_sxtb16_ror8(x1);
+        e += 4;
     }
 }
 
-/* 2 pre-expanded rows x 2 filters over k4 = k & ~3: per 4 k, 4 word loads of input (no
- * extension), 2 weight words extended, 8 SMLADs. */
-static inline void dot_2x2_expanded(const uint32_t *e0, const uint32_t *e1, const int8_t *b0, const int8_t *b1, int32_t k4,
-                                    int32_t s[4])
+/* 2 pre-expanded rows x 2 filters over k4 = k & ~3 (k4 > 0). Per 4 k: 2 LDRD of input (no
+ * extension), 2 weight words extended, 8 SMLADs, 2 instructions of loop control. Written
+ * in assembly because it needs all 14 registers: GCC spills the loop bound otherwise. */
+static inline void dot_2x2_expanded(const uint32_t *e, const int8_t *b0, const int8_t *b1, int32_t k4, int32_t s[4])
 {
     int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0;
-    const uint32_t *const end = e0 + k4 / 2;
-    while (e0 < end) {
-        const uint32_t w0 = qmcu_load_word(b0), w1 = qmcu_load_word(b1);
-        const uint32_t w0e = qmcu_sxtb16(w0), w0o = qmcu_sxtb16_ror8(w0);
-        const uint32_t w1e = qmcu_sxtb16(w1), w1o = qmcu_sxtb16_ror8(w1);
-        s00 = smlad_word(e0[0], e0[1], w0e, w0o, s00);
-        s01 = smlad_word(e0[0], e0[1], w1e, w1o, s01);
-        s10 = smlad_word(e1[0], e1[1], w0e, w0o, s10);
-        s11 = smlad_word(e1[0], e1[1], w1e, w1o, s11);
-        e0 += 2;
-        e1 += 2;
-        b0 += 4;
-        b1 += 4;
-    }
+    const uint32_t *const end = e + k4;
+    uint32_t xa, xb, ya, yb, t, w;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldrd %[xa], %[xb], [%[e]], #8\n\t"
+        "ldrd %[ya], %[yb], [%[e]], #8\n\t"
+        "ldr %[w], [%[b0]], #4\n\t"
+        "sxtb16 %[t], %[w]\n\t"
+        "sxtb16 %[w], %[w], ror #8\n\t"
+        "smlad %[s00], %[xa], %[t], %[s00]\n\t"
+        "smlad %[s00], %[xb], %[w], %[s00]\n\t"
+        "smlad %[s10], %[ya], %[t], %[s10]\n\t"
+        "smlad %[s10], %[yb], %[w], %[s10]\n\t"
+        "ldr %[w], [%[b1]], #4\n\t"
+        "sxtb16 %[t], %[w]\n\t"
+        "sxtb16 %[w], %[w], ror #8\n\t"
+        "smlad %[s01], %[xa], %[t], %[s01]\n\t"
+        "smlad %[s01], %[xb], %[w], %[s01]\n\t"
+        "smlad %[s11], %[ya], %[t], %[s11]\n\t"
+        "smlad %[s11], %[yb], %[w], %[s11]\n\t"
+        "cmp %[e], %[end]\n\t"
+        "bne 1b\n\t"
+        : [s00] "+r"(s00), [s01] "+r"(s01), [s10] "+r"(s10), [s11] "+r"(s11), [e] "+r"(e), [b0] "+r"(b0), [b1] "+r"(b1),
+          [xa] "=&r"(xa), [xb] "=&r"(xb), [ya] "=&r"(ya), [yb] "=&r"(yb), [t] "=&r"(t), [w] "=&r"(w)
+        : [end] "r"(end)
+        : "cc", "memory");
     s[0] = s00;
     s[1] = s01;
     s[2] = s10;
@@ -262,19 +278,16 @@ void qmcu_gemm_s8(const qmcu_conv_params *p, const qmcu_requant *rq, const int8_
              * one requantization pass per row */
             int32_t acc[2][QMCU_GEMM_CHUNK];
             const int32_t even = out_ch & ~1;
-            uint32_t ex[2][QMCU_GEMM_EXPAND_MAX / 2];
-            const int expanded = k <= QMCU_GEMM_EXPAND_MAX;
-            if (expanded) { /* once per row pair, reused by every filter */
-                expand_row(a0, k, ex[0]);
-                expand_row(a1, k, ex[1]);
-            }
+            uint32_t ex[QMCU_GEMM_EXPAND_MAX];
+            const int expanded = k <= QMCU_GEMM_EXPAND_MAX && k >= 4;
+            if (expanded) expand_rows(a0, a1, k, ex); /* once per row pair, reused by every filter */
             while (oc < even) {
                 const int32_t n = even - oc < QMCU_GEMM_CHUNK ? even - oc : QMCU_GEMM_CHUNK;
                 int32_t s[4];
                 for (j = 0; j < n; j += 2) {
                     const int8_t *b0 = b + (size_t)(oc + j) * k;
                     if (expanded) {
-                        dot_2x2_expanded(ex[0], ex[1], b0, b0 + k, k & ~3, s);
+                        dot_2x2_expanded(ex, b0, b0 + k, k & ~3, s);
                         if (k & 3) dot_2x2_tail(a0, a1, b0, b0 + k, k, s);
                     } else {
                         dot_2x2_dsp(a0, a1, b0, b0 + k, k, s);
