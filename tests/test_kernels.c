@@ -17,9 +17,10 @@ static void fill(int8_t *p, size_t n)
 static void random_requant(int32_t *m, int32_t *s, int n)
 {
     int i;
+    const int mode = rnd_range(0, 2); /* mixed signs, right shifts only, left shifts only */
     for (i = 0; i < n; i++) {
         m[i] = rnd_range(1 << 30, 0x7fffffff);
-        s[i] = rnd_range(-12, 1);
+        s[i] = mode == 0 ? rnd_range(-12, 1) : (mode == 1 ? rnd_range(-12, 0) : rnd_range(0, 3));
     }
 }
 

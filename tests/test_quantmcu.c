@@ -19,9 +19,9 @@ static void test_pack(void)
     for (wi = 0; wi < 5; wi++)
         for (it = 0; it < 50; it++) {
             const int bits = widths[wi];
-            int8_t codes[97], back[97];
-            uint8_t buf[200], before[200];
-            const int32_t n = rnd_range(1, 97);
+            int8_t codes[203], back[203];
+            uint8_t buf[260], before[260];
+            const int32_t n = rnd_range(1, 203);
             const int64_t start = rnd_range(0, 40);
             const size_t bytes = qmcu_activation_bytes(bits, start + n + 8);
             int32_t i;
@@ -46,6 +46,17 @@ static void test_pack(void)
                 CHECK(nb[1] == ob[1], "%d-bit pack clobbered the code after", bits);
             }
         }
+    for (it = 0; it < 200; it++) { /* range test of codes: one code out of range anywhere */
+        const int bits = rnd_range(1, 7);
+        int8_t codes[41];
+        const int32_t n = rnd_range(1, 41);
+        int32_t i;
+        for (i = 0; i < n; i++) codes[i] = (int8_t)(rnd() % (1u << bits));
+        CHECK(qmcu_codes_fit(bits, codes, n), "%d-bit codes in range", bits);
+        i = rnd_range(0, n - 1);
+        codes[i] = (int8_t)(it & 1 || bits == 7 ? -(int)rnd_range(1, 128) : rnd_range(1 << bits, 127));
+        CHECK(!qmcu_codes_fit(bits, codes, n), "%d-bit code %d at %d of %d not seen", bits, codes[i], i, n);
+    }
     CHECK(qmcu_activation_bytes(4, 5) == 3 && qmcu_activation_bytes(2, 5) == 2 && qmcu_activation_bytes(3, 5) == 5,
           "packed sizes");
     { /* TFLite order: element 2i in the low nibble */

@@ -15,14 +15,21 @@ size_t qmcu_depthwise_s8_scratch_size(const qmcu_dims *out) { return (size_t)out
 #if defined(__ARM_FEATURE_DSP)
 #include "qmcu_dsp.h"
 
-/* gemmlowp requantization (ties away from zero). Every shift here is <= 0 (checked per call:
- * multipliers below 1, the usual case) and multipliers are >= 0 by construction, so the
- * left shift, its branches and the high multiply's overflow case drop out. Same results. */
-static inline int8_t requant_dw(int32_t acc, int32_t multiplier, int32_t shift, int32_t offset, int32_t lo, int32_t hi)
+/* gemmlowp requantization (ties away from zero), for a call whose shifts all have one sign
+ * (`left`: all >= 0, else all <= 0; the usual case is multipliers below 1, right shifts
+ * only): the other shift and its branches drop out, and multipliers are >= 0 by
+ * construction, so the high multiply's overflow case cannot occur. Same results. */
+static inline int8_t requant_dw(int32_t acc, int32_t multiplier, int32_t shift, int32_t offset, int32_t lo, int32_t hi,
+                                const int left)
 {
-    const int32_t r = -shift, mask = (int32_t)((1u << r) - 1u);
-    int32_t h = (int32_t)(((int64_t)acc * multiplier + ((int64_t)1 << 30)) >> 31);
-    h = (h >> r) + ((h & mask) > ((mask >> 1) + (h < 0)) ? 1 : 0);
+    int32_t h;
+    if (left) {
+        h = (int32_t)(((int64_t)(int32_t)((uint32_t)acc << shift) * multiplier + ((int64_t)1 << 30)) >> 31);
+    } else {
+        const int32_t r = -shift, mask = (int32_t)((1u << r) - 1u);
+        h = (int32_t)(((int64_t)acc * multiplier + ((int64_t)1 << 30)) >> 31);
+        h = (h >> r) + ((h & mask) > ((mask >> 1) + (h < 0)) ? 1 : 0);
+    }
     h += offset;
     return (int8_t)(h < lo ? lo : (h > hi ? hi : h));
 }
@@ -42,12 +49,12 @@ static inline int8_t requant_dw(int32_t acc, int32_t multiplier, int32_t shift, 
 
 /* Requantized store of four channels' accumulators. */
 static inline void dw_store4(int8_t *o, int32_t a0, int32_t a1, int32_t a2, int32_t a3, const int32_t *mult,
-                             const int32_t *shf, int32_t off, int32_t lo, int32_t hi)
+                             const int32_t *shf, int32_t off, int32_t lo, int32_t hi, const int left)
 {
-    o[0] = requant_dw(a0, mult[0], shf[0], off, lo, hi);
-    o[1] = requant_dw(a1, mult[1], shf[1], off, lo, hi);
-    o[2] = requant_dw(a2, mult[2], shf[2], off, lo, hi);
-    o[3] = requant_dw(a3, mult[3], shf[3], off, lo, hi);
+    o[0] = requant_dw(a0, mult[0], shf[0], off, lo, hi, left);
+    o[1] = requant_dw(a1, mult[1], shf[1], off, lo, hi, left);
+    o[2] = requant_dw(a2, mult[2], shf[2], off, lo, hi, left);
+    o[3] = requant_dw(a3, mult[3], shf[3], off, lo, hi, left);
 }
 
 /* Cortex-M DSP path (depth multiplier 1): the in-range taps of an output pixel are listed
@@ -57,9 +64,11 @@ static inline void dw_store4(int8_t *o, int32_t a0, int32_t a1, int32_t a2, int3
  * multiplied lane by lane (SMLABB / SMLATT). */
 #define QMCU_DW_MAX_TAPS 64
 
-static void depthwise_dsp(const qmcu_conv_params *p, const qmcu_requant *rq, const qmcu_dims *in, const int8_t *input,
-                          const qmcu_dims *filter, const int8_t *filter_data, const int32_t *bias, const qmcu_dims *out,
-                          int8_t *output)
+static inline __attribute__((always_inline)) void depthwise_dsp(const qmcu_conv_params *p, const qmcu_requant *rq,
+                                                               const qmcu_dims *in, const int8_t *input,
+                                                               const qmcu_dims *filter, const int8_t *filter_data,
+                                                               const int32_t *bias, const qmcu_dims *out, int8_t *output,
+                                                               const int left)
 {
     const int32_t cn = out->c;
     const uint32_t xo = ((uint32_t)p->input_offset & 0xFFFFu) | ((uint32_t)p->input_offset << 16);
@@ -101,8 +110,8 @@ static void depthwise_dsp(const qmcu_conv_params *p, const qmcu_requant *rq, con
                         QMCU_DW_MAC4(qmcu_load_word(xs[t] + c), we, wd, a0, a1, a2, a3);
                         QMCU_DW_MAC4(qmcu_load_word(xs[t] + step + c), we, wd, b0, b1, b2, b3);
                     }
-                    dw_store4(o + c, a0, a1, a2, a3, mult + c, shf + c, off, lo, hi);
-                    dw_store4(o1 + c, b0, b1, b2, b3, mult + c, shf + c, off, lo, hi);
+                    dw_store4(o + c, a0, a1, a2, a3, mult + c, shf + c, off, lo, hi, left);
+                    dw_store4(o1 + c, b0, b1, b2, b3, mult + c, shf + c, off, lo, hi, left);
                 }
                 for (; c < cn; c++) {
                     int32_t a = bias ? bias[c] : 0, b = a;
@@ -111,8 +120,8 @@ static void depthwise_dsp(const qmcu_conv_params *p, const qmcu_requant *rq, con
                         a += (xs[t][c] + p->input_offset) * w;
                         b += (xs[t][step + c] + p->input_offset) * w;
                     }
-                    o[c] = requant_dw(a, mult[c], shf[c], off, lo, hi);
-                    o1[c] = requant_dw(b, mult[c], shf[c], off, lo, hi);
+                    o[c] = requant_dw(a, mult[c], shf[c], off, lo, hi, left);
+                    o1[c] = requant_dw(b, mult[c], shf[c], off, lo, hi, left);
                 }
                 ox++;
                 continue;
@@ -125,14 +134,31 @@ static void depthwise_dsp(const qmcu_conv_params *p, const qmcu_requant *rq, con
                     const uint32_t we = qmcu_sxtab16(wo, w), wd = qmcu_sxtab16_ror8(wo, w);
                     QMCU_DW_MAC4(x, we, wd, a0, a1, a2, a3);
                 }
-                dw_store4(o + c, a0, a1, a2, a3, mult + c, shf + c, off, lo, hi);
+                dw_store4(o + c, a0, a1, a2, a3, mult + c, shf + c, off, lo, hi, left);
             }
             for (; c < cn; c++) {
                 int32_t a = bias ? bias[c] : 0;
                 for (t = 0; t < nt; t++) a += (xs[t][c] + p->input_offset) * (ws[t][c] + p->filter_offset);
-                o[c] = requant_dw(a, mult[c], shf[c], off, lo, hi);
+                o[c] = requant_dw(a, mult[c], shf[c], off, lo, hi, left);
             }
         }
+}
+
+/* Two specialised copies: the sign of the shifts is a constant in each. */
+static __attribute__((noinline)) void depthwise_dsp_right(const qmcu_conv_params *p, const qmcu_requant *rq,
+                                                          const qmcu_dims *in, const int8_t *input,
+                                                          const qmcu_dims *filter, const int8_t *filter_data,
+                                                          const int32_t *bias, const qmcu_dims *out, int8_t *output)
+{
+    depthwise_dsp(p, rq, in, input, filter, filter_data, bias, out, output, 0);
+}
+
+static __attribute__((noinline)) void depthwise_dsp_left(const qmcu_conv_params *p, const qmcu_requant *rq,
+                                                         const qmcu_dims *in, const int8_t *input,
+                                                         const qmcu_dims *filter, const int8_t *filter_data,
+                                                         const int32_t *bias, const qmcu_dims *out, int8_t *output)
+{
+    depthwise_dsp(p, rq, in, input, filter, filter_data, bias, out, output, 1);
 }
 #endif
 
@@ -148,12 +174,20 @@ qmcu_status qmcu_depthwise_conv_s8(const qmcu_conv_params *p, const qmcu_requant
     if (filter->c != oc_n || in->c * dm != oc_n) return QMCU_ERR_ARG;
 #if defined(__ARM_FEATURE_DSP)
     {
-        int right_only = 1;
-        for (c = 0; c < oc_n; c++) right_only &= rq->shift[c] <= 0;
-        if (dm == 1 && filter->h * filter->w <= QMCU_DW_MAX_TAPS && right_only) {
-            for (b = 0; b < in->n; b++)
-                depthwise_dsp(p, rq, in, input + (size_t)b * in->h * in->w * in->c, filter, filter_data, bias, out,
-                              output + (size_t)b * out->h * out->w * oc_n);
+        int right_only = 1, left_only = 1;
+        for (c = 0; c < oc_n; c++) {
+            right_only &= rq->shift[c] <= 0;
+            left_only &= rq->shift[c] >= 0;
+        }
+        if (dm == 1 && filter->h * filter->w <= QMCU_DW_MAX_TAPS && (right_only || left_only)) {
+            for (b = 0; b < in->n; b++) {
+                const int8_t *inb = input + (size_t)b * in->h * in->w * in->c;
+                int8_t *outb = output + (size_t)b * out->h * out->w * oc_n;
+                if (right_only)
+                    depthwise_dsp_right(p, rq, in, inb, filter, filter_data, bias, out, outb);
+                else
+                    depthwise_dsp_left(p, rq, in, inb, filter, filter_data, bias, out, outb);
+            }
             return QMCU_OK;
         }
     }

@@ -99,36 +99,45 @@ static inline void dot_2x2_dsp(const int8_t *a0, const int8_t *a1, const int8_t 
     s[3] = s11;
 }
 
+/* Shift signs of a layer's requantization, checked once per call. */
+enum { SHIFTS_MIXED, SHIFTS_RIGHT, SHIFTS_LEFT };
+
+/* The requantization of requant_val for a row whose shifts all have one sign (`left`: all
+ * >= 0, else all <= 0): the other shift and its branches drop out; multipliers are >= 0 by
+ * construction, so the doubling high multiply cannot hit its single overflow case. */
+static inline void requant_row_signed(const int32_t *acc, int32_t n, const int32_t *bias, int32_t row_term,
+                                      const int32_t *mult, const int32_t *shf, int32_t off, int32_t lo, int32_t hi,
+                                      const int left, int8_t *out)
+{
+    int32_t j;
+    for (j = 0; j < n; j++) {
+        int32_t x = wrap_add3(acc[j], bias[j], row_term), h;
+        if (left) x = (int32_t)((uint32_t)x << shf[j]);
+        h = (int32_t)(((int64_t)x * mult[j] + ((int64_t)1 << 30)) >> 31);
+        if (!left && shf[j]) h = (h >> -shf[j]) + ((h >> (-shf[j] - 1)) & 1); /* ruy: ties upwards */
+        h += off;
+        out[j] = (int8_t)(h < lo ? lo : (h > hi ? hi : h));
+    }
+}
+
 /* Requantizes n accumulators of one output row (channels oc0..): a tight loop of its own,
- * with every register free for it. right_only: every shift <= 0 (the usual case, multipliers
- * below 1), so the left shift and its branches drop out; multipliers are >= 0 by construction,
- * so the doubling high multiply cannot hit its single overflow case. Same results. */
-static void requant_row(const int32_t *acc, int32_t n, int32_t oc0, const int32_t *bias, int32_t row_term, int right_only,
+ * with every register free for it. */
+static void requant_row(const int32_t *acc, int32_t n, int32_t oc0, const int32_t *bias, int32_t row_term, int shifts,
                         const qmcu_conv_params *p, const qmcu_requant *rq, int8_t *out)
 {
     const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
     const int32_t *mult = rq->multiplier + oc0, *shf = rq->shift + oc0;
     int32_t j;
-    if (right_only && bias && !row_term) { /* int8 weights: no row-sum term */
-        bias += oc0;
-        for (j = 0; j < n; j++) {
-            const int32_t x = (int32_t)((uint32_t)acc[j] + (uint32_t)bias[j]), r = -shf[j];
-            int32_t h = (int32_t)(((int64_t)x * mult[j] + ((int64_t)1 << 30)) >> 31);
-            if (r) h = (h >> r) + ((h >> (r - 1)) & 1); /* ruy: ties upwards */
-            h += off;
-            out[j] = (int8_t)(h < lo ? lo : (h > hi ? hi : h));
-        }
+    if (bias && shifts == SHIFTS_RIGHT && !row_term) { /* int8 weights: no row-sum term */
+        requant_row_signed(acc, n, bias + oc0, 0, mult, shf, off, lo, hi, 0, out);
         return;
     }
-    if (right_only && bias) {
-        bias += oc0;
-        for (j = 0; j < n; j++) {
-            const int32_t x = wrap_add3(acc[j], bias[j], row_term), r = -shf[j];
-            int32_t h = (int32_t)(((int64_t)x * mult[j] + ((int64_t)1 << 30)) >> 31);
-            if (r) h = (h >> r) + ((h >> (r - 1)) & 1); /* ruy: ties upwards */
-            h += off;
-            out[j] = (int8_t)(h < lo ? lo : (h > hi ? hi : h));
-        }
+    if (bias && shifts == SHIFTS_RIGHT) {
+        requant_row_signed(acc, n, bias + oc0, row_term, mult, shf, off, lo, hi, 0, out);
+        return;
+    }
+    if (bias && shifts == SHIFTS_LEFT) {
+        requant_row_signed(acc, n, bias + oc0, row_term, mult, shf, off, lo, hi, 1, out);
         return;
     }
     if (bias) bias += oc0;
@@ -263,8 +272,12 @@ void qmcu_gemm_s8(const qmcu_conv_params *p, const qmcu_requant *rq, const int8_
 {
     int32_t r = 0, oc = 0, j;
 #if defined(__ARM_FEATURE_DSP)
-    int right_only = 1;
-    for (j = 0; j < out_ch; j++) right_only &= rq->shift[j] <= 0;
+    int right_only = 1, left_only = 1, shifts;
+    for (j = 0; j < out_ch; j++) {
+        right_only &= rq->shift[j] <= 0;
+        left_only &= rq->shift[j] >= 0;
+    }
+    shifts = right_only ? SHIFTS_RIGHT : (left_only ? SHIFTS_LEFT : SHIFTS_MIXED);
 #endif
     for (; r + 2 <= rows; r += 2) {
         const int8_t *a0 = a + (size_t)r * lda, *a1 = a0 + lda;
@@ -297,8 +310,8 @@ void qmcu_gemm_s8(const qmcu_conv_params *p, const qmcu_requant *rq, const int8_
                     acc[1][j] = s[2];
                     acc[1][j + 1] = s[3];
                 }
-                requant_row(acc[0], n, oc, bias, rs0, right_only, p, rq, o0 + oc);
-                requant_row(acc[1], n, oc, bias, rs1, right_only, p, rq, o1 + oc);
+                requant_row(acc[0], n, oc, bias, rs0, shifts, p, rq, o0 + oc);
+                requant_row(acc[1], n, oc, bias, rs1, shifts, p, rq, o1 + oc);
                 oc += n;
             }
         }
@@ -345,7 +358,7 @@ void qmcu_gemm_s8(const qmcu_conv_params *p, const qmcu_requant *rq, const int8_
                     acc[j] = s[0];
                     acc[j + 1] = s[1];
                 }
-                requant_row(acc, n, oc, bias, rs0, right_only, p, rq, o0 + oc);
+                requant_row(acc, n, oc, bias, rs0, shifts, p, rq, o0 + oc);
                 oc += n;
             }
         }

@@ -161,6 +161,8 @@ size_t qmcu_activation_bytes(int bits, int64_t n);
 void qmcu_unpack(int bits, const uint8_t *src, int64_t start, int32_t n, int8_t *dst);
 /* n codes -> positions [start, start + n) of a buffer (neighbouring codes kept). */
 void qmcu_pack(int bits, const int8_t *src, int32_t n, uint8_t *dst, int64_t start);
+/* 1 when every one of n int8 codes lies in 0 .. 2^bits - 1 (bits 1..7). */
+int qmcu_codes_fit(int bits, const int8_t *codes, int32_t n);
 
 /* ---- float32 kernels (for float models and reference) ---------------------------------- */
 typedef struct {

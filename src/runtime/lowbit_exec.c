@@ -84,6 +84,9 @@ static qmcu_status run_staged(const qmcu_model *m, const qmcu_plan *p, uint8_t *
     if ((size_t)(kscratch - scratch) > stage_bytes) return QMCU_ERR_NOMEM;
     *outlier = 0;
     for (y = r.h0; y < r.h1; y++) {
+        /* byte-stored outputs are written in place, packed ones staged */
+        const int64_t out_start = ((int64_t)(y - out.b.h0) * (out.b.w1 - out.b.w0) + (r.w0 - out.b.w0)) * cout;
+        int8_t *const dst = qmcu_bits_packed(bout) ? stage_out : (int8_t *)out.ptr + out_start;
         qmcu_window o;
         o.h0 = y;
         o.h1 = y + 1;
@@ -112,8 +115,8 @@ static qmcu_status run_staged(const qmcu_model *m, const qmcu_plan *p, uint8_t *
             cp.act_min = v->conv.act_min;
             cp.act_max = v->conv.act_max;
             st = op->type == QMCU_OP_CONV_2D
-                     ? qmcu_conv_s8(&cp, &v->rq, &ind, src, &fd, (const int8_t *)w->data, v->bias, &od, stage_out, kscratch, kbytes)
-                     : qmcu_depthwise_conv_s8(&cp, &v->rq, &ind, src, &fd, (const int8_t *)w->data, v->bias, &od, stage_out,
+                     ? qmcu_conv_s8(&cp, &v->rq, &ind, src, &fd, (const int8_t *)w->data, v->bias, &od, dst, kscratch, kbytes)
+                     : qmcu_depthwise_conv_s8(&cp, &v->rq, &ind, src, &fd, (const int8_t *)w->data, v->bias, &od, dst,
                                               kscratch, kbytes);
             if (st != QMCU_OK) return st;
             break;
@@ -122,7 +125,7 @@ static qmcu_status run_staged(const qmcu_model *m, const qmcu_plan *p, uint8_t *
             const int32_t d[4] = {1, 1, 1, n};
             const int8_t *a = span_of(&in0, cin, y, r.w0, r.w1, stage_in);
             const int8_t *b = span_of(&in1, cin, y, r.w0, r.w1, stage_in1);
-            qmcu_status st = qmcu_eltwise_s8(&v->elt, d, a, d, b, d, stage_out);
+            qmcu_status st = qmcu_eltwise_s8(&v->elt, d, a, d, b, d, dst);
             if (st != QMCU_OK) return st;
             break;
         }
@@ -134,23 +137,26 @@ static qmcu_status run_staged(const qmcu_model *m, const qmcu_plan *p, uint8_t *
             for (j = 0; j < ow; j++) {
                 const int32_t ix = r.w0 + j - op->pads[2][0];
                 if (row && ix >= 0 && ix < x->dims[2])
-                    memcpy(stage_out + (size_t)j * cout, row + (size_t)(ix - in0.b.w0) * cin, (size_t)cout);
+                    memcpy(dst + (size_t)j * cout, row + (size_t)(ix - in0.b.w0) * cin, (size_t)cout);
                 else
-                    memset(stage_out + (size_t)j * cout, v->pad_value, (size_t)cout);
+                    memset(dst + (size_t)j * cout, v->pad_value, (size_t)cout);
             }
             break;
         }
         }
         if (!check && bout < 8 && op->type != QMCU_OP_PAD) /* no VDPC (ablation): saturate to the code range */
-            for (j = 0; j < n; j++) stage_out[j] = (int8_t)qmcu_clamp(stage_out[j], 0, top);
-        if (check)
+            for (j = 0; j < n; j++) dst[j] = (int8_t)qmcu_clamp(dst[j], 0, top);
+        if (check && !qmcu_codes_fit(bout, dst, n)) {
+            *outlier = 1;
+            return QMCU_OK;
+        }
+        if (check && bout == 7) /* 7-bit codes reach int8's limit: 127 may be a clamped value */
             for (j = 0; j < n; j++)
-                if (stage_out[j] < 0 || stage_out[j] > top || (bout == 7 && stage_out[j] == 127)) {
-                    *outlier = 1; /* 7-bit codes reach int8's limit: 127 may be clamped */
+                if (dst[j] == 127) {
+                    *outlier = 1;
                     return QMCU_OK;
                 }
-        qmcu_pack(bout, stage_out, n, out.ptr,
-                  ((int64_t)(y - out.b.h0) * (out.b.w1 - out.b.w0) + (r.w0 - out.b.w0)) * cout);
+        if (dst == stage_out) qmcu_pack(bout, stage_out, n, out.ptr, out_start);
     }
     return QMCU_OK;
 }
