@@ -1,7 +1,8 @@
 /* Cortex-M kernel benchmark (firmware, run under QEMU by bench/mcu_kernels.sh): emulated
  * instructions per call of the int8 conv / pointwise / depthwise / FC kernels on MobileNetV2
  * layer shapes (the shapes of Arm CMSIS-NN's published table in issue 5), random data,
- * per-channel requantization. Prints one line per shape: instructions, MACs, instructions/MAC. */
+ * per-channel requantization; three pointwise shapes again with 2-bit input codes (the QuantMCU
+ * lane-packed path). Prints one line per shape: instructions, MACs, instructions/MAC. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,19 +15,23 @@ typedef struct {
     const char *name;
     int kind; /* 0 conv, 1 depthwise, 2 fully connected */
     int32_t h, w, c, k, stride, oc;
+    int two_bit; /* input holds QuantMCU 2-bit codes (0..3) */
 } shape;
 
 static const shape k_shapes[] = {
-    {"conv 3x3 s2 SAME 56x56x3 -> 28x28x32", 0, 56, 56, 3, 3, 2, 32},
-    {"pw 28x28x32 -> 192", 0, 28, 28, 32, 1, 1, 192},
-    {"pw 28x28x192 -> 32", 0, 28, 28, 192, 1, 1, 32},
-    {"pw 14x14x64 -> 384", 0, 14, 14, 64, 1, 1, 384},
-    {"pw 7x7x160 -> 960", 0, 7, 7, 160, 1, 1, 960},
-    {"pw 56x56x24 -> 144", 0, 56, 56, 24, 1, 1, 144},
-    {"dw 3x3 s1 28x28x192", 1, 28, 28, 192, 3, 1, 192},
-    {"dw 3x3 s2 56x56x144 -> 28x28", 1, 56, 56, 144, 3, 2, 144},
-    {"dw 3x3 s1 14x14x384", 1, 14, 14, 384, 3, 1, 384},
-    {"FC 1280 -> 1000", 2, 1, 1, 1280, 1, 1, 1000},
+    {"conv 3x3 s2 SAME 56x56x3 -> 28x28x32", 0, 56, 56, 3, 3, 2, 32, 0},
+    {"pw 28x28x32 -> 192", 0, 28, 28, 32, 1, 1, 192, 0},
+    {"pw 28x28x192 -> 32", 0, 28, 28, 192, 1, 1, 32, 0},
+    {"pw 14x14x64 -> 384", 0, 14, 14, 64, 1, 1, 384, 0},
+    {"pw 7x7x160 -> 960", 0, 7, 7, 160, 1, 1, 960, 0},
+    {"pw 56x56x24 -> 144", 0, 56, 56, 24, 1, 1, 144, 0},
+    {"dw 3x3 s1 28x28x192", 1, 28, 28, 192, 3, 1, 192, 0},
+    {"dw 3x3 s2 56x56x144 -> 28x28", 1, 56, 56, 144, 3, 2, 144, 0},
+    {"dw 3x3 s1 14x14x384", 1, 14, 14, 384, 3, 1, 384, 0},
+    {"FC 1280 -> 1000", 2, 1, 1, 1280, 1, 1, 1000, 0},
+    {"pw 28x28x32 -> 192, 2-bit in", 0, 28, 28, 32, 1, 1, 192, 1},
+    {"pw 28x28x192 -> 32, 2-bit in", 0, 28, 28, 192, 1, 1, 32, 1},
+    {"pw 56x56x24 -> 144, 2-bit in", 0, 56, 56, 24, 1, 1, 144, 1},
 };
 
 static uint32_t g_rng = 0x2545F491u;
@@ -60,7 +65,8 @@ __attribute__((noinline)) static void run_one(const shape *s)
     } else {
         fd.n = s->oc; fd.h = s->k; fd.w = s->k; fd.c = s->c;
     }
-    p.input_offset = 128;
+    p.input_offset = s->two_bit ? -1 : 128;
+    p.input_code_bits = s->two_bit ? 2 : 0;
     p.output_offset = -3;
     p.act_min = -128;
     p.act_max = 127;
@@ -88,7 +94,7 @@ __attribute__((noinline)) static void run_one(const shape *s)
         printf("%s: out of memory\n", s->name);
         return;
     }
-    for (i = 0; i < xb; i++) x[i] = rnd8();
+    for (i = 0; i < xb; i++) x[i] = s->two_bit ? (int8_t)(rnd8() & 3) : rnd8();
     for (i = 0; i < wb; i++) w[i] = rnd8();
     t0 = systick_ticks();
     if (s->kind == 0)

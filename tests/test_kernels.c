@@ -164,9 +164,10 @@ static void test_fully_connected(int iters)
     for (it = 0; it < iters; it++) {
         qmcu_conv_params p;
         qmcu_requant rq;
-        int32_t rows = rnd_range(1, 5), k = rnd_range(1, 300), oc = rnd_range(1, 64), mult[64], shift[64], bias[64], folded[64], i;
+        int32_t rows = rnd_range(1, 9), k = rnd_range(1, 300), oc = rnd_range(1, 64), mult[64], shift[64], bias[64], folded[64], i;
         int8_t *x = (int8_t *)malloc((size_t)rows * k), *w = (int8_t *)malloc((size_t)oc * k);
-        int8_t y1[5 * 64], y2[5 * 64];
+        int8_t y1[9 * 64], y2[9 * 64];
+        const int two_bit = rnd_range(0, 2) == 0, extreme = two_bit && rnd_range(0, 3) == 0;
         memset(&p, 0, sizeof p);
         p.input_offset = rnd_range(-127, 128);
         p.filter_offset = (rnd() & 1) ? 0 : rnd_range(-127, 128);
@@ -175,6 +176,12 @@ static void test_fully_connected(int iters)
         p.act_max = 127;
         fill(x, (size_t)rows * k);
         fill(w, (size_t)oc * k);
+        if (two_bit) { /* QuantMCU 2-bit codes (the DSP GEMM packs two pixels per lane); extreme:
+                          every product at its largest magnitude, the packed fields' worst case */
+            p.input_code_bits = 2;
+            for (i = 0; i < rows * k; i++) x[i] = (int8_t)(extreme ? 3 : rnd() % 4);
+            if (extreme) memset(w, rnd() & 1 ? 0x80 : 0x7f, (size_t)oc * k);
+        }
         random_requant(mult, shift, 1);
         for (i = 1; i < oc; i++) mult[i] = mult[0], shift[i] = shift[0];
         for (i = 0; i < oc; i++) bias[i] = rnd_range(-50000, 50000);
@@ -183,7 +190,8 @@ static void test_fully_connected(int iters)
         qmcu_ref_fully_connected_s8(&p, &rq, rows, k, x, oc, w, bias, y1);
         qmcu_conv_fold_bias(&p, oc, k, w, bias, folded);
         qmcu_fully_connected_s8(&p, &rq, rows, k, x, oc, w, folded, y2);
-        CHECK(memcmp(y1, y2, (size_t)rows * oc) == 0, "fc mismatch rows %d k %d oc %d", (int)rows, (int)k, (int)oc);
+        CHECK(memcmp(y1, y2, (size_t)rows * oc) == 0, "fc mismatch rows %d k %d oc %d%s", (int)rows, (int)k, (int)oc,
+              two_bit ? " (2-bit codes)" : "");
         free(x);
         free(w);
     }

@@ -80,8 +80,9 @@ static void emit_floats(FILE *f, const char *name, const float *d, size_t n)
 
 static void emit_conv_params(FILE *f, const qmcu_conv_params *c)
 {
-    fprintf(f, "{%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d}", c->input_offset, c->filter_offset, c->output_offset, c->act_min,
-            c->act_max, c->stride_h, c->stride_w, c->dil_h, c->dil_w, c->pad_top, c->pad_left, c->depth_multiplier);
+    fprintf(f, "{%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d}", c->input_offset, c->filter_offset, c->output_offset,
+            c->act_min, c->act_max, c->stride_h, c->stride_w, c->dil_h, c->dil_w, c->pad_top, c->pad_left, c->depth_multiplier,
+            c->input_code_bits);
 }
 
 static void emit_elt(FILE *f, const qmcu_eltwise_params *e)

@@ -99,6 +99,84 @@ static inline void dot_2x2_dsp(const int8_t *a0, const int8_t *a1, const int8_t 
     s[3] = s11;
 }
 
+/* 2-bit codes (0..3: QuantMCU's 2-bit maps) of two pixels share one int16 lane,
+ * lane = q(p) + q(p') * 2^13, so each SMLAD makes four MACs. |q * w| <= 384: the low 13-bit
+ * field holds 8 products (8 k) and is then moved out, sign-extended, while the high field
+ * keeps accumulating in place: |sum| * 2^13 <= 512 * 384 * 2^13 < 2^31 for k <= 512. */
+#define QMCU_PAIR_SHIFT 13
+
+/* Four rows as two pixel pairs, for each word of 4 k: pair A's lanes (k0, k2), (k1, k3), then
+ * pair B's — the lane order of the SXTB16-extended weights. */
+static void expand_pairs_2bit(const int8_t *a0, const int8_t *a1, const int8_t *a2, const int8_t *a3, int32_t k,
+                              uint32_t *e)
+{
+    int32_t i;
+    for (i = 0; i + 4 <= k; i += 4) {
+        const uint32_t x0 = qmcu_load_word(a0 + i), x1 = qmcu_load_word(a1 + i);
+        const uint32_t x2 = qmcu_load_word(a2 + i), x3 = qmcu_load_word(a3 + i);
+        e[0] = qmcu_sxtb16(x0) + (qmcu_sxtb16(x1) << QMCU_PAIR_SHIFT);
+        e[1] = qmcu_sxtb16_ror8(x0) + (qmcu_sxtb16_ror8(x1) << QMCU_PAIR_SHIFT);
+        e[2] = qmcu_sxtb16(x2) + (qmcu_sxtb16(x3) << QMCU_PAIR_SHIFT);
+        e[3] = qmcu_sxtb16_ror8(x2) + (qmcu_sxtb16_ror8(x3) << QMCU_PAIR_SHIFT);
+        e += 4;
+    }
+}
+
+/* Moves the low field of a pair accumulator into the first pixel's sum. */
+static inline void pair_flush(int32_t *pair, int32_t *first)
+{
+    const int32_t low = (int32_t)((uint32_t)*pair << (32 - QMCU_PAIR_SHIFT)) >> (32 - QMCU_PAIR_SHIFT);
+    *first += low;
+    *pair -= low;
+}
+
+/* 4 rows (2 pixel pairs) x 1 filter: per 8 k, 4 LDRD of pair lanes, 2 weight words extended,
+ * 8 SMLADs (32 MACs), 6 instructions of field moves, 2 of loop control. */
+static inline void dot_4x1_pairs(const uint32_t *e, const int8_t *b, int32_t k4, int32_t s[4])
+{
+    int32_t pa = 0, pb = 0, ra = 0, rb = 0;
+    const uint32_t *const end = e + (k4 & ~7);
+    if (k4 >= 8) {
+        uint32_t xa, xb, ya, yb, t, w;
+        __asm__ volatile(
+            "1:\n\t"
+            ".rept 2\n\t" /* 2 x 4 k */
+            "ldrd %[xa], %[xb], [%[e]], #8\n\t"
+            "ldrd %[ya], %[yb], [%[e]], #8\n\t"
+            "ldr %[w], [%[b]], #4\n\t"
+            "sxtb16 %[t], %[w]\n\t"
+            "sxtb16 %[w], %[w], ror #8\n\t"
+            "smlad %[pa], %[xa], %[t], %[pa]\n\t"
+            "smlad %[pa], %[xb], %[w], %[pa]\n\t"
+            "smlad %[pb], %[ya], %[t], %[pb]\n\t"
+            "smlad %[pb], %[yb], %[w], %[pb]\n\t"
+            ".endr\n\t"
+            "sbfx %[t], %[pa], #0, #13\n\t"
+            "add %[ra], %[ra], %[t]\n\t"
+            "sub %[pa], %[pa], %[t]\n\t"
+            "sbfx %[t], %[pb], #0, #13\n\t"
+            "add %[rb], %[rb], %[t]\n\t"
+            "sub %[pb], %[pb], %[t]\n\t"
+            "cmp %[e], %[end]\n\t"
+            "bne 1b\n\t"
+            : [pa] "+r"(pa), [pb] "+r"(pb), [ra] "+r"(ra), [rb] "+r"(rb), [e] "+r"(e), [b] "+r"(b), [xa] "=&r"(xa),
+              [xb] "=&r"(xb), [ya] "=&r"(ya), [yb] "=&r"(yb), [t] "=&r"(t), [w] "=&r"(w)
+            : [end] "r"(end)
+            : "cc", "memory");
+    }
+    if (k4 & 4) {
+        const uint32_t w = qmcu_load_word(b), we = qmcu_sxtb16(w), wo = qmcu_sxtb16_ror8(w);
+        pa = qmcu_smlad(e[1], wo, qmcu_smlad(e[0], we, pa));
+        pb = qmcu_smlad(e[3], wo, qmcu_smlad(e[2], we, pb));
+        pair_flush(&pa, &ra);
+        pair_flush(&pb, &rb);
+    }
+    s[0] = ra;
+    s[1] = pa >> QMCU_PAIR_SHIFT; /* exact: the low field is empty */
+    s[2] = rb;
+    s[3] = pb >> QMCU_PAIR_SHIFT;
+}
+
 /* Shift signs of a layer's requantization, checked once per call. */
 enum { SHIFTS_MIXED, SHIFTS_RIGHT, SHIFTS_LEFT };
 
@@ -147,6 +225,41 @@ static void requant_row(const int32_t *acc, int32_t n, int32_t oc0, const int32_
 
 #define QMCU_GEMM_CHUNK 32 /* output channels per requantization pass (2 x 32 int32 on the stack) */
 #define QMCU_GEMM_EXPAND_MAX 512 /* rows up to this length are pre-expanded to int16 (2 x 1 kB of stack) */
+
+/* Rows of 2-bit codes, four at a time (two pixel pairs x one filter); returns the rows done.
+ * Not inlined: its buffers are not on the stack together with the caller's. */
+static __attribute__((noinline)) int32_t gemm_rows_2bit(const qmcu_conv_params *p, const qmcu_requant *rq, const int8_t *a,
+                                                        int32_t rows, int32_t lda, int32_t k, const int8_t *b,
+                                                        int32_t out_ch, const int32_t *bias, int8_t *out,
+                                                        int32_t out_stride, int shifts)
+{
+    uint32_t ex[QMCU_GEMM_EXPAND_MAX];
+    int32_t acc[4][QMCU_GEMM_CHUNK], r, q;
+    for (r = 0; r + 4 <= rows; r += 4) {
+        const int8_t *ar[4];
+        int32_t rs[4], oc = 0;
+        for (q = 0; q < 4; q++) {
+            ar[q] = a + (size_t)(r + q) * lda;
+            rs[q] = p->filter_offset ? (int32_t)((uint32_t)p->filter_offset * (uint32_t)row_sum(ar[q], k)) : 0;
+        }
+        expand_pairs_2bit(ar[0], ar[1], ar[2], ar[3], k, ex);
+        while (oc < out_ch) {
+            const int32_t n = out_ch - oc < QMCU_GEMM_CHUNK ? out_ch - oc : QMCU_GEMM_CHUNK;
+            int32_t j, i, s[4];
+            for (j = 0; j < n; j++) {
+                const int8_t *bj = b + (size_t)(oc + j) * k;
+                dot_4x1_pairs(ex, bj, k & ~3, s);
+                for (i = k & ~3; i < k; i++)
+                    for (q = 0; q < 4; q++) s[q] += ar[q][i] * bj[i];
+                for (q = 0; q < 4; q++) acc[q][j] = s[q];
+            }
+            for (q = 0; q < 4; q++)
+                requant_row(acc[q], n, oc, bias, rs[q], shifts, p, rq, out + (size_t)(r + q) * out_stride + oc);
+            oc += n;
+        }
+    }
+    return r;
+}
 
 /* The first k & ~3 int8 of two rows as int16 pairs in SMLAD order, interleaved: for each
  * word of 4 bytes, row 0's (x0, x2), (x1, x3) — the lanes SXTB16 / SXTB16-ror-8 give the
@@ -278,6 +391,8 @@ void qmcu_gemm_s8(const qmcu_conv_params *p, const qmcu_requant *rq, const int8_
         left_only &= rq->shift[j] >= 0;
     }
     shifts = right_only ? SHIFTS_RIGHT : (left_only ? SHIFTS_LEFT : SHIFTS_MIXED);
+    if (p->input_code_bits == 2 && k >= 8 && k <= QMCU_GEMM_EXPAND_MAX)
+        r = gemm_rows_2bit(p, rq, a, rows, lda, k, b, out_ch, bias, out, out_stride, shifts);
 #endif
     for (; r + 2 <= rows; r += 2) {
         const int8_t *a0 = a + (size_t)r * lda, *a1 = a0 + lda;

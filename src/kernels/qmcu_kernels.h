@@ -30,6 +30,9 @@ typedef struct {
     int32_t dil_h, dil_w;
     int32_t pad_top, pad_left; /* padding before; out-of-range taps count as the zero point */
     int32_t depth_multiplier;  /* depthwise only */
+    int32_t input_code_bits;   /* 2: every input value (padding included) is a code 0..3 (QuantMCU
+                                  2-bit maps; the Cortex-M GEMM then packs two pixels per lane);
+                                  0: any int8 */
 } qmcu_conv_params;
 
 /* Per-output-channel requantization. */

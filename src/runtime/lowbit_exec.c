@@ -114,6 +114,8 @@ static qmcu_status run_staged(const qmcu_model *m, const qmcu_plan *p, uint8_t *
             cp.output_offset = v->conv.output_offset;
             cp.act_min = v->conv.act_min;
             cp.act_max = v->conv.act_max;
+            /* 2-bit codes, zero point (the padding value) among them: */
+            cp.input_code_bits = b0 == 2 && -cp.input_offset >= 0 && -cp.input_offset <= 3 ? 2 : 0;
             st = op->type == QMCU_OP_CONV_2D
                      ? qmcu_conv_s8(&cp, &v->rq, &ind, src, &fd, (const int8_t *)w->data, v->bias, &od, dst, kscratch, kbytes)
                      : qmcu_depthwise_conv_s8(&cp, &v->rq, &ind, src, &fd, (const int8_t *)w->data, v->bias, &od, dst,
