@@ -46,6 +46,23 @@ static void test_pack(void)
                 CHECK(nb[1] == ob[1], "%d-bit pack clobbered the code after", bits);
             }
         }
+    for (it = 0; it < 200; it++) { /* packing and unpacking in place (QuantMCU tile buffers) */
+        const int bits = it & 1 ? 4 : 2;
+        int8_t codes[77];
+        uint8_t buf[77];
+        const int32_t n = rnd_range(1, 77);
+        int32_t i;
+        for (i = 0; i < n; i++) codes[i] = (int8_t)(rnd() % (1u << bits));
+        memcpy(buf, codes, (size_t)n);
+        qmcu_pack(bits, (const int8_t *)buf, n, buf, 0);
+        {
+            int8_t back[77];
+            qmcu_unpack(bits, buf, 0, n, back);
+            CHECK(memcmp(codes, back, (size_t)n) == 0, "%d-bit pack in place (n %d)", bits, n);
+        }
+        qmcu_unpack_in_place(bits, buf, n);
+        CHECK(memcmp(codes, buf, (size_t)n) == 0, "%d-bit unpack in place (n %d)", bits, n);
+    }
     for (it = 0; it < 200; it++) { /* range test of codes: one code out of range anywhere */
         const int bits = rnd_range(1, 7);
         int8_t codes[41];
@@ -243,6 +260,66 @@ static void test_lowbit_numerics(void)
     qmcu_graph_free(g);
 }
 
+/* input 12x12x3 -> conv 3x3 [A] -> conv 1x1 [B] -> add(B, A) [S] -> conv 1x1, grid 2x2: A is
+ * read by the conv (which expands a packed A in place in its buffer) and then by the add; S
+ * must equal the reference composed of the naive conv and the add kernel in A's format. */
+static void test_lowbit_residual(void)
+{
+    static const int widths[] = {2, 4, 3};
+    qmcu_graph *g = gb_new("residual");
+    qmcu_model *m = NULL;
+    qmcu_error err;
+    int x = gb_input(g, 12, 12, 3), a, b, s, y, wi;
+    uint8_t input[12 * 12 * 3];
+    int8_t xs[12 * 12 * 3], ra[12 * 12 * 8], rb[12 * 12 * 8], rs[12 * 12 * 8];
+    size_t i;
+    a = gb_conv(g, x, 8, 3, 1, 1, 1, 0);
+    b = gb_conv(g, a, 8, 1, 1, 1, 1, 0);
+    s = gb_add(g, b, a);
+    y = gb_conv(g, s, 4, 1, 1, 1, 1, 0);
+    gb_output(g, y);
+    CHECK(qmcu_model_prepare(g, &m, &err) == QMCU_OK, "%s", err.msg);
+    for (i = 0; i < sizeof input; i++) input[i] = (uint8_t)rnd();
+    for (i = 0; i < sizeof xs; i++) xs[i] = (int8_t)input[i];
+    for (wi = 0; wi < (int)(sizeof widths / sizeof widths[0]); wi++) {
+        const int ba = widths[wi];
+        const qmcu_tensor *at = &g->tensors[a], *bt = &g->tensors[b], *st = &g->tensors[s];
+        qmcu_vdq *vdq = qmcu_vdq_new(g->n_tensors);
+        qmcu_run_stats stats = {0, 0, 0};
+        qmcu_eltwise_params elt;
+        const int32_t d[4] = {1, 12, 12, 8};
+        int8_t amax = -128;
+        float sa;
+        int32_t za;
+        qmcu_plan *qp;
+        uint8_t *mq;
+        ref_conv_format(g, 0, xs, g->tensors[x].scale, g->tensors[x].zero_point, at->scale, at->zero_point, 8, ra);
+        for (i = 0; i < at->bytes; i++) amax = ra[i] > amax ? ra[i] : amax;
+        vdq->fmap[a].in_scope = 1;
+        vdq->fmap[a].bits = ba;
+        vdq->fmap[a].lo = 0.0f;
+        vdq->fmap[a].hi = at->scale * ((float)(amax - at->zero_point) + 0.5f); /* no outlier tile */
+        qp = quantmcu_plan(m, 3, 2, 2, vdq);
+        if (!qp) {
+            qmcu_vdq_free(vdq);
+            continue;
+        }
+        qmcu_lowbit_quant(vdq->fmap[a].lo, vdq->fmap[a].hi, ba, &sa, &za);
+        ref_conv_format(g, 0, xs, g->tensors[x].scale, g->tensors[x].zero_point, sa, za, ba, ra);
+        ref_conv_format(g, 1, ra, sa, za, bt->scale, bt->zero_point, 8, rb);
+        CHECK(qmcu_eltwise_prepare(g, 2, bt->scale, bt->zero_point, sa, za, st->scale, st->zero_point, &elt, &err) == QMCU_OK,
+              "%s", err.msg);
+        CHECK(qmcu_eltwise_s8(&elt, d, rb, d, ra, d, rs) == QMCU_OK, "reference add");
+        mq = run_plan(m, qp, input, &stats);
+        CHECK(memcmp(mq + qp->tensor_offset[s], rs, st->bytes) == 0, "A %d bits read by a conv and an add: S differs", ba);
+        CHECK(stats.outlier_tiles == 0 && stats.tiles == 4, "A %d bits: %lld outlier tiles", ba, (long long)stats.outlier_tiles);
+        free(mq);
+        qmcu_plan_free(qp);
+    }
+    qmcu_model_free(m);
+    qmcu_graph_free(g);
+}
+
 /* input 8x8x2 -> 1x1 conv [A] -> 1x1 conv [S] -> 1x1 conv, grid 2x2: positive weights and a
  * hot input in tile 0 only, T between tile 0's largest A and the others': tile 0 must run
  * 8-bit (= patch mode there), tiles 1..3 low-bit (= the low-bit reference there). */
@@ -424,6 +501,7 @@ int main(void)
 {
     test_pack();
     test_lowbit_numerics();
+    test_lowbit_residual();
     test_vdpc();
     test_search_and_file();
     return test_summary("test_quantmcu");

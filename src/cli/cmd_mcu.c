@@ -258,7 +258,13 @@ static void print_profile(const cli_model *cm, const unsigned long long *op_insn
         printf("%3d  %-18s %-6s %12lld %14llu %9s\n", i, qmcu_op_name(g->ops[i].type), i < p->spec.split ? "patch" : "layer",
                (long long)macs, op_insns[i], ratio);
     }
-    printf("sum over ops: %llu instructions\n", total);
+    printf("sum over ops: %llu instructions", total);
+    if (p->spec.split > 0) {
+        unsigned long long patch = 0;
+        for (i = 0; i < p->spec.split; i++) patch += op_insns[i];
+        printf("; patch stage (ops 0..%d): %llu", p->spec.split - 1, patch);
+    }
+    printf("\n");
 }
 
 static int parse_common(const char *cmd, int argc, char **argv, int *i, mcu_opts *o)
@@ -343,7 +349,7 @@ int cmd_mcu(int argc, char **argv)
     const qmcu_board *board;
     const char **images = (const char **)calloc((size_t)argc + 1, sizeof(char *));
     char elf[1024], dir[1024];
-    unsigned long long *insns = NULL, *op_insns = NULL;
+    unsigned long long *insns = NULL, *op_insns = NULL, *patch_insns = NULL;
     int *pred = NULL, n_images = 0, i, rc = 1, n_out;
     size_t flash = 0, arena = 0, in_bytes, out_bytes;
     void *input = NULL, *output = NULL;
@@ -400,8 +406,9 @@ int cmd_mcu(int argc, char **argv)
     scores = (float *)malloc(sizeof(float) * (size_t)n_out);
     insns = (unsigned long long *)calloc((size_t)n_images, sizeof *insns);
     pred = (int *)calloc((size_t)n_images, sizeof *pred);
-    op_insns = (unsigned long long *)calloc((size_t)cm.g->n_ops, sizeof *op_insns);
-    if (!input || !output || !scores || !insns || !pred || !op_insns) {
+    op_insns = (unsigned long long *)calloc((size_t)cm.g->n_ops * 2, sizeof *op_insns); /* first image | current */
+    patch_insns = (unsigned long long *)calloc((size_t)n_images, sizeof *patch_insns);
+    if (!input || !output || !scores || !insns || !pred || !op_insns || !patch_insns) {
         cli_fail("out of memory");
         goto done;
     }
@@ -411,8 +418,12 @@ int cmd_mcu(int argc, char **argv)
             cli_fail("%s", err.msg);
             goto done;
         }
-        if (!(insns[i] = run_qemu(&o, elf, dir, input, in_bytes, output, out_bytes, i == 0 ? op_insns : NULL, cm.g->n_ops)))
-            goto done;
+        {
+            unsigned long long *ops = op_insns + (i ? cm.g->n_ops : 0);
+            int k;
+            if (!(insns[i] = run_qemu(&o, elf, dir, input, in_bytes, output, out_bytes, ops, cm.g->n_ops))) goto done;
+            for (k = 0; k < cm.plan->spec.split; k++) patch_insns[i] += ops[k]; /* --profile: the patch stage */
+        }
         cli_output_scores(cm.g, output, scores, n_out);
         cli_top_k(scores, n_out, 1, &pred[i]);
         if (!o.json)
@@ -422,6 +433,10 @@ int cmd_mcu(int argc, char **argv)
         printf("{\"model\":\"%s\",\"mode\":\"%s\",\"target\":\"%s\",\"board\":\"%s\",\"instructions\":[", o.model_path, po.mode,
                o.target, board->name);
         for (i = 0; i < n_images; i++) printf(i ? ",%llu" : "%llu", insns[i]);
+        if (o.profile) {
+            printf("],\"patch_stage_instructions\":[");
+            for (i = 0; i < n_images; i++) printf(i ? ",%llu" : "%llu", patch_insns[i]);
+        }
         printf("],\"arena_bytes\":%zu,\"planned_arena_bytes\":%zu,\"flash_bytes\":%zu,\"predictions\":[", arena, cm.plan->host_bytes, flash);
         for (i = 0; i < n_images; i++) printf(i ? ",%d" : "%d", pred[i]);
         printf("]}\n");
@@ -443,6 +458,7 @@ done:
     free(scores);
     free(insns);
     free(op_insns);
+    free(patch_insns);
     free(pred);
     if (cm.g) cli_free_model(&cm);
     return rc;

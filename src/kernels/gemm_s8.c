@@ -226,14 +226,12 @@ static void requant_row(const int32_t *acc, int32_t n, int32_t oc0, const int32_
 #define QMCU_GEMM_CHUNK 32 /* output channels per requantization pass (2 x 32 int32 on the stack) */
 #define QMCU_GEMM_EXPAND_MAX 512 /* rows up to this length are pre-expanded to int16 (2 x 1 kB of stack) */
 
-/* Rows of 2-bit codes, four at a time (two pixel pairs x one filter); returns the rows done.
- * Not inlined: its buffers are not on the stack together with the caller's. */
-static __attribute__((noinline)) int32_t gemm_rows_2bit(const qmcu_conv_params *p, const qmcu_requant *rq, const int8_t *a,
-                                                        int32_t rows, int32_t lda, int32_t k, const int8_t *b,
-                                                        int32_t out_ch, const int32_t *bias, int8_t *out,
-                                                        int32_t out_stride, int shifts)
+/* Rows of 2-bit codes, four at a time (two pixel pairs x one filter), expanded into ex;
+ * returns the rows done. */
+static int32_t gemm_rows_2bit(const qmcu_conv_params *p, const qmcu_requant *rq, const int8_t *a, int32_t rows,
+                              int32_t lda, int32_t k, const int8_t *b, int32_t out_ch, const int32_t *bias, int8_t *out,
+                              int32_t out_stride, int shifts, uint32_t *ex)
 {
-    uint32_t ex[QMCU_GEMM_EXPAND_MAX];
     int32_t acc[4][QMCU_GEMM_CHUNK], r, q;
     for (r = 0; r + 4 <= rows; r += 4) {
         const int8_t *ar[4];
@@ -385,6 +383,7 @@ void qmcu_gemm_s8(const qmcu_conv_params *p, const qmcu_requant *rq, const int8_
 {
     int32_t r = 0, oc = 0, j;
 #if defined(__ARM_FEATURE_DSP)
+    uint32_t ex[QMCU_GEMM_EXPAND_MAX]; /* expanded rows (2 KB of stack) */
     int right_only = 1, left_only = 1, shifts;
     for (j = 0; j < out_ch; j++) {
         right_only &= rq->shift[j] <= 0;
@@ -392,7 +391,7 @@ void qmcu_gemm_s8(const qmcu_conv_params *p, const qmcu_requant *rq, const int8_
     }
     shifts = right_only ? SHIFTS_RIGHT : (left_only ? SHIFTS_LEFT : SHIFTS_MIXED);
     if (p->input_code_bits == 2 && k >= 8 && k <= QMCU_GEMM_EXPAND_MAX)
-        r = gemm_rows_2bit(p, rq, a, rows, lda, k, b, out_ch, bias, out, out_stride, shifts);
+        r = gemm_rows_2bit(p, rq, a, rows, lda, k, b, out_ch, bias, out, out_stride, shifts, ex);
 #endif
     for (; r + 2 <= rows; r += 2) {
         const int8_t *a0 = a + (size_t)r * lda, *a1 = a0 + lda;
@@ -406,7 +405,6 @@ void qmcu_gemm_s8(const qmcu_conv_params *p, const qmcu_requant *rq, const int8_
              * one requantization pass per row */
             int32_t acc[2][QMCU_GEMM_CHUNK];
             const int32_t even = out_ch & ~1;
-            uint32_t ex[QMCU_GEMM_EXPAND_MAX];
             const int expanded = k <= QMCU_GEMM_EXPAND_MAX && k >= 4;
             if (expanded) expand_rows(a0, a1, k, ex); /* once per row pair, reused by every filter */
             while (oc < even) {

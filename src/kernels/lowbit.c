@@ -58,6 +58,29 @@ void qmcu_unpack(int bits, const uint8_t *src, int64_t start, int32_t n, int8_t 
     for (e = 0; e < n; e++) dst[e] = (int8_t)((src[e / per] >> ((e % per) * bits)) & mask);
 }
 
+void qmcu_unpack_in_place(int bits, uint8_t *buf, int32_t n)
+{
+    const int per = bits == 4 ? 2 : 4, mask = (1 << bits) - 1;
+    int32_t e = n, j;
+    if (bits != 4 && bits != 2) return;
+    /* from the end: code e lands at byte e >= e / per, and every byte it overwrites has been read */
+    for (; e & 3; e--) buf[e - 1] = (uint8_t)((buf[(e - 1) / per] >> (((e - 1) % per) * bits)) & mask);
+    if (bits == 4) {
+        for (j = e / 4 - 1; j >= 0; j--) {
+            uint32_t t = (uint32_t)buf[2 * j] | (uint32_t)buf[2 * j + 1] << 16;
+            t = (t | t << 4) & 0x0F0F0F0Fu;
+            store_word((int8_t *)buf + 4 * j, t);
+        }
+    } else {
+        for (j = e / 4 - 1; j >= 0; j--) {
+            uint32_t t = buf[j];
+            t = (t | t << 12) & 0x000F000Fu;
+            t = (t | t << 6) & 0x03030303u;
+            store_word((int8_t *)buf + 4 * j, t);
+        }
+    }
+}
+
 static inline void put_code(int bits, uint8_t *dst, int64_t e, int8_t code)
 {
     const int per = bits == 4 ? 2 : 4, mask = (1 << bits) - 1, sh = (int)(e % per) * bits;

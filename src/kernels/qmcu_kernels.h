@@ -162,8 +162,12 @@ void qmcu_concat_copy(int32_t outer, int32_t in_axis, int32_t out_axis, int32_t 
 size_t qmcu_activation_bytes(int bits, int64_t n);
 /* Codes [start, start + n) of a buffer -> one int8 per code. */
 void qmcu_unpack(int bits, const uint8_t *src, int64_t start, int32_t n, int8_t *dst);
-/* n codes -> positions [start, start + n) of a buffer (neighbouring codes kept). */
+/* n codes -> positions [start, start + n) of a buffer (neighbouring codes kept); with start 0,
+ * src may be dst (packing in place). */
 void qmcu_pack(int bits, const int8_t *src, int32_t n, uint8_t *dst, int64_t start);
+/* Codes [0, n) of a packed buffer expanded to one per byte in the same buffer (n bytes). The
+ * reverse is qmcu_pack(bits, buf, n, buf, 0), which may run in place. */
+void qmcu_unpack_in_place(int bits, uint8_t *buf, int32_t n);
 /* 1 when every one of n int8 codes lies in 0 .. 2^bits - 1 (bits 1..7). */
 int qmcu_codes_fit(int bits, const int8_t *codes, int32_t n);
 

@@ -196,20 +196,16 @@ static void build_geometry(qmcu_plan *p)
 
 static size_t align16(size_t v) { return (v + 15) & ~(size_t)15; }
 
-/* QuantMCU stages low-bit rows through unpacked int8 buffers: per output row, the input rows
- * it reads (all inputs), the output row, and the kernel's own scratch. */
+/* QuantMCU stages add / pad rows through unpacked int8 buffers: per output row, the input
+ * row spans it reads and the output row. Conv and depthwise expand packed inputs in place in
+ * their own (8-bit sized) buffers and need only their kernel scratch. */
 static size_t lowbit_staging(const qmcu_plan *p, int tile, int i)
 {
     const qmcu_graph *g = p->g;
     const qmcu_op *op = &g->ops[i];
     const qmcu_window r = p->region[(size_t)tile * g->n_tensors + op->out];
-    const size_t ow = (size_t)(r.w1 - r.w0), cout = (size_t)T(g, op->out)->dims[3];
-    size_t kernel = 0;
-    if (op->type == QMCU_OP_CONV_2D || op->type == QMCU_OP_DEPTHWISE_CONV_2D) {
-        const qmcu_tensor *w = T(g, op->in[1]);
-        kernel = op->type == QMCU_OP_CONV_2D ? (size_t)8 * w->dims[1] * w->dims[2] * w->dims[3] : sizeof(int32_t) * cout;
-    }
-    return align16(qmcu_lowbit_stage_in_bytes(p, tile, i)) + align16(ow * cout) + align16(kernel);
+    if (op->type != QMCU_OP_ADD && op->type != QMCU_OP_PAD) return 0;
+    return align16(qmcu_lowbit_stage_in_bytes(p, tile, i)) + align16((size_t)(r.w1 - r.w0) * T(g, op->out)->dims[3]);
 }
 
 /* Scratch of op i on one tile (or layer op): im2col / accumulators / in-place ring. */

@@ -109,8 +109,9 @@ void qmcu_plan_op_call_whole(const qmcu_plan *p, const struct qmcu_model_s *m, i
 /* The tensor whose codes t holds: t itself, or, through patch-stage PADs (which copy codes),
  * the PAD chain's input. */
 int qmcu_pad_source(const qmcu_graph *g, int split, int t);
-/* QuantMCU staging of patch op i on one tile: bytes of the unpacked input rows one output
- * row reads (both inputs for ADD). The output row and the kernel scratch follow it. */
+/* QuantMCU staging of patch add / pad op i on one tile: bytes of the unpacked input row span
+ * one output row reads (both inputs for ADD). The output row follows it. (Conv and depthwise
+ * need none: they expand packed inputs inside their own buffers.) */
 size_t qmcu_lowbit_stage_in_bytes(const qmcu_plan *p, int tile, int i);
 
 /* Plan search (DESIGN.md §2): every legal split x grid 1x1..8x8 and "no patching"; the fewest

@@ -141,10 +141,6 @@ size_t qmcu_lowbit_stage_in_bytes(const qmcu_plan *p, int tile, int i)
     const qmcu_window r = p->region[(size_t)tile * g->n_tensors + op->out];
     const qmcu_window b = qmcu_plan_buffer_region(p, tile, i, op->in[0]);
     const size_t cin = (size_t)T(g, op->in[0])->dims[3];
-    size_t rows = 1;
     if (op->type == QMCU_OP_ADD) return 2 * (size_t)(r.w1 - r.w0) * cin; /* a row span of each input */
-    if (op->type == QMCU_OP_CONV_2D || op->type == QMCU_OP_DEPTHWISE_CONV_2D)
-        rows = (size_t)(op->dil_h * (T(g, op->in[1])->dims[1] - 1) + 1);
-    if (rows > (size_t)(b.h1 - b.h0)) rows = (size_t)(b.h1 - b.h0);
-    return rows * (size_t)(b.w1 - b.w0) * cin; /* the input rows one output row reads */
+    return (size_t)(b.w1 - b.w0) * cin;                                   /* PAD: one input row */
 }

@@ -96,9 +96,10 @@ static int is_spatial(qmcu_op_type t)
            t == QMCU_OP_MAX_POOL_2D;
 }
 
-/* Conv / depthwise / pool for output rows [y0, y1) of op i's window into `out`. */
+/* Conv / depthwise / pool for output rows [y0, y1) of op i's window into `out`; ov: the
+ * parameters of a QuantMCU format combination instead of the prepared ones (NULL: prepared). */
 static qmcu_status run_spatial(const qmcu_model *m, const qmcu_plan *p, int tile, int i, int32_t y0, int32_t y1,
-                               const uint8_t *in_buf, void *out, void *scratch)
+                               const uint8_t *in_buf, void *out, void *scratch, const qmcu_conv_override *ov)
 {
     const qmcu_op *op = &m->g->ops[i];
     const qmcu_prepared_op *po = &m->ops[i];
@@ -119,6 +120,18 @@ static qmcu_status run_spatial(const qmcu_model *m, const qmcu_plan *p, int tile
         fp = po->convf;
         fp.pad_top = cp.pad_top;
         fp.pad_left = cp.pad_left;
+    }
+    if (ov && q && (op->type == QMCU_OP_CONV_2D || op->type == QMCU_OP_DEPTHWISE_CONV_2D)) {
+        cp.input_offset = ov->conv->input_offset;
+        cp.output_offset = ov->conv->output_offset;
+        cp.act_min = ov->conv->act_min;
+        cp.act_max = ov->conv->act_max;
+        cp.input_code_bits = ov->conv->input_code_bits;
+        return op->type == QMCU_OP_CONV_2D
+                   ? qmcu_conv_s8(&cp, ov->rq, &in, (const int8_t *)in_buf, &fd, (const int8_t *)w, ov->bias, &od,
+                                  (int8_t *)out, scratch, p->scratch_bytes[i])
+                   : qmcu_depthwise_conv_s8(&cp, ov->rq, &in, (const int8_t *)in_buf, &fd, (const int8_t *)w, ov->bias,
+                                            &od, (int8_t *)out, scratch, p->scratch_bytes[i]);
     }
     switch (op->type) {
     case QMCU_OP_CONV_2D:
@@ -257,6 +270,38 @@ static qmcu_status run_global(const qmcu_model *m, const qmcu_plan *p, uint8_t *
     }
 }
 
+/* A spatial op's output rows [y0, y1) of its window (-1: all): one call when the window spans
+ * whole rows of the output buffer, else row by row into place (a tile of S). */
+static qmcu_status run_spatial_rows(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem, int tile, int i, int32_t y0,
+                                    int32_t y1, const qmcu_conv_override *ov)
+{
+    const qmcu_op *op = &m->g->ops[i];
+    const qmcu_tensor *y = TENSOR(m, op->out);
+    const size_t px = (size_t)y->dims[3] * qmcu_dtype_size(y->type);
+    const view out = buffer_of(m, p, mem, tile, i, op->out), in0 = buffer_of(m, p, mem, tile, i, op->in[0]);
+    const qmcu_window r = tile >= 0 ? p->region[(size_t)tile * m->g->n_tensors + op->out] : out.b;
+    void *scratch = mem + p->scratch_offset[i];
+    int32_t row;
+    if (y0 < 0) y0 = r.h0;
+    if (y1 < 0) y1 = r.h1;
+    if (r.w0 == out.b.w0 && r.w1 == out.b.w1)
+        return run_spatial(m, p, tile, i, y0, y1, in0.ptr, at(&out, y0, r.w0, px), scratch, ov);
+    for (row = y0; row < y1; row++) {
+        const qmcu_status st = run_spatial(m, p, tile, i, row, row + 1, in0.ptr, at(&out, row, r.w0, px), scratch, ov);
+        if (st != QMCU_OK) return st;
+    }
+    return QMCU_OK;
+}
+
+qmcu_status qmcu_plan_run_conv_rows(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem, int tile, int i, int32_t y0,
+                                    int32_t y1, const qmcu_conv_override *ov)
+{
+    const qmcu_op_type t = m->g->ops[i].type;
+    if ((t != QMCU_OP_CONV_2D && t != QMCU_OP_DEPTHWISE_CONV_2D) || tile < 0 || i >= p->spec.split || p->in_place[i])
+        return QMCU_ERR_ARG;
+    return run_spatial_rows(m, p, mem, tile, i, y0, y1, ov);
+}
+
 qmcu_status qmcu_plan_run_op(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem, int tile, int i)
 {
     const qmcu_op *op = &m->g->ops[i];
@@ -272,15 +317,8 @@ qmcu_status qmcu_plan_run_op(const qmcu_model *m, const qmcu_plan *p, uint8_t *m
     if (qmcu_window_empty(r)) return QMCU_OK;
     in0 = buffer_of(m, p, mem, tile, i, op->in[0]);
     if (is_spatial(op->type)) {
-        void *scratch = mem + p->scratch_offset[i];
         if (p->in_place[i]) return run_inplace_depthwise(m, p, mem, tile, i);
-        if (r.w0 == out.b.w0 && r.w1 == out.b.w1) /* whole rows of the output buffer: one call */
-            return run_spatial(m, p, tile, i, r.h0, r.h1, in0.ptr, at(&out, r.h0, r.w0, px), scratch);
-        for (row = r.h0; row < r.h1; row++) { /* a tile of S: row by row into its place */
-            const qmcu_status st = run_spatial(m, p, tile, i, row, row + 1, in0.ptr, at(&out, row, r.w0, px), scratch);
-            if (st != QMCU_OK) return st;
-        }
-        return QMCU_OK;
+        return run_spatial_rows(m, p, mem, tile, i, r.h0, r.h1, NULL);
     }
     if (op->type == QMCU_OP_PAD) {
         run_pad_window(m, i, &in0, &out, r);

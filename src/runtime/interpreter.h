@@ -68,6 +68,17 @@ typedef void (*qmcu_op_hook_fn)(int op, int end);
 extern qmcu_op_hook_fn qmcu_op_hook;
 /* Runs only op i (tile: for patch-stage ops). */
 qmcu_status qmcu_plan_run_op(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem, int tile, int i);
+/* Parameters of one QuantMCU format combination of a conv / depthwise op (offsets, activation
+ * range, input_code_bits from conv; its multipliers and folded bias). */
+typedef struct {
+    const qmcu_conv_params *conv;
+    const qmcu_requant *rq;
+    const int32_t *bias;
+} qmcu_conv_override;
+/* Conv / depthwise op i of a patch tile (not in place): output rows [y0, y1) of its window
+ * (-1: all) with the override's parameters, on the tile buffers as they are. */
+qmcu_status qmcu_plan_run_conv_rows(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem, int tile, int i, int32_t y0,
+                                    int32_t y1, const qmcu_conv_override *ov);
 
 /* ---- QuantMCU execution (lowbit_exec.c) -------------------------------------------------
  * qmcu_lowbit_prepare: attaches vdq to a plan built with spec.quantmcu and derives the kernel

@@ -2,13 +2,15 @@
  * outlier tiles (VDPC, DESIGN.md §3).
  *
  * Per tile, each conv / depthwise / add / pad runs with the formats its inputs really have
- * and, for its output, the plan's low bit width unless the tile has switched. Low-bit rows
- * are staged: the input rows an output row reads are unpacked to int8 codes, the int8 kernel
- * computes the output row with the parameters of that format combination (multipliers,
- * offsets, folded bias derived at prepare time), and the row is packed. The requantization
- * is clamped to the activation's range only, so a code outside 0 .. 2^b - 1 shows the row
- * holds an outlier: the op is then recomputed at 8 bits with the original quantization and
- * every later feature map of the tile stays at 8 bits. */
+ * and, for its output, the plan's low bit width unless the tile has switched. Every buffer of
+ * the patch stage is sized for 8-bit codes (a tile may switch), so a conv / depthwise expands
+ * a packed input in place to one code per byte and runs the int8 kernel on the whole tile,
+ * with the parameters of that format combination (multipliers, offsets, folded bias derived at
+ * prepare time), block of rows by block of rows; the output is packed in place at the end.
+ * The requantization is clamped to the activation's range only, so a code outside
+ * 0 .. 2^b - 1 shows the block holds an outlier: the op is then recomputed at 8 bits with the
+ * original quantization and every later feature map of the tile stays at 8 bits. Add and pad
+ * stage their rows (unpacked copies in scratch). */
 #include <string.h>
 
 #include "../kernels/qmcu_fixedpoint.h"
@@ -24,16 +26,6 @@ typedef struct {
 
 static size_t align16(size_t v) { return (v + 15) & ~(size_t)15; }
 
-/* Codes of rows [r0, r1) x the whole buffer width, as int8: in place for byte-stored
- * formats, unpacked into `stage` for packed ones. */
-static const int8_t *rows_of(const lb_view *v, int32_t c, int32_t r0, int32_t r1, int8_t *stage)
-{
-    const int64_t w = v->b.w1 - v->b.w0, start = (int64_t)(r0 - v->b.h0) * w * c;
-    if (!qmcu_bits_packed(v->bits)) return (const int8_t *)v->ptr + start;
-    qmcu_unpack(v->bits, v->ptr, start, (int32_t)((int64_t)(r1 - r0) * w * c), stage);
-    return stage;
-}
-
 /* Codes of pixels [x0, x1) of row y. */
 static const int8_t *span_of(const lb_view *v, int32_t c, int32_t y, int32_t x0, int32_t x1, int8_t *stage)
 {
@@ -43,10 +35,28 @@ static const int8_t *span_of(const lb_view *v, int32_t c, int32_t y, int32_t x0,
     return stage;
 }
 
-/* Runs op i of a tile with the given formats, row by row. check: stop with *outlier = 1 at
- * the first code outside 0 .. 2^out_bits - 1. */
+/* Per tile, one byte per tensor (the MCU stack is small): the bits the map has on this tile
+ * (low nibble) and how it is stored now (high nibble: 4 / 2 packed, 8 one code per byte). */
+static inline int fmt_bits(const unsigned char *f, int t) { return f[t] & 15; }
+static inline int fmt_store(const unsigned char *f, int t) { return f[t] >> 4; }
+static inline void set_store(unsigned char *f, int t, int store) { f[t] = (unsigned char)((f[t] & 15) | store << 4); }
+
+/* 1 when n codes of a b-bit map hold an outlier (a code outside 0 .. 2^b - 1; at 7 bits, 127
+ * may be a clamped value too). */
+static int has_outlier(int bits, const int8_t *codes, int32_t n)
+{
+    int32_t j;
+    if (!qmcu_codes_fit(bits, codes, n)) return 1;
+    if (bits == 7)
+        for (j = 0; j < n; j++)
+            if (codes[j] == 127) return 1;
+    return 0;
+}
+
+/* Runs add / pad op i of a tile with the given formats, row by row (fmt: the tile's formats).
+ * check: stop with *outlier = 1 at the first outlier. */
 static qmcu_status run_staged(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem, int tile, int i, int b0, int b1,
-                              int bout, int check, int *outlier)
+                              int bout, int check, const unsigned char *fmt, int *outlier)
 {
     const qmcu_graph *g = m->g;
     const qmcu_op *op = &g->ops[i];
@@ -58,13 +68,12 @@ static qmcu_status run_staged(const qmcu_model *m, const qmcu_plan *p, uint8_t *
     const size_t stage_bytes = p->scratch_bytes[i];
     int8_t *scratch = (int8_t *)(mem + p->scratch_offset[i]);
     lb_view in0, in1, out;
-    int8_t *stage_in, *stage_in1, *stage_out, *kscratch;
-    size_t in_part, kbytes;
+    int8_t *stage_in, *stage_in1, *stage_out;
     int32_t y, j;
     if (!v->valid) return QMCU_ERR_ARG;
     in0.ptr = mem + p->tensor_offset[op->in[0]];
     in0.b = qmcu_plan_buffer_region(p, tile, i, op->in[0]);
-    in0.bits = b0;
+    in0.bits = fmt_store(fmt, op->in[0]);
     out.ptr = mem + p->tensor_offset[op->out];
     out.b = qmcu_plan_buffer_region(p, tile, i, op->out);
     out.bits = bout;
@@ -72,57 +81,19 @@ static qmcu_status run_staged(const qmcu_model *m, const qmcu_plan *p, uint8_t *
     if (op->type == QMCU_OP_ADD) {
         in1.ptr = mem + p->tensor_offset[op->in[1]];
         in1.b = qmcu_plan_buffer_region(p, tile, i, op->in[1]);
-        in1.bits = b1;
+        in1.bits = fmt_store(fmt, op->in[1]);
     }
-    /* scratch layout (planner: lowbit_staging): input rows | output row | kernel scratch */
-    in_part = qmcu_lowbit_stage_in_bytes(p, tile, i);
+    /* scratch layout (planner: lowbit_staging): input row(s) | output row */
     stage_in = scratch;
     stage_in1 = scratch + (size_t)ow * (size_t)cin;
-    stage_out = scratch + align16(in_part);
-    kscratch = stage_out + align16((size_t)n);
-    kbytes = stage_bytes - (size_t)(kscratch - scratch);
-    if ((size_t)(kscratch - scratch) > stage_bytes) return QMCU_ERR_NOMEM;
+    stage_out = scratch + align16(qmcu_lowbit_stage_in_bytes(p, tile, i));
+    if ((size_t)(stage_out - scratch) + (size_t)n > stage_bytes) return QMCU_ERR_NOMEM;
     *outlier = 0;
     for (y = r.h0; y < r.h1; y++) {
         /* byte-stored outputs are written in place, packed ones staged */
         const int64_t out_start = ((int64_t)(y - out.b.h0) * (out.b.w1 - out.b.w0) + (r.w0 - out.b.w0)) * cout;
         int8_t *const dst = qmcu_bits_packed(bout) ? stage_out : (int8_t *)out.ptr + out_start;
-        qmcu_window o;
-        o.h0 = y;
-        o.h1 = y + 1;
-        o.w0 = r.w0;
-        o.w1 = r.w1;
         switch (op->type) {
-        case QMCU_OP_CONV_2D:
-        case QMCU_OP_DEPTHWISE_CONV_2D: {
-            const qmcu_tensor *w = TENSOR(m, op->in[1]);
-            const qmcu_dims fd = {w->dims[0], w->dims[1], w->dims[2], w->dims[3]};
-            const qmcu_window need = qmcu_op_input_window(g, op, o);
-            qmcu_window rows = in0.b;
-            qmcu_conv_params cp;
-            qmcu_dims ind, od;
-            size_t skip;
-            const int8_t *src;
-            qmcu_status st;
-            if (need.h0 > rows.h0) rows.h0 = need.h0;
-            if (need.h1 < rows.h1) rows.h1 = need.h1;
-            if (rows.h1 < rows.h0) rows.h1 = rows.h0;
-            src = rows_of(&in0, cin, rows.h0, rows.h1, stage_in);
-            qmcu_op_call_geometry(m, i, rows, o, &cp, NULL, &ind, &od, &skip);
-            src += skip;
-            cp.input_offset = v->conv.input_offset;
-            cp.output_offset = v->conv.output_offset;
-            cp.act_min = v->conv.act_min;
-            cp.act_max = v->conv.act_max;
-            /* 2-bit codes, zero point (the padding value) among them: */
-            cp.input_code_bits = b0 == 2 && -cp.input_offset >= 0 && -cp.input_offset <= 3 ? 2 : 0;
-            st = op->type == QMCU_OP_CONV_2D
-                     ? qmcu_conv_s8(&cp, &v->rq, &ind, src, &fd, (const int8_t *)w->data, v->bias, &od, dst, kscratch, kbytes)
-                     : qmcu_depthwise_conv_s8(&cp, &v->rq, &ind, src, &fd, (const int8_t *)w->data, v->bias, &od, dst,
-                                              kscratch, kbytes);
-            if (st != QMCU_OK) return st;
-            break;
-        }
         case QMCU_OP_ADD: {
             const int32_t d[4] = {1, 1, 1, n};
             const int8_t *a = span_of(&in0, cin, y, r.w0, r.w1, stage_in);
@@ -148,19 +119,76 @@ static qmcu_status run_staged(const qmcu_model *m, const qmcu_plan *p, uint8_t *
         }
         if (!check && bout < 8 && op->type != QMCU_OP_PAD) /* no VDPC (ablation): saturate to the code range */
             for (j = 0; j < n; j++) dst[j] = (int8_t)qmcu_clamp(dst[j], 0, top);
-        if (check && !qmcu_codes_fit(bout, dst, n)) {
+        if (check && has_outlier(bout, dst, n)) {
             *outlier = 1;
             return QMCU_OK;
         }
-        if (check && bout == 7) /* 7-bit codes reach int8's limit: 127 may be a clamped value */
-            for (j = 0; j < n; j++)
-                if (dst[j] == 127) {
-                    *outlier = 1;
-                    return QMCU_OK;
-                }
         if (dst == stage_out) qmcu_pack(bout, stage_out, n, out.ptr, out_start);
     }
     return QMCU_OK;
+}
+
+#define QMCU_LOWBIT_ROW_BLOCK 4 /* output rows per kernel call: outliers are seen this early */
+
+/* Runs conv / depthwise op i of a tile with the given formats on the tile buffers (see the
+ * top of the file). check: stop with *outlier = 1 at the first block holding an outlier. */
+static qmcu_status run_direct(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem, int tile, int i, int b0, int bout,
+                              int check, unsigned char *fmt, int *outlier)
+{
+    const qmcu_graph *g = m->g;
+    const qmcu_op *op = &g->ops[i];
+    const lowbit_variant *v = &p->lowbit[i].v[(b0 < 8) | ((bout < 8) << 2)];
+    const qmcu_window r = p->region[(size_t)tile * g->n_tensors + op->out];
+    const int32_t row_codes = (r.w1 - r.w0) * TENSOR(m, op->out)->dims[3], top = (1 << bout) - 1;
+    const int x = op->in[0];
+    int8_t *const out = (int8_t *)(mem + p->tensor_offset[op->out]); /* a low-bit map's buffer is its window */
+    qmcu_conv_params cp;
+    qmcu_conv_override ov;
+    int32_t y, j;
+    if (!v->valid) return QMCU_ERR_ARG;
+    if (fmt_store(fmt, x) != 8) { /* packed input -> one code per byte, in its own buffer */
+        const qmcu_window b = qmcu_plan_buffer_region(p, tile, i, x);
+        qmcu_unpack_in_place(fmt_store(fmt, x), mem + p->tensor_offset[x],
+                             (b.h1 - b.h0) * (b.w1 - b.w0) * TENSOR(m, x)->dims[3]);
+        set_store(fmt, x, 8);
+    }
+    cp = v->conv;
+    /* 2-bit codes, the zero point (padding value) among them: lane-packed GEMM on Cortex-M */
+    cp.input_code_bits = b0 == 2 && -cp.input_offset >= 0 && -cp.input_offset <= 3 ? 2 : 0;
+    ov.conv = &cp;
+    ov.rq = &v->rq;
+    ov.bias = v->bias;
+    *outlier = 0;
+    for (y = r.h0; y < r.h1; y += QMCU_LOWBIT_ROW_BLOCK) {
+        const int32_t y1 = y + QMCU_LOWBIT_ROW_BLOCK < r.h1 ? y + QMCU_LOWBIT_ROW_BLOCK : r.h1;
+        int8_t *const codes = out + (size_t)(y - r.h0) * (size_t)row_codes;
+        const int32_t n = (y1 - y) * row_codes;
+        const qmcu_status st = qmcu_plan_run_conv_rows(m, p, mem, tile, i, y, y1, &ov);
+        if (st != QMCU_OK) return st;
+        if (bout == 8) continue;
+        if (check && has_outlier(bout, codes, n)) {
+            *outlier = 1;
+            return QMCU_OK;
+        }
+        if (!check) /* no VDPC (ablation): saturate to the code range */
+            for (j = 0; j < n; j++) codes[j] = (int8_t)qmcu_clamp(codes[j], 0, top);
+    }
+    if (qmcu_bits_packed(bout)) qmcu_pack(bout, out, (r.h1 - r.h0) * row_codes, (uint8_t *)out, 0);
+    set_store(fmt, op->out, qmcu_bits_packed(bout) ? bout : 8);
+    return QMCU_OK;
+}
+
+/* Op i of a tile with the given formats (low-bit in or out). */
+static qmcu_status run_lowbit_op(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem, int tile, int i, int b0, int b1,
+                                 int bout, int check, unsigned char *fmt, int *outlier)
+{
+    const qmcu_op_type t = m->g->ops[i].type;
+    qmcu_status st;
+    if (t == QMCU_OP_CONV_2D || t == QMCU_OP_DEPTHWISE_CONV_2D)
+        return run_direct(m, p, mem, tile, i, b0, bout, check, fmt, outlier);
+    st = run_staged(m, p, mem, tile, i, b0, b1, bout, check, fmt, outlier);
+    set_store(fmt, m->g->ops[i].out, qmcu_bits_packed(bout) ? bout : 8);
+    return st;
 }
 
 qmcu_status qmcu_lowbit_run_tile(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem, int tile, qmcu_run_stats *stats)
@@ -172,15 +200,15 @@ qmcu_status qmcu_lowbit_run_tile_ops(const qmcu_model *m, const qmcu_plan *p, ui
                                      qmcu_run_stats *stats)
 {
     const qmcu_graph *g = m->g;
-    unsigned char bits[QMCU_LOWBIT_MAX_TENSORS]; /* bits each tensor has on this tile */
+    unsigned char fmt[QMCU_LOWBIT_MAX_TENSORS]; /* bits and storage of each tensor on this tile */
     int switched = 0, i;
     qmcu_status st = QMCU_OK;
     if (g->n_tensors > QMCU_LOWBIT_MAX_TENSORS) return QMCU_ERR_UNSUPPORTED;
-    memset(bits, 8, (size_t)g->n_tensors);
+    memset(fmt, 8 | 8 << 4, (size_t)g->n_tensors);
     for (i = 0; i < n_ops && i < p->spec.split && st == QMCU_OK; i++) {
         const qmcu_op *op = &g->ops[i];
         const qmcu_window r = p->region[(size_t)tile * g->n_tensors + op->out];
-        const int b0 = bits[op->in[0]], b1 = op->type == QMCU_OP_ADD ? bits[op->in[1]] : 8;
+        const int b0 = fmt_bits(fmt, op->in[0]), b1 = op->type == QMCU_OP_ADD ? fmt_bits(fmt, op->in[1]) : 8;
         int bout = 8, outlier = 0;
         if (qmcu_window_empty(r)) continue;
         if (qmcu_op_hook) qmcu_op_hook(i, 0);
@@ -193,16 +221,18 @@ qmcu_status qmcu_lowbit_run_tile_ops(const qmcu_model *m, const qmcu_plan *p, ui
         if (b0 == 8 && b1 == 8 && bout == 8) { /* the 8-bit path of patch mode, same bytes */
             st = qmcu_plan_run_op(m, p, mem, tile, i);
         } else {
-            st = run_staged(m, p, mem, tile, i, b0, b1, bout, op->type != QMCU_OP_PAD && bout < 8 && !p->no_vdpc, &outlier);
+            const int check = op->type != QMCU_OP_PAD && bout < 8 && !p->no_vdpc;
+            st = run_lowbit_op(m, p, mem, tile, i, b0, b1, bout, check, fmt, &outlier);
             if (st == QMCU_OK && outlier) { /* VDPC: this feature map and the rest of the tile at 8 bits */
                 switched = 1;
                 bout = 8;
                 st = b0 == 8 && b1 == 8 ? qmcu_plan_run_op(m, p, mem, tile, i)
-                                        : run_staged(m, p, mem, tile, i, b0, b1, 8, 0, &outlier);
+                                        : run_lowbit_op(m, p, mem, tile, i, b0, b1, 8, 0, fmt, &outlier);
+                set_store(fmt, op->out, 8);
             }
         }
         if (qmcu_op_hook) qmcu_op_hook(i, 1);
-        bits[op->out] = (unsigned char)bout;
+        fmt[op->out] = (unsigned char)((fmt[op->out] & 0xF0) | bout);
         if (stats && (op->type == QMCU_OP_CONV_2D || op->type == QMCU_OP_DEPTHWISE_CONV_2D))
             stats->patch_bitops += p->lowbit[i].macs_per_pixel * (int64_t)(r.h1 - r.h0) * (r.w1 - r.w0) * 8 * b0;
     }
