@@ -34,35 +34,49 @@ static inline int8_t requant_dw(int32_t acc, int32_t multiplier, int32_t shift, 
     return (int8_t)(h < lo ? lo : (h > hi ? hi : h));
 }
 
-/* One tap on four channels: the input word x (its input offset added to each lane, xo) times
- * the weight lanes we (channels 0, 2) and wd (1, 3). */
-#define QMCU_DW_MAC4(x, we, wd, a0, a1, a2, a3)                    \
-    do {                                                            \
-        const uint32_t x_ = (x);                                    \
-        const uint32_t xe_ = qmcu_sxtab16(xo, x_);                  \
-        const uint32_t xd_ = qmcu_sxtab16_ror8(xo, x_);             \
-        (a0) = qmcu_smlabb(xe_, (we), (a0));                        \
-        (a2) = qmcu_smlatt(xe_, (we), (a2));                        \
-        (a1) = qmcu_smlabb(xd_, (wd), (a1));                        \
-        (a3) = qmcu_smlatt(xd_, (wd), (a3));                        \
-    } while (0)
+/* Cortex-M DSP path (depth multiplier 1). Per chunk of up to QMCU_DW_CHUNK output pixels of
+ * one row, the taps are listed once with the range of pixels whose input lies inside the
+ * image (contiguous: no bounds test is left in the inner loop). Then for every four channels:
+ * int32 accumulators in a small stack array, each tap's weight word sign-extended once
+ * (SXTAB16 with the filter offset) and run over its pixels — one input word, two SXTAB16
+ * (input offset added), four SMLABB / SMLATT, the accumulators moved with LDM / STM — and a
+ * requantization pass per channel with its constants in registers. Integer sums are exact
+ * in any order: the results are the portable kernel's. */
+#define QMCU_DW_MAX_TAPS 64
+#define QMCU_DW_CHUNK 32
 
-/* Requantized store of four channels' accumulators. */
-static inline void dw_store4(int8_t *o, int32_t a0, int32_t a1, int32_t a2, int32_t a3, const int32_t *mult,
-                             const int32_t *shf, int32_t off, int32_t lo, int32_t hi, const int left)
+/* n pixels of one tap: acc[4 j .. 4 j + 3] += (x_j + xo) * (w + wo) lane by lane, x_j the
+ * four channels at xp + j * step (channels 0..3 in order: SXTAB16 gives 0/2, ror 8 gives 1/3). */
+static inline void dw_tap_run(const int8_t *xp, int32_t step, uint32_t we, uint32_t wd, uint32_t xo, int32_t *acc,
+                              int32_t n)
 {
-    o[0] = requant_dw(a0, mult[0], shf[0], off, lo, hi, left);
-    o[1] = requant_dw(a1, mult[1], shf[1], off, lo, hi, left);
-    o[2] = requant_dw(a2, mult[2], shf[2], off, lo, hi, left);
-    o[3] = requant_dw(a3, mult[3], shf[3], off, lo, hi, left);
+    uint32_t x, xe, xd;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldr %[x], [%[xp]]\n\t"
+        "add %[xp], %[xp], %[step]\n\t"
+        "sxtab16 %[xe], %[xo], %[x]\n\t"
+        "sxtab16 %[xd], %[xo], %[x], ror #8\n\t"
+        "ldmia %[acc], {r8, r9, r10, r11}\n\t"
+        "smlabb r8, %[xe], %[we], r8\n\t"
+        "smlabb r9, %[xd], %[wd], r9\n\t"
+        "smlatt r10, %[xe], %[we], r10\n\t"
+        "smlatt r11, %[xd], %[wd], r11\n\t"
+        "stmia %[acc]!, {r8, r9, r10, r11}\n\t"
+        "subs %[n], %[n], #1\n\t"
+        "bne 1b\n\t"
+        : [xp] "+r"(xp), [acc] "+r"(acc), [n] "+r"(n), [x] "=&r"(x), [xe] "=&r"(xe), [xd] "=&r"(xd)
+        : [step] "r"(step), [we] "r"(we), [wd] "r"(wd), [xo] "r"(xo)
+        : "r8", "r9", "r10", "r11", "cc", "memory");
 }
 
-/* Cortex-M DSP path (depth multiplier 1): the in-range taps of an output pixel are listed
- * once, then four channels per pass run over them with their accumulators in registers
- * (two neighbouring output pixels at once inside the row, sharing the weight words).
- * Input and weight words are sign-extended by pairs with their offsets added (SXTAB16) and
- * multiplied lane by lane (SMLABB / SMLATT). */
-#define QMCU_DW_MAX_TAPS 64
+/* First output x whose input column ox * s + col is >= 0, and one past the last < w. */
+static inline int32_t dw_first_inside(int32_t col, int32_t s) { return col >= 0 ? 0 : (-col + s - 1) / s; }
+static inline int32_t dw_end_inside(int32_t col, int32_t s, int32_t w) { return w - 1 - col < 0 ? 0 : (w - 1 - col) / s + 1; }
+
+typedef struct {
+    int32_t x, w, a, n; /* input byte offset of the first pixel, weight offset, first accumulator, pixels */
+} dw_tap;
 
 static inline __attribute__((always_inline)) void depthwise_dsp(const qmcu_conv_params *p, const qmcu_requant *rq,
                                                                const qmcu_dims *in, const int8_t *input,
@@ -70,77 +84,62 @@ static inline __attribute__((always_inline)) void depthwise_dsp(const qmcu_conv_
                                                                const int32_t *bias, const qmcu_dims *out, int8_t *output,
                                                                const int left)
 {
-    const int32_t cn = out->c;
+    const int32_t cn = out->c, step = p->stride_w * cn;
     const uint32_t xo = ((uint32_t)p->input_offset & 0xFFFFu) | ((uint32_t)p->input_offset << 16);
     const uint32_t wo = ((uint32_t)p->filter_offset & 0xFFFFu) | ((uint32_t)p->filter_offset << 16);
-    const int8_t *xs[QMCU_DW_MAX_TAPS], *ws[QMCU_DW_MAX_TAPS];
-    const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max, *mult = rq->multiplier, *shf = rq->shift;
-    int32_t oy, ox, ky, kx, c, t, nt;
+    const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
+    dw_tap tap[QMCU_DW_MAX_TAPS];
+    int32_t acc[4 * QMCU_DW_CHUNK];
+    int32_t oy, ox0, ky, kx, c, t, j, k, nt;
     for (oy = 0; oy < out->h; oy++)
-        for (ox = 0; ox < out->w; ox++) {
-            int8_t *o = output + ((size_t)oy * out->w + ox) * cn;
-            int pair;
+        for (ox0 = 0; ox0 < out->w; ox0 += QMCU_DW_CHUNK) {
+            const int32_t n = out->w - ox0 < QMCU_DW_CHUNK ? out->w - ox0 : QMCU_DW_CHUNK;
+            int8_t *o = output + ((size_t)oy * out->w + ox0) * cn;
             nt = 0;
             for (ky = 0; ky < filter->h; ky++) {
                 const int32_t iy = oy * p->stride_h - p->pad_top + ky * p->dil_h;
                 if (iy < 0 || iy >= in->h) continue;
                 for (kx = 0; kx < filter->w; kx++) {
-                    const int32_t ix = ox * p->stride_w - p->pad_left + kx * p->dil_w;
-                    if (ix < 0 || ix >= in->w) continue;
-                    xs[nt] = input + ((size_t)iy * in->w + ix) * cn;
-                    ws[nt++] = filter_data + ((size_t)ky * filter->w + kx) * cn;
+                    const int32_t col = kx * p->dil_w - p->pad_left; /* ix = ox * stride + col */
+                    int32_t a = dw_first_inside(col, p->stride_w), e = dw_end_inside(col, p->stride_w, in->w);
+                    if (a < ox0) a = ox0;
+                    if (e > ox0 + n) e = ox0 + n;
+                    if (a >= e) continue;
+                    tap[nt].x = (iy * in->w + a * p->stride_w + col) * cn;
+                    tap[nt].w = (ky * filter->w + kx) * cn;
+                    tap[nt].a = 4 * (a - ox0);
+                    tap[nt++].n = e - a;
                 }
-            }
-            /* the next pixel of the row reads the same taps shifted by one stride when both
-             * windows lie inside the row: compute the two together, sharing the weights */
-            {
-                const int32_t x0 = ox * p->stride_w - p->pad_left, x1 = x0 + p->stride_w;
-                pair = ox + 1 < out->w && x0 >= 0 && x1 + (filter->w - 1) * p->dil_w < in->w;
-            }
-            if (pair) {
-                const size_t step = (size_t)p->stride_w * cn;
-                int8_t *o1 = o + cn;
-                for (c = 0; c + 4 <= cn; c += 4) {
-                    int32_t a0 = bias ? bias[c] : 0, a1 = bias ? bias[c + 1] : 0, a2 = bias ? bias[c + 2] : 0,
-                            a3 = bias ? bias[c + 3] : 0;
-                    int32_t b0 = a0, b1 = a1, b2 = a2, b3 = a3;
-                    for (t = 0; t < nt; t++) {
-                        const uint32_t w = qmcu_load_word(ws[t] + c);
-                        const uint32_t we = qmcu_sxtab16(wo, w), wd = qmcu_sxtab16_ror8(wo, w);
-                        QMCU_DW_MAC4(qmcu_load_word(xs[t] + c), we, wd, a0, a1, a2, a3);
-                        QMCU_DW_MAC4(qmcu_load_word(xs[t] + step + c), we, wd, b0, b1, b2, b3);
-                    }
-                    dw_store4(o + c, a0, a1, a2, a3, mult + c, shf + c, off, lo, hi, left);
-                    dw_store4(o1 + c, b0, b1, b2, b3, mult + c, shf + c, off, lo, hi, left);
-                }
-                for (; c < cn; c++) {
-                    int32_t a = bias ? bias[c] : 0, b = a;
-                    for (t = 0; t < nt; t++) {
-                        const int32_t w = ws[t][c] + p->filter_offset;
-                        a += (xs[t][c] + p->input_offset) * w;
-                        b += (xs[t][step + c] + p->input_offset) * w;
-                    }
-                    o[c] = requant_dw(a, mult[c], shf[c], off, lo, hi, left);
-                    o1[c] = requant_dw(b, mult[c], shf[c], off, lo, hi, left);
-                }
-                ox++;
-                continue;
             }
             for (c = 0; c + 4 <= cn; c += 4) {
-                int32_t a0 = bias ? bias[c] : 0, a1 = bias ? bias[c + 1] : 0, a2 = bias ? bias[c + 2] : 0,
-                        a3 = bias ? bias[c + 3] : 0;
+                for (j = 0; j < n; j++)
+                    for (k = 0; k < 4; k++) acc[4 * j + k] = bias ? bias[c + k] : 0;
                 for (t = 0; t < nt; t++) {
-                    const uint32_t x = qmcu_load_word(xs[t] + c), w = qmcu_load_word(ws[t] + c);
-                    const uint32_t we = qmcu_sxtab16(wo, w), wd = qmcu_sxtab16_ror8(wo, w);
-                    QMCU_DW_MAC4(x, we, wd, a0, a1, a2, a3);
+                    const uint32_t w = qmcu_load_word(filter_data + tap[t].w + c);
+                    dw_tap_run(input + tap[t].x + c, step, qmcu_sxtab16(wo, w), qmcu_sxtab16_ror8(wo, w), xo,
+                               acc + tap[t].a, tap[t].n);
                 }
-                dw_store4(o + c, a0, a1, a2, a3, mult + c, shf + c, off, lo, hi, left);
+                for (k = 0; k < 4; k++) { /* one channel at a time: its constants stay in registers */
+                    const int32_t m = rq->multiplier[c + k], sh = rq->shift[c + k];
+                    int8_t *ok = o + c + k;
+                    for (j = 0; j < n; j++) ok[(size_t)j * cn] = requant_dw(acc[4 * j + k], m, sh, off, lo, hi, left);
+                }
             }
-            for (; c < cn; c++) {
-                int32_t a = bias ? bias[c] : 0;
-                for (t = 0; t < nt; t++) a += (xs[t][c] + p->input_offset) * (ws[t][c] + p->filter_offset);
-                o[c] = requant_dw(a, mult[c], shf[c], off, lo, hi, left);
-            }
+            for (; c < cn; c++) /* the last cn % 4 channels */
+                for (j = 0; j < n; j++) {
+                    int32_t a = bias ? bias[c] : 0;
+                    for (ky = 0; ky < filter->h; ky++) {
+                        const int32_t iy = oy * p->stride_h - p->pad_top + ky * p->dil_h;
+                        if (iy < 0 || iy >= in->h) continue;
+                        for (kx = 0; kx < filter->w; kx++) {
+                            const int32_t ix = (ox0 + j) * p->stride_w - p->pad_left + kx * p->dil_w;
+                            if (ix < 0 || ix >= in->w) continue;
+                            a += (input[((size_t)iy * in->w + ix) * cn + c] + p->input_offset) *
+                                 (filter_data[((size_t)ky * filter->w + kx) * cn + c] + p->filter_offset);
+                        }
+                    }
+                    o[(size_t)j * cn + c] = requant_dw(a, rq->multiplier[c], rq->shift[c], off, lo, hi, left);
+                }
         }
 }
 
