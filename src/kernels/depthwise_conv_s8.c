@@ -34,7 +34,7 @@ static inline int8_t requant_dw(int32_t acc, int32_t multiplier, int32_t shift, 
     return (int8_t)(h < lo ? lo : (h > hi ? hi : h));
 }
 
-/* Cortex-M DSP path (depth multiplier 1). Per chunk of up to QMCU_DW_CHUNK output pixels of
+/* Cortex-M DSP path (depth multiplier 1, channels a multiple of 4). Per chunk of up to QMCU_DW_CHUNK output pixels of
  * one row, the taps are listed once with the range of pixels whose input lies inside the
  * image (contiguous: no bounds test is left in the inner loop). Then for every four channels:
  * int32 accumulators in a small stack array, each tap's weight word sign-extended once
@@ -73,6 +73,14 @@ static inline void dw_tap_run(const int8_t *xp, int32_t step, uint32_t we, uint3
 /* First output x whose input column ox * s + col is >= 0, and one past the last < w. */
 static inline int32_t dw_first_inside(int32_t col, int32_t s) { return col >= 0 ? 0 : (-col + s - 1) / s; }
 static inline int32_t dw_end_inside(int32_t col, int32_t s, int32_t w) { return w - 1 - col < 0 ? 0 : (w - 1 - col) / s + 1; }
+
+/* n accumulators of one channel (every 4th int32) -> its outputs, cn bytes apart. */
+static inline void dw_requant_channel(const int32_t *acc, int32_t n, int32_t m, int32_t sh, int32_t off, int32_t lo,
+                                      int32_t hi, const int left, int8_t *o, int32_t cn)
+{
+    int32_t j;
+    for (j = 0; j < n; j++, acc += 4, o += cn) *o = requant_dw(*acc, m, sh, off, lo, hi, left);
+}
 
 typedef struct {
     int32_t x, w, a, n; /* input byte offset of the first pixel, weight offset, first accumulator, pixels */
@@ -119,27 +127,9 @@ static inline __attribute__((always_inline)) void depthwise_dsp(const qmcu_conv_
                     dw_tap_run(input + tap[t].x + c, step, qmcu_sxtab16(wo, w), qmcu_sxtab16_ror8(wo, w), xo,
                                acc + tap[t].a, tap[t].n);
                 }
-                for (k = 0; k < 4; k++) { /* one channel at a time: its constants stay in registers */
-                    const int32_t m = rq->multiplier[c + k], sh = rq->shift[c + k];
-                    int8_t *ok = o + c + k;
-                    for (j = 0; j < n; j++) ok[(size_t)j * cn] = requant_dw(acc[4 * j + k], m, sh, off, lo, hi, left);
-                }
+                for (k = 0; k < 4; k++) /* one channel at a time: its constants stay in registers */
+                    dw_requant_channel(acc + k, n, rq->multiplier[c + k], rq->shift[c + k], off, lo, hi, left, o + c + k, cn);
             }
-            for (; c < cn; c++) /* the last cn % 4 channels */
-                for (j = 0; j < n; j++) {
-                    int32_t a = bias ? bias[c] : 0;
-                    for (ky = 0; ky < filter->h; ky++) {
-                        const int32_t iy = oy * p->stride_h - p->pad_top + ky * p->dil_h;
-                        if (iy < 0 || iy >= in->h) continue;
-                        for (kx = 0; kx < filter->w; kx++) {
-                            const int32_t ix = (ox0 + j) * p->stride_w - p->pad_left + kx * p->dil_w;
-                            if (ix < 0 || ix >= in->w) continue;
-                            a += (input[((size_t)iy * in->w + ix) * cn + c] + p->input_offset) *
-                                 (filter_data[((size_t)ky * filter->w + kx) * cn + c] + p->filter_offset);
-                        }
-                    }
-                    o[(size_t)j * cn + c] = requant_dw(a, rq->multiplier[c], rq->shift[c], off, lo, hi, left);
-                }
         }
 }
 
@@ -173,16 +163,12 @@ qmcu_status qmcu_depthwise_conv_s8(const qmcu_conv_params *p, const qmcu_requant
     if (filter->c != oc_n || in->c * dm != oc_n) return QMCU_ERR_ARG;
 #if defined(__ARM_FEATURE_DSP)
     {
-        int right_only = 1, left_only = 1;
-        for (c = 0; c < oc_n; c++) {
-            right_only &= rq->shift[c] <= 0;
-            left_only &= rq->shift[c] >= 0;
-        }
-        if (dm == 1 && filter->h * filter->w <= QMCU_DW_MAX_TAPS && (right_only || left_only)) {
+        const qmcu_shift_signs shifts = qmcu_requant_shift_signs(rq->shift, oc_n);
+        if (dm == 1 && oc_n % 4 == 0 && filter->h * filter->w <= QMCU_DW_MAX_TAPS && shifts != QMCU_SHIFTS_MIXED) {
             for (b = 0; b < in->n; b++) {
                 const int8_t *inb = input + (size_t)b * in->h * in->w * in->c;
                 int8_t *outb = output + (size_t)b * out->h * out->w * oc_n;
-                if (right_only)
+                if (shifts == QMCU_SHIFTS_RIGHT)
                     depthwise_dsp_right(p, rq, in, inb, filter, filter_data, bias, out, outb);
                 else
                     depthwise_dsp_left(p, rq, in, inb, filter, filter_data, bias, out, outb);

@@ -177,9 +177,6 @@ static inline void dot_4x1_pairs(const uint32_t *e, const int8_t *b, int32_t k4,
     s[3] = pb >> QMCU_PAIR_SHIFT;
 }
 
-/* Shift signs of a layer's requantization, checked once per call. */
-enum { SHIFTS_MIXED, SHIFTS_RIGHT, SHIFTS_LEFT };
-
 /* The requantization of requant_val for a row whose shifts all have one sign (`left`: all
  * >= 0, else all <= 0): the other shift and its branches drop out; multipliers are >= 0 by
  * construction, so the doubling high multiply cannot hit its single overflow case. */
@@ -200,21 +197,22 @@ static inline void requant_row_signed(const int32_t *acc, int32_t n, const int32
 
 /* Requantizes n accumulators of one output row (channels oc0..): a tight loop of its own,
  * with every register free for it. */
-static void requant_row(const int32_t *acc, int32_t n, int32_t oc0, const int32_t *bias, int32_t row_term, int shifts,
+static void requant_row(const int32_t *acc, int32_t n, int32_t oc0, const int32_t *bias, int32_t row_term,
+                        qmcu_shift_signs shifts,
                         const qmcu_conv_params *p, const qmcu_requant *rq, int8_t *out)
 {
     const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
     const int32_t *mult = rq->multiplier + oc0, *shf = rq->shift + oc0;
     int32_t j;
-    if (bias && shifts == SHIFTS_RIGHT && !row_term) { /* int8 weights: no row-sum term */
+    if (bias && shifts == QMCU_SHIFTS_RIGHT && !row_term) { /* int8 weights: no row-sum term */
         requant_row_signed(acc, n, bias + oc0, 0, mult, shf, off, lo, hi, 0, out);
         return;
     }
-    if (bias && shifts == SHIFTS_RIGHT) {
+    if (bias && shifts == QMCU_SHIFTS_RIGHT) {
         requant_row_signed(acc, n, bias + oc0, row_term, mult, shf, off, lo, hi, 0, out);
         return;
     }
-    if (bias && shifts == SHIFTS_LEFT) {
+    if (bias && shifts == QMCU_SHIFTS_LEFT) {
         requant_row_signed(acc, n, bias + oc0, row_term, mult, shf, off, lo, hi, 1, out);
         return;
     }
@@ -230,7 +228,7 @@ static void requant_row(const int32_t *acc, int32_t n, int32_t oc0, const int32_
  * returns the rows done. */
 static int32_t gemm_rows_2bit(const qmcu_conv_params *p, const qmcu_requant *rq, const int8_t *a, int32_t rows,
                               int32_t lda, int32_t k, const int8_t *b, int32_t out_ch, const int32_t *bias, int8_t *out,
-                              int32_t out_stride, int shifts, uint32_t *ex)
+                              int32_t out_stride, qmcu_shift_signs shifts, uint32_t *ex)
 {
     int32_t acc[4][QMCU_GEMM_CHUNK], r, q;
     for (r = 0; r + 4 <= rows; r += 4) {
@@ -384,12 +382,7 @@ void qmcu_gemm_s8(const qmcu_conv_params *p, const qmcu_requant *rq, const int8_
     int32_t r = 0, oc = 0, j;
 #if defined(__ARM_FEATURE_DSP)
     uint32_t ex[QMCU_GEMM_EXPAND_MAX]; /* expanded rows (2 KB of stack) */
-    int right_only = 1, left_only = 1, shifts;
-    for (j = 0; j < out_ch; j++) {
-        right_only &= rq->shift[j] <= 0;
-        left_only &= rq->shift[j] >= 0;
-    }
-    shifts = right_only ? SHIFTS_RIGHT : (left_only ? SHIFTS_LEFT : SHIFTS_MIXED);
+    const qmcu_shift_signs shifts = qmcu_requant_shift_signs(rq->shift, out_ch);
     if (p->input_code_bits == 2 && k >= 8 && k <= QMCU_GEMM_EXPAND_MAX)
         r = gemm_rows_2bit(p, rq, a, rows, lda, k, b, out_ch, bias, out, out_stride, shifts, ex);
 #endif

@@ -30,61 +30,61 @@ static inline uint32_t load_word(const int8_t *p)
 
 static inline void store_word(int8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 
+/* Four codes, one per byte of the result, from 2 bytes of 4-bit codes / 1 byte of 2-bit ones. */
+static inline uint32_t spread_4bit(uint32_t b0, uint32_t b1)
+{
+    const uint32_t t = b0 | b1 << 16;
+    return (t | t << 4) & 0x0F0F0F0Fu;
+}
+
+static inline uint32_t spread_2bit(uint32_t b)
+{
+    const uint32_t t = (b | b << 12) & 0x000F000Fu;
+    return (t | t << 6) & 0x03030303u;
+}
+
+/* Code e of a packed buffer: byte e / per, bits (e % per) * bits (per = 2 or 4 codes a byte:
+ * shifts and masks, no 64-bit division on the MCU). */
+static inline int8_t get_code(int bits, const uint8_t *src, int64_t e)
+{
+    const int lg = bits == 4 ? 1 : 2;
+    return (int8_t)((src[e >> lg] >> ((int)(e & ((1 << lg) - 1)) * bits)) & ((1 << bits) - 1));
+}
+
 void qmcu_unpack(int bits, const uint8_t *src, int64_t start, int32_t n, int8_t *dst)
 {
-    const int per = bits == 4 ? 2 : 4, mask = (1 << bits) - 1;
+    const int per = bits == 4 ? 2 : 4;
     int e;
     if (bits != 4 && bits != 2) {
         memcpy(dst, src + start, (size_t)n);
         return;
     }
-    src += start / per;
-    for (e = (int)(start % per); e && e < per && n > 0; e++, n--) *dst++ = (int8_t)((*src >> (e * bits)) & mask);
-    if (e) src++; /* the partial first byte is done */
+    for (; (start & (per - 1)) && n > 0; n--) *dst++ = get_code(bits, src, start++); /* partial first byte */
+    src += start >> (per == 2 ? 1 : 2);
     if (bits == 4) {
-        for (; n >= 4; n -= 4, src += 2, dst += 4) { /* 2 bytes -> 4 codes, one per byte */
-            uint32_t t = (uint32_t)src[0] | (uint32_t)src[1] << 16;
-            t = (t | t << 4) & 0x0F0F0F0Fu;
-            store_word(dst, t);
-        }
+        for (; n >= 4; n -= 4, src += 2, dst += 4) store_word(dst, spread_4bit(src[0], src[1]));
     } else {
-        for (; n >= 4; n -= 4, src++, dst += 4) { /* 1 byte -> 4 codes */
-            uint32_t t = *src;
-            t = (t | t << 12) & 0x000F000Fu;
-            t = (t | t << 6) & 0x03030303u;
-            store_word(dst, t);
-        }
+        for (; n >= 4; n -= 4, src++, dst += 4) store_word(dst, spread_2bit(*src));
     }
-    for (e = 0; e < n; e++) dst[e] = (int8_t)((src[e / per] >> ((e % per) * bits)) & mask);
+    for (e = 0; e < n; e++) dst[e] = get_code(bits, src, e); /* partial last byte */
 }
 
 void qmcu_unpack_in_place(int bits, uint8_t *buf, int32_t n)
 {
-    const int per = bits == 4 ? 2 : 4, mask = (1 << bits) - 1;
     int32_t e = n, j;
     if (bits != 4 && bits != 2) return;
     /* from the end: code e lands at byte e >= e / per, and every byte it overwrites has been read */
-    for (; e & 3; e--) buf[e - 1] = (uint8_t)((buf[(e - 1) / per] >> (((e - 1) % per) * bits)) & mask);
-    if (bits == 4) {
-        for (j = e / 4 - 1; j >= 0; j--) {
-            uint32_t t = (uint32_t)buf[2 * j] | (uint32_t)buf[2 * j + 1] << 16;
-            t = (t | t << 4) & 0x0F0F0F0Fu;
-            store_word((int8_t *)buf + 4 * j, t);
-        }
-    } else {
-        for (j = e / 4 - 1; j >= 0; j--) {
-            uint32_t t = buf[j];
-            t = (t | t << 12) & 0x000F000Fu;
-            t = (t | t << 6) & 0x03030303u;
-            store_word((int8_t *)buf + 4 * j, t);
-        }
-    }
+    for (; e & 3; e--) buf[e - 1] = (uint8_t)get_code(bits, buf, e - 1);
+    if (bits == 4)
+        for (j = e / 4 - 1; j >= 0; j--) store_word((int8_t *)buf + 4 * j, spread_4bit(buf[2 * j], buf[2 * j + 1]));
+    else
+        for (j = e / 4 - 1; j >= 0; j--) store_word((int8_t *)buf + 4 * j, spread_2bit(buf[j]));
 }
 
 static inline void put_code(int bits, uint8_t *dst, int64_t e, int8_t code)
 {
-    const int per = bits == 4 ? 2 : 4, mask = (1 << bits) - 1, sh = (int)(e % per) * bits;
-    dst[e / per] = (uint8_t)((dst[e / per] & ~(mask << sh)) | ((code & mask) << sh));
+    const int lg = bits == 4 ? 1 : 2, mask = (1 << bits) - 1, sh = (int)(e & ((1 << lg) - 1)) * bits;
+    dst[e >> lg] = (uint8_t)((dst[e >> lg] & ~(mask << sh)) | ((code & mask) << sh));
 }
 
 void qmcu_pack(int bits, const int8_t *src, int32_t n, uint8_t *dst, int64_t start)
@@ -94,8 +94,8 @@ void qmcu_pack(int bits, const int8_t *src, int32_t n, uint8_t *dst, int64_t sta
         memcpy(dst + start, src, (size_t)n);
         return;
     }
-    for (; start % per && n > 0; n--) put_code(bits, dst, start++, *src++); /* partial first byte */
-    dst += start / per;
+    for (; (start & (per - 1)) && n > 0; n--) put_code(bits, dst, start++, *src++); /* partial first byte */
+    dst += start >> (per == 2 ? 1 : 2);
     if (bits == 4) {
         for (; n >= 4; n -= 4, src += 4, dst += 2) { /* 4 codes -> 2 bytes */
             uint32_t t = load_word(src) & 0x0F0F0F0Fu;

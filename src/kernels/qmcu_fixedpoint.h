@@ -53,6 +53,21 @@ static inline int32_t qmcu_float_to_int_sat(float r) { return r > -1e6f ? (r < 1
 
 static inline int32_t qmcu_clamp(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
+/* Signs of a layer's requantization shifts: all <= 0 (multipliers below 1, the usual case),
+ * all >= 0 (e.g. low-bit inputs), or mixed. The Cortex-M kernels specialise on it. */
+typedef enum { QMCU_SHIFTS_MIXED, QMCU_SHIFTS_RIGHT, QMCU_SHIFTS_LEFT } qmcu_shift_signs;
+
+static inline qmcu_shift_signs qmcu_requant_shift_signs(const int32_t *shift, int32_t n)
+{
+    int right = 1, left = 1;
+    int32_t i;
+    for (i = 0; i < n; i++) {
+        right &= shift[i] <= 0;
+        left &= shift[i] >= 0;
+    }
+    return right ? QMCU_SHIFTS_RIGHT : (left ? QMCU_SHIFTS_LEFT : QMCU_SHIFTS_MIXED);
+}
+
 /* TFLite QuantizeMultiplier: double -> (multiplier, shift). Host-side (prepare) only. */
 void qmcu_quantize_multiplier(double real, int32_t *multiplier, int *shift);
 

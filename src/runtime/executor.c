@@ -110,6 +110,8 @@ static qmcu_status run_spatial(const qmcu_model *m, const qmcu_plan *p, int tile
     qmcu_dims in, od, fd = {1, 1, 1, 1};
     size_t skip;
     const void *w = NULL, *bias = NULL;
+    const qmcu_requant *rq = &po->rq;
+    const int32_t *qbias = po->bias; /* int8: the prepared (folded) bias */
     qmcu_plan_op_call(p, m, tile, i, y0, y1, &cp, &pp, &in, &od, &skip);
     in_buf += skip;
     if (op->type == QMCU_OP_CONV_2D || op->type == QMCU_OP_DEPTHWISE_CONV_2D) {
@@ -121,28 +123,25 @@ static qmcu_status run_spatial(const qmcu_model *m, const qmcu_plan *p, int tile
         fp.pad_top = cp.pad_top;
         fp.pad_left = cp.pad_left;
     }
-    if (ov && q && (op->type == QMCU_OP_CONV_2D || op->type == QMCU_OP_DEPTHWISE_CONV_2D)) {
+    if (ov) { /* a QuantMCU format combination: its offsets, range, multipliers and bias */
         cp.input_offset = ov->conv->input_offset;
         cp.output_offset = ov->conv->output_offset;
         cp.act_min = ov->conv->act_min;
         cp.act_max = ov->conv->act_max;
         cp.input_code_bits = ov->conv->input_code_bits;
-        return op->type == QMCU_OP_CONV_2D
-                   ? qmcu_conv_s8(&cp, ov->rq, &in, (const int8_t *)in_buf, &fd, (const int8_t *)w, ov->bias, &od,
-                                  (int8_t *)out, scratch, p->scratch_bytes[i])
-                   : qmcu_depthwise_conv_s8(&cp, ov->rq, &in, (const int8_t *)in_buf, &fd, (const int8_t *)w, ov->bias,
-                                            &od, (int8_t *)out, scratch, p->scratch_bytes[i]);
+        rq = ov->rq;
+        qbias = ov->bias;
     }
     switch (op->type) {
     case QMCU_OP_CONV_2D:
         if (q)
-            return qmcu_conv_s8(&cp, &po->rq, &in, (const int8_t *)in_buf, &fd, (const int8_t *)w, po->bias, &od,
-                                (int8_t *)out, scratch, p->scratch_bytes[i]);
+            return qmcu_conv_s8(&cp, rq, &in, (const int8_t *)in_buf, &fd, (const int8_t *)w, qbias, &od, (int8_t *)out,
+                                scratch, p->scratch_bytes[i]);
         qmcu_conv_f32(&fp, &in, (const float *)in_buf, &fd, (const float *)w, (const float *)bias, &od, (float *)out);
         return QMCU_OK;
     case QMCU_OP_DEPTHWISE_CONV_2D:
         if (q)
-            return qmcu_depthwise_conv_s8(&cp, &po->rq, &in, (const int8_t *)in_buf, &fd, (const int8_t *)w, po->bias, &od,
+            return qmcu_depthwise_conv_s8(&cp, rq, &in, (const int8_t *)in_buf, &fd, (const int8_t *)w, qbias, &od,
                                           (int8_t *)out, scratch, p->scratch_bytes[i]);
         qmcu_depthwise_conv_f32(&fp, &in, (const float *)in_buf, &fd, (const float *)w, (const float *)bias, &od,
                                 (float *)out);

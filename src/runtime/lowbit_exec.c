@@ -53,6 +53,17 @@ static int has_outlier(int bits, const int8_t *codes, int32_t n)
     return 0;
 }
 
+/* n codes of a b-bit map just produced: with check (VDPC), 1 when they hold an outlier;
+ * without (ablation), saturated to the code range. 8-bit maps pass as they are. */
+static int settle_codes(int bits, int8_t *codes, int32_t n, int check)
+{
+    int32_t j;
+    if (bits == 8) return 0;
+    if (check) return has_outlier(bits, codes, n);
+    for (j = 0; j < n; j++) codes[j] = (int8_t)qmcu_clamp(codes[j], 0, (1 << bits) - 1);
+    return 0;
+}
+
 /* Runs add / pad op i of a tile with the given formats, row by row (fmt: the tile's formats).
  * check: stop with *outlier = 1 at the first outlier. */
 static qmcu_status run_staged(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem, int tile, int i, int b0, int b1,
@@ -64,7 +75,7 @@ static qmcu_status run_staged(const qmcu_model *m, const qmcu_plan *p, uint8_t *
     const lowbit_variant *v = &p->lowbit[i].v[idx];
     const qmcu_window r = p->region[(size_t)tile * g->n_tensors + op->out];
     const int32_t cin = TENSOR(m, op->in[0])->dims[3], cout = TENSOR(m, op->out)->dims[3];
-    const int32_t ow = r.w1 - r.w0, n = ow * cout, top = (1 << bout) - 1;
+    const int32_t ow = r.w1 - r.w0, n = ow * cout;
     const size_t stage_bytes = p->scratch_bytes[i];
     int8_t *scratch = (int8_t *)(mem + p->scratch_offset[i]);
     lb_view in0, in1, out;
@@ -117,9 +128,7 @@ static qmcu_status run_staged(const qmcu_model *m, const qmcu_plan *p, uint8_t *
             break;
         }
         }
-        if (!check && bout < 8 && op->type != QMCU_OP_PAD) /* no VDPC (ablation): saturate to the code range */
-            for (j = 0; j < n; j++) dst[j] = (int8_t)qmcu_clamp(dst[j], 0, top);
-        if (check && has_outlier(bout, dst, n)) {
+        if (settle_codes(bout, dst, n, check)) {
             *outlier = 1;
             return QMCU_OK;
         }
@@ -139,12 +148,12 @@ static qmcu_status run_direct(const qmcu_model *m, const qmcu_plan *p, uint8_t *
     const qmcu_op *op = &g->ops[i];
     const lowbit_variant *v = &p->lowbit[i].v[(b0 < 8) | ((bout < 8) << 2)];
     const qmcu_window r = p->region[(size_t)tile * g->n_tensors + op->out];
-    const int32_t row_codes = (r.w1 - r.w0) * TENSOR(m, op->out)->dims[3], top = (1 << bout) - 1;
+    const int32_t row_codes = (r.w1 - r.w0) * TENSOR(m, op->out)->dims[3];
     const int x = op->in[0];
     int8_t *const out = (int8_t *)(mem + p->tensor_offset[op->out]); /* a low-bit map's buffer is its window */
     qmcu_conv_params cp;
     qmcu_conv_override ov;
-    int32_t y, j;
+    int32_t y;
     if (!v->valid) return QMCU_ERR_ARG;
     if (fmt_store(fmt, x) != 8) { /* packed input -> one code per byte, in its own buffer */
         const qmcu_window b = qmcu_plan_buffer_region(p, tile, i, x);
@@ -165,16 +174,12 @@ static qmcu_status run_direct(const qmcu_model *m, const qmcu_plan *p, uint8_t *
         const int32_t n = (y1 - y) * row_codes;
         const qmcu_status st = qmcu_plan_run_conv_rows(m, p, mem, tile, i, y, y1, &ov);
         if (st != QMCU_OK) return st;
-        if (bout == 8) continue;
-        if (check && has_outlier(bout, codes, n)) {
+        if (settle_codes(bout, codes, n, check)) {
             *outlier = 1;
             return QMCU_OK;
         }
-        if (!check) /* no VDPC (ablation): saturate to the code range */
-            for (j = 0; j < n; j++) codes[j] = (int8_t)qmcu_clamp(codes[j], 0, top);
     }
     if (qmcu_bits_packed(bout)) qmcu_pack(bout, out, (r.h1 - r.h0) * row_codes, (uint8_t *)out, 0);
-    set_store(fmt, op->out, qmcu_bits_packed(bout) ? bout : 8);
     return QMCU_OK;
 }
 
@@ -183,12 +188,9 @@ static qmcu_status run_lowbit_op(const qmcu_model *m, const qmcu_plan *p, uint8_
                                  int bout, int check, unsigned char *fmt, int *outlier)
 {
     const qmcu_op_type t = m->g->ops[i].type;
-    qmcu_status st;
     if (t == QMCU_OP_CONV_2D || t == QMCU_OP_DEPTHWISE_CONV_2D)
         return run_direct(m, p, mem, tile, i, b0, bout, check, fmt, outlier);
-    st = run_staged(m, p, mem, tile, i, b0, b1, bout, check, fmt, outlier);
-    set_store(fmt, m->g->ops[i].out, qmcu_bits_packed(bout) ? bout : 8);
-    return st;
+    return run_staged(m, p, mem, tile, i, b0, b1, bout, check, fmt, outlier);
 }
 
 qmcu_status qmcu_lowbit_run_tile(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem, int tile, qmcu_run_stats *stats)
@@ -228,11 +230,10 @@ qmcu_status qmcu_lowbit_run_tile_ops(const qmcu_model *m, const qmcu_plan *p, ui
                 bout = 8;
                 st = b0 == 8 && b1 == 8 ? qmcu_plan_run_op(m, p, mem, tile, i)
                                         : run_lowbit_op(m, p, mem, tile, i, b0, b1, 8, 0, fmt, &outlier);
-                set_store(fmt, op->out, 8);
             }
         }
         if (qmcu_op_hook) qmcu_op_hook(i, 1);
-        fmt[op->out] = (unsigned char)((fmt[op->out] & 0xF0) | bout);
+        fmt[op->out] = (unsigned char)(bout | (qmcu_bits_packed(bout) ? bout : 8) << 4); /* as produced */
         if (stats && (op->type == QMCU_OP_CONV_2D || op->type == QMCU_OP_DEPTHWISE_CONV_2D))
             stats->patch_bitops += p->lowbit[i].macs_per_pixel * (int64_t)(r.h1 - r.h0) * (r.w1 - r.w0) * 8 * b0;
     }
