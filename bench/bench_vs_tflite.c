@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli/cli.h"
+#include "quantmcu/quantmcu.h"
 #include "tensorflow/lite/c/c_api.h"
 
 static double now_ms(void)
@@ -25,8 +25,10 @@ static int cmp_d(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-    cli_model cm;
-    cli_plan_opts po;
+    quantmcu_model *m;
+    quantmcu_plan *plan;
+    quantmcu_plan_options po;
+    qmcu_error err;
     TfLiteModel *tm;
     TfLiteInterpreterOptions *opt;
     TfLiteInterpreter *ti;
@@ -38,15 +40,22 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_vs_tflite MODEL IMAGE [N] [ROUNDS<=64]\n");
         return 2;
     }
-    cli_plan_opts_init(&po); /* layer by layer */
-    if (!cli_load_model(argv[1], &cm) || !cli_make_plan("bench", &cm, &po)) return 1;
-    in_bytes = cm.g->tensors[cm.g->inputs[0]].bytes;
-    out_bytes = cm.g->tensors[cm.g->outputs[0]].bytes;
-    arena = (uint8_t *)calloc(cm.plan->host_bytes, 1);
+    quantmcu_plan_options_default(&po);
+    po.split = 0; /* layer by layer */
+    if (quantmcu_load(argv[1], &m, &err) != QMCU_OK || quantmcu_plan_make(m, &po, &plan, NULL, &err) != QMCU_OK) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    in_bytes = quantmcu_input_bytes(m);
+    out_bytes = quantmcu_output_bytes(m);
+    arena = (uint8_t *)calloc(quantmcu_plan_memory_bytes(plan), 1);
     input = (uint8_t *)malloc(in_bytes);
     out1 = (uint8_t *)malloc(out_bytes);
     out2 = (uint8_t *)malloc(out_bytes);
-    if (!cli_infer_image(&cm, arena, argv[2], input, out1, NULL, NULL)) return 1;
+    if (quantmcu_run_image(m, plan, arena, argv[2], input, out1, NULL, &err) != QMCU_OK) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
     tm = TfLiteModelCreateFromFile(argv[1]);
     opt = TfLiteInterpreterOptionsCreate();
     TfLiteInterpreterOptionsSetNumThreads(opt, 1);
@@ -54,13 +63,11 @@ int main(int argc, char **argv)
     if (!ti || TfLiteInterpreterAllocateTensors(ti) != kTfLiteOk) return 1;
     TfLiteTensorCopyFromBuffer(TfLiteInterpreterGetInputTensor(ti, 0), input, in_bytes);
     TfLiteInterpreterInvoke(ti); /* warm-up both */
-    qmcu_plan_set_input(cm.m, cm.plan, arena, 0, input);
-    qmcu_plan_run(cm.m, cm.plan, arena);
+    (void)quantmcu_run(m, plan, arena, input, out1, NULL, &err);
     for (r = 0; r < rounds; r++) { /* interleaved rounds so both see the same machine state */
         double t0 = now_ms();
         for (i = 0; i < n; i++) {
-            qmcu_plan_set_input(cm.m, cm.plan, arena, 0, input);
-            qmcu_plan_run(cm.m, cm.plan, arena);
+            (void)quantmcu_run(m, plan, arena, input, out1, NULL, &err);
         }
         ours[r] = (now_ms() - t0) / n;
         t0 = now_ms();
@@ -70,7 +77,6 @@ int main(int argc, char **argv)
         }
         theirs[r] = (now_ms() - t0) / n;
     }
-    qmcu_plan_get_output(cm.m, cm.plan, arena, 0, out1);
     TfLiteTensorCopyToBuffer(TfLiteInterpreterGetOutputTensor(ti, 0), out2, out_bytes);
     qsort(ours, (size_t)rounds, sizeof(double), cmp_d);
     qsort(theirs, (size_t)rounds, sizeof(double), cmp_d);

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 
 #include "firmware/systick.h"
-#include "graph/graph.h"
-#include "kernels/qmcu_kernels.h"
+#include "quantmcu/graph.h"
+#include "quantmcu/kernels.h"
 
 typedef struct {
     const char *name;

@@ -10,7 +10,7 @@ if [ "$CPU" = cortex-m4 ]; then FL="-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mf
 else FL="-mcpu=cortex-m7 -mthumb -mfloat-abi=hard -mfpu=fpv5-d16"; M=mps2-an500; fi
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-CF="$FL -std=c99 -O2 -ffunction-sections -fdata-sections -Wall -Wextra -Werror -I$SRC/src -I$SRC/src/firmware"
+CF="$FL -std=c99 -O2 -ffunction-sections -fdata-sections -Wall -Wextra -Werror -I$SRC/include -I$SRC/src -I$SRC/src/firmware"
 arm-none-eabi-gcc $CF -nostartfiles -T tests/mcu_test.ld -Wl,--gc-sections --specs=rdimon.specs -o "$T/fw.elf" \
   bench/mcu_kernels.c tests/mcu_test_main.c src/firmware/startup.c src/firmware/semihost.c src/kernels/*.c src/graph/graph.c -lm
 (cd "$T" && timeout 600 qemu-system-arm -M $M -display none -monitor none -serial none \

@@ -5,8 +5,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "graph/graph.h"
-#include "runtime/interpreter.h"
+#include "quantmcu/graph.h"
+#include "import/tflite_import.h"
+#include "planning/plan.h"
+#include "prepare/prepare.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -24,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         qmcu_plan *p = NULL;
         if (qmcu_plan_build(m, &spec, &p, &err) == QMCU_OK && p->host_bytes < (8u << 20) && macs < 50000000) {
             uint8_t *arena = (uint8_t *)calloc(p->host_bytes ? p->host_bytes : 1, 1);
-            if (arena) qmcu_plan_run(m, p, arena);
+            if (arena) qmcu_exec_run(m, &p->exec, arena, NULL);
             free(arena);
         }
         qmcu_plan_free(p);

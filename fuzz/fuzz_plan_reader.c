@@ -6,7 +6,10 @@
 
 #include "../tests/graph_builder.h"
 #include "planning/plan_file.h"
-#include "runtime/interpreter.h"
+#include "import/tflite_import.h"
+#include "planning/plan.h"
+#include "prepare/prepare.h"
+#include "quantize/vdq.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -19,7 +22,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     qmcu_plan_spec spec;
     qmcu_vdq *vdq = NULL;
     qmcu_plan *p = NULL;
+    qmcu_quant_plan *q = NULL;
     qmcu_error err;
+    int has_quant = 0;
     if (!text) return 0;
     if (!g_graph) { /* 16x16x3 -> conv s2 -> dw -> conv 1x1 -> conv 1x1 */
         int x, y;
@@ -35,18 +40,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     memcpy(text, data, size);
     text[size] = 0;
-    if (qmcu_plan_parse_spec(text, "fuzz.json", g_graph, &spec, &vdq, &err) == QMCU_OK) {
-        spec.quantmcu = vdq != NULL;
-        if (qmcu_plan_build(g_model, &spec, &p, &err) == QMCU_OK &&
-            (!vdq || qmcu_lowbit_prepare(g_model, p, vdq, &err) == QMCU_OK)) {
-            uint8_t *mem = (uint8_t *)calloc(p->host_bytes ? p->host_bytes : 1, 1);
-            vdq = NULL; /* owned by the plan */
-            if (mem) qmcu_plan_run(g_model, p, mem);
+    if (qmcu_plan_parse_spec(text, "fuzz.json", g_graph, &spec, &has_quant, &err) == QMCU_OK &&
+        (!has_quant || qmcu_vdq_parse(text, "fuzz.json", g_graph, spec.split, &vdq, &err) == QMCU_OK)) {
+        const qmcu_exec_plan *e = NULL;
+        if (vdq) { /* the QuantMCU plan takes vdq over */
+            if (qmcu_quant_plan_make(g_model, &spec, vdq, &q, &err) == QMCU_OK) e = &q->exec;
+        } else if (qmcu_plan_build(g_model, &spec, &p, &err) == QMCU_OK) {
+            e = &p->exec;
+        }
+        if (e) {
+            uint8_t *mem = (uint8_t *)calloc(e->memory_bytes ? e->memory_bytes : 1, 1);
+            if (mem) qmcu_exec_run(g_model, e, mem, NULL);
             free(mem);
         }
-        if (p && p->vdq == vdq) vdq = NULL;
         qmcu_plan_free(p);
-        qmcu_vdq_free(vdq);
+        qmcu_quant_plan_free(g_model, q);
     }
     free(text);
     return 0;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "graph/graph.h"
+#include "quantmcu/graph.h"
 #include "test_util.h"
 
 static inline qmcu_graph *gb_new(const char *name)

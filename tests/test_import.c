@@ -6,9 +6,11 @@
  *                                   test_import --write-truncated IN OUT BYTES */
 #include <string.h>
 
-#include "graph/graph.h"
+#include "quantmcu/graph.h"
 #include "import/flatbuf.h"
-#include "runtime/interpreter.h"
+#include "import/tflite_import.h"
+#include "planning/plan.h"
+#include "prepare/prepare.h"
 #include "test_util.h"
 
 static unsigned char *read_all(const char *path, size_t *len)
@@ -48,7 +50,7 @@ static int try_model(const unsigned char *buf, size_t len, const char *what)
         if (qmcu_plan_build(m, &spec, &p, &err) == QMCU_OK) {
             uint8_t *arena = (uint8_t *)calloc(p->host_bytes ? p->host_bytes : 1, 1);
             CHECK(arena != NULL, "arena");
-            if (arena) qmcu_plan_run(m, p, arena);
+            if (arena) qmcu_exec_run(m, &p->exec, arena, NULL);
             free(arena);
             qmcu_plan_free(p);
         }

@@ -2,9 +2,9 @@
  * paddings, dilations, zero points and multipliers, bit-exact; fixed-point edge cases. */
 #include <string.h>
 
-#include "graph/graph.h"
+#include "quantmcu/graph.h"
 #include "kernels/qmcu_fixedpoint.h"
-#include "kernels/qmcu_kernels.h"
+#include "quantmcu/kernels.h"
 #include "kernels/reference/reference_kernels.h"
 #include "test_util.h"
 

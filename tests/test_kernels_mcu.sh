@@ -13,7 +13,7 @@ fail=0
 for cpu in cortex-m4 cortex-m7; do
   if [ $cpu = cortex-m4 ]; then FL="-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16"; M=mps2-an386
   else FL="-mcpu=cortex-m7 -mthumb -mfloat-abi=hard -mfpu=fpv5-d16"; M=mps2-an500; fi
-  CF="$FL -std=c99 -O2 -ffunction-sections -fdata-sections -Wall -Wextra -Werror -I$SRC/src -I$SRC/src/firmware -I$SRC/tests"
+  CF="$FL -std=c99 -O2 -ffunction-sections -fdata-sections -Wall -Wextra -Werror -I$SRC/include -I$SRC/src -I$SRC/src/firmware -I$SRC/tests"
   arm-none-eabi-gcc $CF -Dmain=qmcu_test_main -c "$SRC/tests/test_kernels.c" -o "$T/test_kernels.o" 2> "$T/build.log" &&
   arm-none-eabi-gcc $CF -nostartfiles -T "$SRC/tests/mcu_test.ld" -Wl,--gc-sections --specs=rdimon.specs -o "$T/fw.elf" \
     "$T/test_kernels.o" "$SRC/tests/mcu_test_main.c" "$SRC/src/firmware/startup.c" "$SRC/src/firmware/semihost.c" \

@@ -7,7 +7,9 @@
 #include "graph_builder.h"
 #include "plan_checks.h"
 #include "planning/plan_file.h"
-#include "runtime/interpreter.h"
+#include "import/tflite_import.h"
+#include "planning/plan.h"
+#include "prepare/prepare.h"
 #include "test_util.h"
 
 static qmcu_window win(int32_t h0, int32_t h1, int32_t w0, int32_t w1)
@@ -161,12 +163,12 @@ static void check_patch_equals_layer(qmcu_graph *g, int inputs)
                 uint8_t *ma = (uint8_t *)calloc(lp->host_bytes, 1), *mb = (uint8_t *)calloc(pp->host_bytes, 1);
                 size_t i;
                 for (i = 0; i < in->bytes; i++) x[i] = (uint8_t)rnd();
-                qmcu_plan_set_input(m, lp, ma, 0, x);
-                qmcu_plan_set_input(m, pp, mb, 0, x);
-                CHECK(qmcu_plan_run(m, lp, ma) == QMCU_OK, "layer run");
-                CHECK(qmcu_plan_run(m, pp, mb) == QMCU_OK, "patch run");
-                qmcu_plan_get_output(m, lp, ma, 0, ref);
-                qmcu_plan_get_output(m, pp, mb, 0, got);
+                qmcu_exec_set_input(m, &lp->exec, ma, 0, x);
+                qmcu_exec_set_input(m, &pp->exec, mb, 0, x);
+                CHECK(qmcu_exec_run(m, &lp->exec, ma, NULL) == QMCU_OK, "layer run");
+                CHECK(qmcu_exec_run(m, &pp->exec, mb, NULL) == QMCU_OK, "patch run");
+                qmcu_exec_get_output(m, &lp->exec, ma, 0, ref);
+                qmcu_exec_get_output(m, &pp->exec, mb, 0, got);
                 CHECK(memcmp(ref, got, out->bytes) == 0, "%s: split %d grid %dx%d differs from layer mode", g->path, k,
                       grids[gi][0], grids[gi][1]);
                 free(ma);
@@ -236,7 +238,7 @@ static void test_plan_file(void)
     CHECK(qmcu_model_prepare(g, &m, &err) == QMCU_OK, "%s", err.msg);
     p = plan(m, 2, 2, 3, 0);
     f = fopen(path, "w");
-    qmcu_plan_write_json(p, 4096, f);
+    qmcu_plan_write_json(p, 4096, NULL, f);
     fclose(f);
     CHECK(qmcu_plan_read_spec(path, g, &spec, NULL, &err) == QMCU_OK, "%s", err.msg);
     CHECK(spec.split == 2 && spec.grid_h == 2 && spec.grid_w == 3 && spec.input_in_sram == 0, "round trip %d %dx%d %d",

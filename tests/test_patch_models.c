@@ -7,7 +7,9 @@
 
 #include "image/image.h"
 #include "plan_checks.h"
-#include "runtime/interpreter.h"
+#include "import/tflite_import.h"
+#include "planning/plan.h"
+#include "prepare/prepare.h"
 #include "test_util.h"
 
 static const char *const k_models[] = {"mobilenet_v2_1.0_224_quant.tflite", "mobilenet_v1_0.25_128_quant.tflite",
@@ -18,9 +20,9 @@ static const int k_grids[][2] = {{1, 1}, {2, 2}, {3, 3}, {4, 4}, {2, 3}, {5, 5}}
 static void run(const qmcu_model *m, const qmcu_plan *p, const void *input, void *output)
 {
     uint8_t *mem = (uint8_t *)calloc(p->host_bytes ? p->host_bytes : 1, 1);
-    qmcu_plan_set_input(m, p, mem, 0, input);
-    CHECK(qmcu_plan_run(m, p, mem) == QMCU_OK, "%s: run failed", m->g->path);
-    qmcu_plan_get_output(m, p, mem, 0, output);
+    qmcu_exec_set_input(m, &p->exec, mem, 0, input);
+    CHECK(qmcu_exec_run(m, &p->exec, mem, NULL) == QMCU_OK, "%s: run failed", m->g->path);
+    qmcu_exec_get_output(m, &p->exec, mem, 0, output);
     free(mem);
 }
 

@@ -2,9 +2,11 @@
  * models (no two buffers that are live at the same time share bytes). */
 #include <string.h>
 
-#include "graph/graph.h"
+#include "quantmcu/graph.h"
 #include "planning/memory_planner.h"
-#include "runtime/interpreter.h"
+#include "import/tflite_import.h"
+#include "planning/plan.h"
+#include "prepare/prepare.h"
 #include "test_util.h"
 
 static void test_chain(void)

@@ -9,7 +9,11 @@
 #include "kernels/qmcu_fixedpoint.h"
 #include "kernels/reference/reference_kernels.h"
 #include "planning/plan_file.h"
-#include "runtime/interpreter.h"
+#include "import/tflite_import.h"
+#include "planning/plan.h"
+#include "prepare/prepare.h"
+#include "quantize/vdq.h"
+#include "runtime/lowbit_exec.h"
 #include "test_util.h"
 
 static void test_pack(void)
@@ -86,25 +90,36 @@ static void test_pack(void)
     }
 }
 
-static qmcu_plan *quantmcu_plan(const qmcu_model *m, int split, int gh, int gw, qmcu_vdq *vdq)
+/* A QuantMCU plan with a copy of vdq's feature maps (the caller keeps vdq). */
+static qmcu_quant_plan *quantmcu_plan(const qmcu_model *m, int split, int gh, int gw, const qmcu_vdq *vdq)
 {
     qmcu_plan_spec spec = {0, 1, 1, 1, 1};
-    qmcu_plan *p = NULL;
+    qmcu_quant_plan *q = NULL;
+    qmcu_vdq *copy = qmcu_vdq_new(vdq->n_tensors);
     qmcu_error err;
     spec.split = split;
     spec.grid_h = gh;
     spec.grid_w = gw;
-    if (qmcu_plan_build(m, &spec, &p, &err) != QMCU_OK) {
+    memcpy(copy->fmap, vdq->fmap, sizeof *vdq->fmap * (size_t)vdq->n_tensors);
+    if (qmcu_quant_plan_make(m, &spec, copy, &q, &err) != QMCU_OK) {
         CHECK(0, "%s", err.msg);
         return NULL;
     }
-    if (qmcu_lowbit_prepare(m, p, vdq, &err) != QMCU_OK) {
-        CHECK(0, "%s", err.msg);
-        p->vdq = NULL; /* the caller still owns it */
-        qmcu_plan_free(p);
-        return NULL;
-    }
-    return p;
+    return q;
+}
+
+/* A plan file's spec and QuantMCU section, as the API reads them. */
+static qmcu_status read_plan_with_quant(const char *path, const qmcu_graph *g, qmcu_plan_spec *spec, qmcu_vdq **vdq,
+                                        qmcu_error *err)
+{
+    char *text = qmcu_plan_read_text(path, err);
+    qmcu_status st;
+    *vdq = NULL;
+    if (!text) return QMCU_ERR_IO;
+    st = qmcu_plan_parse_spec(text, path, g, spec, NULL, err);
+    if (st == QMCU_OK) st = qmcu_vdq_parse(text, path, g, spec->split, vdq, err);
+    free(text);
+    return st;
 }
 
 /* Naive conv with the quantization of a chosen input / output format: multipliers from the
@@ -148,11 +163,12 @@ static void ref_conv_format(const qmcu_graph *g, int opi, const int8_t *x, float
 }
 
 /* Runs a plan on one input and returns the host memory (caller frees). */
-static uint8_t *run_plan(const qmcu_model *m, const qmcu_plan *p, const uint8_t *input, qmcu_run_stats *stats)
+static uint8_t *run_plan(const qmcu_model *m, const qmcu_exec_plan *p, const uint8_t *input, qmcu_run_stats *stats)
 {
-    uint8_t *mem = (uint8_t *)calloc(p->host_bytes, 1);
-    qmcu_plan_set_input(m, p, mem, 0, input);
-    CHECK(qmcu_plan_run_stats(m, p, mem, stats) == QMCU_OK, "run");
+    uint8_t *mem = (uint8_t *)calloc(p->memory_bytes, 1);
+    qmcu_run_options opt = {0, stats};
+    qmcu_exec_set_input(m, p, mem, 0, input);
+    CHECK(qmcu_exec_run(m, p, mem, &opt) == QMCU_OK, "run");
     return mem;
 }
 
@@ -179,7 +195,8 @@ static void test_lowbit_numerics(void)
     for (wi = 0; wi < (int)(sizeof widths / sizeof widths[0]); wi++) {
         const int ba = widths[wi][0], bb = widths[wi][1];
         const qmcu_plan_spec lspec = {0, 1, 1, 1, 0};
-        qmcu_plan *lp = NULL, *qp;
+        qmcu_plan *lp = NULL;
+        qmcu_quant_plan *qp;
         qmcu_vdq *vdq = qmcu_vdq_new(g->n_tensors);
         qmcu_run_stats stats = {0, 0, 0};
         uint8_t *ml, *mq;
@@ -189,10 +206,10 @@ static void test_lowbit_numerics(void)
         int8_t amax = -128, bmax = -128;
         qmcu_plan_build(m, &lspec, &lp, &err);
         ml = (uint8_t *)calloc(lp->host_bytes, 1);
-        qmcu_plan_set_input(m, lp, ml, 0, input);
-        qmcu_plan_run_op(m, lp, ml, -1, 0);
+        qmcu_exec_set_input(m, &lp->exec, ml, 0, input);
+        qmcu_exec_run_op(m, &lp->exec, ml, -1, 0);
         for (i = 0; i < at->bytes; i++) amax = ((int8_t *)(ml + lp->tensor_offset[a]))[i] > amax ? ((int8_t *)(ml + lp->tensor_offset[a]))[i] : amax;
-        qmcu_plan_run_op(m, lp, ml, -1, 1);
+        qmcu_exec_run_op(m, &lp->exec, ml, -1, 1);
         for (i = 0; i < bt->bytes; i++) bmax = ((int8_t *)(ml + lp->tensor_offset[b]))[i] > bmax ? ((int8_t *)(ml + lp->tensor_offset[b]))[i] : bmax;
         vdq->fmap[a].in_scope = vdq->fmap[b].in_scope = 1;
         vdq->fmap[a].bits = ba;
@@ -225,8 +242,8 @@ static void test_lowbit_numerics(void)
         }
         ref_conv_format(g, 1, ra, sa, za, sb, zb, bb, rb);
         ref_conv_format(g, 2, rb, sb, zb, st->scale, st->zero_point, 8, rs);
-        mq = run_plan(m, qp, input, &stats);
-        CHECK(memcmp(mq + qp->tensor_offset[s], rs, st->bytes) == 0, "A %d bits, B %d bits: S differs from the reference", ba,
+        mq = run_plan(m, &qp->exec, input, &stats);
+        CHECK(memcmp(mq + qp->exec.tensor_offset[s], rs, st->bytes) == 0, "A %d bits, B %d bits: S differs from the reference", ba,
               bb);
         CHECK(stats.outlier_tiles == 0 && stats.tiles == 4, "A %d B %d: %lld outlier tiles of %lld", ba, bb,
               (long long)stats.outlier_tiles, (long long)stats.tiles);
@@ -235,7 +252,7 @@ static void test_lowbit_numerics(void)
             int tile, k;
             for (tile = 0; tile < 4; tile++)
                 for (k = 0; k < 3; k++) {
-                    const qmcu_window r = qp->region[(size_t)tile * g->n_tensors + g->ops[k].out];
+                    const qmcu_window r = qp->exec.region[(size_t)tile * g->n_tensors + g->ops[k].out];
                     const qmcu_tensor *yt = &g->tensors[g->ops[k].out];
                     const int64_t mpp = qmcu_op_macs(g, &g->ops[k]) / ((int64_t)yt->dims[1] * yt->dims[2]);
                     want += mpp * (r.h1 - r.h0) * (r.w1 - r.w0) * 8 * (k == 0 ? 8 : (k == 1 ? ba : bb));
@@ -245,16 +262,17 @@ static void test_lowbit_numerics(void)
         }
         if (ba == 8 && bb == 8) { /* all 8-bit: QuantMCU is patch mode, byte for byte */
             uint8_t out1[12 * 12 * 4], out2[12 * 12 * 4];
-            qmcu_plan_set_input(m, lp, ml, 0, input); /* the partial run above reused the input's memory */
-            qmcu_plan_run(m, lp, ml);
-            qmcu_plan_get_output(m, lp, ml, 0, out1);
-            qmcu_plan_get_output(m, qp, mq, 0, out2);
+            qmcu_exec_set_input(m, &lp->exec, ml, 0, input); /* the partial run above reused the input's memory */
+            qmcu_exec_run(m, &lp->exec, ml, NULL);
+            qmcu_exec_get_output(m, &lp->exec, ml, 0, out1);
+            qmcu_exec_get_output(m, &qp->exec, mq, 0, out2);
             CHECK(memcmp(out1, out2, g->tensors[y].bytes) == 0, "all-8 QuantMCU differs from layer mode");
         }
         free(ml);
         free(mq);
         qmcu_plan_free(lp);
-        qmcu_plan_free(qp);
+        qmcu_quant_plan_free(m, qp);
+        qmcu_vdq_free(vdq);
     }
     qmcu_model_free(m);
     qmcu_graph_free(g);
@@ -291,7 +309,7 @@ static void test_lowbit_residual(void)
         int8_t amax = -128;
         float sa;
         int32_t za;
-        qmcu_plan *qp;
+        qmcu_quant_plan *qp;
         uint8_t *mq;
         ref_conv_format(g, 0, xs, g->tensors[x].scale, g->tensors[x].zero_point, at->scale, at->zero_point, 8, ra);
         for (i = 0; i < at->bytes; i++) amax = ra[i] > amax ? ra[i] : amax;
@@ -310,11 +328,12 @@ static void test_lowbit_residual(void)
         CHECK(qmcu_eltwise_prepare(g, 2, bt->scale, bt->zero_point, sa, za, st->scale, st->zero_point, &elt, &err) == QMCU_OK,
               "%s", err.msg);
         CHECK(qmcu_eltwise_s8(&elt, d, rb, d, ra, d, rs) == QMCU_OK, "reference add");
-        mq = run_plan(m, qp, input, &stats);
-        CHECK(memcmp(mq + qp->tensor_offset[s], rs, st->bytes) == 0, "A %d bits read by a conv and an add: S differs", ba);
+        mq = run_plan(m, &qp->exec, input, &stats);
+        CHECK(memcmp(mq + qp->exec.tensor_offset[s], rs, st->bytes) == 0, "A %d bits read by a conv and an add: S differs", ba);
         CHECK(stats.outlier_tiles == 0 && stats.tiles == 4, "A %d bits: %lld outlier tiles", ba, (long long)stats.outlier_tiles);
         free(mq);
-        qmcu_plan_free(qp);
+        qmcu_quant_plan_free(m, qp);
+        qmcu_vdq_free(vdq);
     }
     qmcu_model_free(m);
     qmcu_graph_free(g);
@@ -329,7 +348,8 @@ static void test_vdpc(void)
     qmcu_model *m = NULL;
     qmcu_error err;
     const qmcu_plan_spec lspec = {0, 1, 1, 1, 0};
-    qmcu_plan *lp = NULL, *qp;
+    qmcu_plan *lp = NULL;
+    qmcu_quant_plan *qp;
     qmcu_vdq *vdq = qmcu_vdq_new(64);
     qmcu_run_stats stats = {0, 0, 0};
     int x = gb_input(g, 8, 8, 2), a, s, y, bits;
@@ -351,10 +371,10 @@ static void test_vdpc(void)
     }
     qmcu_plan_build(m, &lspec, &lp, &err);
     ml = (uint8_t *)calloc(lp->host_bytes, 1);
-    qmcu_plan_set_input(m, lp, ml, 0, input);
-    qmcu_plan_run_op(m, lp, ml, -1, 0); /* A, before later tensors reuse its memory */
+    qmcu_exec_set_input(m, &lp->exec, ml, 0, input);
+    qmcu_exec_run_op(m, &lp->exec, ml, -1, 0); /* A, before later tensors reuse its memory */
     memcpy(ra, ml + lp->tensor_offset[a], sizeof ra);
-    for (i = 1; i < (size_t)g->n_ops; i++) qmcu_plan_run_op(m, lp, ml, -1, (int)i);
+    for (i = 1; i < (size_t)g->n_ops; i++) qmcu_exec_run_op(m, &lp->exec, ml, -1, (int)i);
     {
         const qmcu_tensor *at = &g->tensors[a];
         int8_t hot_max = -128, cold_max = -128;
@@ -382,7 +402,7 @@ static void test_vdpc(void)
         qp = quantmcu_plan(m, 2, 2, 2, vdq);
         if (!qp) break;
         memset(&stats, 0, sizeof stats);
-        mq = run_plan(m, qp, input, &stats);
+        mq = run_plan(m, &qp->exec, input, &stats);
         CHECK(stats.tiles == 4 && stats.outlier_tiles == 1, "%d bits: %lld outlier tiles of %lld (expected 1 of 4)", bits,
               (long long)stats.outlier_tiles, (long long)stats.tiles);
         qmcu_lowbit_quant(vdq->fmap[a].lo, vdq->fmap[a].hi, bits, &sa, &za);
@@ -399,13 +419,12 @@ static void test_vdpc(void)
                 for (xx = r.w0; xx < r.w1; xx++) {
                     const size_t o = ((size_t)yy * 8 + xx) * 4;
                     const int8_t *want = tile == 0 ? (const int8_t *)(ml + lp->tensor_offset[s]) + o : rs + o;
-                    if (memcmp(mq + qp->tensor_offset[s] + o, want, 4) != 0) bad++;
+                    if (memcmp(mq + qp->exec.tensor_offset[s] + o, want, 4) != 0) bad++;
                 }
             CHECK(bad == 0, "%d bits, tile %d (%s): %d pixels differ from the composition", bits, tile,
                   tile == 0 ? "outlier tile, 8-bit" : "normal tile, low-bit", bad);
         }
-        qp->vdq = NULL; /* vdq is reused: keep it */
-        qmcu_plan_free(qp);
+        qmcu_quant_plan_free(m, qp);
         free(mq);
     }
     qmcu_vdq_free(vdq);
@@ -420,7 +439,8 @@ static void test_search_and_file(void)
     qmcu_graph *g = gb_new("search");
     qmcu_model *m = NULL;
     qmcu_error err;
-    qmcu_plan *pp = NULL, *qp;
+    qmcu_plan *pp = NULL;
+    qmcu_quant_plan *qp;
     qmcu_plan_spec spec = {3, 2, 2, 1, 0}, rspec;
     qmcu_vdq *v1 = qmcu_vdq_new(64), *v2 = qmcu_vdq_new(64), *rv = NULL;
     uint8_t *inputs[6];
@@ -458,13 +478,14 @@ static void test_search_and_file(void)
         CHECK(v1->steps[k].score <= v1->steps[k - 1].score + 1e-12, "step %d score %g after %g", k, v1->steps[k].score,
               v1->steps[k - 1].score);
     /* plan.json round trip */
-    spec.quantmcu = 1;
-    qp = NULL;
-    CHECK(qmcu_plan_build(m, &spec, &qp, &err) == QMCU_OK && qmcu_lowbit_prepare(m, qp, v1, &err) == QMCU_OK, "%s", err.msg);
-    f = fopen(path, "w");
-    qmcu_plan_write_json(qp, 0, f);
-    fclose(f);
-    CHECK(qmcu_plan_read_spec(path, g, &rspec, &rv, &err) == QMCU_OK && rv, "%s", err.msg);
+    qp = quantmcu_plan(m, 3, 2, 2, v1);
+    if (qp) {
+        const qmcu_plan_json_section section = {"quantmcu", qmcu_vdq_write_json, qp};
+        f = fopen(path, "w");
+        qmcu_plan_write_json(qp->plan, 0, &section, f);
+        fclose(f);
+    }
+    CHECK(read_plan_with_quant(path, g, &rspec, &rv, &err) == QMCU_OK && rv, "%s", err.msg);
     if (rv) {
         same = 1;
         for (t = 0; t < g->n_tensors; t++)
@@ -484,14 +505,15 @@ static void test_search_and_file(void)
         fputs(text, f);
         fclose(f);
         rv = NULL;
-        CHECK(qmcu_plan_read_spec(path, g, &rspec, &rv, &err) != QMCU_OK && strstr(err.msg, "not a low-bit feature map"),
+        CHECK(read_plan_with_quant(path, g, &rspec, &rv, &err) != QMCU_OK && strstr(err.msg, "not a low-bit feature map"),
               "out-of-scope map: %s", err.msg);
         qmcu_vdq_free(rv);
     }
     remove(path);
     for (k = 0; k < 6; k++) free(inputs[k]);
+    qmcu_vdq_free(v1);
     qmcu_vdq_free(v2);
-    qmcu_plan_free(qp);
+    qmcu_quant_plan_free(m, qp);
     qmcu_plan_free(pp);
     qmcu_model_free(m);
     qmcu_graph_free(g);

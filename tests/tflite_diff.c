@@ -10,8 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
-#include "image/image.h"
+#include "quantmcu/quantmcu.h"
 #include "tensorflow/lite/c/c_api.h"
 #include "test_util.h"
 
@@ -20,8 +19,11 @@ int main(int argc, char **argv)
     char **paths = NULL;
     int n_paths = 0, n = 0, i, mismatches = 0, top1_disagree = 0;
     long limit;
-    cli_model cm;
-    cli_plan_opts po;
+    quantmcu_model *m;
+    quantmcu_plan *plan;
+    quantmcu_plan_options po;
+    const qmcu_graph *g;
+    qmcu_error err;
     TfLiteModel *tm;
     TfLiteInterpreterOptions *opt;
     TfLiteInterpreter *ti;
@@ -31,16 +33,21 @@ int main(int argc, char **argv)
     int is_float;
     char model_path[1400], image_dir[1100];
     const char *data;
-    if (argc < 3 || !cli_parse_int(argv[2], 1, 100000, &limit)) {
+    if (argc < 3 || (limit = strtol(argv[2], NULL, 10)) < 1) {
         fprintf(stderr, "usage: tflite_diff MODEL_FILE N\n");
         return 2;
     }
     data = test_data_dir();
     snprintf(model_path, sizeof model_path, "%s/models/%.200s", data, argv[1]);
     snprintf(image_dir, sizeof image_dir, "%s/imagenet-dev", data);
-    cli_plan_opts_init(&po); /* layer by layer */
-    if (!cli_load_model(model_path, &cm) || !cli_make_plan("tflite_diff", &cm, &po)) return 1;
-    if (!cli_list_images(image_dir, &paths, &n_paths) || n_paths == 0) {
+    quantmcu_plan_options_default(&po);
+    po.split = 0; /* layer by layer */
+    if (quantmcu_load(model_path, &m, &err) != QMCU_OK || quantmcu_plan_make(m, &po, &plan, NULL, &err) != QMCU_OK) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    g = quantmcu_graph(m);
+    if (quantmcu_list_images(image_dir, &paths, &n_paths, &err) != QMCU_OK || n_paths == 0) {
         fprintf(stderr, "%s: no images\n", image_dir);
         return 1;
     }
@@ -53,24 +60,27 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: TFLite cannot load the model\n", model_path);
         return 1;
     }
-    in_bytes = cm.g->tensors[cm.g->inputs[0]].bytes;
-    out_bytes = cm.g->tensors[cm.g->outputs[0]].bytes;
+    in_bytes = g->tensors[g->inputs[0]].bytes;
+    out_bytes = g->tensors[g->outputs[0]].bytes;
     /* a float model (no 8-bit tensor anywhere) is compared with a tolerance; every other
      * model, including int8 models with float input/output, must match byte for byte */
     is_float = 1;
-    for (i = 0; i < cm.g->n_tensors; i++)
-        if (cm.g->tensors[i].type == QMCU_I8) is_float = 0;
+    for (i = 0; i < g->n_tensors; i++)
+        if (g->tensors[i].type == QMCU_I8) is_float = 0;
     if (TfLiteTensorByteSize(TfLiteInterpreterGetInputTensor(ti, 0)) != in_bytes ||
         TfLiteTensorByteSize(TfLiteInterpreterGetOutputTensor(ti, 0)) != out_bytes) {
         fprintf(stderr, "%s: tensor sizes differ between quantmcu and TFLite\n", model_path);
         return 1;
     }
-    arena = (uint8_t *)calloc(cm.plan->host_bytes, 1);
+    arena = (uint8_t *)calloc(quantmcu_plan_memory_bytes(plan), 1);
     input = (uint8_t *)malloc(in_bytes);
     ours = (uint8_t *)malloc(out_bytes);
     theirs = (uint8_t *)malloc(out_bytes);
     for (i = 0; i < n; i++) {
-        if (!cli_infer_image(&cm, arena, paths[i], input, ours, NULL, NULL)) return 1;
+        if (quantmcu_run_image(m, plan, arena, paths[i], input, ours, NULL, &err) != QMCU_OK) {
+            fprintf(stderr, "%s\n", err.msg);
+            return 1;
+        }
         TfLiteTensorCopyFromBuffer(TfLiteInterpreterGetInputTensor(ti, 0), input, in_bytes);
         if (TfLiteInterpreterInvoke(ti) != kTfLiteOk) {
             fprintf(stderr, "TFLite invoke failed\n");
@@ -112,7 +122,8 @@ int main(int argc, char **argv)
     TfLiteInterpreterDelete(ti);
     TfLiteInterpreterOptionsDelete(opt);
     TfLiteModelDelete(tm);
-    cli_free_list(paths, n_paths);
-    cli_free_model(&cm);
+    quantmcu_free_list(paths, n_paths);
+    quantmcu_plan_free(plan);
+    quantmcu_free(m);
     return mismatches ? 1 : 0;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../planning/plan.h"
 #include "cli.h"
 
 static void shape_str(const qmcu_tensor *t, char *buf, size_t cap)
@@ -27,10 +28,11 @@ int cmd_info(int argc, char **argv)
 {
     const char *model_path = NULL;
     int json = 0, i;
-    cli_model cm;
+    quantmcu_model *m;
+    const qmcu_graph *g;
     cli_plan_opts po, layer_opts;
-    const qmcu_plan *lp;
-    qmcu_plan *patch = NULL;
+    const qmcu_plan *lp, *patch = NULL;
+    quantmcu_plan *layer_plan, *patch_plan = NULL;
     int64_t total_macs = 0;
     size_t weight_bytes = 0;
     cli_plan_opts_init(&po);
@@ -48,46 +50,46 @@ int cmd_info(int argc, char **argv)
             return cli_fail("info: unexpected argument '%s'", argv[i]);
     }
     if (!model_path) return cli_fail("info: usage: quantmcu info MODEL [--json] [--plan PLAN | --split K --grid RxC] [--input-in-sram yes|no]");
-    if (!cli_load_model(model_path, &cm)) return 1;
+    if (!(m = cli_load(model_path))) return 1;
+    g = quantmcu_graph(m);
     if (po.plan_path || po.split >= 0) { /* the plan to show next to the layer-by-layer one */
         po.mode = "patch";
-        if (!cli_make_plan("info", &cm, &po)) {
-            cli_free_model(&cm);
+        if (!(patch_plan = cli_make_plan("info", m, &po))) {
+            quantmcu_free(m);
             return 1;
         }
-        patch = cm.plan;
-        cm.plan = NULL;
+        patch = quantmcu_plan_layout(patch_plan);
     }
     cli_plan_opts_init(&layer_opts);
     layer_opts.input_in_sram = po.input_in_sram;
-    if (!cli_make_plan("info", &cm, &layer_opts)) {
-        qmcu_plan_free(patch);
-        cli_free_model(&cm);
+    if (!(layer_plan = cli_make_plan("info", m, &layer_opts))) {
+        quantmcu_plan_free(patch_plan);
+        quantmcu_free(m);
         return 1;
     }
-    lp = cm.plan;
-    for (i = 0; i < cm.g->n_tensors; i++)
-        if (cm.g->tensors[i].data) weight_bytes += cm.g->tensors[i].bytes;
+    lp = quantmcu_plan_layout(layer_plan);
+    for (i = 0; i < g->n_tensors; i++)
+        if (g->tensors[i].data) weight_bytes += g->tensors[i].bytes;
     if (json) printf("{\"model\":\"%s\",\"layers\":[", model_path);
     else {
-        const qmcu_tensor *in = &cm.g->tensors[cm.g->inputs[0]], *out = &cm.g->tensors[cm.g->outputs[0]];
+        const qmcu_tensor *in = &g->tensors[g->inputs[0]], *out = &g->tensors[g->outputs[0]];
         char a[64], b[64];
         shape_str(in, a, sizeof a);
         shape_str(out, b, sizeof b);
-        printf("model %s: %d ops, input %s %s%s, output %s %s%s\n", model_path, cm.g->n_ops, a,
+        printf("model %s: %d ops, input %s %s%s, output %s %s%s\n", model_path, g->n_ops, a,
                in->from_uint8 ? "uint8" : qmcu_dtype_name(in->type), in->n_scales > 1 ? " per-channel" : "", b,
                out->from_uint8 ? "uint8" : qmcu_dtype_name(out->type), "");
         printf("%3s  %-18s %-16s %-16s %12s %10s %10s\n", "#", "op", "input", "output", "MACs", "act bytes", "live bytes");
     }
-    for (i = 0; i < cm.g->n_ops; i++) {
-        const qmcu_op *op = &cm.g->ops[i];
-        const qmcu_tensor *x = &cm.g->tensors[op->in[0]], *y = &cm.g->tensors[op->out];
-        const int64_t macs = qmcu_op_macs(cm.g, op);
+    for (i = 0; i < g->n_ops; i++) {
+        const qmcu_op *op = &g->ops[i];
+        const qmcu_tensor *x = &g->tensors[op->in[0]], *y = &g->tensors[op->out];
+        const int64_t macs = qmcu_op_macs(g, op);
         const size_t live = lp->step_live_bytes[i] + lp->scratch_bytes[i];
         size_t act = 0;
         int j;
         for (j = 0; j < op->n_in; j++)
-            if (op->in[j] >= 0 && !cm.g->tensors[op->in[j]].data) act += cm.g->tensors[op->in[j]].bytes;
+            if (op->in[j] >= 0 && !g->tensors[op->in[j]].data) act += g->tensors[op->in[j]].bytes;
         act += y->bytes;
         total_macs += macs;
         if (json) {
@@ -122,9 +124,10 @@ int cmd_info(int argc, char **argv)
                " saves memory); largest live sum %zu bytes at op %d; the %zu-byte input is %s\n",
                lp->arena_bytes, lp->arena_bytes / 1024.0, lp->live_peak_bytes, lp->live_peak_op, lp->input_bytes,
                lp->spec.input_in_sram ? "counted while live" : "streamed (not counted)");
-        if (patch) cli_print_plan(patch, 1);
+        if (patch) cli_print_plan(m, patch_plan, 1);
     }
-    qmcu_plan_free(patch);
-    cli_free_model(&cm);
+    quantmcu_plan_free(patch_plan);
+    quantmcu_plan_free(layer_plan);
+    quantmcu_free(m);
     return 0;
 }

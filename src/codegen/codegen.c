@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../runtime/lowbit.h"
+#include "../runtime/lowbit_exec.h"
 
 static const qmcu_board k_boards[] = {
     {"f746", 320u * 1024u, 1024u * 1024u},
@@ -80,48 +80,73 @@ static void emit_floats(FILE *f, const char *name, const float *d, size_t n)
 
 static void emit_conv_params(FILE *f, const qmcu_conv_params *c)
 {
-    fprintf(f, "{%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d}", c->input_offset, c->filter_offset, c->output_offset,
-            c->act_min, c->act_max, c->stride_h, c->stride_w, c->dil_h, c->dil_w, c->pad_top, c->pad_left, c->depth_multiplier,
-            c->input_code_bits);
+    fprintf(f,
+            "{.input_offset = %d, .filter_offset = %d, .output_offset = %d, .act_min = %d, .act_max = %d, .stride_h = %d, "
+            ".stride_w = %d, .dil_h = %d, .dil_w = %d, .pad_top = %d, .pad_left = %d, .depth_multiplier = %d, "
+            ".input_code_bits = %d}",
+            c->input_offset, c->filter_offset, c->output_offset, c->act_min, c->act_max, c->stride_h, c->stride_w, c->dil_h,
+            c->dil_w, c->pad_top, c->pad_left, c->depth_multiplier, c->input_code_bits);
 }
 
 static void emit_elt(FILE *f, const qmcu_eltwise_params *e)
 {
-    fprintf(f, "{%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d}", e->is_mul, e->input1_offset, e->input2_offset,
-            e->output_offset, e->left_shift, e->input1_multiplier, e->input2_multiplier, e->output_multiplier, e->input1_shift,
-            e->input2_shift, e->output_shift, e->act_min, e->act_max);
+    fprintf(f,
+            "{.is_mul = %d, .input1_offset = %d, .input2_offset = %d, .output_offset = %d, .left_shift = %d, "
+            ".input1_multiplier = %d, .input2_multiplier = %d, .output_multiplier = %d, .input1_shift = %d, "
+            ".input2_shift = %d, .output_shift = %d, .act_min = %d, .act_max = %d}",
+            e->is_mul, e->input1_offset, e->input2_offset, e->output_offset, e->left_shift, e->input1_multiplier,
+            e->input2_multiplier, e->output_multiplier, e->input1_shift, e->input2_shift, e->output_shift, e->act_min,
+            e->act_max);
 }
 
-/* Name of the array behind a multiplier/shift/bias pointer of op i (a prepared array, or one
- * of a QuantMCU variant, emitted on the fly). */
-static void array_ref(FILE *f, const int32_t *ptr, const qmcu_prepared_op *po, int i, const char *what, int variant)
+/* Name of the array behind a multiplier/shift/bias pointer of op i: the prepared op's, or one of
+ * a QuantMCU variant (emitted under that name). */
+static void array_ref(FILE *f, const int32_t *ptr, const qmcu_prepared_conv *pc, int i, const char *what, int variant)
 {
     if (!ptr)
         fputs("NULL", f);
-    else if (ptr == po->multiplier)
-        fprintf(f, "(int32_t *)op%d_mult", i);
-    else if (ptr == po->shift)
-        fprintf(f, "(int32_t *)op%d_shift", i);
-    else if (ptr == po->bias)
-        fprintf(f, "(int32_t *)op%d_bias", i);
+    else if (ptr == pc->rq.multiplier)
+        fprintf(f, "op%d_mult", i);
+    else if (ptr == pc->rq.shift)
+        fprintf(f, "op%d_shift", i);
+    else if (ptr == pc->bias)
+        fprintf(f, "op%d_bias", i);
     else
-        fprintf(f, "(int32_t *)lb%d_%d_%s", i, variant, what);
+        fprintf(f, "lb%d_%d_%s", i, variant, what);
 }
 
-static int out_channels(const qmcu_graph *g, const qmcu_op *op)
+static const char *dtype_enum(qmcu_dtype t)
 {
-    const qmcu_tensor *w = &g->tensors[op->in[1]];
-    return op->type == QMCU_OP_DEPTHWISE_CONV_2D ? w->dims[3] : w->dims[0];
+    switch (t) {
+    case QMCU_F32: return "QMCU_F32";
+    case QMCU_I8: return "QMCU_I8";
+    case QMCU_I32: return "QMCU_I32";
+    case QMCU_I64: return "QMCU_I64";
+    }
+    return "QMCU_I8";
 }
 
-static int is_conv_like(qmcu_op_type t)
+static const char *act_enum(qmcu_activation a)
 {
-    return t == QMCU_OP_CONV_2D || t == QMCU_OP_DEPTHWISE_CONV_2D || t == QMCU_OP_FULLY_CONNECTED;
+    switch (a) {
+    case QMCU_ACT_RELU: return "QMCU_ACT_RELU";
+    case QMCU_ACT_RELU_N1_TO_1: return "QMCU_ACT_RELU_N1_TO_1";
+    case QMCU_ACT_RELU6: return "QMCU_ACT_RELU6";
+    default: return "QMCU_ACT_NONE";
+    }
+}
+
+static void emit_int_list(FILE *f, const int32_t *v, int n)
+{
+    int j;
+    fputc('{', f);
+    for (j = 0; j < n; j++) fprintf(f, j ? ", %d" : "%d", v[j]);
+    fputc('}', f);
 }
 
 static void emit_tensors(FILE *f, const qmcu_graph *g)
 {
-    int t, d;
+    int t;
     char name[32];
     for (t = 0; t < g->n_tensors; t++) {
         const qmcu_tensor *x = &g->tensors[t];
@@ -137,19 +162,19 @@ static void emit_tensors(FILE *f, const qmcu_graph *g)
         else
             emit_bytes(f, "uint8_t", name, (const uint8_t *)x->data, x->bytes, 0);
     }
+    /* the graph's structs hold non-const pointers (the host owns and frees them); the runtime
+     * never writes through them */
     fprintf(f, "\nstatic const qmcu_tensor k_tensors[%d] = {\n", g->n_tensors);
     for (t = 0; t < g->n_tensors; t++) {
         const qmcu_tensor *x = &g->tensors[t];
-        fprintf(f, "    {\"\", %d, {", x->ndim);
-        for (d = 0; d < QMCU_MAX_DIMS; d++) fprintf(f, d ? ", %d" : "%d", x->dims[d]);
-        fprintf(f, "}, (qmcu_dtype)%d, %d, %d, ", (int)x->type, x->from_uint8, x->quantized);
+        fprintf(f, "    [%d] = {.ndim = %d, .dims = ", t, x->ndim);
+        emit_int_list(f, x->dims, QMCU_MAX_DIMS);
+        fprintf(f, ", .type = %s, .from_uint8 = %d, .quantized = %d, .scale = ", dtype_enum(x->type), x->from_uint8,
+                x->quantized);
         emit_float(f, x->scale);
-        fprintf(f, ", %d, %d, NULL, %d, ", x->zero_point, x->n_scales, x->quant_dim);
-        if (x->data)
-            fprintf(f, "(void *)t%d_data", t);
-        else
-            fputs("NULL", f);
-        fprintf(f, ", %zu},\n", x->bytes);
+        fprintf(f, ", .zero_point = %d, .n_scales = %d, .quant_dim = %d", x->zero_point, x->n_scales, x->quant_dim);
+        if (x->data) fprintf(f, ", .data = (void *)t%d_data", t);
+        fprintf(f, ", .bytes = %zu},\n", x->bytes);
     }
     fputs("};\n\n", f);
 }
@@ -160,177 +185,209 @@ static void emit_ops(FILE *f, const qmcu_graph *g)
     fprintf(f, "static const qmcu_op k_ops[%d] = {\n", g->n_ops);
     for (i = 0; i < g->n_ops; i++) {
         const qmcu_op *o = &g->ops[i];
-        fprintf(f, "    {(qmcu_op_type)%d /* %s */, %d, {", (int)o->type, qmcu_op_name(o->type), o->n_in);
-        for (j = 0; j < QMCU_MAX_OP_INPUTS; j++) fprintf(f, j ? ", %d" : "%d", o->in[j]);
-        fprintf(f, "}, %d, %d, %d, %d, %d, %d, %d, %d, %d, (qmcu_activation)%d, %d, %d, ", o->out, o->padding_same, o->stride_h,
-                o->stride_w, o->dil_h, o->dil_w, o->filter_h, o->filter_w, o->depth_multiplier, (int)o->act, o->axis, o->keep_dims);
+        fprintf(f, "    [%d] = {.type = QMCU_OP_%s, .n_in = %d, .in = ", i, qmcu_op_name(o->type), o->n_in);
+        emit_int_list(f, o->in, QMCU_MAX_OP_INPUTS);
+        fprintf(f,
+                ", .out = %d, .padding_same = %d, .stride_h = %d, .stride_w = %d, .dil_h = %d, .dil_w = %d, "
+                ".filter_h = %d, .filter_w = %d, .depth_multiplier = %d, .act = %s, .axis = %d, .keep_dims = %d, .beta = ",
+                o->out, o->padding_same, o->stride_h, o->stride_w, o->dil_h, o->dil_w, o->filter_h, o->filter_w,
+                o->depth_multiplier, act_enum(o->act), o->axis, o->keep_dims);
         emit_float(f, o->beta);
-        fprintf(f, ", %d, %d, {{%d, %d}, {%d, %d}, {%d, %d}, {%d, %d}}, {", o->pad_top, o->pad_left, o->pads[0][0], o->pads[0][1],
-                o->pads[1][0], o->pads[1][1], o->pads[2][0], o->pads[2][1], o->pads[3][0], o->pads[3][1]);
+        fprintf(f, ", .pad_top = %d, .pad_left = %d, .pads = {", o->pad_top, o->pad_left);
+        for (j = 0; j < 4; j++) fprintf(f, "%s{%d, %d}", j ? ", " : "", o->pads[j][0], o->pads[j][1]);
+        fputs("}, .perm = {", f);
         for (j = 0; j < QMCU_MAX_DIMS; j++) fprintf(f, j ? ", %d" : "%d", o->perm[j]);
-        fprintf(f, "}, %d},\n", o->reduce_mask);
+        fprintf(f, "}, .reduce_mask = %d},\n", o->reduce_mask);
     }
     fputs("};\n\n", f);
+}
+
+/* The per-channel arrays and tables of prepared ops that have them. */
+static void emit_prepared_arrays(FILE *f, const qmcu_model *m)
+{
+    const qmcu_graph *g = m->g;
+    char name[32];
+    int i, k;
+    for (i = 0; i < g->n_ops; i++) {
+        const qmcu_op_type ty = g->ops[i].type;
+        const qmcu_prepared_op *po = &m->ops[i];
+        if (qmcu_op_has(ty, QMCU_OPT_WEIGHTED) && po->u.conv.rq.multiplier) {
+            const size_t oc = (size_t)qmcu_op_out_channels(g, &g->ops[i]);
+            snprintf(name, sizeof name, "op%d_mult", i);
+            emit_i32(f, name, po->u.conv.rq.multiplier, oc);
+            snprintf(name, sizeof name, "op%d_shift", i);
+            emit_i32(f, name, po->u.conv.rq.shift, oc);
+            snprintf(name, sizeof name, "op%d_bias", i);
+            emit_i32(f, name, po->u.conv.bias, oc);
+        } else if (ty == QMCU_OP_SOFTMAX && po->u.softmax.table) {
+            snprintf(name, sizeof name, "op%d_softmax_table", i);
+            emit_floats(f, name, po->u.softmax.table, 256);
+        } else if ((ty == QMCU_OP_LOGISTIC || ty == QMCU_OP_HARD_SWISH) && po->u.lut) {
+            snprintf(name, sizeof name, "op%d_lut", i);
+            fprintf(f, "static const int8_t %s[256] = {", name);
+            for (k = 0; k < 256; k++) fprintf(f, "%s%d", sep((size_t)k, 24), po->u.lut[k]);
+            fputs("\n};\n", f);
+        }
+    }
+}
+
+/* One prepared op: only its kind's member of the union. */
+static void emit_prepared_op(FILE *f, const qmcu_model *m, int i)
+{
+    const qmcu_op_type ty = m->g->ops[i].type;
+    const qmcu_prepared_op *po = &m->ops[i];
+    fprintf(f, "    [%d] = {/* %s */ .scratch_bytes = %zu, .act_min_f = ", i, qmcu_op_name(ty), po->scratch_bytes);
+    emit_float(f, po->act_min_f);
+    fputs(", .act_max_f = ", f);
+    emit_float(f, po->act_max_f);
+    if (qmcu_op_has(ty, QMCU_OPT_WEIGHTED)) {
+        const qmcu_prepared_conv *pc = &po->u.conv;
+        const qmcu_conv_f32_params *c = &pc->f32;
+        fputs(",\n        .u.conv = {.params = ", f);
+        emit_conv_params(f, &pc->params);
+        fputs(",\n                   .rq = {.multiplier = ", f);
+        array_ref(f, pc->rq.multiplier, pc, i, "mult", 0);
+        fputs(", .shift = ", f);
+        array_ref(f, pc->rq.shift, pc, i, "shift", 0);
+        fputs("}, .bias = ", f);
+        array_ref(f, pc->bias, pc, i, "bias", 0);
+        fprintf(f,
+                ",\n                   .f32 = {.stride_h = %d, .stride_w = %d, .dil_h = %d, .dil_w = %d, .pad_top = %d, "
+                ".pad_left = %d, .depth_multiplier = %d, .act_min = ",
+                c->stride_h, c->stride_w, c->dil_h, c->dil_w, c->pad_top, c->pad_left, c->depth_multiplier);
+        emit_float(f, c->act_min);
+        fputs(", .act_max = ", f);
+        emit_float(f, c->act_max);
+        fputs("}}", f);
+    } else if (ty == QMCU_OP_AVERAGE_POOL_2D || ty == QMCU_OP_MAX_POOL_2D) {
+        const qmcu_pool_params *pp = &po->u.pool;
+        fprintf(f,
+                ",\n        .u.pool = {.filter_h = %d, .filter_w = %d, .stride_h = %d, .stride_w = %d, .pad_top = %d, "
+                ".pad_left = %d, .act_min = %d, .act_max = %d, .value_offset = %d, .is_max = %d}",
+                pp->filter_h, pp->filter_w, pp->stride_h, pp->stride_w, pp->pad_top, pp->pad_left, pp->act_min, pp->act_max,
+                pp->value_offset, pp->is_max);
+    } else if (ty == QMCU_OP_ADD || ty == QMCU_OP_MUL) {
+        fputs(",\n        .u.elt = ", f);
+        emit_elt(f, &po->u.elt);
+    } else if (ty == QMCU_OP_QUANTIZE || ty == QMCU_OP_RELU || ty == QMCU_OP_RELU6) {
+        const qmcu_requantize_params *r = &po->u.requant;
+        fprintf(f,
+                ",\n        .u.requant = {.input_offset = %d, .output_offset = %d, .multiplier = %d, .shift = %d, "
+                ".act_min = %d, .act_max = %d}",
+                r->input_offset, r->output_offset, r->multiplier, r->shift, r->act_min, r->act_max);
+    } else if (ty == QMCU_OP_MEAN) {
+        const qmcu_mean_params *mp = &po->u.mean;
+        fprintf(f,
+                ",\n        .u.mean = {.kind = (qmcu_mean_kind)%d, .reduce_mask = %d, .value_offset = %d, "
+                ".input_zero_point = %d, .output_zero_point = %d, .multiplier = %d, .shift = %d, .input_scale = ",
+                (int)mp->kind, mp->reduce_mask, mp->value_offset, mp->input_zero_point, mp->output_zero_point,
+                mp->multiplier, mp->shift);
+        emit_float(f, mp->input_scale);
+        fputs(", .output_scale = ", f);
+        emit_float(f, mp->output_scale);
+        fprintf(f, ", .uint8_model = %d}", mp->uint8_model);
+    } else if (ty == QMCU_OP_SOFTMAX && po->u.softmax.table) {
+        fprintf(f, ",\n        .u.softmax = {.table = op%d_softmax_table, .output_scale = ", i);
+        emit_float(f, po->u.softmax.output_scale);
+        fprintf(f, ", .output_zero_point = %d, .uint8_output = %d}", po->u.softmax.output_zero_point,
+                po->u.softmax.uint8_output);
+    } else if ((ty == QMCU_OP_LOGISTIC || ty == QMCU_OP_HARD_SWISH) && po->u.lut) {
+        fprintf(f, ",\n        .u.lut = op%d_lut", i);
+    }
+    fputs("},\n", f);
 }
 
 static void emit_prepared(FILE *f, const qmcu_model *m)
 {
-    const qmcu_graph *g = m->g;
-    int i, k;
-    char name[32];
-    for (i = 0; i < g->n_ops; i++) {
-        const qmcu_prepared_op *po = &m->ops[i];
-        if (!is_conv_like(g->ops[i].type) || !po->multiplier) continue;
-        {
-            const int oc = out_channels(g, &g->ops[i]);
-            snprintf(name, sizeof name, "op%d_mult", i);
-            emit_i32(f, name, po->multiplier, (size_t)oc);
-            snprintf(name, sizeof name, "op%d_shift", i);
-            emit_i32(f, name, po->shift, (size_t)oc);
-            snprintf(name, sizeof name, "op%d_bias", i);
-            emit_i32(f, name, po->bias, (size_t)oc);
-        }
-    }
-    fprintf(f, "\nstatic const qmcu_prepared_op k_prepared[%d] = {\n", g->n_ops);
-    for (i = 0; i < g->n_ops; i++) {
-        const qmcu_prepared_op *po = &m->ops[i];
-        const qmcu_op_type ty = g->ops[i].type;
-        fprintf(f, "    [%d] = { /* %s */\n        .conv = ", i, qmcu_op_name(ty));
-        emit_conv_params(f, &po->conv);
-        fputs(",\n        .rq = {", f);
-        array_ref(f, po->rq.multiplier, po, i, "mult", 0);
-        fputs(", ", f);
-        array_ref(f, po->rq.shift, po, i, "shift", 0);
-        fputs("},\n        .multiplier = ", f);
-        array_ref(f, po->multiplier, po, i, "mult", 0);
-        fputs(", .shift = ", f);
-        array_ref(f, po->shift, po, i, "shift", 0);
-        fputs(", .bias = ", f);
-        array_ref(f, po->bias, po, i, "bias", 0);
-        fprintf(f, ",\n        .pool = {%d, %d, %d, %d, %d, %d, %d, %d, %d, %d},\n        .elt = ", po->pool.filter_h, po->pool.filter_w,
-                po->pool.stride_h, po->pool.stride_w, po->pool.pad_top, po->pool.pad_left, po->pool.act_min, po->pool.act_max,
-                po->pool.value_offset, po->pool.is_max);
-        emit_elt(f, &po->elt);
-        fprintf(f, ",\n        .requant = {%d, %d, %d, %d, %d, %d},\n", po->requant.input_offset, po->requant.output_offset,
-                po->requant.multiplier, po->requant.shift, po->requant.act_min, po->requant.act_max);
-        fprintf(f, "        .mean = {(qmcu_mean_kind)%d, %d, %d, %d, %d, %d, %d, ", (int)po->mean.kind, po->mean.reduce_mask,
-                po->mean.value_offset, po->mean.input_zero_point, po->mean.output_zero_point, po->mean.multiplier, po->mean.shift);
-        emit_float(f, po->mean.input_scale);
-        fputs(", ", f);
-        emit_float(f, po->mean.output_scale);
-        fprintf(f, ", %d},\n", po->mean.uint8_model);
-        if (ty == QMCU_OP_SOFTMAX) {
-            fprintf(f, "        .softmax = {k_prepared[%d].softmax_table, ", i);
-            emit_float(f, po->softmax.output_scale);
-            fprintf(f, ", %d, %d},\n        .softmax_table = {", po->softmax.output_zero_point, po->softmax.uint8_output);
-            for (k = 0; k < 256; k++) {
-                fputs(k == 0 ? "\n            " : (k % 6 ? ", " : ",\n            "), f);
-                emit_float(f, po->softmax_table[k]);
-            }
-            fputs("},\n", f);
-        }
-        if (ty == QMCU_OP_LOGISTIC || ty == QMCU_OP_HARD_SWISH) {
-            fputs("        .lut = {", f);
-            for (k = 0; k < 256; k++) fprintf(f, "%s%d", k == 0 ? "\n            " : (k % 24 ? "," : ",\n            "), po->lut[k]);
-            fputs("},\n", f);
-        }
-        fprintf(f, "        .convf = {%d, %d, %d, %d, %d, %d, %d, ", po->convf.stride_h, po->convf.stride_w, po->convf.dil_h,
-                po->convf.dil_w, po->convf.pad_top, po->convf.pad_left, po->convf.depth_multiplier);
-        emit_float(f, po->convf.act_min);
-        fputs(", ", f);
-        emit_float(f, po->convf.act_max);
-        fputs("},\n        .act_min_f = ", f);
-        emit_float(f, po->act_min_f);
-        fputs(", .act_max_f = ", f);
-        emit_float(f, po->act_max_f);
-        fprintf(f, ", .scratch_bytes = %zu},\n", po->scratch_bytes);
-    }
+    int i;
+    emit_prepared_arrays(f, m);
+    fprintf(f, "\nstatic const qmcu_prepared_op k_prepared[%d] = {\n", m->g->n_ops);
+    for (i = 0; i < m->g->n_ops; i++) emit_prepared_op(f, m, i);
     fputs("};\n\n", f);
 }
 
-static void emit_lowbit(FILE *f, const qmcu_model *m, const qmcu_plan *p)
+/* QuantMCU formats: per-tensor bits and, per patch op, its valid format combinations. */
+static void emit_lowbit(FILE *f, const qmcu_model *m, const qmcu_exec_plan *e)
 {
     const qmcu_graph *g = m->g;
-    const qmcu_vdq *v = p->vdq;
     int i, k, t;
     char name[48];
-    fprintf(f, "static const qmcu_fmap k_fmap[%d] = {\n", v->n_tensors);
-    for (t = 0; t < v->n_tensors; t++) {
-        fprintf(f, "    {%d, %d, ", v->fmap[t].in_scope, v->fmap[t].bits);
-        emit_float(f, v->fmap[t].lo);
-        fputs(", ", f);
-        emit_float(f, v->fmap[t].hi);
-        fputs(", {0}, 0},\n", f);
-    }
-    fputs("};\n", f);
-    fprintf(f, "static const qmcu_vdq k_vdq = {%d, (qmcu_fmap *)k_fmap, 0, 0, 0, 0, 0, 0, 0, {0}, 0, NULL, 0, 0, 0};\n\n", v->n_tensors);
-    for (i = 0; i < p->spec.split; i++) {
-        const qmcu_prepared_op *po = &m->ops[i];
-        if (g->ops[i].type != QMCU_OP_CONV_2D && g->ops[i].type != QMCU_OP_DEPTHWISE_CONV_2D) continue;
+    fprintf(f, "static const uint8_t k_lowbit_bits[%d] = {", g->n_tensors);
+    for (t = 0; t < g->n_tensors; t++) fprintf(f, "%s%d", sep((size_t)t, 24), e->lowbit_bits[t]);
+    fputs("\n};\n", f);
+    for (i = 0; i < e->split; i++) {
+        const qmcu_prepared_conv *pc = &m->ops[i].u.conv;
+        if (!qmcu_is_conv(g->ops[i].type)) continue;
         for (k = 0; k < 8; k++) {
-            const lowbit_variant *lv = &p->lowbit[i].v[k];
-            const int oc = out_channels(g, &g->ops[i]);
+            const qmcu_lowbit_variant *lv = &e->lowbit[i].v[k];
+            const size_t oc = (size_t)qmcu_op_out_channels(g, &g->ops[i]);
             if (!lv->valid) continue;
-            if (lv->rq.multiplier && lv->rq.multiplier != po->multiplier) {
+            if (lv->rq.multiplier && lv->rq.multiplier != pc->rq.multiplier) {
                 snprintf(name, sizeof name, "lb%d_%d_mult", i, k);
-                emit_i32(f, name, lv->rq.multiplier, (size_t)oc);
+                emit_i32(f, name, lv->rq.multiplier, oc);
                 snprintf(name, sizeof name, "lb%d_%d_shift", i, k);
-                emit_i32(f, name, lv->rq.shift, (size_t)oc);
+                emit_i32(f, name, lv->rq.shift, oc);
             }
-            if (lv->bias && lv->bias != po->bias) {
+            if (lv->bias && lv->bias != pc->bias) {
                 snprintf(name, sizeof name, "lb%d_%d_bias", i, k);
-                emit_i32(f, name, lv->bias, (size_t)oc);
+                emit_i32(f, name, lv->bias, oc);
             }
         }
     }
-    fprintf(f, "\nstatic const struct qmcu_lowbit_op_s k_lowbit[%d] = {\n", p->spec.split);
-    for (i = 0; i < p->spec.split; i++) {
-        const qmcu_prepared_op *po = &m->ops[i];
-        fprintf(f, "    { /* op %d %s */ {\n", i, qmcu_op_name(g->ops[i].type));
+    fprintf(f, "\nstatic const qmcu_lowbit_op k_lowbit[%d] = {\n", e->split);
+    for (i = 0; i < e->split; i++) {
+        const int conv = qmcu_is_conv(g->ops[i].type);
+        const qmcu_prepared_conv *pc = &m->ops[i].u.conv;
+        fprintf(f, "    [%d] = {/* %s */ .macs_per_pixel = %" PRId64 ", .v = {\n", i, qmcu_op_name(g->ops[i].type),
+                e->lowbit[i].macs_per_pixel);
         for (k = 0; k < 8; k++) {
-            const lowbit_variant *lv = &p->lowbit[i].v[k];
-            fputs("        {", f);
-            emit_conv_params(f, &lv->conv);
-            fputs(", {", f);
-            array_ref(f, lv->rq.multiplier, po, i, "mult", k);
-            fputs(", ", f);
-            array_ref(f, lv->rq.shift, po, i, "shift", k);
-            fputs("}, NULL, NULL, NULL, ", f);
-            array_ref(f, lv->bias, po, i, "bias", k);
-            fputs(", ", f);
-            emit_elt(f, &lv->elt);
-            fprintf(f, ", %d, %d},\n", lv->pad_value, lv->valid);
+            const qmcu_lowbit_variant *lv = &e->lowbit[i].v[k];
+            if (!lv->valid) continue;
+            fprintf(f, "        [%d] = {.valid = 1, .pad_value = %d", k, lv->pad_value);
+            if (conv) {
+                fputs(", .conv = ", f);
+                emit_conv_params(f, &lv->conv);
+                fputs(",\n               .rq = {.multiplier = ", f);
+                array_ref(f, lv->rq.multiplier, pc, i, "mult", k);
+                fputs(", .shift = ", f);
+                array_ref(f, lv->rq.shift, pc, i, "shift", k);
+                fputs("}, .bias = ", f);
+                array_ref(f, lv->bias, pc, i, "bias", k);
+            } else if (g->ops[i].type == QMCU_OP_ADD) {
+                fputs(", .elt = ", f);
+                emit_elt(f, &lv->elt);
+            }
+            fputs("},\n", f);
         }
-        fprintf(f, "    }, %" PRId64 "},\n", p->lowbit[i].macs_per_pixel);
+        fputs("    }},\n", f);
     }
     fputs("};\n\n", f);
 }
 
-static void emit_plan(FILE *f, const qmcu_model *m, const qmcu_plan *p)
+static void emit_plan(FILE *f, const qmcu_model *m, const qmcu_exec_plan *e)
 {
     const qmcu_graph *g = m->g;
-    const size_t nreg = (size_t)p->n_tiles * (size_t)g->n_tensors;
+    const size_t nreg = (size_t)e->n_tiles * (size_t)g->n_tensors;
     size_t r;
     int i;
     fprintf(f, "static const qmcu_window k_region[%zu] = {", nreg ? nreg : 1);
     for (r = 0; r < nreg; r++)
-        fprintf(f, "%s{%d, %d, %d, %d}", sep(r, 6), p->region[r].h0, p->region[r].h1, p->region[r].w0, p->region[r].w1);
+        fprintf(f, "%s{%d, %d, %d, %d}", sep(r, 6), e->region[r].h0, e->region[r].h1, e->region[r].w0, e->region[r].w1);
     fputs(nreg ? "\n};\n" : "{0, 0, 0, 0}};\n", f);
-    fprintf(f, "static const unsigned char k_in_place[%d] = {", g->n_ops);
-    for (i = 0; i < g->n_ops; i++) fprintf(f, "%s%d", i ? ", " : "", p->in_place[i]);
+    fprintf(f, "static const uint8_t k_in_place[%d] = {", g->n_ops);
+    for (i = 0; i < g->n_ops; i++) fprintf(f, "%s%d", i ? ", " : "", e->in_place[i]);
     fputs("};\n", f);
-    emit_sizes(f, "k_tensor_offset", p->tensor_offset, (size_t)g->n_tensors);
-    emit_sizes(f, "k_scratch_offset", p->scratch_offset, (size_t)g->n_ops);
-    emit_sizes(f, "k_scratch_bytes", p->scratch_bytes, (size_t)g->n_ops);
-    if (p->lowbit) emit_lowbit(f, m, p);
-    fprintf(f, "\nstatic const qmcu_plan k_plan = {\n    {%d, %d, %d, %d, %d}, &k_graph, %d, %d, (qmcu_window *)k_region,\n",
-            p->spec.split, p->spec.grid_h, p->spec.grid_w, p->spec.input_in_sram, p->spec.quantmcu, p->split_tensor, p->n_tiles);
-    fprintf(f, "    %" PRId64 ", %" PRId64 ", %" PRId64 ", %d, %d,\n", p->macs, p->patch_macs, p->patch_layer_macs, p->input_patch_h,
-            p->input_patch_w);
-    fprintf(f, "    (unsigned char *)k_in_place, NULL, (size_t *)k_tensor_offset, (size_t *)k_scratch_bytes, (size_t *)k_scratch_offset, NULL,\n");
-    fprintf(f, "    %zu, %zu, %d, %zu, %zu, NULL, 0, %s, %s, %d};\n\n", p->arena_bytes, p->live_peak_bytes, p->live_peak_op,
-            p->input_bytes, p->host_bytes, p->lowbit ? "(qmcu_vdq *)&k_vdq" : "NULL",
-            p->lowbit ? "(struct qmcu_lowbit_op_s *)k_lowbit" : "NULL", p->no_vdpc);
+    emit_sizes(f, "k_tensor_offset", e->tensor_offset, (size_t)g->n_tensors);
+    emit_sizes(f, "k_scratch_offset", e->scratch_offset, (size_t)g->n_ops);
+    emit_sizes(f, "k_scratch_bytes", e->scratch_bytes, (size_t)g->n_ops);
+    if (e->lowbit) emit_lowbit(f, m, e);
+    fprintf(f,
+            "\nstatic const qmcu_exec_plan k_plan = {\n    .g = &k_graph, .split = %d, .grid_h = %d, .grid_w = %d, "
+            ".n_tiles = %d, .split_tensor = %d,\n    .region = k_region, .in_place = k_in_place, .tensor_offset = "
+            "k_tensor_offset, .scratch_offset = k_scratch_offset,\n    .scratch_bytes = k_scratch_bytes, .memory_bytes = %zu, "
+            ".patch_macs = %" PRId64 ",\n    .lowbit_bits = %s, .lowbit = %s};\n\n",
+            e->split, e->grid_h, e->grid_w, e->n_tiles, e->split_tensor, e->memory_bytes, e->patch_macs,
+            e->lowbit ? "k_lowbit_bits" : "NULL", e->lowbit ? "k_lowbit" : "NULL");
 }
 
 static FILE *open_out(const char *dir, const char *name, qmcu_error *err)
@@ -363,33 +420,21 @@ static void emit_linker_script(FILE *f, const qmcu_board *b)
             b->name, b->sram_bytes / 1024, b->flash_bytes / 1024, b->flash_bytes, b->sram_bytes, QMCU_MCU_STACK_BYTES);
 }
 
-qmcu_status qmcu_codegen(const qmcu_model *m, const qmcu_plan *p, const char *dir, const qmcu_board *board, qmcu_error *err)
+static const char *mode_name(const qmcu_exec_plan *e) { return e->lowbit ? "quantmcu" : (e->split ? "patch" : "layer"); }
+
+static qmcu_status close_out(FILE *f, const char *dir, const char *name, qmcu_error *err)
+{
+    if (ferror(f) | (fclose(f) != 0)) {
+        qmcu_error_set(err, "%s/%s: write failed", dir, name);
+        return QMCU_ERR_IO;
+    }
+    return QMCU_OK;
+}
+
+/* qmcu_model.h: the entry points and sizes. */
+static void emit_header(FILE *f, const qmcu_model *m, const qmcu_exec_plan *e, size_t arena_bytes, const char *base)
 {
     const qmcu_graph *g = m->g;
-    const int in_t = g->inputs[0], out_t = g->outputs[0];
-    const size_t weights = qmcu_codegen_weight_bytes(g);
-    const char *base = strrchr(g->path, '/');
-    FILE *f;
-    base = base ? base + 1 : g->path;
-    if (g->n_inputs != 1 || g->n_outputs != 1) {
-        qmcu_error_set(err, "%s: codegen supports one input and one output", g->path);
-        return QMCU_ERR_UNSUPPORTED;
-    }
-    if (g->n_tensors > QMCU_LOWBIT_MAX_TENSORS) {
-        qmcu_error_set(err, "%s: %d tensors, more than the %d the MCU runtime handles", g->path, g->n_tensors, QMCU_LOWBIT_MAX_TENSORS);
-        return QMCU_ERR_UNSUPPORTED;
-    }
-    if (board && p->host_bytes + QMCU_MCU_STACK_BYTES > board->sram_bytes) {
-        qmcu_error_set(err, "%s: plan does not fit board %s: arena %zu bytes + %d stack > %zu bytes of SRAM (try 'quantmcu plan --sram')",
-                       g->path, board->name, p->host_bytes, QMCU_MCU_STACK_BYTES, board->sram_bytes);
-        return QMCU_ERR_BUDGET;
-    }
-    if (board && weights >= board->flash_bytes) {
-        qmcu_error_set(err, "%s: weights (%zu bytes) do not fit board %s's %zu bytes of flash", g->path, weights, board->name,
-                       board->flash_bytes);
-        return QMCU_ERR_BUDGET;
-    }
-    if (!(f = open_out(dir, "qmcu_model.h", err))) return QMCU_ERR_IO;
     fprintf(f,
             "/* Generated by quantmcu codegen from %s (fingerprint %016" PRIx64 "), plan: split %d, grid %dx%d, mode %s. */\n"
             "#ifndef QMCU_MODEL_H\n#define QMCU_MODEL_H\n\n#include <stdint.h>\n\n"
@@ -400,25 +445,30 @@ qmcu_status qmcu_codegen(const qmcu_model *m, const qmcu_plan *p, const char *di
             " * input may be qmcu_model_input() (no copy). Returns 0 on success. */\n"
             "int qmcu_model_run(const void *input, void *output);\n"
             "uint8_t *qmcu_model_input(void);\nconst uint8_t *qmcu_model_output(void);\n\n#endif\n",
-            base, g->fingerprint, p->spec.split, p->spec.grid_h, p->spec.grid_w, p->lowbit ? "quantmcu" : (p->spec.split ? "patch" : "layer"),
-            g->n_ops, g->tensors[in_t].bytes, g->tensors[out_t].bytes, p->arena_bytes, p->host_bytes);
-    if (fclose(f) != 0) {
-        qmcu_error_set(err, "%s: write failed", dir);
-        return QMCU_ERR_IO;
-    }
-    if (!(f = open_out(dir, "qmcu_model_data.c", err))) return QMCU_ERR_IO;
-    fprintf(f, "/* Generated by quantmcu codegen from %s: weights, kernel parameters, plan tables, arena. */\n"
-               "#include <math.h>\n#include <string.h>\n\n#include \"qmcu_model.h\"\n#include \"runtime/lowbit.h\"\n\n",
+            base, g->fingerprint, e->split, e->grid_h, e->grid_w, mode_name(e), g->n_ops, g->tensors[g->inputs[0]].bytes,
+            g->tensors[g->outputs[0]].bytes, arena_bytes, e->memory_bytes);
+}
+
+/* qmcu_model_data.c: const tables in the runtime's own types, the arena, qmcu_model_run(). */
+static void emit_data(FILE *f, const qmcu_model *m, const qmcu_exec_plan *e, const char *base)
+{
+    const qmcu_graph *g = m->g;
+    const int in_t = g->inputs[0], out_t = g->outputs[0];
+    const size_t in_bytes = g->tensors[in_t].bytes, out_bytes = g->tensors[out_t].bytes;
+    fprintf(f,
+            "/* Generated by quantmcu codegen from %s: weights, kernel parameters, plan tables, arena. */\n"
+            "#include <math.h>\n#include <string.h>\n\n#include \"qmcu_model.h\"\n#include \"quantmcu/runtime.h\"\n\n",
             base);
     emit_tensors(f, g);
     emit_ops(f, g);
-    fprintf(f, "static const qmcu_graph k_graph = {\"%s\", %d, (qmcu_tensor *)k_tensors, %d, (qmcu_op *)k_ops, %d, %d, {%d, %d, %d, %d}, "
-               "{%d, %d, %d, %d}, 0x%016" PRIx64 "ull};\n\n",
+    fprintf(f, "static const qmcu_graph k_graph = {.path = \"%s\", .n_tensors = %d, .tensors = (qmcu_tensor *)k_tensors,\n"
+               "    .n_ops = %d, .ops = (qmcu_op *)k_ops, .n_inputs = %d, .n_outputs = %d, .inputs = {%d, %d, %d, %d},\n"
+               "    .outputs = {%d, %d, %d, %d}, .fingerprint = 0x%016" PRIx64 "ull};\n\n",
             base, g->n_tensors, g->n_ops, g->n_inputs, g->n_outputs, g->inputs[0], g->inputs[1], g->inputs[2], g->inputs[3],
             g->outputs[0], g->outputs[1], g->outputs[2], g->outputs[3], g->fingerprint);
     emit_prepared(f, m);
-    fputs("static const qmcu_model k_model = {&k_graph, (qmcu_prepared_op *)k_prepared};\n\n", f);
-    emit_plan(f, m, p);
+    fputs("static const qmcu_model k_model = {.g = &k_graph, .ops = k_prepared};\n\n", f);
+    emit_plan(f, m, e);
     fprintf(f,
             "static uint8_t qmcu_arena[%zu] __attribute__((aligned(16), section(\".qmcu_arena\")));\n\n"
             "uint8_t *qmcu_model_input(void) { return qmcu_arena + %zu; }\n"
@@ -428,20 +478,57 @@ qmcu_status qmcu_codegen(const qmcu_model *m, const qmcu_plan *p, const char *di
             "    size_t i;\n"
             "    int st;\n"
             "    if (input != in) memcpy(in, input, %zu);\n",
-            p->host_bytes ? p->host_bytes : 16, p->tensor_offset[in_t], p->tensor_offset[out_t], p->tensor_offset[in_t],
-            p->tensor_offset[out_t], g->tensors[in_t].bytes);
-    if (g->tensors[in_t].from_uint8) fprintf(f, "    for (i = 0; i < %zu; i++) in[i] ^= 0x80; /* uint8 -> int8 storage */\n", g->tensors[in_t].bytes);
-    fputs("    st = (int)qmcu_plan_run(&k_model, &k_plan, qmcu_arena);\n", f);
-    if (g->tensors[out_t].from_uint8) fprintf(f, "    for (i = 0; i < %zu; i++) out[i] ^= 0x80; /* back to uint8 */\n", g->tensors[out_t].bytes);
-    fprintf(f, "    if (output && output != out) memcpy(output, out, %zu);\n    (void)i;\n    return st;\n}\n", g->tensors[out_t].bytes);
-    if (fclose(f) != 0) {
-        qmcu_error_set(err, "%s: write failed", dir);
-        return QMCU_ERR_IO;
+            e->memory_bytes ? e->memory_bytes : 16, e->tensor_offset[in_t], e->tensor_offset[out_t], e->tensor_offset[in_t],
+            e->tensor_offset[out_t], in_bytes);
+    if (g->tensors[in_t].from_uint8) fprintf(f, "    for (i = 0; i < %zu; i++) in[i] ^= 0x80; /* uint8 -> int8 storage */\n", in_bytes);
+    fputs("    st = (int)qmcu_exec_run(&k_model, &k_plan, qmcu_arena, NULL);\n", f);
+    if (g->tensors[out_t].from_uint8) fprintf(f, "    for (i = 0; i < %zu; i++) out[i] ^= 0x80; /* back to uint8 */\n", out_bytes);
+    fprintf(f, "    if (output && output != out) memcpy(output, out, %zu);\n    (void)i;\n    return st;\n}\n", out_bytes);
+}
+
+static qmcu_status check_fits(const qmcu_graph *g, const qmcu_exec_plan *e, const qmcu_board *board, qmcu_error *err)
+{
+    const size_t weights = qmcu_codegen_weight_bytes(g);
+    if (g->n_inputs != 1 || g->n_outputs != 1) {
+        qmcu_error_set(err, "%s: codegen supports one input and one output", g->path);
+        return QMCU_ERR_UNSUPPORTED;
     }
+    if (g->n_tensors > QMCU_LOWBIT_MAX_TENSORS) {
+        qmcu_error_set(err, "%s: %d tensors, more than the %d the MCU runtime handles", g->path, g->n_tensors, QMCU_LOWBIT_MAX_TENSORS);
+        return QMCU_ERR_UNSUPPORTED;
+    }
+    if (board && e->memory_bytes + QMCU_MCU_STACK_BYTES > board->sram_bytes) {
+        qmcu_error_set(err, "%s: plan does not fit board %s: arena %zu bytes + %d stack > %zu bytes of SRAM (try 'quantmcu plan --sram')",
+                       g->path, board->name, e->memory_bytes, QMCU_MCU_STACK_BYTES, board->sram_bytes);
+        return QMCU_ERR_BUDGET;
+    }
+    if (board && weights >= board->flash_bytes) {
+        qmcu_error_set(err, "%s: weights (%zu bytes) do not fit board %s's %zu bytes of flash", g->path, weights, board->name,
+                       board->flash_bytes);
+        return QMCU_ERR_BUDGET;
+    }
+    return QMCU_OK;
+}
+
+qmcu_status qmcu_codegen(const qmcu_model *m, const qmcu_exec_plan *e, size_t arena_bytes, const char *dir,
+                         const qmcu_board *board, qmcu_error *err)
+{
+    const qmcu_graph *g = m->g;
+    const char *base = strrchr(g->path, '/');
+    qmcu_status st;
+    FILE *f;
+    base = base ? base + 1 : g->path;
+    if ((st = check_fits(g, e, board, err)) != QMCU_OK) return st;
+    if (!(f = open_out(dir, "qmcu_model.h", err))) return QMCU_ERR_IO;
+    emit_header(f, m, e, arena_bytes, base);
+    if ((st = close_out(f, dir, "qmcu_model.h", err)) != QMCU_OK) return st;
+    if (!(f = open_out(dir, "qmcu_model_data.c", err))) return QMCU_ERR_IO;
+    emit_data(f, m, e, base);
+    if ((st = close_out(f, dir, "qmcu_model_data.c", err)) != QMCU_OK) return st;
     if (board) {
         if (!(f = open_out(dir, "board.ld", err))) return QMCU_ERR_IO;
         emit_linker_script(f, board);
-        fclose(f);
+        if ((st = close_out(f, dir, "board.ld", err)) != QMCU_OK) return st;
     }
     return QMCU_OK;
 }

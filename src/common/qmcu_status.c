@@ -1,4 +1,4 @@
-#include "qmcu_status.h"
+#include "quantmcu/status.h"
 
 #include <stdarg.h>
 #include <stdio.h>

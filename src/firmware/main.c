@@ -7,7 +7,7 @@
 
 #ifdef QMCU_PROFILE
 /* per-op cost: SysTick ticks accumulated over every execution (tiles) of each op */
-#include "runtime/interpreter.h"
+#include "quantmcu/runtime.h"
 static uint64_t g_op_ticks[QMCU_MODEL_OPS], g_op_start;
 static void profile_hook(int op, int end)
 {

@@ -1,13 +1,72 @@
-#include "graph.h"
+#include "quantmcu/graph.h"
 
-#include <stdlib.h>
+/* What every stage needs to know about an op type, in one place (a new op starts here). */
+#define W QMCU_OPT_WEIGHTED
+#define K QMCU_OPT_WINDOW
+#define E QMCU_OPT_ELEMENTWISE
+#define R QMCU_OPT_LOWBIT_READER
+#define P QMCU_OPT_LOWBIT_PRODUCER
+static const qmcu_op_traits k_traits[QMCU_OP_COUNT] = {
+    [QMCU_OP_CONV_2D] = {"CONV_2D", W | K | R | P},
+    [QMCU_OP_DEPTHWISE_CONV_2D] = {"DEPTHWISE_CONV_2D", W | K | R | P},
+    [QMCU_OP_FULLY_CONNECTED] = {"FULLY_CONNECTED", W},
+    [QMCU_OP_ADD] = {"ADD", E | R | P},
+    [QMCU_OP_MUL] = {"MUL", E},
+    [QMCU_OP_AVERAGE_POOL_2D] = {"AVERAGE_POOL_2D", K},
+    [QMCU_OP_MAX_POOL_2D] = {"MAX_POOL_2D", K},
+    [QMCU_OP_MEAN] = {"MEAN", 0},
+    [QMCU_OP_PAD] = {"PAD", R},
+    [QMCU_OP_RESHAPE] = {"RESHAPE", 0},
+    [QMCU_OP_SOFTMAX] = {"SOFTMAX", 0},
+    [QMCU_OP_QUANTIZE] = {"QUANTIZE", E},
+    [QMCU_OP_DEQUANTIZE] = {"DEQUANTIZE", E},
+    [QMCU_OP_TRANSPOSE] = {"TRANSPOSE", 0},
+    [QMCU_OP_CONCATENATION] = {"CONCATENATION", 0},
+    [QMCU_OP_LOGISTIC] = {"LOGISTIC", E},
+    [QMCU_OP_HARD_SWISH] = {"HARD_SWISH", E},
+    [QMCU_OP_RELU] = {"RELU", E},
+    [QMCU_OP_RELU6] = {"RELU6", E},
+};
+#undef W
+#undef K
+#undef E
+#undef R
+#undef P
 
-static const char *const k_op_names[QMCU_OP_COUNT] = {
-    "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "MUL", "AVERAGE_POOL_2D", "MAX_POOL_2D",
-    "MEAN", "PAD", "RESHAPE", "SOFTMAX", "QUANTIZE", "DEQUANTIZE", "TRANSPOSE", "CONCATENATION",
-    "LOGISTIC", "HARD_SWISH", "RELU", "RELU6"};
+static const qmcu_op_traits k_unknown = {"?", 0};
 
-const char *qmcu_op_name(qmcu_op_type t) { return (unsigned)t < (unsigned)QMCU_OP_COUNT ? k_op_names[t] : "?"; }
+const qmcu_op_traits *qmcu_op_traits_of(qmcu_op_type t)
+{
+    return (unsigned)t < (unsigned)QMCU_OP_COUNT ? &k_traits[t] : &k_unknown;
+}
+
+const char *qmcu_op_name(qmcu_op_type t) { return qmcu_op_traits_of(t)->name; }
+
+int qmcu_op_has(qmcu_op_type t, unsigned trait) { return (qmcu_op_traits_of(t)->flags & trait) != 0; }
+
+int qmcu_is_conv(qmcu_op_type t) { return t == QMCU_OP_CONV_2D || t == QMCU_OP_DEPTHWISE_CONV_2D; }
+
+int32_t qmcu_op_out_channels(const qmcu_graph *g, const qmcu_op *op)
+{
+    const qmcu_tensor *w = &g->tensors[op->in[1]]; /* OHWI, 1HWO, [out][k] */
+    return op->type == QMCU_OP_DEPTHWISE_CONV_2D ? w->dims[3] : w->dims[0];
+}
+
+int qmcu_graph_is_input(const qmcu_graph *g, int t)
+{
+    int i;
+    for (i = 0; i < g->n_inputs; i++)
+        if (g->inputs[i] == t) return 1;
+    return 0;
+}
+
+int qmcu_graph_is_output(const qmcu_graph *g, int t)
+{
+    int i;
+    for (i = 0; i < g->n_outputs; i++)
+        if (g->outputs[i] == t) return 1;
+    return 0;
+}
 
 const char *qmcu_dtype_name(qmcu_dtype t)
 {
@@ -73,17 +132,4 @@ int64_t qmcu_op_macs(const qmcu_graph *g, const qmcu_op *op)
     case QMCU_OP_FULLY_CONNECTED: return qmcu_tensor_elems(y) * g->tensors[op->in[1]].dims[1];
     default: return 0;
     }
-}
-
-void qmcu_graph_free(qmcu_graph *g)
-{
-    int i;
-    if (!g) return;
-    for (i = 0; g->tensors && i < g->n_tensors; i++) {
-        free(g->tensors[i].scales);
-        free(g->tensors[i].data);
-    }
-    free(g->tensors);
-    free(g->ops);
-    free(g);
 }

@@ -4,8 +4,8 @@
 
 #include <stdint.h>
 
-#include "../common/qmcu_status.h"
-#include "../graph/graph.h"
+#include "quantmcu/status.h"
+#include "quantmcu/graph.h"
 
 /* Decodes to interleaved RGB (grayscale is expanded). *rgb is malloc'ed. */
 qmcu_status qmcu_image_load_rgb(const char *path, uint8_t **rgb, int *w, int *h, qmcu_error *err);

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../graph/graph.h"
+#include "tflite_import.h"
 #include "flatbuf.h"
 
 /* TFLite schema field ids (schema.fbs). */
@@ -660,4 +660,17 @@ qmcu_graph *qmcu_graph_load(const char *path, qmcu_error *err)
     g = qmcu_graph_parse(buf, (size_t)sz, path, err);
     free(buf);
     return g;
+}
+
+void qmcu_graph_free(qmcu_graph *g)
+{
+    int i;
+    if (!g) return;
+    for (i = 0; g->tensors && i < g->n_tensors; i++) {
+        free(g->tensors[i].scales);
+        free(g->tensors[i].data);
+    }
+    free(g->tensors);
+    free(g->ops);
+    free(g);
 }

@@ -2,7 +2,7 @@
 #include <math.h>
 
 #include "qmcu_fixedpoint.h"
-#include "qmcu_kernels.h"
+#include "quantmcu/kernels.h"
 
 void qmcu_requantize_s8(const qmcu_requantize_params *p, int32_t n, const int8_t *in, int8_t *out)
 {

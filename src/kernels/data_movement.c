@@ -1,6 +1,6 @@
 #include <string.h>
 
-#include "qmcu_kernels.h"
+#include "quantmcu/kernels.h"
 
 void qmcu_broadcast_strides(const int32_t dims[4], int32_t strides[4])
 {

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "qmcu_fixedpoint.h"
-#include "qmcu_kernels.h"
+#include "quantmcu/kernels.h"
 
 size_t qmcu_depthwise_s8_scratch_size(const qmcu_dims *out) { return (size_t)out->c * sizeof(int32_t); }
 

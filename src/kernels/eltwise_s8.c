@@ -1,5 +1,5 @@
 #include "qmcu_fixedpoint.h"
-#include "qmcu_kernels.h"
+#include "quantmcu/kernels.h"
 
 static inline int8_t eltwise_one(const qmcu_eltwise_params *p, int32_t a, int32_t b)
 {

@@ -2,7 +2,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "qmcu_kernels.h"
+#include "quantmcu/kernels.h"
 
 static inline float clampf(float v, float lo, float hi) { return v < lo ? lo : (v > hi ? hi : v); }
 

@@ -2,7 +2,7 @@
 #ifndef QMCU_GEMM_S8_H
 #define QMCU_GEMM_S8_H
 
-#include "qmcu_kernels.h"
+#include "quantmcu/kernels.h"
 
 /* out[r * out_stride + oc] = requant(sum_k a[r][k] * b[oc][k] + filter_offset * sum_k a[r][k] + bias[oc])
  * a: rows of k int8 at stride lda; b: out_ch rows of k int8 (contiguous). */

@@ -8,7 +8,7 @@
  * code by code. */
 #include <string.h>
 
-#include "qmcu_kernels.h"
+#include "quantmcu/kernels.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "lowbit.c moves four int8 codes as one little-endian word"

@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "qmcu_fixedpoint.h"
-#include "qmcu_kernels.h"
+#include "quantmcu/kernels.h"
 
 qmcu_status qmcu_mean_s8(const qmcu_mean_params *p, const int32_t dims[4], const int8_t *in, int8_t *out,
                          int32_t *scratch, size_t scratch_bytes)

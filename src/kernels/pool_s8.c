@@ -1,5 +1,5 @@
 #include "qmcu_fixedpoint.h"
-#include "qmcu_kernels.h"
+#include "quantmcu/kernels.h"
 
 qmcu_status qmcu_pool_s8(const qmcu_pool_params *p, const qmcu_dims *in, const int8_t *input, const qmcu_dims *out,
                          int8_t *output)

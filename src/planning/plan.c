@@ -4,28 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../runtime/interpreter.h"
 #include "memory_planner.h"
 
 #define T(g, i) (&(g)->tensors[(i)])
 
 static int is_activation(const qmcu_graph *g, int t) { return t >= 0 && !T(g, t)->data; }
 
-static int is_graph_input(const qmcu_graph *g, int t)
-{
-    int i;
-    for (i = 0; i < g->n_inputs; i++)
-        if (g->inputs[i] == t) return 1;
-    return 0;
-}
-
-static int is_graph_output(const qmcu_graph *g, int t)
-{
-    int i;
-    for (i = 0; i < g->n_outputs; i++)
-        if (g->outputs[i] == t) return 1;
-    return 0;
-}
 
 static int producer_of(const qmcu_graph *g, int t)
 {
@@ -57,26 +41,13 @@ static int spatially_local(const qmcu_graph *g, const qmcu_op *op)
 {
     const qmcu_tensor *y = T(g, op->out);
     int j;
-    switch (op->type) {
-    case QMCU_OP_CONV_2D:
-    case QMCU_OP_DEPTHWISE_CONV_2D:
-    case QMCU_OP_AVERAGE_POOL_2D:
-    case QMCU_OP_MAX_POOL_2D: return 1;
-    case QMCU_OP_PAD:
+    if (qmcu_op_has(op->type, QMCU_OPT_WINDOW)) return 1;
+    if (op->type == QMCU_OP_PAD) /* spatial padding only */
         return !op->pads[0][0] && !op->pads[0][1] && !op->pads[3][0] && !op->pads[3][1];
-    case QMCU_OP_ADD:
-    case QMCU_OP_MUL:
-    case QMCU_OP_QUANTIZE:
-    case QMCU_OP_DEQUANTIZE:
-    case QMCU_OP_RELU:
-    case QMCU_OP_RELU6:
-    case QMCU_OP_LOGISTIC:
-    case QMCU_OP_HARD_SWISH:
-        for (j = 0; j < op->n_in; j++) /* element-wise, no broadcasting */
-            if (!same_shape(T(g, op->in[j]), y)) return 0;
-        return 1;
-    default: return 0;
-    }
+    if (!qmcu_op_has(op->type, QMCU_OPT_ELEMENTWISE)) return 0;
+    for (j = 0; j < op->n_in; j++) /* element-wise, no broadcasting */
+        if (!same_shape(T(g, op->in[j]), y)) return 0;
+    return 1;
 }
 
 int qmcu_split_is_legal(const qmcu_graph *g, int split, char *why, size_t why_len)
@@ -103,13 +74,13 @@ int qmcu_split_is_legal(const qmcu_graph *g, int split, char *why, size_t why_le
             int p;
             if (!is_activation(g, t)) continue;
             p = producer_of(g, t);
-            if (!is_nhwc1(T(g, t)) || (p < 0 && !is_graph_input(g, t))) {
+            if (!is_nhwc1(T(g, t)) || (p < 0 && !qmcu_graph_is_input(g, t))) {
                 snprintf(why, why_len, "op %d %s reads tensor %d, which is not a 1xHxWxC model input or patch-stage result", i,
                          qmcu_op_name(op->type), t);
                 return 0;
             }
         }
-        if (op->out != s && (last_consumer(g, op->out) >= split || is_graph_output(g, op->out))) {
+        if (op->out != s && (last_consumer(g, op->out) >= split || qmcu_graph_is_output(g, op->out))) {
             snprintf(why, why_len, "tensor %d (op %d) is used after op %d: only op %d's output may cross the split", op->out, i,
                      split - 1, split - 1);
             return 0;
@@ -179,7 +150,7 @@ static void build_geometry(qmcu_plan *p)
             for (j = 0; j < op->n_in; j++) {
                 const int t = op->in[j];
                 qmcu_window need;
-                if (!is_activation(g, t) || (j > 0 && (op->type == QMCU_OP_CONV_2D || op->type == QMCU_OP_DEPTHWISE_CONV_2D)))
+                if (!is_activation(g, t) || (j > 0 && qmcu_is_conv(op->type)))
                     continue;
                 need = clip(qmcu_op_input_window(g, op, o), T(g, t));
                 if (!qmcu_window_empty(need)) reg[t] = hull(reg[t], need);
@@ -205,11 +176,11 @@ static size_t lowbit_staging(const qmcu_plan *p, int tile, int i)
     const qmcu_op *op = &g->ops[i];
     const qmcu_window r = p->region[(size_t)tile * g->n_tensors + op->out];
     if (op->type != QMCU_OP_ADD && op->type != QMCU_OP_PAD) return 0;
-    return align16(qmcu_lowbit_stage_in_bytes(p, tile, i)) + align16((size_t)(r.w1 - r.w0) * T(g, op->out)->dims[3]);
+    return align16(qmcu_lowbit_stage_in_bytes(&p->exec, tile, i)) + align16((size_t)(r.w1 - r.w0) * T(g, op->out)->dims[3]);
 }
 
 /* Scratch of op i on one tile (or layer op): im2col / accumulators / in-place ring. */
-static size_t op_scratch(const qmcu_plan *p, const struct qmcu_model_s *m, int tile, int i, int in_place)
+static size_t op_scratch(const qmcu_plan *p, const qmcu_model *m, int tile, int i, int in_place)
 {
     const qmcu_op *op = &p->g->ops[i];
     qmcu_conv_params cp;
@@ -217,25 +188,20 @@ static size_t op_scratch(const qmcu_plan *p, const struct qmcu_model_s *m, int t
     size_t skip;
     const qmcu_tensor *w;
     if (i >= p->spec.split && !in_place) return m->ops[i].scratch_bytes;
-    if (op->type != QMCU_OP_CONV_2D && op->type != QMCU_OP_DEPTHWISE_CONV_2D) return m->ops[i].scratch_bytes;
+    if (!qmcu_is_conv(op->type)) return m->ops[i].scratch_bytes;
     if (T(p->g, op->out)->type != QMCU_I8) return 0;
     w = T(p->g, op->in[1]);
     fd = (qmcu_dims){w->dims[0], w->dims[1], w->dims[2], w->dims[3]};
     if (in_place) {
-        qmcu_plan_op_call_whole(p, m, tile, i, &cp, &in, &out);
+        qmcu_tile_op_call_whole(&p->exec, m, tile, i, &cp, &in, &out);
         return qmcu_depthwise_s8_inplace_scratch_size(&cp, &in, &out);
     }
     if (op->type == QMCU_OP_DEPTHWISE_CONV_2D) return m->ops[i].scratch_bytes;
-    qmcu_plan_op_call(p, m, tile, i, -1, -1, &cp, NULL, &in, &out, &skip);
+    qmcu_tile_op_call(&p->exec, m, tile, i, -1, -1, &cp, NULL, &in, &out, &skip);
     return qmcu_conv_s8_scratch_size(&cp, &in, &fd, &out);
 }
 
-static int lowbit_capable(qmcu_op_type t)
-{
-    return t == QMCU_OP_CONV_2D || t == QMCU_OP_DEPTHWISE_CONV_2D || t == QMCU_OP_ADD || t == QMCU_OP_PAD;
-}
-
-static size_t max_over_tiles_scratch(const qmcu_plan *p, const struct qmcu_model_s *m, int i, int in_place)
+static size_t max_over_tiles_scratch(const qmcu_plan *p, const qmcu_model *m, int i, int in_place)
 {
     size_t best = 0, s;
     int tile;
@@ -243,7 +209,7 @@ static size_t max_over_tiles_scratch(const qmcu_plan *p, const struct qmcu_model
     for (tile = 0; tile < p->n_tiles; tile++) {
         if (qmcu_window_empty(p->region[(size_t)tile * p->g->n_tensors + p->g->ops[i].out])) continue;
         s = op_scratch(p, m, tile, i, in_place);
-        if (p->spec.quantmcu && lowbit_capable(p->g->ops[i].type) && T(p->g, p->g->ops[i].out)->type == QMCU_I8) {
+        if (p->spec.quantmcu && qmcu_op_has(p->g->ops[i].type, QMCU_OPT_LOWBIT_READER) && T(p->g, p->g->ops[i].out)->type == QMCU_I8) {
             const size_t st = lowbit_staging(p, tile, i);
             if (st > s) s = st;
         }
@@ -258,7 +224,7 @@ static int root_of(const int *alias, int t)
     return t;
 }
 
-static qmcu_status build_memory(qmcu_plan *p, const struct qmcu_model_s *m, qmcu_error *err)
+static qmcu_status build_memory(qmcu_plan *p, const qmcu_model *m, qmcu_error *err)
 {
     const qmcu_graph *g = p->g;
     const int nt = g->n_tensors, no = g->n_ops, k = p->spec.split;
@@ -280,7 +246,7 @@ static qmcu_status build_memory(qmcu_plan *p, const struct qmcu_model_s *m, qmcu
     for (t = 0; t < nt; t++) {
         alias[t] = -1;
         if (!is_activation(g, t)) continue;
-        if (k > 0 && t != p->split_tensor && !is_graph_input(g, t) && prod[t] >= 0 && prod[t] < k) {
+        if (k > 0 && t != p->split_tensor && !qmcu_graph_is_input(g, t) && prod[t] >= 0 && prod[t] < k) {
             for (tile = 0; tile < p->n_tiles; tile++) {
                 const size_t b = region_bytes(T(g, t), p->region[(size_t)tile * nt + t]);
                 if (b > p->tensor_bytes[t]) p->tensor_bytes[t] = b;
@@ -295,7 +261,7 @@ static qmcu_status build_memory(qmcu_plan *p, const struct qmcu_model_s *m, qmcu
         const int x = op->in[0], y = op->out;
         size_t ring;
         if (op->type != QMCU_OP_DEPTHWISE_CONV_2D || T(g, y)->type != QMCU_I8 || op->depth_multiplier != 1) continue;
-        if (is_graph_input(g, x) || is_graph_output(g, x) || last_use[x] != i || y == p->split_tensor) continue;
+        if (qmcu_graph_is_input(g, x) || qmcu_graph_is_output(g, x) || last_use[x] != i || y == p->split_tensor) continue;
         if ((i < k) != (prod[x] < k)) continue;
         if (i < k && p->spec.quantmcu) continue; /* low-bit rows are staged, not run in place */
         ring = max_over_tiles_scratch(p, m, i, 1);
@@ -313,12 +279,12 @@ static qmcu_status build_memory(qmcu_plan *p, const struct qmcu_model_s *m, qmcu
         int r, first, last;
         if (!is_activation(g, t)) continue;
         r = root_of(alias, t);
-        first = is_graph_input(g, t) ? 0 : prod[t];
+        first = qmcu_graph_is_input(g, t) ? 0 : prod[t];
         if (first < 0) continue; /* neither input nor produced: unused */
         if (t == p->split_tensor) first = 0; /* every tile writes into S */
         last = last_use[t];
-        if (is_graph_output(g, t)) last = no - 1;
-        if (k > 0 && is_graph_input(g, t) && last < k - 1) last = k - 1; /* every tile reads the input */
+        if (qmcu_graph_is_output(g, t)) last = no - 1;
+        if (k > 0 && qmcu_graph_is_input(g, t) && last < k - 1) last = k - 1; /* every tile reads the input */
         if (last < first) last = first;
         if (first < life[r].first) life[r].first = first;
         if (last > life[r].last) life[r].last = last;
@@ -330,7 +296,7 @@ static qmcu_status build_memory(qmcu_plan *p, const struct qmcu_model_s *m, qmcu
             life[t].first = 0;
             life[t].last = -1;
         }
-        if (is_graph_input(g, t)) {
+        if (qmcu_graph_is_input(g, t)) {
             p->input_bytes += life[t].size;
             if (!p->spec.input_in_sram) life[t].size = 0;
         }
@@ -362,7 +328,27 @@ static qmcu_status build_memory(qmcu_plan *p, const struct qmcu_model_s *m, qmcu
     return QMCU_OK;
 }
 
-qmcu_status qmcu_plan_build(const struct qmcu_model_s *m, const qmcu_plan_spec *spec, qmcu_plan **out, qmcu_error *err)
+/* The runtime's view of the plan (all 8-bit; QuantMCU adds its formats to a copy). */
+static void sync_exec(qmcu_plan *p)
+{
+    qmcu_exec_plan *e = &p->exec;
+    memset(e, 0, sizeof *e);
+    e->g = p->g;
+    e->split = p->spec.split;
+    e->grid_h = p->spec.grid_h;
+    e->grid_w = p->spec.grid_w;
+    e->n_tiles = p->n_tiles;
+    e->split_tensor = p->split_tensor;
+    e->region = p->region;
+    e->in_place = p->in_place;
+    e->tensor_offset = p->tensor_offset;
+    e->scratch_offset = p->scratch_offset;
+    e->scratch_bytes = p->scratch_bytes;
+    e->memory_bytes = p->host_bytes;
+    e->patch_macs = p->patch_macs;
+}
+
+qmcu_status qmcu_plan_build(const qmcu_model *m, const qmcu_plan_spec *spec, qmcu_plan **out, qmcu_error *err)
 {
     const qmcu_graph *g = m->g;
     qmcu_plan *p;
@@ -403,6 +389,7 @@ qmcu_status qmcu_plan_build(const struct qmcu_model_s *m, const qmcu_plan_spec *
         qmcu_plan_free(p);
         return nomem(g, err);
     }
+    sync_exec(p); /* the geometry calls of build_memory read it */
     if (p->n_tiles) {
         build_geometry(p);
     } else {
@@ -414,6 +401,7 @@ qmcu_status qmcu_plan_build(const struct qmcu_model_s *m, const qmcu_plan_spec *
         qmcu_plan_free(p);
         return st;
     }
+    sync_exec(p);
     *out = p;
     return QMCU_OK;
 }
@@ -429,7 +417,5 @@ void qmcu_plan_free(qmcu_plan *p)
     free(p->scratch_offset);
     free(p->step_live_bytes);
     free(p->buffers);
-    qmcu_lowbit_free(p);
-    qmcu_vdq_free(p->vdq);
     free(p);
 }

@@ -1,7 +1,6 @@
 /* Plan search: every legal split x every grid 1x1..8x8 (non-square too) and "no patching". */
 #include <time.h>
 
-#include "../runtime/interpreter.h"
 #include "plan.h"
 
 #define QMCU_MAX_GRID 8
@@ -22,7 +21,7 @@ static int better(const qmcu_plan *a, const qmcu_plan *b, size_t budget)
     return a->n_tiles < b->n_tiles;
 }
 
-qmcu_status qmcu_plan_search(const struct qmcu_model_s *m, size_t budget, int input_in_sram, qmcu_plan **out,
+qmcu_status qmcu_plan_search(const qmcu_model *m, size_t budget, int input_in_sram, qmcu_plan **out,
                              qmcu_search_stats *stats, qmcu_error *err)
 {
     const qmcu_graph *g = m->g;

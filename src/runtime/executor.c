@@ -5,7 +5,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "interpreter.h"
+#include "lowbit_exec.h"
+#include "tile_geometry.h"
 
 #define TENSOR(m, i) (&(m)->g->tensors[(i)])
 
@@ -15,12 +16,12 @@ typedef struct {
 } view;
 
 /* Buffer of tensor t as op `i` of tile `tile` sees it (tile < 0: layer stage). */
-static view buffer_of(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem, int tile, int i, int t)
+static view buffer_of(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i, int t)
 {
     const qmcu_tensor *x = TENSOR(m, t);
     view v;
     v.ptr = x->data ? (uint8_t *)x->data : mem + p->tensor_offset[t];
-    v.b = qmcu_plan_buffer_region(p, tile, i, t);
+    v.b = qmcu_tile_buffer_region(p, tile, i, t);
     return v;
 }
 
@@ -44,13 +45,13 @@ static qmcu_status run_elementwise(const qmcu_model *m, int i, const void *in0, 
     case QMCU_OP_ADD:
     case QMCU_OP_MUL: {
         const int32_t d[4] = {1, 1, 1, (int32_t)n};
-        if (q) return qmcu_eltwise_s8(&po->elt, d, (const int8_t *)in0, d, (const int8_t *)in1, d, (int8_t *)out);
+        if (q) return qmcu_eltwise_s8(&po->u.elt, d, (const int8_t *)in0, d, (const int8_t *)in1, d, (int8_t *)out);
         qmcu_eltwise_f32(op->type == QMCU_OP_MUL, d, fin, d, (const float *)in1, d, po->act_min_f, po->act_max_f, fout);
         return QMCU_OK;
     }
     case QMCU_OP_QUANTIZE:
         if (x->type == QMCU_I8) {
-            qmcu_requantize_s8(&po->requant, (int32_t)n, (const int8_t *)in0, (int8_t *)out);
+            qmcu_requantize_s8(&po->u.requant, (int32_t)n, (const int8_t *)in0, (int8_t *)out);
         } else { /* float -> 8 bit: round(x / scale) + zero point, in double as TFLite's optimized path */
             int8_t *dst = (int8_t *)out;
             for (j = 0; j < n; j++) {
@@ -67,7 +68,7 @@ static qmcu_status run_elementwise(const qmcu_model *m, int i, const void *in0, 
     case QMCU_OP_LOGISTIC:
     case QMCU_OP_HARD_SWISH:
         if (q) {
-            qmcu_lut_s8(po->lut, (int32_t)n, (const int8_t *)in0, (int8_t *)out);
+            qmcu_lut_s8(po->u.lut, (int32_t)n, (const int8_t *)in0, (int8_t *)out);
         } else {
             for (j = 0; j < n; j++) {
                 const float v = fin[j];
@@ -80,7 +81,7 @@ static qmcu_status run_elementwise(const qmcu_model *m, int i, const void *in0, 
     case QMCU_OP_RELU:
     case QMCU_OP_RELU6:
         if (q) {
-            qmcu_requantize_s8(&po->requant, (int32_t)n, (const int8_t *)in0, (int8_t *)out);
+            qmcu_requantize_s8(&po->u.requant, (int32_t)n, (const int8_t *)in0, (int8_t *)out);
         } else {
             for (j = 0; j < n; j++)
                 fout[j] = fin[j] < po->act_min_f ? po->act_min_f : (fin[j] > po->act_max_f ? po->act_max_f : fin[j]);
@@ -90,15 +91,11 @@ static qmcu_status run_elementwise(const qmcu_model *m, int i, const void *in0, 
     }
 }
 
-static int is_spatial(qmcu_op_type t)
-{
-    return t == QMCU_OP_CONV_2D || t == QMCU_OP_DEPTHWISE_CONV_2D || t == QMCU_OP_AVERAGE_POOL_2D ||
-           t == QMCU_OP_MAX_POOL_2D;
-}
+static int is_spatial(qmcu_op_type t) { return qmcu_op_has(t, QMCU_OPT_WINDOW); }
 
 /* Conv / depthwise / pool for output rows [y0, y1) of op i's window into `out`; ov: the
  * parameters of a QuantMCU format combination instead of the prepared ones (NULL: prepared). */
-static qmcu_status run_spatial(const qmcu_model *m, const qmcu_plan *p, int tile, int i, int32_t y0, int32_t y1,
+static qmcu_status run_spatial(const qmcu_model *m, const qmcu_exec_plan *p, int tile, int i, int32_t y0, int32_t y1,
                                const uint8_t *in_buf, void *out, void *scratch, const qmcu_conv_override *ov)
 {
     const qmcu_op *op = &m->g->ops[i];
@@ -110,16 +107,16 @@ static qmcu_status run_spatial(const qmcu_model *m, const qmcu_plan *p, int tile
     qmcu_dims in, od, fd = {1, 1, 1, 1};
     size_t skip;
     const void *w = NULL, *bias = NULL;
-    const qmcu_requant *rq = &po->rq;
-    const int32_t *qbias = po->bias; /* int8: the prepared (folded) bias */
-    qmcu_plan_op_call(p, m, tile, i, y0, y1, &cp, &pp, &in, &od, &skip);
+    const qmcu_requant *rq = &po->u.conv.rq;
+    const int32_t *qbias = po->u.conv.bias; /* int8: the prepared (folded) bias */
+    qmcu_tile_op_call(p, m, tile, i, y0, y1, &cp, &pp, &in, &od, &skip);
     in_buf += skip;
     if (op->type == QMCU_OP_CONV_2D || op->type == QMCU_OP_DEPTHWISE_CONV_2D) {
         const qmcu_tensor *wt = TENSOR(m, op->in[1]);
         fd = (qmcu_dims){wt->dims[0], wt->dims[1], wt->dims[2], wt->dims[3]};
         w = wt->data;
         bias = op->n_in > 2 && op->in[2] >= 0 ? TENSOR(m, op->in[2])->data : NULL;
-        fp = po->convf;
+        fp = po->u.conv.f32;
         fp.pad_top = cp.pad_top;
         fp.pad_left = cp.pad_left;
     }
@@ -153,7 +150,7 @@ static qmcu_status run_spatial(const qmcu_model *m, const qmcu_plan *p, int tile
     }
 }
 
-static qmcu_status run_inplace_depthwise(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem, int tile, int i)
+static qmcu_status run_inplace_depthwise(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i)
 {
     const qmcu_op *op = &m->g->ops[i];
     const qmcu_prepared_op *po = &m->ops[i];
@@ -161,8 +158,8 @@ static qmcu_status run_inplace_depthwise(const qmcu_model *m, const qmcu_plan *p
     const qmcu_dims fd = {wt->dims[0], wt->dims[1], wt->dims[2], wt->dims[3]};
     qmcu_conv_params cp;
     qmcu_dims in, od;
-    qmcu_plan_op_call_whole(p, m, tile, i, &cp, &in, &od);
-    return qmcu_depthwise_conv_s8_inplace(&cp, &po->rq, &in, &fd, (const int8_t *)wt->data, po->bias, &od,
+    qmcu_tile_op_call_whole(p, m, tile, i, &cp, &in, &od);
+    return qmcu_depthwise_conv_s8_inplace(&cp, &po->u.conv.rq, &in, &fd, (const int8_t *)wt->data, po->u.conv.bias, &od,
                                           (int8_t *)mem + p->tensor_offset[op->in[0]], mem + p->scratch_offset[i],
                                           p->scratch_bytes[i]);
 }
@@ -188,7 +185,7 @@ static void run_pad_window(const qmcu_model *m, int i, const view *in, const vie
 }
 
 /* Ops that only exist layer by layer: whole tensors, broadcasting allowed. */
-static qmcu_status run_global(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem, int i)
+static qmcu_status run_global(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int i)
 {
     const qmcu_op *op = &m->g->ops[i];
     const qmcu_prepared_op *po = &m->ops[i];
@@ -210,8 +207,8 @@ static qmcu_status run_global(const qmcu_model *m, const qmcu_plan *p, uint8_t *
                                      po->act_min_f, po->act_max_f, (float *)out);
             return QMCU_OK;
         }
-        return qmcu_fully_connected_s8(&po->conv, &po->rq, rows, k, (const int8_t *)in0, w->dims[0], (const int8_t *)w->data,
-                                       po->bias, (int8_t *)out);
+        return qmcu_fully_connected_s8(&po->u.conv.params, &po->u.conv.rq, rows, k, (const int8_t *)in0, w->dims[0], (const int8_t *)w->data,
+                                       po->u.conv.bias, (int8_t *)out);
     }
     case QMCU_OP_ADD:
     case QMCU_OP_MUL: {
@@ -220,13 +217,13 @@ static qmcu_status run_global(const qmcu_model *m, const qmcu_plan *p, uint8_t *
         int32_t d2[4], dy[4];
         qmcu_tensor_dims4(x2, d2);
         qmcu_tensor_dims4(y, dy);
-        if (q) return qmcu_eltwise_s8(&po->elt, d, (const int8_t *)in0, d2, (const int8_t *)in1, dy, (int8_t *)out);
+        if (q) return qmcu_eltwise_s8(&po->u.elt, d, (const int8_t *)in0, d2, (const int8_t *)in1, dy, (int8_t *)out);
         qmcu_eltwise_f32(op->type == QMCU_OP_MUL, d, (const float *)in0, d2, (const float *)in1, dy, po->act_min_f,
                          po->act_max_f, (float *)out);
         return QMCU_OK;
     }
     case QMCU_OP_MEAN:
-        if (q) return qmcu_mean_s8(&po->mean, d, (const int8_t *)in0, (int8_t *)out, (int32_t *)scratch, p->scratch_bytes[i]);
+        if (q) return qmcu_mean_s8(&po->u.mean, d, (const int8_t *)in0, (int8_t *)out, (int32_t *)scratch, p->scratch_bytes[i]);
         qmcu_mean_f32(op->reduce_mask, d, (const float *)in0, (float *)out);
         return QMCU_OK;
     case QMCU_OP_PAD: {
@@ -260,7 +257,7 @@ static qmcu_status run_global(const qmcu_model *m, const qmcu_plan *p, uint8_t *
     case QMCU_OP_SOFTMAX: {
         const int32_t len = y->dims[y->ndim - 1], rows = (int32_t)(n / len);
         if (q)
-            qmcu_softmax_s8(&po->softmax, rows, len, (const int8_t *)in0, (int8_t *)out);
+            qmcu_softmax_s8(&po->u.softmax, rows, len, (const int8_t *)in0, (int8_t *)out);
         else
             qmcu_softmax_f32(op->beta, rows, len, (const float *)in0, (float *)out);
         return QMCU_OK;
@@ -271,7 +268,7 @@ static qmcu_status run_global(const qmcu_model *m, const qmcu_plan *p, uint8_t *
 
 /* A spatial op's output rows [y0, y1) of its window (-1: all): one call when the window spans
  * whole rows of the output buffer, else row by row into place (a tile of S). */
-static qmcu_status run_spatial_rows(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem, int tile, int i, int32_t y0,
+static qmcu_status run_spatial_rows(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i, int32_t y0,
                                     int32_t y1, const qmcu_conv_override *ov)
 {
     const qmcu_op *op = &m->g->ops[i];
@@ -292,16 +289,16 @@ static qmcu_status run_spatial_rows(const qmcu_model *m, const qmcu_plan *p, uin
     return QMCU_OK;
 }
 
-qmcu_status qmcu_plan_run_conv_rows(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem, int tile, int i, int32_t y0,
+qmcu_status qmcu_exec_run_conv_rows(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i, int32_t y0,
                                     int32_t y1, const qmcu_conv_override *ov)
 {
     const qmcu_op_type t = m->g->ops[i].type;
-    if ((t != QMCU_OP_CONV_2D && t != QMCU_OP_DEPTHWISE_CONV_2D) || tile < 0 || i >= p->spec.split || p->in_place[i])
+    if ((t != QMCU_OP_CONV_2D && t != QMCU_OP_DEPTHWISE_CONV_2D) || tile < 0 || i >= p->split || p->in_place[i])
         return QMCU_ERR_ARG;
     return run_spatial_rows(m, p, mem, tile, i, y0, y1, ov);
 }
 
-qmcu_status qmcu_plan_run_op(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem, int tile, int i)
+qmcu_status qmcu_exec_run_op(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i)
 {
     const qmcu_op *op = &m->g->ops[i];
     const qmcu_tensor *y = TENSOR(m, op->out);
@@ -309,7 +306,7 @@ qmcu_status qmcu_plan_run_op(const qmcu_model *m, const qmcu_plan *p, uint8_t *m
     view out, in0, in1;
     qmcu_window r;
     int32_t row;
-    if (i >= p->spec.split) tile = -1;
+    if (i >= p->split) tile = -1;
     if (tile < 0 && !is_spatial(op->type)) return run_global(m, p, mem, i);
     out = buffer_of(m, p, mem, tile, i, op->out);
     r = tile >= 0 ? p->region[(size_t)tile * m->g->n_tensors + op->out] : out.b;
@@ -335,38 +332,38 @@ qmcu_status qmcu_plan_run_op(const qmcu_model *m, const qmcu_plan *p, uint8_t *m
 
 qmcu_op_hook_fn qmcu_op_hook = 0;
 
-qmcu_status qmcu_plan_run(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem) { return qmcu_plan_run_stats(m, p, mem, NULL); }
-
-qmcu_status qmcu_plan_run_stats(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem, qmcu_run_stats *stats)
+qmcu_status qmcu_exec_run(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, const qmcu_run_options *opt)
 {
+    static const qmcu_run_options defaults = {0, NULL};
     int tile, i;
     qmcu_status st;
+    if (!opt) opt = &defaults;
     for (tile = 0; tile < p->n_tiles; tile++) {
         if (p->lowbit) {
-            if ((st = qmcu_lowbit_run_tile(m, p, mem, tile, stats)) != QMCU_OK) return st;
+            if ((st = qmcu_lowbit_run_tile_ops(m, p, mem, tile, p->split, opt)) != QMCU_OK) return st;
             continue;
         }
-        for (i = 0; i < p->spec.split; i++) {
+        for (i = 0; i < p->split; i++) {
             if (qmcu_op_hook) qmcu_op_hook(i, 0);
-            st = qmcu_plan_run_op(m, p, mem, tile, i);
+            st = qmcu_exec_run_op(m, p, mem, tile, i);
             if (qmcu_op_hook) qmcu_op_hook(i, 1);
             if (st != QMCU_OK) return st;
         }
     }
-    if (stats && !p->lowbit) {
-        stats->patch_bitops += p->patch_macs * 64;
-        stats->tiles += p->n_tiles;
+    if (opt->stats && !p->lowbit) {
+        opt->stats->patch_bitops += p->patch_macs * 64;
+        opt->stats->tiles += p->n_tiles;
     }
-    for (i = p->spec.split; i < m->g->n_ops; i++) {
+    for (i = p->split; i < m->g->n_ops; i++) {
         if (qmcu_op_hook) qmcu_op_hook(i, 0);
-        st = qmcu_plan_run_op(m, p, mem, -1, i);
+        st = qmcu_exec_run_op(m, p, mem, -1, i);
         if (qmcu_op_hook) qmcu_op_hook(i, 1);
         if (st != QMCU_OK) return st;
     }
     return QMCU_OK;
 }
 
-void qmcu_plan_set_input(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem, int index, const void *bytes)
+void qmcu_exec_set_input(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int index, const void *bytes)
 {
     const int ti = m->g->inputs[index];
     const qmcu_tensor *t = TENSOR(m, ti);
@@ -377,7 +374,7 @@ void qmcu_plan_set_input(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem, 
         for (i = 0; i < t->bytes; i++) dst[i] ^= 0x80;
 }
 
-void qmcu_plan_get_output(const qmcu_model *m, const qmcu_plan *p, const uint8_t *mem, int index, void *bytes)
+void qmcu_exec_get_output(const qmcu_model *m, const qmcu_exec_plan *p, const uint8_t *mem, int index, void *bytes)
 {
     const int ti = m->g->outputs[index];
     const qmcu_tensor *t = TENSOR(m, ti);

@@ -14,7 +14,8 @@
 #include <string.h>
 
 #include "../kernels/qmcu_fixedpoint.h"
-#include "lowbit.h"
+#include "lowbit_exec.h"
+#include "tile_geometry.h"
 
 #define TENSOR(m, i) (&(m)->g->tensors[(i)])
 
@@ -66,13 +67,13 @@ static int settle_codes(int bits, int8_t *codes, int32_t n, int check)
 
 /* Runs add / pad op i of a tile with the given formats, row by row (fmt: the tile's formats).
  * check: stop with *outlier = 1 at the first outlier. */
-static qmcu_status run_staged(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem, int tile, int i, int b0, int b1,
+static qmcu_status run_staged(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i, int b0, int b1,
                               int bout, int check, const unsigned char *fmt, int *outlier)
 {
     const qmcu_graph *g = m->g;
     const qmcu_op *op = &g->ops[i];
     const int idx = (b0 < 8) | ((b1 < 8) << 1) | ((bout < 8) << 2);
-    const lowbit_variant *v = &p->lowbit[i].v[idx];
+    const qmcu_lowbit_variant *v = &p->lowbit[i].v[idx];
     const qmcu_window r = p->region[(size_t)tile * g->n_tensors + op->out];
     const int32_t cin = TENSOR(m, op->in[0])->dims[3], cout = TENSOR(m, op->out)->dims[3];
     const int32_t ow = r.w1 - r.w0, n = ow * cout;
@@ -83,15 +84,15 @@ static qmcu_status run_staged(const qmcu_model *m, const qmcu_plan *p, uint8_t *
     int32_t y, j;
     if (!v->valid) return QMCU_ERR_ARG;
     in0.ptr = mem + p->tensor_offset[op->in[0]];
-    in0.b = qmcu_plan_buffer_region(p, tile, i, op->in[0]);
+    in0.b = qmcu_tile_buffer_region(p, tile, i, op->in[0]);
     in0.bits = fmt_store(fmt, op->in[0]);
     out.ptr = mem + p->tensor_offset[op->out];
-    out.b = qmcu_plan_buffer_region(p, tile, i, op->out);
+    out.b = qmcu_tile_buffer_region(p, tile, i, op->out);
     out.bits = bout;
     in1 = in0;
     if (op->type == QMCU_OP_ADD) {
         in1.ptr = mem + p->tensor_offset[op->in[1]];
-        in1.b = qmcu_plan_buffer_region(p, tile, i, op->in[1]);
+        in1.b = qmcu_tile_buffer_region(p, tile, i, op->in[1]);
         in1.bits = fmt_store(fmt, op->in[1]);
     }
     /* scratch layout (planner: lowbit_staging): input row(s) | output row */
@@ -141,12 +142,12 @@ static qmcu_status run_staged(const qmcu_model *m, const qmcu_plan *p, uint8_t *
 
 /* Runs conv / depthwise op i of a tile with the given formats on the tile buffers (see the
  * top of the file). check: stop with *outlier = 1 at the first block holding an outlier. */
-static qmcu_status run_direct(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem, int tile, int i, int b0, int bout,
+static qmcu_status run_direct(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i, int b0, int bout,
                               int check, unsigned char *fmt, int *outlier)
 {
     const qmcu_graph *g = m->g;
     const qmcu_op *op = &g->ops[i];
-    const lowbit_variant *v = &p->lowbit[i].v[(b0 < 8) | ((bout < 8) << 2)];
+    const qmcu_lowbit_variant *v = &p->lowbit[i].v[(b0 < 8) | ((bout < 8) << 2)];
     const qmcu_window r = p->region[(size_t)tile * g->n_tensors + op->out];
     const int32_t row_codes = (r.w1 - r.w0) * TENSOR(m, op->out)->dims[3];
     const int x = op->in[0];
@@ -156,7 +157,7 @@ static qmcu_status run_direct(const qmcu_model *m, const qmcu_plan *p, uint8_t *
     int32_t y;
     if (!v->valid) return QMCU_ERR_ARG;
     if (fmt_store(fmt, x) != 8) { /* packed input -> one code per byte, in its own buffer */
-        const qmcu_window b = qmcu_plan_buffer_region(p, tile, i, x);
+        const qmcu_window b = qmcu_tile_buffer_region(p, tile, i, x);
         qmcu_unpack_in_place(fmt_store(fmt, x), mem + p->tensor_offset[x],
                              (b.h1 - b.h0) * (b.w1 - b.w0) * TENSOR(m, x)->dims[3]);
         set_store(fmt, x, 8);
@@ -172,7 +173,7 @@ static qmcu_status run_direct(const qmcu_model *m, const qmcu_plan *p, uint8_t *
         const int32_t y1 = y + QMCU_LOWBIT_ROW_BLOCK < r.h1 ? y + QMCU_LOWBIT_ROW_BLOCK : r.h1;
         int8_t *const codes = out + (size_t)(y - r.h0) * (size_t)row_codes;
         const int32_t n = (y1 - y) * row_codes;
-        const qmcu_status st = qmcu_plan_run_conv_rows(m, p, mem, tile, i, y, y1, &ov);
+        const qmcu_status st = qmcu_exec_run_conv_rows(m, p, mem, tile, i, y, y1, &ov);
         if (st != QMCU_OK) return st;
         if (settle_codes(bout, codes, n, check)) {
             *outlier = 1;
@@ -184,57 +185,53 @@ static qmcu_status run_direct(const qmcu_model *m, const qmcu_plan *p, uint8_t *
 }
 
 /* Op i of a tile with the given formats (low-bit in or out). */
-static qmcu_status run_lowbit_op(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem, int tile, int i, int b0, int b1,
+static qmcu_status run_lowbit_op(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i, int b0, int b1,
                                  int bout, int check, unsigned char *fmt, int *outlier)
 {
-    const qmcu_op_type t = m->g->ops[i].type;
-    if (t == QMCU_OP_CONV_2D || t == QMCU_OP_DEPTHWISE_CONV_2D)
+    if (qmcu_is_conv(m->g->ops[i].type))
         return run_direct(m, p, mem, tile, i, b0, bout, check, fmt, outlier);
     return run_staged(m, p, mem, tile, i, b0, b1, bout, check, fmt, outlier);
 }
 
-qmcu_status qmcu_lowbit_run_tile(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem, int tile, qmcu_run_stats *stats)
+qmcu_status qmcu_lowbit_run_tile_ops(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int n_ops,
+                                     const qmcu_run_options *opt)
 {
-    return qmcu_lowbit_run_tile_ops(m, p, mem, tile, p->spec.split, stats);
-}
-
-qmcu_status qmcu_lowbit_run_tile_ops(const qmcu_model *m, const qmcu_plan *p, uint8_t *mem, int tile, int n_ops,
-                                     qmcu_run_stats *stats)
-{
+    qmcu_run_stats *const stats = opt ? opt->stats : NULL;
+    const int no_vdpc = opt ? opt->no_vdpc : 0;
     const qmcu_graph *g = m->g;
     unsigned char fmt[QMCU_LOWBIT_MAX_TENSORS]; /* bits and storage of each tensor on this tile */
     int switched = 0, i;
     qmcu_status st = QMCU_OK;
     if (g->n_tensors > QMCU_LOWBIT_MAX_TENSORS) return QMCU_ERR_UNSUPPORTED;
     memset(fmt, 8 | 8 << 4, (size_t)g->n_tensors);
-    for (i = 0; i < n_ops && i < p->spec.split && st == QMCU_OK; i++) {
+    for (i = 0; i < n_ops && i < p->split && st == QMCU_OK; i++) {
         const qmcu_op *op = &g->ops[i];
         const qmcu_window r = p->region[(size_t)tile * g->n_tensors + op->out];
         const int b0 = fmt_bits(fmt, op->in[0]), b1 = op->type == QMCU_OP_ADD ? fmt_bits(fmt, op->in[1]) : 8;
         int bout = 8, outlier = 0;
         if (qmcu_window_empty(r)) continue;
         if (qmcu_op_hook) qmcu_op_hook(i, 0);
-        if (qmcu_lowbit_capable(op->type) && TENSOR(m, op->out)->type == QMCU_I8) {
+        if (qmcu_op_has(op->type, QMCU_OPT_LOWBIT_READER) && TENSOR(m, op->out)->type == QMCU_I8) {
             if (op->type == QMCU_OP_PAD)
                 bout = b0;
-            else if (!switched && op->out != p->split_tensor && p->vdq->fmap[op->out].in_scope)
-                bout = p->vdq->fmap[op->out].bits;
+            else if (!switched && op->out != p->split_tensor)
+                bout = p->lowbit_bits[op->out];
         }
         if (b0 == 8 && b1 == 8 && bout == 8) { /* the 8-bit path of patch mode, same bytes */
-            st = qmcu_plan_run_op(m, p, mem, tile, i);
+            st = qmcu_exec_run_op(m, p, mem, tile, i);
         } else {
-            const int check = op->type != QMCU_OP_PAD && bout < 8 && !p->no_vdpc;
+            const int check = op->type != QMCU_OP_PAD && bout < 8 && !no_vdpc;
             st = run_lowbit_op(m, p, mem, tile, i, b0, b1, bout, check, fmt, &outlier);
             if (st == QMCU_OK && outlier) { /* VDPC: this feature map and the rest of the tile at 8 bits */
                 switched = 1;
                 bout = 8;
-                st = b0 == 8 && b1 == 8 ? qmcu_plan_run_op(m, p, mem, tile, i)
+                st = b0 == 8 && b1 == 8 ? qmcu_exec_run_op(m, p, mem, tile, i)
                                         : run_lowbit_op(m, p, mem, tile, i, b0, b1, 8, 0, fmt, &outlier);
             }
         }
         if (qmcu_op_hook) qmcu_op_hook(i, 1);
         fmt[op->out] = (unsigned char)(bout | (qmcu_bits_packed(bout) ? bout : 8) << 4); /* as produced */
-        if (stats && (op->type == QMCU_OP_CONV_2D || op->type == QMCU_OP_DEPTHWISE_CONV_2D))
+        if (stats && qmcu_is_conv(op->type))
             stats->patch_bitops += p->lowbit[i].macs_per_pixel * (int64_t)(r.h1 - r.h0) * (r.w1 - r.w0) * 8 * b0;
     }
     if (stats) {

@@ -3,7 +3,7 @@
 #ifndef QMCU_REFERENCE_KERNELS_H
 #define QMCU_REFERENCE_KERNELS_H
 
-#include "../qmcu_kernels.h"
+#include "quantmcu/kernels.h"
 
 /* conv (depthwise when depthwise != 0): raw bias, offsets applied per tap, out-of-range taps skipped.
  * Requantization with ruy's ties-up shift for conv, away-from-zero for depthwise (as TFLite). */

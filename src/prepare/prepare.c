@@ -1,4 +1,4 @@
-#include "interpreter.h"
+#include "prepare.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -8,6 +8,12 @@
 #include "../kernels/qmcu_fixedpoint.h"
 
 #define TENSOR(m, i) (&(m)->g->tensors[(i)])
+
+static qmcu_status nomem(const qmcu_model *m, qmcu_error *err)
+{
+    qmcu_error_set(err, "%s: out of memory", m->g->path);
+    return QMCU_ERR_NOMEM;
+}
 
 static qmcu_dims nhwc(const qmcu_tensor *t)
 {
@@ -74,8 +80,8 @@ qmcu_status qmcu_conv_multipliers(const qmcu_graph *g, int opi, float in_scale, 
 {
     const qmcu_op *op = &g->ops[opi];
     const qmcu_tensor *x = &g->tensors[op->in[0]], *w = &g->tensors[op->in[1]];
-    const int dw = op->type == QMCU_OP_DEPTHWISE_CONV_2D, fc = op->type == QMCU_OP_FULLY_CONNECTED;
-    const int32_t oc = dw ? w->dims[3] : w->dims[0];
+    const int fc = op->type == QMCU_OP_FULLY_CONNECTED;
+    const int32_t oc = qmcu_op_out_channels(g, op);
     int32_t c;
     for (c = 0; c < oc; c++) {
         /* TFLite 2.9 has two formulas. uint8 conv/depthwise and every FULLY_CONNECTED use the
@@ -97,57 +103,58 @@ qmcu_status qmcu_conv_multipliers(const qmcu_graph *g, int opi, float in_scale, 
     return QMCU_OK;
 }
 
-static qmcu_status prepare_conv_like(qmcu_model *m, const qmcu_op *op, qmcu_prepared_op *po, qmcu_error *err)
+static qmcu_status prepare_conv_like(const qmcu_model *m, const qmcu_op *op, qmcu_prepared_conv *pc, size_t *scratch,
+                                     qmcu_error *err)
 {
     const qmcu_tensor *x = TENSOR(m, op->in[0]), *w = TENSOR(m, op->in[1]), *y = TENSOR(m, op->out);
     const qmcu_tensor *b = op->n_in > 2 && op->in[2] >= 0 ? TENSOR(m, op->in[2]) : NULL;
     const int dw = op->type == QMCU_OP_DEPTHWISE_CONV_2D, fc = op->type == QMCU_OP_FULLY_CONNECTED;
-    const int32_t oc = dw ? w->dims[3] : w->dims[0];
+    const int32_t oc = qmcu_op_out_channels(m->g, op);
     const int32_t k = (int32_t)(qmcu_tensor_elems(w) / (dw ? 1 : oc));
+    int32_t *multiplier, *shift, *bias;
 
     if (x->type == QMCU_F32) {
-        po->convf.stride_h = op->stride_h;
-        po->convf.stride_w = op->stride_w;
-        po->convf.dil_h = op->dil_h;
-        po->convf.dil_w = op->dil_w;
-        po->convf.pad_top = op->pad_top;
-        po->convf.pad_left = op->pad_left;
-        po->convf.depth_multiplier = op->depth_multiplier;
-        act_range_f(op->act, &po->convf.act_min, &po->convf.act_max);
-        po->act_min_f = po->convf.act_min;
-        po->act_max_f = po->convf.act_max;
+        qmcu_conv_f32_params *f = &pc->f32;
+        f->stride_h = op->stride_h;
+        f->stride_w = op->stride_w;
+        f->dil_h = op->dil_h;
+        f->dil_w = op->dil_w;
+        f->pad_top = op->pad_top;
+        f->pad_left = op->pad_left;
+        f->depth_multiplier = op->depth_multiplier;
+        act_range_f(op->act, &f->act_min, &f->act_max);
         return QMCU_OK;
     }
-    po->conv.input_offset = -x->zero_point;
-    po->conv.filter_offset = -w->zero_point;
-    po->conv.output_offset = y->zero_point;
-    act_range_q(op->act, y, &po->conv.act_min, &po->conv.act_max);
-    po->conv.stride_h = op->stride_h;
-    po->conv.stride_w = op->stride_w;
-    po->conv.dil_h = op->dil_h;
-    po->conv.dil_w = op->dil_w;
-    po->conv.pad_top = op->pad_top;
-    po->conv.pad_left = op->pad_left;
-    po->conv.depth_multiplier = op->depth_multiplier;
-    po->multiplier = (int32_t *)malloc(sizeof(int32_t) * (size_t)oc);
-    po->shift = (int32_t *)malloc(sizeof(int32_t) * (size_t)oc);
-    po->bias = (int32_t *)calloc((size_t)oc, sizeof(int32_t));
-    if (!po->multiplier || !po->shift || !po->bias) {
+    qmcu_conv_params *cp = &pc->params;
+    cp->input_offset = -x->zero_point;
+    cp->filter_offset = -w->zero_point;
+    cp->output_offset = y->zero_point;
+    act_range_q(op->act, y, &cp->act_min, &cp->act_max);
+    cp->stride_h = op->stride_h;
+    cp->stride_w = op->stride_w;
+    cp->dil_h = op->dil_h;
+    cp->dil_w = op->dil_w;
+    cp->pad_top = op->pad_top;
+    cp->pad_left = op->pad_left;
+    cp->depth_multiplier = op->depth_multiplier;
+    /* owned by the prepared op from here (qmcu_model_free) */
+    pc->rq.multiplier = multiplier = (int32_t *)malloc(sizeof(int32_t) * (size_t)oc);
+    pc->rq.shift = shift = (int32_t *)malloc(sizeof(int32_t) * (size_t)oc);
+    pc->bias = bias = (int32_t *)calloc((size_t)oc, sizeof(int32_t));
+    if (!multiplier || !shift || !bias) {
         qmcu_error_set(err, "%s: out of memory", m->g->path);
         return QMCU_ERR_NOMEM;
     }
-    if (qmcu_conv_multipliers(m->g, (int)(op - m->g->ops), x->scale, y->scale, po->multiplier, po->shift, err) != QMCU_OK)
+    if (qmcu_conv_multipliers(m->g, (int)(op - m->g->ops), x->scale, y->scale, multiplier, shift, err) != QMCU_OK)
         return QMCU_ERR_FORMAT;
-    po->rq.multiplier = po->multiplier;
-    po->rq.shift = po->shift;
     if (dw) {
-        if (b) memcpy(po->bias, b->data, sizeof(int32_t) * (size_t)oc);
-        po->scratch_bytes = qmcu_depthwise_s8_scratch_size(&(qmcu_dims){1, 1, 1, oc});
+        if (b) memcpy(bias, b->data, sizeof(int32_t) * (size_t)oc);
+        *scratch = qmcu_depthwise_s8_scratch_size(&(qmcu_dims){1, 1, 1, oc});
     } else {
-        qmcu_conv_fold_bias(&po->conv, oc, k, (const int8_t *)w->data, b ? (const int32_t *)b->data : NULL, po->bias);
+        qmcu_conv_fold_bias(cp, oc, k, (const int8_t *)w->data, b ? (const int32_t *)b->data : NULL, bias);
         if (!fc) {
             qmcu_dims in = nhwc(x), fd = {w->dims[0], w->dims[1], w->dims[2], w->dims[3]}, out = nhwc(y);
-            po->scratch_bytes = qmcu_conv_s8_scratch_size(&po->conv, &in, &fd, &out);
+            *scratch = qmcu_conv_s8_scratch_size(cp, &in, &fd, &out);
         }
     }
     return QMCU_OK;
@@ -206,10 +213,9 @@ static void prepare_lut(const qmcu_op *op, const qmcu_tensor *x, const qmcu_tens
     }
 }
 
-static qmcu_status prepare_op(qmcu_model *m, int i, qmcu_error *err)
+static qmcu_status prepare_op(const qmcu_model *m, qmcu_prepared_op *po, int i, qmcu_error *err)
 {
     const qmcu_op *op = &m->g->ops[i];
-    qmcu_prepared_op *po = &m->ops[i];
     const qmcu_tensor *x = TENSOR(m, op->in[0]), *y = TENSOR(m, op->out);
     const int q = y->type == QMCU_I8;
     act_range_f(op->act, &po->act_min_f, &po->act_max_f);
@@ -217,27 +223,27 @@ static qmcu_status prepare_op(qmcu_model *m, int i, qmcu_error *err)
     switch (op->type) {
     case QMCU_OP_CONV_2D:
     case QMCU_OP_DEPTHWISE_CONV_2D:
-    case QMCU_OP_FULLY_CONNECTED: return prepare_conv_like(m, op, po, err);
+    case QMCU_OP_FULLY_CONNECTED: return prepare_conv_like(m, op, &po->u.conv, &po->scratch_bytes, err);
     case QMCU_OP_ADD:
     case QMCU_OP_MUL:
         if (q)
             return qmcu_eltwise_prepare(m->g, i, x->scale, x->zero_point, TENSOR(m, op->in[1])->scale,
-                                        TENSOR(m, op->in[1])->zero_point, y->scale, y->zero_point, &po->elt, err);
+                                        TENSOR(m, op->in[1])->zero_point, y->scale, y->zero_point, &po->u.elt, err);
         break;
     case QMCU_OP_AVERAGE_POOL_2D:
     case QMCU_OP_MAX_POOL_2D:
-        po->pool.filter_h = op->filter_h;
-        po->pool.filter_w = op->filter_w;
-        po->pool.stride_h = op->stride_h;
-        po->pool.stride_w = op->stride_w;
-        po->pool.pad_top = op->pad_top;
-        po->pool.pad_left = op->pad_left;
-        po->pool.is_max = op->type == QMCU_OP_MAX_POOL_2D;
-        po->pool.value_offset = y->from_uint8 ? 128 : 0;
-        if (q) act_range_q(op->act, y, &po->pool.act_min, &po->pool.act_max);
+        po->u.pool.filter_h = op->filter_h;
+        po->u.pool.filter_w = op->filter_w;
+        po->u.pool.stride_h = op->stride_h;
+        po->u.pool.stride_w = op->stride_w;
+        po->u.pool.pad_top = op->pad_top;
+        po->u.pool.pad_left = op->pad_left;
+        po->u.pool.is_max = op->type == QMCU_OP_MAX_POOL_2D;
+        po->u.pool.value_offset = y->from_uint8 ? 128 : 0;
+        if (q) act_range_q(op->act, y, &po->u.pool.act_min, &po->u.pool.act_max);
         break;
     case QMCU_OP_MEAN: {
-        qmcu_mean_params *mp = &po->mean;
+        qmcu_mean_params *mp = &po->u.mean;
         int32_t d[4], n = 1, j;
         if (!q) break;
         qmcu_tensor_dims4(x, d);
@@ -268,23 +274,27 @@ static qmcu_status prepare_op(qmcu_model *m, int i, qmcu_error *err)
         break;
     }
     case QMCU_OP_SOFTMAX:
+    {
+        float *table;
         if (!q) break;
-        qmcu_softmax_table(x->scale, op->beta, po->softmax_table);
-        po->softmax.table = po->softmax_table;
-        po->softmax.output_scale = y->scale;
-        po->softmax.output_zero_point = y->zero_point;
-        po->softmax.uint8_output = y->from_uint8;
+        if (!(table = (float *)malloc(256 * sizeof(float)))) return nomem(m, err);
+        qmcu_softmax_table(x->scale, op->beta, table);
+        po->u.softmax.table = table; /* owned */
+        po->u.softmax.output_scale = y->scale;
+        po->u.softmax.output_zero_point = y->zero_point;
+        po->u.softmax.uint8_output = y->from_uint8;
         break;
+    }
     case QMCU_OP_QUANTIZE:
         if (x->type == QMCU_I8) {
             int sh;
             if (check_rescale(m, i, (double)x->scale / (double)y->scale, err) != QMCU_OK) return QMCU_ERR_FORMAT;
-            qmcu_quantize_multiplier((double)x->scale / (double)y->scale, &po->requant.multiplier, &sh);
-            po->requant.shift = sh;
-            po->requant.input_offset = -x->zero_point;
-            po->requant.output_offset = y->zero_point;
-            po->requant.act_min = -128;
-            po->requant.act_max = 127;
+            qmcu_quantize_multiplier((double)x->scale / (double)y->scale, &po->u.requant.multiplier, &sh);
+            po->u.requant.shift = sh;
+            po->u.requant.input_offset = -x->zero_point;
+            po->u.requant.output_offset = y->zero_point;
+            po->u.requant.act_min = -128;
+            po->u.requant.act_max = 127;
         }
         break;
     case QMCU_OP_RELU:
@@ -293,12 +303,12 @@ static qmcu_status prepare_op(qmcu_model *m, int i, qmcu_error *err)
             int sh;
             const float real = x->scale / y->scale; /* float division, as TFLite */
             if (check_rescale(m, i, (double)real, err) != QMCU_OK) return QMCU_ERR_FORMAT;
-            qmcu_quantize_multiplier((double)real, &po->requant.multiplier, &sh);
-            po->requant.shift = sh;
-            po->requant.input_offset = -x->zero_point;
-            po->requant.output_offset = y->zero_point;
-            act_range_q(op->type == QMCU_OP_RELU ? QMCU_ACT_RELU : QMCU_ACT_RELU6, y, &po->requant.act_min,
-                        &po->requant.act_max);
+            qmcu_quantize_multiplier((double)real, &po->u.requant.multiplier, &sh);
+            po->u.requant.shift = sh;
+            po->u.requant.input_offset = -x->zero_point;
+            po->u.requant.output_offset = y->zero_point;
+            act_range_q(op->type == QMCU_OP_RELU ? QMCU_ACT_RELU : QMCU_ACT_RELU6, y, &po->u.requant.act_min,
+                        &po->u.requant.act_max);
         } else {
             po->act_min_f = 0.0f;
             po->act_max_f = op->type == QMCU_OP_RELU ? INFINITY : 6.0f;
@@ -306,8 +316,14 @@ static qmcu_status prepare_op(qmcu_model *m, int i, qmcu_error *err)
         break;
     case QMCU_OP_LOGISTIC:
     case QMCU_OP_HARD_SWISH:
-        if (q) prepare_lut(op, x, y, po->lut);
+    {
+        int8_t *lut;
+        if (!q) break;
+        if (!(lut = (int8_t *)malloc(256))) return nomem(m, err);
+        prepare_lut(op, x, y, lut);
+        po->u.lut = lut; /* owned */
         break;
+    }
     case QMCU_OP_CONCATENATION: {
         int j;
         for (j = 0; q && j < op->n_in; j++) {
@@ -331,18 +347,19 @@ static qmcu_status prepare_op(qmcu_model *m, int i, qmcu_error *err)
 qmcu_status qmcu_model_prepare(const qmcu_graph *g, qmcu_model **out, qmcu_error *err)
 {
     qmcu_model *m = (qmcu_model *)calloc(1, sizeof *m);
+    qmcu_prepared_op *ops;
     qmcu_status st = QMCU_OK;
     int i;
     *out = NULL;
     if (!m) return QMCU_ERR_NOMEM;
     m->g = g;
-    m->ops = (qmcu_prepared_op *)calloc((size_t)g->n_ops, sizeof *m->ops);
-    if (!m->ops) {
+    m->ops = ops = (qmcu_prepared_op *)calloc((size_t)g->n_ops, sizeof *ops);
+    if (!ops) {
         qmcu_model_free(m);
         qmcu_error_set(err, "%s: out of memory", g->path);
         return QMCU_ERR_NOMEM;
     }
-    for (i = 0; i < g->n_ops && st == QMCU_OK; i++) st = prepare_op(m, i, err);
+    for (i = 0; i < g->n_ops && st == QMCU_OK; i++) st = prepare_op(m, &ops[i], i, err);
     if (st != QMCU_OK) {
         qmcu_model_free(m);
         return st;
@@ -355,12 +372,20 @@ void qmcu_model_free(qmcu_model *m)
 {
     int i;
     if (!m) return;
-    for (i = 0; m->ops && i < m->g->n_ops; i++) {
-        free(m->ops[i].multiplier);
-        free(m->ops[i].shift);
-        free(m->ops[i].bias);
+    for (i = 0; m->ops && i < m->g->n_ops; i++) { /* the arrays prepare_op allocated, per kind */
+        const qmcu_prepared_op *po = &m->ops[i];
+        const qmcu_op_type t = m->g->ops[i].type;
+        if (qmcu_op_has(t, QMCU_OPT_WEIGHTED)) {
+            free((void *)po->u.conv.rq.multiplier);
+            free((void *)po->u.conv.rq.shift);
+            free((void *)po->u.conv.bias);
+        } else if (t == QMCU_OP_SOFTMAX) {
+            free((void *)po->u.softmax.table);
+        } else if (t == QMCU_OP_LOGISTIC || t == QMCU_OP_HARD_SWISH) {
+            free((void *)po->u.lut);
+        }
     }
-    free(m->ops);
+    free((void *)m->ops);
     free(m);
 }
 

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../common/qmcu_status.h"
+#include "quantmcu/status.h"
 
 #define QMCU_MAX_DIMS 6
 #define QMCU_MAX_OP_INPUTS 8
@@ -96,11 +96,26 @@ typedef struct {
     uint64_t fingerprint; /* FNV-1a 64 of the model file */
 } qmcu_graph;
 
-/* Loads a .tflite file; on failure returns NULL with a one-line message in err. */
-qmcu_graph *qmcu_graph_load(const char *path, qmcu_error *err);
-/* Parses a model already in memory (the fuzzer's entry point). */
-qmcu_graph *qmcu_graph_parse(const void *data, size_t len, const char *name, qmcu_error *err);
-void qmcu_graph_free(qmcu_graph *g);
+/* Op traits: one table (graph.c) says what each op type is to every stage. */
+enum {
+    QMCU_OPT_WEIGHTED = 1,        /* conv / depthwise / FC: in[1] constant weights, in[2] bias */
+    QMCU_OPT_WINDOW = 2,          /* output pixel from a kernel window (conv, depthwise, pooling) */
+    QMCU_OPT_ELEMENTWISE = 4,     /* output element from the same element of each input */
+    QMCU_OPT_LOWBIT_READER = 8,   /* may read a QuantMCU low-bit map (conv, depthwise, add, pad) */
+    QMCU_OPT_LOWBIT_PRODUCER = 16 /* its int32 results may be requantized to a low-bit map */
+};
+typedef struct {
+    const char *name; /* TFLite's builtin name */
+    unsigned flags;   /* QMCU_OPT_* */
+} qmcu_op_traits;
+const qmcu_op_traits *qmcu_op_traits_of(qmcu_op_type t);
+int qmcu_op_has(qmcu_op_type t, unsigned trait);
+/* CONV_2D or DEPTHWISE_CONV_2D. */
+int qmcu_is_conv(qmcu_op_type t);
+/* Output channels of a weighted op (from its filter). */
+int32_t qmcu_op_out_channels(const qmcu_graph *g, const qmcu_op *op);
+int qmcu_graph_is_input(const qmcu_graph *g, int t);
+int qmcu_graph_is_output(const qmcu_graph *g, int t);
 
 const char *qmcu_op_name(qmcu_op_type t);
 const char *qmcu_dtype_name(qmcu_dtype t);

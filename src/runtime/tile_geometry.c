@@ -1,17 +1,9 @@
-/* Plan geometry needed at run time (host and MCU): the input window an op reads, grid tiles,
- * buffer regions and the kernel-call parameters relative to a buffer. No allocation. */
-#include "../runtime/interpreter.h"
-#include "plan.h"
+/* Tile geometry at run time (host and MCU): see tile_geometry.h. */
+#include "tile_geometry.h"
+
+#include <string.h>
 
 #define T(g, i) (&(g)->tensors[(i)])
-
-static int is_graph_input(const qmcu_graph *g, int t)
-{
-    int i;
-    for (i = 0; i < g->n_inputs; i++)
-        if (g->inputs[i] == t) return 1;
-    return 0;
-}
 
 qmcu_window qmcu_op_input_window(const qmcu_graph *g, const qmcu_op *op, qmcu_window o)
 {
@@ -22,7 +14,7 @@ qmcu_window qmcu_op_input_window(const qmcu_graph *g, const qmcu_op *op, qmcu_wi
     case QMCU_OP_DEPTHWISE_CONV_2D:
     case QMCU_OP_AVERAGE_POOL_2D:
     case QMCU_OP_MAX_POOL_2D: {
-        const int conv = op->type == QMCU_OP_CONV_2D || op->type == QMCU_OP_DEPTHWISE_CONV_2D;
+        const int conv = qmcu_is_conv(op->type);
         kh = conv ? T(g, op->in[1])->dims[1] : op->filter_h; /* filters are OHWI / 1HWO */
         kw = conv ? T(g, op->in[1])->dims[2] : op->filter_w;
         sh = op->stride_h;
@@ -58,7 +50,7 @@ qmcu_window qmcu_grid_tile(int32_t h, int32_t w, int grid_h, int grid_w, int r, 
     return t;
 }
 
-void qmcu_op_call_geometry(const struct qmcu_model_s *m, int i, qmcu_window b, qmcu_window o, qmcu_conv_params *cp,
+void qmcu_op_call_geometry(const qmcu_model *m, int i, qmcu_window b, qmcu_window o, qmcu_conv_params *cp,
                            qmcu_pool_params *pp, qmcu_dims *in, qmcu_dims *out, size_t *in_skip)
 {
     const qmcu_graph *g = m->g;
@@ -77,19 +69,25 @@ void qmcu_op_call_geometry(const struct qmcu_model_s *m, int i, qmcu_window b, q
     out->h = o.h1 - o.h0;
     out->w = o.w1 - o.w0;
     out->c = y->dims[3];
-    if (cp) {
-        *cp = m->ops[i].conv;
+    if (cp) { /* float convolutions and pooling take only the padding from it */
+        if (qmcu_is_conv(op->type))
+            *cp = m->ops[i].u.conv.params;
+        else
+            memset(cp, 0, sizeof *cp);
         cp->pad_top = top + skip;
         cp->pad_left = left;
     }
     if (pp) {
-        *pp = m->ops[i].pool;
+        if (op->type == QMCU_OP_AVERAGE_POOL_2D || op->type == QMCU_OP_MAX_POOL_2D)
+            *pp = m->ops[i].u.pool;
+        else
+            memset(pp, 0, sizeof *pp);
         pp->pad_top = top + skip;
         pp->pad_left = left;
     }
 }
 
-qmcu_window qmcu_plan_buffer_region(const qmcu_plan *p, int tile, int i, int t)
+qmcu_window qmcu_tile_buffer_region(const qmcu_exec_plan *p, int tile, int i, int t)
 {
     const qmcu_graph *g = p->g;
     const qmcu_tensor *x = T(g, t);
@@ -97,30 +95,30 @@ qmcu_window qmcu_plan_buffer_region(const qmcu_plan *p, int tile, int i, int t)
     full.h0 = full.w0 = 0;
     full.h1 = x->ndim == 4 ? x->dims[1] : 1;
     full.w1 = x->ndim == 4 ? x->dims[2] : 1;
-    if (tile >= 0 && i < p->spec.split && t != p->split_tensor && !is_graph_input(g, t))
+    if (tile >= 0 && i < p->split && t != p->split_tensor && !qmcu_graph_is_input(g, t))
         return p->region[(size_t)tile * g->n_tensors + t];
     return full;
 }
 
-void qmcu_plan_op_call(const qmcu_plan *p, const struct qmcu_model_s *m, int tile, int i, int32_t y0, int32_t y1,
+void qmcu_tile_op_call(const qmcu_exec_plan *p, const qmcu_model *m, int tile, int i, int32_t y0, int32_t y1,
                        qmcu_conv_params *cp, qmcu_pool_params *pp, qmcu_dims *in, qmcu_dims *out, size_t *in_skip)
 {
     const qmcu_op *op = &p->g->ops[i];
-    const int patch = i < p->spec.split;
-    qmcu_window o = patch ? p->region[(size_t)tile * p->g->n_tensors + op->out] : qmcu_plan_buffer_region(p, -1, i, op->out);
+    const int patch = i < p->split;
+    qmcu_window o = patch ? p->region[(size_t)tile * p->g->n_tensors + op->out] : qmcu_tile_buffer_region(p, -1, i, op->out);
     if (y0 < 0) y0 = o.h0;
     if (y1 < 0) y1 = o.h1;
     o.h0 = y0;
     o.h1 = y1;
-    qmcu_op_call_geometry(m, i, qmcu_plan_buffer_region(p, patch ? tile : -1, i, op->in[0]), o, cp, pp, in, out, in_skip);
+    qmcu_op_call_geometry(m, i, qmcu_tile_buffer_region(p, patch ? tile : -1, i, op->in[0]), o, cp, pp, in, out, in_skip);
 }
 
-void qmcu_plan_op_call_whole(const qmcu_plan *p, const struct qmcu_model_s *m, int tile, int i, qmcu_conv_params *cp,
+void qmcu_tile_op_call_whole(const qmcu_exec_plan *p, const qmcu_model *m, int tile, int i, qmcu_conv_params *cp,
                              qmcu_dims *in, qmcu_dims *out)
 {
     size_t skip;
     int32_t rows;
-    qmcu_plan_op_call(p, m, tile, i, -1, -1, cp, NULL, in, out, &skip);
+    qmcu_tile_op_call(p, m, tile, i, -1, -1, cp, NULL, in, out, &skip);
     rows = (int32_t)(skip / ((size_t)in->w * (size_t)in->c));
     in->h += rows;
     cp->pad_top -= rows;
@@ -134,12 +132,12 @@ int qmcu_pad_source(const qmcu_graph *g, int split, int t)
     return t;
 }
 
-size_t qmcu_lowbit_stage_in_bytes(const qmcu_plan *p, int tile, int i)
+size_t qmcu_lowbit_stage_in_bytes(const qmcu_exec_plan *p, int tile, int i)
 {
     const qmcu_graph *g = p->g;
     const qmcu_op *op = &g->ops[i];
     const qmcu_window r = p->region[(size_t)tile * g->n_tensors + op->out];
-    const qmcu_window b = qmcu_plan_buffer_region(p, tile, i, op->in[0]);
+    const qmcu_window b = qmcu_tile_buffer_region(p, tile, i, op->in[0]);
     const size_t cin = (size_t)T(g, op->in[0])->dims[3];
     if (op->type == QMCU_OP_ADD) return 2 * (size_t)(r.w1 - r.w0) * cin; /* a row span of each input */
     return (size_t)(b.w1 - b.w0) * cin;                                   /* PAD: one input row */

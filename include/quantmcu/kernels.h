@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../common/qmcu_status.h"
+#include "quantmcu/status.h"
 
 typedef struct {
     int32_t n, h, w, c;

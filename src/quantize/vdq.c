@@ -1,14 +1,13 @@
 /* QuantMCU planning: calibration of the VDPC thresholds and the VDQS bit-width search,
  * exactly as DESIGN.md §3 defines them. */
-#include "quantmcu.h"
+#include "vdq.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "../runtime/interpreter.h"
-#include "plan.h"
+#include "../prepare/prepare.h"
 
 qmcu_vdq *qmcu_vdq_new(int n_tensors)
 {
@@ -62,7 +61,7 @@ static int low_bit_readers_only(const qmcu_graph *g, int split, int t)
             if (op->in[j] != t) continue;
             if (op->type == QMCU_OP_PAD) {
                 if (!low_bit_readers_only(g, split, op->out)) return 0;
-            } else if (op->type != QMCU_OP_CONV_2D && op->type != QMCU_OP_DEPTHWISE_CONV_2D && op->type != QMCU_OP_ADD) {
+            } else if (!qmcu_op_has(op->type, QMCU_OPT_LOWBIT_READER)) {
                 return 0;
             } else if (j > 0 && op->type != QMCU_OP_ADD) {
                 return 0; /* a weight or bias slot */
@@ -104,7 +103,7 @@ static double entropy_bits(const int64_t hist[256], const qmcu_tensor *x, float 
     return e;
 }
 
-qmcu_status qmcu_calibrate(const struct qmcu_model_s *m, const struct qmcu_plan_s *p, const uint8_t *const *inputs, int n,
+qmcu_status qmcu_calibrate(const qmcu_model *m, const qmcu_plan *p, const uint8_t *const *inputs, int n,
                            double f, qmcu_vdq *vdq, qmcu_error *err)
 {
     const qmcu_graph *g = m->g;
@@ -130,7 +129,7 @@ qmcu_status qmcu_calibrate(const struct qmcu_model_s *m, const struct qmcu_plan_
     for (i = 0; i < k; i++) {
         const qmcu_op *op = &g->ops[i];
         t = op->out;
-        vdq->fmap[t].in_scope = (op->type == QMCU_OP_CONV_2D || op->type == QMCU_OP_DEPTHWISE_CONV_2D || op->type == QMCU_OP_ADD) &&
+        vdq->fmap[t].in_scope = qmcu_op_has(op->type, QMCU_OPT_LOWBIT_PRODUCER) &&
                                 g->tensors[t].type == QMCU_I8 && t != p->split_tensor && low_bit_readers_only(g, k, t);
         if (!vdq->fmap[t].in_scope) continue;
         maxv[t] = (int32_t *)malloc(sizeof(int32_t) * (size_t)n * (size_t)tiles);
@@ -142,7 +141,7 @@ qmcu_status qmcu_calibrate(const struct qmcu_model_s *m, const struct qmcu_plan_
     }
     /* per (image, tile): the largest and smallest code of every feature map, and histograms */
     for (img = 0; img < n; img++) {
-        qmcu_plan_set_input(m, p, mem, 0, inputs[img]);
+        qmcu_exec_set_input(m, &p->exec, mem, 0, inputs[img]);
         for (tile = 0; tile < tiles; tile++)
             for (i = 0; i < k; i++) {
                 const qmcu_window r = p->region[(size_t)tile * nt + g->ops[i].out];
@@ -150,7 +149,7 @@ qmcu_status qmcu_calibrate(const struct qmcu_model_s *m, const struct qmcu_plan_
                 const size_t cnt = (size_t)((int64_t)(r.h1 - r.h0) * (r.w1 - r.w0) * g->tensors[g->ops[i].out].dims[3]);
                 int32_t hi = -128, lo = 127;
                 size_t e;
-                if ((st = qmcu_plan_run_op(m, p, mem, tile, i)) != QMCU_OK) goto done;
+                if ((st = qmcu_exec_run_op(m, &p->exec, mem, tile, i)) != QMCU_OK) goto done;
                 t = g->ops[i].out;
                 if (!vdq->fmap[t].in_scope) continue;
                 if (qmcu_window_empty(r)) { /* a tile without this map: neutral extremes */
@@ -204,7 +203,7 @@ qmcu_status qmcu_calibrate(const struct qmcu_model_s *m, const struct qmcu_plan_
         const qmcu_tensor *y = &g->tensors[op->out];
         const int src = qmcu_pad_source(g, k, op->in[0]);
         double per_pixel;
-        if ((op->type != QMCU_OP_CONV_2D && op->type != QMCU_OP_DEPTHWISE_CONV_2D) || !vdq->fmap[src].in_scope) continue;
+        if (!qmcu_is_conv(op->type) || !vdq->fmap[src].in_scope) continue;
         per_pixel = (double)(qmcu_op_macs(g, op) / ((int64_t)y->dims[1] * y->dims[2]));
         for (tile = 0; tile < tiles; tile++) {
             const qmcu_window r = p->region[(size_t)tile * nt + op->out];
@@ -225,7 +224,7 @@ done:
     return st;
 }
 
-double qmcu_vdq_static_bitops(const struct qmcu_plan_s *p, const qmcu_vdq *vdq)
+double qmcu_vdq_static_bitops(const qmcu_plan *p, const qmcu_vdq *vdq)
 {
     double bitops = (double)p->patch_macs * 64.0;
     int t;
@@ -242,7 +241,7 @@ static int next_lower(const qmcu_vdq *v, int bits)
     return best;
 }
 
-void qmcu_vdqs_search(const struct qmcu_plan_s *p, qmcu_vdq *v)
+void qmcu_vdqs_search(const qmcu_plan *p, qmcu_vdq *v)
 {
     const clock_t t0 = clock();
     const double bitops8 = (double)p->patch_macs * 64.0;

@@ -1,0 +1,173 @@
+/* quantmcu host API: everything the `quantmcu` command does, as library calls.
+ *
+ *   quantmcu_model *m;  quantmcu_plan *p, *q;  qmcu_error err;
+ *   quantmcu_load("model.tflite", &m, &err);
+ *   quantmcu_plan_options po;  quantmcu_plan_options_default(&po);  po.sram_budget = 256 * 1024;
+ *   quantmcu_plan_make(m, &po, &p, NULL, &err);              // searched split x grid (MCUNetV2)
+ *   quantmcu_quant_options qo;  quantmcu_quant_options_default(&qo);  qo.calib_dir = "images/";
+ *   quantmcu_quantize(m, p, &qo, &q, &err);                   // QuantMCU: VDPC + VDQS
+ *   uint8_t *mem = malloc(quantmcu_plan_memory_bytes(q));    // caller-provided memory
+ *   quantmcu_run_image(m, q, mem, "cat.jpg", input, output, NULL, &err);
+ *
+ * Every call returns a status (qmcu_status) and, on failure, one line naming the file and the
+ * problem in err; nothing here exits or prints. Models and plans are read-only once made, so
+ * threads may share them (each with its own memory block). The conventions of the numbers and
+ * the device-side types are in quantmcu/runtime.h. */
+#ifndef QUANTMCU_QUANTMCU_H
+#define QUANTMCU_QUANTMCU_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "quantmcu/runtime.h"
+
+#define QUANTMCU_VERSION "0.9.0"
+const char *quantmcu_version(void);
+
+/* ---- models ---------------------------------------------------------------------------- */
+typedef struct quantmcu_model quantmcu_model;
+/* Imports a .tflite file (validated) and prepares its kernel parameters. */
+qmcu_status quantmcu_load(const char *path, quantmcu_model **out, qmcu_error *err);
+void quantmcu_free(quantmcu_model *m);
+const qmcu_graph *quantmcu_graph(const quantmcu_model *m);
+const qmcu_model *quantmcu_runtime_model(const quantmcu_model *m);
+size_t quantmcu_input_bytes(const quantmcu_model *m);  /* input tensor 0, model byte format */
+size_t quantmcu_output_bytes(const quantmcu_model *m); /* output tensor 0 */
+int quantmcu_output_count(const quantmcu_model *m);    /* elements of output 0 */
+
+/* ---- plans ----------------------------------------------------------------------------- */
+typedef struct quantmcu_plan quantmcu_plan;
+typedef struct {
+    int split;           /* -1: search (fewest MACs within sram_budget); 0: layer by layer; K: ops 0..K-1 */
+    int grid_h, grid_w;  /* with split > 0 */
+    size_t sram_budget;  /* for the search; default 320 kB (f746) */
+    int input_in_sram;   /* count the input image in the peak (default 1) */
+} quantmcu_plan_options;
+void quantmcu_plan_options_default(quantmcu_plan_options *o);
+
+typedef struct {
+    int candidates; /* plans evaluated */
+    int fits;       /* the chosen plan fits the budget */
+    double seconds;
+} quantmcu_search_info;
+/* A layer-by-layer, fixed patch or searched plan (8-bit); info may be NULL. */
+qmcu_status quantmcu_plan_make(const quantmcu_model *m, const quantmcu_plan_options *o, quantmcu_plan **out,
+                               quantmcu_search_info *info, qmcu_error *err);
+
+typedef enum {
+    QUANTMCU_MODE_LAYER,    /* layer by layer; a plan file is only checked */
+    QUANTMCU_MODE_PATCH,    /* the file's geometry, all 8-bit */
+    QUANTMCU_MODE_QUANTMCU, /* the file's geometry and its QuantMCU section (required) */
+    QUANTMCU_MODE_AS_FILE   /* QuantMCU when the file has the section, else patch */
+} quantmcu_mode;
+/* Reads plan.json (rejects other models' plans and malformed files). */
+qmcu_status quantmcu_plan_read(const quantmcu_model *m, const char *path, quantmcu_mode mode, quantmcu_plan **out,
+                               qmcu_error *err);
+/* plan.json to a stream / file; sram_budget 0 = none recorded. */
+void quantmcu_plan_write(const quantmcu_plan *p, size_t sram_budget, FILE *f);
+qmcu_status quantmcu_plan_save(const quantmcu_plan *p, size_t sram_budget, const char *path, qmcu_error *err);
+void quantmcu_plan_free(quantmcu_plan *p);
+
+/* What a plan costs (the numbers `plan` and `info` print). */
+typedef struct {
+    const char *mode;           /* "layer", "patch" or "quantmcu" */
+    int split, grid_h, grid_w, n_tiles, split_tensor;
+    int input_patch_h, input_patch_w;
+    int input_in_sram;
+    size_t arena_bytes;         /* peak SRAM: the placed arena */
+    size_t live_peak_bytes;     /* largest simultaneously live sum (lower bound) */
+    int live_peak_op;
+    size_t input_bytes, memory_bytes;
+    int64_t macs, patch_macs, patch_layer_macs; /* redundant = patch_macs - patch_layer_macs */
+    double patch_bitops, patch_bitops_int8;     /* QuantMCU: all tiles at their planned bits */
+} quantmcu_plan_info;
+void quantmcu_plan_get_info(const quantmcu_plan *p, quantmcu_plan_info *out);
+/* The runtime's view of a plan, and bytes of the memory block a run needs. */
+const qmcu_exec_plan *quantmcu_plan_exec(const quantmcu_plan *p);
+size_t quantmcu_plan_memory_bytes(const quantmcu_plan *p);
+/* The planner's and QuantMCU's own records, for tools that print them (src/planning/plan.h,
+ * src/quantize/vdq.h); NULL where absent. */
+const struct qmcu_plan_s *quantmcu_plan_layout(const quantmcu_plan *p);
+const void *quantmcu_plan_quant(const quantmcu_plan *p); /* const qmcu_quant_plan * */
+
+/* ---- QuantMCU: VDPC thresholds and VDQS bit widths on top of a patch plan --------------- */
+typedef struct {
+    const char *calib_dir;     /* calibration images (JPEG/PNG/BMP), the first calib_count in name order */
+    int calib_count;           /* default 32 */
+    double lambda;             /* default 0.5 */
+    double outlier_tiles;      /* f, default 0.2 */
+    double bitops_target;      /* 0: off */
+    double max_agreement_drop; /* 0: off */
+    int bits[8], n_bits;       /* candidate widths incl. 8; default {8, 4, 2} */
+} quantmcu_quant_options;
+void quantmcu_quant_options_default(quantmcu_quant_options *o);
+qmcu_status quantmcu_quantize(const quantmcu_model *m, const quantmcu_plan *patch, const quantmcu_quant_options *o,
+                              quantmcu_plan **out, qmcu_error *err);
+
+/* ---- inference ------------------------------------------------------------------------- */
+/* Decodes and preprocesses an image into the model's input bytes (DESIGN.md §5). */
+qmcu_status quantmcu_image_to_input(const quantmcu_model *m, const char *path, void *input, qmcu_error *err);
+/* One inference in mem (quantmcu_plan_memory_bytes): input/output in the model's byte format;
+ * opt may be NULL. */
+qmcu_status quantmcu_run(const quantmcu_model *m, const quantmcu_plan *p, uint8_t *mem, const void *input, void *output,
+                         const qmcu_run_options *opt, qmcu_error *err);
+/* quantmcu_image_to_input + quantmcu_run; input receives the input bytes (may be NULL). */
+qmcu_status quantmcu_run_image(const quantmcu_model *m, const quantmcu_plan *p, uint8_t *mem, const char *image,
+                               void *input, void *output, const qmcu_run_options *opt, qmcu_error *err);
+/* Output 0 as real scores (dequantized), and the indices of the k largest (ties: lower index). */
+void quantmcu_scores(const quantmcu_model *m, const void *output, float *scores);
+void quantmcu_top_k(const float *scores, int n, int k, int *idx);
+
+/* ---- evaluation over a folder ------------------------------------------------------------ */
+typedef struct {
+    int skip, limit;  /* leave out the first `skip` images; then at most `limit` (0: all) */
+    int threads;      /* over images; results identical to 1 thread */
+    int no_vdpc;      /* QuantMCU ablation */
+    void (*progress)(int done, int total, void *ctx); /* may be NULL */
+    void *progress_ctx;
+} quantmcu_eval_options;
+typedef struct {
+    int images;
+    double top1_pct, top5_pct;
+    double ms_per_image;      /* inference only, per image and thread */
+    double wall_ms_per_image; /* whole run, decoding included */
+    qmcu_run_stats stats;     /* summed over images */
+    double bitops, patch_bitops, patch_bitops_int8; /* per image: as the tiles ran */
+} quantmcu_eval_result;
+void quantmcu_eval_options_default(quantmcu_eval_options *o);
+/* Labels: the leading integer of each file name (+1 for 1001-output models). */
+qmcu_status quantmcu_eval(const quantmcu_model *m, const quantmcu_plan *p, const char *dir,
+                          const quantmcu_eval_options *o, quantmcu_eval_result *out, qmcu_error *err);
+/* Image files (JPEG/PNG/BMP) of a folder in sorted name order; free with quantmcu_free_list. */
+qmcu_status quantmcu_list_images(const char *dir, char ***paths, int *count, qmcu_error *err);
+void quantmcu_free_list(char **paths, int count);
+
+/* ---- code generation and the emulated MCU ------------------------------------------------ */
+/* Board budgets: f746 = 320 kB / 1 MB, h743 = 512 kB / 2 MB, big = 512 kB / 4 MB. */
+int quantmcu_board_known(const char *name);
+/* DIR/qmcu_model.h, DIR/qmcu_model_data.c and, for a board (NULL: host), DIR/board.ld. */
+qmcu_status quantmcu_codegen(const quantmcu_model *m, const quantmcu_plan *p, const char *dir, const char *board,
+                             qmcu_error *err);
+size_t quantmcu_weight_bytes(const quantmcu_model *m);
+
+/* Firmware built for an emulated Cortex-M (arm-none-eabi-gcc, cached by content) and run
+ * under QEMU (-icount shift=0): emulated instructions, not cycles. */
+typedef struct quantmcu_firmware quantmcu_firmware;
+typedef struct {
+    const char *target;   /* "cortex-m4" (mps2-an386) or "cortex-m7" (mps2-an500) */
+    const char *board;    /* f746 | h743 | big */
+    int profile;          /* per-op instruction counts */
+    const char *cache_dir;/* NULL: $QUANTMCU_CACHE, else $TMPDIR/quantmcu-cache */
+} quantmcu_mcu_options;
+qmcu_status quantmcu_mcu_build(const quantmcu_model *m, const quantmcu_plan *p, const quantmcu_mcu_options *o,
+                               quantmcu_firmware **out, qmcu_error *err);
+/* Section sizes of the firmware: flash (text + data) and the arena. */
+void quantmcu_mcu_sizes(const quantmcu_firmware *fw, size_t *flash_bytes, size_t *arena_bytes);
+/* One input through the firmware: its output bytes, emulated instructions and, when built with
+ * profile, per-op instructions (op_insns: graph ops entries; may be NULL). */
+qmcu_status quantmcu_mcu_run(const quantmcu_firmware *fw, const void *input, void *output, unsigned long long *insns,
+                             unsigned long long *op_insns, qmcu_error *err);
+void quantmcu_mcu_free(quantmcu_firmware *fw);
+
+#endif

@@ -1,0 +1,131 @@
+/* quantmcu device runtime: what a generated model (and the host) runs. No allocation, no I/O,
+ * builds for Cortex-M. A generated module includes this header only.
+ *
+ * Quantization conventions (read once; every stage follows them):
+ *  - real = scale * (q - zero_point). Every 8-bit tensor is stored as int8: a uint8 model's
+ *    tensors are shifted at import (stored = u - 128, zero_point = zp_u8 - 128), which leaves
+ *    (q - zero_point) unchanged, so one int8 kernel serves both. `from_uint8` marks tensors whose
+ *    bytes are converted back at the model's input and output (qmcu_exec_set_input/get_output).
+ *  - Weights: per-channel int8 (zero point 0) or per-tensor uint8-derived (filter_offset != 0).
+ *  - Kernel offsets follow TFLite/CMSIS-NN: input_offset = -input zero point, output_offset =
+ *    +output zero point. Requantization of an int32 accumulator:
+ *    out = clamp(MBQM(acc, multiplier[c], shift[c]) + output_offset, act_min, act_max),
+ *    shift > 0 = left shift, with TFLite's rounding (quantmcu/kernels.h).
+ *  - QuantMCU low-bit feature maps hold unsigned codes 0 .. 2^b - 1 of their own affine format;
+ *    4- and 2-bit maps are packed (element 2i / 4i in the low bits), other widths one code per
+ *    byte. Every patch-stage buffer is sized for 8-bit codes: a tile may fall back (VDPC).
+ *  - Layouts: activations NHWC, conv filters OHWI, depthwise filters 1HWO. */
+#ifndef QUANTMCU_RUNTIME_H
+#define QUANTMCU_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "quantmcu/graph.h"
+#include "quantmcu/kernels.h"
+#include "quantmcu/status.h"
+
+/* ---- prepared operators: kernel parameters per op, sized for its kind ---------------- */
+typedef struct {
+    qmcu_conv_params params;  /* int8: offsets, activation range, strides, dilation, padding */
+    qmcu_requant rq;          /* per-output-channel multipliers and shifts */
+    const int32_t *bias;      /* conv / FC: folded (qmcu_conv_fold_bias); depthwise: TFLite's */
+    qmcu_conv_f32_params f32; /* float models */
+} qmcu_prepared_conv;
+
+typedef struct {
+    size_t scratch_bytes;       /* layer-by-layer scratch (im2col, accumulators) */
+    float act_min_f, act_max_f; /* float models: the fused activation's range */
+    union {
+        qmcu_prepared_conv conv;        /* CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED */
+        qmcu_pool_params pool;          /* AVERAGE_POOL_2D, MAX_POOL_2D */
+        qmcu_eltwise_params elt;        /* ADD, MUL */
+        qmcu_requantize_params requant; /* QUANTIZE int8 -> int8, RELU, RELU6 */
+        qmcu_mean_params mean;          /* MEAN */
+        qmcu_softmax_params softmax;    /* SOFTMAX: its 256-entry table belongs to this op only */
+        const int8_t *lut;              /* LOGISTIC, HARD_SWISH: 256 entries */
+    } u;
+} qmcu_prepared_op;
+
+/* A model ready to run: the graph and one prepared op per graph op. Read-only while running,
+ * so threads can share it. */
+typedef struct qmcu_model_s {
+    const qmcu_graph *g;
+    const qmcu_prepared_op *ops;
+} qmcu_model;
+
+/* ---- execution plans ----------------------------------------------------------------- */
+/* A rectangle of a tensor in global coordinates: rows [h0, h1) x columns [w0, w1). */
+typedef struct {
+    int32_t h0, h1, w0, w1;
+} qmcu_window;
+
+static inline int qmcu_window_empty(qmcu_window w) { return w.h0 >= w.h1 || w.w0 >= w.w1; }
+
+/* Kernel parameters of one QuantMCU input/output format combination of a patch op. */
+typedef struct {
+    qmcu_conv_params conv;    /* conv / depthwise: offsets and activation range of the formats */
+    qmcu_requant rq;          /* its multipliers */
+    const int32_t *bias;      /* its bias (folded for conv) */
+    qmcu_eltwise_params elt;  /* add */
+    int8_t pad_value;         /* pad: the zero point of the format */
+    int8_t valid;
+} qmcu_lowbit_variant;
+
+/* Variant index: input 0 low-bit | input 1 low-bit << 1 | output low-bit << 2. */
+typedef struct {
+    qmcu_lowbit_variant v[8];
+    int64_t macs_per_pixel; /* conv / depthwise: MACs per output pixel (BitOPs accounting) */
+} qmcu_lowbit_op;
+
+/* Everything the runtime needs to run a model: geometry (tiles), placement (offsets into one
+ * memory block) and, for QuantMCU, the low-bit formats. Built on the host by the planner (or
+ * emitted as const tables by codegen); the runtime only reads it. */
+typedef struct {
+    const qmcu_graph *g;
+    int split;                 /* patch stage = ops [0, split); 0 = layer by layer */
+    int grid_h, grid_w;        /* tiles over the split tensor S */
+    int n_tiles;               /* grid_h * grid_w; 0 without a patch stage */
+    int split_tensor;          /* S; -1 without a patch stage */
+    const qmcu_window *region; /* [tile * n_tensors + tensor]: what a tile holds of each tensor */
+    const uint8_t *in_place;   /* per op: depthwise output overwrites its input buffer */
+    const size_t *tensor_offset;  /* per tensor: offset of its buffer in the memory block */
+    const size_t *scratch_offset; /* per op */
+    const size_t *scratch_bytes;  /* per op */
+    size_t memory_bytes;          /* the block: arena, plus the input when it streams */
+    int64_t patch_macs;           /* MACs of the patch stage as executed (halo included) */
+    /* QuantMCU (both NULL for an all-8-bit plan) */
+    const uint8_t *lowbit_bits;   /* per tensor: bits of the map on normal tiles (8 = 8-bit) */
+    const qmcu_lowbit_op *lowbit; /* per patch op: parameters of each format combination */
+} qmcu_exec_plan;
+
+/* ---- running ------------------------------------------------------------------------- */
+/* What a run executed (accumulated over runs). */
+typedef struct {
+    int64_t patch_bitops;  /* patch stage: MACs x weight bits (8) x input bits each tile used */
+    int64_t tiles;         /* tiles run */
+    int64_t outlier_tiles; /* tiles VDPC switched to 8 bits */
+} qmcu_run_stats;
+
+/* Options of one run (NULL = defaults). */
+typedef struct {
+    int no_vdpc;           /* ablation: low-bit maps on every tile, outliers saturate */
+    qmcu_run_stats *stats; /* accumulated when non-NULL */
+} qmcu_run_options;
+
+/* Runs the patch stage tile by tile, then the layer stage, in `mem` (p->memory_bytes). The input
+ * must have been set; output bytes are identical for every plan of the same model. */
+qmcu_status qmcu_exec_run(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, const qmcu_run_options *opt);
+/* Runs only op i (tile: which patch tile, for patch-stage ops), all 8-bit. */
+qmcu_status qmcu_exec_run_op(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i);
+
+/* Model I/O in the model's own byte format (uint8 models: uint8 bytes). */
+void qmcu_exec_set_input(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int index, const void *bytes);
+void qmcu_exec_get_output(const qmcu_model *m, const qmcu_exec_plan *p, const uint8_t *mem, int index, void *bytes);
+
+/* Profiling hook (firmware built with QMCU_PROFILE sets it): called before (end = 0) and after
+ * (end = 1) every op execution, per tile in the patch stage. NULL = off. */
+typedef void (*qmcu_op_hook_fn)(int op, int end);
+extern qmcu_op_hook_fn qmcu_op_hook;
+
+#endif

@@ -1,0 +1,270 @@
+/* Evaluation over a folder of labelled images (quantmcu_eval), threads over images. */
+#include <ctype.h>
+#include <dirent.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../planning/plan.h"
+#include "quantmcu/quantmcu.h"
+
+static int has_image_ext(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    char ext[8];
+    size_t i;
+    if (!dot || strlen(dot + 1) >= sizeof ext) return 0;
+    for (i = 0; dot[1 + i]; i++) ext[i] = (char)tolower((unsigned char)dot[1 + i]);
+    ext[i] = 0;
+    return !strcmp(ext, "jpg") || !strcmp(ext, "jpeg") || !strcmp(ext, "png") || !strcmp(ext, "bmp");
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+qmcu_status quantmcu_list_images(const char *dir, char ***paths, int *count, qmcu_error *err)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char **list = NULL;
+    int n = 0, cap = 0;
+    *paths = NULL;
+    *count = 0;
+    if (!d) {
+        qmcu_error_set(err, "%s: cannot read image folder", dir);
+        return QMCU_ERR_IO;
+    }
+    while ((e = readdir(d)) != NULL) {
+        const size_t len = strlen(dir) + strlen(e->d_name) + 2;
+        if (e->d_name[0] == '.' || !has_image_ext(e->d_name)) continue;
+        if (n == cap) {
+            char **nl = (char **)realloc(list, sizeof(char *) * (size_t)(cap ? cap * 2 : 64));
+            if (!nl) break;
+            list = nl;
+            cap = cap ? cap * 2 : 64;
+        }
+        if (!(list[n] = (char *)malloc(len))) break;
+        snprintf(list[n], len, "%s/%s", dir, e->d_name);
+        n++;
+    }
+    closedir(d);
+    if (e) { /* stopped early: out of memory */
+        quantmcu_free_list(list, n);
+        qmcu_error_set(err, "%s: out of memory listing images", dir);
+        return QMCU_ERR_NOMEM;
+    }
+    if (n > 1) qsort(list, (size_t)n, sizeof(char *), cmp_str); /* same folder prefix: name order */
+    *paths = list;
+    *count = n;
+    return QMCU_OK;
+}
+
+void quantmcu_free_list(char **paths, int count)
+{
+    int i;
+    for (i = 0; i < count; i++) free(paths[i]);
+    free(paths);
+}
+
+void quantmcu_eval_options_default(quantmcu_eval_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->threads = 1;
+}
+
+static int label_of(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    if (base[0] < '0' || base[0] > '9') return -1;
+    return atoi(base);
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+typedef struct {
+    const quantmcu_model *m;
+    const quantmcu_plan *p;
+    const quantmcu_eval_options *o;
+    char **paths;
+    int n, thread, label_offset;
+    char *top1, *top5;        /* per image: 1 = hit */
+    double *ms;               /* per image */
+    pthread_mutex_t *lock;    /* progress */
+    int *done;
+    qmcu_run_stats stats;     /* this worker's */
+    qmcu_status st;
+    qmcu_error err;
+} eval_job;
+
+static void *eval_worker(void *arg)
+{
+    eval_job *j = (eval_job *)arg;
+    const int n_out = quantmcu_output_count(j->m), k = n_out < 5 ? n_out : 5;
+    uint8_t *mem = (uint8_t *)calloc(quantmcu_plan_memory_bytes(j->p) + 1, 1);
+    void *input = malloc(quantmcu_input_bytes(j->m)), *output = malloc(quantmcu_output_bytes(j->m));
+    float *scores = (float *)malloc(sizeof(float) * (size_t)n_out);
+    qmcu_run_options opt = {j->o->no_vdpc, &j->stats};
+    int i, idx[5], r;
+    j->st = mem && input && output && scores ? QMCU_OK : QMCU_ERR_NOMEM;
+    if (j->st != QMCU_OK) qmcu_error_set(&j->err, "eval: out of memory");
+    for (i = j->thread; j->st == QMCU_OK && i < j->n; i += j->o->threads) {
+        const int label = label_of(j->paths[i]) + j->label_offset;
+        double t0;
+        if ((j->st = quantmcu_image_to_input(j->m, j->paths[i], input, &j->err)) != QMCU_OK) break;
+        t0 = now_ms();
+        if ((j->st = quantmcu_run(j->m, j->p, mem, input, output, &opt, &j->err)) != QMCU_OK) break;
+        j->ms[i] = now_ms() - t0;
+        quantmcu_scores(j->m, output, scores);
+        quantmcu_top_k(scores, n_out, k, idx);
+        j->top1[i] = idx[0] == label;
+        for (r = 0; r < k; r++)
+            if (idx[r] == label) j->top5[i] = 1;
+        if (j->o->progress) {
+            pthread_mutex_lock(j->lock);
+            j->o->progress(++*j->done, j->n, j->o->progress_ctx);
+            pthread_mutex_unlock(j->lock);
+        }
+    }
+    free(mem);
+    free(input);
+    free(output);
+    free(scores);
+    return NULL;
+}
+
+/* The images to evaluate: skip, limit, and labels that fit the model. */
+static qmcu_status select_images(const quantmcu_model *m, const char *dir, const quantmcu_eval_options *o, char ***paths,
+                                 int *n, qmcu_error *err)
+{
+    const int n_out = quantmcu_output_count(m), offset = n_out == 1001 ? 1 : 0;
+    int total, i, k;
+    qmcu_status st = quantmcu_list_images(dir, paths, &total, err);
+    if (st != QMCU_OK) return st;
+    k = o->skip < total ? o->skip : total;
+    for (i = 0; i < k; i++) free((*paths)[i]);
+    memmove(*paths, *paths + k, sizeof(char *) * (size_t)(total - k));
+    *n = total - k;
+    if (o->limit > 0 && o->limit < *n) {
+        for (i = o->limit; i < *n; i++) free((*paths)[i]);
+        *n = o->limit;
+    }
+    if (*n == 0) {
+        qmcu_error_set(err, k ? "%s: no images left after skipping %d" : "%s: no JPEG/PNG/BMP images in folder", dir, k);
+        return QMCU_ERR_ARG;
+    }
+    for (i = 0; i < *n; i++) {
+        const int label = label_of((*paths)[i]);
+        if (label < 0) {
+            qmcu_error_set(err, "%s: file name does not start with a class index", (*paths)[i]);
+            return QMCU_ERR_ARG;
+        }
+        if (label + offset >= n_out) {
+            qmcu_error_set(err, "%s: class index %d is beyond the model's %d outputs", (*paths)[i], label, n_out);
+            return QMCU_ERR_ARG;
+        }
+    }
+    return QMCU_OK;
+}
+
+/* Accuracy, time and BitOPs from the workers' records. */
+static void summarize(const quantmcu_model *m, const quantmcu_plan *p, const eval_job *jobs, int threads, int n,
+                      double wall_ms, quantmcu_eval_result *out)
+{
+    const qmcu_graph *g = quantmcu_graph(m);
+    const qmcu_plan *l = quantmcu_plan_layout(p);
+    /* BitOPs = MACs x weight bits x input activation bits: 8 x 8 outside the QuantMCU patch stage
+     * (32 x 32 for a float model); the patch stage as the tiles really ran (per image) */
+    const int fbits = g->tensors[g->inputs[0]].type == QMCU_F32 && g->tensors[g->outputs[0]].type == QMCU_F32 ? 32 : 8;
+    const double layer_bitops = (double)(l->macs - l->patch_macs) * fbits * fbits;
+    int i, t, h1 = 0, h5 = 0;
+    double ms = 0.0;
+    memset(out, 0, sizeof *out);
+    for (i = 0; i < n; i++) {
+        h1 += jobs[0].top1[i];
+        h5 += jobs[0].top5[i];
+        ms += jobs[0].ms[i];
+    }
+    for (t = 0; t < threads; t++) {
+        out->stats.patch_bitops += jobs[t].stats.patch_bitops;
+        out->stats.tiles += jobs[t].stats.tiles;
+        out->stats.outlier_tiles += jobs[t].stats.outlier_tiles;
+    }
+    out->images = n;
+    out->top1_pct = 100.0 * h1 / n;
+    out->top5_pct = 100.0 * h5 / n;
+    out->ms_per_image = ms / n;
+    out->wall_ms_per_image = wall_ms / n;
+    out->patch_bitops_int8 = (double)l->patch_macs * fbits * fbits;
+    out->patch_bitops = quantmcu_plan_exec(p)->lowbit ? (double)out->stats.patch_bitops / n : out->patch_bitops_int8;
+    out->bitops = out->patch_bitops + layer_bitops;
+}
+
+qmcu_status quantmcu_eval(const quantmcu_model *m, const quantmcu_plan *p, const char *dir,
+                          const quantmcu_eval_options *o, quantmcu_eval_result *out, qmcu_error *err)
+{
+    enum { MAX_THREADS = 64 };
+    eval_job jobs[MAX_THREADS];
+    pthread_t tids[MAX_THREADS];
+    pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    quantmcu_eval_options opt = *o;
+    char **paths = NULL, *hits = NULL;
+    double *ms = NULL, wall0;
+    int n = 0, t, done = 0, started = 0;
+    qmcu_status st = select_images(m, dir, o, &paths, &n, err);
+    if (st != QMCU_OK) goto out;
+    if (opt.threads < 1) opt.threads = 1;
+    if (opt.threads > MAX_THREADS) opt.threads = MAX_THREADS;
+    if (opt.threads > n) opt.threads = n;
+    hits = (char *)calloc((size_t)n * 2, 1);
+    ms = (double *)calloc((size_t)n, sizeof(double));
+    if (!hits || !ms) {
+        qmcu_error_set(err, "eval: out of memory");
+        st = QMCU_ERR_NOMEM;
+        goto out;
+    }
+    wall0 = now_ms();
+    for (t = 0; t < opt.threads; t++) {
+        eval_job *j = &jobs[t];
+        memset(j, 0, sizeof *j);
+        j->m = m;
+        j->p = p;
+        j->o = &opt;
+        j->paths = paths;
+        j->n = n;
+        j->thread = t;
+        j->label_offset = quantmcu_output_count(m) == 1001 ? 1 : 0;
+        j->top1 = hits;
+        j->top5 = hits + n;
+        j->ms = ms;
+        j->lock = &lock;
+        j->done = &done;
+        if (opt.threads == 1) {
+            eval_worker(j);
+        } else if (pthread_create(&tids[t], NULL, eval_worker, j) != 0) {
+            j->st = QMCU_ERR_NOMEM;
+            qmcu_error_set(&j->err, "eval: cannot start thread");
+            break;
+        }
+        started = t + 1;
+    }
+    if (opt.threads > 1)
+        for (t = 0; t < started; t++) pthread_join(tids[t], NULL);
+    for (t = 0; t < opt.threads && st == QMCU_OK; t++)
+        if (jobs[t].st != QMCU_OK) {
+            st = jobs[t].st;
+            *err = jobs[t].err;
+        }
+    if (st == QMCU_OK) summarize(m, p, jobs, opt.threads, n, now_ms() - wall0, out);
+out:
+    free(hits);
+    free(ms);
+    quantmcu_free_list(paths, n);
+    return st;
+}

@@ -1,0 +1,380 @@
+/* The public host API (include/quantmcu/quantmcu.h): each call composes the stages below it —
+ * import, prepare, planning, quantize, runtime, codegen — and reports one error line. */
+#include "quantmcu/quantmcu.h"
+
+#include <dirent.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../codegen/codegen.h"
+#include "../image/image.h"
+#include "../import/tflite_import.h"
+#include "../planning/plan_file.h"
+#include "../prepare/prepare.h"
+#include "../quantize/vdq.h"
+
+struct quantmcu_model {
+    qmcu_graph *g;
+    qmcu_model *m;
+};
+
+/* Exactly one of plan (8-bit) and quant (QuantMCU, which owns its own plan) is set. */
+struct quantmcu_plan {
+    const quantmcu_model *model;
+    qmcu_plan *plan;
+    qmcu_quant_plan *quant;
+};
+
+const char *quantmcu_version(void) { return QUANTMCU_VERSION; }
+
+static qmcu_status nomem(qmcu_error *err, const char *what)
+{
+    qmcu_error_set(err, "%s: out of memory", what);
+    return QMCU_ERR_NOMEM;
+}
+
+/* ---- models ---------------------------------------------------------------------------- */
+qmcu_status quantmcu_load(const char *path, quantmcu_model **out, qmcu_error *err)
+{
+    quantmcu_model *qm = (quantmcu_model *)calloc(1, sizeof *qm);
+    qmcu_status st;
+    *out = NULL;
+    if (!qm) return nomem(err, path);
+    if (!(qm->g = qmcu_graph_load(path, err))) {
+        free(qm);
+        return QMCU_ERR_FORMAT;
+    }
+    if ((st = qmcu_model_prepare(qm->g, &qm->m, err)) != QMCU_OK) {
+        quantmcu_free(qm);
+        return st;
+    }
+    *out = qm;
+    return QMCU_OK;
+}
+
+void quantmcu_free(quantmcu_model *m)
+{
+    if (!m) return;
+    qmcu_model_free(m->m);
+    qmcu_graph_free(m->g);
+    free(m);
+}
+
+const qmcu_graph *quantmcu_graph(const quantmcu_model *m) { return m->g; }
+const qmcu_model *quantmcu_runtime_model(const quantmcu_model *m) { return m->m; }
+size_t quantmcu_input_bytes(const quantmcu_model *m) { return m->g->tensors[m->g->inputs[0]].bytes; }
+size_t quantmcu_output_bytes(const quantmcu_model *m) { return m->g->tensors[m->g->outputs[0]].bytes; }
+int quantmcu_output_count(const quantmcu_model *m) { return (int)qmcu_tensor_elems(&m->g->tensors[m->g->outputs[0]]); }
+
+/* ---- plans ----------------------------------------------------------------------------- */
+void quantmcu_plan_options_default(quantmcu_plan_options *o)
+{
+    o->split = -1;
+    o->grid_h = o->grid_w = 1;
+    o->sram_budget = 320u * 1024u;
+    o->input_in_sram = 1;
+}
+
+static qmcu_status wrap_plan(const quantmcu_model *m, qmcu_plan *plan, qmcu_quant_plan *quant, quantmcu_plan **out,
+                             qmcu_error *err)
+{
+    quantmcu_plan *p = (quantmcu_plan *)calloc(1, sizeof *p);
+    if (!p) {
+        qmcu_plan_free(plan);
+        qmcu_quant_plan_free(m->m, quant);
+        return nomem(err, m->g->path);
+    }
+    p->model = m;
+    p->plan = plan;
+    p->quant = quant;
+    *out = p;
+    return QMCU_OK;
+}
+
+qmcu_status quantmcu_plan_make(const quantmcu_model *m, const quantmcu_plan_options *o, quantmcu_plan **out,
+                               quantmcu_search_info *info, qmcu_error *err)
+{
+    qmcu_plan *plan = NULL;
+    qmcu_status st;
+    *out = NULL;
+    if (o->split < 0) {
+        qmcu_search_stats stats;
+        if ((st = qmcu_plan_search(m->m, o->sram_budget, o->input_in_sram, &plan, &stats, err)) != QMCU_OK) return st;
+        if (info) {
+            info->candidates = stats.candidates;
+            info->fits = stats.fits;
+            info->seconds = stats.seconds;
+        }
+    } else {
+        qmcu_plan_spec spec;
+        memset(&spec, 0, sizeof spec);
+        spec.split = o->split;
+        spec.grid_h = o->split ? o->grid_h : 1;
+        spec.grid_w = o->split ? o->grid_w : 1;
+        spec.input_in_sram = o->input_in_sram;
+        if ((st = qmcu_plan_build(m->m, &spec, &plan, err)) != QMCU_OK) return st;
+        if (info) {
+            info->candidates = 1;
+            info->fits = plan->arena_bytes <= o->sram_budget;
+            info->seconds = 0.0;
+        }
+    }
+    return wrap_plan(m, plan, NULL, out, err);
+}
+
+qmcu_status quantmcu_plan_read(const quantmcu_model *m, const char *path, quantmcu_mode mode, quantmcu_plan **out,
+                               qmcu_error *err)
+{
+    char *text = qmcu_plan_read_text(path, err);
+    qmcu_plan_spec spec;
+    qmcu_plan *plan = NULL;
+    qmcu_quant_plan *quant = NULL;
+    qmcu_vdq *vdq = NULL;
+    int has_quant = 0;
+    qmcu_status st;
+    *out = NULL;
+    if (!text) return QMCU_ERR_IO;
+    st = qmcu_plan_parse_spec(text, path, m->g, &spec, &has_quant, err);
+    if (st == QMCU_OK && mode == QUANTMCU_MODE_QUANTMCU && !has_quant) {
+        qmcu_error_set(err, "%s: plan has no QuantMCU section (make it with 'quantmcu plan --calib DIR')", path);
+        st = QMCU_ERR_FORMAT;
+    }
+    if (st == QMCU_OK && (mode == QUANTMCU_MODE_QUANTMCU || (mode == QUANTMCU_MODE_AS_FILE && has_quant)))
+        st = qmcu_vdq_parse(text, path, m->g, spec.split, &vdq, err);
+    free(text);
+    if (st != QMCU_OK) return st;
+    if (mode == QUANTMCU_MODE_LAYER) { /* the file was checked; its geometry is not used */
+        const int in_sram = spec.input_in_sram;
+        memset(&spec, 0, sizeof spec);
+        spec.grid_h = spec.grid_w = 1;
+        spec.input_in_sram = in_sram;
+    }
+    if (vdq)
+        st = qmcu_quant_plan_make(m->m, &spec, vdq, &quant, err);
+    else
+        st = qmcu_plan_build(m->m, &spec, &plan, err);
+    if (st != QMCU_OK) return st;
+    return wrap_plan(m, plan, quant, out, err);
+}
+
+static const qmcu_plan *layout_of(const quantmcu_plan *p) { return p->quant ? p->quant->plan : p->plan; }
+
+void quantmcu_plan_write(const quantmcu_plan *p, size_t sram_budget, FILE *f)
+{
+    if (p->quant) {
+        const qmcu_plan_json_section section = {"quantmcu", qmcu_vdq_write_json, p->quant};
+        qmcu_plan_write_json(p->quant->plan, sram_budget, &section, f);
+    } else {
+        qmcu_plan_write_json(p->plan, sram_budget, NULL, f);
+    }
+}
+
+qmcu_status quantmcu_plan_save(const quantmcu_plan *p, size_t sram_budget, const char *path, qmcu_error *err)
+{
+    FILE *f = fopen(path, "w");
+    int bad;
+    if (!f) {
+        qmcu_error_set(err, "%s: cannot write plan file", path);
+        return QMCU_ERR_IO;
+    }
+    quantmcu_plan_write(p, sram_budget, f);
+    bad = ferror(f);
+    if (fclose(f) != 0 || bad) {
+        qmcu_error_set(err, "%s: cannot write plan file", path);
+        return QMCU_ERR_IO;
+    }
+    return QMCU_OK;
+}
+
+void quantmcu_plan_free(quantmcu_plan *p)
+{
+    if (!p) return;
+    qmcu_plan_free(p->plan);
+    qmcu_quant_plan_free(p->model->m, p->quant);
+    free(p);
+}
+
+void quantmcu_plan_get_info(const quantmcu_plan *p, quantmcu_plan_info *o)
+{
+    const qmcu_plan *l = layout_of(p);
+    memset(o, 0, sizeof *o);
+    o->mode = p->quant ? "quantmcu" : (l->spec.split ? "patch" : "layer");
+    o->split = l->spec.split;
+    o->grid_h = l->spec.grid_h;
+    o->grid_w = l->spec.grid_w;
+    o->n_tiles = l->n_tiles;
+    o->split_tensor = l->split_tensor;
+    o->input_patch_h = l->input_patch_h;
+    o->input_patch_w = l->input_patch_w;
+    o->input_in_sram = l->spec.input_in_sram;
+    o->arena_bytes = l->arena_bytes;
+    o->live_peak_bytes = l->live_peak_bytes;
+    o->live_peak_op = l->live_peak_op;
+    o->input_bytes = l->input_bytes;
+    o->memory_bytes = l->host_bytes;
+    o->macs = l->macs;
+    o->patch_macs = l->patch_macs;
+    o->patch_layer_macs = l->patch_layer_macs;
+    o->patch_bitops_int8 = (double)l->patch_macs * 64.0;
+    o->patch_bitops = p->quant ? qmcu_vdq_static_bitops(l, p->quant->vdq) : o->patch_bitops_int8;
+}
+
+const qmcu_exec_plan *quantmcu_plan_exec(const quantmcu_plan *p) { return p->quant ? &p->quant->exec : &p->plan->exec; }
+size_t quantmcu_plan_memory_bytes(const quantmcu_plan *p) { return quantmcu_plan_exec(p)->memory_bytes; }
+const struct qmcu_plan_s *quantmcu_plan_layout(const quantmcu_plan *p) { return layout_of(p); }
+const void *quantmcu_plan_quant(const quantmcu_plan *p) { return p->quant; }
+
+/* ---- QuantMCU -------------------------------------------------------------------------- */
+void quantmcu_quant_options_default(quantmcu_quant_options *o)
+{
+    qmcu_quant_options d;
+    qmcu_quant_options_default(&d);
+    memset(o, 0, sizeof *o);
+    o->calib_count = 32;
+    o->lambda = d.lambda;
+    o->outlier_tiles = d.outlier_tiles;
+    memcpy(o->bits, d.cand, sizeof(int) * (size_t)d.n_cand);
+    o->n_bits = d.n_cand;
+}
+
+/* The first n images of dir as model inputs. */
+static qmcu_status load_inputs(const quantmcu_model *m, const char *dir, int limit, uint8_t ***out, int *n,
+                               qmcu_error *err)
+{
+    char **paths = NULL;
+    int count = 0, i;
+    uint8_t **inputs;
+    qmcu_status st = quantmcu_list_images(dir, &paths, &count, err);
+    *out = NULL;
+    *n = 0;
+    if (st != QMCU_OK) return st;
+    if (count == 0) {
+        quantmcu_free_list(paths, count);
+        qmcu_error_set(err, "%s: no JPEG/PNG/BMP images for calibration", dir);
+        return QMCU_ERR_ARG;
+    }
+    *n = count < limit ? count : limit;
+    if (!(inputs = (uint8_t **)calloc((size_t)*n, sizeof *inputs))) st = nomem(err, dir);
+    for (i = 0; st == QMCU_OK && i < *n; i++) {
+        if (!(inputs[i] = (uint8_t *)malloc(quantmcu_input_bytes(m)))) st = nomem(err, dir);
+        else st = qmcu_image_to_input(m->g, paths[i], inputs[i], err);
+    }
+    quantmcu_free_list(paths, count);
+    *out = inputs;
+    return st;
+}
+
+static void free_inputs(uint8_t **inputs, int n)
+{
+    int i;
+    for (i = 0; inputs && i < n; i++) free(inputs[i]);
+    free(inputs);
+}
+
+qmcu_status quantmcu_quantize(const quantmcu_model *m, const quantmcu_plan *patch, const quantmcu_quant_options *o,
+                              quantmcu_plan **out, qmcu_error *err)
+{
+    qmcu_quant_options qo;
+    qmcu_quant_plan *q = NULL;
+    uint8_t **inputs = NULL;
+    int n = 0;
+    qmcu_status st;
+    *out = NULL;
+    if (!o->calib_dir || o->calib_count < 1 || o->n_bits < 2 || o->n_bits > QMCU_MAX_CANDIDATES || o->bits[0] != 8) {
+        qmcu_error_set(err, "%s: QuantMCU needs a calibration folder and candidate widths starting at 8", m->g->path);
+        return QMCU_ERR_ARG;
+    }
+    qmcu_quant_options_default(&qo);
+    qo.lambda = o->lambda;
+    qo.outlier_tiles = o->outlier_tiles;
+    qo.bitops_target = o->bitops_target;
+    qo.max_agreement_drop = o->max_agreement_drop;
+    memcpy(qo.cand, o->bits, sizeof(int) * (size_t)o->n_bits);
+    qo.n_cand = o->n_bits;
+    if (layout_of(patch)->spec.split == 0) /* the message names the model and the remedy */
+        return qmcu_quantmcu_search(m->m, layout_of(patch), NULL, 0, &qo, &q, err);
+    if ((st = load_inputs(m, o->calib_dir, o->calib_count, &inputs, &n, err)) == QMCU_OK)
+        st = qmcu_quantmcu_search(m->m, layout_of(patch), (const uint8_t *const *)inputs, n, &qo, &q, err);
+    free_inputs(inputs, n);
+    if (st != QMCU_OK) return st;
+    return wrap_plan(m, NULL, q, out, err);
+}
+
+/* ---- inference ------------------------------------------------------------------------- */
+qmcu_status quantmcu_image_to_input(const quantmcu_model *m, const char *path, void *input, qmcu_error *err)
+{
+    return qmcu_image_to_input(m->g, path, input, err);
+}
+
+qmcu_status quantmcu_run(const quantmcu_model *m, const quantmcu_plan *p, uint8_t *mem, const void *input, void *output,
+                         const qmcu_run_options *opt, qmcu_error *err)
+{
+    const qmcu_exec_plan *e = quantmcu_plan_exec(p);
+    qmcu_status st;
+    qmcu_exec_set_input(m->m, e, mem, 0, input);
+    if ((st = qmcu_exec_run(m->m, e, mem, opt)) != QMCU_OK) {
+        qmcu_error_set(err, "%s: inference failed (%s)", m->g->path, qmcu_status_name(st));
+        return st;
+    }
+    qmcu_exec_get_output(m->m, e, mem, 0, output);
+    return QMCU_OK;
+}
+
+qmcu_status quantmcu_run_image(const quantmcu_model *m, const quantmcu_plan *p, uint8_t *mem, const char *image,
+                               void *input, void *output, const qmcu_run_options *opt, qmcu_error *err)
+{
+    void *buf = input ? input : malloc(quantmcu_input_bytes(m));
+    qmcu_status st;
+    if (!buf) return nomem(err, image);
+    st = qmcu_image_to_input(m->g, image, buf, err);
+    if (st == QMCU_OK) st = quantmcu_run(m, p, mem, buf, output, opt, err);
+    if (buf != input) free(buf);
+    return st;
+}
+
+void quantmcu_scores(const quantmcu_model *m, const void *out_bytes, float *scores)
+{
+    const qmcu_tensor *t = &m->g->tensors[m->g->outputs[0]];
+    const int n = quantmcu_output_count(m);
+    int i;
+    for (i = 0; i < n; i++) {
+        if (t->type == QMCU_F32)
+            scores[i] = ((const float *)out_bytes)[i];
+        else if (t->from_uint8)
+            scores[i] = t->scale * (float)((int)((const uint8_t *)out_bytes)[i] - (t->zero_point + 128));
+        else
+            scores[i] = t->scale * (float)((int)((const int8_t *)out_bytes)[i] - t->zero_point);
+    }
+}
+
+void quantmcu_top_k(const float *scores, int n, int k, int *idx)
+{
+    int i, j;
+    for (j = 0; j < k; j++) idx[j] = -1;
+    for (i = 0; i < n; i++) {
+        for (j = 0; j < k; j++)
+            if (idx[j] < 0 || scores[i] > scores[idx[j]]) break;
+        if (j < k) {
+            memmove(idx + j + 1, idx + j, sizeof(int) * (size_t)(k - j - 1));
+            idx[j] = i;
+        }
+    }
+}
+
+/* ---- codegen --------------------------------------------------------------------------- */
+int quantmcu_board_known(const char *name) { return qmcu_board_find(name) != NULL; }
+
+size_t quantmcu_weight_bytes(const quantmcu_model *m) { return qmcu_codegen_weight_bytes(m->g); }
+
+qmcu_status quantmcu_codegen(const quantmcu_model *m, const quantmcu_plan *p, const char *dir, const char *board,
+                             qmcu_error *err)
+{
+    const qmcu_board *b = board ? qmcu_board_find(board) : NULL;
+    if (board && !b) {
+        qmcu_error_set(err, "%s: unknown board (f746, h743, big)", board);
+        return QMCU_ERR_ARG;
+    }
+    return qmcu_codegen(m->m, quantmcu_plan_exec(p), layout_of(p)->arena_bytes, dir, b, err);
+}
