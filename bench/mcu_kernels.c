@@ -49,7 +49,8 @@ __attribute__((noinline)) static void run_one(const shape *s)
     qmcu_conv_params p = {0};
     qmcu_requant rq;
     qmcu_dims in = {1, s->h, s->w, s->c}, fd, out;
-    int32_t *mult = (int32_t *)malloc(sizeof(int32_t) * (size_t)s->oc), *shift = (int32_t *)malloc(sizeof(int32_t) * (size_t)s->oc);
+    int32_t *mult = (int32_t *)malloc(sizeof(int32_t) * (size_t)s->oc),
+            *shift = (int32_t *)malloc(sizeof(int32_t) * (size_t)s->oc);
     int32_t *bias = (int32_t *)malloc(sizeof(int32_t) * (size_t)s->oc);
     int8_t *x, *w, *y;
     void *scratch;
@@ -61,9 +62,15 @@ __attribute__((noinline)) static void run_one(const shape *s)
     out.w = s->kind == 2 ? 1 : qmcu_out_size(same, s->w, s->k, s->stride, 1);
     out.c = s->oc;
     if (s->kind == 1) {
-        fd.n = 1; fd.h = s->k; fd.w = s->k; fd.c = s->oc;
+        fd.n = 1;
+        fd.h = s->k;
+        fd.w = s->k;
+        fd.c = s->oc;
     } else {
-        fd.n = s->oc; fd.h = s->k; fd.w = s->k; fd.c = s->c;
+        fd.n = s->oc;
+        fd.h = s->k;
+        fd.w = s->k;
+        fd.c = s->c;
     }
     p.input_offset = s->two_bit ? -1 : 128;
     p.input_code_bits = s->two_bit ? 2 : 0;
@@ -85,7 +92,8 @@ __attribute__((noinline)) static void run_one(const shape *s)
     xb = (size_t)s->h * s->w * s->c;
     wb = (size_t)fd.n * fd.h * fd.w * fd.c;
     yb = (size_t)out.h * out.w * out.c;
-    sb = s->kind == 1 ? qmcu_depthwise_s8_scratch_size(&out) : (s->kind == 0 ? qmcu_conv_s8_scratch_size(&p, &in, &fd, &out) : 0);
+    sb = s->kind == 1 ? qmcu_depthwise_s8_scratch_size(&out)
+                      : (s->kind == 0 ? qmcu_conv_s8_scratch_size(&p, &in, &fd, &out) : 0);
     x = (int8_t *)malloc(xb);
     w = (int8_t *)malloc(wb);
     y = (int8_t *)malloc(yb);

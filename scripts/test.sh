@@ -14,12 +14,28 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DQUANTMCU_TFLITE_DIR="$TFL" >/de
 cmake --build build -j"$JOBS"
 (cd build && ctest --output-on-failure -j"$JOBS")
 
+echo "== installed package: cmake --install, then examples/ built against it (CMake package and pkg-config)"
+rm -rf build/prefix build-example
+cmake --install build --prefix "$(pwd)/build/prefix" > /dev/null
+cmake -S examples -B build-example -DCMAKE_PREFIX_PATH="$(pwd)/build/prefix" > /dev/null
+cmake --build build-example -j"$JOBS"
+PKG_CONFIG_PATH="$(pwd)/build/prefix/lib/pkgconfig" sh -c 'cc -std=c99 -Wall -Wextra -Werror examples/embed_host.c \
+  $(pkg-config --cflags quantmcu) $(pkg-config --libs --static quantmcu) -o build-example/embed_host_pkgconfig'
+if [ -f "$QUANTMCU_DATA/models/mobilenet_v1_0.25_128_quant.tflite" ]; then
+  for exe in build-example/embed_host build-example/embed_host_pkgconfig; do
+    "$exe" "$QUANTMCU_DATA/models/mobilenet_v1_0.25_128_quant.tflite" "$QUANTMCU_DATA/imagenet-dev" \
+      "$QUANTMCU_DATA/imagenet-dev/0064_n01749939_green_mamba.JPEG"
+  done
+else
+  echo "SKIPPED: running the example needs the shared data (QUANTMCU_DATA)"
+fi
+
 echo "== ASan + UBSan build + tests"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DQUANTMCU_SANITIZE=ON -DQUANTMCU_NATIVE=OFF -DQUANTMCU_TFLITE_DIR="$TFL" >/dev/null
 cmake --build build-asan -j"$JOBS"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$JOBS")
 
-echo "== Cortex-M4 / M7 kernel build (arm-none-eabi-gcc, -Werror)"
+echo "== Cortex-M4 / M7 build of the device runtime, qmcu_runtime (arm-none-eabi-gcc, -Werror)"
 for mcu in cortex-m4 cortex-m7; do
   cmake -S . -B build-$mcu -DCMAKE_TOOLCHAIN_FILE=cmake/arm-none-eabi.cmake -DQUANTMCU_MCU=$mcu -DCMAKE_BUILD_TYPE=MinSizeRel >/dev/null
   cmake --build build-$mcu -j"$JOBS"

@@ -100,8 +100,8 @@ static inline int gb_conv(qmcu_graph *g, int x, int oc, int k, int s, int d, int
 static inline int gb_pad(qmcu_graph *g, int x, int top, int bottom, int left, int right)
 {
     const qmcu_tensor *xt = &g->tensors[x];
-    const int y = gb_tensor(g, 1, xt->dims[1] + top + bottom, xt->dims[2] + left + right, xt->dims[3], xt->scale,
-                            xt->zero_point);
+    const int y =
+        gb_tensor(g, 1, xt->dims[1] + top + bottom, xt->dims[2] + left + right, xt->dims[3], xt->scale, xt->zero_point);
     qmcu_op *op = gb_op(g, QMCU_OP_PAD);
     op->n_in = 1;
     op->in[0] = x;

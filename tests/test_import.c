@@ -41,7 +41,8 @@ static int try_model(const unsigned char *buf, size_t len, const char *what)
     err.msg[0] = 0;
     g = qmcu_graph_parse(buf, len, "mutant.tflite", &err);
     if (!g) {
-        CHECK(strncmp(err.msg, "mutant.tflite: ", 15) == 0 && strchr(err.msg, '\n') == NULL, "%s: message '%s'", what, err.msg);
+        CHECK(strncmp(err.msg, "mutant.tflite: ", 15) == 0 && strchr(err.msg, '\n') == NULL, "%s: message '%s'", what,
+              err.msg);
         return 0;
     }
     if (qmcu_model_prepare(g, &m, &err) == QMCU_OK) {
@@ -125,7 +126,8 @@ int main(int argc, char **argv)
     for (k = 0; k < 300; k++) {
         size_t cut = k < 16 ? (size_t)k : (k < 32 ? len - (size_t)(k - 15) : rnd() % len);
         memcpy(buf, orig, cut);
-        CHECK(try_model(buf, cut, "truncated") == 0, "a model truncated to %zu of %zu bytes must be rejected", cut, len);
+        CHECK(try_model(buf, cut, "truncated") == 0, "a model truncated to %zu of %zu bytes must be rejected", cut,
+              len);
     }
     /* bit flips in the first 40 kB (structure and tables live there) and anywhere */
     for (k = 0; k < 1500; k++) {
@@ -148,10 +150,12 @@ int main(int argc, char **argv)
     /* unsupported operator */
     memcpy(buf, orig, len);
     CHECK(make_unsupported(buf, len), "patch opcode");
-    CHECK(qmcu_graph_parse(buf, len, "patched.tflite", &err) == NULL && strstr(err.msg, "unsupported operator RESIZE_BILINEAR") != NULL,
+    CHECK(qmcu_graph_parse(buf, len, "patched.tflite", &err) == NULL &&
+              strstr(err.msg, "unsupported operator RESIZE_BILINEAR") != NULL,
           "unsupported op message: %s", err.msg);
     /* missing file */
-    CHECK(qmcu_graph_load("/nonexistent/model.tflite", &err) == NULL && strstr(err.msg, "/nonexistent/model.tflite") != NULL,
+    CHECK(qmcu_graph_load("/nonexistent/model.tflite", &err) == NULL &&
+              strstr(err.msg, "/nonexistent/model.tflite") != NULL,
           "missing file message: %s", err.msg);
     free(buf);
     free(orig);

@@ -48,27 +48,33 @@ static void test_fixed_point(void)
     CHECK(qmcu_sat_rounding_doubling_high_mul(INT32_MIN, INT32_MIN) == INT32_MAX, "saturation");
     CHECK(qmcu_multiply_by_quantized_multiplier(100, 1 << 30, 2) == 200, "left shift: 100 * 0.5 * 4");
     { /* the fast forms against gemmlowp's literal definitions, random and edge operands */
-        static const int32_t edge[] = {0, 1, -1, 2, -2, INT32_MAX, INT32_MIN, INT32_MIN + 1, 1 << 30, -(1 << 30), 12345, -12345};
+        static const int32_t edge[] = {0,       1,          -1,    2,     -2, INT32_MAX, INT32_MIN, INT32_MIN + 1,
+                                       1 << 30, -(1 << 30), 12345, -12345};
         int it, bad = 0;
         for (it = 0; it < 200000; it++) {
             const int32_t a = it < 144 ? edge[it % 12] : (int32_t)rnd();
-            const int32_t b = it < 144 ? edge[it / 12] : (it & 1 ? (int32_t)(rnd() | 0x40000000u) & 0x7FFFFFFF : (int32_t)rnd());
+            const int32_t b =
+                it < 144 ? edge[it / 12] : (it & 1 ? (int32_t)(rnd() | 0x40000000u) & 0x7FFFFFFF : (int32_t)rnd());
             const int e = (int)(rnd() % 32);
             int64_t ab = (int64_t)a * b, nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
-            const int32_t want_h = (a == b && a == INT32_MIN) ? INT32_MAX : (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+            const int32_t want_h =
+                (a == b && a == INT32_MIN) ? INT32_MAX : (int32_t)((ab + nudge) / ((int64_t)1 << 31));
             const int32_t mask = (int32_t)(((int64_t)1 << e) - 1), rem = a & mask, thr = (mask >> 1) + (a < 0 ? 1 : 0);
             const int32_t want_d = (a >> e) + (rem > thr ? 1 : 0);
             const int32_t want_u = e ? (int32_t)(((int64_t)a + ((int64_t)1 << (e - 1))) >> e) : a; /* ruy */
-            if (qmcu_sat_rounding_doubling_high_mul(a, b) != want_h || qmcu_rounding_divide_by_pot(a, e) != want_d) bad++;
+            if (qmcu_sat_rounding_doubling_high_mul(a, b) != want_h || qmcu_rounding_divide_by_pot(a, e) != want_d)
+                bad++;
             if (qmcu_multiply_by_quantized_multiplier_ties_up(a, 1 << 30, -e) !=
-                (e ? (int32_t)(((int64_t)qmcu_sat_rounding_doubling_high_mul(a, 1 << 30) + ((int64_t)1 << (e - 1))) >> e)
+                (e ? (int32_t)(((int64_t)qmcu_sat_rounding_doubling_high_mul(a, 1 << 30) + ((int64_t)1 << (e - 1))) >>
+                               e)
                    : qmcu_sat_rounding_doubling_high_mul(a, 1 << 30)))
                 bad++;
             (void)want_u;
         }
         CHECK(bad == 0, "%d fixed-point results differ from gemmlowp's definitions", bad);
     }
-    CHECK(qmcu_out_size(1, 224, 3, 2, 1) == 112 && qmcu_pad_before(1, 224, 3, 2, 1) == 0, "SAME stride 2 even size pads after");
+    CHECK(qmcu_out_size(1, 224, 3, 2, 1) == 112 && qmcu_pad_before(1, 224, 3, 2, 1) == 0,
+          "SAME stride 2 even size pads after");
     CHECK(qmcu_pad_before(1, 225, 3, 2, 1) == 1 && qmcu_out_size(0, 225, 3, 2, 1) == 112, "odd size / VALID");
     CHECK(qmcu_pad_before(1, 10, 3, 1, 2) == 2, "dilation 2 pads 2");
 }
@@ -96,14 +102,20 @@ static void test_conv(int depthwise, int iters)
         p.dil_h = rnd_range(1, 2);
         p.dil_w = rnd_range(1, 2);
         if (rnd() % 3 == 0) kh = kw = 1, p.stride_h = p.stride_w = 1, p.dil_h = p.dil_w = 1; /* pointwise path */
-        if (!same && ((kh - 1) * p.dil_h + 1 > in.h || (kw - 1) * p.dil_w + 1 > in.w)) { it--; continue; }
+        if (!same && ((kh - 1) * p.dil_h + 1 > in.h || (kw - 1) * p.dil_w + 1 > in.w)) {
+            it--;
+            continue;
+        }
         p.depth_multiplier = depthwise ? rnd_range(1, 3) : 1;
         out.n = in.n;
         out.h = qmcu_out_size(same, in.h, kh, p.stride_h, p.dil_h);
         out.w = qmcu_out_size(same, in.w, kw, p.stride_w, p.dil_w);
         out.c = depthwise ? in.c * p.depth_multiplier : rnd_range(1, 40);
         if (out.c > 64) out.c = 64;
-        if (depthwise && out.c % in.c) { it--; continue; }
+        if (depthwise && out.c % in.c) {
+            it--;
+            continue;
+        }
         p.pad_top = qmcu_pad_before(same, in.h, kh, p.stride_h, p.dil_h);
         p.pad_left = qmcu_pad_before(same, in.w, kw, p.stride_w, p.dil_w);
         p.input_offset = rnd_range(-127, 128);
@@ -112,9 +124,15 @@ static void test_conv(int depthwise, int iters)
         p.act_min = rnd_range(-128, 0);
         p.act_max = rnd_range(0, 127);
         if (depthwise) {
-            fd.n = 1; fd.h = kh; fd.w = kw; fd.c = out.c;
+            fd.n = 1;
+            fd.h = kh;
+            fd.w = kw;
+            fd.c = out.c;
         } else {
-            fd.n = out.c; fd.h = kh; fd.w = kw; fd.c = in.c;
+            fd.n = out.c;
+            fd.h = kh;
+            fd.w = kw;
+            fd.c = in.c;
         }
         k = (size_t)fd.n * fd.h * fd.w * fd.c;
         x = (int8_t *)malloc((size_t)in.n * in.h * in.w * in.c);
@@ -131,7 +149,8 @@ static void test_conv(int depthwise, int iters)
         scratch = malloc(sbytes ? sbytes : 1);
         qmcu_ref_conv_s8(&p, &rq, depthwise, &in, x, &fd, w, bias, &out, y1);
         if (depthwise) {
-            CHECK(qmcu_depthwise_conv_s8(&p, &rq, &in, x, &fd, w, bias, &out, y2, scratch, sbytes) == QMCU_OK, "dw status");
+            CHECK(qmcu_depthwise_conv_s8(&p, &rq, &in, x, &fd, w, bias, &out, y2, scratch, sbytes) == QMCU_OK,
+                  "dw status");
             if (in.n == 1) { /* in place: the output overwrites the input buffer through a row ring */
                 const size_t xin = (size_t)in.h * in.w * in.c, yout = (size_t)out.h * out.w * out.c;
                 const size_t ib = qmcu_depthwise_s8_inplace_scratch_size(&p, &in, &out);
@@ -140,9 +159,10 @@ static void test_conv(int depthwise, int iters)
                 memcpy(buf, x, xin);
                 CHECK(qmcu_depthwise_conv_s8_inplace(&p, &rq, &in, &fd, w, bias, &out, buf, iscratch, ib) == QMCU_OK,
                       "in-place dw status");
-                CHECK(memcmp(buf, y1, yout) == 0, "in-place depthwise mismatch: in %dx%dx%d k %dx%d s %d,%d d %d,%d %s dm %d",
-                      (int)in.h, (int)in.w, (int)in.c, (int)kh, (int)kw, (int)p.stride_h, (int)p.stride_w, (int)p.dil_h,
-                      (int)p.dil_w, same ? "SAME" : "VALID", (int)p.depth_multiplier);
+                CHECK(memcmp(buf, y1, yout) == 0,
+                      "in-place depthwise mismatch: in %dx%dx%d k %dx%d s %d,%d d %d,%d %s dm %d", (int)in.h, (int)in.w,
+                      (int)in.c, (int)kh, (int)kw, (int)p.stride_h, (int)p.stride_w, (int)p.dil_h, (int)p.dil_w,
+                      same ? "SAME" : "VALID", (int)p.depth_multiplier);
                 free(buf);
                 free(iscratch);
             }
@@ -151,10 +171,15 @@ static void test_conv(int depthwise, int iters)
             CHECK(qmcu_conv_s8(&p, &rq, &in, x, &fd, w, folded, &out, y2, scratch, sbytes) == QMCU_OK, "conv status");
         }
         CHECK(memcmp(y1, y2, (size_t)out.n * out.h * out.w * out.c) == 0,
-              "%s mismatch: in %dx%dx%dx%d k %dx%d s %d,%d d %d,%d %s oc %d dm %d foff %d", depthwise ? "depthwise" : "conv",
-              (int)in.n, (int)in.h, (int)in.w, (int)in.c, (int)kh, (int)kw, (int)p.stride_h, (int)p.stride_w, (int)p.dil_h,
-              (int)p.dil_w, same ? "SAME" : "VALID", (int)out.c, (int)p.depth_multiplier, (int)p.filter_offset);
-        free(x); free(w); free(y1); free(y2); free(scratch);
+              "%s mismatch: in %dx%dx%dx%d k %dx%d s %d,%d d %d,%d %s oc %d dm %d foff %d",
+              depthwise ? "depthwise" : "conv", (int)in.n, (int)in.h, (int)in.w, (int)in.c, (int)kh, (int)kw,
+              (int)p.stride_h, (int)p.stride_w, (int)p.dil_h, (int)p.dil_w, same ? "SAME" : "VALID", (int)out.c,
+              (int)p.depth_multiplier, (int)p.filter_offset);
+        free(x);
+        free(w);
+        free(y1);
+        free(y2);
+        free(scratch);
     }
 }
 
@@ -164,7 +189,8 @@ static void test_fully_connected(int iters)
     for (it = 0; it < iters; it++) {
         qmcu_conv_params p;
         qmcu_requant rq;
-        int32_t rows = rnd_range(1, 9), k = rnd_range(1, 300), oc = rnd_range(1, 64), mult[64], shift[64], bias[64], folded[64], i;
+        int32_t rows = rnd_range(1, 9), k = rnd_range(1, 300), oc = rnd_range(1, 64), mult[64], shift[64], bias[64],
+                folded[64], i;
         int8_t *x = (int8_t *)malloc((size_t)rows * k), *w = (int8_t *)malloc((size_t)oc * k);
         int8_t y1[9 * 64], y2[9 * 64];
         const int two_bit = rnd_range(0, 2) == 0, extreme = two_bit && rnd_range(0, 3) == 0;
@@ -206,10 +232,18 @@ static void test_pool(int iters)
         const int same = (int)(rnd() & 1);
         int8_t *x, *y1, *y2;
         size_t n;
-        in.n = 1; in.h = rnd_range(1, 12); in.w = rnd_range(1, 12); in.c = rnd_range(1, 9);
-        p.filter_h = rnd_range(1, 4); p.filter_w = rnd_range(1, 4);
-        p.stride_h = rnd_range(1, 3); p.stride_w = rnd_range(1, 3);
-        if (!same && (p.filter_h > in.h || p.filter_w > in.w)) { it--; continue; }
+        in.n = 1;
+        in.h = rnd_range(1, 12);
+        in.w = rnd_range(1, 12);
+        in.c = rnd_range(1, 9);
+        p.filter_h = rnd_range(1, 4);
+        p.filter_w = rnd_range(1, 4);
+        p.stride_h = rnd_range(1, 3);
+        p.stride_w = rnd_range(1, 3);
+        if (!same && (p.filter_h > in.h || p.filter_w > in.w)) {
+            it--;
+            continue;
+        }
         out.n = 1;
         out.h = qmcu_out_size(same, in.h, p.filter_h, p.stride_h, 1);
         out.w = qmcu_out_size(same, in.w, p.filter_w, p.stride_w, 1);
@@ -228,7 +262,9 @@ static void test_pool(int iters)
         qmcu_ref_pool_s8(&p, &in, x, &out, y1);
         CHECK(qmcu_pool_s8(&p, &in, x, &out, y2) == QMCU_OK, "pool status");
         CHECK(memcmp(y1, y2, (size_t)out.h * out.w * out.c) == 0, "pool mismatch");
-        free(x); free(y1); free(y2);
+        free(x);
+        free(y1);
+        free(y2);
     }
 }
 

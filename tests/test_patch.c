@@ -22,12 +22,16 @@ static qmcu_window win(int32_t h0, int32_t h1, int32_t w0, int32_t w1)
     return w;
 }
 
-static int same_window(qmcu_window a, qmcu_window b) { return a.h0 == b.h0 && a.h1 == b.h1 && a.w0 == b.w0 && a.w1 == b.w1; }
+static int same_window(qmcu_window a, qmcu_window b)
+{
+    return a.h0 == b.h0 && a.h1 == b.h1 && a.w0 == b.w0 && a.w1 == b.w1;
+}
 
 static void test_geometry(void)
 {
     qmcu_graph *g = gb_new("geometry");
-    const int x8 = gb_input(g, 8, 8, 2), x7 = gb_tensor(g, 1, 7, 7, 2, 0.02f, 0), x10 = gb_tensor(g, 1, 10, 10, 2, 0.02f, 0);
+    const int x8 = gb_input(g, 8, 8, 2), x7 = gb_tensor(g, 1, 7, 7, 2, 0.02f, 0),
+              x10 = gb_tensor(g, 1, 10, 10, 2, 0.02f, 0);
     qmcu_window r;
     int i;
     gb_conv(g, x8, 4, 3, 2, 1, 1, 0);  /* op 0: 8 -> 4, SAME s2 on an even size: TFLite pads 0 before, 1 after */
@@ -35,8 +39,8 @@ static void test_geometry(void)
     gb_conv(g, x10, 4, 3, 1, 2, 1, 1); /* op 2: dilation 2, SAME: 2 before */
     gb_pad(g, x8, 1, 0, 2, 0);         /* op 3: PAD top 1, left 2 */
     gb_pool(g, x8, 2, 2, 0, 1);        /* op 4: max pool 2x2 s2 VALID */
-    CHECK(g->ops[0].pad_top == 0 && g->ops[1].pad_top == 1 && g->ops[2].pad_top == 2, "pads %d %d %d", g->ops[0].pad_top,
-          g->ops[1].pad_top, g->ops[2].pad_top);
+    CHECK(g->ops[0].pad_top == 0 && g->ops[1].pad_top == 1 && g->ops[2].pad_top == 2, "pads %d %d %d",
+          g->ops[0].pad_top, g->ops[1].pad_top, g->ops[2].pad_top);
     r = qmcu_op_input_window(g, &g->ops[0], win(0, 2, 2, 4));
     CHECK(same_window(r, win(0, 5, 4, 9)), "s2 even: [%d,%d)x[%d,%d)", r.h0, r.h1, r.w0, r.w1);
     r = qmcu_op_input_window(g, &g->ops[1], win(0, 2, 2, 4));
@@ -50,8 +54,8 @@ static void test_geometry(void)
     /* ragged grid: 28 rows in 5 -> 6,6,6,6,4 */
     for (i = 0; i < 5; i++) {
         r = qmcu_grid_tile(28, 28, 5, 5, i, 4 - i);
-        CHECK(r.h0 == 6 * i && r.h1 == (i == 4 ? 28 : 6 * i + 6) && r.w0 == 6 * (4 - i), "tile %d: [%d,%d)x[%d,%d)", i, r.h0,
-              r.h1, r.w0, r.w1);
+        CHECK(r.h0 == 6 * i && r.h1 == (i == 4 ? 28 : 6 * i + 6) && r.w0 == 6 * (4 - i), "tile %d: [%d,%d)x[%d,%d)", i,
+              r.h0, r.h1, r.w0, r.w1);
     }
     qmcu_graph_free(g);
 }
@@ -60,7 +64,8 @@ static int check_no_overlap(const qmcu_plan *p, const char *what)
 {
     const int bad = plan_placement_errors(p);
     CHECK(bad == 0, "%s: %d overlapping or out-of-arena buffers", what, bad);
-    CHECK(p->arena_bytes >= p->live_peak_bytes, "%s: arena %zu below live peak %zu", what, p->arena_bytes, p->live_peak_bytes);
+    CHECK(p->arena_bytes >= p->live_peak_bytes, "%s: arena %zu below live peak %zu", what, p->arena_bytes,
+          p->live_peak_bytes);
     return bad == 0;
 }
 
@@ -112,7 +117,8 @@ static void test_hand_peaks(void)
     qmcu_plan_free(p);
     /* same plan with the input streamed: 1544 - 256 */
     p = plan(m, 2, 2, 2, 0);
-    CHECK(p && p->live_peak_bytes == 1288 && p->input_bytes == 256, "streamed-input peak %zu", p ? p->live_peak_bytes : 0);
+    CHECK(p && p->live_peak_bytes == 1288 && p->input_bytes == 256, "streamed-input peak %zu",
+          p ? p->live_peak_bytes : 0);
     qmcu_plan_free(p);
     qmcu_model_free(m);
     qmcu_graph_free(g);
@@ -143,7 +149,8 @@ static void check_patch_equals_layer(qmcu_graph *g, int inputs)
     qmcu_error err;
     qmcu_plan *lp;
     const qmcu_tensor *in = &g->tensors[g->inputs[0]], *out = &g->tensors[g->outputs[0]];
-    uint8_t *x = (uint8_t *)malloc(in->bytes), *ref = (uint8_t *)malloc(out->bytes), *got = (uint8_t *)malloc(out->bytes);
+    uint8_t *x = (uint8_t *)malloc(in->bytes), *ref = (uint8_t *)malloc(out->bytes),
+            *got = (uint8_t *)malloc(out->bytes);
     int k, gi, it, legal = 0;
     char why[256];
     CHECK(qmcu_model_prepare(g, &m, &err) == QMCU_OK, "%s", err.msg);
@@ -192,8 +199,8 @@ static void test_patch_graphs(void)
     /* even size, stride 2, residual block, explicit PAD + VALID conv, dilation, pooling */
     g = gb_new("even");
     x = gb_input(g, 16, 16, 3);
-    a = gb_conv(g, x, 8, 3, 2, 1, 1, 0);  /* 8x8x8 */
-    b = gb_conv(g, a, 8, 3, 1, 1, 1, 1);  /* dw */
+    a = gb_conv(g, x, 8, 3, 2, 1, 1, 0); /* 8x8x8 */
+    b = gb_conv(g, a, 8, 3, 1, 1, 1, 1); /* dw */
     c = gb_conv(g, b, 8, 1, 1, 1, 1, 0);
     d = gb_add(g, a, c);                  /* residual */
     d = gb_pad(g, d, 1, 1, 1, 1);         /* 10x10 */
@@ -208,9 +215,9 @@ static void test_patch_graphs(void)
     /* odd, non-square sizes: stride 2 pads 1 before; max pool; dw stride 2 */
     g = gb_new("odd");
     x = gb_input(g, 23, 17, 4);
-    a = gb_conv(g, x, 6, 3, 2, 1, 1, 0);  /* 12x9 */
-    a = gb_pool(g, a, 3, 1, 1, 1);        /* max 3x3 s1 SAME */
-    a = gb_conv(g, a, 6, 3, 2, 1, 1, 1);  /* dw s2: 6x5 */
+    a = gb_conv(g, x, 6, 3, 2, 1, 1, 0); /* 12x9 */
+    a = gb_pool(g, a, 3, 1, 1, 1);       /* max 3x3 s1 SAME */
+    a = gb_conv(g, a, 6, 3, 2, 1, 1, 1); /* dw s2: 6x5 */
     b = gb_conv(g, a, 12, 1, 1, 1, 1, 0);
     b = gb_conv(g, b, 12, 3, 1, 1, 1, 1);
     b = gb_conv(g, b, 6, 1, 1, 1, 1, 0);
@@ -245,28 +252,40 @@ static void test_plan_file(void)
           spec.split, spec.grid_h, spec.grid_w, spec.input_in_sram);
     other = gb_new("other");
     other->fingerprint = 0x999u;
-    CHECK(qmcu_plan_read_spec(path, other, &spec, NULL, &err) != QMCU_OK && strstr(err.msg, "another model"), "other model: %s", err.msg);
+    CHECK(qmcu_plan_read_spec(path, other, &spec, NULL, &err) != QMCU_OK && strstr(err.msg, "another model"),
+          "other model: %s", err.msg);
     f = fopen(path, "w");
-    fputs("{\"format\": \"quantmcu-plan\", \"version\": 1, \"model\": {\"fingerprint\": \"0000000000001234\"}, \"split\": 2}", f);
+    fputs("{\"format\": \"quantmcu-plan\", \"version\": 1, \"model\": {\"fingerprint\": \"0000000000001234\"}, "
+          "\"split\": 2}",
+          f);
     fclose(f);
-    CHECK(qmcu_plan_read_spec(path, g, &spec, NULL, &err) != QMCU_OK && strstr(err.msg, "grid"), "missing grid: %s", err.msg);
+    CHECK(qmcu_plan_read_spec(path, g, &spec, NULL, &err) != QMCU_OK && strstr(err.msg, "grid"), "missing grid: %s",
+          err.msg);
     f = fopen(path, "w");
-    fputs("{\"format\": \"quantmcu-plan\", \"version\": 1, \"model\": {\"fingerprint\": \"0000000000001234\"}, \"split\": 2,", f);
+    fputs("{\"format\": \"quantmcu-plan\", \"version\": 1, \"model\": {\"fingerprint\": \"0000000000001234\"}, "
+          "\"split\": 2,",
+          f);
     fclose(f);
-    CHECK(qmcu_plan_read_spec(path, g, &spec, NULL, &err) != QMCU_OK && strstr(err.msg, "JSON"), "truncated: %s", err.msg);
+    CHECK(qmcu_plan_read_spec(path, g, &spec, NULL, &err) != QMCU_OK && strstr(err.msg, "JSON"), "truncated: %s",
+          err.msg);
     /* huge numbers (found by fuzz_plan_reader: the int conversion was undefined) */
-    CHECK(qmcu_plan_parse_spec("{\"format\": \"quantmcu-plan\", \"version\": 1e300, \"split\": 1e300, \"grid\": [1e300, -1e300]}",
-                               "huge.json", g, &spec, NULL, &err) != QMCU_OK && strstr(err.msg, "huge.json"),
+    CHECK(qmcu_plan_parse_spec(
+              "{\"format\": \"quantmcu-plan\", \"version\": 1e300, \"split\": 1e300, \"grid\": [1e300, -1e300]}",
+              "huge.json", g, &spec, NULL, &err) != QMCU_OK &&
+              strstr(err.msg, "huge.json"),
           "huge numbers: %s", err.msg);
     {
         char text[300];
-        snprintf(text, sizeof text,
-                 "{\"format\": \"quantmcu-plan\", \"version\": 1, \"model\": {\"fingerprint\": \"%016llx\"}, \"split\": 2, "
-                 "\"grid\": [1e300, 2]}", (unsigned long long)g->fingerprint);
+        snprintf(
+            text, sizeof text,
+            "{\"format\": \"quantmcu-plan\", \"version\": 1, \"model\": {\"fingerprint\": \"%016llx\"}, \"split\": 2, "
+            "\"grid\": [1e300, 2]}",
+            (unsigned long long)g->fingerprint);
         CHECK(qmcu_plan_parse_spec(text, "huge.json", g, &spec, NULL, &err) != QMCU_OK && strstr(err.msg, "grid"),
               "huge grid: %s", err.msg);
     }
-    CHECK(qmcu_plan_read_spec("no-such-plan.json", g, &spec, NULL, &err) != QMCU_OK && strstr(err.msg, "no-such-plan.json"),
+    CHECK(qmcu_plan_read_spec("no-such-plan.json", g, &spec, NULL, &err) != QMCU_OK &&
+              strstr(err.msg, "no-such-plan.json"),
           "missing file: %s", err.msg);
     /* illegal geometry is refused by the plan builder with a reason */
     spec.split = 2;

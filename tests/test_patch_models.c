@@ -13,7 +13,8 @@
 #include "test_util.h"
 
 static const char *const k_models[] = {"mobilenet_v2_1.0_224_quant.tflite", "mobilenet_v1_0.25_128_quant.tflite",
-                                       "mcunet_vww_int8.tflite", "mlperf_vww_96_int8.tflite", "mlperf_vww_96_float.tflite"};
+                                       "mcunet_vww_int8.tflite", "mlperf_vww_96_int8.tflite",
+                                       "mlperf_vww_96_float.tflite"};
 static const char *const k_images[] = {"0000_n01440764_tench.JPEG", "0002_n01484850_great_white_shark.JPEG"};
 static const int k_grids[][2] = {{1, 1}, {2, 2}, {3, 3}, {4, 4}, {2, 3}, {5, 5}};
 
@@ -71,13 +72,15 @@ static void check_model(const char *data, const char *name, int n_images)
             for (si = 0; si < 2; si++) {
                 const qmcu_plan *tp = si ? last : first;
                 if (!tp) continue;
-                CHECK(plan_placement_errors(tp) == 0, "%s: split %d grid %dx%d has overlapping buffers", name, tp->spec.split,
-                      tp->spec.grid_h, tp->spec.grid_w);
+                CHECK(plan_placement_errors(tp) == 0, "%s: split %d grid %dx%d has overlapping buffers", name,
+                      tp->spec.split, tp->spec.grid_h, tp->spec.grid_w);
                 run(m, tp, input, got);
                 CHECK(memcmp(ref, got, g->tensors[g->outputs[0]].bytes) == 0,
-                      "%s: split %d grid %dx%d: patch output differs from layer mode", name, tp->spec.split, tp->spec.grid_h,
-                      tp->spec.grid_w);
-                if (im == 0) printf("%s: split %2d grid %dx%d: same bytes as layer mode\n", name, tp->spec.split, tp->spec.grid_h, tp->spec.grid_w);
+                      "%s: split %d grid %dx%d: patch output differs from layer mode", name, tp->spec.split,
+                      tp->spec.grid_h, tp->spec.grid_w);
+                if (im == 0)
+                    printf("%s: split %2d grid %dx%d: same bytes as layer mode\n", name, tp->spec.split,
+                           tp->spec.grid_h, tp->spec.grid_w);
                 plans++;
             }
             CHECK(first != NULL, "%s: no legal split for grid %dx%d", name, k_grids[gi][0], k_grids[gi][1]);

@@ -28,8 +28,8 @@ static void test_residual(void)
     int step;
     size_t arena = qmcu_place_buffers(b, 4);
     CHECK(qmcu_peak_live_bytes(b, 4, &step) == 160 && step == 2, "residual peak at the add");
-    CHECK(b[0].offset == 0 && b[3].offset == 64 && b[1].offset == 64 && b[2].offset == 128, "residual placement %zu %zu %zu %zu",
-          b[0].offset, b[1].offset, b[2].offset, b[3].offset);
+    CHECK(b[0].offset == 0 && b[3].offset == 64 && b[1].offset == 64 && b[2].offset == 128,
+          "residual placement %zu %zu %zu %zu", b[0].offset, b[1].offset, b[2].offset, b[3].offset);
     CHECK(arena == 160, "arena %zu", arena);
 }
 

@@ -35,7 +35,8 @@ static void test_pack(void)
             for (i = 0; i < n; i++) codes[i] = (int8_t)(rnd() % (1u << (bits < 8 ? bits : 7)));
             qmcu_pack(bits, codes, n, buf, start);
             qmcu_unpack(bits, buf, start, n, back);
-            CHECK(memcmp(codes, back, (size_t)n) == 0, "%d-bit round trip (start %lld, n %d)", bits, (long long)start, n);
+            CHECK(memcmp(codes, back, (size_t)n) == 0, "%d-bit round trip (start %lld, n %d)", bits, (long long)start,
+                  n);
             /* neighbours untouched */
             {
                 int8_t nb[2];
@@ -135,7 +136,8 @@ static void ref_conv_format(const qmcu_graph *g, int opi, const int8_t *x, float
     const int32_t oc = yt->dims[3];
     qmcu_conv_params cp;
     qmcu_requant rq;
-    qmcu_dims in = {1, xt->dims[1], xt->dims[2], xt->dims[3]}, fd = {wt->dims[0], wt->dims[1], wt->dims[2], wt->dims[3]},
+    qmcu_dims in = {1, xt->dims[1], xt->dims[2], xt->dims[3]},
+              fd = {wt->dims[0], wt->dims[1], wt->dims[2], wt->dims[3]},
               out = {1, yt->dims[1], yt->dims[2], yt->dims[3]};
     int32_t mult[64], shift[64], bias[64], c;
     qmcu_error err;
@@ -208,9 +210,13 @@ static void test_lowbit_numerics(void)
         ml = (uint8_t *)calloc(lp->host_bytes, 1);
         qmcu_exec_set_input(m, &lp->exec, ml, 0, input);
         qmcu_exec_run_op(m, &lp->exec, ml, -1, 0);
-        for (i = 0; i < at->bytes; i++) amax = ((int8_t *)(ml + lp->tensor_offset[a]))[i] > amax ? ((int8_t *)(ml + lp->tensor_offset[a]))[i] : amax;
+        for (i = 0; i < at->bytes; i++)
+            amax =
+                ((int8_t *)(ml + lp->tensor_offset[a]))[i] > amax ? ((int8_t *)(ml + lp->tensor_offset[a]))[i] : amax;
         qmcu_exec_run_op(m, &lp->exec, ml, -1, 1);
-        for (i = 0; i < bt->bytes; i++) bmax = ((int8_t *)(ml + lp->tensor_offset[b]))[i] > bmax ? ((int8_t *)(ml + lp->tensor_offset[b]))[i] : bmax;
+        for (i = 0; i < bt->bytes; i++)
+            bmax =
+                ((int8_t *)(ml + lp->tensor_offset[b]))[i] > bmax ? ((int8_t *)(ml + lp->tensor_offset[b]))[i] : bmax;
         vdq->fmap[a].in_scope = vdq->fmap[b].in_scope = 1;
         vdq->fmap[a].bits = ba;
         vdq->fmap[b].bits = bb;
@@ -243,8 +249,8 @@ static void test_lowbit_numerics(void)
         ref_conv_format(g, 1, ra, sa, za, sb, zb, bb, rb);
         ref_conv_format(g, 2, rb, sb, zb, st->scale, st->zero_point, 8, rs);
         mq = run_plan(m, &qp->exec, input, &stats);
-        CHECK(memcmp(mq + qp->exec.tensor_offset[s], rs, st->bytes) == 0, "A %d bits, B %d bits: S differs from the reference", ba,
-              bb);
+        CHECK(memcmp(mq + qp->exec.tensor_offset[s], rs, st->bytes) == 0,
+              "A %d bits, B %d bits: S differs from the reference", ba, bb);
         CHECK(stats.outlier_tiles == 0 && stats.tiles == 4, "A %d B %d: %lld outlier tiles of %lld", ba, bb,
               (long long)stats.outlier_tiles, (long long)stats.tiles);
         { /* BitOPs: conv A reads the 8-bit input, B reads A, S reads B; all 4 tiles */
@@ -257,8 +263,8 @@ static void test_lowbit_numerics(void)
                     const int64_t mpp = qmcu_op_macs(g, &g->ops[k]) / ((int64_t)yt->dims[1] * yt->dims[2]);
                     want += mpp * (r.h1 - r.h0) * (r.w1 - r.w0) * 8 * (k == 0 ? 8 : (k == 1 ? ba : bb));
                 }
-            CHECK(stats.patch_bitops == want, "A %d B %d: BitOPs %lld, expected %lld", ba, bb, (long long)stats.patch_bitops,
-                  (long long)want);
+            CHECK(stats.patch_bitops == want, "A %d B %d: BitOPs %lld, expected %lld", ba, bb,
+                  (long long)stats.patch_bitops, (long long)want);
         }
         if (ba == 8 && bb == 8) { /* all 8-bit: QuantMCU is patch mode, byte for byte */
             uint8_t out1[12 * 12 * 4], out2[12 * 12 * 4];
@@ -325,12 +331,15 @@ static void test_lowbit_residual(void)
         qmcu_lowbit_quant(vdq->fmap[a].lo, vdq->fmap[a].hi, ba, &sa, &za);
         ref_conv_format(g, 0, xs, g->tensors[x].scale, g->tensors[x].zero_point, sa, za, ba, ra);
         ref_conv_format(g, 1, ra, sa, za, bt->scale, bt->zero_point, 8, rb);
-        CHECK(qmcu_eltwise_prepare(g, 2, bt->scale, bt->zero_point, sa, za, st->scale, st->zero_point, &elt, &err) == QMCU_OK,
+        CHECK(qmcu_eltwise_prepare(g, 2, bt->scale, bt->zero_point, sa, za, st->scale, st->zero_point, &elt, &err) ==
+                  QMCU_OK,
               "%s", err.msg);
         CHECK(qmcu_eltwise_s8(&elt, d, rb, d, ra, d, rs) == QMCU_OK, "reference add");
         mq = run_plan(m, &qp->exec, input, &stats);
-        CHECK(memcmp(mq + qp->exec.tensor_offset[s], rs, st->bytes) == 0, "A %d bits read by a conv and an add: S differs", ba);
-        CHECK(stats.outlier_tiles == 0 && stats.tiles == 4, "A %d bits: %lld outlier tiles", ba, (long long)stats.outlier_tiles);
+        CHECK(memcmp(mq + qp->exec.tensor_offset[s], rs, st->bytes) == 0,
+              "A %d bits read by a conv and an add: S differs", ba);
+        CHECK(stats.outlier_tiles == 0 && stats.tiles == 4, "A %d bits: %lld outlier tiles", ba,
+              (long long)stats.outlier_tiles);
         free(mq);
         qmcu_quant_plan_free(m, qp);
         qmcu_vdq_free(vdq);
@@ -383,8 +392,10 @@ static void test_vdpc(void)
             int c;
             for (c = 0; c < 4; c++) {
                 const int8_t v = ra[i * 4 + c];
-                if (hot) hot_max = v > hot_max ? v : hot_max;
-                else cold_max = v > cold_max ? v : cold_max;
+                if (hot)
+                    hot_max = v > hot_max ? v : hot_max;
+                else
+                    cold_max = v > cold_max ? v : cold_max;
             }
         }
         CHECK(hot_max > cold_max + 8, "construction: hot %d cold %d", hot_max, cold_max);
@@ -403,8 +414,8 @@ static void test_vdpc(void)
         if (!qp) break;
         memset(&stats, 0, sizeof stats);
         mq = run_plan(m, &qp->exec, input, &stats);
-        CHECK(stats.tiles == 4 && stats.outlier_tiles == 1, "%d bits: %lld outlier tiles of %lld (expected 1 of 4)", bits,
-              (long long)stats.outlier_tiles, (long long)stats.tiles);
+        CHECK(stats.tiles == 4 && stats.outlier_tiles == 1, "%d bits: %lld outlier tiles of %lld (expected 1 of 4)",
+              bits, (long long)stats.outlier_tiles, (long long)stats.tiles);
         qmcu_lowbit_quant(vdq->fmap[a].lo, vdq->fmap[a].hi, bits, &sa, &za);
         for (i = 0; i < sizeof xs; i++) xs[i] = (int8_t)input[i];
         {
@@ -468,8 +479,8 @@ static void test_search_and_file(void)
         if (v1->fmap[t].in_scope != v2->fmap[t].in_scope || v1->fmap[t].bits != v2->fmap[t].bits ||
             v1->fmap[t].hi != v2->fmap[t].hi || v1->fmap[t].lo != v2->fmap[t].lo)
             same = 0;
-    CHECK(same && v1->n_steps == v2->n_steps && v1->n_steps > 0, "search is not deterministic (%d vs %d steps)", v1->n_steps,
-          v2->n_steps);
+    CHECK(same && v1->n_steps == v2->n_steps && v1->n_steps > 0, "search is not deterministic (%d vs %d steps)",
+          v1->n_steps, v2->n_steps);
     CHECK(v1->fmap[g->ops[0].out].in_scope && v1->fmap[g->ops[1].out].in_scope && !v1->fmap[g->ops[2].out].in_scope,
           "scope: the two maps before S, not S");
     CHECK(qmcu_vdq_static_bitops(pp, v1) < (double)pp->patch_macs * 64.0, "the search lowers BitOPs");
@@ -489,23 +500,26 @@ static void test_search_and_file(void)
     if (rv) {
         same = 1;
         for (t = 0; t < g->n_tensors; t++)
-            if (v1->fmap[t].in_scope &&
-                (v1->fmap[t].bits != rv->fmap[t].bits || v1->fmap[t].lo != rv->fmap[t].lo || v1->fmap[t].hi != rv->fmap[t].hi))
+            if (v1->fmap[t].in_scope && (v1->fmap[t].bits != rv->fmap[t].bits || v1->fmap[t].lo != rv->fmap[t].lo ||
+                                         v1->fmap[t].hi != rv->fmap[t].hi))
                 same = 0;
         CHECK(same && rspec.split == 3 && rspec.grid_h == 2, "plan.json round trip changed the plan");
         qmcu_vdq_free(rv);
     }
     { /* a feature map outside the patch stage is refused */
         char text[600];
-        snprintf(text, sizeof text,
-                 "{\"format\": \"quantmcu-plan\", \"version\": 1, \"model\": {\"fingerprint\": \"%016llx\"}, \"split\": 3, "
-                 "\"grid\": [2, 2], \"quantmcu\": {\"feature_maps\": [{\"tensor\": %d, \"bits\": 4, \"lo\": 0, \"threshold\": 1}]}}",
-                 (unsigned long long)g->fingerprint, g->ops[3].out);
+        snprintf(
+            text, sizeof text,
+            "{\"format\": \"quantmcu-plan\", \"version\": 1, \"model\": {\"fingerprint\": \"%016llx\"}, \"split\": 3, "
+            "\"grid\": [2, 2], \"quantmcu\": {\"feature_maps\": [{\"tensor\": %d, \"bits\": 4, \"lo\": 0, "
+            "\"threshold\": 1}]}}",
+            (unsigned long long)g->fingerprint, g->ops[3].out);
         f = fopen(path, "w");
         fputs(text, f);
         fclose(f);
         rv = NULL;
-        CHECK(read_plan_with_quant(path, g, &rspec, &rv, &err) != QMCU_OK && strstr(err.msg, "not a low-bit feature map"),
+        CHECK(read_plan_with_quant(path, g, &rspec, &rv, &err) != QMCU_OK &&
+                  strstr(err.msg, "not a low-bit feature map"),
               "out-of-scope map: %s", err.msg);
         qmcu_vdq_free(rv);
     }

@@ -104,13 +104,14 @@ int main(int argc, char **argv)
                     if (!cnt) first = k;
                     cnt++;
                 }
-            fprintf(stderr, "MISMATCH %s: %zu of %zu bytes differ (first at %zu: ours %d, TFLite %d)\n", paths[i], cnt, out_bytes,
-                    first, ours[first], theirs[first]);
+            fprintf(stderr, "MISMATCH %s: %zu of %zu bytes differ (first at %zu: ours %d, TFLite %d)\n", paths[i], cnt,
+                    out_bytes, first, ours[first], theirs[first]);
             mismatches++;
         }
     }
     if (is_float) {
-        printf("%s: %d images, float model: max |diff| %.3g, top-1 disagreements %d\n", model_path, n, max_diff, top1_disagree);
+        printf("%s: %d images, float model: max |diff| %.3g, top-1 disagreements %d\n", model_path, n, max_diff,
+               top1_disagree);
         if (!(max_diff < 1e-3) || top1_disagree) mismatches = 1;
     } else {
         printf("%s: %d images, %d bit-exact, %d mismatched\n", model_path, n, n - mismatches, mismatches);

@@ -18,7 +18,7 @@
 
 #include "quantmcu/status.h"
 
-#define QMCU_MAX_DIMS 6
+#define QMCU_MAX_DIMS      6
 #define QMCU_MAX_OP_INPUTS 8
 
 typedef enum { QMCU_F32 = 0, QMCU_I8, QMCU_I32, QMCU_I64 } qmcu_dtype;
@@ -28,15 +28,15 @@ typedef struct {
     int ndim;
     int32_t dims[QMCU_MAX_DIMS];
     qmcu_dtype type;
-    int from_uint8;      /* model stores it as uint8 (values here are uint8 - 128) */
-    int quantized;       /* has scale/zero point */
-    float scale;         /* per-tensor scale (channel 0 for per-channel tensors) */
-    int32_t zero_point;  /* storage-domain zero point */
-    int n_scales;        /* > 1 for per-channel quantization */
-    float *scales;       /* owned, n_scales entries (always >= 1 when quantized) */
+    int from_uint8;     /* model stores it as uint8 (values here are uint8 - 128) */
+    int quantized;      /* has scale/zero point */
+    float scale;        /* per-tensor scale (channel 0 for per-channel tensors) */
+    int32_t zero_point; /* storage-domain zero point */
+    int n_scales;       /* > 1 for per-channel quantization */
+    float *scales;      /* owned, n_scales entries (always >= 1 when quantized) */
     int quant_dim;
-    void *data;          /* owned copy of constant data, NULL for activations */
-    size_t bytes;        /* element count * element size */
+    void *data;   /* owned copy of constant data, NULL for activations */
+    size_t bytes; /* element count * element size */
 } qmcu_tensor;
 
 typedef enum {
@@ -72,17 +72,17 @@ typedef struct {
     /* options (only those the op type uses are meaningful) */
     int padding_same;
     int stride_h, stride_w, dil_h, dil_w;
-    int filter_h, filter_w;   /* pooling */
+    int filter_h, filter_w; /* pooling */
     int depth_multiplier;
     qmcu_activation act;
-    int axis;                 /* concatenation (normalised to >= 0) */
-    int keep_dims;            /* mean */
-    float beta;               /* softmax */
+    int axis;      /* concatenation (normalised to >= 0) */
+    int keep_dims; /* mean */
+    float beta;    /* softmax */
     /* derived at import */
-    int pad_top, pad_left;    /* TFLite SAME/VALID padding before (conv, pool) */
-    int32_t pads[4][2];       /* PAD: before/after per NHWC dim */
-    int perm[QMCU_MAX_DIMS];  /* TRANSPOSE */
-    int reduce_mask;          /* MEAN: bit d set = reduce dim d of the 4-D right-aligned shape */
+    int pad_top, pad_left;   /* TFLite SAME/VALID padding before (conv, pool) */
+    int32_t pads[4][2];      /* PAD: before/after per NHWC dim */
+    int perm[QMCU_MAX_DIMS]; /* TRANSPOSE */
+    int reduce_mask;         /* MEAN: bit d set = reduce dim d of the 4-D right-aligned shape */
 } qmcu_op;
 
 typedef struct {

@@ -57,8 +57,8 @@ void qmcu_conv_fold_bias(const qmcu_conv_params *p, int32_t out_ch, int32_t k, c
 
 /* Fully connected: rows = batches, filter [out_ch][k]. Same folded bias as conv. */
 qmcu_status qmcu_fully_connected_s8(const qmcu_conv_params *p, const qmcu_requant *rq, int32_t rows, int32_t k,
-                                    const int8_t *input, int32_t out_ch, const int8_t *filter_data,
-                                    const int32_t *bias, int8_t *output);
+                                    const int8_t *input, int32_t out_ch, const int8_t *filter_data, const int32_t *bias,
+                                    int8_t *output);
 
 /* ---- depthwise convolution (direct, channels innermost) ------------------------------
  * bias is the raw TFLite bias (may be NULL); scratch: qmcu_depthwise_s8_scratch_size(). */
@@ -134,7 +134,7 @@ typedef enum { QMCU_MEAN_SPATIAL, QMCU_MEAN_SAME_QUANT, QMCU_MEAN_RESCALE } qmcu
 typedef struct {
     qmcu_mean_kind kind;
     int reduce_mask;
-    int32_t value_offset; /* 128 for uint8 models (sums are taken on unsigned values) */
+    int32_t value_offset;                        /* 128 for uint8 models (sums are taken on unsigned values) */
     int32_t input_zero_point, output_zero_point; /* storage domain */
     int32_t multiplier;
     int shift;
@@ -179,8 +179,8 @@ typedef struct {
 void qmcu_conv_f32(const qmcu_conv_f32_params *p, const qmcu_dims *in, const float *input, const qmcu_dims *filter,
                    const float *filter_data, const float *bias, const qmcu_dims *out, float *output);
 void qmcu_depthwise_conv_f32(const qmcu_conv_f32_params *p, const qmcu_dims *in, const float *input,
-                             const qmcu_dims *filter, const float *filter_data, const float *bias,
-                             const qmcu_dims *out, float *output);
+                             const qmcu_dims *filter, const float *filter_data, const float *bias, const qmcu_dims *out,
+                             float *output);
 void qmcu_fully_connected_f32(int32_t rows, int32_t k, const float *input, int32_t out_ch, const float *w,
                               const float *bias, float act_min, float act_max, float *output);
 void qmcu_pool_f32(const qmcu_pool_params *p, float act_min, float act_max, const qmcu_dims *in, const float *input,

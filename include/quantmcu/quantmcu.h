@@ -39,10 +39,10 @@ int quantmcu_output_count(const quantmcu_model *m);    /* elements of output 0 *
 /* ---- plans ----------------------------------------------------------------------------- */
 typedef struct quantmcu_plan quantmcu_plan;
 typedef struct {
-    int split;           /* -1: search (fewest MACs within sram_budget); 0: layer by layer; K: ops 0..K-1 */
-    int grid_h, grid_w;  /* with split > 0 */
-    size_t sram_budget;  /* for the search; default 320 kB (f746) */
-    int input_in_sram;   /* count the input image in the peak (default 1) */
+    int split;          /* -1: search (fewest MACs within sram_budget); 0: layer by layer; K: ops 0..K-1 */
+    int grid_h, grid_w; /* with split > 0 */
+    size_t sram_budget; /* for the search; default 320 kB (f746) */
+    int input_in_sram;  /* count the input image in the peak (default 1) */
 } quantmcu_plan_options;
 void quantmcu_plan_options_default(quantmcu_plan_options *o);
 
@@ -71,12 +71,12 @@ void quantmcu_plan_free(quantmcu_plan *p);
 
 /* What a plan costs (the numbers `plan` and `info` print). */
 typedef struct {
-    const char *mode;           /* "layer", "patch" or "quantmcu" */
+    const char *mode; /* "layer", "patch" or "quantmcu" */
     int split, grid_h, grid_w, n_tiles, split_tensor;
     int input_patch_h, input_patch_w;
     int input_in_sram;
-    size_t arena_bytes;         /* peak SRAM: the placed arena */
-    size_t live_peak_bytes;     /* largest simultaneously live sum (lower bound) */
+    size_t arena_bytes;     /* peak SRAM: the placed arena */
+    size_t live_peak_bytes; /* largest simultaneously live sum (lower bound) */
     int live_peak_op;
     size_t input_bytes, memory_bytes;
     int64_t macs, patch_macs, patch_layer_macs; /* redundant = patch_macs - patch_layer_macs */
@@ -121,18 +121,18 @@ void quantmcu_top_k(const float *scores, int n, int k, int *idx);
 
 /* ---- evaluation over a folder ------------------------------------------------------------ */
 typedef struct {
-    int skip, limit;  /* leave out the first `skip` images; then at most `limit` (0: all) */
-    int threads;      /* over images; results identical to 1 thread */
-    int no_vdpc;      /* QuantMCU ablation */
+    int skip, limit; /* leave out the first `skip` images; then at most `limit` (0: all) */
+    int threads;     /* over images; results identical to 1 thread */
+    int no_vdpc;     /* QuantMCU ablation */
     void (*progress)(int done, int total, void *ctx); /* may be NULL */
     void *progress_ctx;
 } quantmcu_eval_options;
 typedef struct {
     int images;
     double top1_pct, top5_pct;
-    double ms_per_image;      /* inference only, per image and thread */
-    double wall_ms_per_image; /* whole run, decoding included */
-    qmcu_run_stats stats;     /* summed over images */
+    double ms_per_image;                            /* inference only, per image and thread */
+    double wall_ms_per_image;                       /* whole run, decoding included */
+    qmcu_run_stats stats;                           /* summed over images */
     double bitops, patch_bitops, patch_bitops_int8; /* per image: as the tiles ran */
 } quantmcu_eval_result;
 void quantmcu_eval_options_default(quantmcu_eval_options *o);
@@ -155,10 +155,10 @@ size_t quantmcu_weight_bytes(const quantmcu_model *m);
  * under QEMU (-icount shift=0): emulated instructions, not cycles. */
 typedef struct quantmcu_firmware quantmcu_firmware;
 typedef struct {
-    const char *target;   /* "cortex-m4" (mps2-an386) or "cortex-m7" (mps2-an500) */
-    const char *board;    /* f746 | h743 | big */
-    int profile;          /* per-op instruction counts */
-    const char *cache_dir;/* NULL: $QUANTMCU_CACHE, else $TMPDIR/quantmcu-cache */
+    const char *target;    /* "cortex-m4" (mps2-an386) or "cortex-m7" (mps2-an500) */
+    const char *board;     /* f746 | h743 | big */
+    int profile;           /* per-op instruction counts */
+    const char *cache_dir; /* NULL: $QUANTMCU_CACHE, else $TMPDIR/quantmcu-cache */
 } quantmcu_mcu_options;
 qmcu_status quantmcu_mcu_build(const quantmcu_model *m, const quantmcu_plan *p, const quantmcu_mcu_options *o,
                                quantmcu_firmware **out, qmcu_error *err);

@@ -64,11 +64,11 @@ static inline int qmcu_window_empty(qmcu_window w) { return w.h0 >= w.h1 || w.w0
 
 /* Kernel parameters of one QuantMCU input/output format combination of a patch op. */
 typedef struct {
-    qmcu_conv_params conv;    /* conv / depthwise: offsets and activation range of the formats */
-    qmcu_requant rq;          /* its multipliers */
-    const int32_t *bias;      /* its bias (folded for conv) */
-    qmcu_eltwise_params elt;  /* add */
-    int8_t pad_value;         /* pad: the zero point of the format */
+    qmcu_conv_params conv;   /* conv / depthwise: offsets and activation range of the formats */
+    qmcu_requant rq;         /* its multipliers */
+    const int32_t *bias;     /* its bias (folded for conv) */
+    qmcu_eltwise_params elt; /* add */
+    int8_t pad_value;        /* pad: the zero point of the format */
     int8_t valid;
 } qmcu_lowbit_variant;
 
@@ -83,12 +83,12 @@ typedef struct {
  * emitted as const tables by codegen); the runtime only reads it. */
 typedef struct {
     const qmcu_graph *g;
-    int split;                 /* patch stage = ops [0, split); 0 = layer by layer */
-    int grid_h, grid_w;        /* tiles over the split tensor S */
-    int n_tiles;               /* grid_h * grid_w; 0 without a patch stage */
-    int split_tensor;          /* S; -1 without a patch stage */
-    const qmcu_window *region; /* [tile * n_tensors + tensor]: what a tile holds of each tensor */
-    const uint8_t *in_place;   /* per op: depthwise output overwrites its input buffer */
+    int split;                    /* patch stage = ops [0, split); 0 = layer by layer */
+    int grid_h, grid_w;           /* tiles over the split tensor S */
+    int n_tiles;                  /* grid_h * grid_w; 0 without a patch stage */
+    int split_tensor;             /* S; -1 without a patch stage */
+    const qmcu_window *region;    /* [tile * n_tensors + tensor]: what a tile holds of each tensor */
+    const uint8_t *in_place;      /* per op: depthwise output overwrites its input buffer */
     const size_t *tensor_offset;  /* per tensor: offset of its buffer in the memory block */
     const size_t *scratch_offset; /* per op */
     const size_t *scratch_bytes;  /* per op */

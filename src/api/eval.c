@@ -94,11 +94,11 @@ typedef struct {
     const quantmcu_eval_options *o;
     char **paths;
     int n, thread, label_offset;
-    char *top1, *top5;        /* per image: 1 = hit */
-    double *ms;               /* per image */
-    pthread_mutex_t *lock;    /* progress */
+    char *top1, *top5;     /* per image: 1 = hit */
+    double *ms;            /* per image */
+    pthread_mutex_t *lock; /* progress */
     int *done;
-    qmcu_run_stats stats;     /* this worker's */
+    qmcu_run_stats stats; /* this worker's */
     qmcu_status st;
     qmcu_error err;
 } eval_job;
@@ -140,8 +140,8 @@ static void *eval_worker(void *arg)
 }
 
 /* The images to evaluate: skip, limit, and labels that fit the model. */
-static qmcu_status select_images(const quantmcu_model *m, const char *dir, const quantmcu_eval_options *o, char ***paths,
-                                 int *n, qmcu_error *err)
+static qmcu_status select_images(const quantmcu_model *m, const char *dir, const quantmcu_eval_options *o,
+                                 char ***paths, int *n, qmcu_error *err)
 {
     const int n_out = quantmcu_output_count(m), offset = n_out == 1001 ? 1 : 0;
     int total, i, k;
@@ -156,7 +156,8 @@ static qmcu_status select_images(const quantmcu_model *m, const char *dir, const
         *n = o->limit;
     }
     if (*n == 0) {
-        qmcu_error_set(err, k ? "%s: no images left after skipping %d" : "%s: no JPEG/PNG/BMP images in folder", dir, k);
+        qmcu_error_set(err, k ? "%s: no images left after skipping %d" : "%s: no JPEG/PNG/BMP images in folder", dir,
+                       k);
         return QMCU_ERR_ARG;
     }
     for (i = 0; i < *n; i++) {

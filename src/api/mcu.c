@@ -120,7 +120,8 @@ typedef struct {
 static void add_source(const char *rel, void *ctx)
 {
     cmd_buf *b = (cmd_buf *)ctx;
-    if (b->len < b->cap) b->len += (size_t)snprintf(b->cmd + b->len, b->cap - b->len, " '%s/%s'", QUANTMCU_SOURCE_DIR, rel);
+    if (b->len < b->cap)
+        b->len += (size_t)snprintf(b->cmd + b->len, b->cap - b->len, " '%s/%s'", QUANTMCU_SOURCE_DIR, rel);
 }
 
 /* Section sizes of the ELF (arm-none-eabi-size -A): flash = everything loaded from flash. */
@@ -164,13 +165,14 @@ static qmcu_status compile(const quantmcu_mcu_options *o, quantmcu_firmware *fw,
     FILE *f;
     b.cmd = cmd;
     b.cap = sizeof cmd;
-    b.len = (size_t)snprintf(cmd, sizeof cmd,
-                             "arm-none-eabi-gcc %s%s -std=c99 -O2 -ffunction-sections -fdata-sections -Wall -Wextra -Werror "
-                             "-I'%s/include' -I'%s/src' -I'%s/src/firmware' -I'%s' -nostartfiles -T '%s/board.ld' "
-                             "-Wl,--gc-sections -Wl,-Map='%s/fw.map' --specs=nano.specs --specs=nosys.specs -o '%s' "
-                             "'%s/qmcu_model_data.c'",
-                             cpu_flags(o->target), o->profile ? " -DQMCU_PROFILE" : "", QUANTMCU_SOURCE_DIR,
-                             QUANTMCU_SOURCE_DIR, QUANTMCU_SOURCE_DIR, fw->dir, fw->dir, fw->dir, fw->elf, fw->dir);
+    b.len = (size_t)snprintf(
+        cmd, sizeof cmd,
+        "arm-none-eabi-gcc %s%s -std=c99 -O2 -ffunction-sections -fdata-sections -Wall -Wextra -Werror "
+        "-I'%s/include' -I'%s/src' -I'%s/src/firmware' -I'%s' -nostartfiles -T '%s/board.ld' "
+        "-Wl,--gc-sections -Wl,-Map='%s/fw.map' --specs=nano.specs --specs=nosys.specs -o '%s' "
+        "'%s/qmcu_model_data.c'",
+        cpu_flags(o->target), o->profile ? " -DQMCU_PROFILE" : "", QUANTMCU_SOURCE_DIR, QUANTMCU_SOURCE_DIR,
+        QUANTMCU_SOURCE_DIR, fw->dir, fw->dir, fw->dir, fw->elf, fw->dir);
     for_each_source(add_source, &b);
     if (b.len + 8 >= b.cap) {
         qmcu_error_set(err, "%s: firmware build command too long", fw->dir);
@@ -322,12 +324,13 @@ qmcu_status quantmcu_mcu_run(const quantmcu_firmware *fw, const void *input, voi
             fclose(f);
         }
         line[strcspn(line, "\n")] = 0;
-        qmcu_error_set(err, "%s: firmware run under QEMU failed (status %d%s%s)", fw->model_path, rc, line[0] ? ": " : "",
-                       line);
+        qmcu_error_set(err, "%s: firmware run under QEMU failed (status %d%s%s)", fw->model_path, rc,
+                       line[0] ? ": " : "", line);
         return QMCU_ERR_IO;
     }
     f = fopen(path, "rb");
-    if (!f || stat(path, &sb) != 0 || (size_t)sb.st_size != fw->out_bytes || fread(output, 1, fw->out_bytes, f) != fw->out_bytes) {
+    if (!f || stat(path, &sb) != 0 || (size_t)sb.st_size != fw->out_bytes ||
+        fread(output, 1, fw->out_bytes, f) != fw->out_bytes) {
         if (f) fclose(f);
         qmcu_error_set(err, "%s: firmware wrote no complete output.bin", fw->model_path);
         return QMCU_ERR_IO;

@@ -258,8 +258,10 @@ static qmcu_status load_inputs(const quantmcu_model *m, const char *dir, int lim
     *n = count < limit ? count : limit;
     if (!(inputs = (uint8_t **)calloc((size_t)*n, sizeof *inputs))) st = nomem(err, dir);
     for (i = 0; st == QMCU_OK && i < *n; i++) {
-        if (!(inputs[i] = (uint8_t *)malloc(quantmcu_input_bytes(m)))) st = nomem(err, dir);
-        else st = qmcu_image_to_input(m->g, paths[i], inputs[i], err);
+        if (!(inputs[i] = (uint8_t *)malloc(quantmcu_input_bytes(m))))
+            st = nomem(err, dir);
+        else
+            st = qmcu_image_to_input(m->g, paths[i], inputs[i], err);
     }
     quantmcu_free_list(paths, count);
     *out = inputs;

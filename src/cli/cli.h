@@ -34,10 +34,10 @@ int cli_write_file(const char *path, const void *data, size_t n);
 typedef struct {
     const char *mode; /* layer | patch | quantmcu; "plan" (codegen): whatever the file holds */
     const char *plan_path;
-    long split;       /* -1: not given */
+    long split; /* -1: not given */
     int grid_h, grid_w;
     int input_in_sram;
-    int no_vdpc;      /* --no-vdpc: QuantMCU bits on every tile (ablation) */
+    int no_vdpc; /* --no-vdpc: QuantMCU bits on every tile (ablation) */
 } cli_plan_opts;
 void cli_plan_opts_init(cli_plan_opts *o);
 /* Consumes argv[*i] if it is a plan option: 1 = taken, 0 = not a plan option, -1 = bad value

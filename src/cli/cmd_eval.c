@@ -11,11 +11,12 @@
 static void progress(int done, int total, void *ctx)
 {
     (void)ctx;
-    if (done % 25 == 0 || done == total) fprintf(stderr, "eval: %d/%d images\r%s", done, total, done == total ? "\n" : "");
+    if (done % 25 == 0 || done == total)
+        fprintf(stderr, "eval: %d/%d images\r%s", done, total, done == total ? "\n" : "");
 }
 
-static void print_result(const char *model_path, const char *mode, const quantmcu_plan *p, const quantmcu_eval_result *r,
-                         int threads, int json)
+static void print_result(const char *model_path, const char *mode, const quantmcu_plan *p,
+                         const quantmcu_eval_result *r, int threads, int json)
 {
     quantmcu_plan_info pi;
     const double layer_bitops = r->bitops - r->patch_bitops;
@@ -32,7 +33,8 @@ static void print_result(const char *model_path, const char *mode, const quantmc
                model_path, mode, r->images, r->top1_pct, r->top5_pct, (long long)pi.macs, r->bitops, r->patch_bitops,
                r->patch_bitops_int8, ratio, whole, pi.arena_bytes, pi.arena_bytes, pi.input_bytes,
                pi.input_in_sram ? "true" : "false", pi.split, pi.grid_h, pi.grid_w,
-               (long long)(pi.patch_macs - pi.patch_layer_macs), outliers, r->ms_per_image, r->wall_ms_per_image, threads);
+               (long long)(pi.patch_macs - pi.patch_layer_macs), outliers, r->ms_per_image, r->wall_ms_per_image,
+               threads);
         return;
     }
     printf("model %s, mode %s, %d images: top-1 %.2f %%, top-5 %.2f %%\n", model_path, mode, r->images, r->top1_pct,
@@ -40,8 +42,9 @@ static void print_result(const char *model_path, const char *mode, const quantmc
     printf("MACs %lld, peak SRAM %zu bytes, inference %.2f ms/image (%d thread%s, wall %.2f ms/image incl. decoding)\n",
            (long long)pi.macs, pi.arena_bytes, r->ms_per_image, threads, threads > 1 ? "s" : "", r->wall_ms_per_image);
     if (quantmcu_plan_exec(p)->lowbit)
-        printf("patch-stage BitOPs %.4g vs %.4g all 8-bit (ratio %.2f), whole model ratio %.2f, outlier tiles %.2f %%\n",
-               r->patch_bitops, r->patch_bitops_int8, ratio, whole, 100.0 * outliers);
+        printf(
+            "patch-stage BitOPs %.4g vs %.4g all 8-bit (ratio %.2f), whole model ratio %.2f, outlier tiles %.2f %%\n",
+            r->patch_bitops, r->patch_bitops_int8, ratio, whole, 100.0 * outliers);
 }
 
 int cmd_eval(int argc, char **argv)
@@ -66,13 +69,16 @@ int cmd_eval(int argc, char **argv)
         if (!strcmp(a, "--images")) {
             if (!(dir = cli_value(argc, argv, &i))) return cli_fail("eval: --images needs a folder");
         } else if (!strcmp(a, "--limit")) {
-            if (!cli_parse_int(cli_value(argc, argv, &i), 1, 100000000, &v)) return cli_fail("eval: --limit needs a positive number");
+            if (!cli_parse_int(cli_value(argc, argv, &i), 1, 100000000, &v))
+                return cli_fail("eval: --limit needs a positive number");
             eo.limit = (int)v;
         } else if (!strcmp(a, "--skip")) {
-            if (!cli_parse_int(cli_value(argc, argv, &i), 0, 100000000, &v)) return cli_fail("eval: --skip needs a number >= 0");
+            if (!cli_parse_int(cli_value(argc, argv, &i), 0, 100000000, &v))
+                return cli_fail("eval: --skip needs a number >= 0");
             eo.skip = (int)v;
         } else if (!strcmp(a, "--threads")) {
-            if (!cli_parse_int(cli_value(argc, argv, &i), 1, 64, &v)) return cli_fail("eval: --threads needs a number 1..64");
+            if (!cli_parse_int(cli_value(argc, argv, &i), 1, 64, &v))
+                return cli_fail("eval: --threads needs a number 1..64");
             eo.threads = (int)v;
         } else if (!strcmp(a, "--json")) {
             json = 1;
@@ -85,7 +91,9 @@ int cmd_eval(int argc, char **argv)
         }
     }
     if (!model_path || !dir)
-        return cli_fail("eval: usage: quantmcu eval MODEL --images DIR [--skip N] [--limit N] [--mode layer|patch|quantmcu] [--plan PLAN | --split K --grid RxC] [--no-vdpc] [--threads N] [--json]");
+        return cli_fail(
+            "eval: usage: quantmcu eval MODEL --images DIR [--skip N] [--limit N] [--mode layer|patch|quantmcu] "
+            "[--plan PLAN | --split K --grid RxC] [--no-vdpc] [--threads N] [--json]");
     eo.no_vdpc = po.no_vdpc;
     if (!(m = cli_load(model_path)) || !(p = cli_make_plan("eval", m, &po))) goto done;
     if (quantmcu_eval(m, p, dir, &eo, &r, &err) != QMCU_OK) {

@@ -13,7 +13,8 @@ static void shape_str(const qmcu_tensor *t, char *buf, size_t cap)
     int i;
     size_t len = 0;
     buf[0] = 0;
-    for (i = 0; i < t->ndim && len < cap; i++) len += (size_t)snprintf(buf + len, cap - len, i ? "x%d" : "%d", t->dims[i]);
+    for (i = 0; i < t->ndim && len < cap; i++)
+        len += (size_t)snprintf(buf + len, cap - len, i ? "x%d" : "%d", t->dims[i]);
 }
 
 static void shape_json(const qmcu_tensor *t)
@@ -49,7 +50,9 @@ int cmd_info(int argc, char **argv)
         else
             return cli_fail("info: unexpected argument '%s'", argv[i]);
     }
-    if (!model_path) return cli_fail("info: usage: quantmcu info MODEL [--json] [--plan PLAN | --split K --grid RxC] [--input-in-sram yes|no]");
+    if (!model_path)
+        return cli_fail(
+            "info: usage: quantmcu info MODEL [--json] [--plan PLAN | --split K --grid RxC] [--input-in-sram yes|no]");
     if (!(m = cli_load(model_path))) return 1;
     g = quantmcu_graph(m);
     if (po.plan_path || po.split >= 0) { /* the plan to show next to the layer-by-layer one */
@@ -70,7 +73,8 @@ int cmd_info(int argc, char **argv)
     lp = quantmcu_plan_layout(layer_plan);
     for (i = 0; i < g->n_tensors; i++)
         if (g->tensors[i].data) weight_bytes += g->tensors[i].bytes;
-    if (json) printf("{\"model\":\"%s\",\"layers\":[", model_path);
+    if (json)
+        printf("{\"model\":\"%s\",\"layers\":[", model_path);
     else {
         const qmcu_tensor *in = &g->tensors[g->inputs[0]], *out = &g->tensors[g->outputs[0]];
         char a[64], b[64];
@@ -79,7 +83,8 @@ int cmd_info(int argc, char **argv)
         printf("model %s: %d ops, input %s %s%s, output %s %s%s\n", model_path, g->n_ops, a,
                in->from_uint8 ? "uint8" : qmcu_dtype_name(in->type), in->n_scales > 1 ? " per-channel" : "", b,
                out->from_uint8 ? "uint8" : qmcu_dtype_name(out->type), "");
-        printf("%3s  %-18s %-16s %-16s %12s %10s %10s\n", "#", "op", "input", "output", "MACs", "act bytes", "live bytes");
+        printf("%3s  %-18s %-16s %-16s %12s %10s %10s\n", "#", "op", "input", "output", "MACs", "act bytes",
+               "live bytes");
     }
     for (i = 0; i < g->n_ops; i++) {
         const qmcu_op *op = &g->ops[i];
@@ -103,24 +108,28 @@ int cmd_info(int argc, char **argv)
             char a[64], b[64];
             shape_str(x, a, sizeof a);
             shape_str(y, b, sizeof b);
-            printf("%3d  %-18s %-16s %-16s %12lld %10zu %10zu%s%s\n", i, qmcu_op_name(op->type), a, b, (long long)macs, act,
-                   live, lp->in_place[i] ? "  in place" : "", i == lp->live_peak_op ? "  <- peak" : "");
+            printf("%3d  %-18s %-16s %-16s %12lld %10zu %10zu%s%s\n", i, qmcu_op_name(op->type), a, b, (long long)macs,
+                   act, live, lp->in_place[i] ? "  in place" : "", i == lp->live_peak_op ? "  <- peak" : "");
         }
     }
     if (json) {
-        printf("],\"macs\":%lld,\"weight_bytes\":%zu,\"layer_peak_sram_bytes\":%zu,\"arena_bytes\":%zu,\"live_peak_bytes\":%zu,"
+        printf("],\"macs\":%lld,\"weight_bytes\":%zu,\"layer_peak_sram_bytes\":%zu,\"arena_bytes\":%zu,\"live_peak_"
+               "bytes\":%zu,"
                "\"input_bytes\":%zu,\"input_in_sram\":%s",
-               (long long)total_macs, weight_bytes, lp->arena_bytes, lp->arena_bytes, lp->live_peak_bytes, lp->input_bytes,
-               lp->spec.input_in_sram ? "true" : "false");
+               (long long)total_macs, weight_bytes, lp->arena_bytes, lp->arena_bytes, lp->live_peak_bytes,
+               lp->input_bytes, lp->spec.input_in_sram ? "true" : "false");
         if (patch)
-            printf(",\"plan\":{\"split\":%d,\"grid\":[%d,%d],\"peak_sram_bytes\":%zu,\"macs\":%lld,\"redundant_macs\":%lld,"
+            printf(",\"plan\":{\"split\":%d,\"grid\":[%d,%d],\"peak_sram_bytes\":%zu,\"macs\":%lld,\"redundant_macs\":%"
+                   "lld,"
                    "\"input_patch\":[%d,%d]}",
-                   patch->spec.split, patch->spec.grid_h, patch->spec.grid_w, patch->arena_bytes, (long long)patch->macs,
-                   (long long)(patch->patch_macs - patch->patch_layer_macs), patch->input_patch_h, patch->input_patch_w);
+                   patch->spec.split, patch->spec.grid_h, patch->spec.grid_w, patch->arena_bytes,
+                   (long long)patch->macs, (long long)(patch->patch_macs - patch->patch_layer_macs),
+                   patch->input_patch_h, patch->input_patch_w);
         printf("}\n");
     } else {
         printf("total MACs: %lld\nweights: %zu bytes\n", (long long)total_macs, weight_bytes);
-        printf("layer-by-layer peak SRAM: %zu bytes (%.1f kB) placed (first fit, largest first; in-place depthwise where it"
+        printf("layer-by-layer peak SRAM: %zu bytes (%.1f kB) placed (first fit, largest first; in-place depthwise "
+               "where it"
                " saves memory); largest live sum %zu bytes at op %d; the %zu-byte input is %s\n",
                lp->arena_bytes, lp->arena_bytes / 1024.0, lp->live_peak_bytes, lp->live_peak_op, lp->input_bytes,
                lp->spec.input_in_sram ? "counted while live" : "streamed (not counted)");

@@ -40,8 +40,9 @@ static void print_profile(const quantmcu_model *m, const quantmcu_plan *plan, co
     const qmcu_plan *p = quantmcu_plan_layout(plan);
     unsigned long long total = 0;
     int i, t;
-    printf("per-op cost, first image (profiling adds ~60 instructions per op execution):\n%3s  %-18s %-6s %12s %14s %9s\n", "#", "op", "stage",
-           "MACs", "instructions", "instr/MAC");
+    printf(
+        "per-op cost, first image (profiling adds ~60 instructions per op execution):\n%3s  %-18s %-6s %12s %14s %9s\n",
+        "#", "op", "stage", "MACs", "instructions", "instr/MAC");
     for (i = 0; i < g->n_ops; i++) {
         const qmcu_tensor *y = &g->tensors[g->ops[i].out];
         int64_t macs = qmcu_op_macs(g, &g->ops[i]);
@@ -56,8 +57,8 @@ static void print_profile(const quantmcu_model *m, const quantmcu_plan *plan, co
         char ratio[32] = "";
         total += op_insns[i];
         if (macs > 0) snprintf(ratio, sizeof ratio, "%.2f", (double)op_insns[i] / (double)macs);
-        printf("%3d  %-18s %-6s %12lld %14llu %9s\n", i, qmcu_op_name(g->ops[i].type), i < p->spec.split ? "patch" : "layer",
-               (long long)macs, op_insns[i], ratio);
+        printf("%3d  %-18s %-6s %12lld %14llu %9s\n", i, qmcu_op_name(g->ops[i].type),
+               i < p->spec.split ? "patch" : "layer", (long long)macs, op_insns[i], ratio);
     }
     printf("sum over ops: %llu instructions", total);
     if (p->spec.split > 0) {
@@ -73,13 +74,15 @@ static int parse_common(const char *cmd, int argc, char **argv, int *i, mcu_opts
     const char *a = argv[*i];
     if (!strcmp(a, "--target")) {
         o->target = cli_value(argc, argv, i);
-        if (!o->target || (strcmp(o->target, "cortex-m4") && strcmp(o->target, "cortex-m7") && strcmp(o->target, "host") != 0))
+        if (!o->target ||
+            (strcmp(o->target, "cortex-m4") && strcmp(o->target, "cortex-m7") && strcmp(o->target, "host") != 0))
             return cli_fail("%s: --target needs host, cortex-m4 or cortex-m7", cmd), -1;
         return 1;
     }
     if (!strcmp(a, "--board")) {
         o->board_name = cli_value(argc, argv, i);
-        if (!o->board_name || !quantmcu_board_known(o->board_name)) return cli_fail("%s: --board needs f746, h743 or big", cmd), -1;
+        if (!o->board_name || !quantmcu_board_known(o->board_name))
+            return cli_fail("%s: --board needs f746, h743 or big", cmd), -1;
         return 1;
     }
     return 0;
@@ -109,19 +112,34 @@ int cmd_codegen(int argc, char **argv)
         if (t < 0) return 1;
         if (t) continue;
         if (!strcmp(a, "--plan")) {
-            if (!(po.plan_path = cli_value(argc, argv, &i))) { cli_fail("codegen: --plan needs a plan file"); return 1; }
+            if (!(po.plan_path = cli_value(argc, argv, &i))) {
+                cli_fail("codegen: --plan needs a plan file");
+                return 1;
+            }
         } else if (!strcmp(a, "-o")) {
-            if (!(o.out_dir = cli_value(argc, argv, &i))) { cli_fail("codegen: -o needs a folder"); return 1; }
+            if (!(o.out_dir = cli_value(argc, argv, &i))) {
+                cli_fail("codegen: -o needs a folder");
+                return 1;
+            }
         } else if (a[0] == '-' && a[1]) {
-            { cli_fail("codegen: unknown option '%s'", a); return 1; }
+            {
+                cli_fail("codegen: unknown option '%s'", a);
+                return 1;
+            }
         } else if (!o.model_path) {
             o.model_path = a;
         } else {
-            { cli_fail("codegen: unexpected argument '%s'", a); return 1; }
+            {
+                cli_fail("codegen: unexpected argument '%s'", a);
+                return 1;
+            }
         }
     }
-    if (!o.model_path || !po.plan_path || !o.out_dir)
-        { cli_fail("codegen: usage: quantmcu codegen MODEL --plan PLAN -o DIR [--target host|cortex-m4|cortex-m7] [--board f746|h743|big]"); return 1; }
+    if (!o.model_path || !po.plan_path || !o.out_dir) {
+        cli_fail("codegen: usage: quantmcu codegen MODEL --plan PLAN -o DIR [--target host|cortex-m4|cortex-m7] "
+                 "[--board f746|h743|big]");
+        return 1;
+    }
     if (!(m = cli_load(o.model_path))) return 1;
     po.mode = "plan";
     if (!(p = cli_make_plan("codegen", m, &po))) goto done;
@@ -137,14 +155,103 @@ int cmd_codegen(int argc, char **argv)
     {
         quantmcu_plan_info pi;
         quantmcu_plan_get_info(p, &pi);
-        printf("wrote %s/qmcu_model.h, %s/qmcu_model_data.c%s (mode %s, arena %zu bytes, weights %zu bytes)\n", o.out_dir,
-               o.out_dir, board ? " and board.ld" : "", pi.mode, pi.arena_bytes, quantmcu_weight_bytes(m));
+        printf("wrote %s/qmcu_model.h, %s/qmcu_model_data.c%s (mode %s, arena %zu bytes, weights %zu bytes)\n",
+               o.out_dir, o.out_dir, board ? " and board.ld" : "", pi.mode, pi.arena_bytes, quantmcu_weight_bytes(m));
     }
     rc = 0;
 done:
     quantmcu_plan_free(p);
     quantmcu_free(m);
     return rc;
+}
+
+/* Arguments of `mcu`: 0 = parsed, else the exit status (message printed). */
+static int parse_mcu_args(int argc, char **argv, mcu_opts *o, cli_plan_opts *po, const char **images, int *n_images)
+{
+    int i;
+    mcu_opts_init(o, po);
+    *n_images = 0;
+    for (i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        int t = parse_common("mcu", argc, argv, &i, o);
+        if (t < 0) return 1;
+        if (t) continue;
+        t = cli_plan_option("mcu", argc, argv, &i, po);
+        if (t < 0) return 1;
+        if (t) continue;
+        if (!strcmp(a, "--json")) {
+            o->json = 1;
+        } else if (!strcmp(a, "--profile")) {
+            o->profile = 1;
+        } else if (!strcmp(a, "--dump-output")) {
+            if (!(o->dump_out = cli_value(argc, argv, &i))) return cli_fail("mcu: --dump-output needs a file");
+        } else if (a[0] == '-' && a[1]) {
+            return cli_fail("mcu: unknown option '%s'", a);
+        } else if (!o->model_path) {
+            o->model_path = a;
+        } else {
+            images[(*n_images)++] = a;
+        }
+    }
+    if (!o->model_path || !*n_images)
+        return cli_fail(
+            "mcu: usage: quantmcu mcu MODEL [--plan PLAN] [--mode layer|patch|quantmcu] "
+            "[--target cortex-m4|cortex-m7] [--board f746|h743|big] IMAGE... [--json] [--dump-output FILE]");
+    if (!strcmp(o->target, "host"))
+        return cli_fail("mcu: --target host is for codegen; mcu runs cortex-m4 or cortex-m7 under QEMU");
+    return 0;
+}
+
+/* What the runs measured, per image. */
+typedef struct {
+    unsigned long long *insns, *patch_insns, *op_insns; /* op_insns: first image | current */
+    int *pred;
+    size_t flash, arena;
+} mcu_runs;
+
+static void print_mcu_json(const mcu_opts *o, const char *mode, const quantmcu_plan *plan, const mcu_runs *r, int n)
+{
+    int i;
+    printf("{\"model\":\"%s\",\"mode\":\"%s\",\"target\":\"%s\",\"board\":\"%s\",\"instructions\":[", o->model_path,
+           mode, o->target, o->board_name);
+    for (i = 0; i < n; i++) printf(i ? ",%llu" : "%llu", r->insns[i]);
+    if (o->profile) {
+        printf("],\"patch_stage_instructions\":[");
+        for (i = 0; i < n; i++) printf(i ? ",%llu" : "%llu", r->patch_insns[i]);
+    }
+    printf("],\"arena_bytes\":%zu,\"planned_arena_bytes\":%zu,\"flash_bytes\":%zu,\"predictions\":[", r->arena,
+           quantmcu_plan_memory_bytes(plan), r->flash);
+    for (i = 0; i < n; i++) printf(i ? ",%d" : "%d", r->pred[i]);
+    printf("]}\n");
+}
+
+/* Each image through the firmware: prediction and instructions (printed unless --json). */
+static int run_images(const quantmcu_model *m, const quantmcu_plan *plan, const quantmcu_firmware *fw,
+                      const mcu_opts *o, const char *const *images, int n, void *output, mcu_runs *r)
+{
+    const int n_out = quantmcu_output_count(m), n_ops = quantmcu_graph(m)->n_ops;
+    void *input = malloc(quantmcu_input_bytes(m));
+    float *scores = (float *)malloc(sizeof(float) * (size_t)n_out);
+    qmcu_error err;
+    int i, k, ok = input && scores;
+    if (!ok) cli_fail("out of memory");
+    for (i = 0; ok && i < n; i++) {
+        unsigned long long *ops = r->op_insns + (i ? n_ops : 0);
+        if (quantmcu_image_to_input(m, images[i], input, &err) != QMCU_OK ||
+            quantmcu_mcu_run(fw, input, output, &r->insns[i], ops, &err) != QMCU_OK) {
+            ok = !cli_fail("%s", err.msg);
+            break;
+        }
+        for (k = 0; k < quantmcu_plan_exec(plan)->split; k++) r->patch_insns[i] += ops[k]; /* --profile */
+        quantmcu_scores(m, output, scores);
+        quantmcu_top_k(scores, n_out, 1, &r->pred[i]);
+        if (!o->json)
+            printf("%s: class %d (%.5f), %llu emulated instructions\n", images[i], r->pred[i], scores[r->pred[i]],
+                   r->insns[i]);
+    }
+    free(input);
+    free(scores);
+    return ok;
 }
 
 int cmd_mcu(int argc, char **argv)
@@ -156,49 +263,14 @@ int cmd_mcu(int argc, char **argv)
     quantmcu_firmware *fw = NULL;
     quantmcu_mcu_options mo;
     qmcu_error err;
+    mcu_runs r;
     const char **images = (const char **)calloc((size_t)argc + 1, sizeof(char *));
-    unsigned long long *insns = NULL, *op_insns = NULL, *patch_insns = NULL;
-    int *pred = NULL, n_images = 0, i, rc = 1, n_out;
-    size_t flash = 0, arena = 0, in_bytes, out_bytes;
-    void *input = NULL, *output = NULL;
-    float *scores = NULL;
-    if (!images) { cli_fail("out of memory"); return 1; }
-    mcu_opts_init(&o, &po);
-    for (i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        int t = parse_common("mcu", argc, argv, &i, &o);
-        if (t < 0) goto done;
-        if (t) continue;
-        t = cli_plan_option("mcu", argc, argv, &i, &po);
-        if (t < 0) goto done;
-        if (t) continue;
-        if (!strcmp(a, "--json")) {
-            o.json = 1;
-        } else if (!strcmp(a, "--profile")) {
-            o.profile = 1;
-        } else if (!strcmp(a, "--dump-output")) {
-            if (!(o.dump_out = cli_value(argc, argv, &i))) {
-                cli_fail("mcu: --dump-output needs a file");
-                goto done;
-            }
-        } else if (a[0] == '-' && a[1]) {
-            cli_fail("mcu: unknown option '%s'", a);
-            goto done;
-        } else if (!o.model_path) {
-            o.model_path = a;
-        } else {
-            images[n_images++] = a;
-        }
-    }
-    if (!o.model_path || !n_images) {
-        cli_fail("mcu: usage: quantmcu mcu MODEL [--plan PLAN] [--mode layer|patch|quantmcu] [--target cortex-m4|cortex-m7] "
-                 "[--board f746|h743|big] IMAGE... [--json] [--dump-output FILE]");
-        goto done;
-    }
-    if (!strcmp(o.target, "host")) {
-        cli_fail("mcu: --target host is for codegen; mcu runs cortex-m4 or cortex-m7 under QEMU");
-        goto done;
-    }
+    void *output = NULL;
+    int n_images = 0, rc = 1;
+    memset(&r, 0, sizeof r);
+    if (!images) return cli_fail("out of memory");
+    if ((rc = parse_mcu_args(argc, argv, &o, &po, images, &n_images)) != 0) goto done;
+    rc = 1;
     if (!(m = cli_load(o.model_path)) || !(plan = cli_make_plan("mcu", m, &po))) goto done;
     memset(&mo, 0, sizeof mo);
     mo.target = o.target;
@@ -208,71 +280,37 @@ int cmd_mcu(int argc, char **argv)
         cli_fail("%s", err.msg);
         goto done;
     }
-    quantmcu_mcu_sizes(fw, &flash, &arena);
-    in_bytes = quantmcu_input_bytes(m);
-    out_bytes = quantmcu_output_bytes(m);
-    n_out = quantmcu_output_count(m);
-    input = malloc(in_bytes);
-    output = malloc(out_bytes);
-    scores = (float *)malloc(sizeof(float) * (size_t)n_out);
-    insns = (unsigned long long *)calloc((size_t)n_images, sizeof *insns);
-    pred = (int *)calloc((size_t)n_images, sizeof *pred);
-    op_insns = (unsigned long long *)calloc((size_t)quantmcu_graph(m)->n_ops * 2, sizeof *op_insns); /* first image | current */
-    patch_insns = (unsigned long long *)calloc((size_t)n_images, sizeof *patch_insns);
-    if (!input || !output || !scores || !insns || !pred || !op_insns || !patch_insns) {
+    quantmcu_mcu_sizes(fw, &r.flash, &r.arena);
+    output = malloc(quantmcu_output_bytes(m));
+    r.insns = (unsigned long long *)calloc((size_t)n_images, sizeof *r.insns);
+    r.patch_insns = (unsigned long long *)calloc((size_t)n_images, sizeof *r.patch_insns);
+    r.op_insns = (unsigned long long *)calloc((size_t)quantmcu_graph(m)->n_ops * 2, sizeof *r.op_insns);
+    r.pred = (int *)calloc((size_t)n_images, sizeof *r.pred);
+    if (!output || !r.insns || !r.patch_insns || !r.op_insns || !r.pred) {
         cli_fail("out of memory");
         goto done;
     }
-    for (i = 0; i < n_images; i++) {
-        if (quantmcu_image_to_input(m, images[i], input, &err) != QMCU_OK) {
-            cli_fail("%s", err.msg);
-            goto done;
-        }
-        {
-            unsigned long long *ops = op_insns + (i ? quantmcu_graph(m)->n_ops : 0);
-            int k;
-            if (quantmcu_mcu_run(fw, input, output, &insns[i], ops, &err) != QMCU_OK) {
-                cli_fail("%s", err.msg);
-                goto done;
-            }
-            for (k = 0; k < quantmcu_plan_exec(plan)->split; k++) patch_insns[i] += ops[k]; /* --profile: the patch stage */
-        }
-        quantmcu_scores(m, output, scores);
-        quantmcu_top_k(scores, n_out, 1, &pred[i]);
-        if (!o.json)
-            printf("%s: class %d (%.5f), %llu emulated instructions\n", images[i], pred[i], scores[pred[i]], insns[i]);
-    }
-    if (o.json) {
-        printf("{\"model\":\"%s\",\"mode\":\"%s\",\"target\":\"%s\",\"board\":\"%s\",\"instructions\":[", o.model_path, po.mode,
-               o.target, o.board_name);
-        for (i = 0; i < n_images; i++) printf(i ? ",%llu" : "%llu", insns[i]);
-        if (o.profile) {
-            printf("],\"patch_stage_instructions\":[");
-            for (i = 0; i < n_images; i++) printf(i ? ",%llu" : "%llu", patch_insns[i]);
-        }
-        printf("],\"arena_bytes\":%zu,\"planned_arena_bytes\":%zu,\"flash_bytes\":%zu,\"predictions\":[", arena, quantmcu_plan_memory_bytes(plan), flash);
-        for (i = 0; i < n_images; i++) printf(i ? ",%d" : "%d", pred[i]);
-        printf("]}\n");
-    } else {
-        printf("%s on %s (%s, QEMU %s): arena %zu bytes (planner: %zu), flash %zu bytes; instructions are emulated, not cycles\n",
-               po.mode, o.board_name, o.target, strcmp(o.target, "cortex-m7") ? "mps2-an386" : "mps2-an500", arena,
-               quantmcu_plan_memory_bytes(plan), flash);
-    }
-    if (o.profile && !o.json) print_profile(m, plan, op_insns);
-    if (o.dump_out && !cli_write_file(o.dump_out, output, out_bytes)) {
+    if (!run_images(m, plan, fw, &o, images, n_images, output, &r)) goto done;
+    if (o.json)
+        print_mcu_json(&o, po.mode, plan, &r, n_images);
+    else
+        printf("%s on %s (%s, QEMU %s): arena %zu bytes (planner: %zu), flash %zu bytes; instructions are emulated, "
+               "not cycles\n",
+               po.mode, o.board_name, o.target, strcmp(o.target, "cortex-m7") ? "mps2-an386" : "mps2-an500", r.arena,
+               quantmcu_plan_memory_bytes(plan), r.flash);
+    if (o.profile && !o.json) print_profile(m, plan, r.op_insns);
+    if (o.dump_out && !cli_write_file(o.dump_out, output, quantmcu_output_bytes(m))) {
         cli_fail("%s: cannot write output dump", o.dump_out);
         goto done;
     }
     rc = 0;
 done:
     free(images);
-    free(input);
     free(output);
-    free(scores);
-    free(insns);
-    free(op_insns);
-    free(patch_insns);
-    free(pred);
+    free(r.insns);
+    free(r.patch_insns);
+    free(r.op_insns);
+    free(r.pred);
     quantmcu_mcu_free(fw);
     quantmcu_plan_free(plan);
     quantmcu_free(m);

@@ -93,8 +93,8 @@ quantmcu_plan *cli_make_plan(const char *cmd, const quantmcu_model *m, const cli
     if (from_file && !o->plan_path) return cli_fail("%s: needs --plan PLAN", cmd), NULL;
     if (o->no_vdpc && !quantmcu) return cli_fail("%s: --no-vdpc only applies to --mode quantmcu", cmd), NULL;
     if (o->plan_path) {
-        const quantmcu_mode mode = quantmcu    ? QUANTMCU_MODE_QUANTMCU
-                                   : from_file ? QUANTMCU_MODE_AS_FILE
+        const quantmcu_mode mode = quantmcu                    ? QUANTMCU_MODE_QUANTMCU
+                                   : from_file                 ? QUANTMCU_MODE_AS_FILE
                                    : !strcmp(o->mode, "layer") ? QUANTMCU_MODE_LAYER
                                                                : QUANTMCU_MODE_PATCH;
         st = quantmcu_plan_read(m, o->plan_path, mode, &p, &err);
@@ -135,15 +135,16 @@ void cli_print_plan(const quantmcu_model *m, const quantmcu_plan *qp, int with_t
            p->arena_bytes / 1024.0, p->live_peak_bytes, p->live_peak_op);
     printf("  input: %zu bytes, %s\n", p->input_bytes,
            p->spec.input_in_sram ? "in SRAM (counted)" : "streamed from outside SRAM (not counted)");
-    printf("  MACs: %lld executed; patch stage %lld vs %lld layer by layer: redundant %lld (%.2f %%)\n", (long long)p->macs,
-           (long long)p->patch_macs, (long long)p->patch_layer_macs, (long long)redundant,
+    printf("  MACs: %lld executed; patch stage %lld vs %lld layer by layer: redundant %lld (%.2f %%)\n",
+           (long long)p->macs, (long long)p->patch_macs, (long long)p->patch_layer_macs, (long long)redundant,
            p->patch_layer_macs ? 100.0 * (double)redundant / (double)p->patch_layer_macs : 0.0);
     if (!with_table) return;
     printf("  %3s  %-18s %-6s %10s %9s %10s  %s\n", "#", "op", "stage", "live", "scratch", "total", "");
     for (i = 0; i < g->n_ops; i++)
-        printf("  %3d  %-18s %-6s %10zu %9zu %10zu  %s%s\n", i, qmcu_op_name(g->ops[i].type), i < p->spec.split ? "patch" : "layer",
-               p->step_live_bytes[i], p->scratch_bytes[i], p->step_live_bytes[i] + p->scratch_bytes[i],
-               p->in_place[i] ? "in place" : "", i == p->live_peak_op ? (p->in_place[i] ? ", peak" : "peak") : "");
+        printf("  %3d  %-18s %-6s %10zu %9zu %10zu  %s%s\n", i, qmcu_op_name(g->ops[i].type),
+               i < p->spec.split ? "patch" : "layer", p->step_live_bytes[i], p->scratch_bytes[i],
+               p->step_live_bytes[i] + p->scratch_bytes[i], p->in_place[i] ? "in place" : "",
+               i == p->live_peak_op ? (p->in_place[i] ? ", peak" : "peak") : "");
 }
 
 static int parse_bits(const char *s, quantmcu_quant_options *q)
@@ -179,21 +180,25 @@ static void print_quantmcu(const quantmcu_plan *qplan, const quantmcu_plan *ppla
     int64_t layer_macs = qp->macs - qp->patch_macs;
     printf("QuantMCU: calibrated on %d images (%.2f s), outlier tiles f = %g; VDQS lambda = %g, %d steps in %.3f ms\n",
            v->calib_images, v->calib_seconds, v->outlier_tiles, v->lambda, v->n_steps, v->search_seconds * 1e3);
-    printf("  %4s %4s %-18s %5s %10s %10s %7s %7s %7s\n", "map", "op", "producer", "bits", "lo", "T", "H(8)", "H(4)", "H(2)");
+    printf("  %4s %4s %-18s %5s %10s %10s %7s %7s %7s\n", "map", "op", "producer", "bits", "lo", "T", "H(8)", "H(4)",
+           "H(2)");
     for (t = 0; t < v->n_tensors; t++) {
         if (!v->fmap[t].in_scope) continue;
         for (i = 0; i < g->n_ops && g->ops[i].out != t; i++) {
         }
-        printf("  %4d %4d %-18s %5d %10.4f %10.4f %7.3f %7.3f %7.3f\n", t, i, qmcu_op_name(g->ops[i].type), v->fmap[t].bits,
-               (double)v->fmap[t].lo, (double)v->fmap[t].hi, v->fmap[t].entropy[8], v->fmap[t].entropy[4], v->fmap[t].entropy[2]);
+        printf("  %4d %4d %-18s %5d %10.4f %10.4f %7.3f %7.3f %7.3f\n", t, i, qmcu_op_name(g->ops[i].type),
+               v->fmap[t].bits, (double)v->fmap[t].lo, (double)v->fmap[t].hi, v->fmap[t].entropy[8],
+               v->fmap[t].entropy[4], v->fmap[t].entropy[2]);
     }
     for (s = 0; s < v->n_steps; s++) applied += v->steps[s].applied;
-    printf("  steps applied: %d of %d%s\n", applied, v->n_steps, applied < v->n_steps ? " (rest undone by --max-agreement-drop)" : "");
+    printf("  steps applied: %d of %d%s\n", applied, v->n_steps,
+           applied < v->n_steps ? " (rest undone by --max-agreement-drop)" : "");
     printf("  patch-stage BitOPs (all tiles low-bit): %.4g vs %.4g all 8-bit: ratio %.2f; whole model %.2f\n", bq, b8,
            bq > 0 ? b8 / bq : 0.0, (b8 + (double)layer_macs * 64.0) / (bq + (double)layer_macs * 64.0));
-    printf("  on the calibration images: top-1 agreement with patch mode %.2f %%, outlier tiles %.2f %%\n", v->agreement_pct,
-           100.0 * v->calib_outlier_fraction);
-    printf("  peak SRAM: %zu bytes (8-bit fallback buffers included; no in-place depthwise in the patch stage) vs %zu patch int8\n",
+    printf("  on the calibration images: top-1 agreement with patch mode %.2f %%, outlier tiles %.2f %%\n",
+           v->agreement_pct, 100.0 * v->calib_outlier_fraction);
+    printf("  peak SRAM: %zu bytes (8-bit fallback buffers included; no in-place depthwise in the patch stage) vs %zu "
+           "patch int8\n",
            qp->arena_bytes, pp->arena_bytes);
 }
 
@@ -221,7 +226,8 @@ static int quant_number(const char *a, const char *v, quantmcu_quant_options *q)
         if (!(d >= 1.0 && d <= 64.0)) return cli_fail("plan: --bitops-target must be a ratio in [1, 64]"), -1;
         q->bitops_target = d;
     } else {
-        if (!(d >= 0.0 && d <= 100.0)) return cli_fail("plan: --max-agreement-drop must be a percentage in [0, 100]"), -1;
+        if (!(d >= 0.0 && d <= 100.0))
+            return cli_fail("plan: --max-agreement-drop must be a percentage in [0, 100]"), -1;
         q->max_agreement_drop = d;
     }
     return 1;
@@ -240,23 +246,27 @@ static int parse_plan_args(int argc, char **argv, plan_args *a)
         const char *o = argv[i];
         const int taken = cli_plan_option("plan", argc, argv, &i, &a->po);
         if (taken < 0) return 1;
-        if (taken && (!strcmp(o, "--mode") || !strcmp(o, "--plan"))) return cli_fail("plan: option '%s' belongs to run/eval", o);
+        if (taken && (!strcmp(o, "--mode") || !strcmp(o, "--plan")))
+            return cli_fail("plan: option '%s' belongs to run/eval", o);
         if (taken) continue;
         if (!strcmp(o, "--calib")) {
             if (!(a->qo.calib_dir = cli_value(argc, argv, &i))) return cli_fail("plan: --calib needs an image folder");
         } else if (!strcmp(o, "--calib-count")) {
-            if (!cli_parse_int(cli_value(argc, argv, &i), 1, 100000, &count)) return cli_fail("plan: --calib-count needs a positive number");
+            if (!cli_parse_int(cli_value(argc, argv, &i), 1, 100000, &count))
+                return cli_fail("plan: --calib-count needs a positive number");
             a->qo.calib_count = (int)count;
             a->quantmcu_asked = 1;
         } else if (!strcmp(o, "--bits")) {
-            if (!parse_bits(cli_value(argc, argv, &i), &a->qo)) return cli_fail("plan: --bits needs a list of widths 2..8 that includes 8, e.g. 8,4,2");
+            if (!parse_bits(cli_value(argc, argv, &i), &a->qo))
+                return cli_fail("plan: --bits needs a list of widths 2..8 that includes 8, e.g. 8,4,2");
             a->quantmcu_asked = 1;
         } else if (!strcmp(o, "--lambda") || !strcmp(o, "--outlier-tiles") || !strcmp(o, "--bitops-target") ||
                    !strcmp(o, "--max-agreement-drop")) {
             if (quant_number(o, cli_value(argc, argv, &i), &a->qo) < 0) return 1;
             a->quantmcu_asked = 1;
         } else if (!strcmp(o, "--sram")) {
-            if (!cli_parse_size(cli_value(argc, argv, &i), &a->budget)) return cli_fail("plan: --sram needs a size such as 256K, 320K, 1M");
+            if (!cli_parse_size(cli_value(argc, argv, &i), &a->budget))
+                return cli_fail("plan: --sram needs a size such as 256K, 320K, 1M");
         } else if (!strcmp(o, "-o")) {
             if (!(a->out_path = cli_value(argc, argv, &i))) return cli_fail("plan: -o needs a file");
         } else if (!strcmp(o, "--json")) {
@@ -272,9 +282,11 @@ static int parse_plan_args(int argc, char **argv, plan_args *a)
         }
     }
     if (!a->model_path)
-        return cli_fail("plan: usage: quantmcu plan MODEL [--sram SIZE] [--input-in-sram yes|no] [--split K --grid RxC] [-o PLAN.json] [--json]");
+        return cli_fail("plan: usage: quantmcu plan MODEL [--sram SIZE] [--input-in-sram yes|no] [--split K --grid "
+                        "RxC] [-o PLAN.json] [--json]");
     if ((a->po.split >= 0) != (a->po.grid_h > 0)) return cli_fail("plan: --split and --grid go together");
-    if (a->quantmcu_asked && !a->qo.calib_dir) return cli_fail("plan: the QuantMCU options need --calib DIR (calibration images)");
+    if (a->quantmcu_asked && !a->qo.calib_dir)
+        return cli_fail("plan: the QuantMCU options need --calib DIR (calibration images)");
     return 0;
 }
 
@@ -307,8 +319,8 @@ int cmd_plan(int argc, char **argv)
         quantmcu_plan_write(qp ? qp : p, a.budget, stdout);
     } else {
         if (a.po.split < 0)
-            printf("searched %d plans (every legal split x grids 1x1..8x8, and no patching) in %.3f s\n", info.candidates,
-                   info.seconds);
+            printf("searched %d plans (every legal split x grids 1x1..8x8, and no patching) in %.3f s\n",
+                   info.candidates, info.seconds);
         cli_print_plan(m, p, !a.quiet);
         if (info.fits)
             printf("fits the %zu-byte (%.0f kB) SRAM budget\n", a.budget, a.budget / 1024.0);

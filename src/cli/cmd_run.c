@@ -65,13 +65,25 @@ int cmd_run(int argc, char **argv)
         if (taken < 0) goto done;
         if (taken) continue;
         if (!strcmp(a, "--top")) {
-            if (!cli_parse_int(cli_value(argc, argv, &i), 1, 1000, &top)) { cli_fail("run: --top needs a number 1..1000"); goto done; }
+            if (!cli_parse_int(cli_value(argc, argv, &i), 1, 1000, &top)) {
+                cli_fail("run: --top needs a number 1..1000");
+                goto done;
+            }
         } else if (!strcmp(a, "--labels")) {
-            if (!(labels_path = cli_value(argc, argv, &i))) { cli_fail("run: --labels needs a file"); goto done; }
+            if (!(labels_path = cli_value(argc, argv, &i))) {
+                cli_fail("run: --labels needs a file");
+                goto done;
+            }
         } else if (!strcmp(a, "--dump-input")) {
-            if (!(dump_in = cli_value(argc, argv, &i))) { cli_fail("run: --dump-input needs a file"); goto done; }
+            if (!(dump_in = cli_value(argc, argv, &i))) {
+                cli_fail("run: --dump-input needs a file");
+                goto done;
+            }
         } else if (!strcmp(a, "--dump-output")) {
-            if (!(dump_out = cli_value(argc, argv, &i))) { cli_fail("run: --dump-output needs a file"); goto done; }
+            if (!(dump_out = cli_value(argc, argv, &i))) {
+                cli_fail("run: --dump-output needs a file");
+                goto done;
+            }
         } else if (a[0] == '-' && a[1]) {
             cli_fail("run: unknown option '%s'", a);
             goto done;
@@ -81,8 +93,15 @@ int cmd_run(int argc, char **argv)
             images[n_images++] = a;
         }
     }
-    if (!model_path || n_images == 0) { cli_fail("run: usage: quantmcu run MODEL IMAGE... [--mode layer|patch] [--plan PLAN | --split K --grid RxC] [--top K] [--labels FILE] [--dump-input FILE] [--dump-output FILE]"); goto done; }
-    if (labels_path && !(labels = load_labels(labels_path, &n_labels))) { cli_fail("%s: cannot read labels file", labels_path); goto done; }
+    if (!model_path || n_images == 0) {
+        cli_fail("run: usage: quantmcu run MODEL IMAGE... [--mode layer|patch] [--plan PLAN | --split K --grid RxC] "
+                 "[--top K] [--labels FILE] [--dump-input FILE] [--dump-output FILE]");
+        goto done;
+    }
+    if (labels_path && !(labels = load_labels(labels_path, &n_labels))) {
+        cli_fail("%s: cannot read labels file", labels_path);
+        goto done;
+    }
     if (!(m = cli_load(model_path)) || !(plan = cli_make_plan("run", m, &po))) goto done;
     ropt.no_vdpc = po.no_vdpc;
     n_out = quantmcu_output_count(m);
@@ -92,7 +111,10 @@ int cmd_run(int argc, char **argv)
     output = calloc(quantmcu_output_bytes(m), 1);
     scores = (float *)calloc((size_t)n_out, sizeof(float));
     idx = (int *)calloc((size_t)top, sizeof(int));
-    if (!arena || !input || !output || !scores || !idx) { cli_fail("out of memory"); goto done; }
+    if (!arena || !input || !output || !scores || !idx) {
+        cli_fail("out of memory");
+        goto done;
+    }
     for (i = 0; i < n_images; i++) {
         double t0, ms;
         int j;
@@ -112,8 +134,14 @@ int cmd_run(int argc, char **argv)
         for (j = 0; j < top; j++)
             printf("  %5d  %8.5f  %s\n", idx[j], scores[idx[j]], labels && idx[j] < n_labels ? labels[idx[j]] : "");
     }
-    if (dump_in && !cli_write_file(dump_in, input, quantmcu_input_bytes(m))) { cli_fail("%s: cannot write input dump", dump_in); goto done; }
-    if (dump_out && !cli_write_file(dump_out, output, quantmcu_output_bytes(m))) { cli_fail("%s: cannot write output dump", dump_out); goto done; }
+    if (dump_in && !cli_write_file(dump_in, input, quantmcu_input_bytes(m))) {
+        cli_fail("%s: cannot write input dump", dump_in);
+        goto done;
+    }
+    if (dump_out && !cli_write_file(dump_out, output, quantmcu_output_bytes(m))) {
+        cli_fail("%s: cannot write output dump", dump_out);
+        goto done;
+    }
     rc = 0;
 done:
     for (i = 0; i < n_labels; i++) free(labels[i]);

@@ -9,12 +9,15 @@ static void usage(FILE *f)
           "  info  MODEL [--json] [--plan PLAN | --split K --grid RxC] [--input-in-sram yes|no]\n"
           "  run   MODEL IMAGE... [--mode layer|patch] [--plan PLAN | --split K --grid RxC] [--top K] [--labels FILE]\n"
           "        [--dump-input FILE] [--dump-output FILE]\n"
-          "  eval  MODEL --images DIR [--limit N] [--mode layer|patch] [--plan PLAN | --split K --grid RxC] [--threads N] [--json]\n"
-          "  plan  MODEL [--sram SIZE] [--input-in-sram yes|no] [--split K --grid RxC] [-o PLAN.json] [--json] [--quiet]\n"
+          "  eval  MODEL --images DIR [--limit N] [--mode layer|patch] [--plan PLAN | --split K --grid RxC] [--threads "
+          "N] [--json]\n"
+          "  plan  MODEL [--sram SIZE] [--input-in-sram yes|no] [--split K --grid RxC] [-o PLAN.json] [--json] "
+          "[--quiet]\n"
           "        [--calib DIR [--calib-count N] [--bits 8,4,2] [--lambda L] [--outlier-tiles F] [--bitops-target R]\n"
           "         [--max-agreement-drop P]]\n"
           "  codegen MODEL --plan PLAN -o DIR [--target host|cortex-m4|cortex-m7] [--board f746|h743|big]\n"
-          "  mcu   MODEL [--plan PLAN] [--mode layer|patch|quantmcu] [--target cortex-m4|cortex-m7] [--board f746|h743|big]\n"
+          "  mcu   MODEL [--plan PLAN] [--mode layer|patch|quantmcu] [--target cortex-m4|cortex-m7] [--board "
+          "f746|h743|big]\n"
           "        IMAGE... [--json] [--dump-output FILE] [--profile]\n",
           f);
 }

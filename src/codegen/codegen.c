@@ -80,12 +80,13 @@ static void emit_floats(FILE *f, const char *name, const float *d, size_t n)
 
 static void emit_conv_params(FILE *f, const qmcu_conv_params *c)
 {
-    fprintf(f,
-            "{.input_offset = %d, .filter_offset = %d, .output_offset = %d, .act_min = %d, .act_max = %d, .stride_h = %d, "
-            ".stride_w = %d, .dil_h = %d, .dil_w = %d, .pad_top = %d, .pad_left = %d, .depth_multiplier = %d, "
-            ".input_code_bits = %d}",
-            c->input_offset, c->filter_offset, c->output_offset, c->act_min, c->act_max, c->stride_h, c->stride_w, c->dil_h,
-            c->dil_w, c->pad_top, c->pad_left, c->depth_multiplier, c->input_code_bits);
+    fprintf(
+        f,
+        "{.input_offset = %d, .filter_offset = %d, .output_offset = %d, .act_min = %d, .act_max = %d, .stride_h = %d, "
+        ".stride_w = %d, .dil_h = %d, .dil_w = %d, .pad_top = %d, .pad_left = %d, .depth_multiplier = %d, "
+        ".input_code_bits = %d}",
+        c->input_offset, c->filter_offset, c->output_offset, c->act_min, c->act_max, c->stride_h, c->stride_w, c->dil_h,
+        c->dil_w, c->pad_top, c->pad_left, c->depth_multiplier, c->input_code_bits);
 }
 
 static void emit_elt(FILE *f, const qmcu_eltwise_params *e)
@@ -187,11 +188,12 @@ static void emit_ops(FILE *f, const qmcu_graph *g)
         const qmcu_op *o = &g->ops[i];
         fprintf(f, "    [%d] = {.type = QMCU_OP_%s, .n_in = %d, .in = ", i, qmcu_op_name(o->type), o->n_in);
         emit_int_list(f, o->in, QMCU_MAX_OP_INPUTS);
-        fprintf(f,
-                ", .out = %d, .padding_same = %d, .stride_h = %d, .stride_w = %d, .dil_h = %d, .dil_w = %d, "
-                ".filter_h = %d, .filter_w = %d, .depth_multiplier = %d, .act = %s, .axis = %d, .keep_dims = %d, .beta = ",
-                o->out, o->padding_same, o->stride_h, o->stride_w, o->dil_h, o->dil_w, o->filter_h, o->filter_w,
-                o->depth_multiplier, act_enum(o->act), o->axis, o->keep_dims);
+        fprintf(
+            f,
+            ", .out = %d, .padding_same = %d, .stride_h = %d, .stride_w = %d, .dil_h = %d, .dil_w = %d, "
+            ".filter_h = %d, .filter_w = %d, .depth_multiplier = %d, .act = %s, .axis = %d, .keep_dims = %d, .beta = ",
+            o->out, o->padding_same, o->stride_h, o->stride_w, o->dil_h, o->dil_w, o->filter_h, o->filter_w,
+            o->depth_multiplier, act_enum(o->act), o->axis, o->keep_dims);
         emit_float(f, o->beta);
         fprintf(f, ", .pad_top = %d, .pad_left = %d, .pads = {", o->pad_top, o->pad_left);
         for (j = 0; j < 4; j++) fprintf(f, "%s{%d, %d}", j ? ", " : "", o->pads[j][0], o->pads[j][1]);
@@ -251,10 +253,11 @@ static void emit_prepared_op(FILE *f, const qmcu_model *m, int i)
         array_ref(f, pc->rq.shift, pc, i, "shift", 0);
         fputs("}, .bias = ", f);
         array_ref(f, pc->bias, pc, i, "bias", 0);
-        fprintf(f,
-                ",\n                   .f32 = {.stride_h = %d, .stride_w = %d, .dil_h = %d, .dil_w = %d, .pad_top = %d, "
-                ".pad_left = %d, .depth_multiplier = %d, .act_min = ",
-                c->stride_h, c->stride_w, c->dil_h, c->dil_w, c->pad_top, c->pad_left, c->depth_multiplier);
+        fprintf(
+            f,
+            ",\n                   .f32 = {.stride_h = %d, .stride_w = %d, .dil_h = %d, .dil_w = %d, .pad_top = %d, "
+            ".pad_left = %d, .depth_multiplier = %d, .act_min = ",
+            c->stride_h, c->stride_w, c->dil_h, c->dil_w, c->pad_top, c->pad_left, c->depth_multiplier);
         emit_float(f, c->act_min);
         fputs(", .act_max = ", f);
         emit_float(f, c->act_max);
@@ -264,8 +267,8 @@ static void emit_prepared_op(FILE *f, const qmcu_model *m, int i)
         fprintf(f,
                 ",\n        .u.pool = {.filter_h = %d, .filter_w = %d, .stride_h = %d, .stride_w = %d, .pad_top = %d, "
                 ".pad_left = %d, .act_min = %d, .act_max = %d, .value_offset = %d, .is_max = %d}",
-                pp->filter_h, pp->filter_w, pp->stride_h, pp->stride_w, pp->pad_top, pp->pad_left, pp->act_min, pp->act_max,
-                pp->value_offset, pp->is_max);
+                pp->filter_h, pp->filter_w, pp->stride_h, pp->stride_w, pp->pad_top, pp->pad_left, pp->act_min,
+                pp->act_max, pp->value_offset, pp->is_max);
     } else if (ty == QMCU_OP_ADD || ty == QMCU_OP_MUL) {
         fputs(",\n        .u.elt = ", f);
         emit_elt(f, &po->u.elt);
@@ -384,7 +387,8 @@ static void emit_plan(FILE *f, const qmcu_model *m, const qmcu_exec_plan *e)
     fprintf(f,
             "\nstatic const qmcu_exec_plan k_plan = {\n    .g = &k_graph, .split = %d, .grid_h = %d, .grid_w = %d, "
             ".n_tiles = %d, .split_tensor = %d,\n    .region = k_region, .in_place = k_in_place, .tensor_offset = "
-            "k_tensor_offset, .scratch_offset = k_scratch_offset,\n    .scratch_bytes = k_scratch_bytes, .memory_bytes = %zu, "
+            "k_tensor_offset, .scratch_offset = k_scratch_offset,\n    .scratch_bytes = k_scratch_bytes, .memory_bytes "
+            "= %zu, "
             ".patch_macs = %" PRId64 ",\n    .lowbit_bits = %s, .lowbit = %s};\n\n",
             e->split, e->grid_h, e->grid_w, e->n_tiles, e->split_tensor, e->memory_bytes, e->patch_macs,
             e->lowbit ? "k_lowbit_bits" : "NULL", e->lowbit ? "k_lowbit" : "NULL");
@@ -402,25 +406,30 @@ static FILE *open_out(const char *dir, const char *name, qmcu_error *err)
 
 static void emit_linker_script(FILE *f, const qmcu_board *b)
 {
-    fprintf(f,
-            "/* %s: %zu kB SRAM, %zu kB flash (DESIGN.md §7); generated by quantmcu codegen. The stack sits at\n"
-            " * the bottom of SRAM so an overflow faults instead of corrupting data. */\n"
-            "MEMORY\n{\n  FLASH (rx) : ORIGIN = 0x00000000, LENGTH = %zu\n  RAM (rwx) : ORIGIN = 0x20000000, LENGTH = %zu\n}\n"
-            "ENTRY(Reset_Handler)\n"
-            "SECTIONS\n{\n"
-            "  .text : { KEEP(*(.vectors)) *(.text*) *(.rodata*) . = ALIGN(4); } > FLASH\n"
-            "  .ARM.exidx : { *(.ARM.exidx*) } > FLASH\n"
-            "  .stack (NOLOAD) : { . = ALIGN(8); . += %d; __stack_top = .; } > RAM\n"
-            "  .data : { . = ALIGN(4); __data_start = .; *(.data*) . = ALIGN(4); __data_end = .; } > RAM AT > FLASH\n"
-            "  __data_load = LOADADDR(.data);\n"
-            "  .bss (NOLOAD) : { . = ALIGN(16); __bss_start = .; *(.bss*) *(COMMON) . = ALIGN(16); __bss_end = .; } > RAM\n"
-            "  .arena (NOLOAD) : { . = ALIGN(16); __arena_start = .; KEEP(*(.qmcu_arena)) __arena_end = .; } > RAM\n"
-            "  __flash_used = LOADADDR(.data) + SIZEOF(.data);\n"
-            "}\n",
-            b->name, b->sram_bytes / 1024, b->flash_bytes / 1024, b->flash_bytes, b->sram_bytes, QMCU_MCU_STACK_BYTES);
+    fprintf(
+        f,
+        "/* %s: %zu kB SRAM, %zu kB flash (DESIGN.md §7); generated by quantmcu codegen. The stack sits at\n"
+        " * the bottom of SRAM so an overflow faults instead of corrupting data. */\n"
+        "MEMORY\n{\n  FLASH (rx) : ORIGIN = 0x00000000, LENGTH = %zu\n  RAM (rwx) : ORIGIN = 0x20000000, LENGTH = "
+        "%zu\n}\n"
+        "ENTRY(Reset_Handler)\n"
+        "SECTIONS\n{\n"
+        "  .text : { KEEP(*(.vectors)) *(.text*) *(.rodata*) . = ALIGN(4); } > FLASH\n"
+        "  .ARM.exidx : { *(.ARM.exidx*) } > FLASH\n"
+        "  .stack (NOLOAD) : { . = ALIGN(8); . += %d; __stack_top = .; } > RAM\n"
+        "  .data : { . = ALIGN(4); __data_start = .; *(.data*) . = ALIGN(4); __data_end = .; } > RAM AT > FLASH\n"
+        "  __data_load = LOADADDR(.data);\n"
+        "  .bss (NOLOAD) : { . = ALIGN(16); __bss_start = .; *(.bss*) *(COMMON) . = ALIGN(16); __bss_end = .; } > RAM\n"
+        "  .arena (NOLOAD) : { . = ALIGN(16); __arena_start = .; KEEP(*(.qmcu_arena)) __arena_end = .; } > RAM\n"
+        "  __flash_used = LOADADDR(.data) + SIZEOF(.data);\n"
+        "}\n",
+        b->name, b->sram_bytes / 1024, b->flash_bytes / 1024, b->flash_bytes, b->sram_bytes, QMCU_MCU_STACK_BYTES);
 }
 
-static const char *mode_name(const qmcu_exec_plan *e) { return e->lowbit ? "quantmcu" : (e->split ? "patch" : "layer"); }
+static const char *mode_name(const qmcu_exec_plan *e)
+{
+    return e->lowbit ? "quantmcu" : (e->split ? "patch" : "layer");
+}
 
 static qmcu_status close_out(FILE *f, const char *dir, const char *name, qmcu_error *err)
 {
@@ -436,7 +445,8 @@ static void emit_header(FILE *f, const qmcu_model *m, const qmcu_exec_plan *e, s
 {
     const qmcu_graph *g = m->g;
     fprintf(f,
-            "/* Generated by quantmcu codegen from %s (fingerprint %016" PRIx64 "), plan: split %d, grid %dx%d, mode %s. */\n"
+            "/* Generated by quantmcu codegen from %s (fingerprint %016" PRIx64
+            "), plan: split %d, grid %dx%d, mode %s. */\n"
             "#ifndef QMCU_MODEL_H\n#define QMCU_MODEL_H\n\n#include <stdint.h>\n\n"
             "#define QMCU_MODEL_OPS %d\n#define QMCU_MODEL_INPUT_BYTES %zu\n#define QMCU_MODEL_OUTPUT_BYTES %zu\n"
             "#define QMCU_MODEL_ARENA_BYTES %zu /* planner: peak SRAM of the plan */\n"
@@ -445,8 +455,8 @@ static void emit_header(FILE *f, const qmcu_model *m, const qmcu_exec_plan *e, s
             " * input may be qmcu_model_input() (no copy). Returns 0 on success. */\n"
             "int qmcu_model_run(const void *input, void *output);\n"
             "uint8_t *qmcu_model_input(void);\nconst uint8_t *qmcu_model_output(void);\n\n#endif\n",
-            base, g->fingerprint, e->split, e->grid_h, e->grid_w, mode_name(e), g->n_ops, g->tensors[g->inputs[0]].bytes,
-            g->tensors[g->outputs[0]].bytes, arena_bytes, e->memory_bytes);
+            base, g->fingerprint, e->split, e->grid_h, e->grid_w, mode_name(e), g->n_ops,
+            g->tensors[g->inputs[0]].bytes, g->tensors[g->outputs[0]].bytes, arena_bytes, e->memory_bytes);
 }
 
 /* qmcu_model_data.c: const tables in the runtime's own types, the arena, qmcu_model_run(). */
@@ -461,11 +471,12 @@ static void emit_data(FILE *f, const qmcu_model *m, const qmcu_exec_plan *e, con
             base);
     emit_tensors(f, g);
     emit_ops(f, g);
-    fprintf(f, "static const qmcu_graph k_graph = {.path = \"%s\", .n_tensors = %d, .tensors = (qmcu_tensor *)k_tensors,\n"
-               "    .n_ops = %d, .ops = (qmcu_op *)k_ops, .n_inputs = %d, .n_outputs = %d, .inputs = {%d, %d, %d, %d},\n"
-               "    .outputs = {%d, %d, %d, %d}, .fingerprint = 0x%016" PRIx64 "ull};\n\n",
-            base, g->n_tensors, g->n_ops, g->n_inputs, g->n_outputs, g->inputs[0], g->inputs[1], g->inputs[2], g->inputs[3],
-            g->outputs[0], g->outputs[1], g->outputs[2], g->outputs[3], g->fingerprint);
+    fprintf(f,
+            "static const qmcu_graph k_graph = {.path = \"%s\", .n_tensors = %d, .tensors = (qmcu_tensor *)k_tensors,\n"
+            "    .n_ops = %d, .ops = (qmcu_op *)k_ops, .n_inputs = %d, .n_outputs = %d, .inputs = {%d, %d, %d, %d},\n"
+            "    .outputs = {%d, %d, %d, %d}, .fingerprint = 0x%016" PRIx64 "ull};\n\n",
+            base, g->n_tensors, g->n_ops, g->n_inputs, g->n_outputs, g->inputs[0], g->inputs[1], g->inputs[2],
+            g->inputs[3], g->outputs[0], g->outputs[1], g->outputs[2], g->outputs[3], g->fingerprint);
     emit_prepared(f, m);
     fputs("static const qmcu_model k_model = {.g = &k_graph, .ops = k_prepared};\n\n", f);
     emit_plan(f, m, e);
@@ -478,12 +489,15 @@ static void emit_data(FILE *f, const qmcu_model *m, const qmcu_exec_plan *e, con
             "    size_t i;\n"
             "    int st;\n"
             "    if (input != in) memcpy(in, input, %zu);\n",
-            e->memory_bytes ? e->memory_bytes : 16, e->tensor_offset[in_t], e->tensor_offset[out_t], e->tensor_offset[in_t],
-            e->tensor_offset[out_t], in_bytes);
-    if (g->tensors[in_t].from_uint8) fprintf(f, "    for (i = 0; i < %zu; i++) in[i] ^= 0x80; /* uint8 -> int8 storage */\n", in_bytes);
+            e->memory_bytes ? e->memory_bytes : 16, e->tensor_offset[in_t], e->tensor_offset[out_t],
+            e->tensor_offset[in_t], e->tensor_offset[out_t], in_bytes);
+    if (g->tensors[in_t].from_uint8)
+        fprintf(f, "    for (i = 0; i < %zu; i++) in[i] ^= 0x80; /* uint8 -> int8 storage */\n", in_bytes);
     fputs("    st = (int)qmcu_exec_run(&k_model, &k_plan, qmcu_arena, NULL);\n", f);
-    if (g->tensors[out_t].from_uint8) fprintf(f, "    for (i = 0; i < %zu; i++) out[i] ^= 0x80; /* back to uint8 */\n", out_bytes);
-    fprintf(f, "    if (output && output != out) memcpy(output, out, %zu);\n    (void)i;\n    return st;\n}\n", out_bytes);
+    if (g->tensors[out_t].from_uint8)
+        fprintf(f, "    for (i = 0; i < %zu; i++) out[i] ^= 0x80; /* back to uint8 */\n", out_bytes);
+    fprintf(f, "    if (output && output != out) memcpy(output, out, %zu);\n    (void)i;\n    return st;\n}\n",
+            out_bytes);
 }
 
 static qmcu_status check_fits(const qmcu_graph *g, const qmcu_exec_plan *e, const qmcu_board *board, qmcu_error *err)
@@ -494,17 +508,20 @@ static qmcu_status check_fits(const qmcu_graph *g, const qmcu_exec_plan *e, cons
         return QMCU_ERR_UNSUPPORTED;
     }
     if (g->n_tensors > QMCU_LOWBIT_MAX_TENSORS) {
-        qmcu_error_set(err, "%s: %d tensors, more than the %d the MCU runtime handles", g->path, g->n_tensors, QMCU_LOWBIT_MAX_TENSORS);
+        qmcu_error_set(err, "%s: %d tensors, more than the %d the MCU runtime handles", g->path, g->n_tensors,
+                       QMCU_LOWBIT_MAX_TENSORS);
         return QMCU_ERR_UNSUPPORTED;
     }
     if (board && e->memory_bytes + QMCU_MCU_STACK_BYTES > board->sram_bytes) {
-        qmcu_error_set(err, "%s: plan does not fit board %s: arena %zu bytes + %d stack > %zu bytes of SRAM (try 'quantmcu plan --sram')",
+        qmcu_error_set(err,
+                       "%s: plan does not fit board %s: arena %zu bytes + %d stack > %zu bytes of SRAM (try 'quantmcu "
+                       "plan --sram')",
                        g->path, board->name, e->memory_bytes, QMCU_MCU_STACK_BYTES, board->sram_bytes);
         return QMCU_ERR_BUDGET;
     }
     if (board && weights >= board->flash_bytes) {
-        qmcu_error_set(err, "%s: weights (%zu bytes) do not fit board %s's %zu bytes of flash", g->path, weights, board->name,
-                       board->flash_bytes);
+        qmcu_error_set(err, "%s: weights (%zu bytes) do not fit board %s's %zu bytes of flash", g->path, weights,
+                       board->name, board->flash_bytes);
         return QMCU_ERR_BUDGET;
     }
     return QMCU_OK;

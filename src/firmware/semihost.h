@@ -6,11 +6,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-int sh_open(const char *path, int write);                 /* fd, or -1 */
-int sh_read(int fd, void *buf, size_t n);                 /* 0 when all n bytes were read */
-int sh_write(int fd, const void *buf, size_t n);          /* 0 when all n bytes were written */
+int sh_open(const char *path, int write);        /* fd, or -1 */
+int sh_read(int fd, void *buf, size_t n);        /* 0 when all n bytes were read */
+int sh_write(int fd, const void *buf, size_t n); /* 0 when all n bytes were written */
 void sh_close(int fd);
-void sh_print(const char *s);                             /* on QEMU's stderr */
+void sh_print(const char *s); /* on QEMU's stderr */
 void sh_print_u64(uint64_t v);
 void sh_exit(int code) __attribute__((noreturn));
 

@@ -13,9 +13,22 @@ void Reset_Handler(void);
 void Fault_Handler(void);
 void SysTick_Handler(void);
 
-__attribute__((section(".vectors"), used)) static void (*const vectors[16])(void) = {
-    (void (*)(void))(&__stack_top), Reset_Handler, Fault_Handler, Fault_Handler, Fault_Handler, Fault_Handler,
-    Fault_Handler, 0, 0, 0, 0, Fault_Handler, Fault_Handler, 0, Fault_Handler, SysTick_Handler};
+__attribute__((section(".vectors"), used)) static void (*const vectors[16])(void) = {(void (*)(void))(&__stack_top),
+                                                                                     Reset_Handler,
+                                                                                     Fault_Handler,
+                                                                                     Fault_Handler,
+                                                                                     Fault_Handler,
+                                                                                     Fault_Handler,
+                                                                                     Fault_Handler,
+                                                                                     0,
+                                                                                     0,
+                                                                                     0,
+                                                                                     0,
+                                                                                     Fault_Handler,
+                                                                                     Fault_Handler,
+                                                                                     0,
+                                                                                     Fault_Handler,
+                                                                                     SysTick_Handler};
 
 void Reset_Handler(void)
 {
@@ -47,7 +60,7 @@ void systick_start(void)
 {
     SYST_RVR = 0xFFFFFFu;
     SYST_CVR = 0;
-    SYST_CSR = 7u; /* processor clock, interrupt, enable */
+    SYST_CSR = 7u;          /* processor clock, interrupt, enable */
     while (SYST_CVR == 0) { /* reads 0 until the first reload */
     }
 }

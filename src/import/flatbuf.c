@@ -202,7 +202,4 @@ float fb_vec_f32(fb_reader *r, fb_vec v, uint32_t i)
     return x;
 }
 
-const uint8_t *fb_vec_bytes(fb_reader *r, fb_vec v)
-{
-    return (r->err || v.n == 0) ? NULL : r->buf + v.pos;
-}
+const uint8_t *fb_vec_bytes(fb_reader *r, fb_vec v) { return (r->err || v.n == 0) ? NULL : r->buf + v.pos; }

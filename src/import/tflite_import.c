@@ -23,12 +23,24 @@ static const struct {
     int code;
     qmcu_op_type type;
 } k_builtin[] = {
-    {0, QMCU_OP_ADD},           {1, QMCU_OP_AVERAGE_POOL_2D}, {2, QMCU_OP_CONCATENATION},
-    {3, QMCU_OP_CONV_2D},       {4, QMCU_OP_DEPTHWISE_CONV_2D}, {6, QMCU_OP_DEQUANTIZE},
-    {9, QMCU_OP_FULLY_CONNECTED}, {14, QMCU_OP_LOGISTIC},     {17, QMCU_OP_MAX_POOL_2D},
-    {18, QMCU_OP_MUL},          {19, QMCU_OP_RELU},           {21, QMCU_OP_RELU6},
-    {22, QMCU_OP_RESHAPE},      {25, QMCU_OP_SOFTMAX},        {34, QMCU_OP_PAD},
-    {39, QMCU_OP_TRANSPOSE},    {40, QMCU_OP_MEAN},           {114, QMCU_OP_QUANTIZE},
+    {0, QMCU_OP_ADD},
+    {1, QMCU_OP_AVERAGE_POOL_2D},
+    {2, QMCU_OP_CONCATENATION},
+    {3, QMCU_OP_CONV_2D},
+    {4, QMCU_OP_DEPTHWISE_CONV_2D},
+    {6, QMCU_OP_DEQUANTIZE},
+    {9, QMCU_OP_FULLY_CONNECTED},
+    {14, QMCU_OP_LOGISTIC},
+    {17, QMCU_OP_MAX_POOL_2D},
+    {18, QMCU_OP_MUL},
+    {19, QMCU_OP_RELU},
+    {21, QMCU_OP_RELU6},
+    {22, QMCU_OP_RESHAPE},
+    {25, QMCU_OP_SOFTMAX},
+    {34, QMCU_OP_PAD},
+    {39, QMCU_OP_TRANSPOSE},
+    {40, QMCU_OP_MEAN},
+    {114, QMCU_OP_QUANTIZE},
     {117, QMCU_OP_HARD_SWISH},
 };
 
@@ -38,14 +50,37 @@ static const char *builtin_name(int code)
     static const struct {
         int code;
         const char *name;
-    } names[] = {{5, "DEPTH_TO_SPACE"}, {8, "FLOOR"},   {11, "L2_NORMALIZATION"}, {12, "L2_POOL_2D"},
-                 {16, "LSTM"},           {23, "RESIZE_BILINEAR"}, {26, "SPACE_TO_DEPTH"},
-                 {28, "TANH"},           {32, "CUSTOM"}, {36, "GATHER"}, {41, "SUB"},
-                 {42, "DIV"},            {43, "SQUEEZE"}, {45, "STRIDED_SLICE"}, {49, "SPLIT"},
-                 {53, "CAST"},           {54, "PRELU"},  {55, "MAXIMUM"}, {57, "MINIMUM"},
-                 {60, "PADV2"},          {65, "SLICE"},  {67, "TRANSPOSE_CONV"}, {70, "EXPAND_DIMS"},
-                 {74, "SUM"},            {83, "PACK"},   {88, "UNPACK"}, {97, "RESIZE_NEAREST_NEIGHBOR"},
-                 {98, "LEAKY_RELU"},     {100, "MIRROR_PAD"}, {102, "SPLIT_V"}, {111, "ELU"}};
+    } names[] = {{5, "DEPTH_TO_SPACE"},
+                 {8, "FLOOR"},
+                 {11, "L2_NORMALIZATION"},
+                 {12, "L2_POOL_2D"},
+                 {16, "LSTM"},
+                 {23, "RESIZE_BILINEAR"},
+                 {26, "SPACE_TO_DEPTH"},
+                 {28, "TANH"},
+                 {32, "CUSTOM"},
+                 {36, "GATHER"},
+                 {41, "SUB"},
+                 {42, "DIV"},
+                 {43, "SQUEEZE"},
+                 {45, "STRIDED_SLICE"},
+                 {49, "SPLIT"},
+                 {53, "CAST"},
+                 {54, "PRELU"},
+                 {55, "MAXIMUM"},
+                 {57, "MINIMUM"},
+                 {60, "PADV2"},
+                 {65, "SLICE"},
+                 {67, "TRANSPOSE_CONV"},
+                 {70, "EXPAND_DIMS"},
+                 {74, "SUM"},
+                 {83, "PACK"},
+                 {88, "UNPACK"},
+                 {97, "RESIZE_NEAREST_NEIGHBOR"},
+                 {98, "LEAKY_RELU"},
+                 {100, "MIRROR_PAD"},
+                 {102, "SPLIT_V"},
+                 {111, "ELU"}};
     size_t i;
     for (i = 0; i < sizeof names / sizeof names[0]; i++)
         if (names[i].code == code) return names[i].name;
@@ -60,12 +95,12 @@ typedef struct {
     fb_vec buffers;
 } importer;
 
-#define FAIL(st, ...)                                                  \
-    do {                                                               \
-        char m_[400];                                                  \
-        snprintf(m_, sizeof m_, __VA_ARGS__);                          \
-        qmcu_error_set(im->err, "%s: %s", im->name, m_);              \
-        return (st);                                                   \
+#define FAIL(st, ...)                                                                                                  \
+    do {                                                                                                               \
+        char m_[400];                                                                                                  \
+        snprintf(m_, sizeof m_, __VA_ARGS__);                                                                          \
+        qmcu_error_set(im->err, "%s: %s", im->name, m_);                                                               \
+        return (st);                                                                                                   \
     } while (0)
 
 static qmcu_status import_tensor(importer *im, fb_table tt, int index)
@@ -81,11 +116,13 @@ static qmcu_status import_tensor(importer *im, fb_table tt, int index)
 
     fb_string_field(r, tt, T_NAME, t->name, sizeof t->name);
     if (r->err) return QMCU_ERR_FORMAT;
-    if (shape.n > QMCU_MAX_DIMS) FAIL(QMCU_ERR_UNSUPPORTED, "tensor %d '%s' has rank %u (max %d)", index, t->name, shape.n, QMCU_MAX_DIMS);
+    if (shape.n > QMCU_MAX_DIMS)
+        FAIL(QMCU_ERR_UNSUPPORTED, "tensor %d '%s' has rank %u (max %d)", index, t->name, shape.n, QMCU_MAX_DIMS);
     t->ndim = (int)shape.n;
     for (i = 0; i < shape.n; i++) {
         int32_t d = fb_vec_i32(r, shape, i);
-        if (d <= 0 || d > (1 << 24)) FAIL(QMCU_ERR_FORMAT, "tensor %d '%s' has invalid dimension %d", index, t->name, d);
+        if (d <= 0 || d > (1 << 24))
+            FAIL(QMCU_ERR_FORMAT, "tensor %d '%s' has invalid dimension %d", index, t->name, d);
         t->dims[i] = d;
         elems *= d;
         if (elems > (1 << 28)) FAIL(QMCU_ERR_FORMAT, "tensor %d '%s' is too large", index, t->name);
@@ -96,7 +133,10 @@ static qmcu_status import_tensor(importer *im, fb_table tt, int index)
     case TFL_INT32: t->type = QMCU_I32; break;
     case TFL_INT64: t->type = QMCU_I64; break;
     case TFL_INT8: t->type = QMCU_I8; break;
-    case TFL_UINT8: t->type = QMCU_I8; t->from_uint8 = 1; break;
+    case TFL_UINT8:
+        t->type = QMCU_I8;
+        t->from_uint8 = 1;
+        break;
     default: FAIL(QMCU_ERR_UNSUPPORTED, "tensor %d '%s' has unsupported type %d", index, t->name, ttype);
     }
     t->bytes = (size_t)elems * qmcu_dtype_size(t->type);
@@ -107,9 +147,11 @@ static qmcu_status import_tensor(importer *im, fb_table tt, int index)
         int qdim = fb_i32(r, q, Q_DIM, 0);
         if (r->err) return QMCU_ERR_FORMAT;
         if (sc.n > 0) {
-            if (zp.n != sc.n && zp.n != 1) FAIL(QMCU_ERR_FORMAT, "tensor '%s': %u scales but %u zero points", t->name, sc.n, zp.n);
+            if (zp.n != sc.n && zp.n != 1)
+                FAIL(QMCU_ERR_FORMAT, "tensor '%s': %u scales but %u zero points", t->name, sc.n, zp.n);
             if (sc.n > 1 && (qdim < 0 || qdim >= t->ndim || (uint32_t)t->dims[qdim] != sc.n))
-                FAIL(QMCU_ERR_FORMAT, "tensor '%s': %u per-channel scales do not match dimension %d", t->name, sc.n, qdim);
+                FAIL(QMCU_ERR_FORMAT, "tensor '%s': %u per-channel scales do not match dimension %d", t->name, sc.n,
+                     qdim);
             t->quantized = 1;
             t->n_scales = (int)sc.n;
             t->quant_dim = qdim;
@@ -117,36 +159,43 @@ static qmcu_status import_tensor(importer *im, fb_table tt, int index)
             if (!t->scales) FAIL(QMCU_ERR_NOMEM, "out of memory");
             for (i = 0; i < sc.n; i++) {
                 float s = fb_vec_f32(r, sc, i);
-                if (!(s > 0.0f) || !isfinite(s)) FAIL(QMCU_ERR_FORMAT, "tensor '%s' has invalid scale %g", t->name, (double)s);
+                if (!(s > 0.0f) || !isfinite(s))
+                    FAIL(QMCU_ERR_FORMAT, "tensor '%s' has invalid scale %g", t->name, (double)s);
                 t->scales[i] = s;
             }
             t->scale = t->scales[0];
             {
                 int64_t z0 = fb_vec_i64(r, zp, 0);
                 for (i = 1; i < zp.n; i++)
-                    if (fb_vec_i64(r, zp, i) != z0) FAIL(QMCU_ERR_UNSUPPORTED, "tensor '%s' has per-channel zero points", t->name);
+                    if (fb_vec_i64(r, zp, i) != z0)
+                        FAIL(QMCU_ERR_UNSUPPORTED, "tensor '%s' has per-channel zero points", t->name);
                 if (t->type == QMCU_I8) {
                     if (t->from_uint8 ? (z0 < 0 || z0 > 255) : (z0 < -128 || z0 > 127))
-                        FAIL(QMCU_ERR_FORMAT, "tensor '%s' has zero point %lld outside its type", t->name, (long long)z0);
+                        FAIL(QMCU_ERR_FORMAT, "tensor '%s' has zero point %lld outside its type", t->name,
+                             (long long)z0);
                     t->zero_point = (int32_t)(t->from_uint8 ? z0 - 128 : z0);
                 } else if (z0 != 0) {
-                    FAIL(QMCU_ERR_UNSUPPORTED, "tensor '%s' (%s) has a non-zero zero point", t->name, qmcu_dtype_name(t->type));
+                    FAIL(QMCU_ERR_UNSUPPORTED, "tensor '%s' (%s) has a non-zero zero point", t->name,
+                         qmcu_dtype_name(t->type));
                 }
             }
         }
     }
-    if (t->type == QMCU_I8 && !t->quantized) FAIL(QMCU_ERR_UNSUPPORTED, "8-bit tensor '%s' has no quantization parameters", t->name);
+    if (t->type == QMCU_I8 && !t->quantized)
+        FAIL(QMCU_ERR_UNSUPPORTED, "8-bit tensor '%s' has no quantization parameters", t->name);
 
     if (buf != 0) {
         fb_table bt;
         fb_vec data;
-        if (buf >= im->buffers.n) FAIL(QMCU_ERR_FORMAT, "tensor '%s' refers to buffer %u of %u", t->name, buf, im->buffers.n);
+        if (buf >= im->buffers.n)
+            FAIL(QMCU_ERR_FORMAT, "tensor '%s' refers to buffer %u of %u", t->name, buf, im->buffers.n);
         bt = fb_vec_table(r, im->buffers, buf);
         data = fb_vec_field(r, bt, BUF_DATA, 1);
         if (r->err) return QMCU_ERR_FORMAT;
         if (data.n > 0) {
             const uint8_t *src = fb_vec_bytes(r, data);
-            if (data.n != t->bytes) FAIL(QMCU_ERR_FORMAT, "tensor '%s' has %u data bytes, its shape needs %zu", t->name, data.n, t->bytes);
+            if (data.n != t->bytes)
+                FAIL(QMCU_ERR_FORMAT, "tensor '%s' has %u data bytes, its shape needs %zu", t->name, data.n, t->bytes);
             t->data = malloc(t->bytes ? t->bytes : 1);
             if (!t->data) FAIL(QMCU_ERR_NOMEM, "out of memory");
             memcpy(t->data, src, t->bytes);
@@ -178,9 +227,9 @@ static int32_t const_i32(const qmcu_tensor *t, int64_t i)
     return ((const int32_t *)t->data)[i];
 }
 
-#define CHECK(cond, ...) \
-    do {                 \
-        if (!(cond)) FAIL(QMCU_ERR_FORMAT, __VA_ARGS__); \
+#define CHECK(cond, ...)                                                                                               \
+    do {                                                                                                               \
+        if (!(cond)) FAIL(QMCU_ERR_FORMAT, __VA_ARGS__);                                                               \
     } while (0)
 
 static qmcu_status check_act_type(importer *im, int opi, const qmcu_tensor *x, const qmcu_tensor *y)
@@ -220,6 +269,220 @@ static qmcu_status check_accumulation(importer *im, int opi, const qmcu_tensor *
     return QMCU_OK;
 }
 
+/* Ops that move values without rescaling them: output quantization = input quantization. */
+static qmcu_status check_same_quant(importer *im, int opi, const char *on, const qmcu_tensor *x, const qmcu_tensor *y)
+{
+    if (x->type == QMCU_I8)
+        CHECK(x->scale == y->scale && x->zero_point == y->zero_point, "op %d %s: input and output quantization differ",
+              opi, on);
+    return QMCU_OK;
+}
+
+static qmcu_status validate_conv(importer *im, int opi, qmcu_op *op, const char *on, const qmcu_tensor *x,
+                                 const qmcu_tensor *y)
+{
+    qmcu_status st;
+    const qmcu_tensor *w = T(im, op->in[1]), *b = op->n_in > 2 ? T(im, op->in[2]) : NULL;
+    int dw = op->type == QMCU_OP_DEPTHWISE_CONV_2D;
+    int oc, kh, kw, oh, ow;
+    if ((st = check_act_type(im, opi, x, y))) return st;
+    CHECK(x->ndim == 4 && w->ndim == 4 && y->ndim == 4, "op %d %s: input, filter and output must be 4-D", opi, on);
+    CHECK(w->data != NULL && w->type == x->type, "op %d %s: filter '%s' must be constant and of the input's type", opi,
+          on, w->name);
+    oc = dw ? w->dims[3] : w->dims[0];
+    kh = w->dims[1];
+    kw = w->dims[2];
+    if (dw) {
+        CHECK(w->dims[0] == 1 && oc % x->dims[3] == 0, "op %d %s: filter shape does not fit input channels", opi, on);
+        op->depth_multiplier = oc / x->dims[3];
+    } else {
+        if (w->dims[3] != x->dims[3])
+            FAIL(QMCU_ERR_UNSUPPORTED, "op %d %s: grouped convolution (filter depth %d, input depth %d) is unsupported",
+                 opi, on, w->dims[3], x->dims[3]);
+    }
+    CHECK(op->stride_h > 0 && op->stride_w > 0 && op->dil_h > 0 && op->dil_w > 0 && op->stride_h < 64 &&
+              op->stride_w < 64 && op->dil_h < 64 && op->dil_w < 64,
+          "op %d %s: invalid stride or dilation", opi, on);
+    oh = qmcu_out_size(op->padding_same, x->dims[1], kh, op->stride_h, op->dil_h);
+    ow = qmcu_out_size(op->padding_same, x->dims[2], kw, op->stride_w, op->dil_w);
+    CHECK(y->dims[0] == x->dims[0] && y->dims[1] == oh && y->dims[2] == ow && y->dims[3] == oc,
+          "op %d %s: output shape %dx%dx%dx%d does not match the computed %dx%dx%dx%d", opi, on, y->dims[0], y->dims[1],
+          y->dims[2], y->dims[3], x->dims[0], oh, ow, oc);
+    op->pad_top = qmcu_pad_before(op->padding_same, x->dims[1], kh, op->stride_h, op->dil_h);
+    op->pad_left = qmcu_pad_before(op->padding_same, x->dims[2], kw, op->stride_w, op->dil_w);
+    if (x->type == QMCU_I8) {
+        int wch = dw ? 3 : 0;
+        CHECK(w->n_scales == 1 || (w->n_scales == oc && w->quant_dim == wch),
+              "op %d %s: filter quantization does not match output channels", opi, on);
+        CHECK(w->n_scales == 1 || w->zero_point == 0, "op %d %s: per-channel filter with non-zero zero point", opi, on);
+    }
+    if (b) {
+        CHECK(b->data != NULL && b->ndim == 1 && b->dims[0] == oc &&
+                  b->type == (x->type == QMCU_I8 ? QMCU_I32 : QMCU_F32),
+              "op %d %s: bias '%s' must be a constant %s vector of %d", opi, on, b->name,
+              x->type == QMCU_I8 ? "int32" : "float32", oc);
+    }
+    if ((st = check_accumulation(im, opi, x, w, b, dw))) return st;
+    return QMCU_OK;
+}
+
+static qmcu_status validate_fully_connected(importer *im, int opi, qmcu_op *op, const char *on, const qmcu_tensor *x,
+                                            const qmcu_tensor *y)
+{
+    qmcu_status st;
+    const qmcu_tensor *w = T(im, op->in[1]), *b = op->n_in > 2 ? T(im, op->in[2]) : NULL;
+    int64_t k, n = qmcu_tensor_elems(x);
+    if ((st = check_act_type(im, opi, x, y))) return st;
+    CHECK(w->ndim == 2 && w->data != NULL && w->type == x->type,
+          "op %d %s: filter must be a constant 2-D tensor of the input's type", opi, on);
+    k = w->dims[1];
+    CHECK(n % k == 0 && qmcu_tensor_elems(y) == (n / k) * w->dims[0],
+          "op %d %s: shapes do not match (input %lld, filter %dx%d, output %lld)", opi, on, (long long)n, w->dims[0],
+          w->dims[1], (long long)qmcu_tensor_elems(y));
+    CHECK(x->type != QMCU_I8 || w->n_scales == 1, "op %d %s: per-channel fully-connected weights are unsupported", opi,
+          on);
+    if (b)
+        CHECK(b->data != NULL && b->ndim == 1 && b->dims[0] == w->dims[0] &&
+                  b->type == (x->type == QMCU_I8 ? QMCU_I32 : QMCU_F32),
+              "op %d %s: bias must be a constant vector matching the filter", opi, on);
+    if ((st = check_accumulation(im, opi, x, w, b, 0))) return st;
+    return QMCU_OK;
+}
+
+static qmcu_status validate_elementwise2(importer *im, int opi, qmcu_op *op, const char *on, const qmcu_tensor *x,
+                                         const qmcu_tensor *y)
+{
+    qmcu_status st;
+    int i;
+    const qmcu_tensor *x2 = T(im, op->in[1]);
+    int nd = x->ndim > x2->ndim ? x->ndim : x2->ndim;
+    if ((st = check_act_type(im, opi, x, y))) return st;
+    CHECK(x2->type == x->type && x2->from_uint8 == x->from_uint8, "op %d %s: input types differ", opi, on);
+    CHECK(nd <= 4 && y->ndim == nd, "op %d %s: rank above 4 or output rank mismatch", opi, on);
+    for (i = 0; i < nd; i++) { /* right-aligned broadcasting */
+        int a = i - (nd - x->ndim) >= 0 ? x->dims[i - (nd - x->ndim)] : 1;
+        int c = i - (nd - x2->ndim) >= 0 ? x2->dims[i - (nd - x2->ndim)] : 1;
+        CHECK(a == c || a == 1 || c == 1, "op %d %s: shapes cannot broadcast", opi, on);
+        CHECK(y->dims[i] == (a > c ? a : c), "op %d %s: output shape does not match the broadcast shape", opi, on);
+    }
+    return QMCU_OK;
+}
+
+static qmcu_status validate_pool(importer *im, int opi, qmcu_op *op, const char *on, const qmcu_tensor *x,
+                                 const qmcu_tensor *y)
+{
+    qmcu_status st;
+    int oh, ow;
+    if ((st = check_act_type(im, opi, x, y))) return st;
+    CHECK(x->ndim == 4 && y->ndim == 4, "op %d %s: tensors must be 4-D", opi, on);
+    CHECK(op->stride_h > 0 && op->stride_w > 0 && op->filter_h > 0 && op->filter_w > 0 && op->filter_h < 4096 &&
+              op->filter_w < 4096 && op->stride_h < 4096 && op->stride_w < 4096,
+          "op %d %s: invalid filter or stride", opi, on);
+    oh = qmcu_out_size(op->padding_same, x->dims[1], op->filter_h, op->stride_h, 1);
+    ow = qmcu_out_size(op->padding_same, x->dims[2], op->filter_w, op->stride_w, 1);
+    CHECK(oh > 0 && ow > 0 && y->dims[0] == x->dims[0] && y->dims[1] == oh && y->dims[2] == ow &&
+              y->dims[3] == x->dims[3],
+          "op %d %s: output shape does not match", opi, on);
+    op->pad_top = qmcu_pad_before(op->padding_same, x->dims[1], op->filter_h, op->stride_h, 1);
+    op->pad_left = qmcu_pad_before(op->padding_same, x->dims[2], op->filter_w, op->stride_w, 1);
+    if ((st = check_same_quant(im, opi, on, x, y))) return st;
+    return QMCU_OK;
+}
+
+static qmcu_status validate_mean(importer *im, int opi, qmcu_op *op, const char *on, const qmcu_tensor *x,
+                                 const qmcu_tensor *y)
+{
+    qmcu_status st;
+    int i;
+    const qmcu_tensor *ax = T(im, op->in[1]);
+    if ((st = check_act_type(im, opi, x, y))) return st;
+    CHECK(ax->data != NULL && (ax->type == QMCU_I32 || ax->type == QMCU_I64),
+          "op %d %s: axes must be a constant int tensor", opi, on);
+    CHECK(x->ndim <= 4 && qmcu_tensor_elems(ax) >= 1 && qmcu_tensor_elems(ax) <= 4,
+          "op %d %s: rank above 4 or invalid axes", opi, on);
+    op->reduce_mask = 0;
+    for (i = 0; i < (int)qmcu_tensor_elems(ax); i++) {
+        int a = const_i32(ax, i);
+        if (a < 0) a += x->ndim;
+        CHECK(a >= 0 && a < x->ndim, "op %d %s: axis %d out of range", opi, on, const_i32(ax, i));
+        op->reduce_mask |= 1 << (a + 4 - x->ndim); /* bit over the 4-D (right-aligned) shape */
+    }
+    {
+        int64_t kept = 1;
+        for (i = 0; i < x->ndim; i++)
+            if (!(op->reduce_mask & (1 << (i + 4 - x->ndim)))) kept *= x->dims[i];
+        CHECK(qmcu_tensor_elems(y) == kept, "op %d %s: output shape does not match", opi, on);
+    }
+    return QMCU_OK;
+}
+
+static qmcu_status validate_pad(importer *im, int opi, qmcu_op *op, const char *on, const qmcu_tensor *x,
+                                const qmcu_tensor *y)
+{
+    qmcu_status st;
+    int i;
+    const qmcu_tensor *pp = T(im, op->in[1]);
+    if ((st = check_act_type(im, opi, x, y))) return st;
+    CHECK(pp->data != NULL && (pp->type == QMCU_I32 || pp->type == QMCU_I64) && pp->ndim == 2 &&
+              pp->dims[0] == x->ndim && pp->dims[1] == 2,
+          "op %d %s: paddings must be a constant [rank,2] int tensor", opi, on);
+    CHECK(x->ndim <= 4 && x->ndim == y->ndim, "op %d %s: rank above 4 or rank mismatch", opi, on);
+    for (i = 0; i < 4; i++) op->pads[i][0] = op->pads[i][1] = 0;
+    for (i = 0; i < x->ndim; i++) {
+        int d = i + 4 - x->ndim;
+        int32_t b0 = const_i32(pp, 2 * i), b1 = const_i32(pp, 2 * i + 1);
+        CHECK(b0 >= 0 && b1 >= 0 && b0 < (1 << 16) && b1 < (1 << 16) && y->dims[i] == x->dims[i] + b0 + b1,
+              "op %d %s: paddings do not match the output shape", opi, on);
+        op->pads[d][0] = b0;
+        op->pads[d][1] = b1;
+    }
+    if ((st = check_same_quant(im, opi, on, x, y))) return st;
+    return QMCU_OK;
+}
+
+static qmcu_status validate_transpose(importer *im, int opi, qmcu_op *op, const char *on, const qmcu_tensor *x,
+                                      const qmcu_tensor *y)
+{
+    qmcu_status st;
+    int i;
+    const qmcu_tensor *pp = T(im, op->in[1]);
+    int seen = 0;
+    if ((st = check_act_type(im, opi, x, y))) return st;
+    CHECK(pp->data != NULL && (pp->type == QMCU_I32 || pp->type == QMCU_I64) && qmcu_tensor_elems(pp) == x->ndim &&
+              x->ndim <= 4 && y->ndim == x->ndim,
+          "op %d %s: permutation must be a constant vector of the input rank (<= 4)", opi, on);
+    for (i = 0; i < x->ndim; i++) {
+        int p = const_i32(pp, i);
+        CHECK(p >= 0 && p < x->ndim && !(seen & (1 << p)) && y->dims[i] == x->dims[p], "op %d %s: invalid permutation",
+              opi, on);
+        seen |= 1 << p;
+        op->perm[i] = p;
+    }
+    return QMCU_OK;
+}
+
+static qmcu_status validate_concatenation(importer *im, int opi, qmcu_op *op, const char *on, const qmcu_tensor *x,
+                                          const qmcu_tensor *y)
+{
+    qmcu_status st;
+    int i;
+    int64_t sum = 0;
+    if ((st = check_act_type(im, opi, x, y))) return st;
+    if (op->axis < 0) op->axis += y->ndim;
+    CHECK(op->axis >= 0 && op->axis < y->ndim, "op %d %s: invalid axis", opi, on);
+    for (i = 0; i < op->n_in; i++) {
+        const qmcu_tensor *xi = T(im, op->in[i]);
+        int d;
+        CHECK(xi && xi->type == y->type && xi->ndim == y->ndim && xi->from_uint8 == y->from_uint8 && xi->data == NULL,
+              "op %d %s: input %d does not match the output", opi, on, i);
+        for (d = 0; d < y->ndim; d++)
+            CHECK(d == op->axis || xi->dims[d] == y->dims[d], "op %d %s: input %d shape mismatch", opi, on, i);
+        sum += xi->dims[op->axis];
+    }
+    CHECK(sum == y->dims[op->axis], "op %d %s: sizes along the axis do not add up", opi, on);
+    return QMCU_OK;
+}
+
 static qmcu_status validate_op(importer *im, int opi)
 {
     qmcu_op *op = &im->g->ops[opi];
@@ -230,8 +493,14 @@ static qmcu_status validate_op(importer *im, int opi)
     int i;
 
     switch (op->type) {
-    case QMCU_OP_CONV_2D: case QMCU_OP_DEPTHWISE_CONV_2D: case QMCU_OP_FULLY_CONNECTED: need_in = 2; break;
-    case QMCU_OP_ADD: case QMCU_OP_MUL: case QMCU_OP_PAD: case QMCU_OP_MEAN: case QMCU_OP_TRANSPOSE: need_in = 2; break;
+    case QMCU_OP_CONV_2D:
+    case QMCU_OP_DEPTHWISE_CONV_2D:
+    case QMCU_OP_FULLY_CONNECTED: need_in = 2; break;
+    case QMCU_OP_ADD:
+    case QMCU_OP_MUL:
+    case QMCU_OP_PAD:
+    case QMCU_OP_MEAN:
+    case QMCU_OP_TRANSPOSE: need_in = 2; break;
     default: break;
     }
     CHECK(op->n_in >= need_in, "op %d %s: has %d inputs, needs %d", opi, on, op->n_in, need_in);
@@ -240,173 +509,39 @@ static qmcu_status validate_op(importer *im, int opi)
 
     switch (op->type) {
     case QMCU_OP_CONV_2D:
-    case QMCU_OP_DEPTHWISE_CONV_2D: {
-        const qmcu_tensor *w = T(im, op->in[1]), *b = op->n_in > 2 ? T(im, op->in[2]) : NULL;
-        int dw = op->type == QMCU_OP_DEPTHWISE_CONV_2D;
-        int oc, kh, kw, oh, ow;
-        if ((st = check_act_type(im, opi, x, y))) return st;
-        CHECK(x->ndim == 4 && w->ndim == 4 && y->ndim == 4, "op %d %s: input, filter and output must be 4-D", opi, on);
-        CHECK(w->data != NULL && w->type == x->type, "op %d %s: filter '%s' must be constant and of the input's type", opi, on, w->name);
-        oc = dw ? w->dims[3] : w->dims[0];
-        kh = w->dims[1];
-        kw = w->dims[2];
-        if (dw) {
-            CHECK(w->dims[0] == 1 && oc % x->dims[3] == 0, "op %d %s: filter shape does not fit input channels", opi, on);
-            op->depth_multiplier = oc / x->dims[3];
-        } else {
-            if (w->dims[3] != x->dims[3]) FAIL(QMCU_ERR_UNSUPPORTED, "op %d %s: grouped convolution (filter depth %d, input depth %d) is unsupported", opi, on, w->dims[3], x->dims[3]);
-        }
-        CHECK(op->stride_h > 0 && op->stride_w > 0 && op->dil_h > 0 && op->dil_w > 0 && op->stride_h < 64 && op->stride_w < 64 && op->dil_h < 64 && op->dil_w < 64,
-              "op %d %s: invalid stride or dilation", opi, on);
-        oh = qmcu_out_size(op->padding_same, x->dims[1], kh, op->stride_h, op->dil_h);
-        ow = qmcu_out_size(op->padding_same, x->dims[2], kw, op->stride_w, op->dil_w);
-        CHECK(y->dims[0] == x->dims[0] && y->dims[1] == oh && y->dims[2] == ow && y->dims[3] == oc,
-              "op %d %s: output shape %dx%dx%dx%d does not match the computed %dx%dx%dx%d", opi, on, y->dims[0], y->dims[1],
-              y->dims[2], y->dims[3], x->dims[0], oh, ow, oc);
-        op->pad_top = qmcu_pad_before(op->padding_same, x->dims[1], kh, op->stride_h, op->dil_h);
-        op->pad_left = qmcu_pad_before(op->padding_same, x->dims[2], kw, op->stride_w, op->dil_w);
-        if (x->type == QMCU_I8) {
-            int wch = dw ? 3 : 0;
-            CHECK(w->n_scales == 1 || (w->n_scales == oc && w->quant_dim == wch), "op %d %s: filter quantization does not match output channels", opi, on);
-            CHECK(w->n_scales == 1 || w->zero_point == 0, "op %d %s: per-channel filter with non-zero zero point", opi, on);
-        }
-        if (b) {
-            CHECK(b->data != NULL && b->ndim == 1 && b->dims[0] == oc && b->type == (x->type == QMCU_I8 ? QMCU_I32 : QMCU_F32),
-                  "op %d %s: bias '%s' must be a constant %s vector of %d", opi, on, b->name, x->type == QMCU_I8 ? "int32" : "float32", oc);
-        }
-        if ((st = check_accumulation(im, opi, x, w, b, dw))) return st;
-        break;
-    }
-    case QMCU_OP_FULLY_CONNECTED: {
-        const qmcu_tensor *w = T(im, op->in[1]), *b = op->n_in > 2 ? T(im, op->in[2]) : NULL;
-        int64_t k, n = qmcu_tensor_elems(x);
-        if ((st = check_act_type(im, opi, x, y))) return st;
-        CHECK(w->ndim == 2 && w->data != NULL && w->type == x->type, "op %d %s: filter must be a constant 2-D tensor of the input's type", opi, on);
-        k = w->dims[1];
-        CHECK(n % k == 0 && qmcu_tensor_elems(y) == (n / k) * w->dims[0], "op %d %s: shapes do not match (input %lld, filter %dx%d, output %lld)",
-              opi, on, (long long)n, w->dims[0], w->dims[1], (long long)qmcu_tensor_elems(y));
-        CHECK(x->type != QMCU_I8 || w->n_scales == 1, "op %d %s: per-channel fully-connected weights are unsupported", opi, on);
-        if (b) CHECK(b->data != NULL && b->ndim == 1 && b->dims[0] == w->dims[0] && b->type == (x->type == QMCU_I8 ? QMCU_I32 : QMCU_F32),
-                     "op %d %s: bias must be a constant vector matching the filter", opi, on);
-        if ((st = check_accumulation(im, opi, x, w, b, 0))) return st;
-        break;
-    }
+    case QMCU_OP_DEPTHWISE_CONV_2D: return validate_conv(im, opi, op, on, x, y);
+    case QMCU_OP_FULLY_CONNECTED: return validate_fully_connected(im, opi, op, on, x, y);
     case QMCU_OP_ADD:
-    case QMCU_OP_MUL: {
-        const qmcu_tensor *x2 = T(im, op->in[1]);
-        int nd = x->ndim > x2->ndim ? x->ndim : x2->ndim;
-        if ((st = check_act_type(im, opi, x, y))) return st;
-        CHECK(x2->type == x->type && x2->from_uint8 == x->from_uint8, "op %d %s: input types differ", opi, on);
-        CHECK(nd <= 4 && y->ndim == nd, "op %d %s: rank above 4 or output rank mismatch", opi, on);
-        for (i = 0; i < nd; i++) { /* right-aligned broadcasting */
-            int a = i - (nd - x->ndim) >= 0 ? x->dims[i - (nd - x->ndim)] : 1;
-            int c = i - (nd - x2->ndim) >= 0 ? x2->dims[i - (nd - x2->ndim)] : 1;
-            CHECK(a == c || a == 1 || c == 1, "op %d %s: shapes cannot broadcast", opi, on);
-            CHECK(y->dims[i] == (a > c ? a : c), "op %d %s: output shape does not match the broadcast shape", opi, on);
-        }
-        break;
-    }
+    case QMCU_OP_MUL: return validate_elementwise2(im, opi, op, on, x, y);
     case QMCU_OP_AVERAGE_POOL_2D:
-    case QMCU_OP_MAX_POOL_2D: {
-        int oh, ow;
-        if ((st = check_act_type(im, opi, x, y))) return st;
-        CHECK(x->ndim == 4 && y->ndim == 4, "op %d %s: tensors must be 4-D", opi, on);
-        CHECK(op->stride_h > 0 && op->stride_w > 0 && op->filter_h > 0 && op->filter_w > 0 && op->filter_h < 4096 && op->filter_w < 4096 && op->stride_h < 4096 && op->stride_w < 4096,
-              "op %d %s: invalid filter or stride", opi, on);
-        oh = qmcu_out_size(op->padding_same, x->dims[1], op->filter_h, op->stride_h, 1);
-        ow = qmcu_out_size(op->padding_same, x->dims[2], op->filter_w, op->stride_w, 1);
-        CHECK(oh > 0 && ow > 0 && y->dims[0] == x->dims[0] && y->dims[1] == oh && y->dims[2] == ow && y->dims[3] == x->dims[3],
-              "op %d %s: output shape does not match", opi, on);
-        op->pad_top = qmcu_pad_before(op->padding_same, x->dims[1], op->filter_h, op->stride_h, 1);
-        op->pad_left = qmcu_pad_before(op->padding_same, x->dims[2], op->filter_w, op->stride_w, 1);
-        if (x->type == QMCU_I8) CHECK(x->scale == y->scale && x->zero_point == y->zero_point, "op %d %s: input and output quantization differ", opi, on);
-        break;
-    }
-    case QMCU_OP_MEAN: {
-        const qmcu_tensor *ax = T(im, op->in[1]);
-        if ((st = check_act_type(im, opi, x, y))) return st;
-        CHECK(ax->data != NULL && (ax->type == QMCU_I32 || ax->type == QMCU_I64), "op %d %s: axes must be a constant int tensor", opi, on);
-        CHECK(x->ndim <= 4 && qmcu_tensor_elems(ax) >= 1 && qmcu_tensor_elems(ax) <= 4, "op %d %s: rank above 4 or invalid axes", opi, on);
-        op->reduce_mask = 0;
-        for (i = 0; i < (int)qmcu_tensor_elems(ax); i++) {
-            int a = const_i32(ax, i);
-            if (a < 0) a += x->ndim;
-            CHECK(a >= 0 && a < x->ndim, "op %d %s: axis %d out of range", opi, on, const_i32(ax, i));
-            op->reduce_mask |= 1 << (a + 4 - x->ndim); /* bit over the 4-D (right-aligned) shape */
-        }
-        {
-            int64_t kept = 1;
-            for (i = 0; i < x->ndim; i++)
-                if (!(op->reduce_mask & (1 << (i + 4 - x->ndim)))) kept *= x->dims[i];
-            CHECK(qmcu_tensor_elems(y) == kept, "op %d %s: output shape does not match", opi, on);
-        }
-        break;
-    }
-    case QMCU_OP_PAD: {
-        const qmcu_tensor *pp = T(im, op->in[1]);
-        if ((st = check_act_type(im, opi, x, y))) return st;
-        CHECK(pp->data != NULL && (pp->type == QMCU_I32 || pp->type == QMCU_I64) && pp->ndim == 2 && pp->dims[0] == x->ndim && pp->dims[1] == 2,
-              "op %d %s: paddings must be a constant [rank,2] int tensor", opi, on);
-        CHECK(x->ndim <= 4 && x->ndim == y->ndim, "op %d %s: rank above 4 or rank mismatch", opi, on);
-        for (i = 0; i < 4; i++) op->pads[i][0] = op->pads[i][1] = 0;
-        for (i = 0; i < x->ndim; i++) {
-            int d = i + 4 - x->ndim;
-            int32_t b0 = const_i32(pp, 2 * i), b1 = const_i32(pp, 2 * i + 1);
-            CHECK(b0 >= 0 && b1 >= 0 && b0 < (1 << 16) && b1 < (1 << 16) && y->dims[i] == x->dims[i] + b0 + b1, "op %d %s: paddings do not match the output shape", opi, on);
-            op->pads[d][0] = b0;
-            op->pads[d][1] = b1;
-        }
-        if (x->type == QMCU_I8) CHECK(x->scale == y->scale && x->zero_point == y->zero_point, "op %d %s: input and output quantization differ", opi, on);
-        break;
-    }
+    case QMCU_OP_MAX_POOL_2D: return validate_pool(im, opi, op, on, x, y);
+    case QMCU_OP_MEAN: return validate_mean(im, opi, op, on, x, y);
+    case QMCU_OP_PAD: return validate_pad(im, opi, op, on, x, y);
     case QMCU_OP_RESHAPE:
         if ((st = check_act_type(im, opi, x, y))) return st;
         CHECK(qmcu_tensor_elems(x) == qmcu_tensor_elems(y), "op %d %s: element counts differ", opi, on);
-        if (x->type == QMCU_I8) CHECK(x->scale == y->scale && x->zero_point == y->zero_point, "op %d %s: input and output quantization differ", opi, on);
-        break;
-    case QMCU_OP_TRANSPOSE: {
-        const qmcu_tensor *pp = T(im, op->in[1]);
-        int seen = 0;
-        if ((st = check_act_type(im, opi, x, y))) return st;
-        CHECK(pp->data != NULL && (pp->type == QMCU_I32 || pp->type == QMCU_I64) && qmcu_tensor_elems(pp) == x->ndim && x->ndim <= 4 && y->ndim == x->ndim,
-              "op %d %s: permutation must be a constant vector of the input rank (<= 4)", opi, on);
-        for (i = 0; i < x->ndim; i++) {
-            int p = const_i32(pp, i);
-            CHECK(p >= 0 && p < x->ndim && !(seen & (1 << p)) && y->dims[i] == x->dims[p], "op %d %s: invalid permutation", opi, on);
-            seen |= 1 << p;
-            op->perm[i] = p;
-        }
-        break;
-    }
-    case QMCU_OP_CONCATENATION: {
-        int64_t sum = 0;
-        if ((st = check_act_type(im, opi, x, y))) return st;
-        if (op->axis < 0) op->axis += y->ndim;
-        CHECK(op->axis >= 0 && op->axis < y->ndim, "op %d %s: invalid axis", opi, on);
-        for (i = 0; i < op->n_in; i++) {
-            const qmcu_tensor *xi = T(im, op->in[i]);
-            int d;
-            CHECK(xi && xi->type == y->type && xi->ndim == y->ndim && xi->from_uint8 == y->from_uint8 && xi->data == NULL, "op %d %s: input %d does not match the output", opi, on, i);
-            for (d = 0; d < y->ndim; d++) CHECK(d == op->axis || xi->dims[d] == y->dims[d], "op %d %s: input %d shape mismatch", opi, on, i);
-            sum += xi->dims[op->axis];
-        }
-        CHECK(sum == y->dims[op->axis], "op %d %s: sizes along the axis do not add up", opi, on);
-        break;
-    }
+        return check_same_quant(im, opi, on, x, y);
+    case QMCU_OP_TRANSPOSE: return validate_transpose(im, opi, op, on, x, y);
+    case QMCU_OP_CONCATENATION: return validate_concatenation(im, opi, op, on, x, y);
     case QMCU_OP_SOFTMAX:
         if ((st = check_act_type(im, opi, x, y))) return st;
         CHECK(same_shape(x, y) && x->ndim >= 1, "op %d %s: input and output shapes differ", opi, on);
         break;
-    case QMCU_OP_LOGISTIC: case QMCU_OP_HARD_SWISH: case QMCU_OP_RELU: case QMCU_OP_RELU6:
+    case QMCU_OP_LOGISTIC:
+    case QMCU_OP_HARD_SWISH:
+    case QMCU_OP_RELU:
+    case QMCU_OP_RELU6:
         if ((st = check_act_type(im, opi, x, y))) return st;
         CHECK(same_shape(x, y), "op %d %s: input and output shapes differ", opi, on);
         break;
     case QMCU_OP_QUANTIZE:
-        CHECK((x->type == QMCU_F32 || x->type == QMCU_I8) && y->type == QMCU_I8 && x->data == NULL, "op %d %s: needs a float32 or 8-bit input and an 8-bit output", opi, on);
+        CHECK((x->type == QMCU_F32 || x->type == QMCU_I8) && y->type == QMCU_I8 && x->data == NULL,
+              "op %d %s: needs a float32 or 8-bit input and an 8-bit output", opi, on);
         CHECK(qmcu_tensor_elems(x) == qmcu_tensor_elems(y), "op %d %s: element counts differ", opi, on);
         break;
     case QMCU_OP_DEQUANTIZE:
-        CHECK(x->type == QMCU_I8 && y->type == QMCU_F32 && x->data == NULL, "op %d %s: needs an 8-bit input and a float32 output", opi, on);
+        CHECK(x->type == QMCU_I8 && y->type == QMCU_F32 && x->data == NULL,
+              "op %d %s: needs an 8-bit input and a float32 output", opi, on);
         CHECK(qmcu_tensor_elems(x) == qmcu_tensor_elems(y), "op %d %s: element counts differ", opi, on);
         break;
     case QMCU_OP_COUNT: break;
@@ -431,11 +566,13 @@ static qmcu_status import_op(importer *im, fb_table ot, int opi, const qmcu_op_t
     op->n_in = (int)ins.n;
     for (i = 0; i < ins.n; i++) {
         int32_t ti = fb_vec_i32(r, ins, i);
-        if (ti < -1 || ti >= im->g->n_tensors) FAIL(QMCU_ERR_FORMAT, "op %d refers to tensor %d of %d", opi, ti, im->g->n_tensors);
+        if (ti < -1 || ti >= im->g->n_tensors)
+            FAIL(QMCU_ERR_FORMAT, "op %d refers to tensor %d of %d", opi, ti, im->g->n_tensors);
         op->in[i] = ti;
     }
     op->out = fb_vec_i32(r, outs, 0);
-    if (op->out < 0 || op->out >= im->g->n_tensors) FAIL(QMCU_ERR_FORMAT, "op %d writes tensor %d of %d", opi, op->out, im->g->n_tensors);
+    if (op->out < 0 || op->out >= im->g->n_tensors)
+        FAIL(QMCU_ERR_FORMAT, "op %d writes tensor %d of %d", opi, op->out, im->g->n_tensors);
 
     op->stride_h = op->stride_w = op->dil_h = op->dil_w = 1;
     op->beta = 1.0f;
@@ -481,8 +618,10 @@ static qmcu_status import_op(importer *im, fb_table ot, int opi, const qmcu_op_t
     }
     if (r->err) return QMCU_ERR_FORMAT;
     if ((int)op->act < 0 || op->act > QMCU_ACT_RELU6)
-        FAIL(QMCU_ERR_UNSUPPORTED, "op %d %s has unsupported fused activation %d", opi, qmcu_op_name(op->type), (int)op->act);
-    if (op->type == QMCU_OP_SOFTMAX && !(op->beta > 0.0f && isfinite(op->beta))) FAIL(QMCU_ERR_FORMAT, "op %d SOFTMAX has invalid beta", opi);
+        FAIL(QMCU_ERR_UNSUPPORTED, "op %d %s has unsupported fused activation %d", opi, qmcu_op_name(op->type),
+             (int)op->act);
+    if (op->type == QMCU_OP_SOFTMAX && !(op->beta > 0.0f && isfinite(op->beta)))
+        FAIL(QMCU_ERR_FORMAT, "op %d SOFTMAX has invalid beta", opi);
     return validate_op(im, opi);
 }
 
@@ -498,7 +637,8 @@ static qmcu_status import_model(importer *im)
     int k;
 
     if (!model.pos) FAIL(QMCU_ERR_FORMAT, "not a TFLite flatbuffer (%s)", r->err ? r->err : "no root table");
-    if (im->r.len >= 8 && memcmp(im->r.buf + 4, "TFL3", 4) != 0) FAIL(QMCU_ERR_FORMAT, "not a TFLite model (file identifier is not TFL3)");
+    if (im->r.len >= 8 && memcmp(im->r.buf + 4, "TFL3", 4) != 0)
+        FAIL(QMCU_ERR_FORMAT, "not a TFLite model (file identifier is not TFL3)");
     codes = fb_vec_field(r, model, MODEL_OPCODES, 4);
     sgs = fb_vec_field(r, model, MODEL_SUBGRAPHS, 4);
     im->buffers = fb_vec_field(r, model, MODEL_BUFFERS, 4);
@@ -570,7 +710,8 @@ static qmcu_status import_model(importer *im)
     for (k = 0; k < g->n_outputs; k++) g->outputs[k] = fb_vec_i32(r, gout, (uint32_t)k);
     for (k = 0; k < g->n_inputs + g->n_outputs; k++) {
         int ti = k < g->n_inputs ? g->inputs[k] : g->outputs[k - g->n_inputs];
-        if (ti < 0 || ti >= g->n_tensors) FAIL(QMCU_ERR_FORMAT, "model input/output refers to tensor %d of %d", ti, g->n_tensors);
+        if (ti < 0 || ti >= g->n_tensors)
+            FAIL(QMCU_ERR_FORMAT, "model input/output refers to tensor %d of %d", ti, g->n_tensors);
     }
     /* Ops must be in execution order: every activation input produced earlier or a model input. */
     {
@@ -585,11 +726,13 @@ static qmcu_status import_model(importer *im)
             for (j = 0; j < op->n_in; j++)
                 if (op->in[j] >= 0 && !ready[op->in[j]]) {
                     free(ready);
-                    FAIL(QMCU_ERR_FORMAT, "op %d %s reads tensor '%s' before it is computed", oi, qmcu_op_name(op->type), g->tensors[op->in[j]].name);
+                    FAIL(QMCU_ERR_FORMAT, "op %d %s reads tensor '%s' before it is computed", oi,
+                         qmcu_op_name(op->type), g->tensors[op->in[j]].name);
                 }
             if (ready[op->out]) {
                 free(ready);
-                FAIL(QMCU_ERR_FORMAT, "op %d %s overwrites tensor '%s'", oi, qmcu_op_name(op->type), g->tensors[op->out].name);
+                FAIL(QMCU_ERR_FORMAT, "op %d %s overwrites tensor '%s'", oi, qmcu_op_name(op->type),
+                     g->tensors[op->out].name);
             }
             ready[op->out] = 1;
         }

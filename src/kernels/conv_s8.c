@@ -86,8 +86,8 @@ qmcu_status qmcu_conv_s8(const qmcu_conv_params *p, const qmcu_requant *rq, cons
             int32_t n = pixels - px < QMCU_IM2COL_ROWS ? pixels - px : QMCU_IM2COL_ROWS, r;
             for (r = 0; r < n; r++)
                 im2col_row(p, in, inb, filter, (px + r) / out->w, (px + r) % out->w, (int8_t *)scratch + (size_t)r * k);
-            qmcu_gemm_s8(p, rq, (const int8_t *)scratch, n, k, k, filter_data, out->c, bias,
-                         outb + (size_t)px * out->c, out->c);
+            qmcu_gemm_s8(p, rq, (const int8_t *)scratch, n, k, k, filter_data, out->c, bias, outb + (size_t)px * out->c,
+                         out->c);
             px += n;
         }
     }
@@ -95,8 +95,8 @@ qmcu_status qmcu_conv_s8(const qmcu_conv_params *p, const qmcu_requant *rq, cons
 }
 
 qmcu_status qmcu_fully_connected_s8(const qmcu_conv_params *p, const qmcu_requant *rq, int32_t rows, int32_t k,
-                                    const int8_t *input, int32_t out_ch, const int8_t *filter_data,
-                                    const int32_t *bias, int8_t *output)
+                                    const int8_t *input, int32_t out_ch, const int8_t *filter_data, const int32_t *bias,
+                                    int8_t *output)
 {
     qmcu_gemm_s8(p, rq, input, rows, k, k, filter_data, out_ch, bias, output, out_ch);
     return QMCU_OK;

@@ -48,7 +48,9 @@ void qmcu_transpose(const int32_t in_dims[4], const int perm[4], size_t elem_siz
         for (idx[1] = 0; idx[1] < in_dims[perm[1]]; idx[1]++)
             for (idx[2] = 0; idx[2] < in_dims[perm[2]]; idx[2]++)
                 for (idx[3] = 0; idx[3] < in_dims[perm[3]]; idx[3]++, dst += elem_size)
-                    memcpy(dst, src + (size_t)(idx[0] * os[0] + idx[1] * os[1] + idx[2] * os[2] + idx[3] * os[3]) * elem_size,
+                    memcpy(dst,
+                           src +
+                               (size_t)(idx[0] * os[0] + idx[1] * os[1] + idx[2] * os[2] + idx[3] * os[3]) * elem_size,
                            elem_size);
 }
 

@@ -43,7 +43,7 @@ static inline int8_t requant_dw(int32_t acc, int32_t multiplier, int32_t shift, 
  * requantization pass per channel with its constants in registers. Integer sums are exact
  * in any order: the results are the portable kernel's. */
 #define QMCU_DW_MAX_TAPS 64
-#define QMCU_DW_CHUNK 32
+#define QMCU_DW_CHUNK    32
 
 /* n pixels of one tap: acc[4 j .. 4 j + 3] += (x_j + xo) * (w + wo) lane by lane, x_j the
  * four channels at xp + j * step (channels 0..3 in order: SXTAB16 gives 0/2, ror 8 gives 1/3). */
@@ -51,28 +51,30 @@ static inline void dw_tap_run(const int8_t *xp, int32_t step, uint32_t we, uint3
                               int32_t n)
 {
     uint32_t x, xe, xd;
-    __asm__ volatile(
-        "1:\n\t"
-        "ldr %[x], [%[xp]]\n\t"
-        "add %[xp], %[xp], %[step]\n\t"
-        "sxtab16 %[xe], %[xo], %[x]\n\t"
-        "sxtab16 %[xd], %[xo], %[x], ror #8\n\t"
-        "ldmia %[acc], {r8, r9, r10, r11}\n\t"
-        "smlabb r8, %[xe], %[we], r8\n\t"
-        "smlabb r9, %[xd], %[wd], r9\n\t"
-        "smlatt r10, %[xe], %[we], r10\n\t"
-        "smlatt r11, %[xd], %[wd], r11\n\t"
-        "stmia %[acc]!, {r8, r9, r10, r11}\n\t"
-        "subs %[n], %[n], #1\n\t"
-        "bne 1b\n\t"
-        : [xp] "+r"(xp), [acc] "+r"(acc), [n] "+r"(n), [x] "=&r"(x), [xe] "=&r"(xe), [xd] "=&r"(xd)
-        : [step] "r"(step), [we] "r"(we), [wd] "r"(wd), [xo] "r"(xo)
-        : "r8", "r9", "r10", "r11", "cc", "memory");
+    __asm__ volatile("1:\n\t"
+                     "ldr %[x], [%[xp]]\n\t"
+                     "add %[xp], %[xp], %[step]\n\t"
+                     "sxtab16 %[xe], %[xo], %[x]\n\t"
+                     "sxtab16 %[xd], %[xo], %[x], ror #8\n\t"
+                     "ldmia %[acc], {r8, r9, r10, r11}\n\t"
+                     "smlabb r8, %[xe], %[we], r8\n\t"
+                     "smlabb r9, %[xd], %[wd], r9\n\t"
+                     "smlatt r10, %[xe], %[we], r10\n\t"
+                     "smlatt r11, %[xd], %[wd], r11\n\t"
+                     "stmia %[acc]!, {r8, r9, r10, r11}\n\t"
+                     "subs %[n], %[n], #1\n\t"
+                     "bne 1b\n\t"
+                     : [xp] "+r"(xp), [acc] "+r"(acc), [n] "+r"(n), [x] "=&r"(x), [xe] "=&r"(xe), [xd] "=&r"(xd)
+                     : [step] "r"(step), [we] "r"(we), [wd] "r"(wd), [xo] "r"(xo)
+                     : "r8", "r9", "r10", "r11", "cc", "memory");
 }
 
 /* First output x whose input column ox * s + col is >= 0, and one past the last < w. */
 static inline int32_t dw_first_inside(int32_t col, int32_t s) { return col >= 0 ? 0 : (-col + s - 1) / s; }
-static inline int32_t dw_end_inside(int32_t col, int32_t s, int32_t w) { return w - 1 - col < 0 ? 0 : (w - 1 - col) / s + 1; }
+static inline int32_t dw_end_inside(int32_t col, int32_t s, int32_t w)
+{
+    return w - 1 - col < 0 ? 0 : (w - 1 - col) / s + 1;
+}
 
 /* n accumulators of one channel (every 4th int32) -> its outputs, cn bytes apart. */
 static inline void dw_requant_channel(const int32_t *acc, int32_t n, int32_t m, int32_t sh, int32_t off, int32_t lo,
@@ -87,10 +89,10 @@ typedef struct {
 } dw_tap;
 
 static inline __attribute__((always_inline)) void depthwise_dsp(const qmcu_conv_params *p, const qmcu_requant *rq,
-                                                               const qmcu_dims *in, const int8_t *input,
-                                                               const qmcu_dims *filter, const int8_t *filter_data,
-                                                               const int32_t *bias, const qmcu_dims *out, int8_t *output,
-                                                               const int left)
+                                                                const qmcu_dims *in, const int8_t *input,
+                                                                const qmcu_dims *filter, const int8_t *filter_data,
+                                                                const int32_t *bias, const qmcu_dims *out,
+                                                                int8_t *output, const int left)
 {
     const int32_t cn = out->c, step = p->stride_w * cn;
     const uint32_t xo = ((uint32_t)p->input_offset & 0xFFFFu) | ((uint32_t)p->input_offset << 16);
@@ -128,7 +130,8 @@ static inline __attribute__((always_inline)) void depthwise_dsp(const qmcu_conv_
                                acc + tap[t].a, tap[t].n);
                 }
                 for (k = 0; k < 4; k++) /* one channel at a time: its constants stay in registers */
-                    dw_requant_channel(acc + k, n, rq->multiplier[c + k], rq->shift[c + k], off, lo, hi, left, o + c + k, cn);
+                    dw_requant_channel(acc + k, n, rq->multiplier[c + k], rq->shift[c + k], off, lo, hi, left,
+                                       o + c + k, cn);
             }
         }
 }

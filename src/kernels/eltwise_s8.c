@@ -9,8 +9,10 @@ static inline int8_t eltwise_one(const qmcu_eltwise_params *p, int32_t a, int32_
     if (p->is_mul) {
         v = qmcu_multiply_by_quantized_multiplier(a * b, p->output_multiplier, p->output_shift);
     } else {
-        const int32_t sa = qmcu_multiply_by_quantized_multiplier(a * (1 << p->left_shift), p->input1_multiplier, p->input1_shift);
-        const int32_t sb = qmcu_multiply_by_quantized_multiplier(b * (1 << p->left_shift), p->input2_multiplier, p->input2_shift);
+        const int32_t sa =
+            qmcu_multiply_by_quantized_multiplier(a * (1 << p->left_shift), p->input1_multiplier, p->input1_shift);
+        const int32_t sb =
+            qmcu_multiply_by_quantized_multiplier(b * (1 << p->left_shift), p->input2_multiplier, p->input2_shift);
         v = qmcu_multiply_by_quantized_multiplier(sa + sb, p->output_multiplier, p->output_shift);
     }
     return (int8_t)qmcu_clamp(v + p->output_offset, p->act_min, p->act_max);

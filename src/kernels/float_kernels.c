@@ -34,8 +34,8 @@ void qmcu_conv_f32(const qmcu_conv_f32_params *p, const qmcu_dims *in, const flo
 }
 
 void qmcu_depthwise_conv_f32(const qmcu_conv_f32_params *p, const qmcu_dims *in, const float *input,
-                             const qmcu_dims *filter, const float *filter_data, const float *bias,
-                             const qmcu_dims *out, float *output)
+                             const qmcu_dims *filter, const float *filter_data, const float *bias, const qmcu_dims *out,
+                             float *output)
 {
     int32_t b, oy, ox, oc, ky, kx;
     for (b = 0; b < out->n; b++)
@@ -54,7 +54,8 @@ void qmcu_depthwise_conv_f32(const qmcu_conv_f32_params *p, const qmcu_dims *in,
                                    filter_data[((size_t)ky * filter->w + kx) * out->c + oc];
                         }
                     }
-                    output[(((size_t)b * out->h + oy) * out->w + ox) * out->c + oc] = clampf(acc, p->act_min, p->act_max);
+                    output[(((size_t)b * out->h + oy) * out->w + ox) * out->c + oc] =
+                        clampf(acc, p->act_min, p->act_max);
                 }
 }
 

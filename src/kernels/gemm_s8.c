@@ -14,7 +14,10 @@ static inline int8_t requant_one(const qmcu_conv_params *p, const qmcu_requant *
 }
 
 /* acc = dot + folded bias + filter_offset * row sum, added modulo 2^32 (see fold_bias). */
-static inline int32_t wrap_add3(int32_t a, int32_t b, int32_t c) { return (int32_t)((uint32_t)a + (uint32_t)b + (uint32_t)c); }
+static inline int32_t wrap_add3(int32_t a, int32_t b, int32_t c)
+{
+    return (int32_t)((uint32_t)a + (uint32_t)b + (uint32_t)c);
+}
 
 static inline int32_t row_sum(const int8_t *a, int32_t k)
 {
@@ -41,8 +44,14 @@ static inline void dot_2x4(const int8_t *a0, const int8_t *a1, const int8_t *b0,
         s12 += x1 * w2;
         s13 += x1 * w3;
     }
-    s[0] = s00; s[1] = s01; s[2] = s02; s[3] = s03;
-    s[4] = s10; s[5] = s11; s[6] = s12; s[7] = s13;
+    s[0] = s00;
+    s[1] = s01;
+    s[2] = s02;
+    s[3] = s03;
+    s[4] = s10;
+    s[5] = s11;
+    s[6] = s12;
+    s[7] = s13;
 }
 
 static inline int32_t dot_1x1(const int8_t *a, const int8_t *b, int32_t k)
@@ -138,31 +147,30 @@ static inline void dot_4x1_pairs(const uint32_t *e, const int8_t *b, int32_t k4,
     const uint32_t *const end = e + (k4 & ~7);
     if (k4 >= 8) {
         uint32_t xa, xb, ya, yb, t, w;
-        __asm__ volatile(
-            "1:\n\t"
-            ".rept 2\n\t" /* 2 x 4 k */
-            "ldrd %[xa], %[xb], [%[e]], #8\n\t"
-            "ldrd %[ya], %[yb], [%[e]], #8\n\t"
-            "ldr %[w], [%[b]], #4\n\t"
-            "sxtb16 %[t], %[w]\n\t"
-            "sxtb16 %[w], %[w], ror #8\n\t"
-            "smlad %[pa], %[xa], %[t], %[pa]\n\t"
-            "smlad %[pa], %[xb], %[w], %[pa]\n\t"
-            "smlad %[pb], %[ya], %[t], %[pb]\n\t"
-            "smlad %[pb], %[yb], %[w], %[pb]\n\t"
-            ".endr\n\t"
-            "sbfx %[t], %[pa], #0, #13\n\t"
-            "add %[ra], %[ra], %[t]\n\t"
-            "sub %[pa], %[pa], %[t]\n\t"
-            "sbfx %[t], %[pb], #0, #13\n\t"
-            "add %[rb], %[rb], %[t]\n\t"
-            "sub %[pb], %[pb], %[t]\n\t"
-            "cmp %[e], %[end]\n\t"
-            "bne 1b\n\t"
-            : [pa] "+r"(pa), [pb] "+r"(pb), [ra] "+r"(ra), [rb] "+r"(rb), [e] "+r"(e), [b] "+r"(b), [xa] "=&r"(xa),
-              [xb] "=&r"(xb), [ya] "=&r"(ya), [yb] "=&r"(yb), [t] "=&r"(t), [w] "=&r"(w)
-            : [end] "r"(end)
-            : "cc", "memory");
+        __asm__ volatile("1:\n\t"
+                         ".rept 2\n\t" /* 2 x 4 k */
+                         "ldrd %[xa], %[xb], [%[e]], #8\n\t"
+                         "ldrd %[ya], %[yb], [%[e]], #8\n\t"
+                         "ldr %[w], [%[b]], #4\n\t"
+                         "sxtb16 %[t], %[w]\n\t"
+                         "sxtb16 %[w], %[w], ror #8\n\t"
+                         "smlad %[pa], %[xa], %[t], %[pa]\n\t"
+                         "smlad %[pa], %[xb], %[w], %[pa]\n\t"
+                         "smlad %[pb], %[ya], %[t], %[pb]\n\t"
+                         "smlad %[pb], %[yb], %[w], %[pb]\n\t"
+                         ".endr\n\t"
+                         "sbfx %[t], %[pa], #0, #13\n\t"
+                         "add %[ra], %[ra], %[t]\n\t"
+                         "sub %[pa], %[pa], %[t]\n\t"
+                         "sbfx %[t], %[pb], #0, #13\n\t"
+                         "add %[rb], %[rb], %[t]\n\t"
+                         "sub %[pb], %[pb], %[t]\n\t"
+                         "cmp %[e], %[end]\n\t"
+                         "bne 1b\n\t"
+                         : [pa] "+r"(pa), [pb] "+r"(pb), [ra] "+r"(ra), [rb] "+r"(rb), [e] "+r"(e), [b] "+r"(b),
+                           [xa] "=&r"(xa), [xb] "=&r"(xb), [ya] "=&r"(ya), [yb] "=&r"(yb), [t] "=&r"(t), [w] "=&r"(w)
+                         : [end] "r"(end)
+                         : "cc", "memory");
     }
     if (k4 & 4) {
         const uint32_t w = qmcu_load_word(b), we = qmcu_sxtb16(w), wo = qmcu_sxtb16_ror8(w);
@@ -198,8 +206,7 @@ static inline void requant_row_signed(const int32_t *acc, int32_t n, const int32
 /* Requantizes n accumulators of one output row (channels oc0..): a tight loop of its own,
  * with every register free for it. */
 static void requant_row(const int32_t *acc, int32_t n, int32_t oc0, const int32_t *bias, int32_t row_term,
-                        qmcu_shift_signs shifts,
-                        const qmcu_conv_params *p, const qmcu_requant *rq, int8_t *out)
+                        qmcu_shift_signs shifts, const qmcu_conv_params *p, const qmcu_requant *rq, int8_t *out)
 {
     const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
     const int32_t *mult = rq->multiplier + oc0, *shf = rq->shift + oc0;
@@ -221,7 +228,7 @@ static void requant_row(const int32_t *acc, int32_t n, int32_t oc0, const int32_
         out[j] = requant_val(wrap_add3(acc[j], bias ? bias[j] : 0, row_term), mult[j], shf[j], off, lo, hi);
 }
 
-#define QMCU_GEMM_CHUNK 32 /* output channels per requantization pass (2 x 32 int32 on the stack) */
+#define QMCU_GEMM_CHUNK      32  /* output channels per requantization pass (2 x 32 int32 on the stack) */
 #define QMCU_GEMM_EXPAND_MAX 512 /* rows up to this length are pre-expanded to int16 (2 x 1 kB of stack) */
 
 /* Rows of 2-bit codes, four at a time (two pixel pairs x one filter), expanded into ex;

@@ -31,8 +31,8 @@ static inline int32_t qmcu_multiply_by_quantized_multiplier(int32_t x, int32_t m
 {
     const int left = shift > 0 ? shift : 0;
     const int right = shift > 0 ? 0 : -shift;
-    return qmcu_rounding_divide_by_pot(
-        qmcu_sat_rounding_doubling_high_mul((int32_t)((uint32_t)x << left), multiplier), right);
+    return qmcu_rounding_divide_by_pot(qmcu_sat_rounding_doubling_high_mul((int32_t)((uint32_t)x << left), multiplier),
+                                       right);
 }
 
 /* The same with ruy's final shift, which breaks ties upwards (toward +inf). TFLite runs its
@@ -49,7 +49,10 @@ static inline int32_t qmcu_multiply_by_quantized_multiplier_ties_up(int32_t x, i
 
 /* Converts an already rounded float to int32, saturating to +-1e6 (NaN -> -1e6), so that
  * huge values from broken scales never overflow the cast; callers clamp to their range. */
-static inline int32_t qmcu_float_to_int_sat(float r) { return r > -1e6f ? (r < 1e6f ? (int32_t)r : 1000000) : -1000000; }
+static inline int32_t qmcu_float_to_int_sat(float r)
+{
+    return r > -1e6f ? (r < 1e6f ? (int32_t)r : 1000000) : -1000000;
+}
 
 static inline int32_t qmcu_clamp(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
 

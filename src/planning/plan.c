@@ -10,7 +10,6 @@
 
 static int is_activation(const qmcu_graph *g, int t) { return t >= 0 && !T(g, t)->data; }
 
-
 static int producer_of(const qmcu_graph *g, int t)
 {
     int i;
@@ -75,14 +74,15 @@ int qmcu_split_is_legal(const qmcu_graph *g, int split, char *why, size_t why_le
             if (!is_activation(g, t)) continue;
             p = producer_of(g, t);
             if (!is_nhwc1(T(g, t)) || (p < 0 && !qmcu_graph_is_input(g, t))) {
-                snprintf(why, why_len, "op %d %s reads tensor %d, which is not a 1xHxWxC model input or patch-stage result", i,
+                snprintf(why, why_len,
+                         "op %d %s reads tensor %d, which is not a 1xHxWxC model input or patch-stage result", i,
                          qmcu_op_name(op->type), t);
                 return 0;
             }
         }
         if (op->out != s && (last_consumer(g, op->out) >= split || qmcu_graph_is_output(g, op->out))) {
-            snprintf(why, why_len, "tensor %d (op %d) is used after op %d: only op %d's output may cross the split", op->out, i,
-                     split - 1, split - 1);
+            snprintf(why, why_len, "tensor %d (op %d) is used after op %d: only op %d's output may cross the split",
+                     op->out, i, split - 1, split - 1);
             return 0;
         }
     }
@@ -150,8 +150,7 @@ static void build_geometry(qmcu_plan *p)
             for (j = 0; j < op->n_in; j++) {
                 const int t = op->in[j];
                 qmcu_window need;
-                if (!is_activation(g, t) || (j > 0 && qmcu_is_conv(op->type)))
-                    continue;
+                if (!is_activation(g, t) || (j > 0 && qmcu_is_conv(op->type))) continue;
                 need = clip(qmcu_op_input_window(g, op, o), T(g, t));
                 if (!qmcu_window_empty(need)) reg[t] = hull(reg[t], need);
             }
@@ -176,7 +175,8 @@ static size_t lowbit_staging(const qmcu_plan *p, int tile, int i)
     const qmcu_op *op = &g->ops[i];
     const qmcu_window r = p->region[(size_t)tile * g->n_tensors + op->out];
     if (op->type != QMCU_OP_ADD && op->type != QMCU_OP_PAD) return 0;
-    return align16(qmcu_lowbit_stage_in_bytes(&p->exec, tile, i)) + align16((size_t)(r.w1 - r.w0) * T(g, op->out)->dims[3]);
+    return align16(qmcu_lowbit_stage_in_bytes(&p->exec, tile, i)) +
+           align16((size_t)(r.w1 - r.w0) * T(g, op->out)->dims[3]);
 }
 
 /* Scratch of op i on one tile (or layer op): im2col / accumulators / in-place ring. */
@@ -209,7 +209,8 @@ static size_t max_over_tiles_scratch(const qmcu_plan *p, const qmcu_model *m, in
     for (tile = 0; tile < p->n_tiles; tile++) {
         if (qmcu_window_empty(p->region[(size_t)tile * p->g->n_tensors + p->g->ops[i].out])) continue;
         s = op_scratch(p, m, tile, i, in_place);
-        if (p->spec.quantmcu && qmcu_op_has(p->g->ops[i].type, QMCU_OPT_LOWBIT_READER) && T(p->g, p->g->ops[i].out)->type == QMCU_I8) {
+        if (p->spec.quantmcu && qmcu_op_has(p->g->ops[i].type, QMCU_OPT_LOWBIT_READER) &&
+            T(p->g, p->g->ops[i].out)->type == QMCU_I8) {
             const size_t st = lowbit_staging(p, tile, i);
             if (st > s) s = st;
         }
@@ -261,11 +262,13 @@ static qmcu_status build_memory(qmcu_plan *p, const qmcu_model *m, qmcu_error *e
         const int x = op->in[0], y = op->out;
         size_t ring;
         if (op->type != QMCU_OP_DEPTHWISE_CONV_2D || T(g, y)->type != QMCU_I8 || op->depth_multiplier != 1) continue;
-        if (qmcu_graph_is_input(g, x) || qmcu_graph_is_output(g, x) || last_use[x] != i || y == p->split_tensor) continue;
+        if (qmcu_graph_is_input(g, x) || qmcu_graph_is_output(g, x) || last_use[x] != i || y == p->split_tensor)
+            continue;
         if ((i < k) != (prod[x] < k)) continue;
         if (i < k && p->spec.quantmcu) continue; /* low-bit rows are staged, not run in place */
         ring = max_over_tiles_scratch(p, m, i, 1);
-        if (ring >= max_over_tiles_scratch(p, m, i, 0) + (p->tensor_bytes[x] < p->tensor_bytes[y] ? p->tensor_bytes[x] : p->tensor_bytes[y]))
+        if (ring >= max_over_tiles_scratch(p, m, i, 0) +
+                        (p->tensor_bytes[x] < p->tensor_bytes[y] ? p->tensor_bytes[x] : p->tensor_bytes[y]))
             continue;
         p->in_place[i] = 1;
         alias[y] = x;
@@ -280,7 +283,7 @@ static qmcu_status build_memory(qmcu_plan *p, const qmcu_model *m, qmcu_error *e
         if (!is_activation(g, t)) continue;
         r = root_of(alias, t);
         first = qmcu_graph_is_input(g, t) ? 0 : prod[t];
-        if (first < 0) continue; /* neither input nor produced: unused */
+        if (first < 0) continue;             /* neither input nor produced: unused */
         if (t == p->split_tensor) first = 0; /* every tile writes into S */
         last = last_use[t];
         if (qmcu_graph_is_output(g, t)) last = no - 1;
@@ -384,8 +387,8 @@ qmcu_status qmcu_plan_build(const qmcu_model *m, const qmcu_plan_spec *spec, qmc
     p->scratch_bytes = (size_t *)calloc((size_t)g->n_ops, sizeof(size_t));
     p->scratch_offset = (size_t *)calloc((size_t)g->n_ops, sizeof(size_t));
     p->step_live_bytes = (size_t *)calloc((size_t)g->n_ops, sizeof(size_t));
-    if (!p->region || !p->in_place || !p->tensor_bytes || !p->tensor_offset || !p->scratch_bytes || !p->scratch_offset ||
-        !p->step_live_bytes) {
+    if (!p->region || !p->in_place || !p->tensor_bytes || !p->tensor_offset || !p->scratch_bytes ||
+        !p->scratch_offset || !p->step_live_bytes) {
         qmcu_plan_free(p);
         return nomem(g, err);
     }

@@ -39,9 +39,9 @@ typedef struct qmcu_plan_s {
     qmcu_window *region; /* [tile * n_tensors + tensor]; empty where a tile holds none of it */
 
     /* compute */
-    int64_t macs;             /* whole model as executed (patch stage with its halo) */
-    int64_t patch_macs;       /* executed by the patch stage */
-    int64_t patch_layer_macs; /* the same ops layer by layer; redundant = patch_macs - this */
+    int64_t macs;                         /* whole model as executed (patch stage with its halo) */
+    int64_t patch_macs;                   /* executed by the patch stage */
+    int64_t patch_layer_macs;             /* the same ops layer by layer; redundant = patch_macs - this */
     int32_t input_patch_h, input_patch_w; /* largest input region of a tile */
 
     /* memory: real placements */
@@ -54,8 +54,8 @@ typedef struct qmcu_plan_s {
     size_t arena_bytes;      /* placed arena = peak SRAM of the plan (input included if in SRAM) */
     size_t live_peak_bytes;  /* largest sum of simultaneously live bytes (the placement meets or exceeds it) */
     int live_peak_op;
-    size_t input_bytes;      /* model input(s) */
-    size_t host_bytes;       /* arena + input when the input is outside the arena */
+    size_t input_bytes;        /* model input(s) */
+    size_t host_bytes;         /* arena + input when the input is outside the arena */
     qmcu_buffer_life *buffers; /* the placement: one per tensor (aliases have size 0), then one per op scratch */
     int n_buffers;
 } qmcu_plan;
@@ -64,16 +64,15 @@ typedef struct qmcu_plan_s {
 int qmcu_split_is_legal(const qmcu_graph *g, int split, char *why, size_t why_len);
 
 /* Builds geometry and memory for a prepared model. Errors name the model and the problem. */
-qmcu_status qmcu_plan_build(const qmcu_model *m, const qmcu_plan_spec *spec, qmcu_plan **out,
-                            qmcu_error *err);
+qmcu_status qmcu_plan_build(const qmcu_model *m, const qmcu_plan_spec *spec, qmcu_plan **out, qmcu_error *err);
 void qmcu_plan_free(qmcu_plan *p);
 
 /* Plan search (DESIGN.md §2): every legal split x grid 1x1..8x8 and "no patching"; the fewest
  * executed MACs whose arena fits `sram_budget`, else the smallest arena. */
 typedef struct {
-    int candidates;      /* plans evaluated */
-    int fits;            /* the chosen plan fits the budget */
-    double seconds;      /* search time */
+    int candidates; /* plans evaluated */
+    int fits;       /* the chosen plan fits the budget */
+    double seconds; /* search time */
 } qmcu_search_stats;
 qmcu_status qmcu_plan_search(const qmcu_model *m, size_t sram_budget, int input_in_sram, qmcu_plan **out,
                              qmcu_search_stats *stats, qmcu_error *err);

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define QMCU_PLAN_FORMAT "quantmcu-plan"
-#define QMCU_PLAN_VERSION 1
+#define QMCU_PLAN_FORMAT    "quantmcu-plan"
+#define QMCU_PLAN_VERSION   1
 #define QMCU_PLAN_MAX_BYTES (64u << 20)
 
 static void json_string(FILE *f, const char *s)
@@ -28,7 +28,8 @@ void qmcu_plan_write_json(const qmcu_plan *p, size_t budget, const qmcu_plan_jso
     const qmcu_graph *g = p->g;
     const int64_t redundant = p->patch_macs - p->patch_layer_macs;
     int i;
-    fprintf(f, "{\n  \"format\": \"%s\",\n  \"version\": %d,\n  \"model\": {\"path\": ", QMCU_PLAN_FORMAT, QMCU_PLAN_VERSION);
+    fprintf(f, "{\n  \"format\": \"%s\",\n  \"version\": %d,\n  \"model\": {\"path\": ", QMCU_PLAN_FORMAT,
+            QMCU_PLAN_VERSION);
     json_string(f, g->path);
     fprintf(f, ", \"fingerprint\": \"%016" PRIx64 "\", \"ops\": %d},\n", g->fingerprint, g->n_ops);
     fprintf(f, "  \"mode\": \"%s\",\n  \"split\": %d,\n", extra ? extra->mode : (p->spec.split ? "patch" : "layer"),
@@ -41,19 +42,25 @@ void qmcu_plan_write_json(const qmcu_plan *p, size_t budget, const qmcu_plan_jso
     }
     fprintf(f, "  \"grid\": [%d, %d],\n  \"input_in_sram\": %s,\n", p->spec.grid_h, p->spec.grid_w,
             p->spec.input_in_sram ? "true" : "false");
-    if (budget) fprintf(f, "  \"sram_budget_bytes\": %zu,\n  \"fits_budget\": %s,\n", budget, p->arena_bytes <= budget ? "true" : "false");
+    if (budget)
+        fprintf(f, "  \"sram_budget_bytes\": %zu,\n  \"fits_budget\": %s,\n", budget,
+                p->arena_bytes <= budget ? "true" : "false");
     fprintf(f,
-            "  \"metrics\": {\"peak_sram_bytes\": %zu, \"arena_bytes\": %zu, \"live_peak_bytes\": %zu, \"input_bytes\": %zu,\n"
+            "  \"metrics\": {\"peak_sram_bytes\": %zu, \"arena_bytes\": %zu, \"live_peak_bytes\": %zu, "
+            "\"input_bytes\": %zu,\n"
             "              \"macs\": %" PRId64 ", \"patch_macs\": %" PRId64 ", \"patch_layer_macs\": %" PRId64
             ", \"redundant_macs\": %" PRId64 ", \"redundant_macs_pct\": %.2f,\n"
             "              \"tiles\": %d, \"input_patch\": [%d, %d]},\n",
-            p->arena_bytes, p->arena_bytes, p->live_peak_bytes, p->input_bytes, p->macs, p->patch_macs, p->patch_layer_macs,
-            redundant, p->patch_layer_macs ? 100.0 * (double)redundant / (double)p->patch_layer_macs : 0.0, p->n_tiles,
+            p->arena_bytes, p->arena_bytes, p->live_peak_bytes, p->input_bytes, p->macs, p->patch_macs,
+            p->patch_layer_macs, redundant,
+            p->patch_layer_macs ? 100.0 * (double)redundant / (double)p->patch_layer_macs : 0.0, p->n_tiles,
             p->input_patch_h, p->input_patch_w);
     if (extra) extra->write(f, extra->ctx);
     fprintf(f, "  \"memory\": [\n");
     for (i = 0; i < g->n_ops; i++)
-        fprintf(f, "    {\"op\": %d, \"type\": \"%s\", \"stage\": \"%s\", \"live_bytes\": %zu, \"scratch_bytes\": %zu, \"in_place\": %s}%s\n",
+        fprintf(f,
+                "    {\"op\": %d, \"type\": \"%s\", \"stage\": \"%s\", \"live_bytes\": %zu, \"scratch_bytes\": %zu, "
+                "\"in_place\": %s}%s\n",
                 i, qmcu_op_name(g->ops[i].type), i < p->spec.split ? "patch" : "layer", p->step_live_bytes[i],
                 p->scratch_bytes[i], p->in_place[i] ? "true" : "false", i + 1 < g->n_ops ? "," : "");
     fprintf(f, "  ]\n}\n");
@@ -68,8 +75,9 @@ char *qmcu_plan_read_text(const char *path, qmcu_error *err)
         qmcu_error_set(err, "%s: cannot open plan file", path);
         return NULL;
     }
-    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || (unsigned long)n > QMCU_PLAN_MAX_BYTES || fseek(f, 0, SEEK_SET) != 0 ||
-        !(buf = (char *)malloc((size_t)n + 1)) || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || (unsigned long)n > QMCU_PLAN_MAX_BYTES ||
+        fseek(f, 0, SEEK_SET) != 0 || !(buf = (char *)malloc((size_t)n + 1)) ||
+        fread(buf, 1, (size_t)n, f) != (size_t)n) {
         qmcu_error_set(err, "%s: cannot read plan file", path);
         free(buf);
         fclose(f);
@@ -84,7 +92,8 @@ int qmcu_json_get_int(const cJSON *o, const char *key, int lo, int hi, int *out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     /* range first: converting an out-of-range double to int is undefined */
-    if (!cJSON_IsNumber(v) || !(v->valuedouble >= lo && v->valuedouble <= hi) || v->valuedouble != (double)(int)v->valuedouble)
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= lo && v->valuedouble <= hi) ||
+        v->valuedouble != (double)(int)v->valuedouble)
         return 0;
     *out = (int)v->valuedouble;
     return 1;
@@ -141,13 +150,14 @@ qmcu_status qmcu_plan_parse_spec(const char *text, const char *path, const qmcu_
     }
     if (strcmp(v->valuestring, fp) != 0) {
         const cJSON *mp = cJSON_GetObjectItemCaseSensitive(model, "path");
-        qmcu_error_set(err, "%s: plan was made for another model (%s, fingerprint %.16s), not %s (fingerprint %s)", path,
-                       cJSON_IsString(mp) ? mp->valuestring : "?", v->valuestring, g->path, fp);
+        qmcu_error_set(err, "%s: plan was made for another model (%s, fingerprint %.16s), not %s (fingerprint %s)",
+                       path, cJSON_IsString(mp) ? mp->valuestring : "?", v->valuestring, g->path, fp);
         goto done;
     }
     grid = cJSON_GetObjectItemCaseSensitive(root, "grid");
-    if (!qmcu_json_get_int(root, "split", 0, g->n_ops, &spec->split) || !cJSON_IsArray(grid) || cJSON_GetArraySize(grid) != 2 ||
-        !cJSON_IsNumber(cJSON_GetArrayItem(grid, 0)) || !cJSON_IsNumber(cJSON_GetArrayItem(grid, 1))) {
+    if (!qmcu_json_get_int(root, "split", 0, g->n_ops, &spec->split) || !cJSON_IsArray(grid) ||
+        cJSON_GetArraySize(grid) != 2 || !cJSON_IsNumber(cJSON_GetArrayItem(grid, 0)) ||
+        !cJSON_IsNumber(cJSON_GetArrayItem(grid, 1))) {
         qmcu_error_set(err, "%s: plan needs \"split\" (0..%d) and \"grid\": [rows, cols]", path, g->n_ops);
         goto done;
     }

@@ -32,8 +32,8 @@ static qmcu_dims nhwc(const qmcu_tensor *t)
 static qmcu_status check_rescale(const qmcu_model *m, int op, double real, qmcu_error *err)
 {
     if (real >= 0.0 && real < 65536.0) return QMCU_OK;
-    qmcu_error_set(err, "%s: op %d %s: quantization scales give a rescale factor of %g (outside [0, 65536))", m->g->path, op,
-                   qmcu_op_name(m->g->ops[op].type), real);
+    qmcu_error_set(err, "%s: op %d %s: quantization scales give a rescale factor of %g (outside [0, 65536))",
+                   m->g->path, op, qmcu_op_name(m->g->ops[op].type), real);
     return QMCU_ERR_FORMAT;
 }
 
@@ -93,8 +93,8 @@ qmcu_status qmcu_conv_multipliers(const qmcu_graph *g, int opi, float in_scale, 
                                                   : (double)in_scale * (double)wsf / (double)out_scale;
         int sh;
         if (!(real >= 0.0 && real < 65536.0)) {
-            qmcu_error_set(err, "%s: op %d %s: quantization scales give a rescale factor of %g (outside [0, 65536))", g->path, opi,
-                           qmcu_op_name(op->type), real);
+            qmcu_error_set(err, "%s: op %d %s: quantization scales give a rescale factor of %g (outside [0, 65536))",
+                           g->path, opi, qmcu_op_name(op->type), real);
             return QMCU_ERR_FORMAT;
         }
         qmcu_quantize_multiplier(real, &multiplier[c], &sh);
@@ -186,8 +186,8 @@ qmcu_status qmcu_eltwise_prepare(const qmcu_graph *g, int opi, float s1, int32_t
         }
     }
     if (!(rescale >= 0.0 && rescale < 65536.0)) {
-        qmcu_error_set(err, "%s: op %d %s: quantization scales give a rescale factor of %g (outside [0, 65536))", g->path, opi,
-                       qmcu_op_name(op->type), rescale);
+        qmcu_error_set(err, "%s: op %d %s: quantization scales give a rescale factor of %g (outside [0, 65536))",
+                       g->path, opi, qmcu_op_name(op->type), rescale);
         return QMCU_ERR_FORMAT;
     }
     return QMCU_OK;
@@ -211,6 +211,41 @@ static void prepare_lut(const qmcu_op *op, const qmcu_tensor *x, const qmcu_tens
         q = roundf(fr * inv) + (float)y->zero_point;
         lut[(uint8_t)(int8_t)v] = (int8_t)(q > -128.0f ? (q < 127.0f ? (int32_t)q : 127) : -128);
     }
+}
+
+/* MEAN: TFLite's three paths (quantmcu/kernels.h). */
+static qmcu_status prepare_mean(const qmcu_model *m, qmcu_prepared_op *po, int i, qmcu_error *err)
+{
+    const qmcu_op *op = &m->g->ops[i];
+    const qmcu_tensor *x = TENSOR(m, op->in[0]), *y = TENSOR(m, op->out);
+    qmcu_mean_params *mp = &po->u.mean;
+    int32_t d[4], n = 1, j;
+    qmcu_tensor_dims4(x, d);
+    for (j = 0; j < 4; j++)
+        if (op->reduce_mask & (1 << j)) n *= d[j];
+    mp->reduce_mask = op->reduce_mask;
+    mp->value_offset = x->from_uint8 ? 128 : 0;
+    mp->uint8_model = x->from_uint8;
+    mp->input_zero_point = x->zero_point;
+    mp->output_zero_point = y->zero_point;
+    mp->input_scale = x->scale;
+    mp->output_scale = y->scale;
+    if (check_rescale(m, i, (double)x->scale / (double)y->scale, err) != QMCU_OK) return QMCU_ERR_FORMAT;
+    if (op->keep_dims && x->ndim == 4 && op->reduce_mask == 6) {
+        mp->kind = QMCU_MEAN_SPATIAL;
+        if (x->from_uint8) {
+            mp->value_offset = 128;
+            qmcu_quantize_multiplier((double)(x->scale / ((float)n * y->scale)), &mp->multiplier, &mp->shift);
+        } else {
+            qmcu_quantize_multiplier((double)x->scale / (double)y->scale, &mp->multiplier, &mp->shift);
+        }
+    } else if (x->scale == y->scale && x->zero_point == y->zero_point) {
+        mp->kind = QMCU_MEAN_SAME_QUANT;
+    } else {
+        mp->kind = QMCU_MEAN_RESCALE;
+    }
+    po->scratch_bytes = sizeof(int32_t) * (size_t)(qmcu_tensor_elems(x) / n);
+    return QMCU_OK;
 }
 
 static qmcu_status prepare_op(const qmcu_model *m, qmcu_prepared_op *po, int i, qmcu_error *err)
@@ -242,39 +277,8 @@ static qmcu_status prepare_op(const qmcu_model *m, qmcu_prepared_op *po, int i, 
         po->u.pool.value_offset = y->from_uint8 ? 128 : 0;
         if (q) act_range_q(op->act, y, &po->u.pool.act_min, &po->u.pool.act_max);
         break;
-    case QMCU_OP_MEAN: {
-        qmcu_mean_params *mp = &po->u.mean;
-        int32_t d[4], n = 1, j;
-        if (!q) break;
-        qmcu_tensor_dims4(x, d);
-        for (j = 0; j < 4; j++)
-            if (op->reduce_mask & (1 << j)) n *= d[j];
-        mp->reduce_mask = op->reduce_mask;
-        mp->value_offset = x->from_uint8 ? 128 : 0;
-        mp->uint8_model = x->from_uint8;
-        mp->input_zero_point = x->zero_point;
-        mp->output_zero_point = y->zero_point;
-        mp->input_scale = x->scale;
-        mp->output_scale = y->scale;
-        if (check_rescale(m, i, (double)x->scale / (double)y->scale, err) != QMCU_OK) return QMCU_ERR_FORMAT;
-        if (op->keep_dims && x->ndim == 4 && op->reduce_mask == 6) {
-            mp->kind = QMCU_MEAN_SPATIAL;
-            if (x->from_uint8) {
-                mp->value_offset = 128;
-                qmcu_quantize_multiplier((double)(x->scale / ((float)n * y->scale)), &mp->multiplier, &mp->shift);
-            } else {
-                qmcu_quantize_multiplier((double)x->scale / (double)y->scale, &mp->multiplier, &mp->shift);
-            }
-        } else if (x->scale == y->scale && x->zero_point == y->zero_point) {
-            mp->kind = QMCU_MEAN_SAME_QUANT;
-        } else {
-            mp->kind = QMCU_MEAN_RESCALE;
-        }
-        po->scratch_bytes = sizeof(int32_t) * (size_t)(qmcu_tensor_elems(x) / n);
-        break;
-    }
-    case QMCU_OP_SOFTMAX:
-    {
+    case QMCU_OP_MEAN: return q ? prepare_mean(m, po, i, err) : QMCU_OK;
+    case QMCU_OP_SOFTMAX: {
         float *table;
         if (!q) break;
         if (!(table = (float *)malloc(256 * sizeof(float)))) return nomem(m, err);
@@ -315,8 +319,7 @@ static qmcu_status prepare_op(const qmcu_model *m, qmcu_prepared_op *po, int i, 
         }
         break;
     case QMCU_OP_LOGISTIC:
-    case QMCU_OP_HARD_SWISH:
-    {
+    case QMCU_OP_HARD_SWISH: {
         int8_t *lut;
         if (!q) break;
         if (!(lut = (int8_t *)malloc(256))) return nomem(m, err);
@@ -329,7 +332,8 @@ static qmcu_status prepare_op(const qmcu_model *m, qmcu_prepared_op *po, int i, 
         for (j = 0; q && j < op->n_in; j++) {
             const qmcu_tensor *xi = TENSOR(m, op->in[j]);
             if (xi->scale != y->scale || xi->zero_point != y->zero_point) {
-                qmcu_error_set(err, "%s: op %d CONCATENATION with inputs of different quantization is unsupported", m->g->path, i);
+                qmcu_error_set(err, "%s: op %d CONCATENATION with inputs of different quantization is unsupported",
+                               m->g->path, i);
                 return QMCU_ERR_UNSUPPORTED;
             }
         }
@@ -388,4 +392,3 @@ void qmcu_model_free(qmcu_model *m)
     free((void *)m->ops);
     free(m);
 }
-

@@ -82,7 +82,8 @@ static qmcu_status prepare_variant(const qmcu_model *m, const qmcu_plan *p, cons
         const int32_t oc = qmcu_op_out_channels(g, op);
         const int32_t k = (int32_t)(qmcu_tensor_elems(w) / (dw ? 1 : oc));
         const qmcu_tensor *b = op->n_in > 2 && op->in[2] >= 0 ? TENSOR(m, op->in[2]) : NULL;
-        int32_t *mult = (int32_t *)malloc(sizeof(int32_t) * (size_t)oc), *shift = (int32_t *)malloc(sizeof(int32_t) * (size_t)oc);
+        int32_t *mult = (int32_t *)malloc(sizeof(int32_t) * (size_t)oc),
+                *shift = (int32_t *)malloc(sizeof(int32_t) * (size_t)oc);
         v->rq.multiplier = mult; /* owned from here (free_variant) */
         v->rq.shift = shift;
         if (!mult || !shift) return nomem(g, err);
@@ -99,7 +100,8 @@ static qmcu_status prepare_variant(const qmcu_model *m, const qmcu_plan *p, cons
             if (!bias) return nomem(g, err);
             for (c = 0; c < oc; c++) {
                 const double raw = b ? (double)((const int32_t *)b->data)[c] * (double)s_orig / (double)s0 : 0.0;
-                bias[c] = (int32_t)(raw > 2147483647.0 ? 2147483647.0 : (raw < -2147483648.0 ? -2147483648.0 : lround(raw)));
+                bias[c] =
+                    (int32_t)(raw > 2147483647.0 ? 2147483647.0 : (raw < -2147483648.0 ? -2147483648.0 : lround(raw)));
             }
             if (!dw) qmcu_conv_fold_bias(&v->conv, oc, k, (const int8_t *)w->data, bias, bias);
         }

@@ -100,7 +100,8 @@ static qmcu_status compare_on_calib(const qmcu_model *m, const qmcu_plan *pp, co
     for (i = 0; st == QMCU_OK && i < n; i++) {
         qmcu_exec_set_input(m, &pp->exec, mp, 0, inputs[i]);
         qmcu_exec_set_input(m, &q->exec, mq, 0, inputs[i]);
-        if ((st = qmcu_exec_run(m, &pp->exec, mp, NULL)) != QMCU_OK || (st = qmcu_exec_run(m, &q->exec, mq, &opt)) != QMCU_OK)
+        if ((st = qmcu_exec_run(m, &pp->exec, mp, NULL)) != QMCU_OK ||
+            (st = qmcu_exec_run(m, &q->exec, mq, &opt)) != QMCU_OK)
             break;
         qmcu_exec_get_output(m, &pp->exec, mp, 0, o1);
         qmcu_exec_get_output(m, &q->exec, mq, 0, o2);
@@ -151,7 +152,8 @@ qmcu_status qmcu_quantmcu_search(const qmcu_model *m, const qmcu_plan *patch, co
             qmcu_error_set(err, "%s: calibration run failed (%s)", g->path, qmcu_status_name(st));
             break;
         }
-        if (o->max_agreement_drop <= 0.0 || agree >= 100.0 - o->max_agreement_drop || !qmcu_vdqs_undo_last(q->vdq)) break;
+        if (o->max_agreement_drop <= 0.0 || agree >= 100.0 - o->max_agreement_drop || !qmcu_vdqs_undo_last(q->vdq))
+            break;
         if ((st = qmcu_quant_plan_refresh(m, q, err)) != QMCU_OK) break;
     }
     if (st != QMCU_OK) {

@@ -21,12 +21,14 @@ qmcu_vdq *qmcu_vdq_new(int n_tensors)
     }
     v->n_tensors = n_tensors;
     for (t = 0; t < n_tensors; t++) v->fmap[t].bits = 8;
-    v->lambda = 0.5;
-    v->outlier_tiles = 0.2;
-    v->cand[0] = 8;
-    v->cand[1] = 4;
-    v->cand[2] = 2;
-    v->n_cand = 3;
+    {
+        qmcu_quant_options d;
+        qmcu_quant_options_default(&d);
+        v->lambda = d.lambda;
+        v->outlier_tiles = d.outlier_tiles;
+        memcpy(v->cand, d.cand, sizeof d.cand);
+        v->n_cand = d.n_cand;
+    }
     v->agreement_pct = -1.0;
     return v;
 }
@@ -103,13 +105,14 @@ static double entropy_bits(const int64_t hist[256], const qmcu_tensor *x, float 
     return e;
 }
 
-qmcu_status qmcu_calibrate(const qmcu_model *m, const qmcu_plan *p, const uint8_t *const *inputs, int n,
-                           double f, qmcu_vdq *vdq, qmcu_error *err)
+qmcu_status qmcu_calibrate(const qmcu_model *m, const qmcu_plan *p, const uint8_t *const *inputs, int n, double f,
+                           qmcu_vdq *vdq, qmcu_error *err)
 {
     const qmcu_graph *g = m->g;
     const int nt = g->n_tensors, k = p->spec.split, tiles = p->n_tiles;
-    int32_t **maxv = (int32_t **)calloc((size_t)nt, sizeof(int32_t *)), **minv = (int32_t **)calloc((size_t)nt, sizeof(int32_t *));
-    int64_t (*hist)[256] = (int64_t(*)[256])calloc((size_t)nt, sizeof *hist);
+    int32_t **maxv = (int32_t **)calloc((size_t)nt, sizeof(int32_t *)),
+            **minv = (int32_t **)calloc((size_t)nt, sizeof(int32_t *));
+    int64_t(*hist)[256] = (int64_t(*)[256])calloc((size_t)nt, sizeof *hist);
     uint8_t *mem = (uint8_t *)calloc(p->host_bytes ? p->host_bytes : 1, 1);
     const clock_t t0 = clock();
     qmcu_status st = QMCU_OK;
@@ -129,8 +132,8 @@ qmcu_status qmcu_calibrate(const qmcu_model *m, const qmcu_plan *p, const uint8_
     for (i = 0; i < k; i++) {
         const qmcu_op *op = &g->ops[i];
         t = op->out;
-        vdq->fmap[t].in_scope = qmcu_op_has(op->type, QMCU_OPT_LOWBIT_PRODUCER) &&
-                                g->tensors[t].type == QMCU_I8 && t != p->split_tensor && low_bit_readers_only(g, k, t);
+        vdq->fmap[t].in_scope = qmcu_op_has(op->type, QMCU_OPT_LOWBIT_PRODUCER) && g->tensors[t].type == QMCU_I8 &&
+                                t != p->split_tensor && low_bit_readers_only(g, k, t);
         if (!vdq->fmap[t].in_scope) continue;
         maxv[t] = (int32_t *)malloc(sizeof(int32_t) * (size_t)n * (size_t)tiles);
         minv[t] = (int32_t *)malloc(sizeof(int32_t) * (size_t)n * (size_t)tiles);
@@ -207,7 +210,8 @@ qmcu_status qmcu_calibrate(const qmcu_model *m, const qmcu_plan *p, const uint8_
         per_pixel = (double)(qmcu_op_macs(g, op) / ((int64_t)y->dims[1] * y->dims[2]));
         for (tile = 0; tile < tiles; tile++) {
             const qmcu_window r = p->region[(size_t)tile * nt + op->out];
-            if (!qmcu_window_empty(r)) vdq->fmap[src].consumer_macs += per_pixel * (double)(r.h1 - r.h0) * (r.w1 - r.w0);
+            if (!qmcu_window_empty(r))
+                vdq->fmap[src].consumer_macs += per_pixel * (double)(r.h1 - r.h0) * (r.w1 - r.w0);
         }
     }
     vdq->calib_seconds = (double)(clock() - t0) / CLOCKS_PER_SEC;

@@ -22,10 +22,10 @@
 #define QMCU_MAX_CANDIDATES 8
 
 typedef struct {
-    int in_scope; /* may run low-bit */
-    int bits;     /* on normal tiles; 8 = unchanged */
-    float lo, hi; /* [lo_i, T_i] */
-    double entropy[9]; /* H_i(b) for b = 1..8 (index b), from calibration */
+    int in_scope;         /* may run low-bit */
+    int bits;             /* on normal tiles; 8 = unchanged */
+    float lo, hi;         /* [lo_i, T_i] */
+    double entropy[9];    /* H_i(b) for b = 1..8 (index b), from calibration */
     double consumer_macs; /* MACs of the convolutions reading it (through PADs), all tiles */
 } qmcu_fmap;
 
@@ -40,8 +40,8 @@ typedef struct {
     qmcu_fmap *fmap; /* per tensor */
     /* calibration */
     int calib_images;
-    double outlier_tiles;             /* f */
-    double calib_outlier_fraction;    /* realized by VDPC on the calibration images */
+    double outlier_tiles;          /* f */
+    double calib_outlier_fraction; /* realized by VDPC on the calibration images */
     double calib_seconds;
     /* search */
     double lambda, bitops_target, max_agreement_drop; /* 0 = not set */
@@ -100,10 +100,10 @@ void qmcu_quant_plan_free(const qmcu_model *m, qmcu_quant_plan *q);
 
 /* ---- the whole pipeline: calibrate -> search -> formats -> agreement guard ------------- */
 typedef struct {
-    double lambda;             /* VDQS trade-off, default 0.5 */
-    double outlier_tiles;      /* f, default 0.2 */
-    double bitops_target;      /* stop when the static ratio reaches it (0: off) */
-    double max_agreement_drop; /* undo steps until top-1 agreement >= 100 - this (0: off) */
+    double lambda;                         /* VDQS trade-off, default 0.5 */
+    double outlier_tiles;                  /* f, default 0.2 */
+    double bitops_target;                  /* stop when the static ratio reaches it (0: off) */
+    double max_agreement_drop;             /* undo steps until top-1 agreement >= 100 - this (0: off) */
     int cand[QMCU_MAX_CANDIDATES], n_cand; /* descending, cand[0] = 8; default {8, 4, 2} */
 } qmcu_quant_options;
 void qmcu_quant_options_default(qmcu_quant_options *o);

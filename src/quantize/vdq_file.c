@@ -21,23 +21,34 @@ void qmcu_vdq_write_json(FILE *f, const void *quant_plan)
     const qmcu_graph *g = p->g;
     const double b8 = (double)p->patch_macs * 64.0, bq = qmcu_vdq_static_bitops(p, v);
     int t, s, c, first = 1;
-    fprintf(f, "  \"quantmcu\": {\n    \"calibration\": {\"images\": %d, \"outlier_tiles\": %g, \"realized_outlier_tile_fraction\": %.4f, "
-               "\"seconds\": %.3f},\n", v->calib_images, v->outlier_tiles, v->calib_outlier_fraction, v->calib_seconds);
+    fprintf(f,
+            "  \"quantmcu\": {\n    \"calibration\": {\"images\": %d, \"outlier_tiles\": %g, "
+            "\"realized_outlier_tile_fraction\": %.4f, "
+            "\"seconds\": %.3f},\n",
+            v->calib_images, v->outlier_tiles, v->calib_outlier_fraction, v->calib_seconds);
     fprintf(f, "    \"search\": {\"lambda\": %g, \"candidates\": [", v->lambda);
     for (c = 0; c < v->n_cand; c++) fprintf(f, c ? ", %d" : "%d", v->cand[c]);
-    fprintf(f, "], \"bitops_target\": %g, \"max_agreement_drop\": %g, \"seconds\": %.6f, \"calib_top1_agreement_pct\": %.2f,\n",
+    fprintf(f,
+            "], \"bitops_target\": %g, \"max_agreement_drop\": %g, \"seconds\": %.6f, \"calib_top1_agreement_pct\": "
+            "%.2f,\n",
             v->bitops_target, v->max_agreement_drop, v->search_seconds, v->agreement_pct);
     fprintf(f, "               \"steps\": [");
     for (s = 0; s < v->n_steps; s++)
-        fprintf(f, "%s\n        {\"tensor\": %d, \"op\": %d, \"bits\": %d, \"from_bits\": %d, \"score\": %.6g, \"omega\": %.6g, \"phi\": %.6g, \"applied\": %s}",
-                s ? "," : "", v->steps[s].tensor, producer(g, v->steps[s].tensor), v->steps[s].bits, v->steps[s].from_bits,
-                v->steps[s].score, v->steps[s].omega, v->steps[s].phi, v->steps[s].applied ? "true" : "false");
-    fprintf(f, "]},\n    \"patch_bitops_int8\": %.0f, \"patch_bitops\": %.0f, \"patch_bitops_ratio\": %.4f,\n", b8, bq, bq > 0 ? b8 / bq : 0.0);
+        fprintf(f,
+                "%s\n        {\"tensor\": %d, \"op\": %d, \"bits\": %d, \"from_bits\": %d, \"score\": %.6g, \"omega\": "
+                "%.6g, \"phi\": %.6g, \"applied\": %s}",
+                s ? "," : "", v->steps[s].tensor, producer(g, v->steps[s].tensor), v->steps[s].bits,
+                v->steps[s].from_bits, v->steps[s].score, v->steps[s].omega, v->steps[s].phi,
+                v->steps[s].applied ? "true" : "false");
+    fprintf(f, "]},\n    \"patch_bitops_int8\": %.0f, \"patch_bitops\": %.0f, \"patch_bitops_ratio\": %.4f,\n", b8, bq,
+            bq > 0 ? b8 / bq : 0.0);
     fprintf(f, "    \"feature_maps\": [");
     for (t = 0; t < v->n_tensors; t++) {
         const qmcu_fmap *fm = &v->fmap[t];
         if (!fm->in_scope) continue;
-        fprintf(f, "%s\n      {\"tensor\": %d, \"op\": %d, \"bits\": %d, \"lo\": %.9g, \"threshold\": %.9g, \"consumer_macs\": %.0f, \"entropy\": [",
+        fprintf(f,
+                "%s\n      {\"tensor\": %d, \"op\": %d, \"bits\": %d, \"lo\": %.9g, \"threshold\": %.9g, "
+                "\"consumer_macs\": %.0f, \"entropy\": [",
                 first ? "" : ",", t, producer(g, t), fm->bits, (double)fm->lo, (double)fm->hi, fm->consumer_macs);
         for (c = 1; c <= 8; c++) fprintf(f, c > 1 ? ", %.4f" : "%.4f", fm->entropy[c]);
         fprintf(f, "]}");
@@ -69,8 +80,10 @@ static qmcu_status read_quantmcu(const char *path, const cJSON *q, const qmcu_gr
         int t, bits, i, prod = -1;
         double lo, hi;
         if (!qmcu_json_get_int(fm, "tensor", 0, g->n_tensors - 1, &t) || !qmcu_json_get_int(fm, "bits", 2, 8, &bits) ||
-            !qmcu_json_get_num(fm, "lo", -1e30, 0.0, &lo) || !qmcu_json_get_num(fm, "threshold", 0.0, 1e30, &hi) || !(hi > lo)) {
-            qmcu_error_set(err, "%s: each feature map needs \"tensor\", \"bits\" (2..8), \"lo\" <= 0 < \"threshold\"", path);
+            !qmcu_json_get_num(fm, "lo", -1e30, 0.0, &lo) || !qmcu_json_get_num(fm, "threshold", 0.0, 1e30, &hi) ||
+            !(hi > lo)) {
+            qmcu_error_set(err, "%s: each feature map needs \"tensor\", \"bits\" (2..8), \"lo\" <= 0 < \"threshold\"",
+                           path);
             qmcu_vdq_free(v);
             return QMCU_ERR_FORMAT;
         }
@@ -90,7 +103,6 @@ static qmcu_status read_quantmcu(const char *path, const cJSON *q, const qmcu_gr
     *out = v;
     return QMCU_OK;
 }
-
 
 qmcu_status qmcu_vdq_parse(const char *text, const char *path, const qmcu_graph *g, int split, qmcu_vdq **out,
                            qmcu_error *err)

@@ -203,12 +203,12 @@ static qmcu_status run_global(const qmcu_model *m, const qmcu_exec_plan *p, uint
         const int32_t k = w->dims[1], rows = (int32_t)(qmcu_tensor_elems(x) / k);
         if (!q) {
             const void *bias = op->n_in > 2 && op->in[2] >= 0 ? TENSOR(m, op->in[2])->data : NULL;
-            qmcu_fully_connected_f32(rows, k, (const float *)in0, w->dims[0], (const float *)w->data, (const float *)bias,
-                                     po->act_min_f, po->act_max_f, (float *)out);
+            qmcu_fully_connected_f32(rows, k, (const float *)in0, w->dims[0], (const float *)w->data,
+                                     (const float *)bias, po->act_min_f, po->act_max_f, (float *)out);
             return QMCU_OK;
         }
-        return qmcu_fully_connected_s8(&po->u.conv.params, &po->u.conv.rq, rows, k, (const int8_t *)in0, w->dims[0], (const int8_t *)w->data,
-                                       po->u.conv.bias, (int8_t *)out);
+        return qmcu_fully_connected_s8(&po->u.conv.params, &po->u.conv.rq, rows, k, (const int8_t *)in0, w->dims[0],
+                                       (const int8_t *)w->data, po->u.conv.bias, (int8_t *)out);
     }
     case QMCU_OP_ADD:
     case QMCU_OP_MUL: {
@@ -223,7 +223,9 @@ static qmcu_status run_global(const qmcu_model *m, const qmcu_exec_plan *p, uint
         return QMCU_OK;
     }
     case QMCU_OP_MEAN:
-        if (q) return qmcu_mean_s8(&po->u.mean, d, (const int8_t *)in0, (int8_t *)out, (int32_t *)scratch, p->scratch_bytes[i]);
+        if (q)
+            return qmcu_mean_s8(&po->u.mean, d, (const int8_t *)in0, (int8_t *)out, (int32_t *)scratch,
+                                p->scratch_bytes[i]);
         qmcu_mean_f32(op->reduce_mask, d, (const float *)in0, (float *)out);
         return QMCU_OK;
     case QMCU_OP_PAD: {
@@ -268,8 +270,8 @@ static qmcu_status run_global(const qmcu_model *m, const qmcu_exec_plan *p, uint
 
 /* A spatial op's output rows [y0, y1) of its window (-1: all): one call when the window spans
  * whole rows of the output buffer, else row by row into place (a tile of S). */
-static qmcu_status run_spatial_rows(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i, int32_t y0,
-                                    int32_t y1, const qmcu_conv_override *ov)
+static qmcu_status run_spatial_rows(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i,
+                                    int32_t y0, int32_t y1, const qmcu_conv_override *ov)
 {
     const qmcu_op *op = &m->g->ops[i];
     const qmcu_tensor *y = TENSOR(m, op->out);
@@ -289,8 +291,8 @@ static qmcu_status run_spatial_rows(const qmcu_model *m, const qmcu_exec_plan *p
     return QMCU_OK;
 }
 
-qmcu_status qmcu_exec_run_conv_rows(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i, int32_t y0,
-                                    int32_t y1, const qmcu_conv_override *ov)
+qmcu_status qmcu_exec_run_conv_rows(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i,
+                                    int32_t y0, int32_t y1, const qmcu_conv_override *ov)
 {
     const qmcu_op_type t = m->g->ops[i].type;
     if ((t != QMCU_OP_CONV_2D && t != QMCU_OP_DEPTHWISE_CONV_2D) || tile < 0 || i >= p->split || p->in_place[i])

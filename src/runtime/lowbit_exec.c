@@ -67,8 +67,8 @@ static int settle_codes(int bits, int8_t *codes, int32_t n, int check)
 
 /* Runs add / pad op i of a tile with the given formats, row by row (fmt: the tile's formats).
  * check: stop with *outlier = 1 at the first outlier. */
-static qmcu_status run_staged(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i, int b0, int b1,
-                              int bout, int check, const unsigned char *fmt, int *outlier)
+static qmcu_status run_staged(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i, int b0,
+                              int b1, int bout, int check, const unsigned char *fmt, int *outlier)
 {
     const qmcu_graph *g = m->g;
     const qmcu_op *op = &g->ops[i];
@@ -142,8 +142,8 @@ static qmcu_status run_staged(const qmcu_model *m, const qmcu_exec_plan *p, uint
 
 /* Runs conv / depthwise op i of a tile with the given formats on the tile buffers (see the
  * top of the file). check: stop with *outlier = 1 at the first block holding an outlier. */
-static qmcu_status run_direct(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i, int b0, int bout,
-                              int check, unsigned char *fmt, int *outlier)
+static qmcu_status run_direct(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i, int b0,
+                              int bout, int check, unsigned char *fmt, int *outlier)
 {
     const qmcu_graph *g = m->g;
     const qmcu_op *op = &g->ops[i];
@@ -185,11 +185,10 @@ static qmcu_status run_direct(const qmcu_model *m, const qmcu_exec_plan *p, uint
 }
 
 /* Op i of a tile with the given formats (low-bit in or out). */
-static qmcu_status run_lowbit_op(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i, int b0, int b1,
-                                 int bout, int check, unsigned char *fmt, int *outlier)
+static qmcu_status run_lowbit_op(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i, int b0,
+                                 int b1, int bout, int check, unsigned char *fmt, int *outlier)
 {
-    if (qmcu_is_conv(m->g->ops[i].type))
-        return run_direct(m, p, mem, tile, i, b0, bout, check, fmt, outlier);
+    if (qmcu_is_conv(m->g->ops[i].type)) return run_direct(m, p, mem, tile, i, b0, bout, check, fmt, outlier);
     return run_staged(m, p, mem, tile, i, b0, b1, bout, check, fmt, outlier);
 }
 

@@ -105,12 +105,14 @@ void qmcu_tile_op_call(const qmcu_exec_plan *p, const qmcu_model *m, int tile, i
 {
     const qmcu_op *op = &p->g->ops[i];
     const int patch = i < p->split;
-    qmcu_window o = patch ? p->region[(size_t)tile * p->g->n_tensors + op->out] : qmcu_tile_buffer_region(p, -1, i, op->out);
+    qmcu_window o =
+        patch ? p->region[(size_t)tile * p->g->n_tensors + op->out] : qmcu_tile_buffer_region(p, -1, i, op->out);
     if (y0 < 0) y0 = o.h0;
     if (y1 < 0) y1 = o.h1;
     o.h0 = y0;
     o.h1 = y1;
-    qmcu_op_call_geometry(m, i, qmcu_tile_buffer_region(p, patch ? tile : -1, i, op->in[0]), o, cp, pp, in, out, in_skip);
+    qmcu_op_call_geometry(m, i, qmcu_tile_buffer_region(p, patch ? tile : -1, i, op->in[0]), o, cp, pp, in, out,
+                          in_skip);
 }
 
 void qmcu_tile_op_call_whole(const qmcu_exec_plan *p, const qmcu_model *m, int tile, int i, qmcu_conv_params *cp,
@@ -140,5 +142,5 @@ size_t qmcu_lowbit_stage_in_bytes(const qmcu_exec_plan *p, int tile, int i)
     const qmcu_window b = qmcu_tile_buffer_region(p, tile, i, op->in[0]);
     const size_t cin = (size_t)T(g, op->in[0])->dims[3];
     if (op->type == QMCU_OP_ADD) return 2 * (size_t)(r.w1 - r.w0) * cin; /* a row span of each input */
-    return (size_t)(b.w1 - b.w0) * cin;                                   /* PAD: one input row */
+    return (size_t)(b.w1 - b.w0) * cin;                                  /* PAD: one input row */
 }

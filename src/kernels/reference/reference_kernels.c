@@ -18,19 +18,22 @@ void qmcu_ref_conv_s8(const qmcu_conv_params *p, const qmcu_requant *rq, int dep
                             const int32_t ix = ox * p->stride_w - p->pad_left + kx * p->dil_w;
                             if (iy < 0 || iy >= in->h || ix < 0 || ix >= in->w) continue;
                             if (depthwise) {
-                                const int32_t x = input[(((size_t)b * in->h + iy) * in->w + ix) * in->c + oc / p->depth_multiplier];
+                                const int32_t x =
+                                    input[(((size_t)b * in->h + iy) * in->w + ix) * in->c + oc / p->depth_multiplier];
                                 const int32_t w = filter_data[((size_t)ky * filter->w + kx) * filter->c + oc];
                                 acc += (x + p->input_offset) * (w + p->filter_offset);
                             } else {
                                 for (ic = 0; ic < in->c; ic++) {
                                     const int32_t x = input[(((size_t)b * in->h + iy) * in->w + ix) * in->c + ic];
-                                    const int32_t w = filter_data[(((size_t)oc * filter->h + ky) * filter->w + kx) * filter->c + ic];
+                                    const int32_t w =
+                                        filter_data[(((size_t)oc * filter->h + ky) * filter->w + kx) * filter->c + ic];
                                     acc += (x + p->input_offset) * (w + p->filter_offset);
                                 }
                             }
                         }
-                    v = depthwise ? qmcu_multiply_by_quantized_multiplier(acc, rq->multiplier[oc], rq->shift[oc])
-                                  : qmcu_multiply_by_quantized_multiplier_ties_up(acc, rq->multiplier[oc], rq->shift[oc]);
+                    v = depthwise
+                            ? qmcu_multiply_by_quantized_multiplier(acc, rq->multiplier[oc], rq->shift[oc])
+                            : qmcu_multiply_by_quantized_multiplier_ties_up(acc, rq->multiplier[oc], rq->shift[oc]);
                     output[(((size_t)b * out->h + oy) * out->w + ox) * out->c + oc] =
                         (int8_t)qmcu_clamp(v + p->output_offset, p->act_min, p->act_max);
                 }
@@ -45,7 +48,8 @@ void qmcu_ref_fully_connected_s8(const qmcu_conv_params *p, const qmcu_requant *
         for (oc = 0; oc < out_ch; oc++) {
             int32_t acc = bias ? bias[oc] : 0, v;
             for (i = 0; i < k; i++)
-                acc += (input[(size_t)r * k + i] + p->input_offset) * (filter_data[(size_t)oc * k + i] + p->filter_offset);
+                acc +=
+                    (input[(size_t)r * k + i] + p->input_offset) * (filter_data[(size_t)oc * k + i] + p->filter_offset);
             v = qmcu_multiply_by_quantized_multiplier_ties_up(acc, rq->multiplier[oc], rq->shift[oc]);
             output[(size_t)r * out_ch + oc] = (int8_t)qmcu_clamp(v + p->output_offset, p->act_min, p->act_max);
         }
@@ -62,7 +66,8 @@ void qmcu_ref_pool_s8(const qmcu_pool_params *p, const qmcu_dims *in, const int8
                     int32_t acc = p->is_max ? -128 : 0, count = 0, v;
                     for (ky = 0; ky < p->filter_h; ky++)
                         for (kx = 0; kx < p->filter_w; kx++) {
-                            const int32_t iy = oy * p->stride_h - p->pad_top + ky, ix = ox * p->stride_w - p->pad_left + kx;
+                            const int32_t iy = oy * p->stride_h - p->pad_top + ky,
+                                          ix = ox * p->stride_w - p->pad_left + kx;
                             int32_t x;
                             if (iy < 0 || iy >= in->h || ix < 0 || ix >= in->w) continue;
                             x = input[(((size_t)b * in->h + iy) * in->w + ix) * in->c + c] + p->value_offset;
@@ -76,7 +81,8 @@ void qmcu_ref_pool_s8(const qmcu_pool_params *p, const qmcu_dims *in, const int8
                         const int32_t mag = ((acc < 0 ? -acc : acc) + count / 2) / count;
                         v = (acc < 0 ? -mag : mag) - p->value_offset;
                     }
-                    output[(((size_t)b * out->h + oy) * out->w + ox) * out->c + c] = (int8_t)qmcu_clamp(v, p->act_min, p->act_max);
+                    output[(((size_t)b * out->h + oy) * out->w + ox) * out->c + c] =
+                        (int8_t)qmcu_clamp(v, p->act_min, p->act_max);
                 }
 }
 
@@ -98,8 +104,10 @@ void qmcu_ref_eltwise_s8(const qmcu_eltwise_params *p, const int32_t in1_dims[4]
                     if (p->is_mul) {
                         v = qmcu_multiply_by_quantized_multiplier(a * b, p->output_multiplier, p->output_shift);
                     } else {
-                        a = qmcu_multiply_by_quantized_multiplier(a * (1 << p->left_shift), p->input1_multiplier, p->input1_shift);
-                        b = qmcu_multiply_by_quantized_multiplier(b * (1 << p->left_shift), p->input2_multiplier, p->input2_shift);
+                        a = qmcu_multiply_by_quantized_multiplier(a * (1 << p->left_shift), p->input1_multiplier,
+                                                                  p->input1_shift);
+                        b = qmcu_multiply_by_quantized_multiplier(b * (1 << p->left_shift), p->input2_multiplier,
+                                                                  p->input2_shift);
                         v = qmcu_multiply_by_quantized_multiplier(a + b, p->output_multiplier, p->output_shift);
                     }
                     *out++ = (int8_t)qmcu_clamp(v + p->output_offset, p->act_min, p->act_max);

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Layering check: reads every #include "..." of src/ and include/quantmcu/ and fails when a file
+# includes a header of a layer above its own (or of another folder of the same rank), so that
+# dependencies point one way and no two folders include each other. The layers, bottom up:
+#   0 common   status codes                         include/quantmcu/status.h
+#   1 kernels  int8 kernels (device)                include/quantmcu/kernels.h
+#   2 graph    graph IR, op traits (device)         include/quantmcu/graph.h
+#   3 runtime  exec-plan types, executor (device)   include/quantmcu/runtime.h
+#   4 import | prepare | firmware  (host: .tflite reader, kernel parameters; firmware: device main)
+#   5 image    decoding and preprocessing (host)
+#   6 planning memory planner, plan build/search, plan file
+#   7 quantize QuantMCU: calibration, VDQS, low-bit parameters, pipeline
+#   8 codegen  generated C module
+#   9 api      public host API                      include/quantmcu/quantmcu.h
+#  10 cli      argument parsing and printing
+# usage: scripts/check_layers.sh [ROOT]   (exit 1 and one line per violation)
+set -uo pipefail
+root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
+cd "$root" || exit 2
+
+rank_of_folder() {
+  case "$1" in
+    common) echo 0 ;; kernels) echo 1 ;; graph) echo 2 ;; runtime) echo 3 ;;
+    import|prepare|firmware) echo 4 ;; image) echo 5 ;; planning) echo 6 ;; quantize) echo 7 ;;
+    codegen) echo 8 ;; api) echo 9 ;; cli) echo 10 ;; *) echo "" ;;
+  esac
+}
+# folder (layer name) of a repository path: src/X/... -> X; include/quantmcu/H.h -> the layer it belongs to
+layer_of() {
+  case "$1" in
+    include/quantmcu/status.h) echo common ;;
+    include/quantmcu/kernels.h) echo kernels ;;
+    include/quantmcu/graph.h) echo graph ;;
+    include/quantmcu/runtime.h) echo runtime ;;
+    include/quantmcu/quantmcu.h) echo api ;;
+    include/*) echo "?" ;;
+    src/*) local rest=${1#src/}; echo "${rest%%/*}" ;;
+    *) echo "" ;;
+  esac
+}
+
+bad=0
+files=$(find src include -name '*.[ch]' | sort)
+for f in $files; do
+  from=$(layer_of "$f")
+  [ "$from" = "?" ] && { echo "check_layers: $f: public header of no known layer"; bad=1; continue; }
+  rf=$(rank_of_folder "$from")
+  [ -z "$rf" ] && { echo "check_layers: $f: folder '$from' has no layer (add it to scripts/check_layers.sh)"; bad=1; continue; }
+  dir=$(dirname "$f")
+  while IFS= read -r inc; do
+    [ -z "$inc" ] && continue
+    # resolve as the compiler does: next to the file, then -Iinclude, then -Isrc
+    target=""
+    for cand in "$dir/$inc" "include/$inc" "src/$inc"; do
+      if [ -f "$cand" ]; then target=$(realpath --relative-to=. "$cand"); break; fi
+    done
+    if [ -z "$target" ]; then
+      case "$inc" in qmcu_model.h|cjson/*|stb*) continue ;; esac # generated module, system libraries
+      echo "check_layers: $f includes \"$inc\", which is not in the tree"; bad=1; continue
+    fi
+    to=$(layer_of "$target")
+    [ "$to" = "$from" ] && continue
+    rt=$(rank_of_folder "$to")
+    if [ -z "$rt" ] || [ "$rt" -ge "$rf" ]; then
+      echo "check_layers: $f ($from, layer $rf) includes $target ($to, layer ${rt:-?}): dependencies must point down"
+      bad=1
+    fi
+  done < <(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f")
+done
+if [ $bad -ne 0 ]; then echo "check_layers: FAILED"; exit 1; fi
+echo "check_layers: $(echo "$files" | wc -w) files, every include points down the layers"
