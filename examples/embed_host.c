@@ -31,7 +31,7 @@ int main(int argc, char **argv)
     po.sram_budget = 256 * 1024;
     if (quantmcu_plan_make(model, &po, &patch, NULL, &err) != QMCU_OK) goto fail;
 
-    quantmcu_quant_options_default(&qo); /* QuantMCU on top of that geometry */
+    quantmcu_quant_options_default(&qo, 2); /* QuantMCU (version 2) on top of that geometry */
     qo.calib_dir = argv[2];
     qo.calib_count = 8;
     if (quantmcu_quantize(model, patch, &qo, &plan, &err) != QMCU_OK) goto fail;

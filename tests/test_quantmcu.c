@@ -200,7 +200,7 @@ static void test_lowbit_numerics(void)
         qmcu_plan *lp = NULL;
         qmcu_quant_plan *qp;
         qmcu_vdq *vdq = qmcu_vdq_new(g->n_tensors);
-        qmcu_run_stats stats = {0, 0, 0};
+        qmcu_run_stats stats = {0, 0, 0, 0, 0};
         uint8_t *ml, *mq;
         float sa, sb;
         int32_t za, zb;
@@ -309,7 +309,7 @@ static void test_lowbit_residual(void)
         const int ba = widths[wi];
         const qmcu_tensor *at = &g->tensors[a], *bt = &g->tensors[b], *st = &g->tensors[s];
         qmcu_vdq *vdq = qmcu_vdq_new(g->n_tensors);
-        qmcu_run_stats stats = {0, 0, 0};
+        qmcu_run_stats stats = {0, 0, 0, 0, 0};
         qmcu_eltwise_params elt;
         const int32_t d[4] = {1, 12, 12, 8};
         int8_t amax = -128;
@@ -360,7 +360,7 @@ static void test_vdpc(void)
     qmcu_plan *lp = NULL;
     qmcu_quant_plan *qp;
     qmcu_vdq *vdq = qmcu_vdq_new(64);
-    qmcu_run_stats stats = {0, 0, 0};
+    qmcu_run_stats stats = {0, 0, 0, 0, 0};
     int x = gb_input(g, 8, 8, 2), a, s, y, bits;
     uint8_t input[8 * 8 * 2], *ml, *mq;
     int8_t ra[8 * 8 * 4], rs[8 * 8 * 4];
@@ -533,11 +533,203 @@ static void test_search_and_file(void)
     qmcu_graph_free(g);
 }
 
+/* ---- version 2: per-channel formats, folded readers, kept outlier values --------------------- */
+
+/* One map's v2 format in the reference: scale per channel, zero point, width, kept outliers. */
+typedef struct {
+    const float *s;
+    int zp, bits, keep, relu6;
+} ref_fmt;
+
+/* Settles codes as the runtime defines it: ReLU6's bound per channel in code space, then kept
+ * (extended) or saturated; counts the codes beyond 0 .. 2^b - 1. */
+static int settle_ref(const ref_fmt *f, int8_t *y, int64_t n, int c_n)
+{
+    const int top = (1 << f->bits) - 1;
+    int64_t e;
+    int count = 0;
+    for (e = 0; e < n; e++) {
+        if (f->relu6) {
+            const long mx = lround(6.0 / (double)f->s[e % c_n]) + f->zp;
+            if (y[e] > mx) y[e] = (int8_t)(mx > 127 ? 127 : mx);
+        }
+        if (y[e] < 0 || y[e] > top) {
+            count++;
+            if (!f->keep) y[e] = (int8_t)(y[e] < 0 ? 0 : top);
+        }
+    }
+    return count;
+}
+
+static void mult_of(double real, int32_t *m, int32_t *sh)
+{
+    int s;
+    qmcu_quantize_multiplier(real, m, &s);
+    *sh = s;
+}
+
+/* Reference of a conv / depthwise op from an input format to an output format, straight from the
+ * definitions (weights re-quantized here for a conv reading a per-channel input). */
+static void ref_conv_v2(const qmcu_graph *g, int opi, const int8_t *x, const float *sx, int zx, int per_channel_in,
+                        const float *sy, int zy, int act_min, int act_max, int8_t *y)
+{
+    const qmcu_op *op = &g->ops[opi];
+    const qmcu_tensor *xt = &g->tensors[op->in[0]], *wt = &g->tensors[op->in[1]], *bt = &g->tensors[op->in[2]],
+                      *yt = &g->tensors[op->out];
+    const int dw = op->type == QMCU_OP_DEPTHWISE_CONV_2D, oc = yt->dims[3], ic = xt->dims[3];
+    const int64_t k = qmcu_tensor_elems(wt) / (dw ? 1 : oc);
+    qmcu_conv_params cp;
+    qmcu_requant rq;
+    qmcu_dims in = {1, xt->dims[1], xt->dims[2], ic}, fd = {wt->dims[0], wt->dims[1], wt->dims[2], wt->dims[3]},
+              out = {1, yt->dims[1], yt->dims[2], oc};
+    int32_t mult[64], shift[64], bias[64];
+    int8_t wv[64 * 64 * 9];
+    const int8_t *w = (const int8_t *)wt->data;
+    int o;
+    int64_t j;
+    memset(&cp, 0, sizeof cp);
+    cp.input_offset = -zx;
+    cp.output_offset = zy;
+    cp.stride_h = op->stride_h;
+    cp.stride_w = op->stride_w;
+    cp.dil_h = op->dil_h;
+    cp.dil_w = op->dil_w;
+    cp.pad_top = op->pad_top;
+    cp.pad_left = op->pad_left;
+    cp.depth_multiplier = op->depth_multiplier;
+    cp.act_min = act_min;
+    cp.act_max = act_max;
+    for (o = 0; o < oc; o++) {
+        const double s_w = (double)wt->scales[o], b = (double)((const int32_t *)bt->data)[o];
+        if (!dw && per_channel_in) { /* W'[o][k] = real weight x input channel scale, symmetric per o */
+            double amax = 0.0, s_new;
+            for (j = 0; j < k; j++) amax = fmax(amax, fabs(s_w * w[o * k + j] * (double)sx[j % ic]));
+            s_new = amax > 0.0 ? amax / 127.0 : 1.0;
+            for (j = 0; j < k; j++) wv[o * k + j] = (int8_t)lround(s_w * w[o * k + j] * (double)sx[j % ic] / s_new);
+            mult_of(s_new / (double)sy[o], &mult[o], &shift[o]);
+            bias[o] = (int32_t)llround(b * (double)xt->scale * s_w / s_new);
+        } else {
+            const double s_in = (double)sx[dw ? o : 0];
+            mult_of(s_in * s_w / (double)sy[o], &mult[o], &shift[o]);
+            bias[o] = (int32_t)llround(b * (double)xt->scale / s_in);
+        }
+    }
+    rq.multiplier = mult;
+    rq.shift = shift;
+    qmcu_ref_conv_s8(&cp, &rq, dw, &in, x, &fd, !dw && per_channel_in ? wv : w, bias, &out, y);
+}
+
+/* input 10x10x3 -> conv 3x3 [A, ReLU6] -> depthwise 3x3 [B, ReLU6] -> conv 1x1 [C, linear] and
+ * conv 1x1 [E, linear, 8-bit] -> add(C, E) [D] -> conv 1x1 [S]: A at 5 bits, B at 4, C at 6 and D at
+ * 5 bits with per-channel scales (some values beyond the ranges), grid 2x2, VDPC never falling back:
+ * S must equal the reference composed from the definitions, with and without kept outliers. */
+static void test_lowbit_v2_numerics(void)
+{
+    qmcu_graph *g = gb_new("lowbit-v2");
+    qmcu_model *m = NULL;
+    qmcu_error err;
+    const int x = gb_input(g, 10, 10, 3);
+    int a, b, c, e, d, s, y, keep, t;
+    uint8_t input[10 * 10 * 3];
+    static int8_t ra[10 * 10 * 8], rb[10 * 10 * 8], rc[10 * 10 * 8], re[10 * 10 * 8], rd[10 * 10 * 8], rs[10 * 10 * 6];
+    size_t i;
+    a = gb_conv(g, x, 8, 3, 1, 1, 1, 0);
+    b = gb_conv(g, a, 8, 3, 1, 1, 1, 1);
+    c = gb_conv(g, b, 8, 1, 1, 1, 1, 0);
+    e = gb_conv(g, b, 8, 1, 1, 1, 1, 0);
+    g->ops[2].act = g->ops[3].act = QMCU_ACT_NONE;
+    d = gb_add(g, c, e);
+    s = gb_conv(g, d, 6, 1, 1, 1, 1, 0);
+    y = gb_conv(g, s, 4, 1, 1, 1, 1, 0);
+    gb_output(g, y);
+    CHECK(qmcu_model_prepare(g, &m, &err) == QMCU_OK, "%s", err.msg);
+    for (i = 0; i < sizeof input; i++) input[i] = (uint8_t)rnd();
+    for (keep = 0; keep <= 1; keep++) {
+        static const int map_bits[4] = {5, 4, 6, 5};
+        const int maps[4] = {a, b, c, d};
+        float scales[4][8];
+        ref_fmt f[4];
+        qmcu_vdq *vdq = qmcu_vdq_new(g->n_tensors);
+        qmcu_plan_spec spec = {6, 2, 2, 1, 1};
+        qmcu_quant_plan *q = NULL;
+        qmcu_run_stats stats = {0, 0, 0, 0, 0};
+        qmcu_eltwise_params ep[8];
+        uint8_t *mem;
+        int k, ch, outliers = 0;
+        vdq->scheme = QMCU_SCHEME_V2;
+        vdq->keep_outliers = keep;
+        for (k = 0; k < 4; k++) {
+            qmcu_fmap *fm = &vdq->fmap[maps[k]];
+            const qmcu_tensor *mt = &g->tensors[maps[k]];
+            fm->in_scope = 1;
+            fm->bits = map_bits[k];
+            fm->is_signed = k >= 2;
+            fm->tau[fm->bits] = -1; /* never an outlier tile: the value level only */
+            fm->lo = -1.0f;
+            fm->hi = 1.0f;
+            CHECK(qmcu_fmap_alloc_scales(fm, fm->bits, mt->dims[3]), "alloc");
+            for (ch = 0; ch < mt->dims[3]; ch++) /* ranges from 0.25x to 1.1x the 8-bit one: some outliers */
+                scales[k][ch] = fm->scale[fm->bits][ch] =
+                    mt->scale * (float)(0.25 + 0.12 * ch) * 255.0f / (float)((1 << fm->bits) - 1);
+            f[k].s = scales[k];
+            f[k].zp = fm->is_signed ? 1 << (fm->bits - 1) : 0;
+            f[k].bits = fm->bits;
+            f[k].keep = keep;
+            f[k].relu6 = k < 2;
+        }
+        CHECK(qmcu_quant_plan_make(m, &spec, vdq, &q, &err) == QMCU_OK, "%s", err.msg);
+        if (!q) break;
+        { /* reference: A, B, C (per-channel formats), E (8-bit), D = add, S */
+            int8_t xs[10 * 10 * 3];
+            float s8[8];
+            int32_t lo, hi;
+            const qmcu_tensor *xt = &g->tensors[x], *et = &g->tensors[e], *dt = &g->tensors[d];
+            for (i = 0; i < sizeof xs; i++) xs[i] = (int8_t)input[i];
+            for (ch = 0; ch < 8; ch++) s8[ch] = xt->scale;
+            ref_conv_v2(g, 0, xs, s8, xt->zero_point, 0, f[0].s, f[0].zp, f[0].zp, 127, ra);
+            outliers += settle_ref(&f[0], ra, (int64_t)sizeof ra, 8);
+            ref_conv_v2(g, 1, ra, f[0].s, f[0].zp, 1, f[1].s, f[1].zp, f[1].zp, 127, rb);
+            outliers += settle_ref(&f[1], rb, (int64_t)sizeof rb, 8);
+            ref_conv_v2(g, 2, rb, f[1].s, f[1].zp, 1, f[2].s, f[2].zp, -128, 127, rc);
+            outliers += settle_ref(&f[2], rc, (int64_t)sizeof rc, 8);
+            for (ch = 0; ch < 8; ch++) s8[ch] = et->scale;
+            ref_conv_v2(g, 3, rb, f[1].s, f[1].zp, 1, s8, et->zero_point, -128, 127, re);
+            for (ch = 0; ch < 8; ch++)
+                CHECK(qmcu_eltwise_prepare(g, 4, f[2].s[ch], f[2].zp, et->scale, et->zero_point, f[3].s[ch], f[3].zp,
+                                           &ep[ch], &err) == QMCU_OK,
+                      "%s", err.msg);
+            for (i = 0; i < sizeof rd; i++) {
+                const int32_t one[4] = {1, 1, 1, 1};
+                qmcu_ref_eltwise_s8(&ep[i % 8], one, &rc[i], one, &re[i], one, &rd[i]);
+            }
+            outliers += settle_ref(&f[3], rd, (int64_t)sizeof rd, 8);
+            for (ch = 0; ch < 8; ch++) s8[ch] = g->tensors[s].scale;
+            qmcu_activation_range(QMCU_ACT_RELU6, g->tensors[s].scale, g->tensors[s].zero_point, &lo, &hi);
+            ref_conv_v2(g, 5, rd, f[3].s, f[3].zp, 1, s8, g->tensors[s].zero_point, lo, hi, rs); /* S: 8-bit */
+            (void)dt;
+        }
+        CHECK(outliers > 0, "keep %d: the reference has no value beyond the ranges (the test would not test them)",
+              keep);
+        mem = run_plan(m, &q->exec, input, &stats);
+        CHECK(memcmp(mem + q->exec.tensor_offset[s], rs, g->tensors[s].bytes) == 0,
+              "keep %d: S differs from the reference composition of per-channel formats", keep);
+        CHECK(stats.outlier_tiles == 0 && stats.outlier_values > 0, "keep %d: %lld outlier tiles, %lld outlier values",
+              keep, (long long)stats.outlier_tiles, (long long)stats.outlier_values);
+        for (t = 0; t < g->n_tensors; t++)
+            if (q->exec.lowbit_keep[t]) CHECK(keep, "a map keeps outliers without the option");
+        free(mem);
+        qmcu_quant_plan_free(m, q);
+    }
+    qmcu_model_free(m);
+    qmcu_graph_free(g);
+}
+
 int main(void)
 {
     test_pack();
     test_lowbit_numerics();
     test_lowbit_residual();
+    test_lowbit_v2_numerics();
     test_vdpc();
     test_search_and_file();
     return test_summary("test_quantmcu");

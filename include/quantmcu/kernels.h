@@ -102,6 +102,11 @@ typedef struct {
 qmcu_status qmcu_eltwise_s8(const qmcu_eltwise_params *p, const int32_t in1_dims[4], const int8_t *in1,
                             const int32_t in2_dims[4], const int8_t *in2, const int32_t out_dims[4], int8_t *out);
 
+/* Same-shape add with parameters per channel (QuantMCU per-channel formats): p[c] for channel c
+ * of n_pixels pixels of `channels` interleaved channels. */
+qmcu_status qmcu_eltwise_s8_per_channel(const qmcu_eltwise_params *p, int32_t channels, int32_t n_pixels,
+                                        const int8_t *in1, const int8_t *in2, int8_t *out);
+
 /* ---- requantize (QUANTIZE int8->int8, RELU/RELU6 as ops) --------------------------------- */
 typedef struct {
     int32_t input_offset, output_offset;

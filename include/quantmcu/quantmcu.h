@@ -93,15 +93,21 @@ const void *quantmcu_plan_quant(const quantmcu_plan *p); /* const qmcu_quant_pla
 
 /* ---- QuantMCU: VDPC thresholds and VDQS bit widths on top of a patch plan --------------- */
 typedef struct {
+    int scheme;                /* 2 (default): per-channel formats, MSE clipping, measured proxy; 1: the paper's */
+    int proxy;                 /* 0: output (measured KL at the logits; v2 default), 1: entropy (v1 default) */
+    int threads;               /* for the output proxy, default 2 */
+    int outlier_values;        /* v2: keep outlier values as extended codes (default 1); 0: they saturate */
+    int per_channel, clipping; /* v2: per-channel scales, MSE clipping (default 1; 0 for ablations) */
     const char *calib_dir;     /* calibration images (JPEG/PNG/BMP), the first calib_count in name order */
     int calib_count;           /* default 32 */
     double lambda;             /* default 0.5 */
-    double outlier_tiles;      /* f, default 0.2 */
+    double outlier_tiles;      /* f: fraction of tiles that fall back to 8 bits, default 0.05 (v1: 0.2) */
     double bitops_target;      /* 0: off */
     double max_agreement_drop; /* 0: off */
-    int bits[8], n_bits;       /* candidate widths incl. 8; default {8, 4, 2} */
+    int bits[8], n_bits;       /* candidate widths incl. 8; default {8, 6, 5, 4} (v1: {8, 4, 2}) */
 } quantmcu_quant_options;
-void quantmcu_quant_options_default(quantmcu_quant_options *o);
+/* Defaults of a scheme (2, or 1 for the paper-faithful version 1). */
+void quantmcu_quant_options_default(quantmcu_quant_options *o, int scheme);
 qmcu_status quantmcu_quantize(const quantmcu_model *m, const quantmcu_plan *patch, const quantmcu_quant_options *o,
                               quantmcu_plan **out, qmcu_error *err);
 
@@ -121,9 +127,10 @@ void quantmcu_top_k(const float *scores, int n, int k, int *idx);
 
 /* ---- evaluation over a folder ------------------------------------------------------------ */
 typedef struct {
-    int skip, limit; /* leave out the first `skip` images; then at most `limit` (0: all) */
-    int threads;     /* over images; results identical to 1 thread */
-    int no_vdpc;     /* QuantMCU ablation */
+    int skip, limit;                /* leave out the first `skip` images; then at most `limit` (0: all) */
+    int threads;                    /* over images; results identical to 1 thread */
+    int no_vdpc;                    /* QuantMCU ablation */
+    const quantmcu_plan *reference; /* also run this plan (e.g. the int8 patch plan) on each image: agreement, KL */
     void (*progress)(int done, int total, void *ctx); /* may be NULL */
     void *progress_ctx;
 } quantmcu_eval_options;
@@ -134,6 +141,7 @@ typedef struct {
     double wall_ms_per_image;                       /* whole run, decoding included */
     qmcu_run_stats stats;                           /* summed over images */
     double bitops, patch_bitops, patch_bitops_int8; /* per image: as the tiles ran */
+    double agreement_pct, kl; /* with a reference plan: top-1 agreement, mean KL(reference || this) at the logits */
 } quantmcu_eval_result;
 void quantmcu_eval_options_default(quantmcu_eval_options *o);
 /* Labels: the leading integer of each file name (+1 for 1001-output models). */

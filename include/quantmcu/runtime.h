@@ -62,13 +62,20 @@ typedef struct {
 
 static inline int qmcu_window_empty(qmcu_window w) { return w.h0 >= w.h1 || w.w0 >= w.w1; }
 
-/* Kernel parameters of one QuantMCU input/output format combination of a patch op. */
+/* Kernel parameters of one QuantMCU input/output format combination of a patch op. Low-bit
+ * formats may be per-channel (version 2): a depthwise reader folds the input channel scales into
+ * its multipliers and bias; a conv reader runs a re-quantized copy of its weights (per output
+ * channel, the input channel scales folded in); an add has parameters per channel. */
 typedef struct {
-    qmcu_conv_params conv;   /* conv / depthwise: offsets and activation range of the formats */
-    qmcu_requant rq;         /* its multipliers */
-    const int32_t *bias;     /* its bias (folded for conv) */
-    qmcu_eltwise_params elt; /* add */
-    int8_t pad_value;        /* pad: the zero point of the format */
+    qmcu_conv_params conv;            /* conv / depthwise: offsets and activation range of the formats */
+    qmcu_requant rq;                  /* its multipliers */
+    const int32_t *bias;              /* its bias (folded for conv) */
+    const int8_t *weights;            /* conv: re-quantized weights (filter_offset 0); NULL: the op's own */
+    qmcu_eltwise_params elt;          /* add (per-tensor formats) */
+    const qmcu_eltwise_params *elt_c; /* add with per-channel formats: one per channel; NULL: elt */
+    const int8_t *code_max;           /* per output channel: the activation's upper bound in that channel's
+                                         code domain (per-channel ReLU6 outputs); NULL: none */
+    int8_t pad_value;                 /* pad: the zero point of the format */
     int8_t valid;
 } qmcu_lowbit_variant;
 
@@ -95,16 +102,25 @@ typedef struct {
     size_t memory_bytes;          /* the block: arena, plus the input when it streams */
     int64_t patch_macs;           /* MACs of the patch stage as executed (halo included) */
     /* QuantMCU (both NULL for an all-8-bit plan) */
-    const uint8_t *lowbit_bits;   /* per tensor: bits of the map on normal tiles (8 = 8-bit) */
-    const qmcu_lowbit_op *lowbit; /* per patch op: parameters of each format combination */
+    const uint8_t *lowbit_bits;         /* per tensor: bits of the map on normal tiles (8 = 8-bit) */
+    const int32_t *lowbit_tau;          /* per tensor: a tile whose codes fall outside 0 .. 2^b - 1 more than this
+                                     many times in one op is an outlier tile (VDPC). 0 = any outlier (version 1) */
+    const uint8_t *lowbit_keep;         /* per tensor: 1 = outlier values are kept (VDPC at value level): stored as
+                                     extended codes beyond 0 .. 2^b - 1 at the map's own step, one code per
+                                     byte; 0 = they saturate. NULL: none kept */
+    const int32_t *lowbit_outlier_macs; /* per tensor: MACs the readers spend on one kept outlier value */
+    const qmcu_lowbit_op *lowbit;       /* per patch op: parameters of each format combination */
 } qmcu_exec_plan;
 
 /* ---- running ------------------------------------------------------------------------- */
 /* What a run executed (accumulated over runs). */
 typedef struct {
-    int64_t patch_bitops;  /* patch stage: MACs x weight bits (8) x input bits each tile used */
-    int64_t tiles;         /* tiles run */
-    int64_t outlier_tiles; /* tiles VDPC switched to 8 bits */
+    int64_t patch_bitops;   /* patch stage: MACs x weight bits (8) x input bits each tile used, plus
+                               the readers' MACs on kept outlier values x 8 x 8 */
+    int64_t tiles;          /* tiles run */
+    int64_t outlier_tiles;  /* tiles VDPC switched to 8 bits */
+    int64_t lowbit_values;  /* values produced in a low-bit format on normal tiles */
+    int64_t outlier_values; /* of which beyond the format's range (kept, or saturated) */
 } qmcu_run_stats;
 
 /* Options of one run (NULL = defaults). */

@@ -1,5 +1,6 @@
 /* Evaluation over a folder of labelled images (quantmcu_eval), threads over images. */
 #include <ctype.h>
+#include <math.h>
 #include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include <time.h>
 
 #include "../planning/plan.h"
+#include "../quantize/vdq.h"
 #include "quantmcu/quantmcu.h"
 
 static int has_image_ext(const char *name)
@@ -95,6 +97,8 @@ typedef struct {
     char **paths;
     int n, thread, label_offset;
     char *top1, *top5;     /* per image: 1 = hit */
+    char *agree;           /* per image: top-1 equals the reference plan's */
+    double *kl;            /* per image: KL(reference || this) at the logits */
     double *ms;            /* per image */
     pthread_mutex_t *lock; /* progress */
     int *done;
@@ -111,18 +115,35 @@ static void *eval_worker(void *arg)
     void *input = malloc(quantmcu_input_bytes(j->m)), *output = malloc(quantmcu_output_bytes(j->m));
     float *scores = (float *)malloc(sizeof(float) * (size_t)n_out);
     qmcu_run_options opt = {j->o->no_vdpc, &j->stats};
-    int i, idx[5], r;
-    j->st = mem && input && output && scores ? QMCU_OK : QMCU_ERR_NOMEM;
+    const quantmcu_plan *ref = j->o->reference;
+    const int classes = qmcu_logits_count(quantmcu_graph(j->m));
+    uint8_t *ref_mem = ref ? (uint8_t *)calloc(quantmcu_plan_memory_bytes(ref) + 1, 1) : NULL;
+    void *ref_out = ref ? malloc(quantmcu_output_bytes(j->m)) : NULL;
+    double *p1 = (double *)malloc(sizeof(double) * (size_t)classes),
+           *p2 = (double *)malloc(sizeof(double) * (size_t)classes);
+    int i, idx[5], r, c;
+    j->st = mem && input && output && scores && p1 && p2 && (!ref || (ref_mem && ref_out)) ? QMCU_OK : QMCU_ERR_NOMEM;
     if (j->st != QMCU_OK) qmcu_error_set(&j->err, "eval: out of memory");
     for (i = j->thread; j->st == QMCU_OK && i < j->n; i += j->o->threads) {
         const int label = label_of(j->paths[i]) + j->label_offset;
+        int ref_top = -1;
         double t0;
         if ((j->st = quantmcu_image_to_input(j->m, j->paths[i], input, &j->err)) != QMCU_OK) break;
         t0 = now_ms();
         if ((j->st = quantmcu_run(j->m, j->p, mem, input, output, &opt, &j->err)) != QMCU_OK) break;
         j->ms[i] = now_ms() - t0;
+        if (ref) { /* the reference on the same input: agreement of the top-1 and KL at the logits */
+            if ((j->st = quantmcu_run(j->m, ref, ref_mem, input, ref_out, NULL, &j->err)) != QMCU_OK) break;
+            qmcu_logit_probabilities(quantmcu_graph(j->m), quantmcu_plan_exec(ref), ref_mem, p1);
+            qmcu_logit_probabilities(quantmcu_graph(j->m), quantmcu_plan_exec(j->p), mem, p2);
+            for (c = 0; c < classes; c++)
+                if (p1[c] > 0.0) j->kl[i] += p1[c] * (log(p1[c]) - log(p2[c] > 1e-300 ? p2[c] : 1e-300));
+            quantmcu_scores(j->m, ref_out, scores);
+            quantmcu_top_k(scores, n_out, 1, &ref_top);
+        }
         quantmcu_scores(j->m, output, scores);
         quantmcu_top_k(scores, n_out, k, idx);
+        if (ref) j->agree[i] = ref_top == idx[0];
         j->top1[i] = idx[0] == label;
         for (r = 0; r < k; r++)
             if (idx[r] == label) j->top5[i] = 1;
@@ -136,6 +157,10 @@ static void *eval_worker(void *arg)
     free(input);
     free(output);
     free(scores);
+    free(ref_mem);
+    free(ref_out);
+    free(p1);
+    free(p2);
     return NULL;
 }
 
@@ -191,13 +216,19 @@ static void summarize(const quantmcu_model *m, const quantmcu_plan *p, const eva
         h1 += jobs[0].top1[i];
         h5 += jobs[0].top5[i];
         ms += jobs[0].ms[i];
+        out->agreement_pct += jobs[0].agree[i];
+        out->kl += jobs[0].kl[i];
     }
     for (t = 0; t < threads; t++) {
         out->stats.patch_bitops += jobs[t].stats.patch_bitops;
         out->stats.tiles += jobs[t].stats.tiles;
         out->stats.outlier_tiles += jobs[t].stats.outlier_tiles;
+        out->stats.lowbit_values += jobs[t].stats.lowbit_values;
+        out->stats.outlier_values += jobs[t].stats.outlier_values;
     }
     out->images = n;
+    out->agreement_pct = 100.0 * out->agreement_pct / n;
+    out->kl /= n;
     out->top1_pct = 100.0 * h1 / n;
     out->top5_pct = 100.0 * h5 / n;
     out->ms_per_image = ms / n;
@@ -216,16 +247,17 @@ qmcu_status quantmcu_eval(const quantmcu_model *m, const quantmcu_plan *p, const
     pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
     quantmcu_eval_options opt = *o;
     char **paths = NULL, *hits = NULL;
-    double *ms = NULL, wall0;
+    double *ms = NULL, *kl = NULL, wall0;
     int n = 0, t, done = 0, started = 0;
     qmcu_status st = select_images(m, dir, o, &paths, &n, err);
     if (st != QMCU_OK) goto out;
     if (opt.threads < 1) opt.threads = 1;
     if (opt.threads > MAX_THREADS) opt.threads = MAX_THREADS;
     if (opt.threads > n) opt.threads = n;
-    hits = (char *)calloc((size_t)n * 2, 1);
+    hits = (char *)calloc((size_t)n * 3, 1);
+    kl = (double *)calloc((size_t)n, sizeof(double));
     ms = (double *)calloc((size_t)n, sizeof(double));
-    if (!hits || !ms) {
+    if (!hits || !ms || !kl) {
         qmcu_error_set(err, "eval: out of memory");
         st = QMCU_ERR_NOMEM;
         goto out;
@@ -243,6 +275,8 @@ qmcu_status quantmcu_eval(const quantmcu_model *m, const quantmcu_plan *p, const
         j->label_offset = quantmcu_output_count(m) == 1001 ? 1 : 0;
         j->top1 = hits;
         j->top5 = hits + n;
+        j->agree = hits + 2 * (size_t)n;
+        j->kl = kl;
         j->ms = ms;
         j->lock = &lock;
         j->done = &done;
@@ -266,6 +300,7 @@ qmcu_status quantmcu_eval(const quantmcu_model *m, const quantmcu_plan *p, const
 out:
     free(hits);
     free(ms);
+    free(kl);
     quantmcu_free_list(paths, n);
     return st;
 }

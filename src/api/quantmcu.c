@@ -227,11 +227,17 @@ const struct qmcu_plan_s *quantmcu_plan_layout(const quantmcu_plan *p) { return 
 const void *quantmcu_plan_quant(const quantmcu_plan *p) { return p->quant; }
 
 /* ---- QuantMCU -------------------------------------------------------------------------- */
-void quantmcu_quant_options_default(quantmcu_quant_options *o)
+void quantmcu_quant_options_default(quantmcu_quant_options *o, int scheme)
 {
     qmcu_quant_options d;
-    qmcu_quant_options_default(&d);
+    qmcu_quant_options_default(&d, scheme == 1 ? QMCU_SCHEME_V1 : QMCU_SCHEME_V2);
     memset(o, 0, sizeof *o);
+    o->scheme = (int)d.scheme;
+    o->proxy = (int)d.proxy;
+    o->threads = d.threads;
+    o->outlier_values = d.keep_outliers;
+    o->per_channel = d.per_channel;
+    o->clipping = d.clipping;
     o->calib_count = 32;
     o->lambda = d.lambda;
     o->outlier_tiles = d.outlier_tiles;
@@ -288,7 +294,12 @@ qmcu_status quantmcu_quantize(const quantmcu_model *m, const quantmcu_plan *patc
         qmcu_error_set(err, "%s: QuantMCU needs a calibration folder and candidate widths starting at 8", m->g->path);
         return QMCU_ERR_ARG;
     }
-    qmcu_quant_options_default(&qo);
+    qmcu_quant_options_default(&qo, o->scheme == 1 ? QMCU_SCHEME_V1 : QMCU_SCHEME_V2);
+    qo.proxy = o->proxy == 1 ? QMCU_PROXY_ENTROPY : QMCU_PROXY_OUTPUT;
+    qo.threads = o->threads;
+    qo.keep_outliers = o->outlier_values;
+    qo.per_channel = o->per_channel;
+    qo.clipping = o->clipping;
     qo.lambda = o->lambda;
     qo.outlier_tiles = o->outlier_tiles;
     qo.bitops_target = o->bitops_target;

@@ -16,25 +16,28 @@ static void progress(int done, int total, void *ctx)
 }
 
 static void print_result(const char *model_path, const char *mode, const quantmcu_plan *p,
-                         const quantmcu_eval_result *r, int threads, int json)
+                         const quantmcu_eval_result *r, int threads, int json, int vs_int8)
 {
     quantmcu_plan_info pi;
     const double layer_bitops = r->bitops - r->patch_bitops;
     const double ratio = r->patch_bitops > 0 ? r->patch_bitops_int8 / r->patch_bitops : 0.0;
     const double whole = (r->patch_bitops_int8 + layer_bitops) / r->bitops;
     const double outliers = r->stats.tiles ? (double)r->stats.outlier_tiles / (double)r->stats.tiles : 0.0;
+    const double value_outliers =
+        r->stats.lowbit_values ? (double)r->stats.outlier_values / (double)r->stats.lowbit_values : 0.0;
     quantmcu_plan_get_info(p, &pi);
     if (json) {
         printf("{\"model\":\"%s\",\"mode\":\"%s\",\"images\":%d,\"top1_pct\":%.2f,\"top5_pct\":%.2f,\"macs\":%lld,"
                "\"bitops\":%.0f,\"patch_bitops\":%.0f,\"patch_bitops_int8\":%.0f,\"patch_bitops_ratio\":%.4f,"
                "\"bitops_ratio\":%.4f,\"peak_sram_bytes\":%zu,\"arena_bytes\":%zu,"
                "\"input_bytes\":%zu,\"input_in_sram\":%s,\"split\":%d,\"grid\":[%d,%d],\"redundant_macs\":%lld,"
-               "\"outlier_tile_fraction\":%.4f,\"ms_per_image\":%.3f,\"wall_ms_per_image\":%.3f,\"threads\":%d}\n",
+               "\"outlier_tile_fraction\":%.4f,\"outlier_value_fraction\":%.5f,\"ms_per_image\":%.3f,"
+               "\"wall_ms_per_image\":%.3f,\"threads\":%d,\"agreement_with_int8_pct\":%.2f,\"kl_vs_int8\":%.6f}\n",
                model_path, mode, r->images, r->top1_pct, r->top5_pct, (long long)pi.macs, r->bitops, r->patch_bitops,
                r->patch_bitops_int8, ratio, whole, pi.arena_bytes, pi.arena_bytes, pi.input_bytes,
                pi.input_in_sram ? "true" : "false", pi.split, pi.grid_h, pi.grid_w,
-               (long long)(pi.patch_macs - pi.patch_layer_macs), outliers, r->ms_per_image, r->wall_ms_per_image,
-               threads);
+               (long long)(pi.patch_macs - pi.patch_layer_macs), outliers, value_outliers, r->ms_per_image,
+               r->wall_ms_per_image, threads, vs_int8 ? r->agreement_pct : -1.0, vs_int8 ? r->kl : -1.0);
         return;
     }
     printf("model %s, mode %s, %d images: top-1 %.2f %%, top-5 %.2f %%\n", model_path, mode, r->images, r->top1_pct,
@@ -42,9 +45,10 @@ static void print_result(const char *model_path, const char *mode, const quantmc
     printf("MACs %lld, peak SRAM %zu bytes, inference %.2f ms/image (%d thread%s, wall %.2f ms/image incl. decoding)\n",
            (long long)pi.macs, pi.arena_bytes, r->ms_per_image, threads, threads > 1 ? "s" : "", r->wall_ms_per_image);
     if (quantmcu_plan_exec(p)->lowbit)
-        printf(
-            "patch-stage BitOPs %.4g vs %.4g all 8-bit (ratio %.2f), whole model ratio %.2f, outlier tiles %.2f %%\n",
-            r->patch_bitops, r->patch_bitops_int8, ratio, whole, 100.0 * outliers);
+        printf("patch-stage BitOPs %.4g vs %.4g all 8-bit (ratio %.2f), whole model ratio %.2f, outlier tiles %.2f %%, "
+               "outlier values %.3f %%\n",
+               r->patch_bitops, r->patch_bitops_int8, ratio, whole, 100.0 * outliers, 100.0 * value_outliers);
+    if (vs_int8) printf("vs the same plan all 8-bit: top-1 agreement %.2f %%, KL %.5f\n", r->agreement_pct, r->kl);
 }
 
 int cmd_eval(int argc, char **argv)
@@ -57,7 +61,8 @@ int cmd_eval(int argc, char **argv)
     quantmcu_plan *p = NULL;
     qmcu_error err;
     long v;
-    int json = 0, i, rc = 1;
+    int json = 0, vs_int8 = 0, i, rc = 1;
+    quantmcu_plan *ref = NULL;
     cli_plan_opts_init(&po);
     quantmcu_eval_options_default(&eo);
     eo.progress = progress;
@@ -82,6 +87,8 @@ int cmd_eval(int argc, char **argv)
             eo.threads = (int)v;
         } else if (!strcmp(a, "--json")) {
             json = 1;
+        } else if (!strcmp(a, "--vs-int8")) {
+            vs_int8 = 1;
         } else if (a[0] == '-' && a[1]) {
             return cli_fail("eval: unknown option '%s'", a);
         } else if (!model_path) {
@@ -96,13 +103,21 @@ int cmd_eval(int argc, char **argv)
             "[--plan PLAN | --split K --grid RxC] [--no-vdpc] [--threads N] [--json]");
     eo.no_vdpc = po.no_vdpc;
     if (!(m = cli_load(model_path)) || !(p = cli_make_plan("eval", m, &po))) goto done;
+    if (vs_int8) { /* the same plan all 8-bit, run next to it on every image */
+        cli_plan_opts ro = po;
+        ro.mode = po.plan_path || po.split >= 0 ? "patch" : "layer";
+        ro.no_vdpc = 0;
+        if (!(ref = cli_make_plan("eval", m, &ro))) goto done;
+        eo.reference = ref;
+    }
     if (quantmcu_eval(m, p, dir, &eo, &r, &err) != QMCU_OK) {
         cli_fail("%s", err.msg);
         goto done;
     }
-    print_result(model_path, po.mode, p, &r, eo.threads < r.images ? eo.threads : r.images, json);
+    print_result(model_path, po.mode, p, &r, eo.threads < r.images ? eo.threads : r.images, json, vs_int8);
     rc = 0;
 done:
+    quantmcu_plan_free(ref);
     quantmcu_plan_free(p);
     quantmcu_free(m);
     return rc;

@@ -1,5 +1,6 @@
 /* quantmcu plan MODEL [--sram SIZE] [--input-in-sram yes|no] [--split K --grid RxC] [-o PLAN.json] [--json]
- *               [--calib DIR [--calib-count N] [--bits 8,4,2] [--lambda L] [--outlier-tiles F]
+ *               [--calib DIR [--calib-count N] [--quant-scheme v2|v1] [--proxy output|entropy] [--bits 8,6,5,4]
+ *                [--lambda L] [--outlier-tiles F]
  *                [--bitops-target R] [--max-agreement-drop P]]
  * and the plan options every command shares. */
 #include <stdio.h>
@@ -178,28 +179,41 @@ static void print_quantmcu(const quantmcu_plan *qplan, const quantmcu_plan *ppla
     const double b8 = (double)qp->patch_macs * 64.0, bq = qmcu_vdq_static_bitops(qp, v);
     int t, s, i, applied = 0;
     int64_t layer_macs = qp->macs - qp->patch_macs;
-    printf("QuantMCU: calibrated on %d images (%.2f s), outlier tiles f = %g; VDQS lambda = %g, %d steps in %.3f ms\n",
-           v->calib_images, v->calib_seconds, v->outlier_tiles, v->lambda, v->n_steps, v->search_seconds * 1e3);
-    printf("  %4s %4s %-18s %5s %10s %10s %7s %7s %7s\n", "map", "op", "producer", "bits", "lo", "T", "H(8)", "H(4)",
-           "H(2)");
+    printf("QuantMCU %s: calibrated on %d images (%.2f s), outlier tiles f = %g; VDQS (%s proxy) lambda = %g, %d steps "
+           "in %.2f s\n",
+           v->scheme == QMCU_SCHEME_V2 ? "v2" : "v1", v->calib_images, v->calib_seconds, v->outlier_tiles,
+           v->proxy == QMCU_PROXY_OUTPUT ? "output" : "entropy", v->lambda, v->n_steps, v->search_seconds);
+    if (v->scheme == QMCU_SCHEME_V2)
+        printf("  %4s %4s %-18s %5s %6s %8s %9s %9s %9s %9s\n", "map", "op", "producer", "bits", "signed", "tau",
+               "KL(7)", "KL(6)", "KL(5)", "KL(4)");
+    else
+        printf("  %4s %4s %-18s %5s %10s %10s %7s %7s %7s\n", "map", "op", "producer", "bits", "lo", "T", "H(8)",
+               "H(4)", "H(2)");
     for (t = 0; t < v->n_tensors; t++) {
-        if (!v->fmap[t].in_scope) continue;
+        const qmcu_fmap *fm = &v->fmap[t];
+        if (!fm->in_scope) continue;
         for (i = 0; i < g->n_ops && g->ops[i].out != t; i++) {
         }
-        printf("  %4d %4d %-18s %5d %10.4f %10.4f %7.3f %7.3f %7.3f\n", t, i, qmcu_op_name(g->ops[i].type),
-               v->fmap[t].bits, (double)v->fmap[t].lo, (double)v->fmap[t].hi, v->fmap[t].entropy[8],
-               v->fmap[t].entropy[4], v->fmap[t].entropy[2]);
+        if (v->scheme == QMCU_SCHEME_V2)
+            printf("  %4d %4d %-18s %5d %6s %8d %9.5f %9.5f %9.5f %9.5f\n", t, i, qmcu_op_name(g->ops[i].type),
+                   fm->bits, fm->is_signed ? "yes" : "no", (int)fm->tau[fm->bits], fm->omega[7], fm->omega[6],
+                   fm->omega[5], fm->omega[4]);
+        else
+            printf("  %4d %4d %-18s %5d %10.4f %10.4f %7.3f %7.3f %7.3f\n", t, i, qmcu_op_name(g->ops[i].type),
+                   fm->bits, (double)fm->lo, (double)fm->hi, fm->entropy[8], fm->entropy[4], fm->entropy[2]);
     }
     for (s = 0; s < v->n_steps; s++) applied += v->steps[s].applied;
     printf("  steps applied: %d of %d%s\n", applied, v->n_steps,
            applied < v->n_steps ? " (rest undone by --max-agreement-drop)" : "");
     printf("  patch-stage BitOPs (all tiles low-bit): %.4g vs %.4g all 8-bit: ratio %.2f; whole model %.2f\n", bq, b8,
            bq > 0 ? b8 / bq : 0.0, (b8 + (double)layer_macs * 64.0) / (bq + (double)layer_macs * 64.0));
-    printf("  on the calibration images: top-1 agreement with patch mode %.2f %%, outlier tiles %.2f %%\n",
-           v->agreement_pct, 100.0 * v->calib_outlier_fraction);
+    printf(
+        "  on the calibration images: top-1 agreement with patch mode %.2f %%, outlier tiles %.2f %%, outlier values "
+        "%.3f %%\n",
+        v->agreement_pct, 100.0 * v->calib_outlier_fraction, 100.0 * v->calib_outlier_value_fraction);
     printf("  peak SRAM: %zu bytes (8-bit fallback buffers included; no in-place depthwise in the patch stage) vs %zu "
-           "patch int8\n",
-           qp->arena_bytes, pp->arena_bytes);
+           "patch int8; re-quantized weights of conv readers: %zu bytes of flash\n",
+           qp->arena_bytes, pp->arena_bytes, q->lowbit->weight_variant_bytes);
 }
 
 typedef struct {
@@ -236,12 +250,18 @@ static int quant_number(const char *a, const char *v, quantmcu_quant_options *q)
 /* 0 = parsed, else the exit status (message printed). */
 static int parse_plan_args(int argc, char **argv, plan_args *a)
 {
-    int i;
+    int i, scheme = 2;
     long count;
     memset(a, 0, sizeof *a);
     a->budget = DEFAULT_SRAM_BUDGET;
     cli_plan_opts_init(&a->po);
-    quantmcu_quant_options_default(&a->qo);
+    for (i = 0; i + 1 < argc; i++) /* the scheme sets the other QuantMCU defaults */
+        if (!strcmp(argv[i], "--quant-scheme")) {
+            if (strcmp(argv[i + 1], "v1") && strcmp(argv[i + 1], "v2"))
+                return cli_fail("plan: --quant-scheme needs v2 (default) or v1 (the paper's method as first defined)");
+            scheme = argv[i + 1][1] - '0';
+        }
+    quantmcu_quant_options_default(&a->qo, scheme);
     for (i = 0; i < argc; i++) {
         const char *o = argv[i];
         const int taken = cli_plan_option("plan", argc, argv, &i, &a->po);
@@ -255,6 +275,23 @@ static int parse_plan_args(int argc, char **argv, plan_args *a)
             if (!cli_parse_int(cli_value(argc, argv, &i), 1, 100000, &count))
                 return cli_fail("plan: --calib-count needs a positive number");
             a->qo.calib_count = (int)count;
+            a->quantmcu_asked = 1;
+        } else if (!strcmp(o, "--quant-scheme")) {
+            (void)cli_value(argc, argv, &i); /* taken above */
+            a->quantmcu_asked = 1;
+        } else if (!strcmp(o, "--outlier-values") || !strcmp(o, "--per-channel") || !strcmp(o, "--clipping")) {
+            const char *v = cli_value(argc, argv, &i);
+            int *flag = !strcmp(o, "--outlier-values") ? &a->qo.outlier_values
+                        : !strcmp(o, "--per-channel")  ? &a->qo.per_channel
+                                                       : &a->qo.clipping;
+            if (!v || (strcmp(v, "yes") && strcmp(v, "no"))) return cli_fail("plan: %s needs yes or no", o);
+            *flag = !strcmp(v, "yes");
+            a->quantmcu_asked = 1;
+        } else if (!strcmp(o, "--proxy")) {
+            const char *v = cli_value(argc, argv, &i);
+            if (!v || (strcmp(v, "output") && strcmp(v, "entropy")))
+                return cli_fail("plan: --proxy needs output (measured KL at the logits) or entropy");
+            a->qo.proxy = !strcmp(v, "entropy");
             a->quantmcu_asked = 1;
         } else if (!strcmp(o, "--bits")) {
             if (!parse_bits(cli_value(argc, argv, &i), &a->qo))

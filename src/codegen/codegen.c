@@ -310,33 +310,71 @@ static void emit_prepared(FILE *f, const qmcu_model *m)
 }
 
 /* QuantMCU formats: per-tensor bits and, per patch op, its valid format combinations. */
+static void emit_i8(FILE *f, const char *name, const int8_t *d, size_t n)
+{
+    emit_bytes(f, "int8_t", name, (const uint8_t *)d, n, 1);
+}
+
+/* The arrays a format combination owns: multipliers, bias, re-quantized weights, per-channel add
+ * parameters, per-channel activation bounds. */
+static void emit_variant_arrays(FILE *f, const qmcu_model *m, int i, int k, const qmcu_lowbit_variant *lv)
+{
+    const qmcu_graph *g = m->g;
+    const qmcu_op *op = &g->ops[i];
+    const size_t oc = (size_t)g->tensors[op->out].dims[3];
+    const qmcu_prepared_conv *pc = &m->ops[i].u.conv;
+    char name[48];
+    size_t c;
+    if (qmcu_is_conv(op->type)) {
+        if (lv->rq.multiplier && lv->rq.multiplier != pc->rq.multiplier) {
+            snprintf(name, sizeof name, "lb%d_%d_mult", i, k);
+            emit_i32(f, name, lv->rq.multiplier, oc);
+        }
+        if (lv->rq.shift && lv->rq.shift != pc->rq.shift) {
+            snprintf(name, sizeof name, "lb%d_%d_shift", i, k);
+            emit_i32(f, name, lv->rq.shift, oc);
+        }
+        if (lv->bias && lv->bias != pc->bias) {
+            snprintf(name, sizeof name, "lb%d_%d_bias", i, k);
+            emit_i32(f, name, lv->bias, oc);
+        }
+        if (lv->weights) {
+            snprintf(name, sizeof name, "lb%d_%d_weights", i, k);
+            emit_i8(f, name, lv->weights, (size_t)qmcu_tensor_elems(&g->tensors[op->in[1]]));
+        }
+    }
+    if (lv->code_max) {
+        snprintf(name, sizeof name, "lb%d_%d_code_max", i, k);
+        emit_i8(f, name, lv->code_max, oc);
+    }
+    if (lv->elt_c) {
+        fprintf(f, "static const qmcu_eltwise_params lb%d_%d_elt[%zu] = {\n", i, k, oc);
+        for (c = 0; c < oc; c++) {
+            fputs("    ", f);
+            emit_elt(f, &lv->elt_c[c]);
+            fputs(",\n", f);
+        }
+        fputs("};\n", f);
+    }
+}
+
+/* QuantMCU formats: per-tensor bits, VDPC thresholds, kept outliers and, per patch op, its valid
+ * format combinations. */
 static void emit_lowbit(FILE *f, const qmcu_model *m, const qmcu_exec_plan *e)
 {
     const qmcu_graph *g = m->g;
     int i, k, t;
-    char name[48];
     fprintf(f, "static const uint8_t k_lowbit_bits[%d] = {", g->n_tensors);
     for (t = 0; t < g->n_tensors; t++) fprintf(f, "%s%d", sep((size_t)t, 24), e->lowbit_bits[t]);
     fputs("\n};\n", f);
-    for (i = 0; i < e->split; i++) {
-        const qmcu_prepared_conv *pc = &m->ops[i].u.conv;
-        if (!qmcu_is_conv(g->ops[i].type)) continue;
-        for (k = 0; k < 8; k++) {
-            const qmcu_lowbit_variant *lv = &e->lowbit[i].v[k];
-            const size_t oc = (size_t)qmcu_op_out_channels(g, &g->ops[i]);
-            if (!lv->valid) continue;
-            if (lv->rq.multiplier && lv->rq.multiplier != pc->rq.multiplier) {
-                snprintf(name, sizeof name, "lb%d_%d_mult", i, k);
-                emit_i32(f, name, lv->rq.multiplier, oc);
-                snprintf(name, sizeof name, "lb%d_%d_shift", i, k);
-                emit_i32(f, name, lv->rq.shift, oc);
-            }
-            if (lv->bias && lv->bias != pc->bias) {
-                snprintf(name, sizeof name, "lb%d_%d_bias", i, k);
-                emit_i32(f, name, lv->bias, oc);
-            }
-        }
+    emit_i32(f, "k_lowbit_tau", e->lowbit_tau, (size_t)g->n_tensors);
+    if (e->lowbit_keep) {
+        emit_bytes(f, "uint8_t", "k_lowbit_keep", e->lowbit_keep, (size_t)g->n_tensors, 0);
+        emit_i32(f, "k_lowbit_outlier_macs", e->lowbit_outlier_macs, (size_t)g->n_tensors);
     }
+    for (i = 0; i < e->split; i++)
+        for (k = 0; k < 8; k++)
+            if (e->lowbit[i].v[k].valid) emit_variant_arrays(f, m, i, k, &e->lowbit[i].v[k]);
     fprintf(f, "\nstatic const qmcu_lowbit_op k_lowbit[%d] = {\n", e->split);
     for (i = 0; i < e->split; i++) {
         const int conv = qmcu_is_conv(g->ops[i].type);
@@ -356,10 +394,13 @@ static void emit_lowbit(FILE *f, const qmcu_model *m, const qmcu_exec_plan *e)
                 array_ref(f, lv->rq.shift, pc, i, "shift", k);
                 fputs("}, .bias = ", f);
                 array_ref(f, lv->bias, pc, i, "bias", k);
+                if (lv->weights) fprintf(f, ", .weights = lb%d_%d_weights", i, k);
             } else if (g->ops[i].type == QMCU_OP_ADD) {
                 fputs(", .elt = ", f);
                 emit_elt(f, &lv->elt);
+                if (lv->elt_c) fprintf(f, ", .elt_c = lb%d_%d_elt", i, k);
             }
+            if (lv->code_max) fprintf(f, ", .code_max = lb%d_%d_code_max", i, k);
             fputs("},\n", f);
         }
         fputs("    }},\n", f);
@@ -389,9 +430,12 @@ static void emit_plan(FILE *f, const qmcu_model *m, const qmcu_exec_plan *e)
             ".n_tiles = %d, .split_tensor = %d,\n    .region = k_region, .in_place = k_in_place, .tensor_offset = "
             "k_tensor_offset, .scratch_offset = k_scratch_offset,\n    .scratch_bytes = k_scratch_bytes, .memory_bytes "
             "= %zu, "
-            ".patch_macs = %" PRId64 ",\n    .lowbit_bits = %s, .lowbit = %s};\n\n",
+            ".patch_macs = %" PRId64 ",\n    .lowbit_bits = %s, .lowbit_tau = %s, .lowbit_keep = %s,\n"
+            "    .lowbit_outlier_macs = %s, .lowbit = %s};\n\n",
             e->split, e->grid_h, e->grid_w, e->n_tiles, e->split_tensor, e->memory_bytes, e->patch_macs,
-            e->lowbit ? "k_lowbit_bits" : "NULL", e->lowbit ? "k_lowbit" : "NULL");
+            e->lowbit ? "k_lowbit_bits" : "NULL", e->lowbit ? "k_lowbit_tau" : "NULL",
+            e->lowbit && e->lowbit_keep ? "k_lowbit_keep" : "NULL",
+            e->lowbit && e->lowbit_keep ? "k_lowbit_outlier_macs" : "NULL", e->lowbit ? "k_lowbit" : "NULL");
 }
 
 static FILE *open_out(const char *dir, const char *name, qmcu_error *err)

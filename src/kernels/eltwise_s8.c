@@ -40,3 +40,12 @@ qmcu_status qmcu_eltwise_s8(const qmcu_eltwise_params *p, const int32_t in1_dims
                                          in2[i0 * s2[0] + i1 * s2[1] + i2 * s2[2] + i3 * s2[3]]);
     return QMCU_OK;
 }
+
+qmcu_status qmcu_eltwise_s8_per_channel(const qmcu_eltwise_params *p, int32_t channels, int32_t n_pixels,
+                                        const int8_t *in1, const int8_t *in2, int8_t *out)
+{
+    int32_t px, c;
+    for (px = 0; px < n_pixels; px++)
+        for (c = 0; c < channels; c++, in1++, in2++, out++) *out = eltwise_one(&p[c], *in1, *in2);
+    return QMCU_OK;
+}

@@ -1,10 +1,24 @@
 /* QuantMCU: derives, for every patch op, the kernel parameters of each input/output format
- * combination (8-bit or the plan's low-bit format): multipliers for the new scale pair, the
- * int32 bias rescaled to the new input scale (conv folds the new input offset into it), the
- * activation range in the output's code domain. Host only (allocates). */
+ * combination (8-bit, or the plan's low-bit format of that map, per-tensor in version 1 and
+ * per-channel in version 2). Host only (allocates).
+ *
+ * A format is a scale per channel and one zero point. For each combination:
+ *  - the producer requantizes its int32 accumulators straight into the output format
+ *    (multiplier per output channel: input scale x weight scale / output scale);
+ *  - a depthwise reader folds its per-channel input scales into those multipliers and rescales
+ *    its bias (exact);
+ *  - a conv reader whose input scales differ per channel gets re-quantized int8 weights: the real
+ *    weight times its input channel's scale, symmetric per output channel (filter_offset 0); the
+ *    bias is rescaled to the new accumulator unit and the input offset folded in;
+ *  - an add gets per-channel parameters when a format is per-channel;
+ *  - a pad writes the output format's zero point.
+ * Activation ranges are those of the output format's code domain, clamped to the activation only,
+ * so codes beyond 0 .. 2^b - 1 stay visible to VDPC. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "../kernels/qmcu_fixedpoint.h"
 #include "../prepare/prepare.h"
 #include "../runtime/lowbit_exec.h"
 #include "vdq.h"
@@ -20,16 +34,30 @@ static int planned_bits(const qmcu_plan *p, const qmcu_vdq *vdq, int t)
     return vdq->fmap[t].bits;
 }
 
-static void format_quant(const qmcu_plan *p, const qmcu_vdq *vdq, int t, int low, float *scale, int32_t *zp)
+/* A tensor's format in a combination: scales per channel (owned) and zero point. */
+typedef struct {
+    float *s;
+    int32_t zp;
+    int per_channel; /* the scales differ between channels */
+} format;
+
+static int format_of(const qmcu_plan *p, const qmcu_vdq *vdq, int t, int low, format *f)
 {
     const qmcu_tensor *x = &p->g->tensors[t];
+    const int32_t c_n = x->dims[3];
+    int32_t c;
+    f->s = (float *)malloc(sizeof(float) * (size_t)c_n);
+    f->per_channel = 0;
+    if (!f->s) return 0;
     if (!low) {
-        *scale = x->scale;
-        *zp = x->zero_point;
-        return;
+        for (c = 0; c < c_n; c++) f->s[c] = x->scale;
+        f->zp = x->zero_point;
+        return 1;
     }
-    t = qmcu_pad_source(p->g, p->spec.split, t);
-    qmcu_lowbit_quant(vdq->fmap[t].lo, vdq->fmap[t].hi, vdq->fmap[t].bits, scale, zp);
+    qmcu_fmap_format(vdq, p->g, qmcu_pad_source(p->g, p->spec.split, t), f->s, &f->zp);
+    for (c = 1; c < c_n; c++)
+        if (f->s[c] != f->s[0]) f->per_channel = 1;
+    return 1;
 }
 
 static qmcu_status nomem(const qmcu_graph *g, qmcu_error *err)
@@ -44,6 +72,164 @@ static void free_variant(const qmcu_prepared_op *po, qmcu_lowbit_variant *v)
     if (v->rq.multiplier != po->u.conv.rq.multiplier) free((void *)v->rq.multiplier);
     if (v->rq.shift != po->u.conv.rq.shift) free((void *)v->rq.shift);
     if (v->bias != po->u.conv.bias) free((void *)v->bias);
+    free((void *)v->weights);
+    free((void *)v->elt_c);
+    free((void *)v->code_max);
+}
+
+static int32_t round_sat32(double v)
+{
+    return (int32_t)(v > 2147483647.0 ? 2147483647.0 : (v < -2147483648.0 ? -2147483648.0 : llround(v)));
+}
+
+static qmcu_status prepare_add(const qmcu_model *m, int i, int idx, const format *f0, const format *f1,
+                               const format *fy, qmcu_lowbit_variant *v, qmcu_error *err)
+{
+    const qmcu_graph *g = m->g;
+    const int32_t c_n = TENSOR(m, g->ops[i].out)->dims[3];
+    qmcu_eltwise_params *pc;
+    int32_t c;
+    if (!idx) {
+        v->elt = m->ops[i].u.elt;
+        return QMCU_OK;
+    }
+    if (!f0->per_channel && !f1->per_channel && !fy->per_channel) /* clamped to the activation only */
+        return qmcu_eltwise_prepare(g, i, f0->s[0], f0->zp, f1->s[0], f1->zp, fy->s[0], fy->zp, &v->elt, err);
+    if (!(pc = (qmcu_eltwise_params *)calloc((size_t)c_n, sizeof *pc))) return nomem(g, err);
+    v->elt_c = pc; /* owned from here */
+    for (c = 0; c < c_n; c++)
+        if (qmcu_eltwise_prepare(g, i, f0->s[c], f0->zp, f1->s[c], f1->zp, fy->s[c], fy->zp, &pc[c], err) != QMCU_OK)
+            return QMCU_ERR_FORMAT;
+    return QMCU_OK;
+}
+
+/* Real-valued weight [o][k] of a conv / depthwise filter (per-channel or per-tensor scale). */
+static double real_weight(const qmcu_tensor *w, int32_t o, int64_t k_index)
+{
+    const int8_t q = ((const int8_t *)w->data)[k_index];
+    return (double)w->scales[w->n_scales > 1 ? o : 0] * (double)(q - w->zero_point);
+}
+
+/* Conv reader of a per-channel input: weights re-quantized with the input channel scales folded in
+ * (w_scale[o]: the new weight scale per output channel); bias in the new accumulator unit. */
+static qmcu_status conv_weight_variant(const qmcu_model *m, int i, const format *f0, qmcu_lowbit_variant *v,
+                                       double *w_scale, int32_t *bias, qmcu_error *err)
+{
+    const qmcu_graph *g = m->g;
+    const qmcu_op *op = &g->ops[i];
+    const qmcu_tensor *x = TENSOR(m, op->in[0]), *w = TENSOR(m, op->in[1]);
+    const qmcu_tensor *b = op->n_in > 2 && op->in[2] >= 0 ? TENSOR(m, op->in[2]) : NULL;
+    const int32_t oc = w->dims[0], cin = w->dims[3];
+    const int64_t k = qmcu_tensor_elems(w) / oc;
+    int8_t *nw = (int8_t *)malloc((size_t)qmcu_tensor_elems(w));
+    int32_t o;
+    int64_t j;
+    if (!nw) return nomem(g, err);
+    v->weights = nw; /* owned from here */
+    for (o = 0; o < oc; o++) {
+        double amax = 0.0;
+        for (j = 0; j < k; j++) {
+            const double r = fabs(real_weight(w, o, o * k + j) * (double)f0->s[j % cin]);
+            if (r > amax) amax = r;
+        }
+        w_scale[o] = amax > 0.0 ? amax / 127.0 : 1.0;
+        for (j = 0; j < k; j++) {
+            const double r = real_weight(w, o, o * k + j) * (double)f0->s[j % cin] / w_scale[o];
+            nw[o * k + j] = (int8_t)(r > 127.0 ? 127 : (r < -127.0 ? -127 : lround(r)));
+        }
+        /* TFLite's bias is in units of the original input scale x weight scale */
+        bias[o] = b ? round_sat32((double)((const int32_t *)b->data)[o] * (double)x->scale *
+                                  (double)w->scales[w->n_scales > 1 ? o : 0] / w_scale[o])
+                    : 0;
+    }
+    return QMCU_OK;
+}
+
+static qmcu_status set_multipliers(const qmcu_graph *g, int i, const double *real, int32_t oc, qmcu_lowbit_variant *v,
+                                   qmcu_error *err)
+{
+    int32_t *mult = (int32_t *)malloc(sizeof(int32_t) * (size_t)oc),
+            *shift = (int32_t *)malloc(sizeof(int32_t) * (size_t)oc);
+    int32_t o;
+    v->rq.multiplier = mult; /* owned from here (free_variant) */
+    v->rq.shift = shift;
+    if (!mult || !shift) return nomem(g, err);
+    for (o = 0; o < oc; o++) {
+        int sh;
+        if (!(real[o] >= 0.0 && real[o] < 65536.0)) {
+            qmcu_error_set(err, "%s: op %d: a low-bit format gives a rescale factor of %g", g->path, i, real[o]);
+            return QMCU_ERR_FORMAT;
+        }
+        qmcu_quantize_multiplier(real[o], &mult[o], &sh);
+        shift[o] = sh;
+    }
+    return QMCU_OK;
+}
+
+/* Conv / depthwise with a per-channel format on either side. */
+static qmcu_status prepare_conv_per_channel(const qmcu_model *m, int i, const format *f0, const format *fy,
+                                            qmcu_lowbit_variant *v, qmcu_error *err)
+{
+    const qmcu_graph *g = m->g;
+    const qmcu_op *op = &g->ops[i];
+    const qmcu_tensor *x = TENSOR(m, op->in[0]), *w = TENSOR(m, op->in[1]);
+    const qmcu_tensor *b = op->n_in > 2 && op->in[2] >= 0 ? TENSOR(m, op->in[2]) : NULL;
+    const int dw = op->type == QMCU_OP_DEPTHWISE_CONV_2D;
+    const int32_t oc = qmcu_op_out_channels(g, op), k = (int32_t)(qmcu_tensor_elems(w) / (dw ? 1 : oc));
+    double *real = (double *)malloc(sizeof(double) * (size_t)oc),
+           *w_scale = (double *)malloc(sizeof(double) * (size_t)oc);
+    int32_t *bias = (int32_t *)calloc((size_t)oc, sizeof(int32_t));
+    qmcu_status st = real && w_scale && bias ? QMCU_OK : nomem(g, err);
+    int32_t o;
+    v->bias = bias;                                /* owned from here */
+    if (st == QMCU_OK && !dw && f0->per_channel) { /* re-quantized weights */
+        st = conv_weight_variant(m, i, f0, v, w_scale, bias, err);
+        v->conv.filter_offset = 0;
+        for (o = 0; st == QMCU_OK && o < oc; o++) real[o] = w_scale[o] / (double)fy->s[o];
+    } else if (st == QMCU_OK) { /* depthwise (input channel = o / depth multiplier) or per-tensor input */
+        for (o = 0; o < oc; o++) {
+            const double s_in = (double)f0->s[dw ? o / op->depth_multiplier : 0];
+            const double s_w = (double)w->scales[w->n_scales > 1 ? o : 0];
+            real[o] = s_in * s_w / (double)fy->s[o];
+            bias[o] = b ? round_sat32((double)((const int32_t *)b->data)[o] * (double)x->scale / s_in) : 0;
+        }
+    }
+    if (st == QMCU_OK) st = set_multipliers(g, i, real, oc, v, err);
+    if (st == QMCU_OK && !dw)
+        qmcu_conv_fold_bias(&v->conv, oc, k, v->weights ? v->weights : (const int8_t *)w->data, bias, bias);
+    free(real);
+    free(w_scale);
+    return st;
+}
+
+/* Conv / depthwise with per-tensor formats (version 1): TFLite's multiplier formula for the new
+ * scale pair; with a low-bit input the bias is rescaled to it (conv folds the new offset). */
+static qmcu_status prepare_conv_per_tensor(const qmcu_model *m, int i, int in0_low, const format *f0, const format *fy,
+                                           qmcu_lowbit_variant *v, qmcu_error *err)
+{
+    const qmcu_graph *g = m->g;
+    const qmcu_op *op = &g->ops[i];
+    const qmcu_tensor *w = TENSOR(m, op->in[1]);
+    const qmcu_tensor *b = op->n_in > 2 && op->in[2] >= 0 ? TENSOR(m, op->in[2]) : NULL;
+    const int dw = op->type == QMCU_OP_DEPTHWISE_CONV_2D;
+    const int32_t oc = qmcu_op_out_channels(g, op), k = (int32_t)(qmcu_tensor_elems(w) / (dw ? 1 : oc));
+    int32_t *mult = (int32_t *)malloc(sizeof(int32_t) * (size_t)oc),
+            *shift = (int32_t *)malloc(sizeof(int32_t) * (size_t)oc);
+    int32_t c, *bias;
+    v->rq.multiplier = mult; /* owned from here (free_variant) */
+    v->rq.shift = shift;
+    if (!mult || !shift) return nomem(g, err);
+    if (qmcu_conv_multipliers(g, i, f0->s[0], fy->s[0], mult, shift, err) != QMCU_OK) return QMCU_ERR_FORMAT;
+    if (!in0_low) return QMCU_OK;
+    /* the int32 bias is in units of input scale x weight scale: rescale it to the low-bit input scale */
+    if (!(bias = (int32_t *)malloc(sizeof(int32_t) * (size_t)oc))) return nomem(g, err);
+    v->bias = bias; /* owned from here */
+    for (c = 0; c < oc; c++)
+        bias[c] = b ? round_sat32((double)((const int32_t *)b->data)[c] * (double)TENSOR(m, op->in[0])->scale /
+                                  (double)f0->s[0])
+                    : 0;
+    if (!dw) qmcu_conv_fold_bias(&v->conv, oc, k, (const int8_t *)w->data, bias, bias);
+    return QMCU_OK;
 }
 
 static qmcu_status prepare_variant(const qmcu_model *m, const qmcu_plan *p, const qmcu_vdq *vdq, int i, int idx,
@@ -53,60 +239,49 @@ static qmcu_status prepare_variant(const qmcu_model *m, const qmcu_plan *p, cons
     const qmcu_op *op = &g->ops[i];
     const qmcu_prepared_op *po = &m->ops[i];
     const int in0_low = idx & 1, in1_low = (idx >> 1) & 1, out_low = (idx >> 2) & 1;
-    float s0, s1 = 0.0f, sy;
-    int32_t z0, z1 = 0, zy;
-    format_quant(p, vdq, op->in[0], in0_low, &s0, &z0);
-    if (op->type == QMCU_OP_ADD) format_quant(p, vdq, op->in[1], in1_low, &s1, &z1);
-    format_quant(p, vdq, op->out, out_low, &sy, &zy);
+    format f0 = {NULL, 0, 0}, f1 = {NULL, 0, 0}, fy = {NULL, 0, 0};
+    qmcu_status st = QMCU_OK;
     v->valid = 1;
-    if (op->type == QMCU_OP_PAD) {
-        v->pad_value = (int8_t)zy;
-        return QMCU_OK;
+    if (qmcu_is_conv(op->type)) { /* the prepared op's parameters until the combination replaces them */
+        v->conv = po->u.conv.params;
+        v->rq = po->u.conv.rq;
+        v->bias = po->u.conv.bias;
     }
-    if (op->type == QMCU_OP_ADD) {
-        if (!idx) {
-            v->elt = po->u.elt;
-            return QMCU_OK;
-        }
-        /* clamped to the activation's range only: codes beyond 0 .. 2^b-1 stay visible */
-        return qmcu_eltwise_prepare(g, i, s0, z0, s1, z1, sy, zy, &v->elt, err);
-    }
-    /* conv / depthwise */
-    v->conv = po->u.conv.params;
-    v->rq = po->u.conv.rq;
-    v->bias = po->u.conv.bias;
-    if (!idx) return QMCU_OK;
-    {
-        const qmcu_tensor *w = TENSOR(m, op->in[1]);
-        const int dw = op->type == QMCU_OP_DEPTHWISE_CONV_2D;
-        const int32_t oc = qmcu_op_out_channels(g, op);
-        const int32_t k = (int32_t)(qmcu_tensor_elems(w) / (dw ? 1 : oc));
-        const qmcu_tensor *b = op->n_in > 2 && op->in[2] >= 0 ? TENSOR(m, op->in[2]) : NULL;
-        int32_t *mult = (int32_t *)malloc(sizeof(int32_t) * (size_t)oc),
-                *shift = (int32_t *)malloc(sizeof(int32_t) * (size_t)oc);
-        v->rq.multiplier = mult; /* owned from here (free_variant) */
-        v->rq.shift = shift;
-        if (!mult || !shift) return nomem(g, err);
-        if (qmcu_conv_multipliers(g, i, s0, sy, mult, shift, err) != QMCU_OK) return QMCU_ERR_FORMAT;
-        v->conv.input_offset = -z0;
-        v->conv.output_offset = zy;
-        qmcu_activation_range(op->act, sy, zy, &v->conv.act_min, &v->conv.act_max);
-        if (in0_low) {
-            /* the int32 bias is in units of input scale x weight scale: rescale it to the
-             * low-bit input scale; conv then folds the new input offset into it */
-            const float s_orig = TENSOR(m, op->in[0])->scale;
-            int32_t c, *bias = (int32_t *)malloc(sizeof(int32_t) * (size_t)oc);
-            v->bias = bias; /* owned from here */
-            if (!bias) return nomem(g, err);
-            for (c = 0; c < oc; c++) {
-                const double raw = b ? (double)((const int32_t *)b->data)[c] * (double)s_orig / (double)s0 : 0.0;
-                bias[c] =
-                    (int32_t)(raw > 2147483647.0 ? 2147483647.0 : (raw < -2147483648.0 ? -2147483648.0 : lround(raw)));
+    if (!format_of(p, vdq, op->in[0], in0_low, &f0) || !format_of(p, vdq, op->out, out_low, &fy) ||
+        (op->type == QMCU_OP_ADD && !format_of(p, vdq, op->in[1], in1_low, &f1))) {
+        st = nomem(g, err);
+    } else if (op->type == QMCU_OP_PAD) {
+        v->pad_value = (int8_t)fy.zp;
+    } else if (op->type == QMCU_OP_ADD) {
+        st = prepare_add(m, i, idx, &f0, &f1, &fy, v, err);
+    } else if (idx) { /* conv / depthwise in a low-bit combination */
+        v->conv.input_offset = -f0.zp;
+        v->conv.output_offset = fy.zp;
+        qmcu_activation_range(op->act, fy.s[0], fy.zp, &v->conv.act_min, &v->conv.act_max);
+        if (fy.per_channel) { /* the activation's upper bound differs per channel: code_max below */
+            qmcu_activation_range(QMCU_ACT_RELU, fy.s[0], fy.zp, &v->conv.act_min, &v->conv.act_max);
+            if (op->act == QMCU_ACT_NONE) v->conv.act_min = -128;
+            v->conv.act_max = 127;
+            if (op->act == QMCU_ACT_RELU6 || op->act == QMCU_ACT_RELU_N1_TO_1) {
+                const int32_t c_n = TENSOR(m, op->out)->dims[3];
+                int8_t *cm = (int8_t *)malloc((size_t)c_n);
+                int32_t c, lo, hi;
+                v->code_max = cm; /* owned from here */
+                if (!cm) st = nomem(g, err);
+                for (c = 0; cm && c < c_n; c++) {
+                    qmcu_activation_range(op->act, fy.s[c], fy.zp, &lo, &hi);
+                    cm[c] = (int8_t)hi;
+                }
             }
-            if (!dw) qmcu_conv_fold_bias(&v->conv, oc, k, (const int8_t *)w->data, bias, bias);
         }
+        if (st == QMCU_OK)
+            st = f0.per_channel || fy.per_channel ? prepare_conv_per_channel(m, i, &f0, &fy, v, err)
+                                                  : prepare_conv_per_tensor(m, i, in0_low, &f0, &fy, v, err);
     }
-    return QMCU_OK;
+    free(f0.s);
+    free(f1.s);
+    free(fy.s);
+    return st;
 }
 
 void qmcu_lowbit_data_free(const qmcu_model *m, qmcu_lowbit_data *d)
@@ -114,11 +289,13 @@ void qmcu_lowbit_data_free(const qmcu_model *m, qmcu_lowbit_data *d)
     int i, idx;
     if (!d) return;
     for (i = 0; d->ops && i < d->n_ops; i++)
-        if (qmcu_is_conv(m->g->ops[i].type))
-            for (idx = 0; idx < 8; idx++)
-                if (d->ops[i].v[idx].valid) free_variant(&m->ops[i], &d->ops[i].v[idx]);
+        for (idx = 0; idx < 8; idx++)
+            if (d->ops[i].v[idx].valid) free_variant(&m->ops[i], &d->ops[i].v[idx]);
     free(d->ops);
     free(d->bits);
+    free(d->tau);
+    free(d->keep);
+    free(d->outlier_macs);
     free(d);
 }
 
@@ -140,13 +317,30 @@ qmcu_status qmcu_lowbit_prepare(const qmcu_model *m, const qmcu_plan *p, const q
     }
     d = (qmcu_lowbit_data *)calloc(1, sizeof *d);
     if (!d || !(d->ops = (qmcu_lowbit_op *)calloc((size_t)p->spec.split, sizeof *d->ops)) ||
-        !(d->bits = (uint8_t *)malloc((size_t)g->n_tensors))) {
+        !(d->bits = (uint8_t *)malloc((size_t)g->n_tensors)) ||
+        !(d->tau = (int32_t *)calloc((size_t)g->n_tensors, sizeof(int32_t))) ||
+        !(d->keep = (uint8_t *)calloc((size_t)g->n_tensors, 1)) ||
+        !(d->outlier_macs = (int32_t *)calloc((size_t)g->n_tensors, sizeof(int32_t)))) {
         qmcu_lowbit_data_free(m, d);
         return nomem(g, err);
     }
     d->n_ops = p->spec.split;
-    for (t = 0; t < g->n_tensors; t++) /* bits on normal tiles of the maps producers requantize into */
-        d->bits[t] = (uint8_t)(t < vdq->n_tensors && vdq->fmap[t].in_scope ? vdq->fmap[t].bits : 8);
+    for (t = 0; t < g->n_tensors; t++) { /* bits on normal tiles of the maps producers requantize into */
+        const qmcu_fmap *fm = t < vdq->n_tensors ? &vdq->fmap[t] : NULL;
+        d->bits[t] = (uint8_t)(fm && fm->in_scope ? fm->bits : 8);
+        d->tau[t] = fm && fm->in_scope && vdq->scheme == QMCU_SCHEME_V2 ? fm->tau[fm->bits] : 0;
+    }
+    for (t = 0; t < g->n_tensors; t++) { /* kept outlier values: the map's (a PAD output follows its source) */
+        const int src = qmcu_pad_source(g, p->spec.split, t);
+        d->keep[t] = (uint8_t)(vdq->scheme == QMCU_SCHEME_V2 && vdq->keep_outliers && src < vdq->n_tensors &&
+                               vdq->fmap[src].in_scope && vdq->fmap[src].bits < 8);
+    }
+    for (i = 0; i < p->spec.split; i++) { /* a conv reader's MACs per input element, summed per map */
+        const qmcu_op *op = &g->ops[i];
+        const int src = qmcu_pad_source(g, p->spec.split, op->in[0]);
+        if (qmcu_is_conv(op->type))
+            d->outlier_macs[src] += (int32_t)(qmcu_op_macs(g, op) / qmcu_tensor_elems(TENSOR(m, op->in[0])));
+    }
     for (i = 0; i < p->spec.split; i++) {
         const qmcu_op *op = &g->ops[i];
         const qmcu_tensor *y = TENSOR(m, op->out);
@@ -157,14 +351,14 @@ qmcu_status qmcu_lowbit_prepare(const qmcu_model *m, const qmcu_plan *p, const q
         if (y->ndim == 4) lo->macs_per_pixel = qmcu_op_macs(g, op) / ((int64_t)y->dims[1] * y->dims[2]);
         if (!qmcu_op_has(op->type, QMCU_OPT_LOWBIT_READER) || y->type != QMCU_I8) continue;
         for (idx = 0; idx < 8; idx++) {
+            qmcu_lowbit_variant *v = &lo->v[idx];
             if (((idx & 1) && !low0) || ((idx & 2) && !low1) || ((idx & 4) && !lowy)) continue;
             if (op->type == QMCU_OP_PAD && ((idx & 1) != ((idx >> 2) & 1))) continue;
-            if (prepare_variant(m, p, vdq, i, idx, &lo->v[idx], err) != QMCU_OK) {
-                if (qmcu_is_conv(op->type)) free_variant(&m->ops[i], &lo->v[idx]);
-                lo->v[idx].valid = 0;
+            if (prepare_variant(m, p, vdq, i, idx, v, err) != QMCU_OK) {
                 qmcu_lowbit_data_free(m, d);
                 return QMCU_ERR_FORMAT;
             }
+            if (v->weights) d->weight_variant_bytes += (size_t)qmcu_tensor_elems(TENSOR(m, op->in[1]));
         }
     }
     *out = d;

@@ -4,23 +4,39 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <math.h>
+#include <pthread.h>
+#include <time.h>
+
 #include "vdq.h"
 
-void qmcu_quant_options_default(qmcu_quant_options *o)
+void qmcu_quant_options_default(qmcu_quant_options *o, qmcu_quant_scheme scheme)
 {
+    static const int v1_bits[] = {8, 4, 2}, v2_bits[] = {8, 6, 5, 4};
     memset(o, 0, sizeof *o);
+    o->scheme = scheme == QMCU_SCHEME_V1 ? QMCU_SCHEME_V1 : QMCU_SCHEME_V2;
+    o->proxy = o->scheme == QMCU_SCHEME_V1 ? QMCU_PROXY_ENTROPY : QMCU_PROXY_OUTPUT;
+    o->threads = 2;
+    o->keep_outliers = o->scheme == QMCU_SCHEME_V2;
+    o->per_channel = o->clipping = 1;
     o->lambda = 0.5;
-    o->outlier_tiles = 0.2;
-    o->cand[0] = 8;
-    o->cand[1] = 4;
-    o->cand[2] = 2;
-    o->n_cand = 3;
+    o->outlier_tiles = o->scheme == QMCU_SCHEME_V1 ? 0.2 : 0.05;
+    if (o->scheme == QMCU_SCHEME_V1) {
+        memcpy(o->cand, v1_bits, sizeof v1_bits);
+        o->n_cand = 3;
+    } else {
+        memcpy(o->cand, v2_bits, sizeof v2_bits);
+        o->n_cand = 4;
+    }
 }
 
 static void sync_exec(qmcu_quant_plan *q)
 {
     q->exec = q->plan->exec;
     q->exec.lowbit_bits = q->lowbit->bits;
+    q->exec.lowbit_tau = q->lowbit->tau;
+    q->exec.lowbit_keep = q->lowbit->keep;
+    q->exec.lowbit_outlier_macs = q->lowbit->outlier_macs;
     q->exec.lowbit = q->lowbit->ops;
 }
 
@@ -115,6 +131,169 @@ static qmcu_status compare_on_calib(const qmcu_model *m, const qmcu_plan *pp, co
     return st;
 }
 
+/* ---- the output proxy: KL divergence at the logits, measured on the calibration inputs ---- */
+
+/* The logits: the input of a final SOFTMAX, else the output. */
+static int logits_tensor(const qmcu_graph *g)
+{
+    const qmcu_op *last = &g->ops[g->n_ops - 1];
+    return last->type == QMCU_OP_SOFTMAX && last->out == g->outputs[0] ? last->in[0] : g->outputs[0];
+}
+
+int qmcu_logits_count(const qmcu_graph *g) { return (int)qmcu_tensor_elems(&g->tensors[logits_tensor(g)]); }
+
+/* Softmax of the dequantized logits in mem (probabilities, n_classes). */
+void qmcu_logit_probabilities(const qmcu_graph *g, const qmcu_exec_plan *e, const uint8_t *mem, double *prob)
+{
+    const int t = logits_tensor(g);
+    const qmcu_tensor *x = &g->tensors[t];
+    const int64_t n = qmcu_tensor_elems(x);
+    double mx = -1e300, sum = 0.0;
+    int64_t j;
+    for (j = 0; j < n; j++) {
+        prob[j] = x->type == QMCU_F32
+                      ? (double)((const float *)(mem + e->tensor_offset[t]))[j]
+                      : (double)x->scale * (((const int8_t *)(mem + e->tensor_offset[t]))[j] - x->zero_point);
+        if (prob[j] > mx) mx = prob[j];
+    }
+    for (j = 0; j < n; j++) sum += prob[j] = exp(prob[j] - mx);
+    for (j = 0; j < n; j++) prob[j] /= sum;
+}
+
+typedef struct {
+    const qmcu_model *m;
+    const qmcu_exec_plan *e;
+    const uint8_t *const *inputs;
+    const double *ref; /* [image][class] reference probabilities (NULL: fill ref_out) */
+    double *ref_out;
+    int n, first, step, classes;
+    qmcu_run_stats stats;
+    double kl;
+    int agree;
+    qmcu_status st;
+} measure_job;
+
+static int argmax(const double *v, int n)
+{
+    int j, best = 0;
+    for (j = 1; j < n; j++)
+        if (v[j] > v[best]) best = j;
+    return best;
+}
+
+static void *measure_worker(void *arg)
+{
+    measure_job *j = (measure_job *)arg;
+    uint8_t *mem = (uint8_t *)calloc(j->e->memory_bytes ? j->e->memory_bytes : 1, 1);
+    double *prob = (double *)malloc(sizeof(double) * (size_t)j->classes);
+    qmcu_run_options opt = {0, &j->stats};
+    int i, c;
+    j->st = mem && prob ? QMCU_OK : QMCU_ERR_NOMEM;
+    for (i = j->first; j->st == QMCU_OK && i < j->n; i += j->step) {
+        qmcu_exec_set_input(j->m, j->e, mem, 0, j->inputs[i]);
+        if ((j->st = qmcu_exec_run(j->m, j->e, mem, &opt)) != QMCU_OK) break;
+        qmcu_logit_probabilities(j->m->g, j->e, mem, prob);
+        if (!j->ref) {
+            memcpy(j->ref_out + (size_t)i * j->classes, prob, sizeof(double) * (size_t)j->classes);
+            continue;
+        }
+        {
+            const double *r = j->ref + (size_t)i * j->classes;
+            for (c = 0; c < j->classes; c++)
+                if (r[c] > 0.0) j->kl += r[c] * (log(r[c]) - log(prob[c] > 1e-300 ? prob[c] : 1e-300));
+            j->agree += argmax(r, j->classes) == argmax(prob, j->classes);
+        }
+    }
+    free(mem);
+    free(prob);
+    return NULL;
+}
+
+/* Runs plan e on the inputs (threads): mean KL against ref and top-1 agreement (%), or, with
+ * ref NULL, stores the probabilities into ref_out. */
+static qmcu_status measure(const qmcu_model *m, const qmcu_exec_plan *e, const uint8_t *const *inputs, int n,
+                           int threads, const double *ref, double *ref_out, double *kl, double *agree_pct,
+                           qmcu_run_stats *stats)
+{
+    measure_job jobs[8];
+    pthread_t tids[8];
+    const int classes = (int)qmcu_tensor_elems(&m->g->tensors[logits_tensor(m->g)]);
+    int t, started = 0, agree = 0;
+    qmcu_status st = QMCU_OK;
+    if (threads < 1) threads = 1;
+    if (threads > 8) threads = 8;
+    if (threads > n) threads = n;
+    for (t = 0; t < threads; t++) {
+        measure_job *j = &jobs[t];
+        memset(j, 0, sizeof *j);
+        j->m = m;
+        j->e = e;
+        j->inputs = inputs;
+        j->ref = ref;
+        j->ref_out = ref_out;
+        j->n = n;
+        j->first = t;
+        j->step = threads;
+        j->classes = classes;
+        if (threads == 1) {
+            measure_worker(j);
+        } else if (pthread_create(&tids[t], NULL, measure_worker, j) != 0) {
+            jobs[t].st = QMCU_ERR_NOMEM;
+            break;
+        }
+        started = t + 1;
+    }
+    if (threads > 1)
+        for (t = 0; t < started; t++) pthread_join(tids[t], NULL);
+    if (kl) *kl = 0.0;
+    if (stats) memset(stats, 0, sizeof *stats);
+    for (t = 0; t < threads; t++) {
+        if (jobs[t].st != QMCU_OK) st = jobs[t].st;
+        if (kl) *kl += jobs[t].kl / n;
+        agree += jobs[t].agree;
+        if (stats) {
+            stats->patch_bitops += jobs[t].stats.patch_bitops;
+            stats->tiles += jobs[t].stats.tiles;
+            stats->outlier_tiles += jobs[t].stats.outlier_tiles;
+            stats->lowbit_values += jobs[t].stats.lowbit_values;
+            stats->outlier_values += jobs[t].stats.outlier_values;
+        }
+    }
+    if (agree_pct) *agree_pct = 100.0 * agree / n;
+    return st;
+}
+
+/* Omega(i, b): the KL of each map alone at each candidate width below 8 (every other map at 8),
+ * and the scale: every map at its lowest candidate. */
+static qmcu_status measure_omega(const qmcu_model *m, qmcu_quant_plan *q, const uint8_t *const *inputs, int n,
+                                 int threads, const double *ref, qmcu_error *err)
+{
+    qmcu_vdq *v = q->vdq;
+    const int lowest = v->cand[v->n_cand - 1];
+    qmcu_status st = QMCU_OK;
+    int t, k;
+    for (t = 0; t < v->n_tensors && st == QMCU_OK; t++) {
+        qmcu_fmap *fm = &v->fmap[t];
+        if (!fm->in_scope) continue;
+        fm->omega[8] = 0.0;
+        for (k = 0; k < v->n_cand && st == QMCU_OK; k++) {
+            const int b = v->cand[k];
+            if (b >= 8) continue;
+            fm->bits = b;
+            if ((st = qmcu_quant_plan_refresh(m, q, err)) == QMCU_OK &&
+                (st = measure(m, &q->exec, inputs, n, threads, ref, NULL, &fm->omega[b], NULL, NULL)) != QMCU_OK)
+                qmcu_error_set(err, "%s: measuring the output proxy failed (%s)", m->g->path, qmcu_status_name(st));
+        }
+        fm->bits = 8;
+    }
+    for (t = 0; t < v->n_tensors; t++)
+        if (v->fmap[t].in_scope) v->fmap[t].bits = lowest;
+    if (st == QMCU_OK && (st = qmcu_quant_plan_refresh(m, q, err)) == QMCU_OK)
+        st = measure(m, &q->exec, inputs, n, threads, ref, NULL, &v->omega_scale, NULL, NULL);
+    for (t = 0; t < v->n_tensors; t++) v->fmap[t].bits = 8;
+    return st;
+}
+
 qmcu_status qmcu_quantmcu_search(const qmcu_model *m, const qmcu_plan *patch, const uint8_t *const *inputs, int n,
                                  const qmcu_quant_options *o, qmcu_quant_plan **out, qmcu_error *err)
 {
@@ -141,12 +320,40 @@ qmcu_status qmcu_quantmcu_search(const qmcu_model *m, const qmcu_plan *patch, co
     vdq->max_agreement_drop = o->max_agreement_drop;
     memcpy(vdq->cand, o->cand, sizeof o->cand);
     vdq->n_cand = o->n_cand;
-    if ((st = qmcu_calibrate(m, patch, inputs, n, o->outlier_tiles, vdq, err)) != QMCU_OK) {
+    vdq->proxy = o->proxy;
+    vdq->keep_outliers = o->keep_outliers;
+    vdq->per_channel = o->per_channel;
+    vdq->clipping = o->clipping;
+    st = o->scheme == QMCU_SCHEME_V1 ? qmcu_calibrate(m, patch, inputs, n, o->outlier_tiles, vdq, err)
+                                     : qmcu_calibrate_v2(m, patch, inputs, n, o->outlier_tiles, vdq, err);
+    if (st != QMCU_OK) {
         qmcu_vdq_free(vdq);
         return st;
     }
-    qmcu_vdqs_search(patch, vdq);
     if ((st = qmcu_quant_plan_make(m, &patch->spec, vdq, &q, err)) != QMCU_OK) return st;
+    {
+        const clock_t t0 = clock();
+        struct timespec w0, w1;
+        clock_gettime(CLOCK_MONOTONIC, &w0);
+        if (o->proxy == QMCU_PROXY_OUTPUT) {
+            const int classes = (int)qmcu_tensor_elems(&g->tensors[logits_tensor(g)]);
+            double *ref = (double *)malloc(sizeof(double) * (size_t)n * (size_t)classes);
+            if (!ref) st = QMCU_ERR_NOMEM;
+            if (st == QMCU_OK) st = measure(m, &patch->exec, inputs, n, o->threads, NULL, ref, NULL, NULL, NULL);
+            if (st == QMCU_OK) st = measure_omega(m, q, inputs, n, o->threads, ref, err);
+            free(ref);
+        }
+        if (st == QMCU_OK) qmcu_vdqs_search(patch, q->vdq);
+        if (st == QMCU_OK) st = qmcu_quant_plan_refresh(m, q, err);
+        clock_gettime(CLOCK_MONOTONIC, &w1);
+        (void)t0;
+        q->vdq->search_seconds = (double)(w1.tv_sec - w0.tv_sec) + 1e-9 * (double)(w1.tv_nsec - w0.tv_nsec);
+        if (st != QMCU_OK) {
+            if (st == QMCU_ERR_NOMEM) qmcu_error_set(err, "%s: out of memory in the search", g->path);
+            qmcu_quant_plan_free(m, q);
+            return st;
+        }
+    }
     for (;;) { /* agreement guard: undo the last steps until top-1 agreement >= 100 - P */
         if ((st = compare_on_calib(m, patch, q, inputs, n, &agree, &stats)) != QMCU_OK) {
             qmcu_error_set(err, "%s: calibration run failed (%s)", g->path, qmcu_status_name(st));
@@ -162,6 +369,8 @@ qmcu_status qmcu_quantmcu_search(const qmcu_model *m, const qmcu_plan *patch, co
     }
     q->vdq->agreement_pct = agree;
     q->vdq->calib_outlier_fraction = stats.tiles ? (double)stats.outlier_tiles / (double)stats.tiles : 0.0;
+    q->vdq->calib_outlier_value_fraction =
+        stats.lowbit_values ? (double)stats.outlier_values / (double)stats.lowbit_values : 0.0;
     *out = q;
     return QMCU_OK;
 }

@@ -20,10 +20,16 @@ qmcu_vdq *qmcu_vdq_new(int n_tensors)
         return NULL;
     }
     v->n_tensors = n_tensors;
-    for (t = 0; t < n_tensors; t++) v->fmap[t].bits = 8;
+    v->scheme = QMCU_SCHEME_V1;
+    v->proxy = QMCU_PROXY_ENTROPY;
+    for (t = 0; t < n_tensors; t++) {
+        int b;
+        v->fmap[t].bits = 8;
+        for (b = 0; b <= 8; b++) v->fmap[t].omega[b] = -1.0;
+    }
     {
         qmcu_quant_options d;
-        qmcu_quant_options_default(&d);
+        qmcu_quant_options_default(&d, QMCU_SCHEME_V1);
         v->lambda = d.lambda;
         v->outlier_tiles = d.outlier_tiles;
         memcpy(v->cand, d.cand, sizeof d.cand);
@@ -35,7 +41,10 @@ qmcu_vdq *qmcu_vdq_new(int n_tensors)
 
 void qmcu_vdq_free(qmcu_vdq *v)
 {
+    int t, b;
     if (!v) return;
+    for (t = 0; v->fmap && t < v->n_tensors; t++)
+        for (b = 0; b <= 8; b++) free(v->fmap[t].scale[b]);
     free(v->fmap);
     free(v->steps);
     free(v);
@@ -50,6 +59,28 @@ void qmcu_lowbit_quant(float lo, float hi, int bits, float *scale, int32_t *zero
     zp = (int32_t)lroundf(-lo / s);
     *scale = s;
     *zero_point = zp < 0 ? 0 : (zp > top ? top : zp);
+}
+
+int qmcu_fmap_alloc_scales(qmcu_fmap *fm, int bits, int channels)
+{
+    free(fm->scale[bits]);
+    fm->scale[bits] = (float *)calloc((size_t)(channels > 0 ? channels : 1), sizeof(float));
+    fm->channels = channels;
+    return fm->scale[bits] != NULL;
+}
+
+void qmcu_fmap_format(const qmcu_vdq *vdq, const qmcu_graph *g, int t, float *scales, int32_t *zero_point)
+{
+    const qmcu_fmap *fm = &vdq->fmap[t];
+    const int32_t c_n = g->tensors[t].dims[3];
+    int32_t c;
+    if (vdq->scheme == QMCU_SCHEME_V2 && fm->scale[fm->bits]) {
+        for (c = 0; c < c_n; c++) scales[c] = fm->scale[fm->bits][c];
+        *zero_point = fm->is_signed ? 1 << (fm->bits - 1) : 0;
+        return;
+    }
+    qmcu_lowbit_quant(fm->lo, fm->hi, fm->bits, &scales[0], zero_point);
+    for (c = 1; c < c_n; c++) scales[c] = scales[0];
 }
 
 /* Is tensor t read only by ops that take low-bit inputs (conv, depthwise, add; pad when its
@@ -105,6 +136,43 @@ static double entropy_bits(const int64_t hist[256], const qmcu_tensor *x, float 
     return e;
 }
 
+void qmcu_vdq_set_scope(const qmcu_plan *p, qmcu_vdq *vdq)
+{
+    const qmcu_graph *g = p->g;
+    const int k = p->spec.split;
+    int i;
+    /* outputs of patch-stage conv / depthwise / add (not S) read only by low-bit ops */
+    for (i = 0; i < k; i++) {
+        const qmcu_op *op = &g->ops[i];
+        const int t = op->out;
+        vdq->fmap[t].in_scope = qmcu_op_has(op->type, QMCU_OPT_LOWBIT_PRODUCER) && g->tensors[t].type == QMCU_I8 &&
+                                t != p->split_tensor && low_bit_readers_only(g, k, t);
+        vdq->fmap[t].channels = g->tensors[t].dims[3];
+    }
+}
+
+void qmcu_vdq_consumer_macs(const qmcu_plan *p, qmcu_vdq *vdq)
+{
+    const qmcu_graph *g = p->g;
+    const int k = p->spec.split, nt = g->n_tensors;
+    int i, tile;
+    /* BitOPs weight of each map: MACs of the convolutions reading it (directly or through PADs), all tiles */
+    for (i = 0; i < nt; i++) vdq->fmap[i].consumer_macs = 0.0;
+    for (i = 0; i < k; i++) {
+        const qmcu_op *op = &g->ops[i];
+        const qmcu_tensor *y = &g->tensors[op->out];
+        const int src = qmcu_pad_source(g, k, op->in[0]);
+        double per_pixel;
+        if (!qmcu_is_conv(op->type) || !vdq->fmap[src].in_scope) continue;
+        per_pixel = (double)(qmcu_op_macs(g, op) / ((int64_t)y->dims[1] * y->dims[2]));
+        for (tile = 0; tile < p->n_tiles; tile++) {
+            const qmcu_window r = p->region[(size_t)tile * nt + op->out];
+            if (!qmcu_window_empty(r))
+                vdq->fmap[src].consumer_macs += per_pixel * (double)(r.h1 - r.h0) * (r.w1 - r.w0);
+        }
+    }
+}
+
 qmcu_status qmcu_calibrate(const qmcu_model *m, const qmcu_plan *p, const uint8_t *const *inputs, int n, double f,
                            qmcu_vdq *vdq, qmcu_error *err)
 {
@@ -128,12 +196,8 @@ qmcu_status qmcu_calibrate(const qmcu_model *m, const qmcu_plan *p, const uint8_
     }
     vdq->outlier_tiles = f;
     vdq->calib_images = n;
-    /* scope: outputs of patch-stage conv / depthwise / add (not S) read only by low-bit ops */
-    for (i = 0; i < k; i++) {
-        const qmcu_op *op = &g->ops[i];
-        t = op->out;
-        vdq->fmap[t].in_scope = qmcu_op_has(op->type, QMCU_OPT_LOWBIT_PRODUCER) && g->tensors[t].type == QMCU_I8 &&
-                                t != p->split_tensor && low_bit_readers_only(g, k, t);
+    qmcu_vdq_set_scope(p, vdq);
+    for (t = 0; t < nt; t++) {
         if (!vdq->fmap[t].in_scope) continue;
         maxv[t] = (int32_t *)malloc(sizeof(int32_t) * (size_t)n * (size_t)tiles);
         minv[t] = (int32_t *)malloc(sizeof(int32_t) * (size_t)n * (size_t)tiles);
@@ -200,20 +264,7 @@ qmcu_status qmcu_calibrate(const qmcu_model *m, const qmcu_plan *p, const uint8_
         }
         for (b = 1; b <= 8; b++) fm->entropy[b] = entropy_bits(hist[t], x, fm->lo, fm->hi, b);
     }
-    /* BitOPs weight of each map: MACs of the convolutions reading it (directly or through PADs), all tiles */
-    for (i = 0; i < k; i++) {
-        const qmcu_op *op = &g->ops[i];
-        const qmcu_tensor *y = &g->tensors[op->out];
-        const int src = qmcu_pad_source(g, k, op->in[0]);
-        double per_pixel;
-        if (!qmcu_is_conv(op->type) || !vdq->fmap[src].in_scope) continue;
-        per_pixel = (double)(qmcu_op_macs(g, op) / ((int64_t)y->dims[1] * y->dims[2]));
-        for (tile = 0; tile < tiles; tile++) {
-            const qmcu_window r = p->region[(size_t)tile * nt + op->out];
-            if (!qmcu_window_empty(r))
-                vdq->fmap[src].consumer_macs += per_pixel * (double)(r.h1 - r.h0) * (r.w1 - r.w0);
-        }
-    }
+    qmcu_vdq_consumer_macs(p, vdq);
     vdq->calib_seconds = (double)(clock() - t0) / CLOCKS_PER_SEC;
 done:
     if (st == QMCU_ERR_NOMEM) qmcu_error_set(err, "%s: out of memory during calibration", g->path);
@@ -261,6 +312,7 @@ void qmcu_vdqs_search(const qmcu_plan *p, qmcu_vdq *v)
             cap += v->n_cand;
         }
     v->steps = (qmcu_vdqs_step *)calloc((size_t)(cap > 0 ? cap : 1), sizeof *v->steps);
+    if (v->proxy == QMCU_PROXY_OUTPUT) h8 = v->omega_scale > 0.0 ? v->omega_scale : 1e-12;
     if (!v->steps || h8 <= 0.0 || bitops8 <= 0.0) {
         v->search_seconds = (double)(clock() - t0) / CLOCKS_PER_SEC;
         return;
@@ -274,7 +326,12 @@ void qmcu_vdqs_search(const qmcu_plan *p, qmcu_vdq *v)
             const int b = fm->in_scope ? next_lower(v, fm->bits) : 0;
             double omega, phi, score;
             if (!b) continue;
-            omega = (fm->entropy[fm->bits] - fm->entropy[b]) / h8;
+            if (v->proxy == QMCU_PROXY_OUTPUT) { /* measured damage of this step alone, never negative */
+                omega = (fm->omega[b] - fm->omega[fm->bits]) / h8;
+                if (omega < 0.0) omega = 0.0;
+            } else {
+                omega = (fm->entropy[fm->bits] - fm->entropy[b]) / h8;
+            }
             phi = fm->consumer_macs * 8.0 * (double)(fm->bits - b) / bitops8;
             score = -v->lambda * omega + (1.0 - v->lambda) * phi;
             if (best.tensor < 0 || score > best.score) {
@@ -286,7 +343,8 @@ void qmcu_vdqs_search(const qmcu_plan *p, qmcu_vdq *v)
                 best.phi = phi;
             }
         }
-        if (best.tensor < 0 || best.score <= 0.0 || v->n_steps >= cap) break;
+        /* a BitOPs target moves along the frontier past the point where the score turns negative */
+        if (best.tensor < 0 || (best.score <= 0.0 && v->bitops_target <= 0.0) || v->n_steps >= cap) break;
         best.applied = 1;
         v->fmap[best.tensor].bits = best.bits;
         v->steps[v->n_steps++] = best;

@@ -24,9 +24,17 @@
 typedef struct {
     int in_scope;         /* may run low-bit */
     int bits;             /* on normal tiles; 8 = unchanged */
-    float lo, hi;         /* [lo_i, T_i] */
+    float lo, hi;         /* version 1: [lo_i, T_i] */
     double entropy[9];    /* H_i(b) for b = 1..8 (index b), from calibration */
     double consumer_macs; /* MACs of the convolutions reading it (through PADs), all tiles */
+    /* version 2: per-channel formats. Channel c at b bits: code = clamp(round(x / scale[b][c]) + zp),
+     * zp = 0 for a map that cannot go below 0 (ReLU), 2^(b-1) otherwise (one zero point for all
+     * channels, so kernels keep scalar offsets); scales MSE-optimal on the calibration values. */
+    int channels;
+    int is_signed;
+    float *scale[9]; /* [b][c], b = 2..7; owned; NULL where not calibrated */
+    int32_t tau[9];  /* VDPC at b bits: most codes per op outside 0 .. 2^b - 1 on a normal tile */
+    double omega[9]; /* output proxy: KL at the logits with this map alone at b bits (-1: not measured) */
 } qmcu_fmap;
 
 typedef struct {
@@ -35,13 +43,23 @@ typedef struct {
     int applied; /* 0 = undone by the agreement guard */
 } qmcu_vdqs_step;
 
+typedef enum { QMCU_SCHEME_V1 = 1, QMCU_SCHEME_V2 = 2 } qmcu_quant_scheme;
+typedef enum { QMCU_PROXY_OUTPUT = 0, QMCU_PROXY_ENTROPY = 1 } qmcu_quant_proxy;
+
 typedef struct {
     int n_tensors;
     qmcu_fmap *fmap; /* per tensor */
+    qmcu_quant_scheme scheme;
+    qmcu_quant_proxy proxy;
+    int keep_outliers;  /* version 2: outlier values kept (VDPC at value level), tiles over tau fall back */
+    int per_channel;    /* version 2: per-channel scales (else one scale per map; ablation) */
+    int clipping;       /* version 2: MSE-optimal clipping (else the full observed range; ablation) */
+    double omega_scale; /* output proxy: KL with every map at its lowest candidate */
     /* calibration */
     int calib_images;
-    double outlier_tiles;          /* f */
-    double calib_outlier_fraction; /* realized by VDPC on the calibration images */
+    double outlier_tiles;                /* f */
+    double calib_outlier_fraction;       /* realized by VDPC on the calibration images */
+    double calib_outlier_value_fraction; /* values beyond their format's range on normal tiles (v2) */
     double calib_seconds;
     /* search */
     double lambda, bitops_target, max_agreement_drop; /* 0 = not set */
@@ -55,10 +73,25 @@ typedef struct {
 qmcu_vdq *qmcu_vdq_new(int n_tensors);
 void qmcu_vdq_free(qmcu_vdq *v);
 
-/* Low-bit quantization of a feature map at b bits (see above). */
+/* Low-bit quantization of a feature map at b bits (version 1, see above). */
 void qmcu_lowbit_quant(float lo, float hi, int bits, float *scale, int32_t *zero_point);
+/* The format of map t (both versions) at its planned bits: per-channel scales (c = 0 .. C-1, all
+ * equal for version 1) and the zero point. */
+void qmcu_fmap_format(const qmcu_vdq *vdq, const qmcu_graph *g, int t, float *scales, int32_t *zero_point);
+/* Allocates fmap[t].scale[b] (channels entries); 0 on failure. */
+int qmcu_fmap_alloc_scales(qmcu_fmap *fm, int bits, int channels);
 
-/* Calibration (VDPC thresholds, DESIGN.md §3): runs n inputs (model-format bytes) through the
+/* Scope: outputs of patch-stage conv / depthwise / add (not S) read only by ops that take low-bit
+ * inputs; and each map's BitOPs weight (MACs of the convolutions reading it, all tiles). */
+void qmcu_vdq_set_scope(const qmcu_plan *p, qmcu_vdq *vdq);
+void qmcu_vdq_consumer_macs(const qmcu_plan *p, qmcu_vdq *vdq);
+/* Calibration, version 2: per-channel histograms of every map in scope, MSE-optimal per-channel
+ * scales at every candidate width below 8, and the VDPC thresholds tau (per width: the
+ * per-map quantile of out-of-range counts per tile that makes about a fraction f of tiles of the
+ * whole branch fall back). */
+qmcu_status qmcu_calibrate_v2(const qmcu_model *m, const qmcu_plan *p, const uint8_t *const *inputs, int n,
+                              double outlier_tiles, qmcu_vdq *vdq, qmcu_error *err);
+/* Calibration (version 1, VDPC thresholds, DESIGN.md §3): runs n inputs (model-format bytes) through the
  * patch stage of plan p tile by tile, and sets for every feature map in scope T_i (and lo_i)
  * from the per-tile extremes and the entropies H_i(b) from the histogram of its values. */
 qmcu_status qmcu_calibrate(const qmcu_model *m, const qmcu_plan *p, const uint8_t *const *inputs, int n,
@@ -73,9 +106,13 @@ int qmcu_vdqs_undo_last(qmcu_vdq *vdq);
 
 /* ---- low-bit execution data: what the runtime needs of a vdq, derived for a plan ------- */
 typedef struct {
-    uint8_t *bits;       /* per tensor: bits on normal tiles (8 = 8-bit) */
-    qmcu_lowbit_op *ops; /* per patch op: kernel parameters of each format combination */
+    uint8_t *bits;         /* per tensor: bits on normal tiles (8 = 8-bit) */
+    int32_t *tau;          /* per tensor: VDPC threshold (qmcu_exec_plan.lowbit_tau) */
+    uint8_t *keep;         /* per tensor: outlier values kept (qmcu_exec_plan.lowbit_keep) */
+    int32_t *outlier_macs; /* per tensor: the readers' MACs per kept outlier value */
+    qmcu_lowbit_op *ops;   /* per patch op: kernel parameters of each format combination */
     int n_ops;
+    size_t weight_variant_bytes; /* re-quantized conv weights of the variants (extra flash) */
 } qmcu_lowbit_data;
 /* Derives, for every patch op, the parameters of each input/output format combination (plan p
  * built with spec.quantmcu). */
@@ -100,17 +137,28 @@ void qmcu_quant_plan_free(const qmcu_model *m, qmcu_quant_plan *q);
 
 /* ---- the whole pipeline: calibrate -> search -> formats -> agreement guard ------------- */
 typedef struct {
+    qmcu_quant_scheme scheme;              /* default version 2 */
+    qmcu_quant_proxy proxy;                /* default: output (version 2), entropy (version 1) */
+    int threads;                           /* output proxy measurements (default 2) */
+    int keep_outliers;                     /* version 2: keep outlier values (default 1) */
+    int per_channel, clipping;             /* version 2: per-channel scales, MSE clipping (default 1; ablations) */
     double lambda;                         /* VDQS trade-off, default 0.5 */
     double outlier_tiles;                  /* f, default 0.2 */
     double bitops_target;                  /* stop when the static ratio reaches it (0: off) */
     double max_agreement_drop;             /* undo steps until top-1 agreement >= 100 - this (0: off) */
-    int cand[QMCU_MAX_CANDIDATES], n_cand; /* descending, cand[0] = 8; default {8, 4, 2} */
+    int cand[QMCU_MAX_CANDIDATES], n_cand; /* descending, cand[0] = 8; default {8, 6, 5, 4} (v1: {8, 4, 2}) */
 } qmcu_quant_options;
-void qmcu_quant_options_default(qmcu_quant_options *o);
+/* Defaults of a scheme (version 2 unless QMCU_SCHEME_V1). */
+void qmcu_quant_options_default(qmcu_quant_options *o, qmcu_quant_scheme scheme);
 /* Calibrates on n inputs (model-format bytes) on top of the int8 patch plan `patch`, searches
  * the bit widths, derives the formats and applies the agreement guard. */
 qmcu_status qmcu_quantmcu_search(const qmcu_model *m, const qmcu_plan *patch, const uint8_t *const *inputs, int n,
                                  const qmcu_quant_options *o, qmcu_quant_plan **out, qmcu_error *err);
+
+/* The output proxy's view of a run in mem: softmax of the dequantized logits (the input of a final
+ * SOFTMAX, else the output), qmcu_logits_count(g) entries. */
+int qmcu_logits_count(const qmcu_graph *g);
+void qmcu_logit_probabilities(const qmcu_graph *g, const qmcu_exec_plan *e, const uint8_t *mem, double *prob);
 
 /* ---- plan.json "quantmcu" section (quantize/vdq_file.c) ------------------------------ */
 /* Writes the section (ctx: the qmcu_quant_plan); use as qmcu_plan_json_section.write. */

@@ -1,6 +1,7 @@
 /* The "quantmcu" section of plan.json: calibration and search record (informative), and per
  * feature map the thresholds and bits (what a plan file must carry to be run). */
 #include <stdlib.h>
+#include <string.h>
 
 #include "../planning/plan_file.h"
 #include "vdq.h"
@@ -22,10 +23,13 @@ void qmcu_vdq_write_json(FILE *f, const void *quant_plan)
     const double b8 = (double)p->patch_macs * 64.0, bq = qmcu_vdq_static_bitops(p, v);
     int t, s, c, first = 1;
     fprintf(f,
-            "  \"quantmcu\": {\n    \"calibration\": {\"images\": %d, \"outlier_tiles\": %g, "
-            "\"realized_outlier_tile_fraction\": %.4f, "
+            "  \"quantmcu\": {\n    \"scheme\": \"v%d\", \"proxy\": \"%s\", \"outlier_values\": %s,\n"
+            "    \"calibration\": {\"images\": %d, \"outlier_tiles\": %g, "
+            "\"realized_outlier_tile_fraction\": %.4f, \"realized_outlier_value_fraction\": %.5f, "
             "\"seconds\": %.3f},\n",
-            v->calib_images, v->outlier_tiles, v->calib_outlier_fraction, v->calib_seconds);
+            (int)v->scheme, v->proxy == QMCU_PROXY_OUTPUT ? "output" : "entropy",
+            v->scheme == QMCU_SCHEME_V2 && v->keep_outliers ? "true" : "false", v->calib_images, v->outlier_tiles,
+            v->calib_outlier_fraction, v->calib_outlier_value_fraction, v->calib_seconds);
     fprintf(f, "    \"search\": {\"lambda\": %g, \"candidates\": [", v->lambda);
     for (c = 0; c < v->n_cand; c++) fprintf(f, c ? ", %d" : "%d", v->cand[c]);
     fprintf(f,
@@ -51,16 +55,48 @@ void qmcu_vdq_write_json(FILE *f, const void *quant_plan)
                 "\"consumer_macs\": %.0f, \"entropy\": [",
                 first ? "" : ",", t, producer(g, t), fm->bits, (double)fm->lo, (double)fm->hi, fm->consumer_macs);
         for (c = 1; c <= 8; c++) fprintf(f, c > 1 ? ", %.4f" : "%.4f", fm->entropy[c]);
-        fprintf(f, "]}");
+        fprintf(f, "]");
+        if (v->scheme == QMCU_SCHEME_V2) {
+            fprintf(f, ", \"omega\": [");
+            for (c = 2; c <= 8; c++) fprintf(f, c > 2 ? ", %.6g" : "%.6g", fm->omega[c]);
+            fprintf(f, "], \"signed\": %s, \"tau\": %d", fm->is_signed ? "true" : "false", (int)fm->tau[fm->bits]);
+            if (fm->bits < 8 && fm->scale[fm->bits]) { /* the format the plan runs: one scale per channel */
+                fprintf(f, ",\n       \"scales\": [");
+                for (c = 0; c < fm->channels; c++) fprintf(f, c ? ", %.9g" : "%.9g", (double)fm->scale[fm->bits][c]);
+                fprintf(f, "]");
+            }
+        }
+        fprintf(f, "}");
         first = 0;
     }
     fprintf(f, "\n    ]\n  },\n");
 }
 
 /* "quantmcu": thresholds and bits per feature map (the rest is recomputed or informative). */
+/* Version 2 of a feature map: signedness, tau and the per-channel scales at its bits. */
+static int read_v2_map(const cJSON *fm, const qmcu_graph *g, int t, qmcu_fmap *m)
+{
+    const cJSON *sg = cJSON_GetObjectItemCaseSensitive(fm, "signed");
+    const cJSON *sc = cJSON_GetObjectItemCaseSensitive(fm, "scales"), *e;
+    const int c_n = g->tensors[t].dims[3];
+    int tau, c = 0;
+    if (!cJSON_IsBool(sg) || !qmcu_json_get_int(fm, "tau", -1, 1 << 30, &tau)) return 0;
+    m->is_signed = cJSON_IsTrue(sg);
+    m->tau[m->bits] = tau;
+    if (m->bits == 8) return 1;
+    if (!cJSON_IsArray(sc) || cJSON_GetArraySize(sc) != c_n || !qmcu_fmap_alloc_scales(m, m->bits, c_n)) return 0;
+    cJSON_ArrayForEach(e, sc)
+    {
+        if (!cJSON_IsNumber(e) || !(e->valuedouble > 1e-30 && e->valuedouble < 1e30)) return 0;
+        m->scale[m->bits][c++] = (float)e->valuedouble;
+    }
+    return 1;
+}
+
 static qmcu_status read_quantmcu(const char *path, const cJSON *q, const qmcu_graph *g, int split, qmcu_vdq **out,
                                  qmcu_error *err)
 {
+    const cJSON *scheme = cJSON_GetObjectItemCaseSensitive(q, "scheme");
     const cJSON *maps = cJSON_GetObjectItemCaseSensitive(q, "feature_maps"), *fm;
     qmcu_vdq *v;
     if (!cJSON_IsArray(maps)) {
@@ -71,9 +107,19 @@ static qmcu_status read_quantmcu(const char *path, const cJSON *q, const qmcu_gr
         qmcu_error_set(err, "%s: a \"quantmcu\" section needs a patch stage (split > 0)", path);
         return QMCU_ERR_FORMAT;
     }
+    if (scheme &&
+        (!cJSON_IsString(scheme) || (strcmp(scheme->valuestring, "v1") && strcmp(scheme->valuestring, "v2")))) {
+        qmcu_error_set(err, "%s: \"scheme\" must be \"v1\" or \"v2\"", path);
+        return QMCU_ERR_FORMAT;
+    }
     if (!(v = qmcu_vdq_new(g->n_tensors))) {
         qmcu_error_set(err, "%s: out of memory", path);
         return QMCU_ERR_NOMEM;
+    }
+    if (scheme && !strcmp(scheme->valuestring, "v2")) {
+        const cJSON *keep = cJSON_GetObjectItemCaseSensitive(q, "outlier_values");
+        v->scheme = QMCU_SCHEME_V2;
+        v->keep_outliers = cJSON_IsTrue(keep);
     }
     cJSON_ArrayForEach(fm, maps)
     {
@@ -99,6 +145,15 @@ static qmcu_status read_quantmcu(const char *path, const cJSON *q, const qmcu_gr
         v->fmap[t].bits = bits;
         v->fmap[t].lo = (float)lo;
         v->fmap[t].hi = (float)hi;
+        v->fmap[t].channels = g->tensors[t].dims[3];
+        if (v->scheme == QMCU_SCHEME_V2 && !read_v2_map(fm, g, t, &v->fmap[t])) {
+            qmcu_error_set(err,
+                           "%s: tensor %d: a version-2 feature map needs \"signed\", \"tau\" and one positive scale "
+                           "per channel (%d)",
+                           path, t, g->tensors[t].dims[3]);
+            qmcu_vdq_free(v);
+            return QMCU_ERR_FORMAT;
+        }
     }
     *out = v;
     return QMCU_OK;

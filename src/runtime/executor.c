@@ -120,8 +120,10 @@ static qmcu_status run_spatial(const qmcu_model *m, const qmcu_exec_plan *p, int
         fp.pad_top = cp.pad_top;
         fp.pad_left = cp.pad_left;
     }
-    if (ov) { /* a QuantMCU format combination: its offsets, range, multipliers and bias */
+    if (ov) { /* a QuantMCU format combination: its offsets, range, multipliers, bias (and weights) */
         cp.input_offset = ov->conv->input_offset;
+        cp.filter_offset = ov->conv->filter_offset;
+        if (ov->weights) w = ov->weights;
         cp.output_offset = ov->conv->output_offset;
         cp.act_min = ov->conv->act_min;
         cp.act_max = ov->conv->act_max;

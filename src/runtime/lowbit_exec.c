@@ -42,36 +42,51 @@ static inline int fmt_bits(const unsigned char *f, int t) { return f[t] & 15; }
 static inline int fmt_store(const unsigned char *f, int t) { return f[t] >> 4; }
 static inline void set_store(unsigned char *f, int t, int store) { f[t] = (unsigned char)((f[t] & 15) | store << 4); }
 
-/* 1 when n codes of a b-bit map hold an outlier (a code outside 0 .. 2^b - 1; at 7 bits, 127
- * may be a clamped value too). */
-static int has_outlier(int bits, const int8_t *codes, int32_t n)
-{
-    int32_t j;
-    if (!qmcu_codes_fit(bits, codes, n)) return 1;
-    if (bits == 7)
-        for (j = 0; j < n; j++)
-            if (codes[j] == 127) return 1;
-    return 0;
-}
+/* How the codes an op produces for a low-bit map are settled (VDPC). */
+typedef struct {
+    int bits;
+    int32_t tau;            /* outlier tile when more than tau codes fall outside 0 .. 2^b - 1; < 0: never */
+    int keep;               /* outlier values kept as extended codes (else saturated) */
+    const int8_t *code_max; /* per-channel activation bound in code space, or NULL */
+    int32_t channels;
+    int32_t count;  /* codes outside the range so far (this op, this tile) */
+    int32_t values; /* codes produced */
+} settle_state;
 
-/* n codes of a b-bit map just produced: with check (VDPC), 1 when they hold an outlier;
- * without (ablation), saturated to the code range. 8-bit maps pass as they are. */
-static int settle_codes(int bits, int8_t *codes, int32_t n, int check)
+/* Stored one code per byte (else 4/2-bit codes are packed). */
+static int byte_stored(int bits, int keep) { return !qmcu_bits_packed(bits) || keep; }
+
+/* n codes of a b-bit map just produced (whole pixels): the per-channel activation bound applied, the
+ * codes outside 0 .. 2^b - 1 (at 7 bits, 127 may be a clamped value too) counted and, unless kept,
+ * saturated. 8-bit maps pass as they are. Returns 1 when the count exceeds tau (an outlier tile). */
+static int settle_codes(settle_state *s, int8_t *codes, int32_t n)
 {
+    const int32_t top = (1 << s->bits) - 1;
     int32_t j;
-    if (bits == 8) return 0;
-    if (check) return has_outlier(bits, codes, n);
-    for (j = 0; j < n; j++) codes[j] = (int8_t)qmcu_clamp(codes[j], 0, (1 << bits) - 1);
-    return 0;
+    if (s->bits == 8) return 0;
+    s->values += n;
+    if (s->code_max)
+        for (j = 0; j < n; j++) {
+            const int8_t mx = s->code_max[j % s->channels];
+            if (codes[j] > mx) codes[j] = mx;
+        }
+    if (qmcu_codes_fit(s->bits, codes, n) && s->bits != 7) return 0;
+    for (j = 0; j < n; j++)
+        if (codes[j] < 0 || codes[j] >= top + (s->bits != 7)) {
+            s->count++;
+            if (!s->keep) codes[j] = (int8_t)qmcu_clamp(codes[j], 0, top);
+        }
+    return s->tau >= 0 && s->count > s->tau;
 }
 
 /* Runs add / pad op i of a tile with the given formats, row by row (fmt: the tile's formats).
- * check: stop with *outlier = 1 at the first outlier. */
+ * Stops with *outlier = 1 as soon as more than tau codes fell outside the output's range. */
 static qmcu_status run_staged(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i, int b0,
-                              int b1, int bout, int check, const unsigned char *fmt, int *outlier)
+                              int b1, settle_state *ss, const unsigned char *fmt, int *outlier)
 {
     const qmcu_graph *g = m->g;
     const qmcu_op *op = &g->ops[i];
+    const int bout = ss->bits;
     const int idx = (b0 < 8) | ((b1 < 8) << 1) | ((bout < 8) << 2);
     const qmcu_lowbit_variant *v = &p->lowbit[i].v[idx];
     const qmcu_window r = p->region[(size_t)tile * g->n_tensors + op->out];
@@ -104,13 +119,14 @@ static qmcu_status run_staged(const qmcu_model *m, const qmcu_exec_plan *p, uint
     for (y = r.h0; y < r.h1; y++) {
         /* byte-stored outputs are written in place, packed ones staged */
         const int64_t out_start = ((int64_t)(y - out.b.h0) * (out.b.w1 - out.b.w0) + (r.w0 - out.b.w0)) * cout;
-        int8_t *const dst = qmcu_bits_packed(bout) ? stage_out : (int8_t *)out.ptr + out_start;
+        int8_t *const dst = byte_stored(bout, ss->keep) ? (int8_t *)out.ptr + out_start : stage_out;
         switch (op->type) {
         case QMCU_OP_ADD: {
             const int32_t d[4] = {1, 1, 1, n};
             const int8_t *a = span_of(&in0, cin, y, r.w0, r.w1, stage_in);
             const int8_t *b = span_of(&in1, cin, y, r.w0, r.w1, stage_in1);
-            qmcu_status st = qmcu_eltwise_s8(&v->elt, d, a, d, b, d, dst);
+            qmcu_status st = v->elt_c ? qmcu_eltwise_s8_per_channel(v->elt_c, cout, ow, a, b, dst)
+                                      : qmcu_eltwise_s8(&v->elt, d, a, d, b, d, dst);
             if (st != QMCU_OK) return st;
             break;
         }
@@ -129,7 +145,7 @@ static qmcu_status run_staged(const qmcu_model *m, const qmcu_exec_plan *p, uint
             break;
         }
         }
-        if (settle_codes(bout, dst, n, check)) {
+        if (settle_codes(ss, dst, n)) {
             *outlier = 1;
             return QMCU_OK;
         }
@@ -141,12 +157,14 @@ static qmcu_status run_staged(const qmcu_model *m, const qmcu_exec_plan *p, uint
 #define QMCU_LOWBIT_ROW_BLOCK 4 /* output rows per kernel call: outliers are seen this early */
 
 /* Runs conv / depthwise op i of a tile with the given formats on the tile buffers (see the
- * top of the file). check: stop with *outlier = 1 at the first block holding an outlier. */
+ * top of the file). Stops with *outlier = 1 at the block where more than tau codes have fallen
+ * outside the output's range. */
 static qmcu_status run_direct(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i, int b0,
-                              int bout, int check, unsigned char *fmt, int *outlier)
+                              settle_state *ss, unsigned char *fmt, int *outlier)
 {
     const qmcu_graph *g = m->g;
     const qmcu_op *op = &g->ops[i];
+    const int bout = ss->bits;
     const qmcu_lowbit_variant *v = &p->lowbit[i].v[(b0 < 8) | ((bout < 8) << 2)];
     const qmcu_window r = p->region[(size_t)tile * g->n_tensors + op->out];
     const int32_t row_codes = (r.w1 - r.w0) * TENSOR(m, op->out)->dims[3];
@@ -168,6 +186,7 @@ static qmcu_status run_direct(const qmcu_model *m, const qmcu_exec_plan *p, uint
     ov.conv = &cp;
     ov.rq = &v->rq;
     ov.bias = v->bias;
+    ov.weights = v->weights;
     *outlier = 0;
     for (y = r.h0; y < r.h1; y += QMCU_LOWBIT_ROW_BLOCK) {
         const int32_t y1 = y + QMCU_LOWBIT_ROW_BLOCK < r.h1 ? y + QMCU_LOWBIT_ROW_BLOCK : r.h1;
@@ -175,21 +194,26 @@ static qmcu_status run_direct(const qmcu_model *m, const qmcu_exec_plan *p, uint
         const int32_t n = (y1 - y) * row_codes;
         const qmcu_status st = qmcu_exec_run_conv_rows(m, p, mem, tile, i, y, y1, &ov);
         if (st != QMCU_OK) return st;
-        if (settle_codes(bout, codes, n, check)) {
+        if (settle_codes(ss, codes, n)) {
             *outlier = 1;
             return QMCU_OK;
         }
     }
-    if (qmcu_bits_packed(bout)) qmcu_pack(bout, out, (r.h1 - r.h0) * row_codes, (uint8_t *)out, 0);
+    if (!byte_stored(bout, ss->keep)) qmcu_pack(bout, out, (r.h1 - r.h0) * row_codes, (uint8_t *)out, 0);
     return QMCU_OK;
 }
 
 /* Op i of a tile with the given formats (low-bit in or out). */
 static qmcu_status run_lowbit_op(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i, int b0,
-                                 int b1, int bout, int check, unsigned char *fmt, int *outlier)
+                                 int b1, settle_state *ss, unsigned char *fmt, int *outlier)
 {
-    if (qmcu_is_conv(m->g->ops[i].type)) return run_direct(m, p, mem, tile, i, b0, bout, check, fmt, outlier);
-    return run_staged(m, p, mem, tile, i, b0, b1, bout, check, fmt, outlier);
+    const qmcu_op *op = &m->g->ops[i];
+    const qmcu_lowbit_variant *v = &p->lowbit[i].v[(b0 < 8) | ((b1 < 8) << 1) | ((ss->bits < 8) << 2)];
+    ss->code_max = ss->bits < 8 ? v->code_max : NULL;
+    ss->channels = TENSOR(m, op->out)->dims[3];
+    ss->count = ss->values = 0;
+    if (qmcu_is_conv(op->type)) return run_direct(m, p, mem, tile, i, b0, ss, fmt, outlier);
+    return run_staged(m, p, mem, tile, i, b0, b1, ss, fmt, outlier);
 }
 
 qmcu_status qmcu_lowbit_run_tile_ops(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int n_ops,
@@ -208,6 +232,7 @@ qmcu_status qmcu_lowbit_run_tile_ops(const qmcu_model *m, const qmcu_exec_plan *
         const qmcu_window r = p->region[(size_t)tile * g->n_tensors + op->out];
         const int b0 = fmt_bits(fmt, op->in[0]), b1 = op->type == QMCU_OP_ADD ? fmt_bits(fmt, op->in[1]) : 8;
         int bout = 8, outlier = 0;
+        settle_state ss;
         if (qmcu_window_empty(r)) continue;
         if (qmcu_op_hook) qmcu_op_hook(i, 0);
         if (qmcu_op_has(op->type, QMCU_OPT_LOWBIT_READER) && TENSOR(m, op->out)->type == QMCU_I8) {
@@ -219,17 +244,26 @@ qmcu_status qmcu_lowbit_run_tile_ops(const qmcu_model *m, const qmcu_exec_plan *
         if (b0 == 8 && b1 == 8 && bout == 8) { /* the 8-bit path of patch mode, same bytes */
             st = qmcu_exec_run_op(m, p, mem, tile, i);
         } else {
-            const int check = op->type != QMCU_OP_PAD && bout < 8 && !no_vdpc;
-            st = run_lowbit_op(m, p, mem, tile, i, b0, b1, bout, check, fmt, &outlier);
+            /* VDPC: the map's threshold; pad copies codes (never an outlier); the ablation never falls back */
+            ss.bits = bout;
+            ss.tau = op->type == QMCU_OP_PAD || bout == 8 || no_vdpc ? -1 : p->lowbit_tau[op->out];
+            ss.keep = p->lowbit_keep && p->lowbit_keep[op->out];
+            st = run_lowbit_op(m, p, mem, tile, i, b0, b1, &ss, fmt, &outlier);
             if (st == QMCU_OK && outlier) { /* VDPC: this feature map and the rest of the tile at 8 bits */
                 switched = 1;
-                bout = 8;
+                bout = ss.bits = 8;
+                ss.tau = -1;
                 st = b0 == 8 && b1 == 8 ? qmcu_exec_run_op(m, p, mem, tile, i)
-                                        : run_lowbit_op(m, p, mem, tile, i, b0, b1, 8, 0, fmt, &outlier);
+                                        : run_lowbit_op(m, p, mem, tile, i, b0, b1, &ss, fmt, &outlier);
+            } else if (stats && op->type != QMCU_OP_PAD && bout < 8) { /* the readers' extra MACs on kept outliers */
+                stats->lowbit_values += ss.values;
+                stats->outlier_values += ss.count;
+                if (ss.keep) stats->patch_bitops += (int64_t)ss.count * p->lowbit_outlier_macs[op->out] * 64;
             }
         }
         if (qmcu_op_hook) qmcu_op_hook(i, 1);
-        fmt[op->out] = (unsigned char)(bout | (qmcu_bits_packed(bout) ? bout : 8) << 4); /* as produced */
+        fmt[op->out] = (unsigned char)(bout | (byte_stored(bout, p->lowbit_keep && p->lowbit_keep[op->out]) ? 8 : bout)
+                                                  << 4); /* as produced */
         if (stats && qmcu_is_conv(op->type))
             stats->patch_bitops += p->lowbit[i].macs_per_pixel * (int64_t)(r.h1 - r.h0) * (r.w1 - r.w0) * 8 * b0;
     }

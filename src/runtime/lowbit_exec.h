@@ -20,6 +20,7 @@ typedef struct {
     const qmcu_conv_params *conv;
     const qmcu_requant *rq;
     const int32_t *bias;
+    const int8_t *weights; /* NULL: the op's own */
 } qmcu_conv_override;
 /* Conv / depthwise op i of a patch tile (not in place): output rows [y0, y1) of its window
  * (-1: all) with the override's parameters, on the tile buffers as they are. */
