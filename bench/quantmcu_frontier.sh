@@ -16,7 +16,7 @@ WHICH=${1:-v2}
 TARGETS=${2:-default,1.3,1.4,1.5,1.6,1.7}
 shift $(( $# > 2 ? 2 : $# )) || true
 EXTRA=("$@")
-Q=build/quantmcu
+Q=${QUANTMCU_BIN:-build/quantmcu}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 if [ "$WHICH" = v1 ]; then

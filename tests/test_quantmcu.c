@@ -258,7 +258,7 @@ static void test_lowbit_numerics(void)
             int tile, k;
             for (tile = 0; tile < 4; tile++)
                 for (k = 0; k < 3; k++) {
-                    const qmcu_window r = qp->exec.region[(size_t)tile * g->n_tensors + g->ops[k].out];
+                    const qmcu_window r = qmcu_tile_region(&qp->exec, tile, k);
                     const qmcu_tensor *yt = &g->tensors[g->ops[k].out];
                     const int64_t mpp = qmcu_op_macs(g, &g->ops[k]) / ((int64_t)yt->dims[1] * yt->dims[2]);
                     want += mpp * (r.h1 - r.h0) * (r.w1 - r.w0) * 8 * (k == 0 ? 8 : (k == 1 ? ba : bb));

@@ -94,7 +94,7 @@ typedef struct {
     int grid_h, grid_w;           /* tiles over the split tensor S */
     int n_tiles;                  /* grid_h * grid_w; 0 without a patch stage */
     int split_tensor;             /* S; -1 without a patch stage */
-    const qmcu_window *region;    /* [tile * n_tensors + tensor]: what a tile holds of each tensor */
+    const qmcu_window *region;    /* [tile * split + op]: the window of op's output a patch tile computes */
     const uint8_t *in_place;      /* per op: depthwise output overwrites its input buffer */
     const size_t *tensor_offset;  /* per tensor: offset of its buffer in the memory block */
     const size_t *scratch_offset; /* per op */
@@ -111,6 +111,12 @@ typedef struct {
     const int32_t *lowbit_outlier_macs; /* per tensor: MACs the readers spend on one kept outlier value */
     const qmcu_lowbit_op *lowbit;       /* per patch op: parameters of each format combination */
 } qmcu_exec_plan;
+
+/* The window of patch op i's output that tile `tile` computes. */
+static inline qmcu_window qmcu_tile_region(const qmcu_exec_plan *p, int tile, int i)
+{
+    return p->region[(size_t)tile * (size_t)p->split + (size_t)i];
+}
 
 /* ---- running ------------------------------------------------------------------------- */
 /* What a run executed (accumulated over runs). */

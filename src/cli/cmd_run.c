@@ -40,13 +40,57 @@ static char **load_labels(const char *path, int *n)
     return labels;
 }
 
+typedef struct {
+    const char *model_path, *labels_path, *dump_in, *dump_out;
+    long top;
+    cli_plan_opts po;
+} run_args;
+
+/* Arguments of `run`: 0 = parsed, else the exit status (message printed). */
+static int parse_run_args(int argc, char **argv, run_args *r, const char **images, int *n_images)
+{
+    int i;
+    memset(r, 0, sizeof *r);
+    r->top = 5;
+    *n_images = 0;
+    cli_plan_opts_init(&r->po);
+    for (i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        const int taken = cli_plan_option("run", argc, argv, &i, &r->po);
+        if (taken < 0) return 1;
+        if (taken) continue;
+        if (!strcmp(a, "--top")) {
+            if (!cli_parse_int(cli_value(argc, argv, &i), 1, 1000, &r->top))
+                return cli_fail("run: --top needs a number 1..1000");
+        } else if (!strcmp(a, "--labels")) {
+            if (!(r->labels_path = cli_value(argc, argv, &i))) return cli_fail("run: --labels needs a file");
+        } else if (!strcmp(a, "--dump-input")) {
+            if (!(r->dump_in = cli_value(argc, argv, &i))) return cli_fail("run: --dump-input needs a file");
+        } else if (!strcmp(a, "--dump-output")) {
+            if (!(r->dump_out = cli_value(argc, argv, &i))) return cli_fail("run: --dump-output needs a file");
+        } else if (a[0] == '-' && a[1]) {
+            return cli_fail("run: unknown option '%s'", a);
+        } else if (!r->model_path) {
+            r->model_path = a;
+        } else {
+            images[(*n_images)++] = a;
+        }
+    }
+    if (!r->model_path || *n_images == 0)
+        return cli_fail(
+            "run: usage: quantmcu run MODEL IMAGE... [--mode layer|patch|quantmcu] [--plan PLAN | --split K "
+            "--grid RxC] [--no-vdpc] [--top K] [--labels FILE] [--dump-input FILE] [--dump-output FILE]");
+    return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
-    const char *model_path = NULL, *labels_path = NULL, *dump_in = NULL, *dump_out = NULL;
+    const char *model_path, *labels_path, *dump_in, *dump_out;
+    run_args ra;
     cli_plan_opts po;
     const char **images = (const char **)calloc((size_t)argc + 1, sizeof(char *));
     int n_images = 0, i, rc = 1, n_labels = 0, n_out;
-    long top = 5;
+    long top;
     char **labels = NULL;
     quantmcu_model *m = NULL;
     quantmcu_plan *plan = NULL;
@@ -58,46 +102,17 @@ int cmd_run(int argc, char **argv)
     int *idx = NULL;
 
     if (!images) return cli_fail("out of memory");
-    cli_plan_opts_init(&po);
-    for (i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        const int taken = cli_plan_option("run", argc, argv, &i, &po);
-        if (taken < 0) goto done;
-        if (taken) continue;
-        if (!strcmp(a, "--top")) {
-            if (!cli_parse_int(cli_value(argc, argv, &i), 1, 1000, &top)) {
-                cli_fail("run: --top needs a number 1..1000");
-                goto done;
-            }
-        } else if (!strcmp(a, "--labels")) {
-            if (!(labels_path = cli_value(argc, argv, &i))) {
-                cli_fail("run: --labels needs a file");
-                goto done;
-            }
-        } else if (!strcmp(a, "--dump-input")) {
-            if (!(dump_in = cli_value(argc, argv, &i))) {
-                cli_fail("run: --dump-input needs a file");
-                goto done;
-            }
-        } else if (!strcmp(a, "--dump-output")) {
-            if (!(dump_out = cli_value(argc, argv, &i))) {
-                cli_fail("run: --dump-output needs a file");
-                goto done;
-            }
-        } else if (a[0] == '-' && a[1]) {
-            cli_fail("run: unknown option '%s'", a);
-            goto done;
-        } else if (!model_path) {
-            model_path = a;
-        } else {
-            images[n_images++] = a;
-        }
+    if ((rc = parse_run_args(argc, argv, &ra, images, &n_images)) != 0) {
+        free(images);
+        return rc;
     }
-    if (!model_path || n_images == 0) {
-        cli_fail("run: usage: quantmcu run MODEL IMAGE... [--mode layer|patch] [--plan PLAN | --split K --grid RxC] "
-                 "[--top K] [--labels FILE] [--dump-input FILE] [--dump-output FILE]");
-        goto done;
-    }
+    rc = 1;
+    model_path = ra.model_path;
+    labels_path = ra.labels_path;
+    dump_in = ra.dump_in;
+    dump_out = ra.dump_out;
+    top = ra.top;
+    po = ra.po;
     if (labels_path && !(labels = load_labels(labels_path, &n_labels))) {
         cli_fail("%s: cannot read labels file", labels_path);
         goto done;

@@ -411,7 +411,7 @@ static void emit_lowbit(FILE *f, const qmcu_model *m, const qmcu_exec_plan *e)
 static void emit_plan(FILE *f, const qmcu_model *m, const qmcu_exec_plan *e)
 {
     const qmcu_graph *g = m->g;
-    const size_t nreg = (size_t)e->n_tiles * (size_t)g->n_tensors;
+    const size_t nreg = (size_t)e->n_tiles * (size_t)e->split;
     size_t r;
     int i;
     fprintf(f, "static const qmcu_window k_region[%zu] = {", nreg ? nreg : 1);

@@ -342,7 +342,7 @@ static void sync_exec(qmcu_plan *p)
     e->grid_w = p->spec.grid_w;
     e->n_tiles = p->n_tiles;
     e->split_tensor = p->split_tensor;
-    e->region = p->region;
+    e->region = p->op_region;
     e->in_place = p->in_place;
     e->tensor_offset = p->tensor_offset;
     e->scratch_offset = p->scratch_offset;
@@ -394,7 +394,17 @@ qmcu_status qmcu_plan_build(const qmcu_model *m, const qmcu_plan_spec *spec, qmc
     }
     sync_exec(p); /* the geometry calls of build_memory read it */
     if (p->n_tiles) {
+        int tile, i;
         build_geometry(p);
+        p->op_region = (qmcu_window *)calloc((size_t)p->n_tiles * (size_t)spec->split, sizeof *p->op_region);
+        if (!p->op_region) {
+            qmcu_plan_free(p);
+            return nomem(g, err);
+        }
+        for (tile = 0; tile < p->n_tiles; tile++)
+            for (i = 0; i < spec->split; i++)
+                p->op_region[(size_t)tile * spec->split + i] = p->region[(size_t)tile * g->n_tensors + g->ops[i].out];
+        sync_exec(p);
     } else {
         int i;
         for (i = 0; i < g->n_ops; i++) p->macs += qmcu_op_macs(g, &g->ops[i]);
@@ -413,6 +423,7 @@ void qmcu_plan_free(qmcu_plan *p)
 {
     if (!p) return;
     free(p->region);
+    free(p->op_region);
     free(p->in_place);
     free(p->tensor_bytes);
     free(p->tensor_offset);

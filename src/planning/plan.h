@@ -36,7 +36,8 @@ typedef struct qmcu_plan_s {
     const qmcu_graph *g;
     int split_tensor; /* S, -1 without a patch stage */
     int n_tiles;
-    qmcu_window *region; /* [tile * n_tensors + tensor]; empty where a tile holds none of it */
+    qmcu_window *region;    /* [tile * n_tensors + tensor]; empty where a tile holds none of it */
+    qmcu_window *op_region; /* [tile * split + op]: region of op's output (the runtime's compact copy) */
 
     /* compute */
     int64_t macs;                         /* whole model as executed (patch stage with its halo) */

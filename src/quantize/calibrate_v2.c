@@ -93,7 +93,7 @@ static int32_t clipped_count(const qmcu_fmap *fm, const qmcu_tensor *x, const in
     for (e = 0; e < n; e++) {
         const double v = real_of(x, codes[e]);
         const long q = lround(v / (double)sc[e % c_n]) + zp;
-        count += q < 0 || q > top;
+        count += q < 0 || q >= top + (bits != 7); /* as the runtime counts: at 7 bits 127 may hide a larger value */
     }
     return count;
 }

@@ -279,7 +279,7 @@ static qmcu_status run_spatial_rows(const qmcu_model *m, const qmcu_exec_plan *p
     const qmcu_tensor *y = TENSOR(m, op->out);
     const size_t px = (size_t)y->dims[3] * qmcu_dtype_size(y->type);
     const view out = buffer_of(m, p, mem, tile, i, op->out), in0 = buffer_of(m, p, mem, tile, i, op->in[0]);
-    const qmcu_window r = tile >= 0 ? p->region[(size_t)tile * m->g->n_tensors + op->out] : out.b;
+    const qmcu_window r = tile >= 0 ? qmcu_tile_region(p, tile, i) : out.b;
     void *scratch = mem + p->scratch_offset[i];
     int32_t row;
     if (y0 < 0) y0 = r.h0;
@@ -313,7 +313,7 @@ qmcu_status qmcu_exec_run_op(const qmcu_model *m, const qmcu_exec_plan *p, uint8
     if (i >= p->split) tile = -1;
     if (tile < 0 && !is_spatial(op->type)) return run_global(m, p, mem, i);
     out = buffer_of(m, p, mem, tile, i, op->out);
-    r = tile >= 0 ? p->region[(size_t)tile * m->g->n_tensors + op->out] : out.b;
+    r = tile >= 0 ? qmcu_tile_region(p, tile, i) : out.b;
     if (qmcu_window_empty(r)) return QMCU_OK;
     in0 = buffer_of(m, p, mem, tile, i, op->in[0]);
     if (is_spatial(op->type)) {

@@ -89,7 +89,7 @@ static qmcu_status run_staged(const qmcu_model *m, const qmcu_exec_plan *p, uint
     const int bout = ss->bits;
     const int idx = (b0 < 8) | ((b1 < 8) << 1) | ((bout < 8) << 2);
     const qmcu_lowbit_variant *v = &p->lowbit[i].v[idx];
-    const qmcu_window r = p->region[(size_t)tile * g->n_tensors + op->out];
+    const qmcu_window r = qmcu_tile_region(p, tile, i);
     const int32_t cin = TENSOR(m, op->in[0])->dims[3], cout = TENSOR(m, op->out)->dims[3];
     const int32_t ow = r.w1 - r.w0, n = ow * cout;
     const size_t stage_bytes = p->scratch_bytes[i];
@@ -166,7 +166,7 @@ static qmcu_status run_direct(const qmcu_model *m, const qmcu_exec_plan *p, uint
     const qmcu_op *op = &g->ops[i];
     const int bout = ss->bits;
     const qmcu_lowbit_variant *v = &p->lowbit[i].v[(b0 < 8) | ((bout < 8) << 2)];
-    const qmcu_window r = p->region[(size_t)tile * g->n_tensors + op->out];
+    const qmcu_window r = qmcu_tile_region(p, tile, i);
     const int32_t row_codes = (r.w1 - r.w0) * TENSOR(m, op->out)->dims[3];
     const int x = op->in[0];
     int8_t *const out = (int8_t *)(mem + p->tensor_offset[op->out]); /* a low-bit map's buffer is its window */
@@ -229,7 +229,7 @@ qmcu_status qmcu_lowbit_run_tile_ops(const qmcu_model *m, const qmcu_exec_plan *
     memset(fmt, 8 | 8 << 4, (size_t)g->n_tensors);
     for (i = 0; i < n_ops && i < p->split && st == QMCU_OK; i++) {
         const qmcu_op *op = &g->ops[i];
-        const qmcu_window r = p->region[(size_t)tile * g->n_tensors + op->out];
+        const qmcu_window r = qmcu_tile_region(p, tile, i);
         const int b0 = fmt_bits(fmt, op->in[0]), b1 = op->type == QMCU_OP_ADD ? fmt_bits(fmt, op->in[1]) : 8;
         int bout = 8, outlier = 0;
         settle_state ss;

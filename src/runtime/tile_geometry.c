@@ -87,6 +87,15 @@ void qmcu_op_call_geometry(const qmcu_model *m, int i, qmcu_window b, qmcu_windo
     }
 }
 
+/* The patch op producing tensor t (t is produced in the patch stage). */
+static int producer_of(const qmcu_exec_plan *p, int t)
+{
+    int i;
+    for (i = 0; i < p->split; i++)
+        if (p->g->ops[i].out == t) return i;
+    return 0;
+}
+
 qmcu_window qmcu_tile_buffer_region(const qmcu_exec_plan *p, int tile, int i, int t)
 {
     const qmcu_graph *g = p->g;
@@ -96,7 +105,7 @@ qmcu_window qmcu_tile_buffer_region(const qmcu_exec_plan *p, int tile, int i, in
     full.h1 = x->ndim == 4 ? x->dims[1] : 1;
     full.w1 = x->ndim == 4 ? x->dims[2] : 1;
     if (tile >= 0 && i < p->split && t != p->split_tensor && !qmcu_graph_is_input(g, t))
-        return p->region[(size_t)tile * g->n_tensors + t];
+        return qmcu_tile_region(p, tile, producer_of(p, t));
     return full;
 }
 
@@ -105,8 +114,7 @@ void qmcu_tile_op_call(const qmcu_exec_plan *p, const qmcu_model *m, int tile, i
 {
     const qmcu_op *op = &p->g->ops[i];
     const int patch = i < p->split;
-    qmcu_window o =
-        patch ? p->region[(size_t)tile * p->g->n_tensors + op->out] : qmcu_tile_buffer_region(p, -1, i, op->out);
+    qmcu_window o = patch ? qmcu_tile_region(p, tile, i) : qmcu_tile_buffer_region(p, -1, i, op->out);
     if (y0 < 0) y0 = o.h0;
     if (y1 < 0) y1 = o.h1;
     o.h0 = y0;
@@ -138,7 +146,7 @@ size_t qmcu_lowbit_stage_in_bytes(const qmcu_exec_plan *p, int tile, int i)
 {
     const qmcu_graph *g = p->g;
     const qmcu_op *op = &g->ops[i];
-    const qmcu_window r = p->region[(size_t)tile * g->n_tensors + op->out];
+    const qmcu_window r = qmcu_tile_region(p, tile, i);
     const qmcu_window b = qmcu_tile_buffer_region(p, tile, i, op->in[0]);
     const size_t cin = (size_t)T(g, op->in[0])->dims[3];
     if (op->type == QMCU_OP_ADD) return 2 * (size_t)(r.w1 - r.w0) * cin; /* a row span of each input */
