@@ -4,7 +4,8 @@
 # 4x4 + calibration). Checks the firmware output against the host for every run. Ends with
 # the ratios patch / QuantMCU for the whole model and for the patch stage (--profile runs:
 # ~60 instructions of profiling per op execution, the same in both modes).
-# usage: bench/mcu_modes.sh [IMAGES_PER_MODEL]   (QUANTMCU_DATA, default ../shared; build/ must exist)
+# usage: bench/mcu_modes.sh [IMAGES_PER_MODEL]   (QUANTMCU_DATA, default ../shared; build/ must exist;
+#        QUANTMCU_PLAN_OPTS: extra QuantMCU plan options, e.g. "--quant-scheme v1")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 D=${QUANTMCU_DATA:-$(cd .. && pwd)/shared}
@@ -14,8 +15,8 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 V1=$D/models/mobilenet_v1_0.25_128_quant.tflite
 V2=$D/models/mobilenet_v2_1.0_224_quant.tflite
-$Q plan "$V1" --sram 64K --calib "$D/imagenet-dev" -o "$T/v1.json" --quiet > /dev/null
-$Q plan "$V2" --split 13 --grid 4x4 --calib "$D/imagenet-dev" -o "$T/v2.json" --quiet > /dev/null
+$Q plan "$V1" --sram 64K --calib "$D/imagenet-dev" ${QUANTMCU_PLAN_OPTS:-} -o "$T/v1.json" --quiet > /dev/null
+$Q plan "$V2" --split 13 --grid 4x4 --calib "$D/imagenet-dev" ${QUANTMCU_PLAN_OPTS:-} -o "$T/v2.json" --quiet > /dev/null
 imgs=$(ls "$D/imagenet-dev" | sort | sed -n "33,$((32 + N))p" | sed "s|^|$D/imagenet-dev/|")
 printf "| model | board | mode | instructions / inference | arena (ELF) | planner | flash | firmware = host |\n|---|---|---|---|---|---|---|---|\n"
 for spec in "v1 $V1 f746 layer" "v1 $V1 f746 patch" "v1 $V1 f746 quantmcu" "v2 $V2 big layer" "v2 $V2 big patch" "v2 $V2 big quantmcu"; do

@@ -123,6 +123,18 @@ static qmcu_status read_plan_with_quant(const char *path, const qmcu_graph *g, q
     return st;
 }
 
+/* The window parameters of a conv / depthwise op (strides, dilation, padding, multiplier). */
+static void ref_window_params(const qmcu_op *op, qmcu_conv_params *cp)
+{
+    cp->stride_h = op->stride_h;
+    cp->stride_w = op->stride_w;
+    cp->dil_h = op->dil_h;
+    cp->dil_w = op->dil_w;
+    cp->pad_top = op->pad_top;
+    cp->pad_left = op->pad_left;
+    cp->depth_multiplier = op->depth_multiplier;
+}
+
 /* Naive conv with the quantization of a chosen input / output format: multipliers from the
  * scales (TFLite's formula), the raw bias rescaled to the input scale, codes clamped to
  * [act range] and, for low-bit outputs, to 0 .. 2^b - 1. */
@@ -145,13 +157,7 @@ static void ref_conv_format(const qmcu_graph *g, int opi, const int8_t *x, float
     cp.input_offset = -zx;
     cp.filter_offset = -wt->zero_point;
     cp.output_offset = zy;
-    cp.stride_h = op->stride_h;
-    cp.stride_w = op->stride_w;
-    cp.dil_h = op->dil_h;
-    cp.dil_w = op->dil_w;
-    cp.pad_top = op->pad_top;
-    cp.pad_left = op->pad_left;
-    cp.depth_multiplier = op->depth_multiplier;
+    ref_window_params(op, &cp);
     qmcu_activation_range(op->act, sy, zy, &cp.act_min, &cp.act_max);
     if (out_bits < 8) {
         cp.act_min = cp.act_min > 0 ? cp.act_min : 0;
@@ -590,13 +596,7 @@ static void ref_conv_v2(const qmcu_graph *g, int opi, const int8_t *x, const flo
     memset(&cp, 0, sizeof cp);
     cp.input_offset = -zx;
     cp.output_offset = zy;
-    cp.stride_h = op->stride_h;
-    cp.stride_w = op->stride_w;
-    cp.dil_h = op->dil_h;
-    cp.dil_w = op->dil_w;
-    cp.pad_top = op->pad_top;
-    cp.pad_left = op->pad_left;
-    cp.depth_multiplier = op->depth_multiplier;
+    ref_window_params(op, &cp);
     cp.act_min = act_min;
     cp.act_max = act_max;
     for (o = 0; o < oc; o++) {

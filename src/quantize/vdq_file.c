@@ -44,8 +44,10 @@ void qmcu_vdq_write_json(FILE *f, const void *quant_plan)
                 s ? "," : "", v->steps[s].tensor, producer(g, v->steps[s].tensor), v->steps[s].bits,
                 v->steps[s].from_bits, v->steps[s].score, v->steps[s].omega, v->steps[s].phi,
                 v->steps[s].applied ? "true" : "false");
-    fprintf(f, "]},\n    \"patch_bitops_int8\": %.0f, \"patch_bitops\": %.0f, \"patch_bitops_ratio\": %.4f,\n", b8, bq,
-            bq > 0 ? b8 / bq : 0.0);
+    fprintf(f,
+            "]},\n    \"patch_bitops_int8\": %.0f, \"patch_bitops\": %.0f, \"patch_bitops_ratio\": %.4f, "
+            "\"weight_variant_bytes\": %zu,\n",
+            b8, bq, bq > 0 ? b8 / bq : 0.0, q->lowbit ? q->lowbit->weight_variant_bytes : (size_t)0);
     fprintf(f, "    \"feature_maps\": [");
     for (t = 0; t < v->n_tensors; t++) {
         const qmcu_fmap *fm = &v->fmap[t];
