@@ -31,15 +31,23 @@ int main(int argc, char **argv)
     po.sram_budget = 256 * 1024;
     if (quantmcu_plan_make(model, &po, &patch, NULL, &err) != QMCU_OK) goto fail;
 
-    quantmcu_quant_options_default(&qo, 2); /* QuantMCU (version 2) on top of that geometry */
-    qo.calib_dir = argv[2];
-    qo.calib_count = 8;
-    if (quantmcu_quantize(model, patch, &qo, &plan, &err) != QMCU_OK) goto fail;
-    quantmcu_plan_get_info(plan, &info);
-    printf("plan: %s, split %d, grid %dx%d, peak SRAM %zu bytes, patch-stage BitOPs ratio %.2f\n", info.mode,
-           info.split, info.grid_h, info.grid_w, info.arena_bytes, info.patch_bitops_int8 / info.patch_bitops);
+    quantmcu_plan_get_info(patch, &info);
+    if (info.split > 0) { /* QuantMCU (version 2) on top of that geometry */
+        quantmcu_quant_options_default(&qo, 2);
+        qo.calib_dir = argv[2];
+        qo.calib_count = 8;
+        if (quantmcu_quantize(model, patch, &qo, &plan, &err) != QMCU_OK) goto fail;
+        quantmcu_plan_get_info(plan, &info);
+    } else { /* the whole model fits layer by layer: nothing to patch, nothing for QuantMCU */
+        printf("the model fits %zu bytes layer by layer: no patch stage, QuantMCU not applied\n", po.sram_budget);
+    }
+    printf("plan: %s, split %d, grid %dx%d, peak SRAM %zu bytes", info.mode, info.split, info.grid_h, info.grid_w,
+           info.arena_bytes);
+    if (info.split > 0) printf(", patch-stage BitOPs ratio %.2f", info.patch_bitops_int8 / info.patch_bitops);
+    printf("\n");
 
     n = quantmcu_output_count(model);
+    if (!plan) plan = patch, patch = NULL;
     memory = (uint8_t *)calloc(quantmcu_plan_memory_bytes(plan), 1); /* the caller owns all memory */
     output = malloc(quantmcu_output_bytes(model));
     scores = (float *)malloc(sizeof(float) * (size_t)n);

@@ -95,7 +95,9 @@ mkdir -p "$T/empty"
 expect_error "empty folder" "no JPEG/PNG/BMP images" $QM eval "$V1" --images "$T/empty"
 expect_error "missing folder" "/nonexistent-dir" $QM eval "$V1" --images /nonexistent-dir
 cp "$T/fake.jpg" "$T/empty/0001_fake.jpg"
-expect_error "broken image in eval" "0001_fake.jpg" $QM eval "$V1" --images "$T/empty"
+expect_error "broken image in eval --strict" "0001_fake.jpg" $QM eval "$V1" --images "$T/empty" --strict
+$QM eval "$V1" --images "$T/empty" > /dev/null 2> "$T/err"; rc=$?
+[ $rc -ne 0 ] && [ $rc -lt 128 ] && grep -q "0001_fake.jpg" "$T/err" && tail -1 "$T/err" | grep -q "none of the 1 images could be decoded" && ok || bad "eval of a folder of broken images: rc=$rc $(cat "$T/err")"
 expect_error "unknown option" "--bogus" $QM run "$V1" "$IMG/$first" --bogus
 expect_error "bad limit" "--limit" $QM eval "$V1" --images "$IMG" --limit -3
 expect_error "unknown command" "frobnicate" $QM frobnicate
@@ -118,6 +120,33 @@ expect_error "quantmcu options need calib" "need --calib DIR" $QM plan "$V1" --l
 expect_error "missing calib folder" "/nonexistent-calib" $QM plan "$V1" --split 7 --grid 2x2 --calib /nonexistent-calib
 expect_error "nothing to quantize" "no patch stage" $QM plan "$V1" --sram 1M --calib "$IMG" --calib-count 2
 expect_error "no-vdpc outside quantmcu" "--no-vdpc only applies" $QM run "$V1" "$IMG/$first" --no-vdpc
+
+# --- broken images in an eval folder: each named on stderr and counted; --strict stops at the first ---
+mkdir -p "$T/mixed"
+cp "$IMG/$first" "$IMG/$second" "$T/mixed/"
+head -c 3000 "$IMG/$first" > "$T/mixed/0998_cut.JPEG"
+echo "not an image" > "$T/mixed/0999_text.jpg"
+"$QM" eval "$V1" --images "$T/mixed" --json > "$T/mixed.json" 2> "$T/mixed.err" \
+  && python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['images'] == 2 and d['errors'] == 2, d" "$T/mixed.json" \
+  && grep -q "0998_cut.JPEG" "$T/mixed.err" && grep -q "0999_text.jpg" "$T/mixed.err" && ok || bad "eval with broken images: $(cat "$T/mixed.err")"
+expect_error "eval --strict with a broken image" "0998_cut.JPEG" "$QM" eval "$V1" --images "$T/mixed" --strict
+# --- nothing half-written: a write that fails (file size limit) leaves the previous file intact ---
+echo '{"previous": true}' > "$T/keep.json"
+(ulimit -f 1; "$QM" plan "$V1" --sram 64K -o "$T/keep.json" > /dev/null 2> "$T/err"); rc=$?
+[ $rc -ne 0 ] && [ $rc -lt 128 ] && grep -q '"previous"' "$T/keep.json" && [ "$(wc -l < "$T/err")" -eq 1 ] && grep -q "keep.json" "$T/err" \
+  && [ -z "$(ls "$T" | grep 'keep.json.tmp')" ] && ok || bad "plan -o past a file size limit: rc=$rc $(cat "$T/err")"
+mkdir -p "$T/gen_keep" && echo "previous" > "$T/gen_keep/qmcu_model_data.c"
+(ulimit -f 100; "$QM" codegen "$V1" --plan "$T/plan.json" -o "$T/gen_keep" > /dev/null 2> "$T/err"); rc=$?
+[ $rc -ne 0 ] && [ $rc -lt 128 ] && [ "$(cat "$T/gen_keep/qmcu_model_data.c")" = previous ] && [ ! -f "$T/gen_keep/qmcu_model.h" ] \
+  && ok || bad "codegen -o past a file size limit: rc=$rc $(cat "$T/err")"
+# --- an image header declaring too many pixels is refused before decoding ---
+python3 - "$T/huge.png" <<'PY'
+import struct, sys, zlib
+def chunk(t, d): return struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d) & 0xffffffff)
+open(sys.argv[1], 'wb').write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', 10000, 10000, 8, 2, 0, 0, 0))
+                              + chunk(b'IDAT', zlib.compress(b'\0' * 10)) + chunk(b'IEND', b''))
+PY
+expect_error "huge image header" "declares 10000x10000 pixels" "$QM" run "$V1" "$T/huge.png"
 
 echo "test_cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -133,9 +133,12 @@ typedef struct {
     const quantmcu_plan *reference; /* also run this plan (e.g. the int8 patch plan) on each image: agreement, KL */
     void (*progress)(int done, int total, void *ctx); /* may be NULL */
     void *progress_ctx;
+    int strict; /* stop at the first image that cannot be decoded (else: name it, count it, go on) */
+    void (*on_error)(const char *message, void *ctx); /* each broken image (non-strict); ctx: progress_ctx */
 } quantmcu_eval_options;
 typedef struct {
-    int images;
+    int images; /* evaluated (broken images left out) */
+    int errors; /* images that could not be decoded (non-strict runs) */
     double top1_pct, top5_pct;
     double ms_per_image;                            /* inference only, per image and thread */
     double wall_ms_per_image;                       /* whole run, decoding included */

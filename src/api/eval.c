@@ -98,6 +98,7 @@ typedef struct {
     int n, thread, label_offset;
     char *top1, *top5;     /* per image: 1 = hit */
     char *agree;           /* per image: top-1 equals the reference plan's */
+    char *broken;          /* per image: could not be decoded (non-strict runs) */
     double *kl;            /* per image: KL(reference || this) at the logits */
     double *ms;            /* per image */
     pthread_mutex_t *lock; /* progress */
@@ -128,7 +129,17 @@ static void *eval_worker(void *arg)
         const int label = label_of(j->paths[i]) + j->label_offset;
         int ref_top = -1;
         double t0;
-        if ((j->st = quantmcu_image_to_input(j->m, j->paths[i], input, &j->err)) != QMCU_OK) break;
+        if ((j->st = quantmcu_image_to_input(j->m, j->paths[i], input, &j->err)) != QMCU_OK) {
+            if (j->o->strict) break;
+            j->broken[i] = 1; /* named through the callback, counted, left out of the figures */
+            if (j->o->on_error) {
+                pthread_mutex_lock(j->lock);
+                j->o->on_error(j->err.msg, j->o->progress_ctx);
+                pthread_mutex_unlock(j->lock);
+            }
+            j->st = QMCU_OK;
+            continue;
+        }
         t0 = now_ms();
         if ((j->st = quantmcu_run(j->m, j->p, mem, input, output, &opt, &j->err)) != QMCU_OK) break;
         j->ms[i] = now_ms() - t0;
@@ -213,12 +224,17 @@ static void summarize(const quantmcu_model *m, const quantmcu_plan *p, const eva
     double ms = 0.0;
     memset(out, 0, sizeof *out);
     for (i = 0; i < n; i++) {
+        if (jobs[0].broken[i]) {
+            out->errors++;
+            continue;
+        }
         h1 += jobs[0].top1[i];
         h5 += jobs[0].top5[i];
         ms += jobs[0].ms[i];
         out->agreement_pct += jobs[0].agree[i];
         out->kl += jobs[0].kl[i];
     }
+    n -= out->errors; /* the figures are over the images evaluated */
     for (t = 0; t < threads; t++) {
         out->stats.patch_bitops += jobs[t].stats.patch_bitops;
         out->stats.tiles += jobs[t].stats.tiles;
@@ -254,7 +270,7 @@ qmcu_status quantmcu_eval(const quantmcu_model *m, const quantmcu_plan *p, const
     if (opt.threads < 1) opt.threads = 1;
     if (opt.threads > MAX_THREADS) opt.threads = MAX_THREADS;
     if (opt.threads > n) opt.threads = n;
-    hits = (char *)calloc((size_t)n * 3, 1);
+    hits = (char *)calloc((size_t)n * 4, 1);
     kl = (double *)calloc((size_t)n, sizeof(double));
     ms = (double *)calloc((size_t)n, sizeof(double));
     if (!hits || !ms || !kl) {
@@ -276,6 +292,7 @@ qmcu_status quantmcu_eval(const quantmcu_model *m, const quantmcu_plan *p, const
         j->top1 = hits;
         j->top5 = hits + n;
         j->agree = hits + 2 * (size_t)n;
+        j->broken = hits + 3 * (size_t)n;
         j->kl = kl;
         j->ms = ms;
         j->lock = &lock;
@@ -296,6 +313,14 @@ qmcu_status quantmcu_eval(const quantmcu_model *m, const quantmcu_plan *p, const
             st = jobs[t].st;
             *err = jobs[t].err;
         }
+    if (st == QMCU_OK) {
+        int broken = 0;
+        for (t = 0; t < n; t++) broken += hits[3 * (size_t)n + t];
+        if (broken == n) {
+            qmcu_error_set(err, "%s: none of the %d images could be decoded", dir, n);
+            st = QMCU_ERR_FORMAT;
+        }
+    }
     if (st == QMCU_OK) summarize(m, p, jobs, opt.threads, n, now_ms() - wall0, out);
 out:
     free(hits);

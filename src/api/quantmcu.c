@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "../codegen/codegen.h"
+#include "../common/atomic_file.h"
 #include "../image/image.h"
 #include "../import/tflite_import.h"
 #include "../planning/plan_file.h"
@@ -173,19 +174,11 @@ void quantmcu_plan_write(const quantmcu_plan *p, size_t sram_budget, FILE *f)
 
 qmcu_status quantmcu_plan_save(const quantmcu_plan *p, size_t sram_budget, const char *path, qmcu_error *err)
 {
-    FILE *f = fopen(path, "w");
-    int bad;
-    if (!f) {
-        qmcu_error_set(err, "%s: cannot write plan file", path);
-        return QMCU_ERR_IO;
-    }
-    quantmcu_plan_write(p, sram_budget, f);
-    bad = ferror(f);
-    if (fclose(f) != 0 || bad) {
-        qmcu_error_set(err, "%s: cannot write plan file", path);
-        return QMCU_ERR_IO;
-    }
-    return QMCU_OK;
+    qmcu_atomic_file a;
+    const qmcu_status st = qmcu_atomic_open(&a, path, err);
+    if (st != QMCU_OK) return st;
+    quantmcu_plan_write(p, sram_budget, a.f);
+    return qmcu_atomic_commit(&a, err);
 }
 
 void quantmcu_plan_free(quantmcu_plan *p)

@@ -8,6 +8,12 @@
 
 #include "cli.h"
 
+static void broken_image(const char *message, void *ctx)
+{
+    (void)ctx;
+    fprintf(stderr, "quantmcu: %s (skipped)\n", message);
+}
+
 static void progress(int done, int total, void *ctx)
 {
     (void)ctx;
@@ -32,16 +38,17 @@ static void print_result(const char *model_path, const char *mode, const quantmc
                "\"bitops_ratio\":%.4f,\"peak_sram_bytes\":%zu,\"arena_bytes\":%zu,"
                "\"input_bytes\":%zu,\"input_in_sram\":%s,\"split\":%d,\"grid\":[%d,%d],\"redundant_macs\":%lld,"
                "\"outlier_tile_fraction\":%.4f,\"outlier_value_fraction\":%.5f,\"ms_per_image\":%.3f,"
-               "\"wall_ms_per_image\":%.3f,\"threads\":%d,\"agreement_with_int8_pct\":%.2f,\"kl_vs_int8\":%.6f}\n",
+               "\"wall_ms_per_image\":%.3f,\"threads\":%d,\"agreement_with_int8_pct\":%.2f,\"kl_vs_int8\":%.6f,"
+               "\"errors\":%d}\n",
                model_path, mode, r->images, r->top1_pct, r->top5_pct, (long long)pi.macs, r->bitops, r->patch_bitops,
                r->patch_bitops_int8, ratio, whole, pi.arena_bytes, pi.arena_bytes, pi.input_bytes,
                pi.input_in_sram ? "true" : "false", pi.split, pi.grid_h, pi.grid_w,
                (long long)(pi.patch_macs - pi.patch_layer_macs), outliers, value_outliers, r->ms_per_image,
-               r->wall_ms_per_image, threads, vs_int8 ? r->agreement_pct : -1.0, vs_int8 ? r->kl : -1.0);
+               r->wall_ms_per_image, threads, vs_int8 ? r->agreement_pct : -1.0, vs_int8 ? r->kl : -1.0, r->errors);
         return;
     }
-    printf("model %s, mode %s, %d images: top-1 %.2f %%, top-5 %.2f %%\n", model_path, mode, r->images, r->top1_pct,
-           r->top5_pct);
+    printf("model %s, mode %s, %d images: top-1 %.2f %%, top-5 %.2f %%%s\n", model_path, mode, r->images, r->top1_pct,
+           r->top5_pct, r->errors ? " (broken images left out: see stderr)" : "");
     printf("MACs %lld, peak SRAM %zu bytes, inference %.2f ms/image (%d thread%s, wall %.2f ms/image incl. decoding)\n",
            (long long)pi.macs, pi.arena_bytes, r->ms_per_image, threads, threads > 1 ? "s" : "", r->wall_ms_per_image);
     if (quantmcu_plan_exec(p)->lowbit)
@@ -66,6 +73,7 @@ int cmd_eval(int argc, char **argv)
     cli_plan_opts_init(&po);
     quantmcu_eval_options_default(&eo);
     eo.progress = progress;
+    eo.on_error = broken_image;
     for (i = 0; i < argc; i++) {
         const char *a = argv[i];
         const int taken = cli_plan_option("eval", argc, argv, &i, &po);
@@ -89,6 +97,8 @@ int cmd_eval(int argc, char **argv)
             json = 1;
         } else if (!strcmp(a, "--vs-int8")) {
             vs_int8 = 1;
+        } else if (!strcmp(a, "--strict")) {
+            eo.strict = 1;
         } else if (a[0] == '-' && a[1]) {
             return cli_fail("eval: unknown option '%s'", a);
         } else if (!model_path) {
@@ -100,7 +110,7 @@ int cmd_eval(int argc, char **argv)
     if (!model_path || !dir)
         return cli_fail(
             "eval: usage: quantmcu eval MODEL --images DIR [--skip N] [--limit N] [--mode layer|patch|quantmcu] "
-            "[--plan PLAN | --split K --grid RxC] [--no-vdpc] [--threads N] [--json]");
+            "[--plan PLAN | --split K --grid RxC] [--no-vdpc] [--threads N] [--json] [--vs-int8] [--strict]");
     eo.no_vdpc = po.no_vdpc;
     if (!(m = cli_load(model_path)) || !(p = cli_make_plan("eval", m, &po))) goto done;
     if (vs_int8) { /* the same plan all 8-bit, run next to it on every image */

@@ -1,5 +1,7 @@
 #include "codegen.h"
 
+#include "../common/atomic_file.h"
+
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -438,14 +440,12 @@ static void emit_plan(FILE *f, const qmcu_model *m, const qmcu_exec_plan *e)
             e->lowbit && e->lowbit_keep ? "k_lowbit_outlier_macs" : "NULL", e->lowbit ? "k_lowbit" : "NULL");
 }
 
-static FILE *open_out(const char *dir, const char *name, qmcu_error *err)
+/* Each generated file is written whole or not at all (common/atomic_file.h). */
+static qmcu_status open_out(qmcu_atomic_file *a, const char *dir, const char *name, qmcu_error *err)
 {
     char path[1024];
-    FILE *f;
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    f = fopen(path, "w");
-    if (!f) qmcu_error_set(err, "%s: cannot write (does the output folder exist?)", path);
-    return f;
+    return qmcu_atomic_open(a, path, err);
 }
 
 static void emit_linker_script(FILE *f, const qmcu_board *b)
@@ -473,15 +473,6 @@ static void emit_linker_script(FILE *f, const qmcu_board *b)
 static const char *mode_name(const qmcu_exec_plan *e)
 {
     return e->lowbit ? "quantmcu" : (e->split ? "patch" : "layer");
-}
-
-static qmcu_status close_out(FILE *f, const char *dir, const char *name, qmcu_error *err)
-{
-    if (ferror(f) | (fclose(f) != 0)) {
-        qmcu_error_set(err, "%s/%s: write failed", dir, name);
-        return QMCU_ERR_IO;
-    }
-    return QMCU_OK;
 }
 
 /* qmcu_model.h: the entry points and sizes. */
@@ -574,22 +565,32 @@ static qmcu_status check_fits(const qmcu_graph *g, const qmcu_exec_plan *e, cons
 qmcu_status qmcu_codegen(const qmcu_model *m, const qmcu_exec_plan *e, size_t arena_bytes, const char *dir,
                          const qmcu_board *board, qmcu_error *err)
 {
+    static const char *const names[3] = {"qmcu_model.h", "qmcu_model_data.c", "board.ld"};
     const qmcu_graph *g = m->g;
     const char *base = strrchr(g->path, '/');
+    const int n = board ? 3 : 2;
+    qmcu_atomic_file a[3];
     qmcu_status st;
-    FILE *f;
+    int k, opened = 0;
     base = base ? base + 1 : g->path;
     if ((st = check_fits(g, e, board, err)) != QMCU_OK) return st;
-    if (!(f = open_out(dir, "qmcu_model.h", err))) return QMCU_ERR_IO;
-    emit_header(f, m, e, arena_bytes, base);
-    if ((st = close_out(f, dir, "qmcu_model.h", err)) != QMCU_OK) return st;
-    if (!(f = open_out(dir, "qmcu_model_data.c", err))) return QMCU_ERR_IO;
-    emit_data(f, m, e, base);
-    if ((st = close_out(f, dir, "qmcu_model_data.c", err)) != QMCU_OK) return st;
-    if (board) {
-        if (!(f = open_out(dir, "board.ld", err))) return QMCU_ERR_IO;
-        emit_linker_script(f, board);
-        if ((st = close_out(f, dir, "board.ld", err)) != QMCU_OK) return st;
+    for (k = 0; k < n && st == QMCU_OK; k++)
+        if ((st = open_out(&a[k], dir, names[k], err)) == QMCU_OK) opened++;
+    if (st == QMCU_OK) {
+        emit_header(a[0].f, m, e, arena_bytes, base);
+        emit_data(a[1].f, m, e, base);
+        if (board) emit_linker_script(a[2].f, board);
     }
-    return QMCU_OK;
+    /* all three written and closed before any replaces its target: the set changes together */
+    for (k = 0; k < opened; k++)
+        if (st != QMCU_OK)
+            qmcu_atomic_abort(&a[k]);
+        else if ((st = qmcu_atomic_close(&a[k], err)) != QMCU_OK)
+            while (++k < opened) qmcu_atomic_abort(&a[k]);
+    if (st != QMCU_OK) {
+        for (k = 0; k < opened; k++) remove(a[k].tmp); /* the ones closed before the failure */
+        return st;
+    }
+    for (k = 0; k < n && st == QMCU_OK; k++) st = qmcu_atomic_replace(&a[k], err);
+    return st;
 }

@@ -11,8 +11,22 @@ qmcu_status qmcu_image_load_rgb(const char *path, uint8_t **rgb, int *w, int *h,
 {
     int comp = 0;
     FILE *f = fopen(path, "rb");
+    *rgb = NULL;
     if (!f) {
         qmcu_error_set(err, "%s: cannot open image file", path);
+        return QMCU_ERR_IO;
+    }
+    /* refuse what the header declares before decoding: a hostile header must not drive allocation */
+    if (stbi_info_from_file(f, w, h, &comp) &&
+        (*w < 1 || *h < 1 || (int64_t)*w * (int64_t)*h > QMCU_MAX_IMAGE_PIXELS)) {
+        fclose(f);
+        qmcu_error_set(err, "%s: image declares %dx%d pixels (this tool decodes at most %lld pixels)", path, *w, *h,
+                       (long long)QMCU_MAX_IMAGE_PIXELS);
+        return QMCU_ERR_UNSUPPORTED;
+    }
+    if (fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        qmcu_error_set(err, "%s: cannot read image file", path);
         return QMCU_ERR_IO;
     }
     *rgb = stbi_load_from_file(f, w, h, &comp, 3);

@@ -7,6 +7,8 @@
 #include "quantmcu/status.h"
 #include "quantmcu/graph.h"
 
+#define QMCU_MAX_IMAGE_PIXELS (64LL * 1024 * 1024) /* larger headers are refused before decoding */
+
 /* Decodes to interleaved RGB (grayscale is expanded). *rgb is malloc'ed. */
 qmcu_status qmcu_image_load_rgb(const char *path, uint8_t **rgb, int *w, int *h, qmcu_error *err);
 
