@@ -2,11 +2,12 @@
 # Generated code and Cortex-M firmware: MobileNetV1 0.25 on the f746 budget in layer, patch and
 # QuantMCU modes, 3 dev images: output bytes of the firmware under QEMU (and of the generated
 # module compiled for the host) equal quantmcu run's; a plan that does not fit f746 is refused.
-# usage: test_mcu.sh QUANTMCU SOURCE_DIR QMCU_RUNTIME_LIBRARY
+# usage: test_mcu.sh QUANTMCU SOURCE_DIR QMCU_RUNTIME_LIBRARY [EXTRA_CFLAGS]
 set -u
 QM=$1
 SRC=$2
 RUNTIME_LIB=$3
+EXTRA_CFLAGS=${4:-}
 DATA=${QUANTMCU_DATA:-${QUANTMCU_DATA_DEFAULT:-}}
 if [ -z "$DATA" ] || [ ! -f "$DATA/models/mobilenet_v1_0.25_128_quant.tflite" ]; then
   echo "SKIPPED: shared data not found (set QUANTMCU_DATA)"; exit 77
@@ -57,7 +58,7 @@ PY
 # the generated module, compiled for the host
 $QM codegen "$V1" --plan "$T/plan.json" --target host -o "$T/gen" > /dev/null || bad "codegen --target host"
 # (only the public device header and the qmcu_runtime library: nothing of the host stages)
-gcc -std=c99 -O1 -Wall -Wextra -Werror -I"$SRC/include" -I"$T/gen" "$SRC/tests/codegen_host_main.c" "$T/gen/qmcu_model_data.c" \
+gcc -std=c99 -O1 -Wall -Wextra -Werror $EXTRA_CFLAGS -I"$SRC/include" -I"$T/gen" "$SRC/tests/codegen_host_main.c" "$T/gen/qmcu_model_data.c" \
   "$RUNTIME_LIB" -lm -o "$T/gen/model" 2> "$T/gcc.log" || bad "host build of generated code: $(head -3 "$T/gcc.log")"
 $QM run "$V1" "$img" --mode quantmcu --plan "$T/plan.json" --dump-input "$T/in.bin" --dump-output "$T/host.bin" > /dev/null
 "$T/gen/model" "$T/in.bin" "$T/gen.bin" && cmp -s "$T/host.bin" "$T/gen.bin" && ok || bad "generated module on the host differs"

@@ -183,6 +183,10 @@ static qmcu_status select_images(const quantmcu_model *m, const char *dir, const
     int total, i, k;
     qmcu_status st = quantmcu_list_images(dir, paths, &total, err);
     if (st != QMCU_OK) return st;
+    if (total == 0) {
+        qmcu_error_set(err, "%s: no JPEG/PNG/BMP images in folder", dir);
+        return QMCU_ERR_ARG;
+    }
     k = o->skip < total ? o->skip : total;
     for (i = 0; i < k; i++) free((*paths)[i]);
     memmove(*paths, *paths + k, sizeof(char *) * (size_t)(total - k));
