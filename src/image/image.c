@@ -7,41 +7,80 @@
 
 #include <stb_image.h>
 
-qmcu_status qmcu_image_load_rgb(const char *path, uint8_t **rgb, int *w, int *h, qmcu_error *err)
+qmcu_status qmcu_image_decode_rgb(const uint8_t *data, size_t len, const char *name, uint8_t **rgb, int *w, int *h,
+                                  qmcu_error *err)
 {
     int comp = 0;
-    FILE *f = fopen(path, "rb");
     *rgb = NULL;
-    if (!f) {
-        qmcu_error_set(err, "%s: cannot open image file", path);
-        return QMCU_ERR_IO;
+    if (len > (size_t)QMCU_MAX_IMAGE_FILE_BYTES || len > (size_t)0x7fffffff) {
+        qmcu_error_set(err, "%s: image file of %zu bytes (this tool reads at most %lld)", name, len,
+                       (long long)QMCU_MAX_IMAGE_FILE_BYTES);
+        return QMCU_ERR_UNSUPPORTED;
     }
     /* refuse what the header declares before decoding: a hostile header must not drive allocation */
-    if (stbi_info_from_file(f, w, h, &comp) &&
+    if (stbi_info_from_memory(data, (int)len, w, h, &comp) &&
         (*w < 1 || *h < 1 || (int64_t)*w * (int64_t)*h > QMCU_MAX_IMAGE_PIXELS)) {
-        fclose(f);
-        qmcu_error_set(err, "%s: image declares %dx%d pixels (this tool decodes at most %lld pixels)", path, *w, *h,
+        qmcu_error_set(err, "%s: image declares %dx%d pixels (this tool decodes at most %lld pixels)", name, *w, *h,
                        (long long)QMCU_MAX_IMAGE_PIXELS);
         return QMCU_ERR_UNSUPPORTED;
     }
-    if (fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
-        qmcu_error_set(err, "%s: cannot read image file", path);
-        return QMCU_ERR_IO;
-    }
-    *rgb = stbi_load_from_file(f, w, h, &comp, 3);
-    fclose(f);
+    *rgb = stbi_load_from_memory(data, (int)len, w, h, &comp, 3);
     if (!*rgb) {
-        qmcu_error_set(err, "%s: cannot decode image (%s)", path, stbi_failure_reason());
+        qmcu_error_set(err, "%s: cannot decode image (%s)", name, stbi_failure_reason());
         return QMCU_ERR_FORMAT;
     }
     if (*w < 1 || *h < 1) {
         free(*rgb);
         *rgb = NULL;
-        qmcu_error_set(err, "%s: image has no pixels", path);
+        qmcu_error_set(err, "%s: image has no pixels", name);
         return QMCU_ERR_FORMAT;
     }
     return QMCU_OK;
+}
+
+/* The whole file (bounded), malloc'ed. */
+static qmcu_status read_file(const char *path, uint8_t **data, size_t *len, qmcu_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    long n;
+    *data = NULL;
+    if (!f) {
+        qmcu_error_set(err, "%s: cannot open image file", path);
+        return QMCU_ERR_IO;
+    }
+    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        qmcu_error_set(err, "%s: cannot read image file", path);
+        return QMCU_ERR_IO;
+    }
+    if ((unsigned long)n > (unsigned long)QMCU_MAX_IMAGE_FILE_BYTES) {
+        fclose(f);
+        qmcu_error_set(err, "%s: image file of %ld bytes (this tool reads at most %lld)", path, n,
+                       (long long)QMCU_MAX_IMAGE_FILE_BYTES);
+        return QMCU_ERR_UNSUPPORTED;
+    }
+    if (!(*data = (uint8_t *)malloc((size_t)n + 1)) || fread(*data, 1, (size_t)n, f) != (size_t)n) {
+        fclose(f);
+        free(*data);
+        *data = NULL;
+        qmcu_error_set(err, "%s: cannot read image file", path);
+        return QMCU_ERR_IO;
+    }
+    fclose(f);
+    *len = (size_t)n;
+    return QMCU_OK;
+}
+
+qmcu_status qmcu_image_load_rgb(const char *path, uint8_t **rgb, int *w, int *h, qmcu_error *err)
+{
+    uint8_t *data;
+    size_t len;
+    qmcu_status st = read_file(path, &data, &len, err);
+    *rgb = NULL;
+    if (st != QMCU_OK) return st;
+    st = qmcu_image_decode_rgb(data, len, path, rgb, w, h, err);
+    free(data);
+    return st;
 }
 
 void qmcu_preprocess_rgb(const uint8_t *rgb, int w, int h, int out_w, int out_h, uint8_t *out)
@@ -71,18 +110,13 @@ void qmcu_preprocess_rgb(const uint8_t *rgb, int w, int h, int out_w, int out_h,
     }
 }
 
-qmcu_status qmcu_image_to_input(const qmcu_graph *g, const char *path, void *input, qmcu_error *err)
+/* Decoded RGB -> the model's input bytes (takes rgb over). */
+static qmcu_status rgb_to_input(const qmcu_graph *g, const char *path, uint8_t *rgb, int w, int h, void *input,
+                                qmcu_error *err)
 {
     const qmcu_tensor *t = &g->tensors[g->inputs[0]];
-    uint8_t *rgb = NULL, *px;
-    int w, h, i, n;
-    qmcu_status st;
-    if (t->ndim != 4 || t->dims[0] != 1 || t->dims[3] != 3) {
-        qmcu_error_set(err, "%s: model input is not a 1xHxWx3 image tensor", g->path);
-        return QMCU_ERR_UNSUPPORTED;
-    }
-    st = qmcu_image_load_rgb(path, &rgb, &w, &h, err);
-    if (st != QMCU_OK) return st;
+    uint8_t *px;
+    int i, n;
     n = t->dims[1] * t->dims[2] * 3;
     px = (uint8_t *)malloc((size_t)n);
     if (!px) {
@@ -115,4 +149,33 @@ qmcu_status qmcu_image_to_input(const qmcu_graph *g, const char *path, void *inp
     }
     free(px);
     return QMCU_OK;
+}
+
+static qmcu_status check_image_input(const qmcu_graph *g, qmcu_error *err)
+{
+    const qmcu_tensor *t = &g->tensors[g->inputs[0]];
+    if (t->ndim != 4 || t->dims[0] != 1 || t->dims[3] != 3) {
+        qmcu_error_set(err, "%s: model input is not a 1xHxWx3 image tensor", g->path);
+        return QMCU_ERR_UNSUPPORTED;
+    }
+    return QMCU_OK;
+}
+
+qmcu_status qmcu_image_to_input(const qmcu_graph *g, const char *path, void *input, qmcu_error *err)
+{
+    uint8_t *rgb;
+    int w, h;
+    qmcu_status st = check_image_input(g, err);
+    if (st == QMCU_OK) st = qmcu_image_load_rgb(path, &rgb, &w, &h, err);
+    return st == QMCU_OK ? rgb_to_input(g, path, rgb, w, h, input, err) : st;
+}
+
+qmcu_status qmcu_image_bytes_to_input(const qmcu_graph *g, const uint8_t *data, size_t len, const char *name,
+                                      void *input, qmcu_error *err)
+{
+    uint8_t *rgb;
+    int w, h;
+    qmcu_status st = check_image_input(g, err);
+    if (st == QMCU_OK) st = qmcu_image_decode_rgb(data, len, name, &rgb, &w, &h, err);
+    return st == QMCU_OK ? rgb_to_input(g, name, rgb, w, h, input, err) : st;
 }

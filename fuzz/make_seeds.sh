@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Seed corpora for the fuzz targets, made at run time (nothing from the shared data is committed):
+#   DIR/model  small shared .tflite models (QUANTMCU_DATA), DIR/image  a few dev JPEGs plus generated
+#   PNG (RGB, grey, palette-free) and BMP files, DIR/plan  the plan seed.
+# usage: fuzz/make_seeds.sh DIR
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=$1
+D=${QUANTMCU_DATA:-$(cd .. && pwd)/shared}
+mkdir -p "$OUT/model" "$OUT/image" "$OUT/plan"
+for m in mlperf_vww_96_int8 mcunet_vww_int8 mlperf_vww_96_float; do
+  [ -f "$D/models/$m.tflite" ] && cp "$D/models/$m.tflite" "$OUT/model/" || echo "make_seeds: $m.tflite not found (QUANTMCU_DATA)"
+done
+ls "$D/imagenet-dev" 2> /dev/null | sort | head -3 | while read -r f; do cp "$D/imagenet-dev/$f" "$OUT/image/"; done
+python3 - "$OUT/image" <<'PY'
+import struct, sys, zlib
+out = sys.argv[1]
+def chunk(t, d): return struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d) & 0xffffffff)
+def png(name, w, h, color_type, channels):
+    raw = bytearray()
+    for y in range(h):
+        raw.append(0)
+        for x in range(w):
+            for c in range(channels):
+                raw.append((x * 31 + y * 17 + c * 7) & 255)
+    raw = bytes(raw)
+    open(f"{out}/{name}", 'wb').write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, color_type, 0, 0, 0))
+                                    + chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b''))
+png('rgb.png', 9, 7, 2, 3)
+png('grey.png', 5, 6, 0, 1)
+png('rgba.png', 4, 4, 6, 4)
+w, h = 6, 5
+row = bytes((x * 40 + c * 30) & 255 for x in range(w) for c in range(3))
+row += b'\0' * ((4 - len(row) % 4) % 4)
+pix = row * h
+open(f"{out}/img.bmp", 'wb').write(b'BM' + struct.pack('<IHHI', 54 + len(pix), 0, 0, 54)
+                                  + struct.pack('<IiiHHIIiiII', 40, w, h, 1, 24, 0, len(pix), 2835, 2835, 0, 0) + pix)
+PY
+cp fuzz/plan_seed.json "$OUT/plan/"
