@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "../codegen/codegen.h"
-#include "../common/atomic_file.h"
+#include "../common/host_file.h"
 #include "../image/image.h"
 #include "../import/tflite_import.h"
 #include "../planning/plan_file.h"

@@ -1,6 +1,6 @@
 #include "codegen.h"
 
-#include "../common/atomic_file.h"
+#include "../common/host_file.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -440,7 +440,7 @@ static void emit_plan(FILE *f, const qmcu_model *m, const qmcu_exec_plan *e)
             e->lowbit && e->lowbit_keep ? "k_lowbit_outlier_macs" : "NULL", e->lowbit ? "k_lowbit" : "NULL");
 }
 
-/* Each generated file is written whole or not at all (common/atomic_file.h). */
+/* Each generated file is written whole or not at all (common/host_file.h). */
 static qmcu_status open_out(qmcu_atomic_file *a, const char *dir, const char *name, qmcu_error *err)
 {
     char path[1024];

@@ -1,5 +1,7 @@
 #include "image.h"
 
+#include "../common/host_file.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,44 +40,11 @@ qmcu_status qmcu_image_decode_rgb(const uint8_t *data, size_t len, const char *n
     return QMCU_OK;
 }
 
-/* The whole file (bounded), malloc'ed. */
-static qmcu_status read_file(const char *path, uint8_t **data, size_t *len, qmcu_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    long n;
-    *data = NULL;
-    if (!f) {
-        qmcu_error_set(err, "%s: cannot open image file", path);
-        return QMCU_ERR_IO;
-    }
-    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
-        qmcu_error_set(err, "%s: cannot read image file", path);
-        return QMCU_ERR_IO;
-    }
-    if ((unsigned long)n > (unsigned long)QMCU_MAX_IMAGE_FILE_BYTES) {
-        fclose(f);
-        qmcu_error_set(err, "%s: image file of %ld bytes (this tool reads at most %lld)", path, n,
-                       (long long)QMCU_MAX_IMAGE_FILE_BYTES);
-        return QMCU_ERR_UNSUPPORTED;
-    }
-    if (!(*data = (uint8_t *)malloc((size_t)n + 1)) || fread(*data, 1, (size_t)n, f) != (size_t)n) {
-        fclose(f);
-        free(*data);
-        *data = NULL;
-        qmcu_error_set(err, "%s: cannot read image file", path);
-        return QMCU_ERR_IO;
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return QMCU_OK;
-}
-
 qmcu_status qmcu_image_load_rgb(const char *path, uint8_t **rgb, int *w, int *h, qmcu_error *err)
 {
     uint8_t *data;
     size_t len;
-    qmcu_status st = read_file(path, &data, &len, err);
+    qmcu_status st = qmcu_read_file(path, "image", (size_t)QMCU_MAX_IMAGE_FILE_BYTES, &data, &len, err);
     *rgb = NULL;
     if (st != QMCU_OK) return st;
     st = qmcu_image_decode_rgb(data, len, path, rgb, w, h, err);

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "tflite_import.h"
+
+#include "../common/host_file.h"
 #include "flatbuf.h"
 
 /* TFLite schema field ids (schema.fbs). */
@@ -774,33 +776,16 @@ qmcu_graph *qmcu_graph_parse(const void *data, size_t len, const char *name, qmc
 
 qmcu_graph *qmcu_graph_load(const char *path, qmcu_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    long sz;
-    void *buf;
+    uint8_t *buf;
+    size_t len;
     qmcu_graph *g;
-    if (!f) {
-        qmcu_error_set(err, "%s: cannot open model file", path);
-        return NULL;
-    }
-    if (fseek(f, 0, SEEK_END) != 0 || (sz = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
-        qmcu_error_set(err, "%s: cannot read model file", path);
-        return NULL;
-    }
-    if (sz == 0) {
-        fclose(f);
+    if (qmcu_read_file(path, "model", QMCU_MAX_MODEL_FILE_BYTES, &buf, &len, err) != QMCU_OK) return NULL;
+    if (len == 0) {
+        free(buf);
         qmcu_error_set(err, "%s: model file is empty", path);
         return NULL;
     }
-    buf = malloc((size_t)sz);
-    if (!buf || fread(buf, 1, (size_t)sz, f) != (size_t)sz) {
-        free(buf);
-        fclose(f);
-        qmcu_error_set(err, "%s: cannot read model file", path);
-        return NULL;
-    }
-    fclose(f);
-    g = qmcu_graph_parse(buf, (size_t)sz, path, err);
+    g = qmcu_graph_parse(buf, len, path, err);
     free(buf);
     return g;
 }

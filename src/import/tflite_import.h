@@ -8,6 +8,8 @@
 
 #include "quantmcu/graph.h"
 
+#define QMCU_MAX_MODEL_FILE_BYTES ((size_t)1 << 30) /* larger files are not read */
+
 /* Loads a .tflite file; on failure returns NULL with a one-line message in err. */
 qmcu_graph *qmcu_graph_load(const char *path, qmcu_error *err);
 /* Parses a model already in memory (the fuzzer's entry point). */

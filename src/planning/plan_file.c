@@ -1,5 +1,7 @@
 #include "plan_file.h"
 
+#include "../common/host_file.h"
+
 #include <cjson/cJSON.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -68,24 +70,9 @@ void qmcu_plan_write_json(const qmcu_plan *p, size_t budget, const qmcu_plan_jso
 
 char *qmcu_plan_read_text(const char *path, qmcu_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long n;
-    if (!f) {
-        qmcu_error_set(err, "%s: cannot open plan file", path);
-        return NULL;
-    }
-    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || (unsigned long)n > QMCU_PLAN_MAX_BYTES ||
-        fseek(f, 0, SEEK_SET) != 0 || !(buf = (char *)malloc((size_t)n + 1)) ||
-        fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        qmcu_error_set(err, "%s: cannot read plan file", path);
-        free(buf);
-        fclose(f);
-        return NULL;
-    }
-    fclose(f);
-    buf[n] = 0;
-    return buf;
+    uint8_t *data;
+    size_t len;
+    return qmcu_read_file(path, "plan", QMCU_PLAN_MAX_BYTES, &data, &len, err) == QMCU_OK ? (char *)data : NULL;
 }
 
 int qmcu_json_get_int(const cJSON *o, const char *key, int lo, int hi, int *out)

@@ -1,12 +1,19 @@
-/* Files written whole or not at all (host only): the text goes to a temporary file in the same
+/* Host file helpers. Files read whole, with a size bound; and files written whole or not at all: the text goes to a temporary file in the same
  * folder, which replaces the target only once everything was written and closed. A failure
  * (unwritable folder, full disk, file size limit) leaves the previous file intact. */
-#ifndef QMCU_ATOMIC_FILE_H
-#define QMCU_ATOMIC_FILE_H
+#ifndef QMCU_HOST_FILE_H
+#define QMCU_HOST_FILE_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "quantmcu/status.h"
+
+/* Reads a whole file of at most max_bytes (what: "model", "image", "plan" for messages) into a
+ * malloc'ed buffer with a NUL after the last byte; one line naming the file on failure. */
+qmcu_status qmcu_read_file(const char *path, const char *what, size_t max_bytes, uint8_t **data, size_t *len,
+                           qmcu_error *err);
 
 typedef struct {
     FILE *f;

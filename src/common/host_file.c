@@ -1,8 +1,43 @@
-#include "atomic_file.h"
+#include "host_file.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+qmcu_status qmcu_read_file(const char *path, const char *what, size_t max_bytes, uint8_t **data, size_t *len,
+                           qmcu_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    long n;
+    *data = NULL;
+    *len = 0;
+    if (!f) {
+        qmcu_error_set(err, "%s: cannot open %s file", path, what);
+        return QMCU_ERR_IO;
+    }
+    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        qmcu_error_set(err, "%s: cannot read %s file", path, what);
+        return QMCU_ERR_IO;
+    }
+    if ((unsigned long)n > max_bytes) {
+        fclose(f);
+        qmcu_error_set(err, "%s: %s file of %ld bytes (this tool reads at most %zu)", path, what, n, max_bytes);
+        return QMCU_ERR_UNSUPPORTED;
+    }
+    if (!(*data = (uint8_t *)malloc((size_t)n + 1)) || fread(*data, 1, (size_t)n, f) != (size_t)n) {
+        fclose(f);
+        free(*data);
+        *data = NULL;
+        qmcu_error_set(err, "%s: cannot read %s file", path, what);
+        return QMCU_ERR_IO;
+    }
+    fclose(f);
+    (*data)[n] = 0;
+    *len = (size_t)n;
+    return QMCU_OK;
+}
 
 qmcu_status qmcu_atomic_open(qmcu_atomic_file *a, const char *path, qmcu_error *err)
 {
