@@ -132,11 +132,10 @@ static void *eval_worker(void *arg)
         if ((j->st = quantmcu_image_to_input(j->m, j->paths[i], input, &j->err)) != QMCU_OK) {
             if (j->o->strict) break;
             j->broken[i] = 1; /* named through the callback, counted, left out of the figures */
-            if (j->o->on_error) {
-                pthread_mutex_lock(j->lock);
-                j->o->on_error(j->err.msg, j->o->progress_ctx);
-                pthread_mutex_unlock(j->lock);
-            }
+            pthread_mutex_lock(j->lock);
+            if (j->o->on_error) j->o->on_error(j->err.msg, j->o->progress_ctx);
+            if (j->o->progress) j->o->progress(++*j->done, j->n, j->o->progress_ctx);
+            pthread_mutex_unlock(j->lock);
             j->st = QMCU_OK;
             continue;
         }

@@ -5,20 +5,46 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 
+/* Progress on stderr: a rewritten line with rate and ETA on a terminal, plain periodic lines
+ * (about every 10 %, no carriage returns) in a log. */
+typedef struct {
+    struct timespec start;
+    int tty, line_open;
+} progress_state;
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + 1e-9 * (double)(t.tv_nsec - t0->tv_nsec);
+}
+
 static void broken_image(const char *message, void *ctx)
 {
-    (void)ctx;
+    progress_state *ps = (progress_state *)ctx;
+    if (ps->line_open) fputc('\n', stderr); /* do not write over the progress line */
+    ps->line_open = 0;
     fprintf(stderr, "quantmcu: %s (skipped)\n", message);
 }
 
 static void progress(int done, int total, void *ctx)
 {
-    (void)ctx;
-    if (done % 25 == 0 || done == total)
-        fprintf(stderr, "eval: %d/%d images\r%s", done, total, done == total ? "\n" : "");
+    progress_state *ps = (progress_state *)ctx;
+    const double s = seconds_since(&ps->start), rate = s > 0.0 ? done / s : 0.0;
+    const int step = total >= 10 ? total / 10 : 1;
+    if (ps->tty) {
+        fprintf(stderr, "\reval: %d/%d images, %.1f images/s, ETA %.0f s ", done, total, rate,
+                rate > 0.0 ? (total - done) / rate : 0.0);
+        ps->line_open = done < total;
+        if (done == total) fputc('\n', stderr);
+    } else if (done % step == 0 || done == total) {
+        fprintf(stderr, "eval: %d/%d images, %.1f images/s\n", done, total, rate);
+    }
 }
 
 static void print_result(const char *model_path, const char *mode, const quantmcu_plan *p,
@@ -69,11 +95,16 @@ int cmd_eval(int argc, char **argv)
     qmcu_error err;
     long v;
     int json = 0, vs_int8 = 0, i, rc = 1;
+    progress_state ps;
     quantmcu_plan *ref = NULL;
     cli_plan_opts_init(&po);
     quantmcu_eval_options_default(&eo);
     eo.progress = progress;
     eo.on_error = broken_image;
+    clock_gettime(CLOCK_MONOTONIC, &ps.start);
+    ps.tty = isatty(fileno(stderr));
+    ps.line_open = 0;
+    eo.progress_ctx = &ps;
     for (i = 0; i < argc; i++) {
         const char *a = argv[i];
         const int taken = cli_plan_option("eval", argc, argv, &i, &po);
