@@ -131,7 +131,7 @@ echo "not an image" > "$T/mixed/0999_text.jpg"
   && grep -q "0998_cut.JPEG" "$T/mixed.err" && grep -q "0999_text.jpg" "$T/mixed.err" && ok || bad "eval with broken images: $(cat "$T/mixed.err")"
 expect_error "eval --strict with a broken image" "0998_cut.JPEG" "$QM" eval "$V1" --images "$T/mixed" --strict
 # progress into a log: plain lines, no carriage returns
-"$QM" eval "$V1" --images "$IMG" --limit 10 > /dev/null 2> "$T/progress.log" && grep -q "eval: 10/10 images" "$T/progress.log" \
+"$QM" eval "$V1" --images "$IMG" --limit 50 --threads 2 > /dev/null 2> "$T/progress.log" && grep -q "eval: 50/50 images" "$T/progress.log" \
   && ! grep -q $'\r' "$T/progress.log" && ok || bad "eval progress in a log: $(cat -A "$T/progress.log" | head -3)"
 # --- nothing half-written: a write that fails (file size limit) leaves the previous file intact ---
 echo '{"previous": true}' > "$T/keep.json"

@@ -11,7 +11,7 @@
 #include "cli.h"
 
 /* Progress on stderr: a rewritten line with rate and ETA on a terminal, plain periodic lines
- * (about every 10 %, no carriage returns) in a log. */
+ * (every 10 % of runs of 50 images or more, no carriage returns) in a log. */
 typedef struct {
     struct timespec start;
     int tty, line_open;
@@ -42,7 +42,7 @@ static void progress(int done, int total, void *ctx)
                 rate > 0.0 ? (total - done) / rate : 0.0);
         ps->line_open = done < total;
         if (done == total) fputc('\n', stderr);
-    } else if (done % step == 0 || done == total) {
+    } else if (total >= 50 && (done % step == 0 || done == total)) { /* short runs need none */
         fprintf(stderr, "eval: %d/%d images, %.1f images/s\n", done, total, rate);
     }
 }
