@@ -130,6 +130,28 @@ echo "not an image" > "$T/mixed/0999_text.jpg"
   && python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['images'] == 2 and d['errors'] == 2, d" "$T/mixed.json" \
   && grep -q "0998_cut.JPEG" "$T/mixed.err" && grep -q "0999_text.jpg" "$T/mixed.err" && ok || bad "eval with broken images: $(cat "$T/mixed.err")"
 expect_error "eval --strict with a broken image" "0998_cut.JPEG" "$QM" eval "$V1" --images "$T/mixed" --strict
+# --- image folders as users hold them: class sub-folders (WordNet id or index), a ground-truth file ---
+mkdir -p "$T/flat3" "$T/classes3" "$T/gt3"
+i=0
+for f in $(ls "$IMG" | sort | head -3); do
+  wnid=$(echo "$f" | cut -d_ -f2); idx=$((10#$(echo "$f" | cut -d_ -f1)))
+  cp "$IMG/$f" "$T/flat3/"
+  if [ $i -eq 2 ]; then mkdir -p "$T/classes3/$idx" && cp "$IMG/$f" "$T/classes3/$idx/photo.jpg"   # by index
+  else mkdir -p "$T/classes3/$wnid" && cp "$IMG/$f" "$T/classes3/$wnid/photo.jpg"; fi               # by WordNet id
+  cp "$IMG/$f" "$T/gt3/val_$i.JPEG"; echo "val_$i.JPEG $wnid" >> "$T/gt3.txt"
+  i=$((i+1))
+done
+"$QM" eval "$V1" --images "$T/flat3" --json > "$T/f3.json" 2> /dev/null
+QUANTMCU_DATA="$DATA" "$QM" eval "$V1" --images "$T/classes3" --json > "$T/c3.json" 2> /dev/null
+QUANTMCU_DATA="$DATA" "$QM" eval "$V1" --images "$T/gt3" --ground-truth "$T/gt3.txt" --json > "$T/g3.json" 2> /dev/null
+python3 - "$T/f3.json" "$T/c3.json" "$T/g3.json" <<'PY' && ok || bad "eval on class sub-folders / --ground-truth differs from the flat folder"
+import json, sys
+f, c, g = (json.load(open(p)) for p in sys.argv[1:4])
+assert f["images"] == c["images"] == g["images"] == 3
+assert f["top1_pct"] == c["top1_pct"] == g["top1_pct"] and f["top5_pct"] == c["top5_pct"] == g["top5_pct"]
+PY
+echo "val_0.JPEG" > "$T/gt_bad.txt"
+expect_error "ground truth without a class" "gt_bad.txt:1:" "$QM" eval "$V1" --images "$T/gt3" --ground-truth "$T/gt_bad.txt"
 # progress into a log: plain lines, no carriage returns
 "$QM" eval "$V1" --images "$IMG" --limit 50 --threads 2 > /dev/null 2> "$T/progress.log" && grep -q "eval: 50/50 images" "$T/progress.log" \
   && ! grep -q $'\r' "$T/progress.log" && ok || bad "eval progress in a log: $(cat -A "$T/progress.log" | head -3)"

@@ -133,7 +133,10 @@ typedef struct {
     const quantmcu_plan *reference; /* also run this plan (e.g. the int8 patch plan) on each image: agreement, KL */
     void (*progress)(int done, int total, void *ctx); /* may be NULL */
     void *progress_ctx;
-    int strict; /* stop at the first image that cannot be decoded (else: name it, count it, go on) */
+    int strict;               /* stop at the first image that cannot be decoded (else: name it, count it, go on) */
+    const char *classes;      /* WordNet ids, one per line, line k = class k (class folders or ground truth by wnid) */
+    const char *ground_truth; /* lines "FILE CLASS" (index or wnid); else the leading integer of each file name
+                                 or, for a folder of class sub-folders (ImageFolder layout), the folder's name */
     void (*on_error)(const char *message, void *ctx); /* each broken image (non-strict); ctx: progress_ctx */
 } quantmcu_eval_options;
 typedef struct {
@@ -147,7 +150,9 @@ typedef struct {
     double agreement_pct, kl; /* with a reference plan: top-1 agreement, mean KL(reference || this) at the logits */
 } quantmcu_eval_result;
 void quantmcu_eval_options_default(quantmcu_eval_options *o);
-/* Labels: the leading integer of each file name (+1 for 1001-output models). */
+/* Labels (+1 for 1001-output models): a ground-truth file, else the leading integer of each file
+ * name, or, for a folder without images at the top, the name of each class sub-folder (an index
+ * or a WordNet id of the class list). */
 qmcu_status quantmcu_eval(const quantmcu_model *m, const quantmcu_plan *p, const char *dir,
                           const quantmcu_eval_options *o, quantmcu_eval_result *out, qmcu_error *err);
 /* Image files (JPEG/PNG/BMP) of a folder in sorted name order; free with quantmcu_free_list. */

@@ -95,6 +95,7 @@ typedef struct {
     const quantmcu_plan *p;
     const quantmcu_eval_options *o;
     char **paths;
+    const int *labels;
     int n, thread, label_offset;
     char *top1, *top5;     /* per image: 1 = hit */
     char *agree;           /* per image: top-1 equals the reference plan's */
@@ -126,7 +127,7 @@ static void *eval_worker(void *arg)
     j->st = mem && input && output && scores && p1 && p2 && (!ref || (ref_mem && ref_out)) ? QMCU_OK : QMCU_ERR_NOMEM;
     if (j->st != QMCU_OK) qmcu_error_set(&j->err, "eval: out of memory");
     for (i = j->thread; j->st == QMCU_OK && i < j->n; i += j->o->threads) {
-        const int label = label_of(j->paths[i]) + j->label_offset;
+        const int label = j->labels[i] + j->label_offset;
         int ref_top = -1;
         double t0;
         if ((j->st = quantmcu_image_to_input(j->m, j->paths[i], input, &j->err)) != QMCU_OK) {
@@ -174,21 +175,200 @@ static void *eval_worker(void *arg)
     return NULL;
 }
 
-/* The images to evaluate: skip, limit, and labels that fit the model. */
+/* ---- labels: file-name prefix, class sub-folders, or a ground-truth file -------------- */
+
+/* The class list (one WordNet id per line, line k = class k). */
+typedef struct {
+    char (*wnid)[16];
+    int n;
+} class_list;
+
+static qmcu_status read_classes(const char *path, class_list *cl, qmcu_error *err)
+{
+    FILE *f;
+    char line[256];
+    int cap = 0;
+    cl->wnid = NULL;
+    cl->n = 0;
+    if (!path) {
+        qmcu_error_set(err, "class folders named by WordNet id need the class list (--classes FILE)");
+        return QMCU_ERR_ARG;
+    }
+    if (!(f = fopen(path, "r"))) {
+        qmcu_error_set(err, "%s: cannot open class list", path);
+        return QMCU_ERR_IO;
+    }
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n \t")] = 0;
+        if (cl->n == cap) {
+            char(*nw)[16] = (char(*)[16])realloc(cl->wnid, sizeof *cl->wnid * (size_t)(cap = cap ? 2 * cap : 1024));
+            if (!nw) break;
+            cl->wnid = nw;
+        }
+        line[15] = 0; /* WordNet ids are 9 characters */
+        memcpy(cl->wnid[cl->n++], line, 16);
+    }
+    fclose(f);
+    return QMCU_OK;
+}
+
+/* Class index of a name: digits are an index, else a WordNet id looked up in the class list
+ * (loaded on first need). -1: unknown, with the reason in err. */
+static int class_of(const char *name, const char *classes_path, class_list *cl, qmcu_error *err)
+{
+    int k;
+    char *end;
+    const long v = strtol(name, &end, 10);
+    if (end != name && *end == 0) return v >= 0 && v < 100000 ? (int)v : -1;
+    if (!cl->wnid && read_classes(classes_path, cl, err) != QMCU_OK) return -1;
+    for (k = 0; k < cl->n; k++)
+        if (!strcmp(cl->wnid[k], name)) return k;
+    qmcu_error_set(err, "'%s' is neither a class index nor a WordNet id of %s", name, classes_path);
+    return -1;
+}
+
+static const char *base_name(const char *path)
+{
+    const char *b = strrchr(path, '/');
+    return b ? b + 1 : path;
+}
+
+/* Class sub-folders (the ImageFolder layout): every image of DIR/<class>/, class = the folder's
+ * name as an index or WordNet id. */
+static qmcu_status list_class_folders(const char *dir, const char *classes, class_list *cl, char ***paths, int **labels,
+                                      int *total, qmcu_error *err)
+{
+    char **subs = NULL;
+    int n_sub = 0, cap = 0, s, k;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    qmcu_status st = QMCU_OK;
+    *total = 0;
+    if (!d) {
+        qmcu_error_set(err, "%s: cannot read image folder", dir);
+        return QMCU_ERR_IO;
+    }
+    while ((e = readdir(d)) != NULL) { /* sub-folders, sorted below */
+        char full[2048];
+        DIR *sd;
+        if (e->d_name[0] == '.') continue;
+        snprintf(full, sizeof full, "%s/%s", dir, e->d_name);
+        if (!(sd = opendir(full))) continue;
+        closedir(sd);
+        if (n_sub == cap) {
+            char **ns = (char **)realloc(subs, sizeof(char *) * (size_t)(cap = cap ? 2 * cap : 64));
+            if (!ns) break;
+            subs = ns;
+        }
+        subs[n_sub++] = strdup(e->d_name);
+    }
+    closedir(d);
+    if (n_sub > 1) qsort(subs, (size_t)n_sub, sizeof(char *), cmp_str);
+    for (s = 0; s < n_sub && st == QMCU_OK; s++) {
+        char sub[2048], **files = NULL;
+        int n_files = 0;
+        const int label = class_of(subs[s], classes, cl, err);
+        snprintf(sub, sizeof sub, "%s/%s", dir, subs[s]);
+        if (label < 0) {
+            qmcu_error_set(err, "%s: class folder %.200s", sub, err->msg);
+            st = QMCU_ERR_ARG;
+            break;
+        }
+        if ((st = quantmcu_list_images(sub, &files, &n_files, err)) != QMCU_OK) break;
+        {
+            char **np = (char **)realloc(*paths, sizeof(char *) * (size_t)(*total + n_files + 1));
+            int *nl = (int *)realloc(*labels, sizeof(int) * (size_t)(*total + n_files + 1));
+            if (np) *paths = np;
+            if (nl) *labels = nl;
+            if (!np || !nl) {
+                quantmcu_free_list(files, n_files);
+                qmcu_error_set(err, "%s: out of memory", dir);
+                st = QMCU_ERR_NOMEM;
+                break;
+            }
+        }
+        for (k = 0; k < n_files; k++) {
+            (*paths)[*total] = files[k];
+            (*labels)[(*total)++] = label;
+        }
+        free(files);
+    }
+    for (s = 0; s < n_sub; s++) free(subs[s]);
+    free(subs);
+    return st;
+}
+
+/* A ground-truth file: lines "FILE CLASS" (ILSVRC2012 validation style; FILE matched by base name,
+ * CLASS an index or WordNet id). Sets labels[i] for every image; errors name the file and line. */
+static qmcu_status apply_ground_truth(const char *gt, const char *classes, class_list *cl, char **paths, int n,
+                                      int *labels, qmcu_error *err)
+{
+    FILE *f = fopen(gt, "r");
+    char line[1024], name[512], cls[64];
+    int i, line_no = 0;
+    if (!f) {
+        qmcu_error_set(err, "%s: cannot open ground-truth file", gt);
+        return QMCU_ERR_IO;
+    }
+    for (i = 0; i < n; i++) labels[i] = -1;
+    while (fgets(line, sizeof line, f)) {
+        qmcu_error e2;
+        int label;
+        line_no++;
+        if (line[strspn(line, " \t\r\n")] == 0) continue; /* blank */
+        if (sscanf(line, "%511s %63s", name, cls) != 2) {
+            fclose(f);
+            qmcu_error_set(err, "%s:%d: expected 'FILE CLASS'", gt, line_no);
+            return QMCU_ERR_FORMAT;
+        }
+        if ((label = class_of(cls, classes, cl, &e2)) < 0) {
+            fclose(f);
+            qmcu_error_set(err, "%s:%d: %.400s", gt, line_no, e2.msg);
+            return QMCU_ERR_FORMAT;
+        }
+        for (i = 0; i < n; i++)
+            if (!strcmp(base_name(paths[i]), base_name(name))) labels[i] = label;
+    }
+    fclose(f);
+    for (i = 0; i < n; i++)
+        if (labels[i] < 0) {
+            qmcu_error_set(err, "%s: not listed in the ground-truth file %s", paths[i], gt);
+            return QMCU_ERR_ARG;
+        }
+    return QMCU_OK;
+}
+
+/* The images to evaluate and their labels: skip, limit, and labels that fit the model. */
 static qmcu_status select_images(const quantmcu_model *m, const char *dir, const quantmcu_eval_options *o,
-                                 char ***paths, int *n, qmcu_error *err)
+                                 char ***paths, int **labels, int *n, qmcu_error *err)
 {
     const int n_out = quantmcu_output_count(m), offset = n_out == 1001 ? 1 : 0;
     int total, i, k;
+    class_list cl = {NULL, 0};
     qmcu_status st = quantmcu_list_images(dir, paths, &total, err);
-    if (st != QMCU_OK) return st;
-    if (total == 0) {
-        qmcu_error_set(err, "%s: no JPEG/PNG/BMP images in folder", dir);
-        return QMCU_ERR_ARG;
+    *labels = NULL;
+    *n = 0;
+    if (st == QMCU_OK && total == 0) { /* no images at the top: class sub-folders */
+        free(*paths);
+        *paths = NULL;
+        st = list_class_folders(dir, o->classes, &cl, paths, labels, &total, err);
+        if (st == QMCU_OK && total == 0) {
+            qmcu_error_set(err, "%s: no JPEG/PNG/BMP images in folder", dir);
+            st = QMCU_ERR_ARG;
+        }
+    } else if (st == QMCU_OK) {
+        if (!(*labels = (int *)malloc(sizeof(int) * (size_t)total))) st = QMCU_ERR_NOMEM;
+        for (i = 0; st == QMCU_OK && i < total; i++) (*labels)[i] = label_of((*paths)[i]);
     }
+    if (st == QMCU_OK && o->ground_truth)
+        st = apply_ground_truth(o->ground_truth, o->classes, &cl, *paths, total, *labels, err);
+    free(cl.wnid);
+    *n = total;
+    if (st != QMCU_OK) return st;
     k = o->skip < total ? o->skip : total;
     for (i = 0; i < k; i++) free((*paths)[i]);
     memmove(*paths, *paths + k, sizeof(char *) * (size_t)(total - k));
+    memmove(*labels, *labels + k, sizeof(int) * (size_t)(total - k));
     *n = total - k;
     if (o->limit > 0 && o->limit < *n) {
         for (i = o->limit; i < *n; i++) free((*paths)[i]);
@@ -200,9 +380,11 @@ static qmcu_status select_images(const quantmcu_model *m, const char *dir, const
         return QMCU_ERR_ARG;
     }
     for (i = 0; i < *n; i++) {
-        const int label = label_of((*paths)[i]);
+        const int label = (*labels)[i];
         if (label < 0) {
-            qmcu_error_set(err, "%s: file name does not start with a class index", (*paths)[i]);
+            qmcu_error_set(err,
+                           "%s: file name does not start with a class index (use class sub-folders or --ground-truth)",
+                           (*paths)[i]);
             return QMCU_ERR_ARG;
         }
         if (label + offset >= n_out) {
@@ -268,7 +450,8 @@ qmcu_status quantmcu_eval(const quantmcu_model *m, const quantmcu_plan *p, const
     char **paths = NULL, *hits = NULL;
     double *ms = NULL, *kl = NULL, wall0;
     int n = 0, t, done = 0, started = 0;
-    qmcu_status st = select_images(m, dir, o, &paths, &n, err);
+    int *labels = NULL;
+    qmcu_status st = select_images(m, dir, o, &paths, &labels, &n, err);
     if (st != QMCU_OK) goto out;
     if (opt.threads < 1) opt.threads = 1;
     if (opt.threads > MAX_THREADS) opt.threads = MAX_THREADS;
@@ -289,6 +472,7 @@ qmcu_status quantmcu_eval(const quantmcu_model *m, const quantmcu_plan *p, const
         j->p = p;
         j->o = &opt;
         j->paths = paths;
+        j->labels = labels;
         j->n = n;
         j->thread = t;
         j->label_offset = quantmcu_output_count(m) == 1001 ? 1 : 0;
@@ -326,6 +510,7 @@ qmcu_status quantmcu_eval(const quantmcu_model *m, const quantmcu_plan *p, const
     }
     if (st == QMCU_OK) summarize(m, p, jobs, opt.threads, n, now_ms() - wall0, out);
 out:
+    free(labels);
     free(hits);
     free(ms);
     free(kl);

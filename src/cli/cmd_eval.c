@@ -96,6 +96,7 @@ int cmd_eval(int argc, char **argv)
     long v;
     int json = 0, vs_int8 = 0, i, rc = 1;
     progress_state ps;
+    char classes_default[1024];
     quantmcu_plan *ref = NULL;
     cli_plan_opts_init(&po);
     quantmcu_eval_options_default(&eo);
@@ -130,6 +131,12 @@ int cmd_eval(int argc, char **argv)
             vs_int8 = 1;
         } else if (!strcmp(a, "--strict")) {
             eo.strict = 1;
+        } else if (!strcmp(a, "--classes")) {
+            if (!(eo.classes = cli_value(argc, argv, &i)))
+                return cli_fail("eval: --classes needs a file of WordNet ids");
+        } else if (!strcmp(a, "--ground-truth")) {
+            if (!(eo.ground_truth = cli_value(argc, argv, &i)))
+                return cli_fail("eval: --ground-truth needs a file of 'FILE CLASS' lines");
         } else if (a[0] == '-' && a[1]) {
             return cli_fail("eval: unknown option '%s'", a);
         } else if (!model_path) {
@@ -141,8 +148,14 @@ int cmd_eval(int argc, char **argv)
     if (!model_path || !dir)
         return cli_fail(
             "eval: usage: quantmcu eval MODEL --images DIR [--skip N] [--limit N] [--mode layer|patch|quantmcu] "
-            "[--plan PLAN | --split K --grid RxC] [--no-vdpc] [--threads N] [--json] [--vs-int8] [--strict]");
+            "[--plan PLAN | --split K --grid RxC] [--no-vdpc] [--threads N] [--json] [--vs-int8] [--strict] [--classes "
+            "FILE] [--ground-truth FILE]");
     eo.no_vdpc = po.no_vdpc;
+    if (!eo.classes) { /* the standard sorted ILSVRC2012 list next to the shared models, when there */
+        const char *data = getenv("QUANTMCU_DATA");
+        snprintf(classes_default, sizeof classes_default, "%s/models/imagenet_wnids.txt", data ? data : "../shared");
+        eo.classes = classes_default;
+    }
     if (!(m = cli_load(model_path)) || !(p = cli_make_plan("eval", m, &po))) goto done;
     if (vs_int8) { /* the same plan all 8-bit, run next to it on every image */
         cli_plan_opts ro = po;
