@@ -332,7 +332,6 @@ qmcu_status qmcu_quantmcu_search(const qmcu_model *m, const qmcu_plan *patch, co
     }
     if ((st = qmcu_quant_plan_make(m, &patch->spec, vdq, &q, err)) != QMCU_OK) return st;
     {
-        const clock_t t0 = clock();
         struct timespec w0, w1;
         clock_gettime(CLOCK_MONOTONIC, &w0);
         if (o->proxy == QMCU_PROXY_OUTPUT) {
@@ -346,7 +345,6 @@ qmcu_status qmcu_quantmcu_search(const qmcu_model *m, const qmcu_plan *patch, co
         if (st == QMCU_OK) qmcu_vdqs_search(patch, q->vdq);
         if (st == QMCU_OK) st = qmcu_quant_plan_refresh(m, q, err);
         clock_gettime(CLOCK_MONOTONIC, &w1);
-        (void)t0;
         q->vdq->search_seconds = (double)(w1.tv_sec - w0.tv_sec) + 1e-9 * (double)(w1.tv_nsec - w0.tv_nsec);
         if (st != QMCU_OK) {
             if (st == QMCU_ERR_NOMEM) qmcu_error_set(err, "%s: out of memory in the search", g->path);
