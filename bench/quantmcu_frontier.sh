@@ -25,7 +25,8 @@ else
   M=$D/models/mobilenet_v2_1.0_224_quant.tflite; GEOM=(--split 13 --grid 4x4)
 fi
 mkdir -p "$T/calib"
-ls "$D/imagenet-dev" | sort | head -32 | while read -r f; do ln -s "$D/imagenet-dev/$f" "$T/calib/$f"; done
+jpegs=("$D"/imagenet-dev/*)  # sorted by the glob; `ls | head` under pipefail can die of SIGPIPE
+for f in "${jpegs[@]:0:32}"; do ln -s "$f" "$T/calib/"; done
 $Q plan "$M" "${GEOM[@]}" -o "$T/int8.json" --quiet > /dev/null
 $Q eval "$M" --images "$D/imagenet-dev" --skip 32 --mode patch --plan "$T/int8.json" --threads 2 --json 2> /dev/null > "$T/int8_eval.json"
 printf "%-40s %7s %7s %8s %8s %9s %9s %9s %7s\n" setting ratio top1 drop_pt agree KL out_tiles out_vals search_s >&2

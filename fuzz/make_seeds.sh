@@ -11,7 +11,10 @@ mkdir -p "$OUT/model" "$OUT/image" "$OUT/plan"
 for m in mlperf_vww_96_int8 mcunet_vww_int8 mlperf_vww_96_float; do
   [ -f "$D/models/$m.tflite" ] && cp "$D/models/$m.tflite" "$OUT/model/" || echo "make_seeds: $m.tflite not found (QUANTMCU_DATA)"
 done
-ls "$D/imagenet-dev" 2> /dev/null | sort | head -3 | while read -r f; do cp "$D/imagenet-dev/$f" "$OUT/image/"; done
+# the first three dev images (a glob is sorted; no `| head`, which under pipefail can kill the writer with SIGPIPE)
+shopt -s nullglob
+jpegs=("$D"/imagenet-dev/*.JPEG "$D"/imagenet-dev/*.jpg)
+for f in "${jpegs[@]:0:3}"; do cp "$f" "$OUT/image/"; done
 python3 - "$OUT/image" <<'PY'
 import struct, sys, zlib
 out = sys.argv[1]
