@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!g) return 0;
     for (i = 0; i < g->n_ops; i++) macs += qmcu_op_macs(g, &g->ops[i]);
     if (qmcu_model_prepare(g, &m, &err) == QMCU_OK) {
-        const qmcu_plan_spec spec = {0, 1, 1, 1, 0};
+        const qmcu_plan_spec spec = {.split = 0, .grid_h = 1, .grid_w = 1, .input_in_sram = 1, .quantmcu = 0};
         qmcu_plan *p = NULL;
         if (qmcu_plan_build(m, &spec, &p, &err) == QMCU_OK && p->host_bytes < (8u << 20) && macs < 50000000) {
             uint8_t *arena = (uint8_t *)calloc(p->host_bytes ? p->host_bytes : 1, 1);

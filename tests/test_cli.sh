@@ -56,6 +56,20 @@ assert b["mode"] == "patch" and b["top1_pct"] == a["top1_pct"] and b["top5_pct"]
 assert b["peak_sram_bytes"] < a["peak_sram_bytes"] and b["macs"] >= a["macs"] and b["split"] > 0
 PY
 $QM info "$V1" --split 7 --grid 2x2 > "$T/info2" && grep -q "redundant" "$T/info2" && grep -q "input patch" "$T/info2" && ok || bad "info with a plan"
+# halo strategies (DESIGN.md §2): all cached computes the patch stage with the MACs of layer mode; a
+# searched plan's halo choice survives its plan file; fused conv+add
+V2=$DATA/models/mobilenet_v2_1.0_224_quant.tflite
+$QM plan "$V2" --split 13 --grid 4x4 --halo cached --input-in-sram no --quiet > "$T/halo.txt" \
+  && grep -q "redundant 0 (0.00 %)" "$T/halo.txt" && grep -q "5 cache columns and rows" "$T/halo.txt" \
+  && grep -q "9 fused conv+add" "$T/halo.txt" && ok || bad "plan --halo cached: $(cat "$T/halo.txt")"
+$QM plan "$V2" --split 13 --grid 4x4 --halo recompute --input-in-sram no --quiet > "$T/halo_r.txt" \
+  && grep -q "redundant 27919344 (30.59 %)" "$T/halo_r.txt" && ok || bad "plan --halo recompute: $(cat "$T/halo_r.txt")"
+$QM plan "$V1" --sram 64K -o "$T/halo_plan.json" --quiet > "$T/halo_plan.txt" && $QM info "$V1" --plan "$T/halo_plan.json" > "$T/halo_info.txt" \
+  && [ "$(grep -E "^  (peak SRAM|MACs:)" "$T/halo_plan.txt")" = "$(grep -E "^  (peak SRAM|MACs:)" "$T/halo_info.txt")" ] \
+  && grep -q '"halo": \[' "$T/halo_plan.json" && ok || bad "halo plan file round trip: $(cat "$T/halo_plan.txt" "$T/halo_info.txt")"
+expect_error "bad --halo" "--halo needs auto|recompute|cols|cached" $QM plan "$V1" --halo sometimes
+sed 's/"halo": \[ *"[a-z]*"/"halo": ["sometimes"/' "$T/halo_plan.json" > "$T/halo_bad.json"
+expect_error "bad halo in a plan file" "halo of op 0 must be" $QM info "$V1" --plan "$T/halo_bad.json"
 $QM plan "$V1" --sram 1K > "$T/plan_small.txt" && grep -q "does NOT fit" "$T/plan_small.txt" && ok || bad "plan that cannot fit says so"
 
 # --- QuantMCU: calibrate + search, then run/eval with the plan ---

@@ -46,7 +46,7 @@ static int try_model(const unsigned char *buf, size_t len, const char *what)
         return 0;
     }
     if (qmcu_model_prepare(g, &m, &err) == QMCU_OK) {
-        const qmcu_plan_spec spec = {0, 1, 1, 1, 0};
+        const qmcu_plan_spec spec = {.split = 0, .grid_h = 1, .grid_w = 1, .input_in_sram = 1, .quantmcu = 0};
         qmcu_plan *p = NULL;
         if (qmcu_plan_build(m, &spec, &p, &err) == QMCU_OK) {
             uint8_t *arena = (uint8_t *)calloc(p->host_bytes ? p->host_bytes : 1, 1);

@@ -41,6 +41,17 @@ assert d["instructions"][0] > 1000000 and d["flash_bytes"] > 400000 and d["arena
 assert len(d["predictions"]) == 1
 PY
 done
+# halo caching and fused conv+add on the MCU: MCUNet-VWW (residual blocks) under 96K caches the halo
+# of its patch stage and fuses its adds; the firmware's bytes equal the host's
+MC=$DATA/models/mcunet_vww_int8.tflite
+$QM plan "$MC" --sram 96K -o "$T/mc.json" > /dev/null || bad "plan mcunet"
+python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert 'cached' in d['halo'] and any(o['fused_add'] for o in d['memory'])" "$T/mc.json" \
+  && ok || bad "mcunet 96K plan: expected cached halo and fused adds"
+for img in $(echo $imgs | cut -d' ' -f1-2); do
+  $QM run "$MC" "$img" --mode patch --plan "$T/mc.json" --dump-output "$T/host.bin" > /dev/null || bad "host run mcunet"
+  $QM mcu "$MC" --plan "$T/mc.json" --mode patch --board f746 "$img" --dump-output "$T/mcu.bin" > /dev/null \
+    && cmp -s "$T/host.bin" "$T/mcu.bin" && ok || bad "mcunet cached plan: firmware output differs from the host ($(basename "$img"))"
+done
 # M7 build of the same firmware
 img=$(echo $imgs | cut -d' ' -f1)
 $QM run "$V1" "$img" --dump-output "$T/host.bin" > /dev/null

@@ -74,6 +74,7 @@ static qmcu_plan *plan(const qmcu_model *m, int split, int gh, int gw, int input
     qmcu_plan_spec spec;
     qmcu_plan *p = NULL;
     qmcu_error err;
+    memset(&spec, 0, sizeof spec);
     spec.split = split;
     spec.grid_h = gh;
     spec.grid_w = gw;
@@ -288,6 +289,7 @@ static void test_plan_file(void)
               strstr(err.msg, "no-such-plan.json"),
           "missing file: %s", err.msg);
     /* illegal geometry is refused by the plan builder with a reason */
+    memset(&spec, 0, sizeof spec);
     spec.split = 2;
     spec.grid_h = 9;
     spec.grid_w = 1;

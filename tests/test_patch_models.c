@@ -34,8 +34,8 @@ static void check_model(const char *data, const char *name, int n_images)
     qmcu_graph *g;
     qmcu_model *m = NULL;
     qmcu_plan *lp = NULL;
-    qmcu_plan_spec spec = {0, 1, 1, 1, 0};
-    int k, si, gi, im, plans = 0;
+    qmcu_plan_spec spec = {.split = 0, .grid_h = 1, .grid_w = 1, .input_in_sram = 1, .quantmcu = 0};
+    int k, si, gi, im, hi, plans = 0;
     void *input, *ref, *got;
     snprintf(path, sizeof path, "%s/models/%s", data, name);
     g = qmcu_graph_load(path, &err);
@@ -82,6 +82,33 @@ static void check_model(const char *data, const char *name, int n_images)
                     printf("%s: split %2d grid %dx%d: same bytes as layer mode\n", name, tp->spec.split,
                            tp->spec.grid_h, tp->spec.grid_w);
                 plans++;
+                for (hi = 0; hi < 3; hi++) { /* the same geometry with its halo cached, then without fused adds */
+                    qmcu_plan_spec hs = tp->spec;
+                    qmcu_plan *hp = NULL;
+                    hs.halo = hi == 0 ? QMCU_HALO_COLS : hi == 1 ? QMCU_HALO_CACHED : QMCU_HALO_RECOMPUTE;
+                    hs.no_fused_add = hi == 2;
+                    CHECK(qmcu_plan_build(m, &hs, &hp, &err) == QMCU_OK, "%s", err.msg);
+                    if (!hp) continue;
+                    CHECK(plan_placement_errors(hp) == 0, "%s: split %d grid %dx%d halo %d: overlapping buffers", name,
+                          hs.split, hs.grid_h, hs.grid_w, hs.halo);
+                    CHECK(hp->patch_macs <= tp->patch_macs && hp->patch_macs >= hp->patch_layer_macs,
+                          "%s: split %d grid %dx%d halo %d: patch MACs %lld outside [layer %lld, recompute %lld]", name,
+                          hs.split, hs.grid_h, hs.grid_w, hs.halo, (long long)hp->patch_macs,
+                          (long long)hp->patch_layer_macs, (long long)tp->patch_macs);
+                    run(m, hp, input, got);
+                    CHECK(memcmp(ref, got, g->tensors[g->outputs[0]].bytes) == 0,
+                          "%s: split %d grid %dx%d halo %d fused adds %d: output differs from layer mode", name,
+                          hs.split, hs.grid_h, hs.grid_w, hs.halo, !hs.no_fused_add);
+                    if (im == 0 && hi < 2)
+                        printf("%s: split %2d grid %dx%d halo %-6s: same bytes, patch MACs %+.1f %% vs layer "
+                               "(recompute %+.1f %%), caches %zu B, peak %zu B (recompute %zu B)\n",
+                               name, hs.split, hs.grid_h, hs.grid_w, hi ? "cached" : "cols",
+                               100.0 * (double)(hp->patch_macs - hp->patch_layer_macs) / (double)hp->patch_layer_macs,
+                               100.0 * (double)(tp->patch_macs - tp->patch_layer_macs) / (double)tp->patch_layer_macs,
+                               hp->cache_bytes, hp->arena_bytes, tp->arena_bytes);
+                    plans++;
+                    qmcu_plan_free(hp);
+                }
             }
             CHECK(first != NULL, "%s: no legal split for grid %dx%d", name, k_grids[gi][0], k_grids[gi][1]);
             qmcu_plan_free(first);

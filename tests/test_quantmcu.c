@@ -94,7 +94,7 @@ static void test_pack(void)
 /* A QuantMCU plan with a copy of vdq's feature maps (the caller keeps vdq). */
 static qmcu_quant_plan *quantmcu_plan(const qmcu_model *m, int split, int gh, int gw, const qmcu_vdq *vdq)
 {
-    qmcu_plan_spec spec = {0, 1, 1, 1, 1};
+    qmcu_plan_spec spec = {.split = 0, .grid_h = 1, .grid_w = 1, .input_in_sram = 1, .quantmcu = 1};
     qmcu_quant_plan *q = NULL;
     qmcu_vdq *copy = qmcu_vdq_new(vdq->n_tensors);
     qmcu_error err;
@@ -202,7 +202,7 @@ static void test_lowbit_numerics(void)
     for (i = 0; i < sizeof input; i++) input[i] = (uint8_t)rnd();
     for (wi = 0; wi < (int)(sizeof widths / sizeof widths[0]); wi++) {
         const int ba = widths[wi][0], bb = widths[wi][1];
-        const qmcu_plan_spec lspec = {0, 1, 1, 1, 0};
+        const qmcu_plan_spec lspec = {.split = 0, .grid_h = 1, .grid_w = 1, .input_in_sram = 1, .quantmcu = 0};
         qmcu_plan *lp = NULL;
         qmcu_quant_plan *qp;
         qmcu_vdq *vdq = qmcu_vdq_new(g->n_tensors);
@@ -362,7 +362,7 @@ static void test_vdpc(void)
     qmcu_graph *g = gb_new("vdpc");
     qmcu_model *m = NULL;
     qmcu_error err;
-    const qmcu_plan_spec lspec = {0, 1, 1, 1, 0};
+    const qmcu_plan_spec lspec = {.split = 0, .grid_h = 1, .grid_w = 1, .input_in_sram = 1, .quantmcu = 0};
     qmcu_plan *lp = NULL;
     qmcu_quant_plan *qp;
     qmcu_vdq *vdq = qmcu_vdq_new(64);
@@ -458,7 +458,7 @@ static void test_search_and_file(void)
     qmcu_error err;
     qmcu_plan *pp = NULL;
     qmcu_quant_plan *qp;
-    qmcu_plan_spec spec = {3, 2, 2, 1, 0}, rspec;
+    qmcu_plan_spec spec = {.split = 3, .grid_h = 2, .grid_w = 2, .input_in_sram = 1, .quantmcu = 0}, rspec;
     qmcu_vdq *v1 = qmcu_vdq_new(64), *v2 = qmcu_vdq_new(64), *rv = NULL;
     uint8_t *inputs[6];
     const char *path = "test_quantmcu_plan.json";
@@ -650,7 +650,7 @@ static void test_lowbit_v2_numerics(void)
         float scales[4][8];
         ref_fmt f[4];
         qmcu_vdq *vdq = qmcu_vdq_new(g->n_tensors);
-        qmcu_plan_spec spec = {6, 2, 2, 1, 1};
+        qmcu_plan_spec spec = {.split = 6, .grid_h = 2, .grid_w = 2, .input_in_sram = 1, .quantmcu = 1};
         qmcu_quant_plan *q = NULL;
         qmcu_run_stats stats = {0, 0, 0, 0, 0};
         qmcu_eltwise_params ep[8];

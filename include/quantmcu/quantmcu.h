@@ -43,7 +43,11 @@ typedef struct {
     int grid_h, grid_w; /* with split > 0 */
     size_t sram_budget; /* for the search; default 320 kB (f746) */
     int input_in_sram;  /* count the input image in the peak (default 1) */
+    int halo;           /* QMCU_HALO_RECOMPUTE / _COLS / _CACHED for every patch op that can, or
+                           QUANTMCU_HALO_AUTO (default): the fewest MACs within sram_budget */
+    int fuse_add;       /* fuse a conv with the ADD after it, in place over the skip (default 1) */
 } quantmcu_plan_options;
+#define QUANTMCU_HALO_AUTO (-1)
 void quantmcu_plan_options_default(quantmcu_plan_options *o);
 
 typedef struct {

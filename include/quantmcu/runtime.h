@@ -85,22 +85,40 @@ typedef struct {
     int64_t macs_per_pixel; /* conv / depthwise: MACs per output pixel (BitOPs accounting) */
 } qmcu_lowbit_op;
 
+/* Halo strategy of a patch op (DESIGN.md §2, flags). Recompute: every tile computes its whole
+ * window, overlap with its neighbours included (MCUNetV2). Cached: tiles run in raster order;
+ * with COLS a tile keeps, in the op's column cache, the columns the next tile of the row reads
+ * again; with ROWS (only together with COLS) it keeps in the op's line buffer (full tensor width)
+ * the rows the next row of tiles reads again. A tile copies those in and computes only the rest,
+ * so with both every element of the op is computed once. */
+#define QMCU_HALO_RECOMPUTE 0
+#define QMCU_HALO_COLS      1
+#define QMCU_HALO_ROWS      2
+#define QMCU_HALO_CACHED    (QMCU_HALO_COLS | QMCU_HALO_ROWS)
+
 /* Everything the runtime needs to run a model: geometry (tiles), placement (offsets into one
  * memory block) and, for QuantMCU, the low-bit formats. Built on the host by the planner (or
  * emitted as const tables by codegen); the runtime only reads it. */
 typedef struct {
     const qmcu_graph *g;
-    int split;                    /* patch stage = ops [0, split); 0 = layer by layer */
-    int grid_h, grid_w;           /* tiles over the split tensor S */
-    int n_tiles;                  /* grid_h * grid_w; 0 without a patch stage */
-    int split_tensor;             /* S; -1 without a patch stage */
-    const qmcu_window *region;    /* [tile * split + op]: the window of op's output a patch tile computes */
-    const uint8_t *in_place;      /* per op: depthwise output overwrites its input buffer */
-    const size_t *tensor_offset;  /* per tensor: offset of its buffer in the memory block */
-    const size_t *scratch_offset; /* per op */
-    const size_t *scratch_bytes;  /* per op */
-    size_t memory_bytes;          /* the block: arena, plus the input when it streams */
-    int64_t patch_macs;           /* MACs of the patch stage as executed (halo included) */
+    int split;                      /* patch stage = ops [0, split); 0 = layer by layer */
+    int grid_h, grid_w;             /* tiles over the split tensor S */
+    int n_tiles;                    /* grid_h * grid_w; 0 without a patch stage */
+    int split_tensor;               /* S; -1 without a patch stage */
+    const qmcu_window *region;      /* [tile * split + op]: the window of op's output a patch tile computes */
+    const uint8_t *in_place;        /* per op: depthwise output overwrites its input buffer */
+    const size_t *tensor_offset;    /* per tensor: offset of its buffer in the memory block */
+    const size_t *scratch_offset;   /* per op */
+    const size_t *scratch_bytes;    /* per op */
+    size_t memory_bytes;            /* the block: arena, plus the input when it streams */
+    int64_t patch_macs;             /* MACs of the patch stage as executed (halo included) */
+    const uint8_t *halo;            /* per patch op: QMCU_HALO_* flags; NULL: every op recomputes */
+    const size_t *col_cache_offset; /* per patch op with COLS: its column cache in the memory block */
+    const size_t *row_cache_offset; /* per patch op with ROWS: its line buffer in the memory block */
+    const uint8_t *fused_add;       /* per op: 1 = a conv whose only reader is the next op, an ADD, whose other
+                                     input has no reader left: the conv's output rows go through a row buffer at
+                                     the start of its scratch straight into the ADD, which writes over that
+                                     input (in place); the ADD op itself is then skipped. NULL: none */
     /* QuantMCU (both NULL for an all-8-bit plan) */
     const uint8_t *lowbit_bits;         /* per tensor: bits of the map on normal tiles (8 = 8-bit) */
     const int32_t *lowbit_tau;          /* per tensor: a tile whose codes fall outside 0 .. 2^b - 1 more than this

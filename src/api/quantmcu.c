@@ -76,6 +76,8 @@ void quantmcu_plan_options_default(quantmcu_plan_options *o)
     o->grid_h = o->grid_w = 1;
     o->sram_budget = 320u * 1024u;
     o->input_in_sram = 1;
+    o->halo = QUANTMCU_HALO_AUTO;
+    o->fuse_add = 1;
 }
 
 static qmcu_status wrap_plan(const quantmcu_model *m, qmcu_plan *plan, qmcu_quant_plan *quant, quantmcu_plan **out,
@@ -102,7 +104,8 @@ qmcu_status quantmcu_plan_make(const quantmcu_model *m, const quantmcu_plan_opti
     *out = NULL;
     if (o->split < 0) {
         qmcu_search_stats stats;
-        if ((st = qmcu_plan_search(m->m, o->sram_budget, o->input_in_sram, &plan, &stats, err)) != QMCU_OK) return st;
+        if ((st = qmcu_plan_search(m->m, o->sram_budget, o->input_in_sram, o->halo, &plan, &stats, err)) != QMCU_OK)
+            return st;
         if (info) {
             info->candidates = stats.candidates;
             info->fits = stats.fits;
@@ -115,7 +118,12 @@ qmcu_status quantmcu_plan_make(const quantmcu_model *m, const quantmcu_plan_opti
         spec.grid_h = o->split ? o->grid_h : 1;
         spec.grid_w = o->split ? o->grid_w : 1;
         spec.input_in_sram = o->input_in_sram;
-        if ((st = qmcu_plan_build(m->m, &spec, &plan, err)) != QMCU_OK) return st;
+        spec.halo = o->halo == QUANTMCU_HALO_AUTO ? 0 : o->halo;
+        spec.no_fused_add = !o->fuse_add;
+        st = o->halo == QUANTMCU_HALO_AUTO && o->split > 0
+                 ? qmcu_plan_choose_halo(m->m, &spec, o->sram_budget, &plan, err)
+                 : qmcu_plan_build(m->m, &spec, &plan, err);
+        if (st != QMCU_OK) return st;
         if (info) {
             info->candidates = 1;
             info->fits = plan->arena_bytes <= o->sram_budget;
@@ -133,11 +141,20 @@ qmcu_status quantmcu_plan_read(const quantmcu_model *m, const char *path, quantm
     qmcu_plan *plan = NULL;
     qmcu_quant_plan *quant = NULL;
     qmcu_vdq *vdq = NULL;
+    uint8_t *halo_ops = NULL;
     int has_quant = 0;
     qmcu_status st;
     *out = NULL;
     if (!text) return QMCU_ERR_IO;
     st = qmcu_plan_parse_spec(text, path, m->g, &spec, &has_quant, err);
+    if (st == QMCU_OK && spec.split > 0) {
+        if (!(halo_ops = (uint8_t *)malloc((size_t)spec.split))) {
+            qmcu_error_set(err, "%s: out of memory", path);
+            st = QMCU_ERR_NOMEM;
+        } else if ((st = qmcu_plan_parse_halo(text, path, spec.split, halo_ops, err)) == QMCU_OK) {
+            spec.halo_ops = halo_ops;
+        }
+    }
     if (st == QMCU_OK && mode == QUANTMCU_MODE_QUANTMCU && !has_quant) {
         qmcu_error_set(err, "%s: plan has no QuantMCU section (make it with 'quantmcu plan --calib DIR')", path);
         st = QMCU_ERR_FORMAT;
@@ -145,7 +162,10 @@ qmcu_status quantmcu_plan_read(const quantmcu_model *m, const char *path, quantm
     if (st == QMCU_OK && (mode == QUANTMCU_MODE_QUANTMCU || (mode == QUANTMCU_MODE_AS_FILE && has_quant)))
         st = qmcu_vdq_parse(text, path, m->g, spec.split, &vdq, err);
     free(text);
-    if (st != QMCU_OK) return st;
+    if (st != QMCU_OK) {
+        free(halo_ops);
+        return st;
+    }
     if (mode == QUANTMCU_MODE_LAYER) { /* the file was checked; its geometry is not used */
         const int in_sram = spec.input_in_sram;
         memset(&spec, 0, sizeof spec);
@@ -156,6 +176,7 @@ qmcu_status quantmcu_plan_read(const quantmcu_model *m, const char *path, quantm
         st = qmcu_quant_plan_make(m->m, &spec, vdq, &quant, err);
     else
         st = qmcu_plan_build(m->m, &spec, &plan, err);
+    free(halo_ops);
     if (st != QMCU_OK) return st;
     return wrap_plan(m, plan, quant, out, err);
 }

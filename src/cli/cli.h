@@ -30,7 +30,7 @@ int cli_parse_size(const char *s, size_t *out);
 int cli_write_file(const char *path, const void *data, size_t n);
 
 /* Plan options shared by info/run/eval/mcu/codegen: --mode, --plan, --split, --grid,
- * --input-in-sram, --no-vdpc. */
+ * --input-in-sram, --halo, --fuse-add, --no-vdpc. */
 typedef struct {
     const char *mode; /* layer | patch | quantmcu; "plan" (codegen): whatever the file holds */
     const char *plan_path;
@@ -38,6 +38,8 @@ typedef struct {
     int grid_h, grid_w;
     int input_in_sram;
     int no_vdpc; /* --no-vdpc: QuantMCU bits on every tile (ablation) */
+    int halo;    /* --halo: QUANTMCU_HALO_AUTO or QMCU_HALO_* */
+    int fuse_add; /* --fuse-add yes|no */
 } cli_plan_opts;
 void cli_plan_opts_init(cli_plan_opts *o);
 /* Consumes argv[*i] if it is a plan option: 1 = taken, 0 = not a plan option, -1 = bad value

@@ -21,6 +21,19 @@ void cli_plan_opts_init(cli_plan_opts *o)
     o->grid_h = o->grid_w = 0;
     o->input_in_sram = 1;
     o->no_vdpc = 0;
+    o->halo = QUANTMCU_HALO_AUTO;
+    o->fuse_add = 1;
+}
+
+/* --halo NAME -> QUANTMCU_HALO_AUTO / QMCU_HALO_*; -2 = not a strategy */
+static int parse_halo(const char *v)
+{
+    if (!v) return -2;
+    if (!strcmp(v, "auto")) return QUANTMCU_HALO_AUTO;
+    if (!strcmp(v, "recompute")) return QMCU_HALO_RECOMPUTE;
+    if (!strcmp(v, "cols")) return QMCU_HALO_COLS;
+    if (!strcmp(v, "cached")) return QMCU_HALO_CACHED;
+    return -2;
 }
 
 static int parse_grid(const char *s, int *gh, int *gw)
@@ -67,6 +80,18 @@ int cli_plan_option(const char *cmd, int argc, char **argv, int *i, cli_plan_opt
         }
     } else if (!strcmp(a, "--no-vdpc")) {
         o->no_vdpc = 1;
+    } else if (!strcmp(a, "--halo")) {
+        if ((o->halo = parse_halo(cli_value(argc, argv, i))) == -2) {
+            cli_fail("%s: --halo needs auto|recompute|cols|cached", cmd);
+            return -1;
+        }
+    } else if (!strcmp(a, "--fuse-add")) {
+        v = cli_value(argc, argv, i);
+        if (!v || (strcmp(v, "yes") && strcmp(v, "no"))) {
+            cli_fail("%s: --fuse-add needs yes or no", cmd);
+            return -1;
+        }
+        o->fuse_add = !strcmp(v, "yes");
     } else if (!strcmp(a, "--input-in-sram")) {
         v = cli_value(argc, argv, i);
         if (!v || (strcmp(v, "yes") && strcmp(v, "no"))) {
@@ -103,6 +128,8 @@ quantmcu_plan *cli_make_plan(const char *cmd, const quantmcu_model *m, const cli
         quantmcu_plan_options po;
         quantmcu_plan_options_default(&po);
         po.input_in_sram = o->input_in_sram;
+        po.halo = o->halo;
+        po.fuse_add = o->fuse_add;
         if (strcmp(o->mode, "layer") == 0) {
             po.split = 0;
         } else if (o->split >= 0) {
@@ -139,13 +166,32 @@ void cli_print_plan(const quantmcu_model *m, const quantmcu_plan *qp, int with_t
     printf("  MACs: %lld executed; patch stage %lld vs %lld layer by layer: redundant %lld (%.2f %%)\n",
            (long long)p->macs, (long long)p->patch_macs, (long long)p->patch_layer_macs, (long long)redundant,
            p->patch_layer_macs ? 100.0 * (double)redundant / (double)p->patch_layer_macs : 0.0);
+    if (p->spec.split) {
+        int n[4] = {0, 0, 0, 0}, fused = 0;
+        for (i = 0; i < p->spec.split; i++) n[p->halo[i] & 3]++;
+        for (i = 0; i < g->n_ops; i++) fused += p->fused_add[i];
+        printf("  halo: %d patch ops recompute, %d cache columns, %d cache columns and rows; caches %zu bytes; "
+               "%d fused conv+add\n",
+               n[0], n[1], n[3], p->cache_bytes, fused);
+    }
     if (!with_table) return;
     printf("  %3s  %-18s %-6s %10s %9s %10s  %s\n", "#", "op", "stage", "live", "scratch", "total", "");
-    for (i = 0; i < g->n_ops; i++)
-        printf("  %3d  %-18s %-6s %10zu %9zu %10zu  %s%s\n", i, qmcu_op_name(g->ops[i].type),
+    for (i = 0; i < g->n_ops; i++) {
+        char note[160];
+        size_t n = 0;
+        note[0] = 0;
+        if (p->in_place[i]) n += (size_t)snprintf(note + n, sizeof note - n, "in place, ");
+        if (p->fused_add[i]) n += (size_t)snprintf(note + n, sizeof note - n, "fused with op %d (add), ", i + 1);
+        if (i > 0 && p->fused_add[i - 1]) n += (size_t)snprintf(note + n, sizeof note - n, "runs in op %d, ", i - 1);
+        if (i < p->spec.split && p->halo[i])
+            n += (size_t)snprintf(note + n, sizeof note - n, "halo cached: columns %zu B, line buffer %zu B, ",
+                                  p->col_cache_bytes[i], p->row_cache_bytes[i]);
+        if (i == p->live_peak_op) n += (size_t)snprintf(note + n, sizeof note - n, "peak, ");
+        if (n >= 2 && n < sizeof note) note[n - 2] = 0;
+        printf("  %3d  %-18s %-6s %10zu %9zu %10zu  %s\n", i, qmcu_op_name(g->ops[i].type),
                i < p->spec.split ? "patch" : "layer", p->step_live_bytes[i], p->scratch_bytes[i],
-               p->step_live_bytes[i] + p->scratch_bytes[i], p->in_place[i] ? "in place" : "",
-               i == p->live_peak_op ? (p->in_place[i] ? ", peak" : "peak") : "");
+               p->step_live_bytes[i] + p->scratch_bytes[i], note);
+    }
 }
 
 static int parse_bits(const char *s, quantmcu_quant_options *q)
@@ -342,6 +388,8 @@ int cmd_plan(int argc, char **argv)
     quantmcu_plan_options_default(&po);
     po.sram_budget = a.budget;
     po.input_in_sram = a.po.input_in_sram;
+    po.halo = a.po.halo;
+    po.fuse_add = a.po.fuse_add;
     if (a.po.split >= 0) {
         po.split = (int)a.po.split;
         po.grid_h = a.po.grid_h;

@@ -415,7 +415,7 @@ static void emit_plan(FILE *f, const qmcu_model *m, const qmcu_exec_plan *e)
     const qmcu_graph *g = m->g;
     const size_t nreg = (size_t)e->n_tiles * (size_t)e->split;
     size_t r;
-    int i;
+    int i, halo = 0, fused = 0;
     fprintf(f, "static const qmcu_window k_region[%zu] = {", nreg ? nreg : 1);
     for (r = 0; r < nreg; r++)
         fprintf(f, "%s{%d, %d, %d, %d}", sep(r, 6), e->region[r].h0, e->region[r].h1, e->region[r].w0, e->region[r].w1);
@@ -426,6 +426,22 @@ static void emit_plan(FILE *f, const qmcu_model *m, const qmcu_exec_plan *e)
     emit_sizes(f, "k_tensor_offset", e->tensor_offset, (size_t)g->n_tensors);
     emit_sizes(f, "k_scratch_offset", e->scratch_offset, (size_t)g->n_ops);
     emit_sizes(f, "k_scratch_bytes", e->scratch_bytes, (size_t)g->n_ops);
+    for (i = 0; e->halo && i < e->split && !e->halo[i]; i++) continue;
+    if (e->halo && i < e->split) { /* halo caching: per patch op its strategy and cache offsets */
+        fprintf(f, "static const uint8_t k_halo[%d] = {", e->split);
+        for (i = 0; i < e->split; i++) fprintf(f, "%s%d", i ? ", " : "", e->halo[i]);
+        fputs("};\n", f);
+        emit_sizes(f, "k_col_cache_offset", e->col_cache_offset, (size_t)e->split);
+        emit_sizes(f, "k_row_cache_offset", e->row_cache_offset, (size_t)e->split);
+        halo = 1;
+    }
+    for (i = 0; e->fused_add && i < g->n_ops && !e->fused_add[i]; i++) continue;
+    if (e->fused_add && i < g->n_ops) { /* conv + ADD fused in place */
+        fprintf(f, "static const uint8_t k_fused_add[%d] = {", g->n_ops);
+        for (i = 0; i < g->n_ops; i++) fprintf(f, "%s%d", i ? ", " : "", e->fused_add[i]);
+        fputs("};\n", f);
+        fused = 1;
+    }
     if (e->lowbit) emit_lowbit(f, m, e);
     fprintf(f,
             "\nstatic const qmcu_exec_plan k_plan = {\n    .g = &k_graph, .split = %d, .grid_h = %d, .grid_w = %d, "
@@ -433,11 +449,14 @@ static void emit_plan(FILE *f, const qmcu_model *m, const qmcu_exec_plan *e)
             "k_tensor_offset, .scratch_offset = k_scratch_offset,\n    .scratch_bytes = k_scratch_bytes, .memory_bytes "
             "= %zu, "
             ".patch_macs = %" PRId64 ",\n    .lowbit_bits = %s, .lowbit_tau = %s, .lowbit_keep = %s,\n"
-            "    .lowbit_outlier_macs = %s, .lowbit = %s};\n\n",
+            "    .lowbit_outlier_macs = %s, .lowbit = %s,\n"
+            "    .halo = %s, .col_cache_offset = %s, .row_cache_offset = %s, .fused_add = %s};\n\n",
             e->split, e->grid_h, e->grid_w, e->n_tiles, e->split_tensor, e->memory_bytes, e->patch_macs,
             e->lowbit ? "k_lowbit_bits" : "NULL", e->lowbit ? "k_lowbit_tau" : "NULL",
             e->lowbit && e->lowbit_keep ? "k_lowbit_keep" : "NULL",
-            e->lowbit && e->lowbit_keep ? "k_lowbit_outlier_macs" : "NULL", e->lowbit ? "k_lowbit" : "NULL");
+            e->lowbit && e->lowbit_keep ? "k_lowbit_outlier_macs" : "NULL", e->lowbit ? "k_lowbit" : "NULL",
+            halo ? "k_halo" : "NULL", halo ? "k_col_cache_offset" : "NULL", halo ? "k_row_cache_offset" : "NULL",
+            fused ? "k_fused_add" : "NULL");
 }
 
 /* Each generated file is written whole or not at all (common/host_file.h). */

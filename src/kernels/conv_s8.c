@@ -6,12 +6,12 @@
 
 #define QMCU_IM2COL_ROWS 8 /* output pixels per im2col block */
 
-/* Output pixels map 1:1 onto the leading input pixels (a window narrower than the input
- * buffer, as a patch tile can have, does not). */
+/* 1x1, stride 1, nothing read from padding: output pixel (oy, ox) is input pixel
+ * (oy - pad_top, ox - pad_left) (a window of a patch tile's buffer has pad <= 0), read in place. */
 static int is_pointwise(const qmcu_conv_params *p, const qmcu_dims *in, const qmcu_dims *filter, const qmcu_dims *out)
 {
-    return filter->h == 1 && filter->w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
-           p->pad_left == 0 && in->w == out->w && in->h >= out->h;
+    return filter->h == 1 && filter->w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top <= 0 &&
+           p->pad_left <= 0 && out->w - p->pad_left <= in->w && out->h - p->pad_top <= in->h;
 }
 
 size_t qmcu_conv_s8_scratch_size(const qmcu_conv_params *p, const qmcu_dims *in, const qmcu_dims *filter,
@@ -72,9 +72,18 @@ qmcu_status qmcu_conv_s8(const qmcu_conv_params *p, const qmcu_requant *rq, cons
     int32_t b;
     if (filter->c != in->c || filter->n != out->c) return QMCU_ERR_ARG;
     if (is_pointwise(p, in, filter, out)) {
-        for (b = 0; b < in->n; b++)
-            qmcu_gemm_s8(p, rq, input + (size_t)b * in->h * in->w * in->c, pixels, in->c, k, filter_data, out->c, bias,
-                         output + (size_t)b * pixels * out->c, out->c);
+        for (b = 0; b < in->n; b++) {
+            const int8_t *inb = input + ((size_t)b * in->h * in->w - (size_t)p->pad_top * in->w - p->pad_left) * in->c;
+            int8_t *outb = output + (size_t)b * pixels * out->c;
+            int32_t oy;
+            if (in->w == out->w) { /* whole rows: one run of pixels */
+                qmcu_gemm_s8(p, rq, inb, pixels, in->c, k, filter_data, out->c, bias, outb, out->c);
+                continue;
+            }
+            for (oy = 0; oy < out->h; oy++)
+                qmcu_gemm_s8(p, rq, inb + (size_t)oy * in->w * in->c, out->w, in->c, k, filter_data, out->c, bias,
+                             outb + (size_t)oy * out->w * out->c, out->c);
+        }
         return QMCU_OK;
     }
     if (scratch_bytes < qmcu_conv_s8_scratch_size(p, in, filter, out) || !scratch) return QMCU_ERR_NOMEM;

@@ -63,16 +63,19 @@ size_t qmcu_place_buffers(qmcu_buffer_life *bufs, int n)
         free(best_offset);
         return (size_t)-1;
     }
+    for (i = 0; i < n; i++) bufs[i].offset = 0;
     for (kind = 0; kind < N_ORDERS; kind++) {
         size_t arena;
-        for (i = 0; i < n; i++) order[i] = i;
-        for (i = 1; i < n; i++) { /* insertion sort */
+        int m = 0;
+        for (i = 0; i < n; i++) /* only what takes memory (aliases, constants and absent caches do not) */
+            if (bufs[i].size) order[m++] = i;
+        for (i = 1; i < m; i++) { /* insertion sort */
             const int v = order[i];
             for (j = i - 1; j >= 0 && comes_before(&bufs[v], v, &bufs[order[j]], order[j], (order_kind)kind); j--)
                 order[j + 1] = order[j];
             order[j + 1] = v;
         }
-        arena = place_in_order(bufs, order, n);
+        arena = place_in_order(bufs, order, m);
         if (arena < best) {
             best = arena;
             for (i = 0; i < n; i++) best_offset[i] = bufs[i].offset;

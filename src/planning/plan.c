@@ -127,7 +127,62 @@ static qmcu_status nomem(const qmcu_graph *g, qmcu_error *err)
     return QMCU_ERR_NOMEM;
 }
 
-/* Regions per tile, walking back from S; MACs as executed. */
+/* Can patch op i cache its halo? Its tile regions must be non-empty, the same rows along a row of
+ * tiles and the same columns along a column, and move forward from tile to tile (raster order
+ * then meets every element before it is needed again); S itself has no halo. */
+static int can_cache(const qmcu_plan *p, int i)
+{
+    const int gw = p->spec.grid_w;
+    int tile;
+    if (p->g->ops[i].out == p->split_tensor) return 0;
+    for (tile = 0; tile < p->n_tiles; tile++) {
+        const qmcu_window r = qmcu_tile_region(&p->exec, tile, i);
+        if (qmcu_window_empty(r)) continue; /* a trailing tile whose consumers' neighbours did it all */
+        if (tile % gw > 0) {
+            const qmcu_window l = qmcu_tile_region(&p->exec, tile - 1, i);
+            if (qmcu_window_empty(l) || l.h0 != r.h0 || l.h1 != r.h1 || l.w0 > r.w0 || l.w1 > r.w1) return 0;
+        }
+        if (tile >= gw) {
+            const qmcu_window u = qmcu_tile_region(&p->exec, tile - gw, i);
+            if (qmcu_window_empty(u) || u.w0 != r.w0 || u.w1 != r.w1 || u.h0 > r.h0 || u.h1 > r.h1) return 0;
+        }
+    }
+    return 1;
+}
+
+/* Halo strategy of patch op i (its tile regions known) and the caches it needs. */
+static void choose_halo(qmcu_plan *p, int i)
+{
+    const qmcu_graph *g = p->g;
+    const int gw = p->spec.grid_w;
+    const qmcu_tensor *y = T(g, g->ops[i].out);
+    const size_t px = (size_t)y->dims[3] * qmcu_dtype_size(y->type);
+    int f = (p->spec.halo_ops ? p->spec.halo_ops[i] : p->spec.halo) & QMCU_HALO_CACHED, tile;
+    if (f & QMCU_HALO_ROWS) f |= QMCU_HALO_COLS;
+    if (!f || !can_cache(p, i)) return;
+    for (tile = 0; tile < p->n_tiles; tile++) {
+        const qmcu_window r = qmcu_tile_region(&p->exec, tile, i);
+        if (tile % gw + 1 < gw) { /* columns the next tile of the row reads again */
+            const qmcu_window n = qmcu_tile_region(&p->exec, tile + 1, i);
+            const size_t b =
+                !qmcu_window_empty(n) && n.w0 < r.w1 ? (size_t)(r.h1 - r.h0) * (size_t)(r.w1 - n.w0) * px : 0;
+            if (b > p->col_cache_bytes[i]) p->col_cache_bytes[i] = b;
+        }
+        if ((f & QMCU_HALO_ROWS) && tile + gw < p->n_tiles) { /* rows the next row of tiles reads, full width */
+            const qmcu_window n = qmcu_tile_region(&p->exec, tile + gw, i);
+            const size_t b = !qmcu_window_empty(n) && n.h0 < r.h1 ? (size_t)(r.h1 - n.h0) * (size_t)y->dims[2] * px : 0;
+            if (b > p->row_cache_bytes[i]) p->row_cache_bytes[i] = b;
+        }
+    }
+    /* what does not overlap needs no cache */
+    p->halo[i] =
+        (unsigned char)((p->col_cache_bytes[i] ? QMCU_HALO_COLS : 0) | (p->row_cache_bytes[i] ? QMCU_HALO_ROWS : 0));
+    if (p->halo[i] == QMCU_HALO_ROWS) p->halo[i] = QMCU_HALO_CACHED; /* one column of tiles: rows alone */
+}
+
+/* Regions per tile, walking back from S op by op: an op's region on a tile is the hull of what its
+ * consumers compute there need (a cached consumer computes only the part its neighbours did not),
+ * clipped to the tensor; then the op's halo strategy is settled on those regions. */
 static void build_geometry(qmcu_plan *p)
 {
     const qmcu_graph *g = p->g;
@@ -136,17 +191,18 @@ static void build_geometry(qmcu_plan *p)
     int tile, i, j;
     for (i = 0; i < k; i++) p->patch_layer_macs += qmcu_op_macs(g, &g->ops[i]);
     for (i = k; i < g->n_ops; i++) p->macs += qmcu_op_macs(g, &g->ops[i]);
-    for (tile = 0; tile < p->n_tiles; tile++) {
-        qmcu_window *reg = p->region + (size_t)tile * nt;
-        int64_t in_area;
-        reg[p->split_tensor] = qmcu_grid_tile(s->dims[1], s->dims[2], p->spec.grid_h, p->spec.grid_w,
-                                              tile / p->spec.grid_w, tile % p->spec.grid_w);
-        for (i = k - 1; i >= 0; i--) {
-            const qmcu_op *op = &g->ops[i];
-            const qmcu_tensor *y = T(g, op->out);
-            const qmcu_window o = reg[op->out];
+    for (tile = 0; tile < p->n_tiles; tile++)
+        p->region[(size_t)tile * nt + p->split_tensor] = qmcu_grid_tile(
+            s->dims[1], s->dims[2], p->spec.grid_h, p->spec.grid_w, tile / p->spec.grid_w, tile % p->spec.grid_w);
+    for (i = k - 1; i >= 0; i--) {
+        const qmcu_op *op = &g->ops[i];
+        for (tile = 0; tile < p->n_tiles; tile++)
+            p->op_region[(size_t)tile * k + i] = p->region[(size_t)tile * nt + op->out];
+        choose_halo(p, i);
+        for (tile = 0; tile < p->n_tiles; tile++) {
+            qmcu_window *reg = p->region + (size_t)tile * nt;
+            const qmcu_window o = qmcu_halo_compute_window(&p->exec, tile, i);
             if (qmcu_window_empty(o)) continue;
-            p->patch_macs += qmcu_op_macs(g, op) / ((int64_t)y->dims[1] * y->dims[2]) * area(o);
             for (j = 0; j < op->n_in; j++) {
                 const int t = op->in[j];
                 qmcu_window need;
@@ -155,12 +211,26 @@ static void build_geometry(qmcu_plan *p)
                 if (!qmcu_window_empty(need)) reg[t] = hull(reg[t], need);
             }
         }
-        in_area = area(reg[g->inputs[0]]);
-        if (in_area > (int64_t)p->input_patch_h * p->input_patch_w) {
-            p->input_patch_h = reg[g->inputs[0]].h1 - reg[g->inputs[0]].h0;
-            p->input_patch_w = reg[g->inputs[0]].w1 - reg[g->inputs[0]].w0;
+    }
+    for (tile = 0; tile < p->n_tiles; tile++) {
+        const qmcu_window r = p->region[(size_t)tile * nt + g->inputs[0]];
+        if (area(r) > (int64_t)p->input_patch_h * p->input_patch_w) {
+            p->input_patch_h = r.h1 - r.h0;
+            p->input_patch_w = r.w1 - r.w0;
         }
     }
+}
+
+static void count_patch_macs(qmcu_plan *p)
+{
+    const qmcu_graph *g = p->g;
+    int i, tile;
+    for (tile = 0; tile < p->n_tiles; tile++)
+        for (i = 0; i < p->spec.split; i++) {
+            const qmcu_tensor *y = T(g, g->ops[i].out);
+            p->patch_macs += qmcu_op_macs(g, &g->ops[i]) / ((int64_t)y->dims[1] * y->dims[2]) *
+                             area(qmcu_halo_compute_window(&p->exec, tile, i));
+        }
     p->macs += p->patch_macs;
 }
 
@@ -197,7 +267,7 @@ static size_t op_scratch(const qmcu_plan *p, const qmcu_model *m, int tile, int 
         return qmcu_depthwise_s8_inplace_scratch_size(&cp, &in, &out);
     }
     if (op->type == QMCU_OP_DEPTHWISE_CONV_2D) return m->ops[i].scratch_bytes;
-    qmcu_tile_op_call(&p->exec, m, tile, i, -1, -1, &cp, NULL, &in, &out, &skip);
+    qmcu_tile_op_call(&p->exec, m, tile, i, qmcu_op_window(&p->exec, tile, i), &cp, NULL, &in, &out, &skip);
     return qmcu_conv_s8_scratch_size(&cp, &in, &fd, &out);
 }
 
@@ -225,12 +295,57 @@ static int root_of(const int *alias, int t)
     return t;
 }
 
+/* Can conv i be fused with ADD i + 1, the ADD writing over its other input x? The conv's output
+ * has no other reader, x none after the ADD; both ops in the same stage; in the patch stage the
+ * ADD's output and x hold the same region on every tile, neither op caches and no QuantMCU. */
+static int can_fuse_add(const qmcu_plan *p, const int *prod, const int *last_use, int i)
+{
+    const qmcu_graph *g = p->g;
+    const qmcu_op *op = &g->ops[i], *add = i + 1 < g->n_ops ? &g->ops[i + 1] : NULL;
+    const int k = p->spec.split;
+    int x, readers = 0, j, q, tile;
+    if (p->spec.no_fused_add || op->type != QMCU_OP_CONV_2D || !add || add->type != QMCU_OP_ADD) return 0;
+    if (T(g, op->out)->type != QMCU_I8 || T(g, add->out)->type != QMCU_I8 || add->n_in != 2) return 0;
+    if (add->in[0] == add->in[1] || (add->in[0] != op->out && add->in[1] != op->out)) return 0;
+    x = add->in[0] == op->out ? add->in[1] : add->in[0];
+    for (q = 0; q < g->n_ops; q++)
+        for (j = 0; j < g->ops[q].n_in; j++) readers += g->ops[q].in[j] == op->out;
+    if (readers != 1 || qmcu_graph_is_output(g, op->out) || !is_activation(g, x) || qmcu_graph_is_input(g, x) ||
+        qmcu_graph_is_output(g, x) || last_use[x] != i + 1 || prod[x] < 0 || !same_shape(T(g, x), T(g, add->out)))
+        return 0;
+    if ((i < k) != (i + 1 < k)) return 0;
+    if (i >= k ? prod[x] < k && x != p->split_tensor : prod[x] >= k) return 0; /* x full-size / a tile buffer */
+    if (i < k) {
+        if (p->spec.quantmcu || p->halo[i] || p->halo[i + 1] || add->out == p->split_tensor) return 0;
+        for (tile = 0; tile < p->n_tiles; tile++) {
+            const qmcu_window a = p->region[(size_t)tile * g->n_tensors + add->out];
+            const qmcu_window b = p->region[(size_t)tile * g->n_tensors + x];
+            if (a.h0 != b.h0 || a.h1 != b.h1 || a.w0 != b.w0 || a.w1 != b.w1) return 0;
+        }
+    }
+    return 1;
+}
+
+/* A fused conv's scratch: its largest output row (the row buffer), then the conv's own scratch. */
+static size_t fused_row_bytes(const qmcu_plan *p, int i)
+{
+    const qmcu_tensor *y = T(p->g, p->g->ops[i].out);
+    int32_t w = y->dims[2];
+    int tile;
+    if (i < p->spec.split)
+        for (w = 0, tile = 0; tile < p->n_tiles; tile++) {
+            const qmcu_window r = qmcu_tile_region(&p->exec, tile, i);
+            if (r.w1 - r.w0 > w) w = r.w1 - r.w0;
+        }
+    return align16((size_t)w * (size_t)y->dims[3]);
+}
+
 static qmcu_status build_memory(qmcu_plan *p, const qmcu_model *m, qmcu_error *err)
 {
     const qmcu_graph *g = p->g;
     const int nt = g->n_tensors, no = g->n_ops, k = p->spec.split;
     int *alias = (int *)malloc(sizeof(int) * (size_t)nt * 3), *prod = alias + nt, *last_use = prod + nt;
-    qmcu_buffer_life *life = (qmcu_buffer_life *)calloc((size_t)(nt + no), sizeof *life);
+    qmcu_buffer_life *life = (qmcu_buffer_life *)calloc((size_t)(nt + 3 * no), sizeof *life);
     int i, t, tile, j;
     if (!alias || !life) {
         free(alias);
@@ -256,6 +371,14 @@ static qmcu_status build_memory(qmcu_plan *p, const qmcu_model *m, qmcu_error *e
             p->tensor_bytes[t] = T(g, t)->bytes;
         }
     }
+    /* fused conv + ADD: the conv's output is never stored, the ADD writes over its other input */
+    for (i = 0; i + 1 < no; i++)
+        if (can_fuse_add(p, prod, last_use, i)) {
+            const qmcu_op *add = &g->ops[i + 1];
+            p->fused_add[i] = 1;
+            p->tensor_bytes[g->ops[i].out] = 0;
+            alias[add->out] = add->in[0] == g->ops[i].out ? add->in[1] : add->in[0];
+        }
     /* in-place depthwise where legal and where it saves more than its row ring costs */
     for (i = 0; i < no; i++) {
         const qmcu_op *op = &g->ops[i];
@@ -264,6 +387,7 @@ static qmcu_status build_memory(qmcu_plan *p, const qmcu_model *m, qmcu_error *e
         if (op->type != QMCU_OP_DEPTHWISE_CONV_2D || T(g, y)->type != QMCU_I8 || op->depth_multiplier != 1) continue;
         if (qmcu_graph_is_input(g, x) || qmcu_graph_is_output(g, x) || last_use[x] != i || y == p->split_tensor)
             continue;
+        if (i < k && p->halo[i]) continue; /* a cached op keeps its own buffer */
         if ((i < k) != (prod[x] < k)) continue;
         if (i < k && p->spec.quantmcu) continue; /* low-bit rows are staged, not run in place */
         ring = max_over_tiles_scratch(p, m, i, 1);
@@ -306,17 +430,27 @@ static qmcu_status build_memory(qmcu_plan *p, const qmcu_model *m, qmcu_error *e
     }
     for (i = 0; i < no; i++) {
         p->scratch_bytes[i] = max_over_tiles_scratch(p, m, i, p->in_place[i]);
+        if (p->fused_add[i]) p->scratch_bytes[i] += fused_row_bytes(p, i);
         life[nt + i].size = p->scratch_bytes[i];
         life[nt + i].first = life[nt + i].last = i;
     }
-    p->arena_bytes = qmcu_place_buffers(life, nt + no);
+    for (i = 0; i < k; i++) { /* halo caches live while any tile runs */
+        life[nt + no + 2 * i].size = p->col_cache_bytes[i];
+        life[nt + no + 2 * i + 1].size = p->row_cache_bytes[i];
+        for (j = 0; j < 2; j++) {
+            life[nt + no + 2 * i + j].first = 0;
+            life[nt + no + 2 * i + j].last = k - 1;
+        }
+        p->cache_bytes += p->col_cache_bytes[i] + p->row_cache_bytes[i];
+    }
+    p->arena_bytes = qmcu_place_buffers(life, nt + 3 * no);
     if (p->arena_bytes == (size_t)-1) {
         free(alias);
         free(life);
         return nomem(g, err);
     }
-    p->live_peak_bytes = qmcu_peak_live_bytes(life, nt + no, &p->live_peak_op);
-    for (i = 0; i < no; i++) p->step_live_bytes[i] = qmcu_live_bytes_at(life, nt, i);
+    p->live_peak_bytes = qmcu_peak_live_bytes(life, nt + 3 * no, &p->live_peak_op);
+    for (i = 0; i < no; i++) p->step_live_bytes[i] = qmcu_live_bytes_at(life, nt, i) + (i < k ? p->cache_bytes : 0);
     p->host_bytes = p->arena_bytes;
     for (t = 0; t < nt; t++) p->tensor_offset[t] = life[root_of(alias, t)].offset;
     for (i = 0; i < g->n_inputs; i++)
@@ -324,10 +458,14 @@ static qmcu_status build_memory(qmcu_plan *p, const qmcu_model *m, qmcu_error *e
             p->tensor_offset[g->inputs[i]] = p->host_bytes;
             p->host_bytes += (T(g, g->inputs[i])->bytes + QMCU_ARENA_ALIGN - 1) & ~(size_t)(QMCU_ARENA_ALIGN - 1);
         }
-    for (i = 0; i < no; i++) p->scratch_offset[i] = life[nt + i].offset;
+    for (i = 0; i < no; i++) {
+        p->scratch_offset[i] = life[nt + i].offset;
+        p->col_cache_offset[i] = life[nt + no + 2 * i].offset;
+        p->row_cache_offset[i] = life[nt + no + 2 * i + 1].offset;
+    }
     free(alias);
     p->buffers = life;
-    p->n_buffers = nt + no;
+    p->n_buffers = nt + 3 * no;
     return QMCU_OK;
 }
 
@@ -349,6 +487,10 @@ static void sync_exec(qmcu_plan *p)
     e->scratch_bytes = p->scratch_bytes;
     e->memory_bytes = p->host_bytes;
     e->patch_macs = p->patch_macs;
+    e->halo = p->halo;
+    e->col_cache_offset = p->col_cache_offset;
+    e->row_cache_offset = p->row_cache_offset;
+    e->fused_add = p->fused_add;
 }
 
 qmcu_status qmcu_plan_build(const qmcu_model *m, const qmcu_plan_spec *spec, qmcu_plan **out, qmcu_error *err)
@@ -387,26 +529,31 @@ qmcu_status qmcu_plan_build(const qmcu_model *m, const qmcu_plan_spec *spec, qmc
     p->scratch_bytes = (size_t *)calloc((size_t)g->n_ops, sizeof(size_t));
     p->scratch_offset = (size_t *)calloc((size_t)g->n_ops, sizeof(size_t));
     p->step_live_bytes = (size_t *)calloc((size_t)g->n_ops, sizeof(size_t));
+    p->halo = (unsigned char *)calloc((size_t)g->n_ops * 2, 1);
+    p->fused_add = p->halo ? p->halo + g->n_ops : NULL;
+    p->col_cache_bytes = (size_t *)calloc((size_t)g->n_ops * 4, sizeof(size_t));
+    if (p->col_cache_bytes) {
+        p->row_cache_bytes = p->col_cache_bytes + g->n_ops;
+        p->col_cache_offset = p->row_cache_bytes + g->n_ops;
+        p->row_cache_offset = p->col_cache_offset + g->n_ops;
+    }
     if (!p->region || !p->in_place || !p->tensor_bytes || !p->tensor_offset || !p->scratch_bytes ||
-        !p->scratch_offset || !p->step_live_bytes) {
+        !p->scratch_offset || !p->step_live_bytes || !p->halo || !p->col_cache_bytes) {
         qmcu_plan_free(p);
         return nomem(g, err);
     }
-    sync_exec(p); /* the geometry calls of build_memory read it */
     if (p->n_tiles) {
-        int tile, i;
-        build_geometry(p);
         p->op_region = (qmcu_window *)calloc((size_t)p->n_tiles * (size_t)spec->split, sizeof *p->op_region);
         if (!p->op_region) {
             qmcu_plan_free(p);
             return nomem(g, err);
         }
-        for (tile = 0; tile < p->n_tiles; tile++)
-            for (i = 0; i < spec->split; i++)
-                p->op_region[(size_t)tile * spec->split + i] = p->region[(size_t)tile * g->n_tensors + g->ops[i].out];
-        sync_exec(p);
+        sync_exec(p); /* the geometry calls read it */
+        build_geometry(p);
+        count_patch_macs(p);
     } else {
         int i;
+        sync_exec(p);
         for (i = 0; i < g->n_ops; i++) p->macs += qmcu_op_macs(g, &g->ops[i]);
     }
     st = build_memory(p, m, err);
@@ -430,6 +577,8 @@ void qmcu_plan_free(qmcu_plan *p)
     free(p->scratch_bytes);
     free(p->scratch_offset);
     free(p->step_live_bytes);
+    free(p->halo);
+    free(p->col_cache_bytes);
     free(p->buffers);
     free(p);
 }

@@ -12,7 +12,13 @@
  * Memory. Buffers are placed by lifetime intervals (first fit, largest first), one step per
  * op. Patch-stage tensors get tile-sized buffers (largest tile), reused by every tile; the
  * model input and S are full-size and live during the whole patch stage. A depthwise op whose
- * input dies there writes over its input (in place) when that saves memory. */
+ * input dies there writes over its input (in place) when that saves memory.
+ *
+ * Halo (DESIGN.md §2): per patch op, recompute or cache (QMCU_HALO_*): a cached op's column
+ * cache and line buffer are arena buffers live during the whole patch stage; its executed MACs
+ * count only what each tile computes itself. A conv whose output only feeds the ADD after it is
+ * fused with it, the ADD writing over its other input when that input has no reader left (the
+ * conv's output then needs only a row buffer). */
 #ifndef QMCU_PLAN_H
 #define QMCU_PLAN_H
 
@@ -24,10 +30,13 @@
 #include "quantmcu/runtime.h"
 
 typedef struct {
-    int split;          /* patch stage = ops [0, split); 0 = layer by layer */
-    int grid_h, grid_w; /* tiles over S */
-    int input_in_sram;  /* count the model input in SRAM (else it streams from outside the arena) */
-    int quantmcu;       /* room for QuantMCU execution (low-bit staging, no in-place patch depthwise) */
+    int split;               /* patch stage = ops [0, split); 0 = layer by layer */
+    int grid_h, grid_w;      /* tiles over S */
+    int input_in_sram;       /* count the model input in SRAM (else it streams from outside the arena) */
+    int quantmcu;            /* room for QuantMCU execution (low-bit staging, no in-place patch depthwise) */
+    int halo;                /* halo strategy of every patch op that can cache (QMCU_HALO_*; ROWS implies COLS) */
+    const uint8_t *halo_ops; /* per op: the strategy instead of `halo` (a plan file's choice); NULL: `halo` */
+    int no_fused_add;        /* 1: never fuse a conv with the ADD after it (DESIGN.md §2: fused by default) */
 } qmcu_plan_spec;
 
 typedef struct qmcu_plan_s {
@@ -45,6 +54,15 @@ typedef struct qmcu_plan_s {
     int64_t patch_layer_macs;             /* the same ops layer by layer; redundant = patch_macs - this */
     int32_t input_patch_h, input_patch_w; /* largest input region of a tile */
 
+    /* halo caching and fused adds */
+    unsigned char *halo;      /* per op: QMCU_HALO_* flags in effect (patch ops that can cache) */
+    unsigned char *fused_add; /* per op: conv fused with the ADD after it, written over the ADD's other input */
+    size_t *col_cache_bytes;  /* per op: its column cache (0: none) */
+    size_t *row_cache_bytes;  /* per op: its line buffer (0: none) */
+    size_t *col_cache_offset; /* per op */
+    size_t *row_cache_offset; /* per op */
+    size_t cache_bytes;       /* all caches (live during the whole patch stage) */
+
     /* memory: real placements */
     unsigned char *in_place; /* per op: depthwise output overwrites its input buffer */
     size_t *tensor_bytes;    /* per tensor: buffer size (tile-sized in the patch stage) */
@@ -57,7 +75,8 @@ typedef struct qmcu_plan_s {
     int live_peak_op;
     size_t input_bytes;        /* model input(s) */
     size_t host_bytes;         /* arena + input when the input is outside the arena */
-    qmcu_buffer_life *buffers; /* the placement: one per tensor (aliases have size 0), then one per op scratch */
+    qmcu_buffer_life *buffers; /* the placement: one per tensor (aliases have size 0), one per op scratch, then
+                                  per op its column cache and its line buffer */
     int n_buffers;
 } qmcu_plan;
 
@@ -68,14 +87,20 @@ int qmcu_split_is_legal(const qmcu_graph *g, int split, char *why, size_t why_le
 qmcu_status qmcu_plan_build(const qmcu_model *m, const qmcu_plan_spec *spec, qmcu_plan **out, qmcu_error *err);
 void qmcu_plan_free(qmcu_plan *p);
 
-/* Plan search (DESIGN.md §2): every legal split x grid 1x1..8x8 and "no patching"; the fewest
- * executed MACs whose arena fits `sram_budget`, else the smallest arena. */
+/* Plan search (DESIGN.md §2): every legal split x grid 1x1..8x8 x halo strategy (recompute, columns
+ * cached, all cached; or the one given) and "no patching"; the fewest executed MACs whose arena
+ * fits `sram_budget`, else the smallest arena. */
 typedef struct {
     int candidates; /* plans evaluated */
     int fits;       /* the chosen plan fits the budget */
     double seconds; /* search time */
 } qmcu_search_stats;
-qmcu_status qmcu_plan_search(const qmcu_model *m, size_t sram_budget, int input_in_sram, qmcu_plan **out,
+#define QMCU_HALO_AUTO (-1) /* search: the halo strategy is chosen too */
+qmcu_status qmcu_plan_search(const qmcu_model *m, size_t sram_budget, int input_in_sram, int halo, qmcu_plan **out,
                              qmcu_search_stats *stats, qmcu_error *err);
+/* One geometry (spec: split, grid, input), its halo strategy chosen like the search does
+ * (spec->halo and halo_ops are ignored). */
+qmcu_status qmcu_plan_choose_halo(const qmcu_model *m, const qmcu_plan_spec *spec, size_t sram_budget, qmcu_plan **out,
+                                  qmcu_error *err);
 
 #endif

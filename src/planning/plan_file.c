@@ -57,14 +57,21 @@ void qmcu_plan_write_json(const qmcu_plan *p, size_t budget, const qmcu_plan_jso
             p->patch_layer_macs, redundant,
             p->patch_layer_macs ? 100.0 * (double)redundant / (double)p->patch_layer_macs : 0.0, p->n_tiles,
             p->input_patch_h, p->input_patch_w);
+    fprintf(f, "  \"fuse_add\": %s,\n", p->spec.no_fused_add ? "false" : "true");
+    if (p->spec.split) {
+        fprintf(f, "  \"halo\": [");
+        for (i = 0; i < p->spec.split; i++) fprintf(f, "%s\"%s\"", i ? ", " : "", qmcu_halo_name(p->halo[i]));
+        fprintf(f, "],\n  \"cache_bytes\": %zu,\n", p->cache_bytes);
+    }
     if (extra) extra->write(f, extra->ctx);
     fprintf(f, "  \"memory\": [\n");
     for (i = 0; i < g->n_ops; i++)
         fprintf(f,
                 "    {\"op\": %d, \"type\": \"%s\", \"stage\": \"%s\", \"live_bytes\": %zu, \"scratch_bytes\": %zu, "
-                "\"in_place\": %s}%s\n",
+                "\"in_place\": %s, \"fused_add\": %s, \"col_cache_bytes\": %zu, \"line_buffer_bytes\": %zu}%s\n",
                 i, qmcu_op_name(g->ops[i].type), i < p->spec.split ? "patch" : "layer", p->step_live_bytes[i],
-                p->scratch_bytes[i], p->in_place[i] ? "true" : "false", i + 1 < g->n_ops ? "," : "");
+                p->scratch_bytes[i], p->in_place[i] ? "true" : "false", p->fused_add[i] ? "true" : "false",
+                p->col_cache_bytes[i], p->row_cache_bytes[i], i + 1 < g->n_ops ? "," : "");
     fprintf(f, "  ]\n}\n");
 }
 
@@ -164,9 +171,49 @@ qmcu_status qmcu_plan_parse_spec(const char *text, const char *path, const qmcu_
         qmcu_error_set(err, "%s: \"input_in_sram\" must be true or false", path);
         goto done;
     }
+    v = cJSON_GetObjectItemCaseSensitive(root, "fuse_add");
+    if (v && !cJSON_IsBool(v)) {
+        qmcu_error_set(err, "%s: \"fuse_add\" must be true or false", path);
+        goto done;
+    }
+    spec->no_fused_add = v && cJSON_IsFalse(v);
     if (has_quantmcu) *has_quantmcu = cJSON_GetObjectItemCaseSensitive(root, "quantmcu") != NULL;
     st = QMCU_OK;
 done:
+    cJSON_Delete(root);
+    return st;
+}
+
+const char *qmcu_halo_name(int flags)
+{
+    return flags == QMCU_HALO_CACHED ? "cached" : flags == QMCU_HALO_COLS ? "cols" : "recompute";
+}
+
+qmcu_status qmcu_plan_parse_halo(const char *text, const char *path, int split, uint8_t *halo_ops, qmcu_error *err)
+{
+    cJSON *root = cJSON_Parse(text);
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(root, "halo"), *v;
+    qmcu_status st = QMCU_OK;
+    int i = 0;
+    memset(halo_ops, 0, (size_t)(split > 0 ? split : 0));
+    if (h && (!cJSON_IsArray(h) || cJSON_GetArraySize(h) != split)) {
+        qmcu_error_set(err, "%s: \"halo\" must list one strategy per patch op (%d)", path, split);
+        st = QMCU_ERR_FORMAT;
+    }
+    if (h && st == QMCU_OK) cJSON_ArrayForEach(v, h)
+        {
+            const char *name = cJSON_IsString(v) ? v->valuestring : "";
+            if (!strcmp(name, "cached"))
+                halo_ops[i] = QMCU_HALO_CACHED;
+            else if (!strcmp(name, "cols"))
+                halo_ops[i] = QMCU_HALO_COLS;
+            else if (strcmp(name, "recompute") != 0) {
+                qmcu_error_set(err, "%s: halo of op %d must be \"recompute\", \"cols\" or \"cached\"", path, i);
+                st = QMCU_ERR_FORMAT;
+                break;
+            }
+            i++;
+        }
     cJSON_Delete(root);
     return st;
 }

@@ -26,6 +26,11 @@ qmcu_status qmcu_plan_read_spec(const char *path, const qmcu_graph *g, qmcu_plan
 qmcu_status qmcu_plan_parse_spec(const char *text, const char *path, const qmcu_graph *g, qmcu_plan_spec *spec,
                                  int *has_quantmcu, qmcu_error *err);
 
+/* The per-op halo strategy of a plan file's patch stage into halo_ops[split] (all recompute when
+ * the file has none); split from qmcu_plan_parse_spec. */
+qmcu_status qmcu_plan_parse_halo(const char *text, const char *path, int split, uint8_t *halo_ops, qmcu_error *err);
+const char *qmcu_halo_name(int flags); /* "recompute", "cols", "cached" */
+
 /* A plan file's text (bounded size), malloc'ed; NULL with a message on failure. */
 char *qmcu_plan_read_text(const char *path, qmcu_error *err);
 /* Typed members, range-checked before conversion (1 = present and valid). */

@@ -1,4 +1,5 @@
 /* Plan search: every legal split x every grid 1x1..8x8 (non-square too) and "no patching". */
+#include <stdlib.h>
 #include <time.h>
 
 #include "plan.h"
@@ -6,13 +7,14 @@
 #define QMCU_MAX_GRID 8
 
 /* Is a better than b? Fitting beats not fitting; among fitting plans the fewest executed
- * MACs (then the smaller arena, then fewer tiles); among the others the smallest arena. */
+ * MACs (then fewer tiles, then the smaller arena); among the others the smallest arena. */
 static int better(const qmcu_plan *a, const qmcu_plan *b, size_t budget)
 {
     const int fa = a->arena_bytes <= budget, fb = b->arena_bytes <= budget;
     if (fa != fb) return fa;
-    if (fa) {
+    if (fa) { /* equal MACs: fewer tiles run fewer kernel calls and halo copies */
         if (a->macs != b->macs) return a->macs < b->macs;
+        if (a->n_tiles != b->n_tiles) return a->n_tiles < b->n_tiles;
         if (a->arena_bytes != b->arena_bytes) return a->arena_bytes < b->arena_bytes;
     } else {
         if (a->arena_bytes != b->arena_bytes) return a->arena_bytes < b->arena_bytes;
@@ -21,19 +23,115 @@ static int better(const qmcu_plan *a, const qmcu_plan *b, size_t budget)
     return a->n_tiles < b->n_tiles;
 }
 
-qmcu_status qmcu_plan_search(const qmcu_model *m, size_t budget, int input_in_sram, qmcu_plan **out,
+static const int k_halos[] = {QMCU_HALO_RECOMPUTE, QMCU_HALO_COLS, QMCU_HALO_CACHED};
+
+/* Builds spec's geometry with each halo strategy asked for (halo: one of QMCU_HALO_*, or AUTO for
+ * all) and keeps the better of them and *best; counts candidates. */
+static qmcu_status try_geometry(const qmcu_model *m, qmcu_plan_spec spec, size_t budget, int halo, qmcu_plan **best,
+                                int *candidates, qmcu_error *err)
+{
+    qmcu_plan *local = NULL;
+    int h;
+    spec.halo_ops = NULL;
+    for (h = 0; h < (int)(sizeof k_halos / sizeof k_halos[0]); h++) {
+        qmcu_plan *cand;
+        qmcu_status st;
+        if (halo != QMCU_HALO_AUTO && halo != k_halos[h]) continue;
+        if (local && (local->patch_macs == local->patch_layer_macs || spec.split == 0))
+            break;                                                      /* nothing recomputed: nothing to cache */
+        if (k_halos[h] == QMCU_HALO_COLS && spec.grid_w == 1) continue; /* one column of tiles */
+        spec.halo = k_halos[h];
+        if ((st = qmcu_plan_build(m, &spec, &cand, err)) != QMCU_OK) {
+            qmcu_plan_free(local);
+            return st;
+        }
+        (*candidates)++;
+        if (!local || better(cand, local, budget)) {
+            qmcu_plan_free(local);
+            local = cand;
+        } else {
+            qmcu_plan_free(cand);
+        }
+    }
+    /* a trade-off (recompute fits, all cached does not): mixed plans, the caches of a prefix or of a
+       suffix of the cacheable ops kept (cols-only or cached), the rest recomputing */
+    if (halo == QMCU_HALO_AUTO && spec.split > 0 && local->arena_bytes <= budget &&
+        local->patch_macs > local->patch_layer_macs) {
+        qmcu_plan_spec all = spec;
+        qmcu_plan *cached = NULL;
+        qmcu_status st;
+        all.halo = QMCU_HALO_CACHED;
+        if ((st = qmcu_plan_build(m, &all, &cached, err)) != QMCU_OK) {
+            qmcu_plan_free(local);
+            return st;
+        }
+        if (cached->arena_bytes > budget) {
+            uint8_t *ops = (uint8_t *)calloc((size_t)spec.split, 1);
+            int j, side, mode;
+            for (side = 0; ops && side < 2; side++)
+                for (mode = 0; mode < 2; mode++)
+                    for (j = 1; j < spec.split; j++) {
+                        qmcu_plan *cand;
+                        int i;
+                        if (!cached->halo[j - 1] && !cached->halo[j]) continue; /* same plan as j - 1 */
+                        for (i = 0; i < spec.split; i++)
+                            ops[i] = (uint8_t)((i < j) == !side
+                                                   ? cached->halo[i] & (mode ? QMCU_HALO_CACHED : QMCU_HALO_COLS)
+                                                   : 0);
+                        all.halo_ops = ops;
+                        if ((st = qmcu_plan_build(m, &all, &cand, err)) != QMCU_OK) {
+                            free(ops);
+                            qmcu_plan_free(cached);
+                            qmcu_plan_free(local);
+                            return st;
+                        }
+                        (*candidates)++;
+                        if (better(cand, local, budget)) {
+                            qmcu_plan_free(local);
+                            local = cand;
+                        } else {
+                            qmcu_plan_free(cand);
+                        }
+                    }
+            free(ops);
+        }
+        qmcu_plan_free(cached);
+    }
+    if (!*best || better(local, *best, budget)) {
+        qmcu_plan_free(*best);
+        *best = local;
+    } else {
+        qmcu_plan_free(local);
+    }
+    return QMCU_OK;
+}
+
+qmcu_status qmcu_plan_choose_halo(const qmcu_model *m, const qmcu_plan_spec *spec, size_t budget, qmcu_plan **out,
+                                  qmcu_error *err)
+{
+    int candidates = 0;
+    qmcu_status st;
+    *out = NULL;
+    st = try_geometry(m, *spec, budget, QMCU_HALO_AUTO, out, &candidates, err);
+    if (st != QMCU_OK) {
+        qmcu_plan_free(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
+qmcu_status qmcu_plan_search(const qmcu_model *m, size_t budget, int input_in_sram, int halo, qmcu_plan **out,
                              qmcu_search_stats *stats, qmcu_error *err)
 {
     const qmcu_graph *g = m->g;
     const clock_t t0 = clock();
-    qmcu_plan_spec spec = {0, 1, 1, 0, 0};
-    qmcu_plan *best = NULL, *cand;
+    qmcu_plan_spec spec = {.split = 0, .grid_h = 1, .grid_w = 1, .input_in_sram = input_in_sram, .quantmcu = 0};
+    qmcu_plan *best = NULL;
     qmcu_status st;
     char why[256];
     int k, gh, gw;
-    stats->candidates = 1;
-    spec.input_in_sram = input_in_sram;
-    if ((st = qmcu_plan_build(m, &spec, &best, err)) != QMCU_OK) return st;
+    stats->candidates = 0;
+    if ((st = try_geometry(m, spec, budget, halo, &best, &stats->candidates, err)) != QMCU_OK) return st;
     for (k = 1; k <= g->n_ops; k++) {
         const qmcu_tensor *s = &g->tensors[g->ops[k - 1].out];
         if (!qmcu_split_is_legal(g, k, why, sizeof why)) continue;
@@ -43,16 +141,9 @@ qmcu_status qmcu_plan_search(const qmcu_model *m, size_t budget, int input_in_sr
                 spec.split = k;
                 spec.grid_h = gh;
                 spec.grid_w = gw;
-                if ((st = qmcu_plan_build(m, &spec, &cand, err)) != QMCU_OK) {
+                if ((st = try_geometry(m, spec, budget, halo, &best, &stats->candidates, err)) != QMCU_OK) {
                     qmcu_plan_free(best);
                     return st;
-                }
-                stats->candidates++;
-                if (better(cand, best, budget)) {
-                    qmcu_plan_free(best);
-                    best = cand;
-                } else {
-                    qmcu_plan_free(cand);
                 }
             }
     }

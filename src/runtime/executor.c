@@ -93,10 +93,11 @@ static qmcu_status run_elementwise(const qmcu_model *m, int i, const void *in0, 
 
 static int is_spatial(qmcu_op_type t) { return qmcu_op_has(t, QMCU_OPT_WINDOW); }
 
-/* Conv / depthwise / pool for output rows [y0, y1) of op i's window into `out`; ov: the
- * parameters of a QuantMCU format combination instead of the prepared ones (NULL: prepared). */
-static qmcu_status run_spatial(const qmcu_model *m, const qmcu_exec_plan *p, int tile, int i, int32_t y0, int32_t y1,
-                               const uint8_t *in_buf, void *out, void *scratch, const qmcu_conv_override *ov)
+/* Conv / depthwise / pool for output window o of op i into `out` (contiguous); ov: the parameters
+ * of a QuantMCU format combination instead of the prepared ones (NULL: prepared). */
+static qmcu_status run_spatial(const qmcu_model *m, const qmcu_exec_plan *p, int tile, int i, qmcu_window o,
+                               const uint8_t *in_buf, void *out, void *scratch, size_t scratch_bytes,
+                               const qmcu_conv_override *ov)
 {
     const qmcu_op *op = &m->g->ops[i];
     const qmcu_prepared_op *po = &m->ops[i];
@@ -109,7 +110,7 @@ static qmcu_status run_spatial(const qmcu_model *m, const qmcu_exec_plan *p, int
     const void *w = NULL, *bias = NULL;
     const qmcu_requant *rq = &po->u.conv.rq;
     const int32_t *qbias = po->u.conv.bias; /* int8: the prepared (folded) bias */
-    qmcu_tile_op_call(p, m, tile, i, y0, y1, &cp, &pp, &in, &od, &skip);
+    qmcu_tile_op_call(p, m, tile, i, o, &cp, &pp, &in, &od, &skip);
     in_buf += skip;
     if (op->type == QMCU_OP_CONV_2D || op->type == QMCU_OP_DEPTHWISE_CONV_2D) {
         const qmcu_tensor *wt = TENSOR(m, op->in[1]);
@@ -135,13 +136,13 @@ static qmcu_status run_spatial(const qmcu_model *m, const qmcu_exec_plan *p, int
     case QMCU_OP_CONV_2D:
         if (q)
             return qmcu_conv_s8(&cp, rq, &in, (const int8_t *)in_buf, &fd, (const int8_t *)w, qbias, &od, (int8_t *)out,
-                                scratch, p->scratch_bytes[i]);
+                                scratch, scratch_bytes);
         qmcu_conv_f32(&fp, &in, (const float *)in_buf, &fd, (const float *)w, (const float *)bias, &od, (float *)out);
         return QMCU_OK;
     case QMCU_OP_DEPTHWISE_CONV_2D:
         if (q)
             return qmcu_depthwise_conv_s8(&cp, rq, &in, (const int8_t *)in_buf, &fd, (const int8_t *)w, qbias, &od,
-                                          (int8_t *)out, scratch, p->scratch_bytes[i]);
+                                          (int8_t *)out, scratch, scratch_bytes);
         qmcu_depthwise_conv_f32(&fp, &in, (const float *)in_buf, &fd, (const float *)w, (const float *)bias, &od,
                                 (float *)out);
         return QMCU_OK;
@@ -270,24 +271,23 @@ static qmcu_status run_global(const qmcu_model *m, const qmcu_exec_plan *p, uint
     }
 }
 
-/* A spatial op's output rows [y0, y1) of its window (-1: all): one call when the window spans
- * whole rows of the output buffer, else row by row into place (a tile of S). */
-static qmcu_status run_spatial_rows(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i,
-                                    int32_t y0, int32_t y1, const qmcu_conv_override *ov)
+/* A spatial op's output window o (a part of its tile region): one call when o spans whole rows
+ * of the output buffer, else row by row into place (a tile of S, a halo-cached block). */
+static qmcu_status run_spatial_window(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i,
+                                      qmcu_window o, const qmcu_conv_override *ov)
 {
     const qmcu_op *op = &m->g->ops[i];
     const qmcu_tensor *y = TENSOR(m, op->out);
     const size_t px = (size_t)y->dims[3] * qmcu_dtype_size(y->type);
     const view out = buffer_of(m, p, mem, tile, i, op->out), in0 = buffer_of(m, p, mem, tile, i, op->in[0]);
-    const qmcu_window r = tile >= 0 ? qmcu_tile_region(p, tile, i) : out.b;
     void *scratch = mem + p->scratch_offset[i];
-    int32_t row;
-    if (y0 < 0) y0 = r.h0;
-    if (y1 < 0) y1 = r.h1;
-    if (r.w0 == out.b.w0 && r.w1 == out.b.w1)
-        return run_spatial(m, p, tile, i, y0, y1, in0.ptr, at(&out, y0, r.w0, px), scratch, ov);
-    for (row = y0; row < y1; row++) {
-        const qmcu_status st = run_spatial(m, p, tile, i, row, row + 1, in0.ptr, at(&out, row, r.w0, px), scratch, ov);
+    qmcu_window row = o;
+    if (o.w0 == out.b.w0 && o.w1 == out.b.w1)
+        return run_spatial(m, p, tile, i, o, in0.ptr, at(&out, o.h0, o.w0, px), scratch, p->scratch_bytes[i], ov);
+    for (row.h0 = o.h0; row.h0 < o.h1; row.h0++) {
+        qmcu_status st;
+        row.h1 = row.h0 + 1;
+        st = run_spatial(m, p, tile, i, row, in0.ptr, at(&out, row.h0, o.w0, px), scratch, p->scratch_bytes[i], ov);
         if (st != QMCU_OK) return st;
     }
     return QMCU_OK;
@@ -297,28 +297,64 @@ qmcu_status qmcu_exec_run_conv_rows(const qmcu_model *m, const qmcu_exec_plan *p
                                     int32_t y0, int32_t y1, const qmcu_conv_override *ov)
 {
     const qmcu_op_type t = m->g->ops[i].type;
+    qmcu_window o;
     if ((t != QMCU_OP_CONV_2D && t != QMCU_OP_DEPTHWISE_CONV_2D) || tile < 0 || i >= p->split || p->in_place[i])
         return QMCU_ERR_ARG;
-    return run_spatial_rows(m, p, mem, tile, i, y0, y1, ov);
+    o = qmcu_tile_region(p, tile, i);
+    if (y0 >= 0) o.h0 = y0;
+    if (y1 >= 0) o.h1 = y1;
+    return run_spatial_window(m, p, mem, tile, i, o, ov);
 }
 
-qmcu_status qmcu_exec_run_op(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i)
+static size_t align16(size_t v) { return (v + 15) & ~(size_t)15; }
+
+/* A conv fused with the ADD after it (p->fused_add): output window o row by row into a row buffer
+ * (start of the conv's scratch; the conv's own scratch follows), then the ADD of that row and
+ * the other input's row, written over the other input (element by element: in place is safe).
+ * The bytes equal the two ops run one after the other. */
+static qmcu_status run_conv_add(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i,
+                                qmcu_window o)
+{
+    const qmcu_op *op = &m->g->ops[i], *add = &m->g->ops[i + 1];
+    const qmcu_tensor *y = TENSOR(m, op->out);
+    const int32_t cout = y->dims[3], n = (o.w1 - o.w0) * cout;
+    const int first = add->in[0] == op->out; /* the conv's output is the ADD's first input */
+    const view skip = buffer_of(m, p, mem, tile, i + 1, add->in[first ? 1 : 0]);
+    const view z = buffer_of(m, p, mem, tile, i + 1, add->out);
+    int8_t *rowbuf = (int8_t *)(mem + p->scratch_offset[i]);
+    const size_t row_bytes = align16((size_t)n);
+    const int32_t d[4] = {1, 1, 1, n};
+    qmcu_window row = o;
+    if (row_bytes > p->scratch_bytes[i]) return QMCU_ERR_NOMEM;
+    for (row.h0 = o.h0; row.h0 < o.h1; row.h0++) {
+        const int8_t *other = (const int8_t *)at(&skip, row.h0, o.w0, (size_t)cout);
+        qmcu_status st;
+        row.h1 = row.h0 + 1;
+        st = run_spatial(m, p, tile, i, row, buffer_of(m, p, mem, tile, i, op->in[0]).ptr, rowbuf,
+                         (uint8_t *)rowbuf + row_bytes, p->scratch_bytes[i] - row_bytes, NULL);
+        if (st != QMCU_OK) return st;
+        st = qmcu_eltwise_s8(&m->ops[i + 1].u.elt, d, first ? rowbuf : other, d, first ? other : rowbuf, d,
+                             (int8_t *)at(&z, row.h0, o.w0, (size_t)cout));
+        if (st != QMCU_OK) return st;
+    }
+    return QMCU_OK;
+}
+
+/* Op i on window r of its output (a part of its tile region; layer stage: the whole tensor). */
+static qmcu_status run_op_window(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i,
+                                 qmcu_window r)
 {
     const qmcu_op *op = &m->g->ops[i];
     const qmcu_tensor *y = TENSOR(m, op->out);
-    const size_t px = y->ndim == 4 ? (size_t)y->dims[3] * qmcu_dtype_size(y->type) : 0;
-    view out, in0, in1;
-    qmcu_window r;
+    const size_t px = (size_t)y->dims[3] * qmcu_dtype_size(y->type);
+    const view out = buffer_of(m, p, mem, tile, i, op->out), in0 = buffer_of(m, p, mem, tile, i, op->in[0]);
+    view in1;
     int32_t row;
-    if (i >= p->split) tile = -1;
-    if (tile < 0 && !is_spatial(op->type)) return run_global(m, p, mem, i);
-    out = buffer_of(m, p, mem, tile, i, op->out);
-    r = tile >= 0 ? qmcu_tile_region(p, tile, i) : out.b;
     if (qmcu_window_empty(r)) return QMCU_OK;
-    in0 = buffer_of(m, p, mem, tile, i, op->in[0]);
+    if (p->fused_add && p->fused_add[i]) return run_conv_add(m, p, mem, tile, i, r);
     if (is_spatial(op->type)) {
         if (p->in_place[i]) return run_inplace_depthwise(m, p, mem, tile, i);
-        return run_spatial_rows(m, p, mem, tile, i, r.h0, r.h1, NULL);
+        return run_spatial_window(m, p, mem, tile, i, r, NULL);
     }
     if (op->type == QMCU_OP_PAD) {
         run_pad_window(m, i, &in0, &out, r);
@@ -332,6 +368,62 @@ qmcu_status qmcu_exec_run_op(const qmcu_model *m, const qmcu_exec_plan *p, uint8
         if (st != QMCU_OK) return st;
     }
     return QMCU_OK;
+}
+
+/* Op i of a tile with a cached halo: copy in what the neighbours computed (left columns from the
+ * column cache, top rows from the line buffer), compute the rest, then keep what the next tile
+ * of the row and the next row of tiles will read (see QMCU_HALO_*). Tiles run in raster order. */
+static qmcu_status run_cached(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i)
+{
+    const qmcu_op *op = &m->g->ops[i];
+    const qmcu_tensor *y = TENSOR(m, op->out);
+    const size_t px = (size_t)y->dims[3] * qmcu_dtype_size(y->type);
+    const size_t line = (size_t)y->dims[2] * px; /* a line-buffer row: the tensor's width */
+    const view out = buffer_of(m, p, mem, tile, i, op->out);
+    const qmcu_window r = qmcu_tile_region(p, tile, i), c = qmcu_halo_compute_window(p, tile, i);
+    const int f = p->halo[i];
+    uint8_t *const cols = (f & QMCU_HALO_COLS) ? mem + p->col_cache_offset[i] : NULL;
+    uint8_t *const lines = (f & QMCU_HALO_ROWS) ? mem + p->row_cache_offset[i] : NULL;
+    qmcu_status st;
+    int32_t yy;
+    if (qmcu_window_empty(r)) return QMCU_OK; /* a trailing tile: its neighbours computed all it needs */
+    if (c.w0 > r.w0)                          /* columns [r.w0, c.w0) of every row: the column cache */
+        for (yy = r.h0; yy < r.h1; yy++)
+            memcpy(at(&out, yy, r.w0, px), cols + (size_t)(yy - r.h0) * (size_t)(c.w0 - r.w0) * px,
+                   (size_t)(c.w0 - r.w0) * px);
+    if (c.h0 > r.h0) /* rows [r.h0, c.h0), columns [c.w0, r.w1): the line buffer (rows from the band's top) */
+        for (yy = r.h0; yy < c.h0; yy++)
+            memcpy(at(&out, yy, c.w0, px), lines + (size_t)(yy - r.h0) * line + (size_t)c.w0 * px,
+                   (size_t)(r.w1 - c.w0) * px);
+    if ((st = run_op_window(m, p, mem, tile, i, c)) != QMCU_OK) return st;
+    if (cols && tile % p->grid_w + 1 < p->grid_w) { /* the next tile of the row reads columns [next.w0, r.w1) */
+        const qmcu_window next = qmcu_tile_region(p, tile + 1, i);
+        const int32_t w0 = next.w0;
+        if (!qmcu_window_empty(next) && w0 < r.w1)
+            for (yy = r.h0; yy < r.h1; yy++)
+                memcpy(cols + (size_t)(yy - r.h0) * (size_t)(r.w1 - w0) * px, at(&out, yy, w0, px),
+                       (size_t)(r.w1 - w0) * px);
+    }
+    if (lines && tile + p->grid_w < p->n_tiles) {
+        /* the tile below reads rows [below.h0, r.h1); this tile owns columns [c.w0, r.w1) of the line buffer,
+           which no later tile of this row reads any more */
+        const qmcu_window below = qmcu_tile_region(p, tile + p->grid_w, i);
+        const int32_t h0 = below.h0;
+        for (yy = h0 > r.h0 ? h0 : r.h0; !qmcu_window_empty(below) && yy < r.h1; yy++)
+            memcpy(lines + (size_t)(yy - h0) * line + (size_t)c.w0 * px, at(&out, yy, c.w0, px),
+                   (size_t)(r.w1 - c.w0) * px);
+    }
+    return QMCU_OK;
+}
+
+qmcu_status qmcu_exec_run_op(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i)
+{
+    const qmcu_op *op = &m->g->ops[i];
+    if (i >= p->split) tile = -1;
+    if (i > 0 && p->fused_add && p->fused_add[i - 1]) return QMCU_OK; /* this ADD ran with the conv before it */
+    if (tile < 0 && !is_spatial(op->type) && !(p->fused_add && p->fused_add[i])) return run_global(m, p, mem, i);
+    if (tile >= 0 && p->halo && p->halo[i]) return run_cached(m, p, mem, tile, i);
+    return run_op_window(m, p, mem, tile, i, qmcu_op_window(p, tile, i));
 }
 
 qmcu_op_hook_fn qmcu_op_hook = 0;

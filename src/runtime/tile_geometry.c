@@ -109,18 +109,34 @@ qmcu_window qmcu_tile_buffer_region(const qmcu_exec_plan *p, int tile, int i, in
     return full;
 }
 
-void qmcu_tile_op_call(const qmcu_exec_plan *p, const qmcu_model *m, int tile, int i, int32_t y0, int32_t y1,
+qmcu_window qmcu_op_window(const qmcu_exec_plan *p, int tile, int i)
+{
+    if (i < p->split && tile >= 0) return qmcu_tile_region(p, tile, i);
+    return qmcu_tile_buffer_region(p, -1, i, p->g->ops[i].out);
+}
+
+void qmcu_tile_op_call(const qmcu_exec_plan *p, const qmcu_model *m, int tile, int i, qmcu_window o,
                        qmcu_conv_params *cp, qmcu_pool_params *pp, qmcu_dims *in, qmcu_dims *out, size_t *in_skip)
 {
     const qmcu_op *op = &p->g->ops[i];
     const int patch = i < p->split;
-    qmcu_window o = patch ? qmcu_tile_region(p, tile, i) : qmcu_tile_buffer_region(p, -1, i, op->out);
-    if (y0 < 0) y0 = o.h0;
-    if (y1 < 0) y1 = o.h1;
-    o.h0 = y0;
-    o.h1 = y1;
     qmcu_op_call_geometry(m, i, qmcu_tile_buffer_region(p, patch ? tile : -1, i, op->in[0]), o, cp, pp, in, out,
                           in_skip);
+}
+
+qmcu_window qmcu_halo_compute_window(const qmcu_exec_plan *p, int tile, int i)
+{
+    qmcu_window r = qmcu_tile_region(p, tile, i);
+    const int f = p->halo ? p->halo[i] : 0;
+    if ((f & QMCU_HALO_COLS) && tile % p->grid_w > 0) {
+        const int32_t prev_end = qmcu_tile_region(p, tile - 1, i).w1;
+        if (prev_end > r.w0) r.w0 = prev_end < r.w1 ? prev_end : r.w1;
+    }
+    if ((f & QMCU_HALO_ROWS) && tile >= p->grid_w) {
+        const int32_t above_end = qmcu_tile_region(p, tile - p->grid_w, i).h1;
+        if (above_end > r.h0) r.h0 = above_end < r.h1 ? above_end : r.h1;
+    }
+    return r;
 }
 
 void qmcu_tile_op_call_whole(const qmcu_exec_plan *p, const qmcu_model *m, int tile, int i, qmcu_conv_params *cp,
@@ -128,7 +144,7 @@ void qmcu_tile_op_call_whole(const qmcu_exec_plan *p, const qmcu_model *m, int t
 {
     size_t skip;
     int32_t rows;
-    qmcu_tile_op_call(p, m, tile, i, -1, -1, cp, NULL, in, out, &skip);
+    qmcu_tile_op_call(p, m, tile, i, qmcu_op_window(p, tile, i), cp, NULL, in, out, &skip);
     rows = (int32_t)(skip / ((size_t)in->w * (size_t)in->c));
     in->h += rows;
     cp->pad_top -= rows;

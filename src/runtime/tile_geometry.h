@@ -23,10 +23,17 @@ void qmcu_op_call_geometry(const qmcu_model *m, int i, qmcu_window b, qmcu_windo
 /* Region held by the buffer of tensor t as op i of tile `tile` sees it (tile < 0: layer stage). */
 qmcu_window qmcu_tile_buffer_region(const qmcu_exec_plan *p, int tile, int i, int t);
 
-/* qmcu_op_call_geometry for op i of tile `tile` (ignored for layer-stage ops), output rows
- * [y0, y1) of its window (-1, -1: the whole window). */
-void qmcu_tile_op_call(const qmcu_exec_plan *p, const qmcu_model *m, int tile, int i, int32_t y0, int32_t y1,
+/* The window op i computes on tile `tile` without halo caching: its tile region (patch ops) or
+ * its whole output (layer-stage ops, tile < 0). */
+qmcu_window qmcu_op_window(const qmcu_exec_plan *p, int tile, int i);
+/* qmcu_op_call_geometry for op i of tile `tile` (ignored for layer-stage ops) computing output
+ * window o (a part of qmcu_op_window), reading its input buffer as the tile holds it. */
+void qmcu_tile_op_call(const qmcu_exec_plan *p, const qmcu_model *m, int tile, int i, qmcu_window o,
                        qmcu_conv_params *cp, qmcu_pool_params *pp, qmcu_dims *in, qmcu_dims *out, size_t *in_skip);
+/* Halo caching: the part of op i's tile region that tile `tile` computes itself (the rest, left
+ * columns from the column cache and top rows from the line buffer, its neighbours computed).
+ * The whole region when the op recomputes (p->halo). */
+qmcu_window qmcu_halo_compute_window(const qmcu_exec_plan *p, int tile, int i);
 /* The same for the whole window over the whole input buffer (no row skip): in-place depthwise
  * walks its buffer itself. */
 void qmcu_tile_op_call_whole(const qmcu_exec_plan *p, const qmcu_model *m, int tile, int i, qmcu_conv_params *cp,
