@@ -39,7 +39,7 @@ static qmcu_status try_geometry(const qmcu_model *m, qmcu_plan_spec spec, size_t
         if (halo != QMCU_HALO_AUTO && halo != k_halos[h]) continue;
         if (local && (local->patch_macs == local->patch_layer_macs || spec.split == 0))
             break;                                                      /* nothing recomputed: nothing to cache */
-        if (k_halos[h] == QMCU_HALO_COLS && spec.grid_w == 1) continue; /* one column of tiles */
+        if (halo == QMCU_HALO_AUTO && k_halos[h] == QMCU_HALO_COLS && spec.grid_w == 1) continue; /* one column */
         spec.halo = k_halos[h];
         if ((st = qmcu_plan_build(m, &spec, &cand, err)) != QMCU_OK) {
             qmcu_plan_free(local);
