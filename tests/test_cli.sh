@@ -67,6 +67,33 @@ $QM plan "$V2" --split 13 --grid 4x4 --halo recompute --input-in-sram no --quiet
 $QM plan "$V1" --sram 64K -o "$T/halo_plan.json" --quiet > "$T/halo_plan.txt" && $QM info "$V1" --plan "$T/halo_plan.json" > "$T/halo_info.txt" \
   && [ "$(grep -E "^  (peak SRAM|MACs:)" "$T/halo_plan.txt")" = "$(grep -E "^  (peak SRAM|MACs:)" "$T/halo_info.txt")" ] \
   && grep -q '"halo": \[' "$T/halo_plan.json" && ok || bad "halo plan file round trip: $(cat "$T/halo_plan.txt" "$T/halo_info.txt")"
+# QuantMCU on a cached plan: the caches hold each value in the format its writer used (tagged) and a
+# tile converts what it reads only when its own format differs. Invariants: with --no-vdpc (every
+# tile low-bit) cached == recompute byte for byte; when every tile switches to 8 bits at the first
+# low-bit map (its range shrunk, tau 0) both equal the 8-bit patch run.
+$QM plan "$V1" --split 8 --grid 4x4 --halo cached --calib "$IMG" --calib-count 4 -o "$T/qc.json" --quiet > /dev/null || bad "plan --halo cached --calib"
+python3 - "$T/qc.json" "$T" <<'PY' && ok || bad "editing the cached QuantMCU plan"
+import json, re, sys
+t = open(sys.argv[1]).read(); d = json.loads(t); out = sys.argv[2]
+assert "cached" in d["halo"] and any(f["bits"] < 8 for f in d["quantmcu"]["feature_maps"])
+rec = re.sub(r'"halo": \[[^\]]*\]', lambda m: re.sub(r'"(cached|cols)"', '"recompute"', m.group(0)), t)
+open(out + "/qr.json", "w").write(rec)
+for name, text in (("qc8", t), ("qr8", rec)):
+    d = json.loads(text)
+    first = min((f for f in d["quantmcu"]["feature_maps"] if f["bits"] < 8), key=lambda f: f["op"])
+    first["scales"] = [s * 1e-3 for s in first["scales"]]; first["tau"] = 0
+    json.dump(d, open("%s/%s.json" % (out, name), "w"))
+PY
+for f in $(ls "$IMG" | sort | sed -n 33,35p); do
+  $QM run "$V1" "$IMG/$f" --mode quantmcu --plan "$T/qc.json" --no-vdpc --dump-output "$T/c.bin" > /dev/null \
+    && $QM run "$V1" "$IMG/$f" --mode quantmcu --plan "$T/qr.json" --no-vdpc --dump-output "$T/r.bin" > /dev/null \
+    && cmp -s "$T/c.bin" "$T/r.bin" && ok || bad "QuantMCU --no-vdpc: cached and recompute differ on $f"
+  $QM run "$V1" "$IMG/$f" --mode patch --plan "$T/qc.json" --dump-output "$T/p8.bin" > /dev/null
+  for q in qc8 qr8; do
+    $QM run "$V1" "$IMG/$f" --mode quantmcu --plan "$T/$q.json" --dump-output "$T/s.bin" > /dev/null \
+      && cmp -s "$T/p8.bin" "$T/s.bin" && ok || bad "QuantMCU $q, every tile switched to 8 bits: differs from the 8-bit run on $f"
+  done
+done
 expect_error "bad --halo" "--halo needs auto|recompute|cols|cached" $QM plan "$V1" --halo sometimes
 sed 's/"halo": \[ *"[a-z]*"/"halo": ["sometimes"/' "$T/halo_plan.json" > "$T/halo_bad.json"
 expect_error "bad halo in a plan file" "halo of op 0 must be" $QM info "$V1" --plan "$T/halo_bad.json"

@@ -52,6 +52,14 @@ for img in $(echo $imgs | cut -d' ' -f1-2); do
   $QM mcu "$MC" --plan "$T/mc.json" --mode patch --board f746 "$img" --dump-output "$T/mcu.bin" > /dev/null \
     && cmp -s "$T/host.bin" "$T/mcu.bin" && ok || bad "mcunet cached plan: firmware output differs from the host ($(basename "$img"))"
 done
+# QuantMCU on a cached plan with tiles in both formats (about a third of the tiles switch to 8 bits
+# with this 4-image calibration): the tagged caches convert the same way on the MCU
+$QM plan "$V1" --split 8 --grid 4x4 --halo cached --calib "$IMG" --calib-count 4 -o "$T/qc.json" > /dev/null || bad "plan cached QuantMCU"
+for img in $(echo $imgs | cut -d' ' -f1-2); do
+  $QM run "$V1" "$img" --mode quantmcu --plan "$T/qc.json" --dump-output "$T/host.bin" > /dev/null || bad "host run cached QuantMCU"
+  $QM mcu "$V1" --plan "$T/qc.json" --mode quantmcu --board f746 "$img" --dump-output "$T/mcu.bin" > /dev/null \
+    && cmp -s "$T/host.bin" "$T/mcu.bin" && ok || bad "cached QuantMCU plan: firmware output differs from the host ($(basename "$img"))"
+done
 # M7 build of the same firmware
 img=$(echo $imgs | cut -d' ' -f1)
 $QM run "$V1" "$img" --dump-output "$T/host.bin" > /dev/null

@@ -79,10 +79,22 @@ typedef struct {
     int8_t valid;
 } qmcu_lowbit_variant;
 
+/* A per-channel code conversion between a map's 8-bit format and its low-bit format:
+ * out = clamp(MBQM(in - in_zp, multiplier[c], shift[c]) + out_zp, lo, hi), then <= code_max[c]. */
+typedef struct {
+    qmcu_requant rq;        /* NULL multiplier: no conversion defined */
+    int32_t in_zp, out_zp, lo, hi;
+    const int8_t *code_max; /* NULL: none */
+} qmcu_code_convert;
+
 /* Variant index: input 0 low-bit | input 1 low-bit << 1 | output low-bit << 2. */
 typedef struct {
     qmcu_lowbit_variant v[8];
     int64_t macs_per_pixel; /* conv / depthwise: MACs per output pixel (BitOPs accounting) */
+    /* A halo-cached op with a low-bit output map: its caches hold the map's low-bit codes (one per
+     * byte, like its tile buffer); a tile that switched to 8 bits (VDPC) converts what it copies in
+     * to its 8-bit format and what it saves to the codes, so no tile reads another's scale. */
+    qmcu_code_convert to_int8, to_codes;
 } qmcu_lowbit_op;
 
 /* Halo strategy of a patch op (DESIGN.md §2, flags). Recompute: every tile computes its whole

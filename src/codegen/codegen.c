@@ -374,9 +374,23 @@ static void emit_lowbit(FILE *f, const qmcu_model *m, const qmcu_exec_plan *e)
         emit_bytes(f, "uint8_t", "k_lowbit_keep", e->lowbit_keep, (size_t)g->n_tensors, 0);
         emit_i32(f, "k_lowbit_outlier_macs", e->lowbit_outlier_macs, (size_t)g->n_tensors);
     }
-    for (i = 0; i < e->split; i++)
+    for (i = 0; i < e->split; i++) {
+        const qmcu_lowbit_op *lo = &e->lowbit[i];
+        const int32_t c_n = g->tensors[g->ops[i].out].dims[3];
         for (k = 0; k < 8; k++)
-            if (e->lowbit[i].v[k].valid) emit_variant_arrays(f, m, i, k, &e->lowbit[i].v[k]);
+            if (lo->v[k].valid) emit_variant_arrays(f, m, i, k, &lo->v[k]);
+        if (lo->to_int8.rq.multiplier) { /* halo caches of a low-bit map */
+            char name[48];
+            snprintf(name, sizeof name, "lb%d_up_mult", i);
+            emit_i32(f, name, lo->to_int8.rq.multiplier, (size_t)c_n);
+            snprintf(name, sizeof name, "lb%d_up_shift", i);
+            emit_i32(f, name, lo->to_int8.rq.shift, (size_t)c_n);
+            snprintf(name, sizeof name, "lb%d_down_mult", i);
+            emit_i32(f, name, lo->to_codes.rq.multiplier, (size_t)c_n);
+            snprintf(name, sizeof name, "lb%d_down_shift", i);
+            emit_i32(f, name, lo->to_codes.rq.shift, (size_t)c_n);
+        }
+    }
     fprintf(f, "\nstatic const qmcu_lowbit_op k_lowbit[%d] = {\n", e->split);
     for (i = 0; i < e->split; i++) {
         const int conv = qmcu_is_conv(g->ops[i].type);
@@ -405,7 +419,22 @@ static void emit_lowbit(FILE *f, const qmcu_model *m, const qmcu_exec_plan *e)
             if (lv->code_max) fprintf(f, ", .code_max = lb%d_%d_code_max", i, k);
             fputs("},\n", f);
         }
-        fputs("    }},\n", f);
+        fputs("    }", f);
+        if (e->lowbit[i].to_int8.rq.multiplier) {
+            const qmcu_code_convert *up = &e->lowbit[i].to_int8, *down = &e->lowbit[i].to_codes;
+            int cm = -1;
+            for (k = 0; k < 8; k++)
+                if (e->lowbit[i].v[k].valid && down->code_max && e->lowbit[i].v[k].code_max == down->code_max) cm = k;
+            fprintf(f,
+                    ",\n      .to_int8 = {.rq = {.multiplier = lb%d_up_mult, .shift = lb%d_up_shift}, .in_zp = %d, "
+                    ".out_zp = %d, .lo = %d, .hi = %d},\n"
+                    "      .to_codes = {.rq = {.multiplier = lb%d_down_mult, .shift = lb%d_down_shift}, .in_zp = %d, "
+                    ".out_zp = %d, .lo = %d, .hi = %d",
+                    i, i, up->in_zp, up->out_zp, up->lo, up->hi, i, i, down->in_zp, down->out_zp, down->lo, down->hi);
+            if (cm >= 0) fprintf(f, ", .code_max = lb%d_%d_code_max", i, cm);
+            fputs("}", f);
+        }
+        fputs("},\n", f);
     }
     fputs("};\n\n", f);
 }

@@ -178,6 +178,10 @@ static void choose_halo(qmcu_plan *p, int i)
     p->halo[i] =
         (unsigned char)((p->col_cache_bytes[i] ? QMCU_HALO_COLS : 0) | (p->row_cache_bytes[i] ? QMCU_HALO_ROWS : 0));
     if (p->halo[i] == QMCU_HALO_ROWS) p->halo[i] = QMCU_HALO_CACHED; /* one column of tiles: rows alone */
+    if (p->spec.quantmcu) { /* the format tags of QuantMCU caches (runtime/lowbit_exec.h) */
+        if (p->col_cache_bytes[i]) p->col_cache_bytes[i] += 16;
+        if (p->row_cache_bytes[i]) p->row_cache_bytes[i] += ((size_t)gw + 15) & ~(size_t)15;
+    }
 }
 
 /* Regions per tile, walking back from S op by op: an op's region on a tile is the hull of what its
@@ -562,6 +566,7 @@ qmcu_status qmcu_plan_build(const qmcu_model *m, const qmcu_plan_spec *spec, qmc
         return st;
     }
     sync_exec(p);
+    p->spec.halo_ops = p->halo; /* the caller's array may go; rebuilding from spec gives the same halo */
     *out = p;
     return QMCU_OK;
 }

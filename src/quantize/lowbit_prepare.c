@@ -284,13 +284,58 @@ static qmcu_status prepare_variant(const qmcu_model *m, const qmcu_plan *p, cons
     return st;
 }
 
+/* The conversions of a halo-cached op's low-bit output map (runtime.h, qmcu_lowbit_op): 8 bits <->
+ * the map's codes, per channel, through real values. */
+static qmcu_status prepare_cache_convert(const qmcu_model *m, const qmcu_plan *p, const qmcu_vdq *vdq, int i,
+                                         qmcu_lowbit_op *lo, int keep, qmcu_error *err)
+{
+    const qmcu_graph *g = m->g;
+    const qmcu_tensor *y = TENSOR(m, g->ops[i].out);
+    const int32_t c_n = y->dims[3];
+    const int bits = planned_bits(p, vdq, g->ops[i].out);
+    double *up = (double *)malloc(sizeof(double) * (size_t)c_n), *down = (double *)malloc(sizeof(double) * (size_t)c_n);
+    qmcu_lowbit_variant tmp_up, tmp_down;
+    format f = {NULL, 0, 0};
+    qmcu_status st = up && down && format_of(p, vdq, g->ops[i].out, 1, &f) ? QMCU_OK : nomem(g, err);
+    int32_t c, idx;
+    memset(&tmp_up, 0, sizeof tmp_up);
+    memset(&tmp_down, 0, sizeof tmp_down);
+    for (c = 0; st == QMCU_OK && c < c_n; c++) {
+        up[c] = (double)f.s[c] / (double)y->scale;   /* codes -> 8 bits */
+        down[c] = (double)y->scale / (double)f.s[c]; /* 8 bits -> codes */
+    }
+    if (st == QMCU_OK) st = set_multipliers(g, i, up, c_n, &tmp_up, err);
+    lo->to_int8.rq = tmp_up.rq; /* owned from here */
+    if (st == QMCU_OK) st = set_multipliers(g, i, down, c_n, &tmp_down, err);
+    lo->to_codes.rq = tmp_down.rq;
+    lo->to_int8.in_zp = f.zp;
+    lo->to_int8.out_zp = y->zero_point;
+    lo->to_int8.lo = -128;
+    lo->to_int8.hi = 127;
+    lo->to_codes.in_zp = y->zero_point;
+    lo->to_codes.out_zp = f.zp;
+    lo->to_codes.lo = keep ? -128 : 0; /* kept outliers stay extended codes; else they saturate */
+    lo->to_codes.hi = keep ? 127 : (1 << bits) - 1;
+    for (idx = 4; idx < 8; idx++) /* the activation's per-channel bound in code space, as the producer has it */
+        if (lo->v[idx].valid && lo->v[idx].code_max) lo->to_codes.code_max = lo->v[idx].code_max;
+    free(up);
+    free(down);
+    free(f.s);
+    return st;
+}
+
 void qmcu_lowbit_data_free(const qmcu_model *m, qmcu_lowbit_data *d)
 {
     int i, idx;
     if (!d) return;
-    for (i = 0; d->ops && i < d->n_ops; i++)
+    for (i = 0; d->ops && i < d->n_ops; i++) {
         for (idx = 0; idx < 8; idx++)
             if (d->ops[i].v[idx].valid) free_variant(&m->ops[i], &d->ops[i].v[idx]);
+        free((void *)d->ops[i].to_int8.rq.multiplier);
+        free((void *)d->ops[i].to_int8.rq.shift);
+        free((void *)d->ops[i].to_codes.rq.multiplier);
+        free((void *)d->ops[i].to_codes.rq.shift);
+    }
     free(d->ops);
     free(d->bits);
     free(d->tau);
@@ -359,6 +404,11 @@ qmcu_status qmcu_lowbit_prepare(const qmcu_model *m, const qmcu_plan *p, const q
                 return QMCU_ERR_FORMAT;
             }
             if (v->weights) d->weight_variant_bytes += (size_t)qmcu_tensor_elems(TENSOR(m, op->in[1]));
+        }
+        if (lowy && p->halo[i] && op->out != p->split_tensor &&
+            prepare_cache_convert(m, p, vdq, i, lo, d->keep[op->out], err) != QMCU_OK) {
+            qmcu_lowbit_data_free(m, d);
+            return QMCU_ERR_FORMAT;
         }
     }
     *out = d;

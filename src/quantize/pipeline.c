@@ -54,10 +54,6 @@ qmcu_status qmcu_quant_plan_make(const qmcu_model *m, const qmcu_plan_spec *spec
     }
     q->vdq = vdq;
     s.quantmcu = 1;
-    /* low-bit tiles recompute their halo: caching codes whose format differs from tile to tile
-       (VDPC) is not defined yet (README, "Halo caching") */
-    s.halo = QMCU_HALO_RECOMPUTE;
-    s.halo_ops = NULL;
     if ((st = qmcu_plan_build(m, &s, &q->plan, err)) != QMCU_OK ||
         (st = qmcu_lowbit_prepare(m, q->plan, vdq, &q->lowbit, err)) != QMCU_OK) {
         qmcu_quant_plan_free(m, q);

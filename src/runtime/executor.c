@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "../kernels/qmcu_fixedpoint.h"
 #include "lowbit_exec.h"
 #include "tile_geometry.h"
 
@@ -293,17 +294,13 @@ static qmcu_status run_spatial_window(const qmcu_model *m, const qmcu_exec_plan 
     return QMCU_OK;
 }
 
-qmcu_status qmcu_exec_run_conv_rows(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i,
-                                    int32_t y0, int32_t y1, const qmcu_conv_override *ov)
+qmcu_status qmcu_exec_run_conv_window(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i,
+                                      qmcu_window w, const qmcu_conv_override *ov)
 {
     const qmcu_op_type t = m->g->ops[i].type;
-    qmcu_window o;
     if ((t != QMCU_OP_CONV_2D && t != QMCU_OP_DEPTHWISE_CONV_2D) || tile < 0 || i >= p->split || p->in_place[i])
         return QMCU_ERR_ARG;
-    o = qmcu_tile_region(p, tile, i);
-    if (y0 >= 0) o.h0 = y0;
-    if (y1 >= 0) o.h1 = y1;
-    return run_spatial_window(m, p, mem, tile, i, o, ov);
+    return run_spatial_window(m, p, mem, tile, i, w, ov);
 }
 
 static size_t align16(size_t v) { return (v + 15) & ~(size_t)15; }
@@ -370,49 +367,106 @@ static qmcu_status run_op_window(const qmcu_model *m, const qmcu_exec_plan *p, u
     return QMCU_OK;
 }
 
+/* Copies n pixels of px bytes, converting the codes when cv is given (one code per byte). */
+static void copy_pixels(uint8_t *dst, const uint8_t *src, int32_t n, size_t px, const qmcu_code_convert *cv)
+{
+    const int32_t c_n = (int32_t)px;
+    int32_t j, c;
+    if (!cv) {
+        memcpy(dst, src, (size_t)n * px);
+        return;
+    }
+    for (j = 0; j < n; j++)
+        for (c = 0; c < c_n; c++) {
+            const int32_t in = (int8_t)src[(size_t)j * px + (size_t)c];
+            int32_t v = qmcu_multiply_by_quantized_multiplier(in - cv->in_zp, cv->rq.multiplier[c], cv->rq.shift[c]) +
+                        cv->out_zp;
+            v = qmcu_clamp(v, cv->lo, cv->hi);
+            if (cv->code_max && v > cv->code_max[c]) v = cv->code_max[c];
+            dst[(size_t)j * px + (size_t)c] = (uint8_t)(int8_t)v;
+        }
+}
+
+qmcu_status qmcu_exec_halo_copy_in(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i,
+                                   const qmcu_halo_io *io)
+{
+    const qmcu_tensor *y = TENSOR(m, m->g->ops[i].out);
+    const size_t px = (size_t)y->dims[3] * qmcu_dtype_size(y->type);
+    const size_t line = (size_t)y->dims[2] * px; /* a line-buffer row: the tensor's width */
+    const view out = buffer_of(m, p, mem, tile, i, m->g->ops[i].out);
+    const qmcu_window r = qmcu_tile_region(p, tile, i), c = qmcu_halo_compute_window(p, tile, i);
+    int32_t yy;
+    if (!p->halo || !p->halo[i] || qmcu_window_empty(r)) return QMCU_OK;
+    if (c.w0 > r.w0) { /* columns [r.w0, c.w0) of every row: the column cache (written by the tile before) */
+        const uint8_t *cols = mem + p->col_cache_offset[i];
+        const qmcu_code_convert *cv = io ? io->from[cols[0] & 1] : NULL;
+        cols += qmcu_halo_col_tag_bytes(p);
+        for (yy = r.h0; yy < r.h1; yy++)
+            copy_pixels(at(&out, yy, r.w0, px), cols + (size_t)(yy - r.h0) * (size_t)(c.w0 - r.w0) * px, c.w0 - r.w0,
+                        px, cv);
+    }
+    if (c.h0 > r.h0) { /* rows [r.h0, c.h0), columns [c.w0, r.w1): the line buffer (written by the tile above) */
+        const uint8_t *lines = mem + p->row_cache_offset[i];
+        const qmcu_code_convert *cv = io ? io->from[lines[tile % p->grid_w] & 1] : NULL;
+        lines += qmcu_halo_row_tag_bytes(p);
+        for (yy = r.h0; yy < c.h0; yy++)
+            copy_pixels(at(&out, yy, c.w0, px), lines + (size_t)(yy - r.h0) * line + (size_t)c.w0 * px, r.w1 - c.w0,
+                        px, cv);
+    }
+    return QMCU_OK;
+}
+
+void qmcu_exec_halo_save(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i,
+                         const qmcu_halo_io *io)
+{
+    const qmcu_tensor *y = TENSOR(m, m->g->ops[i].out);
+    const size_t px = (size_t)y->dims[3] * qmcu_dtype_size(y->type);
+    const size_t line = (size_t)y->dims[2] * px;
+    const view out = buffer_of(m, p, mem, tile, i, m->g->ops[i].out);
+    const qmcu_window r = qmcu_tile_region(p, tile, i), c = qmcu_halo_compute_window(p, tile, i);
+    const int f = p->halo ? p->halo[i] : 0;
+    int32_t yy;
+    if (!f || qmcu_window_empty(r)) return;
+    if ((f & QMCU_HALO_COLS) && tile % p->grid_w + 1 < p->grid_w) {
+        /* the next tile of the row reads columns [next.w0, r.w1) */
+        const qmcu_window next = qmcu_tile_region(p, tile + 1, i);
+        uint8_t *cols = mem + p->col_cache_offset[i];
+        if (qmcu_halo_col_tag_bytes(p)) cols[0] = (uint8_t)(io ? io->fmt : 1);
+        cols += qmcu_halo_col_tag_bytes(p);
+        if (!qmcu_window_empty(next) && next.w0 < r.w1)
+            for (yy = r.h0; yy < r.h1; yy++)
+                copy_pixels(cols + (size_t)(yy - r.h0) * (size_t)(r.w1 - next.w0) * px, at(&out, yy, next.w0, px),
+                            r.w1 - next.w0, px, NULL);
+    }
+    if ((f & QMCU_HALO_ROWS) && tile + p->grid_w < p->n_tiles) {
+        /* the tile below reads rows [below.h0, r.h1); this tile owns columns [c.w0, r.w1) of the line buffer,
+           which no later tile of this row reads any more */
+        const qmcu_window below = qmcu_tile_region(p, tile + p->grid_w, i);
+        uint8_t *lines = mem + p->row_cache_offset[i];
+        if (qmcu_halo_row_tag_bytes(p)) lines[tile % p->grid_w] = (uint8_t)(io ? io->fmt : 1);
+        lines += qmcu_halo_row_tag_bytes(p);
+        for (yy = below.h0 > r.h0 ? below.h0 : r.h0; !qmcu_window_empty(below) && yy < r.h1; yy++)
+            copy_pixels(lines + (size_t)(yy - below.h0) * line + (size_t)c.w0 * px, at(&out, yy, c.w0, px),
+                        r.w1 - c.w0, px, NULL);
+    }
+}
+
+qmcu_status qmcu_exec_run_window(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i,
+                                 qmcu_window w)
+{
+    return run_op_window(m, p, mem, tile, i, w);
+}
+
 /* Op i of a tile with a cached halo: copy in what the neighbours computed (left columns from the
  * column cache, top rows from the line buffer), compute the rest, then keep what the next tile
  * of the row and the next row of tiles will read (see QMCU_HALO_*). Tiles run in raster order. */
 static qmcu_status run_cached(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i)
 {
-    const qmcu_op *op = &m->g->ops[i];
-    const qmcu_tensor *y = TENSOR(m, op->out);
-    const size_t px = (size_t)y->dims[3] * qmcu_dtype_size(y->type);
-    const size_t line = (size_t)y->dims[2] * px; /* a line-buffer row: the tensor's width */
-    const view out = buffer_of(m, p, mem, tile, i, op->out);
-    const qmcu_window r = qmcu_tile_region(p, tile, i), c = qmcu_halo_compute_window(p, tile, i);
-    const int f = p->halo[i];
-    uint8_t *const cols = (f & QMCU_HALO_COLS) ? mem + p->col_cache_offset[i] : NULL;
-    uint8_t *const lines = (f & QMCU_HALO_ROWS) ? mem + p->row_cache_offset[i] : NULL;
     qmcu_status st;
-    int32_t yy;
-    if (qmcu_window_empty(r)) return QMCU_OK; /* a trailing tile: its neighbours computed all it needs */
-    if (c.w0 > r.w0)                          /* columns [r.w0, c.w0) of every row: the column cache */
-        for (yy = r.h0; yy < r.h1; yy++)
-            memcpy(at(&out, yy, r.w0, px), cols + (size_t)(yy - r.h0) * (size_t)(c.w0 - r.w0) * px,
-                   (size_t)(c.w0 - r.w0) * px);
-    if (c.h0 > r.h0) /* rows [r.h0, c.h0), columns [c.w0, r.w1): the line buffer (rows from the band's top) */
-        for (yy = r.h0; yy < c.h0; yy++)
-            memcpy(at(&out, yy, c.w0, px), lines + (size_t)(yy - r.h0) * line + (size_t)c.w0 * px,
-                   (size_t)(r.w1 - c.w0) * px);
-    if ((st = run_op_window(m, p, mem, tile, i, c)) != QMCU_OK) return st;
-    if (cols && tile % p->grid_w + 1 < p->grid_w) { /* the next tile of the row reads columns [next.w0, r.w1) */
-        const qmcu_window next = qmcu_tile_region(p, tile + 1, i);
-        const int32_t w0 = next.w0;
-        if (!qmcu_window_empty(next) && w0 < r.w1)
-            for (yy = r.h0; yy < r.h1; yy++)
-                memcpy(cols + (size_t)(yy - r.h0) * (size_t)(r.w1 - w0) * px, at(&out, yy, w0, px),
-                       (size_t)(r.w1 - w0) * px);
-    }
-    if (lines && tile + p->grid_w < p->n_tiles) {
-        /* the tile below reads rows [below.h0, r.h1); this tile owns columns [c.w0, r.w1) of the line buffer,
-           which no later tile of this row reads any more */
-        const qmcu_window below = qmcu_tile_region(p, tile + p->grid_w, i);
-        const int32_t h0 = below.h0;
-        for (yy = h0 > r.h0 ? h0 : r.h0; !qmcu_window_empty(below) && yy < r.h1; yy++)
-            memcpy(lines + (size_t)(yy - h0) * line + (size_t)c.w0 * px, at(&out, yy, c.w0, px),
-                   (size_t)(r.w1 - c.w0) * px);
-    }
+    if (qmcu_window_empty(qmcu_tile_region(p, tile, i))) return QMCU_OK; /* a trailing tile: nothing to do */
+    if ((st = qmcu_exec_halo_copy_in(m, p, mem, tile, i, NULL)) != QMCU_OK) return st;
+    if ((st = run_op_window(m, p, mem, tile, i, qmcu_halo_compute_window(p, tile, i))) != QMCU_OK) return st;
+    qmcu_exec_halo_save(m, p, mem, tile, i, NULL);
     return QMCU_OK;
 }
 

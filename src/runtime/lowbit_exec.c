@@ -47,6 +47,7 @@ typedef struct {
     int bits;
     int32_t tau;            /* outlier tile when more than tau codes fall outside 0 .. 2^b - 1; < 0: never */
     int keep;               /* outlier values kept as extended codes (else saturated) */
+    int bytewise;           /* codes stored one per byte (kept outliers, or a halo-cached map) */
     const int8_t *code_max; /* per-channel activation bound in code space, or NULL */
     int32_t channels;
     int32_t count;  /* codes outside the range so far (this op, this tile) */
@@ -81,15 +82,14 @@ static int settle_codes(settle_state *s, int8_t *codes, int32_t n)
 
 /* Runs add / pad op i of a tile with the given formats, row by row (fmt: the tile's formats).
  * Stops with *outlier = 1 as soon as more than tau codes fell outside the output's range. */
-static qmcu_status run_staged(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i, int b0,
-                              int b1, settle_state *ss, const unsigned char *fmt, int *outlier)
+static qmcu_status run_staged(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i,
+                              qmcu_window r, int b0, int b1, settle_state *ss, const unsigned char *fmt, int *outlier)
 {
     const qmcu_graph *g = m->g;
     const qmcu_op *op = &g->ops[i];
     const int bout = ss->bits;
     const int idx = (b0 < 8) | ((b1 < 8) << 1) | ((bout < 8) << 2);
     const qmcu_lowbit_variant *v = &p->lowbit[i].v[idx];
-    const qmcu_window r = qmcu_tile_region(p, tile, i);
     const int32_t cin = TENSOR(m, op->in[0])->dims[3], cout = TENSOR(m, op->out)->dims[3];
     const int32_t ow = r.w1 - r.w0, n = ow * cout;
     const size_t stage_bytes = p->scratch_bytes[i];
@@ -119,7 +119,7 @@ static qmcu_status run_staged(const qmcu_model *m, const qmcu_exec_plan *p, uint
     for (y = r.h0; y < r.h1; y++) {
         /* byte-stored outputs are written in place, packed ones staged */
         const int64_t out_start = ((int64_t)(y - out.b.h0) * (out.b.w1 - out.b.w0) + (r.w0 - out.b.w0)) * cout;
-        int8_t *const dst = byte_stored(bout, ss->keep) ? (int8_t *)out.ptr + out_start : stage_out;
+        int8_t *const dst = byte_stored(bout, ss->bytewise) ? (int8_t *)out.ptr + out_start : stage_out;
         switch (op->type) {
         case QMCU_OP_ADD: {
             const int32_t d[4] = {1, 1, 1, n};
@@ -157,22 +157,22 @@ static qmcu_status run_staged(const qmcu_model *m, const qmcu_exec_plan *p, uint
 #define QMCU_LOWBIT_ROW_BLOCK 4 /* output rows per kernel call: outliers are seen this early */
 
 /* Runs conv / depthwise op i of a tile with the given formats on the tile buffers (see the
- * top of the file). Stops with *outlier = 1 at the block where more than tau codes have fallen
- * outside the output's range. */
-static qmcu_status run_direct(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i, int b0,
-                              settle_state *ss, unsigned char *fmt, int *outlier)
+ * top of the file), output window w of its region. Stops with *outlier = 1 at the block where
+ * more than tau codes have fallen outside the output's range. */
+static qmcu_status run_direct(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i,
+                              qmcu_window w, int b0, settle_state *ss, unsigned char *fmt, int *outlier)
 {
     const qmcu_graph *g = m->g;
     const qmcu_op *op = &g->ops[i];
     const int bout = ss->bits;
     const qmcu_lowbit_variant *v = &p->lowbit[i].v[(b0 < 8) | ((bout < 8) << 2)];
     const qmcu_window r = qmcu_tile_region(p, tile, i);
-    const int32_t row_codes = (r.w1 - r.w0) * TENSOR(m, op->out)->dims[3];
+    const int32_t cout = TENSOR(m, op->out)->dims[3], row_codes = (r.w1 - r.w0) * cout;
     const int x = op->in[0];
-    int8_t *const out = (int8_t *)(mem + p->tensor_offset[op->out]); /* a low-bit map's buffer is its window */
+    int8_t *const out = (int8_t *)(mem + p->tensor_offset[op->out]); /* a low-bit map's buffer is its region */
     qmcu_conv_params cp;
     qmcu_conv_override ov;
-    int32_t y;
+    qmcu_window blk = w;
     if (!v->valid) return QMCU_ERR_ARG;
     if (fmt_store(fmt, x) != 8) { /* packed input -> one code per byte, in its own buffer */
         const qmcu_window b = qmcu_tile_buffer_region(p, tile, i, x);
@@ -188,32 +188,44 @@ static qmcu_status run_direct(const qmcu_model *m, const qmcu_exec_plan *p, uint
     ov.bias = v->bias;
     ov.weights = v->weights;
     *outlier = 0;
-    for (y = r.h0; y < r.h1; y += QMCU_LOWBIT_ROW_BLOCK) {
-        const int32_t y1 = y + QMCU_LOWBIT_ROW_BLOCK < r.h1 ? y + QMCU_LOWBIT_ROW_BLOCK : r.h1;
-        int8_t *const codes = out + (size_t)(y - r.h0) * (size_t)row_codes;
-        const int32_t n = (y1 - y) * row_codes;
-        const qmcu_status st = qmcu_exec_run_conv_rows(m, p, mem, tile, i, y, y1, &ov);
-        if (st != QMCU_OK) return st;
-        if (settle_codes(ss, codes, n)) {
-            *outlier = 1;
-            return QMCU_OK;
-        }
+    for (blk.h0 = w.h0; blk.h0 < w.h1; blk.h0 = blk.h1) {
+        qmcu_status st;
+        int32_t y;
+        blk.h1 = blk.h0 + QMCU_LOWBIT_ROW_BLOCK < w.h1 ? blk.h0 + QMCU_LOWBIT_ROW_BLOCK : w.h1;
+        if ((st = qmcu_exec_run_conv_window(m, p, mem, tile, i, blk, &ov)) != QMCU_OK) return st;
+        for (y = blk.h0; y < blk.h1; y++) /* the block's codes, row by row (a part of the region's rows) */
+            if (settle_codes(ss, out + (size_t)(y - r.h0) * (size_t)row_codes + (size_t)(w.w0 - r.w0) * (size_t)cout,
+                             (w.w1 - w.w0) * cout)) {
+                *outlier = 1;
+                return QMCU_OK;
+            }
     }
-    if (!byte_stored(bout, ss->keep)) qmcu_pack(bout, out, (r.h1 - r.h0) * row_codes, (uint8_t *)out, 0);
+    if (!byte_stored(bout, ss->bytewise)) qmcu_pack(bout, out, (r.h1 - r.h0) * row_codes, (uint8_t *)out, 0);
     return QMCU_OK;
 }
 
 /* Op i of a tile with the given formats (low-bit in or out). */
-static qmcu_status run_lowbit_op(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i, int b0,
-                                 int b1, settle_state *ss, unsigned char *fmt, int *outlier)
+static qmcu_status run_lowbit_op(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i,
+                                 qmcu_window w, int b0, int b1, settle_state *ss, unsigned char *fmt, int *outlier)
 {
     const qmcu_op *op = &m->g->ops[i];
     const qmcu_lowbit_variant *v = &p->lowbit[i].v[(b0 < 8) | ((b1 < 8) << 1) | ((ss->bits < 8) << 2)];
     ss->code_max = ss->bits < 8 ? v->code_max : NULL;
     ss->channels = TENSOR(m, op->out)->dims[3];
     ss->count = ss->values = 0;
-    if (qmcu_is_conv(op->type)) return run_direct(m, p, mem, tile, i, b0, ss, fmt, outlier);
-    return run_staged(m, p, mem, tile, i, b0, b1, ss, fmt, outlier);
+    if (qmcu_is_conv(op->type)) return run_direct(m, p, mem, tile, i, w, b0, ss, fmt, outlier);
+    return run_staged(m, p, mem, tile, i, w, b0, b1, ss, fmt, outlier);
+}
+
+/* Halo caching on a QuantMCU tile: the tile's format of the map (planned: its bits on normal tiles,
+ * bout: what this tile produces) and the conversions of what neighbours wrote in the other one. */
+static qmcu_halo_io halo_io(const qmcu_exec_plan *p, int i, int planned, int bout)
+{
+    qmcu_halo_io io;
+    io.fmt = planned == 8 || bout == 8;
+    io.from[0] = io.fmt && planned < 8 ? &p->lowbit[i].to_int8 : NULL; /* codes read by an 8-bit tile */
+    io.from[1] = !io.fmt ? &p->lowbit[i].to_codes : NULL;              /* 8 bits read by a low-bit tile */
+    return io;
 }
 
 qmcu_status qmcu_lowbit_run_tile_ops(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int n_ops,
@@ -230,42 +242,58 @@ qmcu_status qmcu_lowbit_run_tile_ops(const qmcu_model *m, const qmcu_exec_plan *
     for (i = 0; i < n_ops && i < p->split && st == QMCU_OK; i++) {
         const qmcu_op *op = &g->ops[i];
         const qmcu_window r = qmcu_tile_region(p, tile, i);
+        const int cached = p->halo && p->halo[i];
+        const qmcu_window w = cached ? qmcu_halo_compute_window(p, tile, i) : r; /* what this tile computes */
         const int b0 = fmt_bits(fmt, op->in[0]), b1 = op->type == QMCU_OP_ADD ? fmt_bits(fmt, op->in[1]) : 8;
+        const int lowbit_op = qmcu_op_has(op->type, QMCU_OPT_LOWBIT_READER) && TENSOR(m, op->out)->type == QMCU_I8;
+        /* the map's bits on normal tiles (a PAD output has its source's): its caches hold that format */
+        const int planned = lowbit_op && op->out != p->split_tensor
+                                ? p->lowbit_bits[qmcu_pad_source(g, p->split, op->out)]
+                                : 8;
+        const int bytewise = (p->lowbit_keep && p->lowbit_keep[op->out]) || cached;
         int bout = 8, outlier = 0;
         settle_state ss;
         if (qmcu_window_empty(r)) continue;
         if (qmcu_op_hook) qmcu_op_hook(i, 0);
-        if (qmcu_op_has(op->type, QMCU_OPT_LOWBIT_READER) && TENSOR(m, op->out)->type == QMCU_I8) {
+        if (lowbit_op) {
             if (op->type == QMCU_OP_PAD)
                 bout = b0;
             else if (!switched && op->out != p->split_tensor)
                 bout = p->lowbit_bits[op->out];
         }
-        if (b0 == 8 && b1 == 8 && bout == 8) { /* the 8-bit path of patch mode, same bytes */
-            st = qmcu_exec_run_op(m, p, mem, tile, i);
+        if (b0 == 8 && b1 == 8 && bout == 8 && !cached) {
+            st = qmcu_exec_run_op(m, p, mem, tile, i); /* the 8-bit path of patch mode */
         } else {
+            qmcu_halo_io io = halo_io(p, i, planned, bout);
+            if (cached) st = qmcu_exec_halo_copy_in(m, p, mem, tile, i, &io);
             /* VDPC: the map's threshold; pad copies codes (never an outlier); the ablation never falls back */
             ss.bits = bout;
             ss.tau = op->type == QMCU_OP_PAD || bout == 8 || no_vdpc ? -1 : p->lowbit_tau[op->out];
             ss.keep = p->lowbit_keep && p->lowbit_keep[op->out];
-            st = run_lowbit_op(m, p, mem, tile, i, b0, b1, &ss, fmt, &outlier);
+            ss.bytewise = bytewise;
+            if (st == QMCU_OK)
+                st = b0 == 8 && b1 == 8 && bout == 8 ? qmcu_exec_run_window(m, p, mem, tile, i, w)
+                                                     : run_lowbit_op(m, p, mem, tile, i, w, b0, b1, &ss, fmt, &outlier);
             if (st == QMCU_OK && outlier) { /* VDPC: this feature map and the rest of the tile at 8 bits */
                 switched = 1;
                 bout = ss.bits = 8;
                 ss.tau = -1;
-                st = b0 == 8 && b1 == 8 ? qmcu_exec_run_op(m, p, mem, tile, i)
-                                        : run_lowbit_op(m, p, mem, tile, i, b0, b1, &ss, fmt, &outlier);
+                io = halo_io(p, i, planned, bout);
+                if (cached) st = qmcu_exec_halo_copy_in(m, p, mem, tile, i, &io);
+                if (st == QMCU_OK)
+                    st = b0 == 8 && b1 == 8 ? qmcu_exec_run_window(m, p, mem, tile, i, w)
+                                            : run_lowbit_op(m, p, mem, tile, i, w, b0, b1, &ss, fmt, &outlier);
             } else if (stats && op->type != QMCU_OP_PAD && bout < 8) { /* the readers' extra MACs on kept outliers */
                 stats->lowbit_values += ss.values;
                 stats->outlier_values += ss.count;
                 if (ss.keep) stats->patch_bitops += (int64_t)ss.count * p->lowbit_outlier_macs[op->out] * 64;
             }
+            if (cached && st == QMCU_OK) qmcu_exec_halo_save(m, p, mem, tile, i, &io);
         }
         if (qmcu_op_hook) qmcu_op_hook(i, 1);
-        fmt[op->out] = (unsigned char)(bout | (byte_stored(bout, p->lowbit_keep && p->lowbit_keep[op->out]) ? 8 : bout)
-                                                  << 4); /* as produced */
-        if (stats && qmcu_is_conv(op->type))
-            stats->patch_bitops += p->lowbit[i].macs_per_pixel * (int64_t)(r.h1 - r.h0) * (r.w1 - r.w0) * 8 * b0;
+        fmt[op->out] = (unsigned char)(bout | (byte_stored(bout, bytewise) ? 8 : bout) << 4); /* as produced */
+        if (stats && qmcu_is_conv(op->type) && !qmcu_window_empty(w))
+            stats->patch_bitops += p->lowbit[i].macs_per_pixel * (int64_t)(w.h1 - w.h0) * (w.w1 - w.w0) * 8 * b0;
     }
     if (stats) {
         stats->tiles++;
