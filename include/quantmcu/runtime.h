@@ -82,7 +82,7 @@ typedef struct {
 /* A per-channel code conversion between a map's 8-bit format and its low-bit format:
  * out = clamp(MBQM(in - in_zp, multiplier[c], shift[c]) + out_zp, lo, hi), then <= code_max[c]. */
 typedef struct {
-    qmcu_requant rq;        /* NULL multiplier: no conversion defined */
+    qmcu_requant rq; /* NULL multiplier: no conversion defined */
     int32_t in_zp, out_zp, lo, hi;
     const int8_t *code_max; /* NULL: none */
 } qmcu_code_convert;

@@ -39,21 +39,12 @@ static void print_profile(const quantmcu_model *m, const quantmcu_plan *plan, co
     const qmcu_graph *g = quantmcu_graph(m);
     const qmcu_plan *p = quantmcu_plan_layout(plan);
     unsigned long long total = 0;
-    int i, t;
+    int i;
     printf(
         "per-op cost, first image (profiling adds ~60 instructions per op execution):\n%3s  %-18s %-6s %12s %14s %9s\n",
         "#", "op", "stage", "MACs", "instructions", "instr/MAC");
     for (i = 0; i < g->n_ops; i++) {
-        const qmcu_tensor *y = &g->tensors[g->ops[i].out];
-        int64_t macs = qmcu_op_macs(g, &g->ops[i]);
-        if (i < p->spec.split && y->ndim == 4) {
-            const int64_t per_pixel = macs / ((int64_t)y->dims[1] * y->dims[2]);
-            macs = 0;
-            for (t = 0; t < p->n_tiles; t++) {
-                const qmcu_window r = p->region[(size_t)t * g->n_tensors + g->ops[i].out];
-                if (!qmcu_window_empty(r)) macs += per_pixel * (r.h1 - r.h0) * (r.w1 - r.w0);
-            }
-        }
+        const int64_t macs = p->op_macs[i]; /* as executed: halo recomputation included, cached halos not */
         char ratio[32] = "";
         total += op_insns[i];
         if (macs > 0) snprintf(ratio, sizeof ratio, "%.2f", (double)op_insns[i] / (double)macs);

@@ -14,6 +14,7 @@ static void usage(FILE *f)
           "N] [--json]\n"
           "  plan  MODEL [--sram SIZE] [--input-in-sram yes|no] [--split K --grid RxC] [-o PLAN.json] [--json] "
           "[--quiet]\n"
+          "        [--halo auto|recompute|cols|cached] [--fuse-add yes|no]\n"
           "        [--calib DIR [--calib-count N] [--bits 8,4,2] [--lambda L] [--outlier-tiles F] [--bitops-target R]\n"
           "         [--max-agreement-drop P]]\n"
           "  codegen MODEL --plan PLAN -o DIR [--target host|cortex-m4|cortex-m7] [--board f746|h743|big]\n"

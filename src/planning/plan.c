@@ -225,15 +225,18 @@ static void build_geometry(qmcu_plan *p)
     }
 }
 
-static void count_patch_macs(qmcu_plan *p)
+static void count_macs(qmcu_plan *p)
 {
     const qmcu_graph *g = p->g;
     int i, tile;
+    for (i = 0; i < g->n_ops; i++) p->op_macs[i] = i < p->spec.split ? 0 : qmcu_op_macs(g, &g->ops[i]);
     for (tile = 0; tile < p->n_tiles; tile++)
         for (i = 0; i < p->spec.split; i++) {
             const qmcu_tensor *y = T(g, g->ops[i].out);
-            p->patch_macs += qmcu_op_macs(g, &g->ops[i]) / ((int64_t)y->dims[1] * y->dims[2]) *
-                             area(qmcu_halo_compute_window(&p->exec, tile, i));
+            const int64_t macs = qmcu_op_macs(g, &g->ops[i]) / ((int64_t)y->dims[1] * y->dims[2]) *
+                                 area(qmcu_halo_compute_window(&p->exec, tile, i));
+            p->op_macs[i] += macs;
+            p->patch_macs += macs;
         }
     p->macs += p->patch_macs;
 }
@@ -533,6 +536,7 @@ qmcu_status qmcu_plan_build(const qmcu_model *m, const qmcu_plan_spec *spec, qmc
     p->scratch_bytes = (size_t *)calloc((size_t)g->n_ops, sizeof(size_t));
     p->scratch_offset = (size_t *)calloc((size_t)g->n_ops, sizeof(size_t));
     p->step_live_bytes = (size_t *)calloc((size_t)g->n_ops, sizeof(size_t));
+    p->op_macs = (int64_t *)calloc((size_t)g->n_ops, sizeof(int64_t));
     p->halo = (unsigned char *)calloc((size_t)g->n_ops * 2, 1);
     p->fused_add = p->halo ? p->halo + g->n_ops : NULL;
     p->col_cache_bytes = (size_t *)calloc((size_t)g->n_ops * 4, sizeof(size_t));
@@ -542,7 +546,7 @@ qmcu_status qmcu_plan_build(const qmcu_model *m, const qmcu_plan_spec *spec, qmc
         p->row_cache_offset = p->col_cache_offset + g->n_ops;
     }
     if (!p->region || !p->in_place || !p->tensor_bytes || !p->tensor_offset || !p->scratch_bytes ||
-        !p->scratch_offset || !p->step_live_bytes || !p->halo || !p->col_cache_bytes) {
+        !p->scratch_offset || !p->step_live_bytes || !p->halo || !p->col_cache_bytes || !p->op_macs) {
         qmcu_plan_free(p);
         return nomem(g, err);
     }
@@ -554,11 +558,10 @@ qmcu_status qmcu_plan_build(const qmcu_model *m, const qmcu_plan_spec *spec, qmc
         }
         sync_exec(p); /* the geometry calls read it */
         build_geometry(p);
-        count_patch_macs(p);
+        count_macs(p);
     } else {
-        int i;
         sync_exec(p);
-        for (i = 0; i < g->n_ops; i++) p->macs += qmcu_op_macs(g, &g->ops[i]);
+        count_macs(p);
     }
     st = build_memory(p, m, err);
     if (st != QMCU_OK) {
@@ -582,6 +585,7 @@ void qmcu_plan_free(qmcu_plan *p)
     free(p->scratch_bytes);
     free(p->scratch_offset);
     free(p->step_live_bytes);
+    free(p->op_macs);
     free(p->halo);
     free(p->col_cache_bytes);
     free(p->buffers);

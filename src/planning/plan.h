@@ -52,6 +52,7 @@ typedef struct qmcu_plan_s {
     int64_t macs;                         /* whole model as executed (patch stage with its halo) */
     int64_t patch_macs;                   /* executed by the patch stage */
     int64_t patch_layer_macs;             /* the same ops layer by layer; redundant = patch_macs - this */
+    int64_t *op_macs;                     /* per op: MACs as executed (all tiles; cached halos not recomputed) */
     int32_t input_patch_h, input_patch_w; /* largest input region of a tile */
 
     /* halo caching and fused adds */

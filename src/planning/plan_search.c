@@ -38,7 +38,7 @@ static qmcu_status try_geometry(const qmcu_model *m, qmcu_plan_spec spec, size_t
         qmcu_status st;
         if (halo != QMCU_HALO_AUTO && halo != k_halos[h]) continue;
         if (local && (local->patch_macs == local->patch_layer_macs || spec.split == 0))
-            break;                                                      /* nothing recomputed: nothing to cache */
+            break; /* nothing recomputed: nothing to cache */
         if (halo == QMCU_HALO_AUTO && k_halos[h] == QMCU_HALO_COLS && spec.grid_w == 1) continue; /* one column */
         spec.halo = k_halos[h];
         if ((st = qmcu_plan_build(m, &spec, &cand, err)) != QMCU_OK) {
@@ -93,6 +93,35 @@ static qmcu_status try_geometry(const qmcu_model *m, qmcu_plan_spec spec, size_t
                             qmcu_plan_free(cand);
                         }
                     }
+            /* then op by op: each cacheable op's strategy changed while that makes the plan better */
+            for (j = 0; ops && j < 4; j++) {
+                int i, h2, improved = 0;
+                for (i = 0; i < spec.split; i++) ops[i] = local->halo[i];
+                for (i = 0; i < spec.split && !improved; i++)
+                    for (h2 = 0; h2 < 3 && !improved; h2++) {
+                        qmcu_plan *cand;
+                        const uint8_t was = ops[i];
+                        if (!cached->halo[i] || k_halos[h2] == was) continue;
+                        ops[i] = (uint8_t)k_halos[h2];
+                        all.halo_ops = ops;
+                        if ((st = qmcu_plan_build(m, &all, &cand, err)) != QMCU_OK) {
+                            free(ops);
+                            qmcu_plan_free(cached);
+                            qmcu_plan_free(local);
+                            return st;
+                        }
+                        (*candidates)++;
+                        if (better(cand, local, budget)) {
+                            qmcu_plan_free(local);
+                            local = cand;
+                            improved = 1;
+                        } else {
+                            qmcu_plan_free(cand);
+                            ops[i] = was;
+                        }
+                    }
+                if (!improved) break;
+            }
             free(ops);
         }
         qmcu_plan_free(cached);

@@ -410,8 +410,8 @@ qmcu_status qmcu_exec_halo_copy_in(const qmcu_model *m, const qmcu_exec_plan *p,
         const qmcu_code_convert *cv = io ? io->from[lines[tile % p->grid_w] & 1] : NULL;
         lines += qmcu_halo_row_tag_bytes(p);
         for (yy = r.h0; yy < c.h0; yy++)
-            copy_pixels(at(&out, yy, c.w0, px), lines + (size_t)(yy - r.h0) * line + (size_t)c.w0 * px, r.w1 - c.w0,
-                        px, cv);
+            copy_pixels(at(&out, yy, c.w0, px), lines + (size_t)(yy - r.h0) * line + (size_t)c.w0 * px, r.w1 - c.w0, px,
+                        cv);
     }
     return QMCU_OK;
 }
@@ -446,8 +446,8 @@ void qmcu_exec_halo_save(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *
         if (qmcu_halo_row_tag_bytes(p)) lines[tile % p->grid_w] = (uint8_t)(io ? io->fmt : 1);
         lines += qmcu_halo_row_tag_bytes(p);
         for (yy = below.h0 > r.h0 ? below.h0 : r.h0; !qmcu_window_empty(below) && yy < r.h1; yy++)
-            copy_pixels(lines + (size_t)(yy - below.h0) * line + (size_t)c.w0 * px, at(&out, yy, c.w0, px),
-                        r.w1 - c.w0, px, NULL);
+            copy_pixels(lines + (size_t)(yy - below.h0) * line + (size_t)c.w0 * px, at(&out, yy, c.w0, px), r.w1 - c.w0,
+                        px, NULL);
     }
 }
 

@@ -247,9 +247,8 @@ qmcu_status qmcu_lowbit_run_tile_ops(const qmcu_model *m, const qmcu_exec_plan *
         const int b0 = fmt_bits(fmt, op->in[0]), b1 = op->type == QMCU_OP_ADD ? fmt_bits(fmt, op->in[1]) : 8;
         const int lowbit_op = qmcu_op_has(op->type, QMCU_OPT_LOWBIT_READER) && TENSOR(m, op->out)->type == QMCU_I8;
         /* the map's bits on normal tiles (a PAD output has its source's): its caches hold that format */
-        const int planned = lowbit_op && op->out != p->split_tensor
-                                ? p->lowbit_bits[qmcu_pad_source(g, p->split, op->out)]
-                                : 8;
+        const int planned =
+            lowbit_op && op->out != p->split_tensor ? p->lowbit_bits[qmcu_pad_source(g, p->split, op->out)] : 8;
         const int bytewise = (p->lowbit_keep && p->lowbit_keep[op->out]) || cached;
         int bout = 8, outlier = 0;
         settle_state ss;
