@@ -194,7 +194,6 @@ static void build_geometry(qmcu_plan *p)
     const qmcu_tensor *s = T(g, p->split_tensor);
     int tile, i, j;
     for (i = 0; i < k; i++) p->patch_layer_macs += qmcu_op_macs(g, &g->ops[i]);
-    for (i = k; i < g->n_ops; i++) p->macs += qmcu_op_macs(g, &g->ops[i]);
     for (tile = 0; tile < p->n_tiles; tile++)
         p->region[(size_t)tile * nt + p->split_tensor] = qmcu_grid_tile(
             s->dims[1], s->dims[2], p->spec.grid_h, p->spec.grid_w, tile / p->spec.grid_w, tile % p->spec.grid_w);
@@ -238,7 +237,7 @@ static void count_macs(qmcu_plan *p)
             p->op_macs[i] += macs;
             p->patch_macs += macs;
         }
-    p->macs += p->patch_macs;
+    for (i = 0; i < g->n_ops; i++) p->macs += p->op_macs[i];
 }
 
 static size_t align16(size_t v) { return (v + 15) & ~(size_t)15; }
