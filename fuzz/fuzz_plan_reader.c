@@ -25,6 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     qmcu_quant_plan *q = NULL;
     qmcu_error err;
     int has_quant = 0;
+    uint8_t halo_ops[64];
     if (!text) return 0;
     if (!g_graph) { /* 16x16x3 -> conv s2 -> dw -> conv 1x1 -> conv 1x1 */
         int x, y;
@@ -41,6 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(text, data, size);
     text[size] = 0;
     if (qmcu_plan_parse_spec(text, "fuzz.json", g_graph, &spec, &has_quant, &err) == QMCU_OK &&
+        (spec.split <= 0 || spec.split > (int)sizeof halo_ops ||
+         ((spec.halo_ops = halo_ops), qmcu_plan_parse_halo(text, "fuzz.json", spec.split, halo_ops, &err) == QMCU_OK)) &&
         (!has_quant || qmcu_vdq_parse(text, "fuzz.json", g_graph, spec.split, &vdq, &err) == QMCU_OK)) {
         const qmcu_exec_plan *e = NULL;
         if (vdq) { /* the QuantMCU plan takes vdq over */
