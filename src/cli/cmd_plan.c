@@ -404,9 +404,27 @@ int cmd_plan(int argc, char **argv)
         quantmcu_plan_write(qp ? qp : p, a.budget, stdout);
     } else {
         if (a.po.split < 0)
-            printf("searched %d plans (every legal split x grids 1x1..8x8, and no patching) in %.3f s\n",
+            printf("searched %d plans (every legal split x grids 1x1..8x8 x halo strategies, and no patching) in %.3f s\n",
                    info.candidates, info.seconds);
         cli_print_plan(m, p, !a.quiet);
+        if (a.po.split < 0 && a.po.halo == QUANTMCU_HALO_AUTO) { /* why: the best plan recomputing its halo */
+            quantmcu_plan *rp = NULL;
+            quantmcu_search_info ri;
+            po.halo = QMCU_HALO_RECOMPUTE;
+            if (quantmcu_plan_make(m, &po, &rp, &ri, &err) == QMCU_OK) {
+                const qmcu_plan *r = quantmcu_plan_layout(rp), *c = quantmcu_plan_layout(p);
+                printf("chosen: %s; the best plan recomputing every halo (MCUNetV2) is %s%d, grid %dx%d: %lld MACs "
+                       "(%+.1f %%), peak %zu bytes%s\n",
+                       info.fits ? "the fewest executed MACs within the budget (ties: fewer tiles, then the smaller "
+                                   "arena)"
+                                 : "no plan fits, so the lowest peak",
+                       r->spec.split ? "split " : "layer by layer, split ", r->spec.split, r->spec.grid_h,
+                       r->spec.grid_w, (long long)r->macs,
+                       c->macs ? 100.0 * (double)(r->macs - c->macs) / (double)c->macs : 0.0, r->arena_bytes,
+                       ri.fits ? "" : " (does not fit)");
+                quantmcu_plan_free(rp);
+            }
+        }
         if (info.fits)
             printf("fits the %zu-byte (%.0f kB) SRAM budget\n", a.budget, a.budget / 1024.0);
         else
