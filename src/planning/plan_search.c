@@ -176,6 +176,22 @@ qmcu_status qmcu_plan_search(const qmcu_model *m, size_t budget, int input_in_sr
                 }
             }
     }
+    if (best->arena_bytes > budget && halo == QMCU_HALO_AUTO && best->spec.split > 0) {
+        /* nothing fits: the lowest peak; its geometry again with that peak as the budget, so mixed halo
+           plans can lower the MACs at that peak */
+        qmcu_plan *again = NULL;
+        spec = best->spec;
+        if ((st = try_geometry(m, spec, best->arena_bytes, halo, &again, &stats->candidates, err)) != QMCU_OK) {
+            qmcu_plan_free(best);
+            return st;
+        }
+        if (again->arena_bytes <= best->arena_bytes && again->macs < best->macs) {
+            qmcu_plan_free(best);
+            best = again;
+        } else {
+            qmcu_plan_free(again);
+        }
+    }
     stats->fits = best->arena_bytes <= budget;
     stats->seconds = (double)(clock() - t0) / CLOCKS_PER_SEC;
     *out = best;
