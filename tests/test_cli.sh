@@ -26,6 +26,22 @@ expect_error() {
   else bad "$name: rc=$rc, $lines stderr lines: $(head -c 400 "$T/err")"; fi
 }
 
+# --- command-line conventions: --version, COMMAND --help (every option, an example), usage errors exit 2 ---
+$QM --version | grep -qE "^quantmcu [0-9]+\.[0-9]+\.[0-9]+" && ok || bad "--version"
+for c in info run eval plan codegen mcu; do
+  $QM $c --help > "$T/help" 2> "$T/err"; rc=$?
+  [ $rc -eq 0 ] && grep -q "^usage: quantmcu $c" "$T/help" && grep -q "^example: quantmcu $c" "$T/help" && [ ! -s "$T/err" ] \
+    && ok || bad "$c --help (rc=$rc)"
+done
+for o in --halo --fuse-add --input-in-sram --split --grid --plan --mode; do grep -q -- "$o" "$T/help" || bad "mcu --help lacks $o"; done
+$QM plan --help > "$T/help"; for o in --sram --calib --bits --lambda --bitops-target --outlier-tiles --quiet -o; do
+  grep -q -- " $o" "$T/help" || bad "plan --help lacks $o"; done
+$QM plan "$V1" --bogus > /dev/null 2>&1; [ $? -eq 2 ] && ok || bad "unknown option: exit status 2"
+$QM info > /dev/null 2>&1; [ $? -eq 2 ] && ok || bad "missing model: exit status 2"
+$QM eval "$V1" --images "$IMG" --limit -3 > /dev/null 2>&1; [ $? -eq 2 ] && ok || bad "bad value: exit status 2"
+$QM nosuchcommand > /dev/null 2>&1; [ $? -eq 2 ] && ok || bad "unknown command: exit status 2"
+$QM info /nonexistent.tflite > /dev/null 2>&1; [ $? -eq 1 ] && ok || bad "a missing file is not a usage error: exit status 1"
+
 # --- normal use ---
 $QM info "$V1" > "$T/info" && grep -q "layer-by-layer peak SRAM" "$T/info" && ok || bad "info"
 $QM info "$V1" --json > "$T/info.json" && python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['macs']>0 and d['layer_peak_sram_bytes']>0 and len(d['layers'])==31" "$T/info.json" && ok || bad "info --json"

@@ -22,6 +22,12 @@ int cli_fail(const char *fmt, ...)
 #endif
     ;
 
+/* `COMMAND --help` / `-h` anywhere in argv: prints the command's help to stdout, returns 1. */
+int cli_help_asked(const char *cmd, int argc, char **argv);
+
+/* A usage error (bad or missing option): the same one line, exit status 2. */
+int cli_usage(const char *fmt, ...);
+
 /* Option parsing: returns the value of "--name VALUE" at argv[*i] and advances *i. */
 const char *cli_value(int argc, char **argv, int *i);
 int cli_parse_int(const char *s, long lo, long hi, long *out);
@@ -37,8 +43,8 @@ typedef struct {
     long split; /* -1: not given */
     int grid_h, grid_w;
     int input_in_sram;
-    int no_vdpc; /* --no-vdpc: QuantMCU bits on every tile (ablation) */
-    int halo;    /* --halo: QUANTMCU_HALO_AUTO or QMCU_HALO_* */
+    int no_vdpc;  /* --no-vdpc: QuantMCU bits on every tile (ablation) */
+    int halo;     /* --halo: QUANTMCU_HALO_AUTO or QMCU_HALO_* */
     int fuse_add; /* --fuse-add yes|no */
 } cli_plan_opts;
 void cli_plan_opts_init(cli_plan_opts *o);

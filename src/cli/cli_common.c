@@ -17,6 +17,17 @@ int cli_fail(const char *fmt, ...)
     return 1;
 }
 
+int cli_usage(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("quantmcu: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return 2;
+}
+
 const char *cli_value(int argc, char **argv, int *i)
 {
     if (*i + 1 >= argc) return NULL;

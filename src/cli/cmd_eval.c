@@ -106,24 +106,25 @@ int cmd_eval(int argc, char **argv)
     ps.tty = isatty(fileno(stderr));
     ps.line_open = 0;
     eo.progress_ctx = &ps;
+    if (cli_help_asked("eval", argc, argv)) return 0;
     for (i = 0; i < argc; i++) {
         const char *a = argv[i];
         const int taken = cli_plan_option("eval", argc, argv, &i, &po);
-        if (taken < 0) return 1;
+        if (taken < 0) return 2;
         if (taken) continue;
         if (!strcmp(a, "--images")) {
-            if (!(dir = cli_value(argc, argv, &i))) return cli_fail("eval: --images needs a folder");
+            if (!(dir = cli_value(argc, argv, &i))) return cli_usage("eval: --images needs a folder");
         } else if (!strcmp(a, "--limit")) {
             if (!cli_parse_int(cli_value(argc, argv, &i), 1, 100000000, &v))
-                return cli_fail("eval: --limit needs a positive number");
+                return cli_usage("eval: --limit needs a positive number");
             eo.limit = (int)v;
         } else if (!strcmp(a, "--skip")) {
             if (!cli_parse_int(cli_value(argc, argv, &i), 0, 100000000, &v))
-                return cli_fail("eval: --skip needs a number >= 0");
+                return cli_usage("eval: --skip needs a number >= 0");
             eo.skip = (int)v;
         } else if (!strcmp(a, "--threads")) {
             if (!cli_parse_int(cli_value(argc, argv, &i), 1, 64, &v))
-                return cli_fail("eval: --threads needs a number 1..64");
+                return cli_usage("eval: --threads needs a number 1..64");
             eo.threads = (int)v;
         } else if (!strcmp(a, "--json")) {
             json = 1;
@@ -133,20 +134,20 @@ int cmd_eval(int argc, char **argv)
             eo.strict = 1;
         } else if (!strcmp(a, "--classes")) {
             if (!(eo.classes = cli_value(argc, argv, &i)))
-                return cli_fail("eval: --classes needs a file of WordNet ids");
+                return cli_usage("eval: --classes needs a file of WordNet ids");
         } else if (!strcmp(a, "--ground-truth")) {
             if (!(eo.ground_truth = cli_value(argc, argv, &i)))
-                return cli_fail("eval: --ground-truth needs a file of 'FILE CLASS' lines");
+                return cli_usage("eval: --ground-truth needs a file of 'FILE CLASS' lines");
         } else if (a[0] == '-' && a[1]) {
-            return cli_fail("eval: unknown option '%s'", a);
+            return cli_usage("eval: unknown option '%s'", a);
         } else if (!model_path) {
             model_path = a;
         } else {
-            return cli_fail("eval: unexpected argument '%s'", a);
+            return cli_usage("eval: unexpected argument '%s'", a);
         }
     }
     if (!model_path || !dir)
-        return cli_fail(
+        return cli_usage(
             "eval: usage: quantmcu eval MODEL --images DIR [--skip N] [--limit N] [--mode layer|patch|quantmcu] "
             "[--plan PLAN | --split K --grid RxC] [--no-vdpc] [--threads N] [--json] [--vs-int8] [--strict] [--classes "
             "FILE] [--ground-truth FILE]");

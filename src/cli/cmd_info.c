@@ -37,21 +37,22 @@ int cmd_info(int argc, char **argv)
     int64_t total_macs = 0;
     size_t weight_bytes = 0;
     cli_plan_opts_init(&po);
+    if (cli_help_asked("info", argc, argv)) return 0;
     for (i = 0; i < argc; i++) {
         const int taken = cli_plan_option("info", argc, argv, &i, &po);
-        if (taken < 0) return 1;
+        if (taken < 0) return 2;
         if (taken) continue;
         if (!strcmp(argv[i], "--json"))
             json = 1;
         else if (argv[i][0] == '-' && argv[i][1])
-            return cli_fail("info: unknown option '%s'", argv[i]);
+            return cli_usage("info: unknown option '%s'", argv[i]);
         else if (!model_path)
             model_path = argv[i];
         else
-            return cli_fail("info: unexpected argument '%s'", argv[i]);
+            return cli_usage("info: unexpected argument '%s'", argv[i]);
     }
     if (!model_path)
-        return cli_fail(
+        return cli_usage(
             "info: usage: quantmcu info MODEL [--json] [--plan PLAN | --split K --grid RxC] [--input-in-sram yes|no]");
     if (!(m = cli_load(model_path))) return 1;
     g = quantmcu_graph(m);

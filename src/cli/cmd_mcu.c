@@ -67,14 +67,14 @@ static int parse_common(const char *cmd, int argc, char **argv, int *i, mcu_opts
         o->target = cli_value(argc, argv, i);
         if (!o->target ||
             (strcmp(o->target, "cortex-m4") && strcmp(o->target, "cortex-m7") && strcmp(o->target, "host") != 0))
-            return cli_fail("%s: --target needs host, cortex-m4 or cortex-m7", cmd), -1;
-        return 1;
+            return cli_usage("%s: --target needs host, cortex-m4 or cortex-m7", cmd), -1;
+        return 2;
     }
     if (!strcmp(a, "--board")) {
         o->board_name = cli_value(argc, argv, i);
         if (!o->board_name || !quantmcu_board_known(o->board_name))
-            return cli_fail("%s: --board needs f746, h743 or big", cmd), -1;
-        return 1;
+            return cli_usage("%s: --board needs f746, h743 or big", cmd), -1;
+        return 2;
     }
     return 0;
 }
@@ -97,39 +97,40 @@ int cmd_codegen(int argc, char **argv)
     qmcu_error err;
     int i, rc = 1;
     mcu_opts_init(&o, &po);
+    if (cli_help_asked("codegen", argc, argv)) return 0;
     for (i = 0; i < argc; i++) {
         const char *a = argv[i];
         int t = parse_common("codegen", argc, argv, &i, &o);
-        if (t < 0) return 1;
+        if (t < 0) return 2;
         if (t) continue;
         if (!strcmp(a, "--plan")) {
             if (!(po.plan_path = cli_value(argc, argv, &i))) {
-                cli_fail("codegen: --plan needs a plan file");
-                return 1;
+                cli_usage("codegen: --plan needs a plan file");
+                return 2;
             }
         } else if (!strcmp(a, "-o")) {
             if (!(o.out_dir = cli_value(argc, argv, &i))) {
-                cli_fail("codegen: -o needs a folder");
-                return 1;
+                cli_usage("codegen: -o needs a folder");
+                return 2;
             }
         } else if (a[0] == '-' && a[1]) {
             {
-                cli_fail("codegen: unknown option '%s'", a);
-                return 1;
+                cli_usage("codegen: unknown option '%s'", a);
+                return 2;
             }
         } else if (!o.model_path) {
             o.model_path = a;
         } else {
             {
-                cli_fail("codegen: unexpected argument '%s'", a);
-                return 1;
+                cli_usage("codegen: unexpected argument '%s'", a);
+                return 2;
             }
         }
     }
     if (!o.model_path || !po.plan_path || !o.out_dir) {
-        cli_fail("codegen: usage: quantmcu codegen MODEL --plan PLAN -o DIR [--target host|cortex-m4|cortex-m7] "
-                 "[--board f746|h743|big]");
-        return 1;
+        cli_usage("codegen: usage: quantmcu codegen MODEL --plan PLAN -o DIR [--target host|cortex-m4|cortex-m7] "
+                  "[--board f746|h743|big]");
+        return 2;
     }
     if (!(m = cli_load(o.model_path))) return 1;
     po.mode = "plan";
@@ -165,19 +166,19 @@ static int parse_mcu_args(int argc, char **argv, mcu_opts *o, cli_plan_opts *po,
     for (i = 0; i < argc; i++) {
         const char *a = argv[i];
         int t = parse_common("mcu", argc, argv, &i, o);
-        if (t < 0) return 1;
+        if (t < 0) return 2;
         if (t) continue;
         t = cli_plan_option("mcu", argc, argv, &i, po);
-        if (t < 0) return 1;
+        if (t < 0) return 2;
         if (t) continue;
         if (!strcmp(a, "--json")) {
             o->json = 1;
         } else if (!strcmp(a, "--profile")) {
             o->profile = 1;
         } else if (!strcmp(a, "--dump-output")) {
-            if (!(o->dump_out = cli_value(argc, argv, &i))) return cli_fail("mcu: --dump-output needs a file");
+            if (!(o->dump_out = cli_value(argc, argv, &i))) return cli_usage("mcu: --dump-output needs a file");
         } else if (a[0] == '-' && a[1]) {
-            return cli_fail("mcu: unknown option '%s'", a);
+            return cli_usage("mcu: unknown option '%s'", a);
         } else if (!o->model_path) {
             o->model_path = a;
         } else {
@@ -185,11 +186,11 @@ static int parse_mcu_args(int argc, char **argv, mcu_opts *o, cli_plan_opts *po,
         }
     }
     if (!o->model_path || !*n_images)
-        return cli_fail(
+        return cli_usage(
             "mcu: usage: quantmcu mcu MODEL [--plan PLAN] [--mode layer|patch|quantmcu] "
             "[--target cortex-m4|cortex-m7] [--board f746|h743|big] IMAGE... [--json] [--dump-output FILE]");
     if (!strcmp(o->target, "host"))
-        return cli_fail("mcu: --target host is for codegen; mcu runs cortex-m4 or cortex-m7 under QEMU");
+        return cli_usage("mcu: --target host is for codegen; mcu runs cortex-m4 or cortex-m7 under QEMU");
     return 0;
 }
 
@@ -259,6 +260,10 @@ int cmd_mcu(int argc, char **argv)
     void *output = NULL;
     int n_images = 0, rc = 1;
     memset(&r, 0, sizeof r);
+    if (cli_help_asked("mcu", argc, argv)) {
+        free(images);
+        return 0;
+    }
     if (!images) return cli_fail("out of memory");
     if ((rc = parse_mcu_args(argc, argv, &o, &po, images, &n_images)) != 0) goto done;
     rc = 1;

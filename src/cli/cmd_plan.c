@@ -58,51 +58,51 @@ int cli_plan_option(const char *cmd, int argc, char **argv, int *i, cli_plan_opt
     if (!strcmp(a, "--mode")) {
         v = cli_value(argc, argv, i);
         if (!v || (strcmp(v, "layer") && strcmp(v, "patch") && strcmp(v, "quantmcu"))) {
-            cli_fail("%s: --mode needs layer|patch|quantmcu", cmd);
+            cli_usage("%s: --mode needs layer|patch|quantmcu", cmd);
             return -1;
         }
         o->mode = v;
     } else if (!strcmp(a, "--plan")) {
         if (!(o->plan_path = cli_value(argc, argv, i))) {
-            cli_fail("%s: --plan needs a plan file", cmd);
+            cli_usage("%s: --plan needs a plan file", cmd);
             return -1;
         }
     } else if (!strcmp(a, "--split")) {
         if (!cli_parse_int(cli_value(argc, argv, i), 0, 1000000, &split)) {
-            cli_fail("%s: --split needs an op count K >= 0 (patch stage = ops 0..K-1)", cmd);
+            cli_usage("%s: --split needs an op count K >= 0 (patch stage = ops 0..K-1)", cmd);
             return -1;
         }
         o->split = split;
     } else if (!strcmp(a, "--grid")) {
         if (!parse_grid(cli_value(argc, argv, i), &o->grid_h, &o->grid_w)) {
-            cli_fail("%s: --grid needs ROWSxCOLS, e.g. 4x4 or 2x3", cmd);
+            cli_usage("%s: --grid needs ROWSxCOLS, e.g. 4x4 or 2x3", cmd);
             return -1;
         }
     } else if (!strcmp(a, "--no-vdpc")) {
         o->no_vdpc = 1;
     } else if (!strcmp(a, "--halo")) {
         if ((o->halo = parse_halo(cli_value(argc, argv, i))) == -2) {
-            cli_fail("%s: --halo needs auto|recompute|cols|cached", cmd);
+            cli_usage("%s: --halo needs auto|recompute|cols|cached", cmd);
             return -1;
         }
     } else if (!strcmp(a, "--fuse-add")) {
         v = cli_value(argc, argv, i);
         if (!v || (strcmp(v, "yes") && strcmp(v, "no"))) {
-            cli_fail("%s: --fuse-add needs yes or no", cmd);
+            cli_usage("%s: --fuse-add needs yes or no", cmd);
             return -1;
         }
         o->fuse_add = !strcmp(v, "yes");
     } else if (!strcmp(a, "--input-in-sram")) {
         v = cli_value(argc, argv, i);
         if (!v || (strcmp(v, "yes") && strcmp(v, "no"))) {
-            cli_fail("%s: --input-in-sram needs yes or no", cmd);
+            cli_usage("%s: --input-in-sram needs yes or no", cmd);
             return -1;
         }
         o->input_in_sram = !strcmp(v, "yes");
     } else {
         return 0;
     }
-    return 1;
+    return 2;
 }
 
 quantmcu_plan *cli_make_plan(const char *cmd, const quantmcu_model *m, const cli_plan_opts *o)
@@ -275,22 +275,22 @@ static int quant_number(const char *a, const char *v, quantmcu_quant_options *q)
 {
     char *end;
     const double d = v ? strtod(v, &end) : 0.0;
-    if (!v || *end || end == v) return cli_fail("plan: %s needs a number", a), -1;
+    if (!v || *end || end == v) return cli_usage("plan: %s needs a number", a), -1;
     if (!strcmp(a, "--lambda")) {
-        if (!(d >= 0.0 && d <= 1.0)) return cli_fail("plan: --lambda must be in [0, 1]"), -1;
+        if (!(d >= 0.0 && d <= 1.0)) return cli_usage("plan: --lambda must be in [0, 1]"), -1;
         q->lambda = d;
     } else if (!strcmp(a, "--outlier-tiles")) {
-        if (!(d >= 0.0 && d < 1.0)) return cli_fail("plan: --outlier-tiles must be in [0, 1)"), -1;
+        if (!(d >= 0.0 && d < 1.0)) return cli_usage("plan: --outlier-tiles must be in [0, 1)"), -1;
         q->outlier_tiles = d;
     } else if (!strcmp(a, "--bitops-target")) {
-        if (!(d >= 1.0 && d <= 64.0)) return cli_fail("plan: --bitops-target must be a ratio in [1, 64]"), -1;
+        if (!(d >= 1.0 && d <= 64.0)) return cli_usage("plan: --bitops-target must be a ratio in [1, 64]"), -1;
         q->bitops_target = d;
     } else {
         if (!(d >= 0.0 && d <= 100.0))
-            return cli_fail("plan: --max-agreement-drop must be a percentage in [0, 100]"), -1;
+            return cli_usage("plan: --max-agreement-drop must be a percentage in [0, 100]"), -1;
         q->max_agreement_drop = d;
     }
-    return 1;
+    return 2;
 }
 
 /* 0 = parsed, else the exit status (message printed). */
@@ -304,22 +304,22 @@ static int parse_plan_args(int argc, char **argv, plan_args *a)
     for (i = 0; i + 1 < argc; i++) /* the scheme sets the other QuantMCU defaults */
         if (!strcmp(argv[i], "--quant-scheme")) {
             if (strcmp(argv[i + 1], "v1") && strcmp(argv[i + 1], "v2"))
-                return cli_fail("plan: --quant-scheme needs v2 (default) or v1 (the paper's method as first defined)");
+                return cli_usage("plan: --quant-scheme needs v2 (default) or v1 (the paper's method as first defined)");
             scheme = argv[i + 1][1] - '0';
         }
     quantmcu_quant_options_default(&a->qo, scheme);
     for (i = 0; i < argc; i++) {
         const char *o = argv[i];
         const int taken = cli_plan_option("plan", argc, argv, &i, &a->po);
-        if (taken < 0) return 1;
+        if (taken < 0) return 2;
         if (taken && (!strcmp(o, "--mode") || !strcmp(o, "--plan")))
-            return cli_fail("plan: option '%s' belongs to run/eval", o);
+            return cli_usage("plan: option '%s' belongs to run/eval", o);
         if (taken) continue;
         if (!strcmp(o, "--calib")) {
-            if (!(a->qo.calib_dir = cli_value(argc, argv, &i))) return cli_fail("plan: --calib needs an image folder");
+            if (!(a->qo.calib_dir = cli_value(argc, argv, &i))) return cli_usage("plan: --calib needs an image folder");
         } else if (!strcmp(o, "--calib-count")) {
             if (!cli_parse_int(cli_value(argc, argv, &i), 1, 100000, &count))
-                return cli_fail("plan: --calib-count needs a positive number");
+                return cli_usage("plan: --calib-count needs a positive number");
             a->qo.calib_count = (int)count;
             a->quantmcu_asked = 1;
         } else if (!strcmp(o, "--quant-scheme")) {
@@ -330,46 +330,46 @@ static int parse_plan_args(int argc, char **argv, plan_args *a)
             int *flag = !strcmp(o, "--outlier-values") ? &a->qo.outlier_values
                         : !strcmp(o, "--per-channel")  ? &a->qo.per_channel
                                                        : &a->qo.clipping;
-            if (!v || (strcmp(v, "yes") && strcmp(v, "no"))) return cli_fail("plan: %s needs yes or no", o);
+            if (!v || (strcmp(v, "yes") && strcmp(v, "no"))) return cli_usage("plan: %s needs yes or no", o);
             *flag = !strcmp(v, "yes");
             a->quantmcu_asked = 1;
         } else if (!strcmp(o, "--proxy")) {
             const char *v = cli_value(argc, argv, &i);
             if (!v || (strcmp(v, "output") && strcmp(v, "entropy")))
-                return cli_fail("plan: --proxy needs output (measured KL at the logits) or entropy");
+                return cli_usage("plan: --proxy needs output (measured KL at the logits) or entropy");
             a->qo.proxy = !strcmp(v, "entropy");
             a->quantmcu_asked = 1;
         } else if (!strcmp(o, "--bits")) {
             if (!parse_bits(cli_value(argc, argv, &i), &a->qo))
-                return cli_fail("plan: --bits needs a list of widths 2..8 that includes 8, e.g. 8,4,2");
+                return cli_usage("plan: --bits needs a list of widths 2..8 that includes 8, e.g. 8,4,2");
             a->quantmcu_asked = 1;
         } else if (!strcmp(o, "--lambda") || !strcmp(o, "--outlier-tiles") || !strcmp(o, "--bitops-target") ||
                    !strcmp(o, "--max-agreement-drop")) {
-            if (quant_number(o, cli_value(argc, argv, &i), &a->qo) < 0) return 1;
+            if (quant_number(o, cli_value(argc, argv, &i), &a->qo) < 0) return 2;
             a->quantmcu_asked = 1;
         } else if (!strcmp(o, "--sram")) {
             if (!cli_parse_size(cli_value(argc, argv, &i), &a->budget))
-                return cli_fail("plan: --sram needs a size such as 256K, 320K, 1M");
+                return cli_usage("plan: --sram needs a size such as 256K, 320K, 1M");
         } else if (!strcmp(o, "-o")) {
-            if (!(a->out_path = cli_value(argc, argv, &i))) return cli_fail("plan: -o needs a file");
+            if (!(a->out_path = cli_value(argc, argv, &i))) return cli_usage("plan: -o needs a file");
         } else if (!strcmp(o, "--json")) {
             a->json = 1;
         } else if (!strcmp(o, "--quiet")) {
             a->quiet = 1;
         } else if (o[0] == '-' && o[1]) {
-            return cli_fail("plan: unknown option '%s'", o);
+            return cli_usage("plan: unknown option '%s'", o);
         } else if (!a->model_path) {
             a->model_path = o;
         } else {
-            return cli_fail("plan: unexpected argument '%s'", o);
+            return cli_usage("plan: unexpected argument '%s'", o);
         }
     }
     if (!a->model_path)
-        return cli_fail("plan: usage: quantmcu plan MODEL [--sram SIZE] [--input-in-sram yes|no] [--split K --grid "
-                        "RxC] [-o PLAN.json] [--json]");
-    if ((a->po.split >= 0) != (a->po.grid_h > 0)) return cli_fail("plan: --split and --grid go together");
+        return cli_usage("plan: usage: quantmcu plan MODEL [--sram SIZE] [--input-in-sram yes|no] [--split K --grid "
+                         "RxC] [-o PLAN.json] [--json]");
+    if ((a->po.split >= 0) != (a->po.grid_h > 0)) return cli_usage("plan: --split and --grid go together");
     if (a->quantmcu_asked && !a->qo.calib_dir)
-        return cli_fail("plan: the QuantMCU options need --calib DIR (calibration images)");
+        return cli_usage("plan: the QuantMCU options need --calib DIR (calibration images)");
     return 0;
 }
 
@@ -381,8 +381,9 @@ int cmd_plan(int argc, char **argv)
     quantmcu_plan_options po;
     quantmcu_search_info info;
     qmcu_error err;
-    int rc = parse_plan_args(argc, argv, &a);
-    if (rc) return rc;
+    int rc;
+    if (cli_help_asked("plan", argc, argv)) return 0;
+    if ((rc = parse_plan_args(argc, argv, &a)) != 0) return rc;
     rc = 1;
     if (!(m = cli_load(a.model_path))) return 1;
     quantmcu_plan_options_default(&po);
@@ -404,8 +405,9 @@ int cmd_plan(int argc, char **argv)
         quantmcu_plan_write(qp ? qp : p, a.budget, stdout);
     } else {
         if (a.po.split < 0)
-            printf("searched %d plans (every legal split x grids 1x1..8x8 x halo strategies, and no patching) in %.3f s\n",
-                   info.candidates, info.seconds);
+            printf(
+                "searched %d plans (every legal split x grids 1x1..8x8 x halo strategies, and no patching) in %.3f s\n",
+                info.candidates, info.seconds);
         cli_print_plan(m, p, !a.quiet);
         if (a.po.split < 0 && a.po.halo == QUANTMCU_HALO_AUTO) { /* why: the best plan recomputing its halo */
             quantmcu_plan *rp = NULL;

@@ -57,19 +57,19 @@ static int parse_run_args(int argc, char **argv, run_args *r, const char **image
     for (i = 0; i < argc; i++) {
         const char *a = argv[i];
         const int taken = cli_plan_option("run", argc, argv, &i, &r->po);
-        if (taken < 0) return 1;
+        if (taken < 0) return 2;
         if (taken) continue;
         if (!strcmp(a, "--top")) {
             if (!cli_parse_int(cli_value(argc, argv, &i), 1, 1000, &r->top))
-                return cli_fail("run: --top needs a number 1..1000");
+                return cli_usage("run: --top needs a number 1..1000");
         } else if (!strcmp(a, "--labels")) {
-            if (!(r->labels_path = cli_value(argc, argv, &i))) return cli_fail("run: --labels needs a file");
+            if (!(r->labels_path = cli_value(argc, argv, &i))) return cli_usage("run: --labels needs a file");
         } else if (!strcmp(a, "--dump-input")) {
-            if (!(r->dump_in = cli_value(argc, argv, &i))) return cli_fail("run: --dump-input needs a file");
+            if (!(r->dump_in = cli_value(argc, argv, &i))) return cli_usage("run: --dump-input needs a file");
         } else if (!strcmp(a, "--dump-output")) {
-            if (!(r->dump_out = cli_value(argc, argv, &i))) return cli_fail("run: --dump-output needs a file");
+            if (!(r->dump_out = cli_value(argc, argv, &i))) return cli_usage("run: --dump-output needs a file");
         } else if (a[0] == '-' && a[1]) {
-            return cli_fail("run: unknown option '%s'", a);
+            return cli_usage("run: unknown option '%s'", a);
         } else if (!r->model_path) {
             r->model_path = a;
         } else {
@@ -77,7 +77,7 @@ static int parse_run_args(int argc, char **argv, run_args *r, const char **image
         }
     }
     if (!r->model_path || *n_images == 0)
-        return cli_fail(
+        return cli_usage(
             "run: usage: quantmcu run MODEL IMAGE... [--mode layer|patch|quantmcu] [--plan PLAN | --split K "
             "--grid RxC] [--no-vdpc] [--top K] [--labels FILE] [--dump-input FILE] [--dump-output FILE]");
     return 0;
@@ -100,7 +100,10 @@ int cmd_run(int argc, char **argv)
     void *input = NULL, *output = NULL;
     float *scores = NULL;
     int *idx = NULL;
-
+    if (cli_help_asked("run", argc, argv)) {
+        free(images);
+        return 0;
+    }
     if (!images) return cli_fail("out of memory");
     if ((rc = parse_run_args(argc, argv, &ra, images, &n_images)) != 0) {
         free(images);

@@ -6,7 +6,7 @@
 
 static void usage(FILE *f)
 {
-    fputs("usage: quantmcu COMMAND ...\n"
+    fputs("usage: quantmcu COMMAND ...   (quantmcu COMMAND --help: its options; quantmcu --version)\n"
           "  info  MODEL [--json] [--plan PLAN | --split K --grid RxC] [--input-in-sram yes|no]\n"
           "  run   MODEL IMAGE... [--mode layer|patch] [--plan PLAN | --split K --grid RxC] [--top K] [--labels FILE]\n"
           "        [--dump-input FILE] [--dump-output FILE]\n"
@@ -30,6 +30,10 @@ int main(int argc, char **argv)
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+        printf("quantmcu %s\n", quantmcu_version());
+        return 0;
     }
     if (!strcmp(argv[1], "info")) return cmd_info(argc - 2, argv + 2);
     if (!strcmp(argv[1], "run")) return cmd_run(argc - 2, argv + 2);
