@@ -190,4 +190,21 @@ qmcu_status quantmcu_mcu_run(const quantmcu_firmware *fw, const void *input, voi
                              unsigned long long *op_insns, qmcu_error *err);
 void quantmcu_mcu_free(quantmcu_firmware *fw);
 
+/* ---- report ------------------------------------------------------------------------------ */
+typedef struct {
+    const quantmcu_plan *int8_plan; /* the same geometry at 8 bits: its accuracy next to a QuantMCU plan (may be NULL) */
+    const char *images;             /* evaluate on this folder (NULL: no accuracy) */
+    int skip, limit, threads;       /* of the images; default 0, 100, 2 */
+    const char *sample_image;       /* the tile map's picture (NULL: the first evaluated image) */
+    size_t sram_budget;             /* drawn and checked when non-zero */
+    const char *mcu_board;          /* per-op emulated Cortex-M4 instructions on the sample image (NULL: none) */
+    const char *frontier;           /* JSON lines of bench/quantmcu_frontier.sh: accuracy vs BitOPs plot (NULL: none) */
+} quantmcu_report_options;
+void quantmcu_report_options_default(quantmcu_report_options *o);
+/* One self-contained HTML file (inline SVG, a few lines of inline JS, no network), written whole
+ * or not at all: summary, memory timeline, tile map (VDPC per tile), per-layer MACs and BitOPs,
+ * and with the options MCU instructions per op and the frontier. */
+qmcu_status quantmcu_report(const quantmcu_model *m, const quantmcu_plan *p, const quantmcu_report_options *o,
+                            const char *html_path, qmcu_error *err);
+
 #endif

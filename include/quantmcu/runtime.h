@@ -163,6 +163,8 @@ typedef struct {
 typedef struct {
     int no_vdpc;           /* ablation: low-bit maps on every tile, outliers saturate */
     qmcu_run_stats *stats; /* accumulated when non-NULL */
+    int16_t *tile_switch;  /* QuantMCU, when non-NULL: per tile, the op at which VDPC switched it to 8 bits,
+                              or -1 (n_tiles entries) */
 } qmcu_run_options;
 
 /* Runs the patch stage tile by tile, then the layer stage, in `mem` (p->memory_bytes). The input

@@ -14,6 +14,7 @@ int cmd_eval(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_codegen(int argc, char **argv);
 int cmd_mcu(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* Prints "quantmcu: <msg>" to stderr and returns the exit status 1. */
 int cli_fail(const char *fmt, ...)

@@ -90,6 +90,23 @@ static const help_entry k_help[] = {
             "  --dump-output FILE             write the model's output bytes of the last image\n"
             "  --profile                      per-op instructions of the first image\n" PLAN_OPTIONS
             "example: quantmcu mcu mobilenet_v1_0.25_128_quant.tflite cat.jpg --plan plan.json --mode patch\n"},
+    {"report",
+     "usage: quantmcu report MODEL --plan PLAN -o report.html [--images DIR [--limit N] [--skip N] [--threads N]]\n"
+     "                       [--sample IMAGE] [--sram SIZE] [--mcu [--board B]] [--frontier FILE.jsonl]\n"
+     "One self-contained HTML page about a plan: summary, memory timeline, tile map, per-layer MACs and BitOPs.\n"
+     "  --plan PLAN.json               the plan (patch or QuantMCU; a QuantMCU plan is also run at 8 bits)\n"
+     "  -o report.html                 output file (written whole or not at all)\n"
+     "  --images DIR                   evaluate accuracy on these images\n"
+     "  --limit N                      at most N images (default 100)\n"
+     "  --skip N                       leave out the first N (e.g. the calibration images)\n"
+     "  --threads N                    evaluation threads (default 2)\n"
+     "  --sample IMAGE                 the tile map's picture (default: the first evaluated image)\n"
+     "  --sram SIZE                    draw and check this SRAM budget\n"
+     "  --mcu                          per-op emulated Cortex-M4 instructions (QEMU) on the sample image\n"
+     "  --board f746|h743|big          the board for --mcu (default f746)\n"
+     "  --frontier FILE.jsonl          bench/quantmcu_frontier.sh output: accuracy vs BitOPs plot\n"
+     "example: quantmcu report mobilenet_v2_1.0_224_quant.tflite --plan plan.json --images imagenet-dev -o "
+     "report.html\n"},
 };
 
 int cli_help_asked(const char *cmd, int argc, char **argv)

@@ -94,7 +94,7 @@ int cmd_run(int argc, char **argv)
     char **labels = NULL;
     quantmcu_model *m = NULL;
     quantmcu_plan *plan = NULL;
-    qmcu_run_options ropt = {0, NULL};
+    qmcu_run_options ropt = {0, NULL, NULL};
     qmcu_error err;
     uint8_t *arena = NULL;
     void *input = NULL, *output = NULL;

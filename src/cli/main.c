@@ -20,7 +20,8 @@ static void usage(FILE *f)
           "  codegen MODEL --plan PLAN -o DIR [--target host|cortex-m4|cortex-m7] [--board f746|h743|big]\n"
           "  mcu   MODEL [--plan PLAN] [--mode layer|patch|quantmcu] [--target cortex-m4|cortex-m7] [--board "
           "f746|h743|big]\n"
-          "        IMAGE... [--json] [--dump-output FILE] [--profile]\n",
+          "        IMAGE... [--json] [--dump-output FILE] [--profile]\n"
+          "  report MODEL --plan PLAN -o report.html [--images DIR [--limit N]] [--mcu [--board B]] [--frontier F]\n",
           f);
 }
 
@@ -41,6 +42,7 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "plan")) return cmd_plan(argc - 2, argv + 2);
     if (!strcmp(argv[1], "codegen")) return cmd_codegen(argc - 2, argv + 2);
     if (!strcmp(argv[1], "mcu")) return cmd_mcu(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "report")) return cmd_report(argc - 2, argv + 2);
     cli_fail("unknown command '%s' (try quantmcu --help)", argv[1]);
     return 2;
 }

@@ -155,21 +155,14 @@ void qmcu_vdq_consumer_macs(const qmcu_plan *p, qmcu_vdq *vdq)
 {
     const qmcu_graph *g = p->g;
     const int k = p->spec.split, nt = g->n_tensors;
-    int i, tile;
-    /* BitOPs weight of each map: MACs of the convolutions reading it (directly or through PADs), all tiles */
+    int i;
+    /* BitOPs weight of each map: MACs of the convolutions reading it (directly or through PADs), as the
+       tiles execute them (halo recomputation included, cached halos not) */
     for (i = 0; i < nt; i++) vdq->fmap[i].consumer_macs = 0.0;
     for (i = 0; i < k; i++) {
         const qmcu_op *op = &g->ops[i];
-        const qmcu_tensor *y = &g->tensors[op->out];
         const int src = qmcu_pad_source(g, k, op->in[0]);
-        double per_pixel;
-        if (!qmcu_is_conv(op->type) || !vdq->fmap[src].in_scope) continue;
-        per_pixel = (double)(qmcu_op_macs(g, op) / ((int64_t)y->dims[1] * y->dims[2]));
-        for (tile = 0; tile < p->n_tiles; tile++) {
-            const qmcu_window r = p->region[(size_t)tile * nt + op->out];
-            if (!qmcu_window_empty(r))
-                vdq->fmap[src].consumer_macs += per_pixel * (double)(r.h1 - r.h0) * (r.w1 - r.w0);
-        }
+        if (qmcu_is_conv(op->type) && vdq->fmap[src].in_scope) vdq->fmap[src].consumer_macs += (double)p->op_macs[i];
     }
 }
 

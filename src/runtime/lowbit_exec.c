@@ -239,6 +239,7 @@ qmcu_status qmcu_lowbit_run_tile_ops(const qmcu_model *m, const qmcu_exec_plan *
     qmcu_status st = QMCU_OK;
     if (g->n_tensors > QMCU_LOWBIT_MAX_TENSORS) return QMCU_ERR_UNSUPPORTED;
     memset(fmt, 8 | 8 << 4, (size_t)g->n_tensors);
+    if (opt && opt->tile_switch) opt->tile_switch[tile] = -1;
     for (i = 0; i < n_ops && i < p->split && st == QMCU_OK; i++) {
         const qmcu_op *op = &g->ops[i];
         const qmcu_window r = qmcu_tile_region(p, tile, i);
@@ -275,6 +276,7 @@ qmcu_status qmcu_lowbit_run_tile_ops(const qmcu_model *m, const qmcu_exec_plan *
                                                      : run_lowbit_op(m, p, mem, tile, i, w, b0, b1, &ss, fmt, &outlier);
             if (st == QMCU_OK && outlier) { /* VDPC: this feature map and the rest of the tile at 8 bits */
                 switched = 1;
+                if (opt && opt->tile_switch) opt->tile_switch[tile] = (int16_t)i;
                 bout = ss.bits = 8;
                 ss.tau = -1;
                 io = halo_io(p, i, planned, bout);
