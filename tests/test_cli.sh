@@ -116,7 +116,9 @@ expect_error "bad halo in a plan file" "halo of op 0 must be" $QM info "$V1" --p
 $QM plan "$V1" --sram 1K > "$T/plan_small.txt" && grep -q "does NOT fit" "$T/plan_small.txt" && ok || bad "plan that cannot fit says so"
 
 # --- QuantMCU: calibrate + search, then run/eval with the plan ---
-$QM plan "$V1" --split 7 --grid 2x2 --calib "$IMG" --calib-count 4 --lambda 0.3 -o "$T/qplan.json" > "$T/qplan.txt" && grep -q "QuantMCU v2: calibrated on 4 images" "$T/qplan.txt" && ok || bad "plan --calib: $(tail -3 "$T/qplan.txt")"
+$QM plan "$V1" --split 7 --grid 2x2 --calib "$IMG" --calib-count 4 --lambda 0.3 -o "$T/qplan.json" > "$T/qplan.txt" 2> "$T/qplan.err" && grep -q "QuantMCU v2: calibrated on 4 images" "$T/qplan.txt" && ok || bad "plan --calib: $(tail -3 "$T/qplan.txt")"
+# the search's progress in a log: plain lines, the last one complete, no carriage returns
+grep -qE "^QuantMCU search: ([0-9]+)/\1 measurements" "$T/qplan.err" && ! grep -q $'\r' "$T/qplan.err" && ok || bad "plan --calib progress: $(cat -A "$T/qplan.err" | tail -2)"
 python3 -c "import json,sys; d=json.load(open(sys.argv[1])); q=d['quantmcu']; assert d['mode']=='quantmcu' and q['scheme']=='v2' and q['calibration']['images']==4 and len(q['feature_maps'])>0 and 'steps' in q['search'] and all(('scales' in f) == (f['bits'] < 8) for f in q['feature_maps'])" "$T/qplan.json" && ok || bad "quantmcu plan.json"
 # version 1 (the paper's method as first defined) stays selectable; the ablation switches are accepted
 $QM plan "$V1" --split 7 --grid 2x2 --calib "$IMG" --calib-count 4 --quant-scheme v1 -o "$T/qplan1.json" > "$T/qplan1.txt" && grep -q "QuantMCU v1: calibrated on 4 images" "$T/qplan1.txt" && python3 -c "import json,sys; q=json.load(open(sys.argv[1]))['quantmcu']; assert q['scheme']=='v1' and q['proxy']=='entropy'" "$T/qplan1.json" && ok || bad "plan --quant-scheme v1: $(tail -2 "$T/qplan1.txt")"

@@ -109,6 +109,8 @@ typedef struct {
     double bitops_target;      /* 0: off */
     double max_agreement_drop; /* 0: off */
     int bits[8], n_bits;       /* candidate widths incl. 8; default {8, 6, 5, 4} (v1: {8, 4, 2}) */
+    void (*progress)(int done, int total, void *ctx); /* the search's proxy measurements (may be NULL) */
+    void *progress_ctx;
 } quantmcu_quant_options;
 /* Defaults of a scheme (2, or 1 for the paper-faithful version 1). */
 void quantmcu_quant_options_default(quantmcu_quant_options *o, int scheme);
@@ -192,13 +194,14 @@ void quantmcu_mcu_free(quantmcu_firmware *fw);
 
 /* ---- report ------------------------------------------------------------------------------ */
 typedef struct {
-    const quantmcu_plan *int8_plan; /* the same geometry at 8 bits: its accuracy next to a QuantMCU plan (may be NULL) */
-    const char *images;             /* evaluate on this folder (NULL: no accuracy) */
-    int skip, limit, threads;       /* of the images; default 0, 100, 2 */
-    const char *sample_image;       /* the tile map's picture (NULL: the first evaluated image) */
-    size_t sram_budget;             /* drawn and checked when non-zero */
-    const char *mcu_board;          /* per-op emulated Cortex-M4 instructions on the sample image (NULL: none) */
-    const char *frontier;           /* JSON lines of bench/quantmcu_frontier.sh: accuracy vs BitOPs plot (NULL: none) */
+    const quantmcu_plan
+        *int8_plan;           /* the same geometry at 8 bits: its accuracy next to a QuantMCU plan (may be NULL) */
+    const char *images;       /* evaluate on this folder (NULL: no accuracy) */
+    int skip, limit, threads; /* of the images; default 0, 100, 2 */
+    const char *sample_image; /* the tile map's picture (NULL: the first evaluated image) */
+    size_t sram_budget;       /* drawn and checked when non-zero */
+    const char *mcu_board;    /* per-op emulated Cortex-M4 instructions on the sample image (NULL: none) */
+    const char *frontier;     /* JSON lines of bench/quantmcu_frontier.sh: accuracy vs BitOPs plot (NULL: none) */
 } quantmcu_report_options;
 void quantmcu_report_options_default(quantmcu_report_options *o);
 /* One self-contained HTML file (inline SVG, a few lines of inline JS, no network), written whole

@@ -320,6 +320,8 @@ qmcu_status quantmcu_quantize(const quantmcu_model *m, const quantmcu_plan *patc
     qo.max_agreement_drop = o->max_agreement_drop;
     memcpy(qo.cand, o->bits, sizeof(int) * (size_t)o->n_bits);
     qo.n_cand = o->n_bits;
+    qo.progress = o->progress;
+    qo.progress_ctx = o->progress_ctx;
     if (layout_of(patch)->spec.split == 0) /* the message names the model and the remedy */
         return qmcu_quantmcu_search(m->m, layout_of(patch), NULL, 0, &qo, &q, err);
     if ((st = load_inputs(m, o->calib_dir, o->calib_count, &inputs, &n, err)) == QMCU_OK)

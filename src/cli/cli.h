@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "quantmcu/quantmcu.h"
 
@@ -25,6 +26,16 @@ int cli_fail(const char *fmt, ...)
 
 /* `COMMAND --help` / `-h` anywhere in argv: prints the command's help to stdout, returns 1. */
 int cli_help_asked(const char *cmd, int argc, char **argv);
+
+/* Progress on stderr: a rewritten line with rate and ETA on a terminal, plain periodic lines
+ * (about every 10 %, no carriage returns) in a log for runs of at least min_total units. */
+typedef struct {
+    struct timespec start;
+    int tty, line_open, min_total;
+    const char *what, *unit;
+} cli_progress;
+void cli_progress_init(cli_progress *ps, const char *what, const char *unit, int min_total);
+void cli_progress_update(int done, int total, void *ctx); /* ctx: a cli_progress */
 
 /* A usage error (bad or missing option): the same one line, exit status 2. */
 int cli_usage(const char *fmt, ...);

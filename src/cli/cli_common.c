@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -83,4 +85,37 @@ quantmcu_model *cli_load(const char *path)
         return NULL;
     }
     return m;
+}
+
+void cli_progress_init(cli_progress *ps, const char *what, const char *unit, int min_total)
+{
+    clock_gettime(CLOCK_MONOTONIC, &ps->start);
+    ps->tty = isatty(fileno(stderr));
+    ps->line_open = 0;
+    ps->what = what;
+    ps->unit = unit;
+    ps->min_total = min_total;
+}
+
+void cli_progress_update(int done, int total, void *ctx)
+{
+    cli_progress *ps = (cli_progress *)ctx;
+    struct timespec t;
+    double s, rate;
+    const int step = total >= 10 ? total / 10 : 1;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    if (done == 0) { /* the work starts now */
+        ps->start = t;
+        return;
+    }
+    s = (double)(t.tv_sec - ps->start.tv_sec) + 1e-9 * (double)(t.tv_nsec - ps->start.tv_nsec);
+    rate = s > 0.0 ? done / s : 0.0;
+    if (ps->tty) {
+        fprintf(stderr, "\r%s: %d/%d %s, %.1f %s/s, ETA %.0f s ", ps->what, done, total, ps->unit, rate, ps->unit,
+                rate > 0.0 ? (total - done) / rate : 0.0);
+        ps->line_open = done < total;
+        if (done == total) fputc('\n', stderr);
+    } else if (total >= ps->min_total && (done % step == 0 || done == total)) { /* short runs need none */
+        fprintf(stderr, "%s: %d/%d %s, %.1f %s/s\n", ps->what, done, total, ps->unit, rate, ps->unit);
+    }
 }

@@ -5,46 +5,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "cli.h"
 
-/* Progress on stderr: a rewritten line with rate and ETA on a terminal, plain periodic lines
- * (every 10 % of runs of 50 images or more, no carriage returns) in a log. */
-typedef struct {
-    struct timespec start;
-    int tty, line_open;
-} progress_state;
-
-static double seconds_since(const struct timespec *t0)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)(t.tv_sec - t0->tv_sec) + 1e-9 * (double)(t.tv_nsec - t0->tv_nsec);
-}
-
 static void broken_image(const char *message, void *ctx)
 {
-    progress_state *ps = (progress_state *)ctx;
+    cli_progress *ps = (cli_progress *)ctx;
     if (ps->line_open) fputc('\n', stderr); /* do not write over the progress line */
     ps->line_open = 0;
     fprintf(stderr, "quantmcu: %s (skipped)\n", message);
-}
-
-static void progress(int done, int total, void *ctx)
-{
-    progress_state *ps = (progress_state *)ctx;
-    const double s = seconds_since(&ps->start), rate = s > 0.0 ? done / s : 0.0;
-    const int step = total >= 10 ? total / 10 : 1;
-    if (ps->tty) {
-        fprintf(stderr, "\reval: %d/%d images, %.1f images/s, ETA %.0f s ", done, total, rate,
-                rate > 0.0 ? (total - done) / rate : 0.0);
-        ps->line_open = done < total;
-        if (done == total) fputc('\n', stderr);
-    } else if (total >= 50 && (done % step == 0 || done == total)) { /* short runs need none */
-        fprintf(stderr, "eval: %d/%d images, %.1f images/s\n", done, total, rate);
-    }
 }
 
 static void print_result(const char *model_path, const char *mode, const quantmcu_plan *p,
@@ -95,16 +64,14 @@ int cmd_eval(int argc, char **argv)
     qmcu_error err;
     long v;
     int json = 0, vs_int8 = 0, i, rc = 1;
-    progress_state ps;
+    cli_progress ps;
     char classes_default[1024];
     quantmcu_plan *ref = NULL;
     cli_plan_opts_init(&po);
     quantmcu_eval_options_default(&eo);
-    eo.progress = progress;
+    eo.progress = cli_progress_update;
     eo.on_error = broken_image;
-    clock_gettime(CLOCK_MONOTONIC, &ps.start);
-    ps.tty = isatty(fileno(stderr));
-    ps.line_open = 0;
+    cli_progress_init(&ps, "eval", "images", 50);
     eo.progress_ctx = &ps;
     if (cli_help_asked("eval", argc, argv)) return 0;
     for (i = 0; i < argc; i++) {

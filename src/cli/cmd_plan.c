@@ -380,6 +380,7 @@ int cmd_plan(int argc, char **argv)
     quantmcu_plan *p = NULL, *qp = NULL;
     quantmcu_plan_options po;
     quantmcu_search_info info;
+    cli_progress progress;
     qmcu_error err;
     int rc;
     if (cli_help_asked("plan", argc, argv)) return 0;
@@ -396,6 +397,9 @@ int cmd_plan(int argc, char **argv)
         po.grid_h = a.po.grid_h;
         po.grid_w = a.po.grid_w;
     }
+    cli_progress_init(&progress, "QuantMCU search", "measurements", 1);
+    a.qo.progress = cli_progress_update;
+    a.qo.progress_ctx = &progress;
     if (quantmcu_plan_make(m, &po, &p, &info, &err) != QMCU_OK ||
         (a.qo.calib_dir && quantmcu_quantize(m, p, &a.qo, &qp, &err) != QMCU_OK)) {
         cli_fail("%s", err.msg);

@@ -266,12 +266,15 @@ static qmcu_status measure(const qmcu_model *m, const qmcu_exec_plan *e, const u
 /* Omega(i, b): the KL of each map alone at each candidate width below 8 (every other map at 8),
  * and the scale: every map at its lowest candidate. */
 static qmcu_status measure_omega(const qmcu_model *m, qmcu_quant_plan *q, const uint8_t *const *inputs, int n,
-                                 int threads, const double *ref, qmcu_error *err)
+                                 const qmcu_quant_options *o, const double *ref, qmcu_error *err)
 {
     qmcu_vdq *v = q->vdq;
-    const int lowest = v->cand[v->n_cand - 1];
+    const int lowest = v->cand[v->n_cand - 1], threads = o->threads;
     qmcu_status st = QMCU_OK;
-    int t, k;
+    int t, k, done = 0, total = 1; /* measurements: every map at every lower width, then all at the lowest */
+    for (t = 0; t < v->n_tensors; t++)
+        for (k = 0; v->fmap[t].in_scope && k < v->n_cand; k++) total += v->cand[k] < 8;
+    if (o->progress) o->progress(0, total, o->progress_ctx);
     for (t = 0; t < v->n_tensors && st == QMCU_OK; t++) {
         qmcu_fmap *fm = &v->fmap[t];
         if (!fm->in_scope) continue;
@@ -283,6 +286,7 @@ static qmcu_status measure_omega(const qmcu_model *m, qmcu_quant_plan *q, const 
             if ((st = qmcu_quant_plan_refresh(m, q, err)) == QMCU_OK &&
                 (st = measure(m, &q->exec, inputs, n, threads, ref, NULL, &fm->omega[b], NULL, NULL)) != QMCU_OK)
                 qmcu_error_set(err, "%s: measuring the output proxy failed (%s)", m->g->path, qmcu_status_name(st));
+            if (o->progress) o->progress(++done, total, o->progress_ctx);
         }
         fm->bits = 8;
     }
@@ -290,6 +294,7 @@ static qmcu_status measure_omega(const qmcu_model *m, qmcu_quant_plan *q, const 
         if (v->fmap[t].in_scope) v->fmap[t].bits = lowest;
     if (st == QMCU_OK && (st = qmcu_quant_plan_refresh(m, q, err)) == QMCU_OK)
         st = measure(m, &q->exec, inputs, n, threads, ref, NULL, &v->omega_scale, NULL, NULL);
+    if (st == QMCU_OK && o->progress) o->progress(total, total, o->progress_ctx);
     for (t = 0; t < v->n_tensors; t++) v->fmap[t].bits = 8;
     return st;
 }
@@ -339,7 +344,7 @@ qmcu_status qmcu_quantmcu_search(const qmcu_model *m, const qmcu_plan *patch, co
             double *ref = (double *)malloc(sizeof(double) * (size_t)n * (size_t)classes);
             if (!ref) st = QMCU_ERR_NOMEM;
             if (st == QMCU_OK) st = measure(m, &patch->exec, inputs, n, o->threads, NULL, ref, NULL, NULL, NULL);
-            if (st == QMCU_OK) st = measure_omega(m, q, inputs, n, o->threads, ref, err);
+            if (st == QMCU_OK) st = measure_omega(m, q, inputs, n, o, ref, err);
             free(ref);
         }
         if (st == QMCU_OK) qmcu_vdqs_search(patch, q->vdq);

@@ -147,6 +147,8 @@ typedef struct {
     double bitops_target;                  /* stop when the static ratio reaches it (0: off) */
     double max_agreement_drop;             /* undo steps until top-1 agreement >= 100 - this (0: off) */
     int cand[QMCU_MAX_CANDIDATES], n_cand; /* descending, cand[0] = 8; default {8, 6, 5, 4} (v1: {8, 4, 2}) */
+    void (*progress)(int done, int total, void *ctx); /* after each output-proxy measurement (may be NULL) */
+    void *progress_ctx;
 } qmcu_quant_options;
 /* Defaults of a scheme (version 2 unless QMCU_SCHEME_V1). */
 void qmcu_quant_options_default(qmcu_quant_options *o, qmcu_quant_scheme scheme);
