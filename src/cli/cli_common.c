@@ -8,25 +8,28 @@
 
 #include "cli.h"
 
+static void report_line(const char *fmt, va_list ap)
+{
+    fputs("quantmcu: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 int cli_fail(const char *fmt, ...)
 {
     va_list ap;
-    fputs("quantmcu: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    report_line(fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
     return 1;
 }
 
 int cli_usage(const char *fmt, ...)
 {
     va_list ap;
-    fputs("quantmcu: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    report_line(fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
     return 2;
 }
 

@@ -1,4 +1,5 @@
-/* Plan search: every legal split x every grid 1x1..8x8 (non-square too) and "no patching". */
+/* Plan search: every legal split x every grid 1x1..8x8 (non-square too) x halo strategy, and "no
+ * patching". */
 #include <stdlib.h>
 #include <time.h>
 
@@ -25,106 +26,88 @@ static int better(const qmcu_plan *a, const qmcu_plan *b, size_t budget)
 
 static const int k_halos[] = {QMCU_HALO_RECOMPUTE, QMCU_HALO_COLS, QMCU_HALO_CACHED};
 
+/* Builds spec, counts it, and keeps it in *best when it is better (*took: it was kept; may be NULL). */
+static qmcu_status consider(const qmcu_model *m, const qmcu_plan_spec *spec, size_t budget, qmcu_plan **best,
+                            int *candidates, int *took, qmcu_error *err)
+{
+    qmcu_plan *cand;
+    const qmcu_status st = qmcu_plan_build(m, spec, &cand, err);
+    if (took) *took = 0;
+    if (st != QMCU_OK) return st;
+    (*candidates)++;
+    if (*best && !better(cand, *best, budget)) {
+        qmcu_plan_free(cand);
+        return QMCU_OK;
+    }
+    qmcu_plan_free(*best);
+    *best = cand;
+    if (took) *took = 1;
+    return QMCU_OK;
+}
+
+/* Mixed halo plans of one geometry, for when recompute fits and all-cached does not: the caches of
+ * a prefix or of a suffix of the cacheable ops kept (columns only, or columns and rows), the rest
+ * recomputing; then op by op, each cacheable op's strategy changed while that makes the plan better.
+ * `cached`: the all-cached plan (which ops can cache). */
+static qmcu_status mix_halo(const qmcu_model *m, qmcu_plan_spec spec, const qmcu_plan *cached, size_t budget,
+                            qmcu_plan **local, int *candidates, qmcu_error *err)
+{
+    uint8_t *ops = (uint8_t *)calloc((size_t)spec.split, 1);
+    qmcu_status st = ops ? QMCU_OK : QMCU_ERR_NOMEM;
+    int j, side, mode, round, i, h, took = 1;
+    spec.halo_ops = ops;
+    for (side = 0; st == QMCU_OK && side < 2; side++)
+        for (mode = 0; st == QMCU_OK && mode < 2; mode++)
+            for (j = 1; st == QMCU_OK && j < spec.split; j++) {
+                if (!cached->halo[j - 1] && !cached->halo[j]) continue; /* the same plan as j - 1 */
+                for (i = 0; i < spec.split; i++)
+                    ops[i] =
+                        (uint8_t)((i < j) == !side ? cached->halo[i] & (mode ? QMCU_HALO_CACHED : QMCU_HALO_COLS) : 0);
+                st = consider(m, &spec, budget, local, candidates, NULL, err);
+            }
+    for (round = 0; st == QMCU_OK && took && round < 4; round++) {
+        took = 0;
+        for (i = 0; i < spec.split; i++) ops[i] = (*local)->halo[i];
+        for (i = 0; st == QMCU_OK && !took && i < spec.split; i++)
+            for (h = 0; st == QMCU_OK && !took && h < 3; h++) {
+                const uint8_t was = ops[i];
+                if (!cached->halo[i] || k_halos[h] == was) continue;
+                ops[i] = (uint8_t)k_halos[h];
+                st = consider(m, &spec, budget, local, candidates, &took, err);
+                if (!took) ops[i] = was;
+            }
+    }
+    free(ops);
+    return st;
+}
+
 /* Builds spec's geometry with each halo strategy asked for (halo: one of QMCU_HALO_*, or AUTO for
- * all) and keeps the better of them and *best; counts candidates. */
+ * all, mixed plans included) and keeps the better of them and *best; counts candidates. */
 static qmcu_status try_geometry(const qmcu_model *m, qmcu_plan_spec spec, size_t budget, int halo, qmcu_plan **best,
                                 int *candidates, qmcu_error *err)
 {
-    qmcu_plan *local = NULL;
+    qmcu_plan *local = NULL, *cached = NULL;
+    qmcu_status st = QMCU_OK;
     int h;
     spec.halo_ops = NULL;
-    for (h = 0; h < (int)(sizeof k_halos / sizeof k_halos[0]); h++) {
-        qmcu_plan *cand;
-        qmcu_status st;
+    for (h = 0; st == QMCU_OK && h < (int)(sizeof k_halos / sizeof k_halos[0]); h++) {
         if (halo != QMCU_HALO_AUTO && halo != k_halos[h]) continue;
         if (local && (local->patch_macs == local->patch_layer_macs || spec.split == 0))
             break; /* nothing recomputed: nothing to cache */
         if (halo == QMCU_HALO_AUTO && k_halos[h] == QMCU_HALO_COLS && spec.grid_w == 1) continue; /* one column */
         spec.halo = k_halos[h];
-        if ((st = qmcu_plan_build(m, &spec, &cand, err)) != QMCU_OK) {
-            qmcu_plan_free(local);
-            return st;
-        }
-        (*candidates)++;
-        if (!local || better(cand, local, budget)) {
-            qmcu_plan_free(local);
-            local = cand;
-        } else {
-            qmcu_plan_free(cand);
-        }
+        st = consider(m, &spec, budget, &local, candidates, NULL, err);
     }
-    /* a trade-off (recompute fits, all cached does not): mixed plans, the caches of a prefix or of a
-       suffix of the cacheable ops kept (cols-only or cached), the rest recomputing */
-    if (halo == QMCU_HALO_AUTO && spec.split > 0 && local->arena_bytes <= budget &&
+    if (st == QMCU_OK && halo == QMCU_HALO_AUTO && spec.split > 0 && local->arena_bytes <= budget &&
         local->patch_macs > local->patch_layer_macs) {
-        qmcu_plan_spec all = spec;
-        qmcu_plan *cached = NULL;
-        qmcu_status st;
-        all.halo = QMCU_HALO_CACHED;
-        if ((st = qmcu_plan_build(m, &all, &cached, err)) != QMCU_OK) {
-            qmcu_plan_free(local);
-            return st;
-        }
-        if (cached->arena_bytes > budget) {
-            uint8_t *ops = (uint8_t *)calloc((size_t)spec.split, 1);
-            int j, side, mode;
-            for (side = 0; ops && side < 2; side++)
-                for (mode = 0; mode < 2; mode++)
-                    for (j = 1; j < spec.split; j++) {
-                        qmcu_plan *cand;
-                        int i;
-                        if (!cached->halo[j - 1] && !cached->halo[j]) continue; /* same plan as j - 1 */
-                        for (i = 0; i < spec.split; i++)
-                            ops[i] = (uint8_t)((i < j) == !side
-                                                   ? cached->halo[i] & (mode ? QMCU_HALO_CACHED : QMCU_HALO_COLS)
-                                                   : 0);
-                        all.halo_ops = ops;
-                        if ((st = qmcu_plan_build(m, &all, &cand, err)) != QMCU_OK) {
-                            free(ops);
-                            qmcu_plan_free(cached);
-                            qmcu_plan_free(local);
-                            return st;
-                        }
-                        (*candidates)++;
-                        if (better(cand, local, budget)) {
-                            qmcu_plan_free(local);
-                            local = cand;
-                        } else {
-                            qmcu_plan_free(cand);
-                        }
-                    }
-            /* then op by op: each cacheable op's strategy changed while that makes the plan better */
-            for (j = 0; ops && j < 4; j++) {
-                int i, h2, improved = 0;
-                for (i = 0; i < spec.split; i++) ops[i] = local->halo[i];
-                for (i = 0; i < spec.split && !improved; i++)
-                    for (h2 = 0; h2 < 3 && !improved; h2++) {
-                        qmcu_plan *cand;
-                        const uint8_t was = ops[i];
-                        if (!cached->halo[i] || k_halos[h2] == was) continue;
-                        ops[i] = (uint8_t)k_halos[h2];
-                        all.halo_ops = ops;
-                        if ((st = qmcu_plan_build(m, &all, &cand, err)) != QMCU_OK) {
-                            free(ops);
-                            qmcu_plan_free(cached);
-                            qmcu_plan_free(local);
-                            return st;
-                        }
-                        (*candidates)++;
-                        if (better(cand, local, budget)) {
-                            qmcu_plan_free(local);
-                            local = cand;
-                            improved = 1;
-                        } else {
-                            qmcu_plan_free(cand);
-                            ops[i] = was;
-                        }
-                    }
-                if (!improved) break;
-            }
-            free(ops);
-        }
+        spec.halo = QMCU_HALO_CACHED;
+        if ((st = qmcu_plan_build(m, &spec, &cached, err)) == QMCU_OK && cached->arena_bytes > budget)
+            st = mix_halo(m, spec, cached, budget, &local, candidates, err);
         qmcu_plan_free(cached);
+    }
+    if (st != QMCU_OK) {
+        qmcu_plan_free(local);
+        return st;
     }
     if (!*best || better(local, *best, budget)) {
         qmcu_plan_free(*best);
