@@ -4,7 +4,7 @@
 # into .cache/tflite (test dependency only). Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pkgs="cmake make gcc pkgconf clang libclang-rt-14-dev libstb-dev libcjson-dev libturbojpeg0-dev gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm python3 npm chromium"
+pkgs="cmake make gcc pkgconf clang libclang-rt-14-dev libstb-dev libcjson-dev libturbojpeg0-dev libjpeg-turbo-progs gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm python3 npm chromium"
 missing=""
 for p in $pkgs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if ! command -v npm >/dev/null 2>&1; then :; else missing=${missing/ npm/}; fi

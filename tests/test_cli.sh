@@ -42,6 +42,16 @@ $QM eval "$V1" --images "$IMG" --limit -3 > /dev/null 2>&1; [ $? -eq 2 ] && ok |
 $QM nosuchcommand > /dev/null 2>&1; [ $? -eq 2 ] && ok || bad "unknown command: exit status 2"
 $QM info /nonexistent.tflite > /dev/null 2>&1; [ $? -eq 1 ] && ok || bad "a missing file is not a usage error: exit status 1"
 
+# --- JPEG decoding as the reference pipelines do it: our pixels == libjpeg-turbo's djpeg at its defaults ---
+if command -v djpeg > /dev/null; then
+  for f in $(ls "$IMG" | sort | sed -n 1,3p); do
+    "$MUTATE" --decode-ppm "$IMG/$f" "$T/ours.ppm" && djpeg -ppm "$IMG/$f" > "$T/djpeg.ppm" && cmp -s "$T/ours.ppm" "$T/djpeg.ppm" \
+      && ok || bad "JPEG pixels differ from djpeg's for $f"
+  done
+else
+  echo "SKIPPED (loudly): djpeg not installed, JPEG pixels not compared (scripts/setup.sh installs libjpeg-turbo-progs)"
+fi
+
 # --- normal use ---
 $QM info "$V1" > "$T/info" && grep -q "layer-by-layer peak SRAM" "$T/info" && ok || bad "info"
 $QM info "$V1" --json > "$T/info.json" && python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['macs']>0 and d['layer_peak_sram_bytes']>0 and len(d['layers'])==31" "$T/info.json" && ok || bad "info --json"

@@ -3,9 +3,11 @@
  * in CI). Models that still load after a mutation are also prepared and run once.
  *
  * Also a helper for the CLI test:  test_import --write-unsupported IN OUT
- *                                   test_import --write-truncated IN OUT BYTES */
+ *                                   test_import --write-truncated IN OUT BYTES
+ *                                   test_import --decode-ppm IMAGE OUT.ppm  (the decoder's RGB as binary PPM) */
 #include <string.h>
 
+#include "image/image.h"
 #include "quantmcu/graph.h"
 #include "import/flatbuf.h"
 #include "import/tflite_import.h"
@@ -112,6 +114,22 @@ int main(int argc, char **argv)
         rc = write_file(argv[3], orig, (size_t)atol(argv[4]) < len ? (size_t)atol(argv[4]) : len);
         free(orig);
         return rc;
+    }
+
+    if (argc >= 4 && !strcmp(argv[1], "--decode-ppm")) {
+        uint8_t *rgb;
+        int w, h, ok;
+        FILE *f;
+        if (qmcu_image_load_rgb(argv[2], &rgb, &w, &h, &err) != QMCU_OK) {
+            fprintf(stderr, "%s\n", err.msg);
+            return 1;
+        }
+        f = fopen(argv[3], "wb");
+        ok = f && fprintf(f, "P6\n%d %d\n255\n", w, h) > 0 &&
+             fwrite(rgb, 3, (size_t)w * (size_t)h, f) == (size_t)w * (size_t)h;
+        if (f) ok = fclose(f) == 0 && ok;
+        free(rgb);
+        return ok ? 0 : 1;
     }
 
     data = test_data_dir();
