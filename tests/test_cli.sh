@@ -5,17 +5,7 @@
 set -u
 QM=$1
 MUTATE=$2
-DATA=${QUANTMCU_DATA:-${QUANTMCU_DATA_DEFAULT:-}}
-if [ -z "$DATA" ] || [ ! -f "$DATA/models/mobilenet_v1_0.25_128_quant.tflite" ]; then
-  echo "SKIPPED: shared data not found (set QUANTMCU_DATA)"; exit 77
-fi
-V1=$DATA/models/mobilenet_v1_0.25_128_quant.tflite
-IMG=$DATA/imagenet-dev
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0; fail=0
-ok()  { pass=$((pass+1)); }
-bad() { fail=$((fail+1)); echo "FAILED: $*" >&2; }
+. "$(dirname "$0")/test_lib.sh"
 
 # expect_error NAME NEEDLE CMD...: non-zero exit, exactly one stderr line containing NEEDLE
 expect_error() {
@@ -84,7 +74,6 @@ PY
 $QM info "$V1" --split 7 --grid 2x2 > "$T/info2" && grep -q "redundant" "$T/info2" && grep -q "input patch" "$T/info2" && ok || bad "info with a plan"
 # halo strategies (DESIGN.md §2): all cached computes the patch stage with the MACs of layer mode; a
 # searched plan's halo choice survives its plan file; fused conv+add
-V2=$DATA/models/mobilenet_v2_1.0_224_quant.tflite
 $QM plan "$V2" --split 13 --grid 4x4 --halo cached --input-in-sram no --quiet > "$T/halo.txt" \
   && grep -q "redundant 0 (0.00 %)" "$T/halo.txt" && grep -q "5 cache columns and rows" "$T/halo.txt" \
   && grep -q "9 fused conv+add" "$T/halo.txt" && ok || bad "plan --halo cached: $(cat "$T/halo.txt")"
@@ -242,5 +231,4 @@ open(sys.argv[1], 'wb').write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack(
 PY
 expect_error "huge image header" "declares 10000x10000 pixels" "$QM" run "$V1" "$T/huge.png"
 
-echo "test_cli: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+summary test_cli

@@ -8,22 +8,10 @@ QM=$1
 SRC=$2
 RUNTIME_LIB=$3
 EXTRA_CFLAGS=${4:-}
-DATA=${QUANTMCU_DATA:-${QUANTMCU_DATA_DEFAULT:-}}
-if [ -z "$DATA" ] || [ ! -f "$DATA/models/mobilenet_v1_0.25_128_quant.tflite" ]; then
-  echo "SKIPPED: shared data not found (set QUANTMCU_DATA)"; exit 77
-fi
-for tool in arm-none-eabi-gcc qemu-system-arm; do
-  command -v $tool > /dev/null || { echo "SKIPPED: $tool not installed (scripts/setup.sh installs it)"; exit 77; }
-done
-V1=$DATA/models/mobilenet_v1_0.25_128_quant.tflite
-V2=$DATA/models/mobilenet_v2_1.0_224_quant.tflite
-IMG=$DATA/imagenet-dev
-T=$(mktemp -d)
+. "$(dirname "$0")/test_lib.sh"
+require_tool arm-none-eabi-gcc
+require_tool qemu-system-arm
 export QUANTMCU_CACHE=$T/cache
-trap 'rm -rf "$T"' EXIT
-pass=0; fail=0
-ok()  { pass=$((pass+1)); }
-bad() { fail=$((fail+1)); echo "FAILED: $*" >&2; }
 imgs=$(ls "$IMG" | sort | head -3 | sed "s|^|$IMG/|")
 
 $QM plan "$V1" --sram 64K --calib "$IMG" --calib-count 4 --lambda 0.3 -o "$T/plan.json" > /dev/null || bad "plan"
@@ -86,5 +74,4 @@ $QM plan "$V2" --split 0 --grid 1x1 -o "$T/v2layer.json" > /dev/null 2>&1 || $QM
 $QM mcu "$V2" --plan "$T/v2layer.json" --board f746 "$img" > /dev/null 2> "$T/err"; rc=$?
 [ $rc -ne 0 ] && [ "$(wc -l < "$T/err")" -eq 1 ] && grep -q "does not fit board f746" "$T/err" && ok || bad "plan too big for f746 not refused: $(cat "$T/err")"
 $QM mcu "$V1" --board nowhere "$img" > /dev/null 2> "$T/err"; [ $? -ne 0 ] && grep -q "board needs" "$T/err" && ok || bad "bad board"
-echo "test_mcu: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+summary test_mcu

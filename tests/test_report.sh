@@ -5,19 +5,9 @@
 # usage: test_report.sh QUANTMCU
 set -u
 QM=$1
-DATA=${QUANTMCU_DATA:-${QUANTMCU_DATA_DEFAULT:-}}
-if [ -z "$DATA" ] || [ ! -f "$DATA/models/mobilenet_v1_0.25_128_quant.tflite" ]; then
-  echo "SKIPPED: shared data not found (set QUANTMCU_DATA)"; exit 77
-fi
-CHROME=$(command -v chromium || command -v chromium-browser || true)
-[ -n "$CHROME" ] || { echo "SKIPPED: chromium not installed (scripts/setup.sh installs it)"; exit 77; }
-V1=$DATA/models/mobilenet_v1_0.25_128_quant.tflite
-IMG=$DATA/imagenet-dev
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0; fail=0
-ok()  { pass=$((pass+1)); }
-bad() { fail=$((fail+1)); echo "FAILED: $*" >&2; }
+. "$(dirname "$0")/test_lib.sh"
+require_tool chromium
+CHROME=$(command -v chromium)
 
 # check PAGE OPS TILES: the page as Chromium renders it
 check() {
@@ -65,5 +55,4 @@ check "$T/q.html" 31 16 && ok || bad "the QuantMCU report does not render as exp
 [ $rc -eq 1 ] && [ "$(wc -l < "$T/err")" -eq 1 ] && [ ! -e "$T/x.html" ] && ok || bad "report with a missing plan: rc=$rc $(cat "$T/err")"
 "$QM" report "$V1" --plan "$T/plan.json" -o /nonexistent-dir/r.html > /dev/null 2> "$T/err"; rc=$?
 [ $rc -eq 1 ] && grep -q "nonexistent-dir" "$T/err" && ok || bad "report to an unwritable path: rc=$rc $(cat "$T/err")"
-echo "test_report: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+summary test_report

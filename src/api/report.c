@@ -432,8 +432,8 @@ qmcu_status quantmcu_report(const quantmcu_model *m, const quantmcu_plan *p, con
     if (have_eval)
         fprintf(f,
                 "<tr><th>accuracy, this plan</th><td>top-1 %.2f %%, top-5 %.2f %% on %d images; %.1f ms per image on "
-                "the host%s</td></tr>\n",
-                res.top1_pct, res.top5_pct, res.images, res.ms_per_image, e->lowbit ? "" : "");
+                "the host</td></tr>\n",
+                res.top1_pct, res.top5_pct, res.images, res.ms_per_image);
     if (have_eval && e->lowbit)
         fprintf(f,
                 "<tr><th>QuantMCU as run</th><td>BitOPs %.2fx below 8 bits; outlier tiles %.1f %%; top-1 agreement "
