@@ -1,10 +1,16 @@
 /* libFuzzer target for plan.json: any text is parsed against a small graph (tests'
  * graph builder); what parses is built into a plan, QuantMCU-prepared when it has a
- * QuantMCU section, and run once. Seed: fuzz/plan_seed.json (fingerprint of that graph). */
+ * QuantMCU section, and run once. Seed: fuzz/plan_seed.json (fingerprint of that graph).
+ * Built with FUZZ_CODEGEN (target fuzz_codegen), every plan that builds is also generated as
+ * C (the codegen input: a plan + model pair) into a scratch folder. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../tests/graph_builder.h"
+#include "codegen/codegen.h"
 #include "planning/plan_file.h"
 #include "import/tflite_import.h"
 #include "planning/plan.h"
@@ -43,7 +49,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     text[size] = 0;
     if (qmcu_plan_parse_spec(text, "fuzz.json", g_graph, &spec, &has_quant, &err) == QMCU_OK &&
         (spec.split <= 0 || spec.split > (int)sizeof halo_ops ||
-         ((spec.halo_ops = halo_ops), qmcu_plan_parse_halo(text, "fuzz.json", spec.split, halo_ops, &err) == QMCU_OK)) &&
+         ((spec.halo_ops = halo_ops),
+          qmcu_plan_parse_halo(text, "fuzz.json", spec.split, halo_ops, &err) == QMCU_OK)) &&
         (!has_quant || qmcu_vdq_parse(text, "fuzz.json", g_graph, spec.split, &vdq, &err) == QMCU_OK)) {
         const qmcu_exec_plan *e = NULL;
         if (vdq) { /* the QuantMCU plan takes vdq over */
@@ -55,6 +62,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             uint8_t *mem = (uint8_t *)calloc(e->memory_bytes ? e->memory_bytes : 1, 1);
             if (mem) qmcu_exec_run(g_model, e, mem, NULL);
             free(mem);
+#if defined(FUZZ_CODEGEN)
+            {
+                static char dir[64];
+                if (!dir[0]) {
+                    snprintf(dir, sizeof dir, "/tmp/qmcu_fuzz_codegen_%d", (int)getpid());
+                    mkdir(dir, 0700);
+                }
+                (void)qmcu_codegen(g_model, e, e->memory_bytes, dir, qmcu_board_find("f746"), &err);
+            }
+#endif
         }
         qmcu_plan_free(p);
         qmcu_quant_plan_free(g_model, q);

@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Seed corpora for the fuzz targets, made at run time (nothing from the shared data is committed):
-#   DIR/model  small shared .tflite models (QUANTMCU_DATA), DIR/image  a few dev JPEGs plus generated
-#   PNG (RGB, grey, palette-free) and BMP files, DIR/plan  the plan seed.
-# usage: fuzz/make_seeds.sh DIR
+#   DIR/small  generated .tflite models of a few kB (tests/make_models: every op we import, int8,
+#   uint8, float around int8, metadata), the prepare+run target's seeds; DIR/model  those plus the
+#   small shared models (QUANTMCU_DATA), the parse target's; DIR/image  a few dev JPEGs plus generated
+#   PNG (RGB, grey, palette-free) and BMP files; DIR/plan  the plan seed.
+# usage: fuzz/make_seeds.sh DIR MAKE_MODELS_BINARY
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=$1
 D=${QUANTMCU_DATA:-$(cd .. && pwd)/shared}
-mkdir -p "$OUT/model" "$OUT/image" "$OUT/plan"
+MAKE_MODELS=$2
+mkdir -p "$OUT/small" "$OUT/model" "$OUT/image" "$OUT/plan"
+"$MAKE_MODELS" "$OUT/small"
+cp "$OUT"/small/*.tflite "$OUT/model/"
 for m in mlperf_vww_96_int8 mcunet_vww_int8 mlperf_vww_96_float; do
   [ -f "$D/models/$m.tflite" ] && cp "$D/models/$m.tflite" "$OUT/model/" || echo "make_seeds: $m.tflite not found (QUANTMCU_DATA)"
 done

@@ -42,21 +42,6 @@ for mcu in cortex-m4 cortex-m7; do
   cmake --build build-$mcu -j"$JOBS"
 done
 
-echo "== libFuzzer: model reader, ${FUZZ_SECONDS}s"
-CC=clang cmake -S . -B build-fuzz -DQUANTMCU_FUZZ=ON -DQUANTMCU_NATIVE=OFF >/dev/null
-cmake --build build-fuzz -j"$JOBS"
-mkdir -p build-fuzz/corpus
-cp "$QUANTMCU_DATA/models/mlperf_vww_96_int8.tflite" build-fuzz/corpus/ 2>/dev/null || echo "fuzz: no seed model found, starting from scratch"
-(cd build-fuzz && ./fuzz/fuzz_model_reader -max_total_time="$FUZZ_SECONDS" -max_len=400000 -rss_limit_mb=4096 -print_final_stats=0 corpus 2>&1 | tail -n 2)
-echo "== libFuzzer: plan.json reader, $((FUZZ_SECONDS / 2))s"
-mkdir -p build-fuzz/plan-corpus
-cp fuzz/plan_seed.json build-fuzz/plan-corpus/
-(cd build-fuzz && ./fuzz/fuzz_plan_reader -max_total_time="$((FUZZ_SECONDS / 2))" -max_len=4096 -rss_limit_mb=4096 -print_final_stats=0 plan-corpus 2>&1 | tail -n 2)
-echo "== libFuzzer: fast model parse+validate and the image loader, $((FUZZ_SECONDS / 4))s each (bench/fuzz.sh runs them longer)"
-bash fuzz/make_seeds.sh build-fuzz/seeds > /dev/null
-for t in fuzz_model_parse fuzz_image; do
-  mkdir -p build-fuzz/corpus-$t
-  cp build-fuzz/seeds/$([ $t = fuzz_image ] && echo image || echo model)/* build-fuzz/corpus-$t/ 2> /dev/null || true
-  (cd build-fuzz && ./fuzz/$t -max_total_time="$((FUZZ_SECONDS / 4))" -max_len=400000 -rss_limit_mb=4096 -print_final_stats=0 corpus-$t 2>&1 | tail -n 2)
-done
+echo "== libFuzzer smoke run: every target (bench/fuzz.sh), $((FUZZ_SECONDS / 2))s each, two at a time"
+FUZZ_JOBS=$JOBS bash bench/fuzz.sh "$((FUZZ_SECONDS / 2))"
 echo "== all tests passed"

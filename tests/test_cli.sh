@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # End-to-end tests of the command line: normal use and every kind of bad input
 # (one line on stderr naming the file, non-zero exit, never a crash).
-# usage: test_cli.sh QUANTMCU TEST_IMPORT
+# usage: test_cli.sh QUANTMCU TEST_IMPORT MAKE_MODELS
 set -u
 QM=$1
 MUTATE=$2
+MAKE_MODELS=$3
 . "$(dirname "$0")/test_lib.sh"
 
 # expect_error NAME NEEDLE CMD...: non-zero exit, exactly one stderr line containing NEEDLE
@@ -31,6 +32,32 @@ $QM info > /dev/null 2>&1; [ $? -eq 2 ] && ok || bad "missing model: exit status
 $QM eval "$V1" --images "$IMG" --limit -3 > /dev/null 2>&1; [ $? -eq 2 ] && ok || bad "bad value: exit status 2"
 $QM nosuchcommand > /dev/null 2>&1; [ $? -eq 2 ] && ok || bad "unknown command: exit status 2"
 $QM info /nonexistent.tflite > /dev/null 2>&1; [ $? -eq 1 ] && ok || bad "a missing file is not a usage error: exit status 1"
+
+# --- how pixels become the input: metadata, else the full-range rule; --input-range overrides ---
+mkdir -p "$T/gen" && "$MAKE_MODELS" "$T/gen" || bad "make_models"
+$QM info "$V1" | grep -q "^image input: uint8 pixels as they are (p); the TFLite metadata's mean 127.5 std 127.5 is not applied" \
+  && ok || bad "info: the rule of a uint8 model with metadata"
+$QM info "$T/gen/float_metadata.tflite" | grep -q "^image input: (p - mean) / std, mean 127.5,127.5,127.5 std 127.5,127.5,127.5 (TFLite metadata)" \
+  && ok || bad "info: metadata normalization of a float model"
+$QM info "$T/gen/int8_raw_pixels.tflite" | grep -q "^image input: p - 128 (full range: the input's own quantization, scale 1 zero point -128" \
+  && ok || bad "info: the int8 full-range rule"
+$QM info "$T/gen/int8_raw_pixels.tflite" --input-range 0,1 | grep -q "^image input: (p - mean) / std, mean 0,0,0 std 255,255,255 (--input-range)" \
+  && ok || bad "info: --input-range shown"
+A=$(ls "$IMG" | sort | sed -n 40p)
+# int8 input with scale 1.0, zero point -128 (raw pixels): the bytes are p - 128, i.e. the uint8 model's bytes (p) xor 0x80
+$QM run "$T/gen/int8_raw_pixels.tflite" "$IMG/$A" --dump-input "$T/i8.bin" > /dev/null &&
+  $QM run "$T/gen/uint8_body.tflite" "$IMG/$A" --dump-input "$T/u8.bin" > /dev/null || bad "run --dump-input"
+od -An -v -tu1 "$T/u8.bin" | tr -s ' ' '\n' | grep . | awk '{ printf "%c", ($1 < 128 ? $1 + 128 : $1 - 128) }' > "$T/u8x.bin"
+cmp -s "$T/i8.bin" "$T/u8x.bin" && ok || bad "int8 raw-pixel input is not p - 128"
+n=$(od -An -v -tu1 "$T/i8.bin" | tr -s ' ' '\n' | grep . | sort -u | wc -l)
+[ "$n" -gt 150 ] && ok || bad "int8 raw-pixel input uses only $n codes"
+# the old [0, 1] rule on that model: an almost constant image (2 codes); 0,255 is the full-range rule again
+$QM run "$T/gen/int8_raw_pixels.tflite" "$IMG/$A" --input-range 0,1 --dump-input "$T/i8_01.bin" > /dev/null
+n=$(od -An -v -tu1 "$T/i8_01.bin" | tr -s ' ' '\n' | grep . | sort -u | wc -l)
+[ "$n" -le 2 ] && ok || bad "--input-range 0,1 on a scale-1.0 input: $n codes, expected 2"
+$QM run "$T/gen/int8_raw_pixels.tflite" "$IMG/$A" --input-range 0,255 --dump-input "$T/i8_255.bin" > /dev/null
+cmp -s "$T/i8.bin" "$T/i8_255.bin" && ok || bad "--input-range 0,255 differs from the full-range rule"
+$QM run "$V1" "$IMG/$A" --input-range 1,0 > /dev/null 2>&1; [ $? -eq 2 ] && ok || bad "--input-range 1,0: exit status 2"
 
 # --- JPEG decoding as the reference pipelines do it: our pixels == libjpeg-turbo's djpeg at its defaults ---
 if command -v djpeg > /dev/null; then
@@ -112,12 +139,12 @@ done
 expect_error "bad --halo" "--halo needs auto|recompute|cols|cached" $QM plan "$V1" --halo sometimes
 sed 's/"halo": \[ *"[a-z]*"/"halo": ["sometimes"/' "$T/halo_plan.json" > "$T/halo_bad.json"
 expect_error "bad halo in a plan file" "halo of op 0 must be" $QM info "$V1" --plan "$T/halo_bad.json"
-$QM plan "$V1" --sram 1K > "$T/plan_small.txt" && grep -q "does NOT fit" "$T/plan_small.txt" && ok || bad "plan that cannot fit says so"
 
 # --- QuantMCU: calibrate + search, then run/eval with the plan ---
 $QM plan "$V1" --split 7 --grid 2x2 --calib "$IMG" --calib-count 4 --lambda 0.3 -o "$T/qplan.json" > "$T/qplan.txt" 2> "$T/qplan.err" && grep -q "QuantMCU v2: calibrated on 4 images" "$T/qplan.txt" && ok || bad "plan --calib: $(tail -3 "$T/qplan.txt")"
 # the search's progress in a log: plain lines, the last one complete, no carriage returns
 grep -qE "^QuantMCU search: ([0-9]+)/\1 measurements" "$T/qplan.err" && ! grep -q $'\r' "$T/qplan.err" && ok || bad "plan --calib progress: $(cat -A "$T/qplan.err" | tail -2)"
+grep -q "^calibration: 8/8 image passes" "$T/qplan.err" && ok || bad "plan --calib: calibration progress: $(head -2 "$T/qplan.err")"
 python3 -c "import json,sys; d=json.load(open(sys.argv[1])); q=d['quantmcu']; assert d['mode']=='quantmcu' and q['scheme']=='v2' and q['calibration']['images']==4 and len(q['feature_maps'])>0 and 'steps' in q['search'] and all(('scales' in f) == (f['bits'] < 8) for f in q['feature_maps'])" "$T/qplan.json" && ok || bad "quantmcu plan.json"
 # version 1 (the paper's method as first defined) stays selectable; the ablation switches are accepted
 $QM plan "$V1" --split 7 --grid 2x2 --calib "$IMG" --calib-count 4 --quant-scheme v1 -o "$T/qplan1.json" > "$T/qplan1.txt" && grep -q "QuantMCU v1: calibrated on 4 images" "$T/qplan1.txt" && python3 -c "import json,sys; q=json.load(open(sys.argv[1]))['quantmcu']; assert q['scheme']=='v1' and q['proxy']=='entropy'" "$T/qplan1.json" && ok || bad "plan --quant-scheme v1: $(tail -2 "$T/qplan1.txt")"
@@ -138,16 +165,8 @@ $QM eval "$V1" --images "$IMG" --skip 498 --json > "$T/skip.json" 2> /dev/null &
 
 # --- bad input ---
 expect_error "missing model" "/nonexistent.tflite" $QM info /nonexistent.tflite
-$MUTATE --write-truncated "$V1" "$T/trunc.tflite" 5000
-expect_error "truncated model" "trunc.tflite" $QM info "$T/trunc.tflite"
-$MUTATE --write-unsupported "$V1" "$T/unsup.tflite"
-expect_error "unsupported op" "unsupported operator RESIZE_BILINEAR" $QM run "$T/unsup.tflite" "$IMG/$first"
+# (hostile files: tests/test_hostile.sh)
 echo "this is not an image" > "$T/fake.jpg"
-expect_error "non-image" "fake.jpg" $QM run "$V1" "$T/fake.jpg"
-head -c 3000 "$IMG/$first" > "$T/cut.jpg"
-"$QM" run "$V1" "$T/cut.jpg" > /dev/null 2> "$T/err"; rc=$?
-# a truncated JPEG may decode partially (stb fills the rest) or fail: either way no crash
-[ $rc -lt 128 ] && ! grep -q Sanitizer "$T/err" && ok || bad "truncated jpeg crashed (rc=$rc)"
 expect_error "missing image" "/nonexistent.png" $QM run "$V1" /nonexistent.png
 mkdir -p "$T/empty"
 expect_error "empty folder" "no JPEG/PNG/BMP images" $QM eval "$V1" --images "$T/empty"
@@ -166,9 +185,6 @@ expect_error "illegal split" "op 29 RESHAPE is not spatially local" $QM run "$V1
 expect_error "grid too fine" "grid 9x9" $QM eval "$V1" --images "$IMG" --limit 2 --mode patch --split 7 --grid 9x9
 expect_error "bad grid" "--grid needs ROWSxCOLS" $QM plan "$V1" --split 7 --grid 0x3
 expect_error "bad sram" "--sram needs a size" $QM plan "$V1" --sram lots
-expect_error "plan of another model" "made for another model" $QM run "$DATA/models/mobilenet_v2_1.0_224_quant.tflite" "$IMG/$first" --mode patch --plan "$T/plan.json"
-echo '{"format": "quantmcu-plan", "version": 1, "model": ' > "$T/broken.json"
-expect_error "broken plan" "broken.json" $QM run "$V1" "$IMG/$first" --mode patch --plan "$T/broken.json"
 expect_error "missing plan" "/nonexistent-plan.json" $QM eval "$V1" --images "$IMG" --mode patch --plan /nonexistent-plan.json
 expect_error "quantmcu mode without its section" "no QuantMCU section" $QM run "$V1" "$IMG/$first" --mode quantmcu --plan "$T/plan.json"
 expect_error "quantmcu mode without plan" "--mode quantmcu needs --plan" $QM eval "$V1" --images "$IMG" --mode quantmcu
@@ -213,22 +229,4 @@ expect_error "ground truth without a class" "gt_bad.txt:1:" "$QM" eval "$V1" --i
 # progress into a log: plain lines, no carriage returns
 "$QM" eval "$V1" --images "$IMG" --limit 50 --threads 2 > /dev/null 2> "$T/progress.log" && grep -q "eval: 50/50 images" "$T/progress.log" \
   && ! grep -q $'\r' "$T/progress.log" && ok || bad "eval progress in a log: $(cat -A "$T/progress.log" | head -3)"
-# --- nothing half-written: a write that fails (file size limit) leaves the previous file intact ---
-echo '{"previous": true}' > "$T/keep.json"
-(ulimit -f 1; "$QM" plan "$V1" --sram 64K -o "$T/keep.json" > /dev/null 2> "$T/err"); rc=$?
-[ $rc -ne 0 ] && [ $rc -lt 128 ] && grep -q '"previous"' "$T/keep.json" && [ "$(wc -l < "$T/err")" -eq 1 ] && grep -q "keep.json" "$T/err" \
-  && [ -z "$(ls "$T" | grep 'keep.json.tmp')" ] && ok || bad "plan -o past a file size limit: rc=$rc $(cat "$T/err")"
-mkdir -p "$T/gen_keep" && echo "previous" > "$T/gen_keep/qmcu_model_data.c"
-(ulimit -f 100; "$QM" codegen "$V1" --plan "$T/plan.json" -o "$T/gen_keep" > /dev/null 2> "$T/err"); rc=$?
-[ $rc -ne 0 ] && [ $rc -lt 128 ] && [ "$(cat "$T/gen_keep/qmcu_model_data.c")" = previous ] && [ ! -f "$T/gen_keep/qmcu_model.h" ] \
-  && ok || bad "codegen -o past a file size limit: rc=$rc $(cat "$T/err")"
-# --- an image header declaring too many pixels is refused before decoding ---
-python3 - "$T/huge.png" <<'PY'
-import struct, sys, zlib
-def chunk(t, d): return struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d) & 0xffffffff)
-open(sys.argv[1], 'wb').write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', 10000, 10000, 8, 2, 0, 0, 0))
-                              + chunk(b'IDAT', zlib.compress(b'\0' * 10)) + chunk(b'IEND', b''))
-PY
-expect_error "huge image header" "declares 10000x10000 pixels" "$QM" run "$V1" "$T/huge.png"
-
 summary test_cli

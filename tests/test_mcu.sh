@@ -52,6 +52,9 @@ done
 img=$(echo $imgs | cut -d' ' -f1)
 $QM run "$V1" "$img" --dump-output "$T/host.bin" > /dev/null
 $QM mcu "$V1" --target cortex-m7 "$img" --dump-output "$T/mcu7.bin" > /dev/null && cmp -s "$T/host.bin" "$T/mcu7.bin" && ok || bad "cortex-m7 firmware"
+# several images into a log (JSON on stdout): plain progress lines on stderr, no carriage returns
+$QM mcu "$V1" $imgs --json > "$T/multi.json" 2> "$T/multi.err" && grep -q "^mcu: 3/3 images" "$T/multi.err" \
+  && ! grep -q $'\r' "$T/multi.err" && ok || bad "mcu progress in a log: $(cat -A "$T/multi.err" | tail -2)"
 # per-op profile: the ops add up to the whole run (within the profiling overhead)
 $QM mcu "$V1" --plan "$T/plan.json" --mode patch --profile "$img" > "$T/prof.txt" || bad "mcu --profile"
 python3 - "$T/prof.txt" <<'PY' && ok || bad "profile does not add up: $(tail -2 "$T/prof.txt")"

@@ -476,8 +476,8 @@ static void test_search_and_file(void)
         inputs[k] = (uint8_t *)malloc(16 * 16 * 3);
         for (i = 0; i < 16 * 16 * 3; i++) inputs[k][i] = (uint8_t)rnd();
     }
-    CHECK(qmcu_calibrate(m, pp, (const uint8_t *const *)inputs, 6, 0.2, v1, &err) == QMCU_OK, "%s", err.msg);
-    CHECK(qmcu_calibrate(m, pp, (const uint8_t *const *)inputs, 6, 0.2, v2, &err) == QMCU_OK, "%s", err.msg);
+    CHECK(qmcu_calibrate(m, pp, (const uint8_t *const *)inputs, 6, 0.2, v1, NULL, &err) == QMCU_OK, "%s", err.msg);
+    CHECK(qmcu_calibrate(m, pp, (const uint8_t *const *)inputs, 6, 0.2, v2, NULL, &err) == QMCU_OK, "%s", err.msg);
     v1->lambda = v2->lambda = 0.2; /* two maps only: each is a large share of the information */
     qmcu_vdqs_search(pp, v1);
     qmcu_vdqs_search(pp, v2);

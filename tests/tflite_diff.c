@@ -3,7 +3,7 @@
  * TFLite; the output bytes must be identical (quantized models). Float models report
  * the largest absolute difference and whether top-1 agrees.
  *
- * usage: tflite_diff MODEL_FILE N   (MODEL_FILE under $QUANTMCU_DATA/models, images from
+ * usage: tflite_diff MODEL_FILE N   (MODEL_FILE under $QUANTMCU_DATA/models or a path with '/'; images from
  * $QUANTMCU_DATA/imagenet-dev, the first N in sorted order) */
 #include <math.h>
 #include <stdio.h>
@@ -17,7 +17,7 @@
 int main(int argc, char **argv)
 {
     char **paths = NULL;
-    int n_paths = 0, n = 0, i, mismatches = 0, top1_disagree = 0;
+    int n_paths = 0, n = 0, i, mismatches = 0, top1_disagree = 0, varied = 0;
     long limit;
     quantmcu_model *m;
     quantmcu_plan *plan;
@@ -27,7 +27,7 @@ int main(int argc, char **argv)
     TfLiteModel *tm;
     TfLiteInterpreterOptions *opt;
     TfLiteInterpreter *ti;
-    uint8_t *arena, *input, *ours, *theirs;
+    uint8_t *arena, *input, *ours, *theirs, *first;
     size_t in_bytes, out_bytes;
     double max_diff = 0.0;
     int is_float;
@@ -38,7 +38,10 @@ int main(int argc, char **argv)
         return 2;
     }
     data = test_data_dir();
-    snprintf(model_path, sizeof model_path, "%s/models/%.200s", data, argv[1]);
+    if (strchr(argv[1], '/')) /* a path (generated models), else a file under the shared models */
+        snprintf(model_path, sizeof model_path, "%.1300s", argv[1]);
+    else
+        snprintf(model_path, sizeof model_path, "%s/models/%.200s", data, argv[1]);
     snprintf(image_dir, sizeof image_dir, "%s/imagenet-dev", data);
     quantmcu_plan_options_default(&po);
     po.split = 0; /* layer by layer */
@@ -76,6 +79,7 @@ int main(int argc, char **argv)
     input = (uint8_t *)malloc(in_bytes);
     ours = (uint8_t *)malloc(out_bytes);
     theirs = (uint8_t *)malloc(out_bytes);
+    first = (uint8_t *)malloc(out_bytes);
     for (i = 0; i < n; i++) {
         if (quantmcu_run_image(m, plan, arena, paths[i], input, ours, NULL, &err) != QMCU_OK) {
             fprintf(stderr, "%s\n", err.msg);
@@ -87,6 +91,8 @@ int main(int argc, char **argv)
             return 1;
         }
         TfLiteTensorCopyToBuffer(TfLiteInterpreterGetOutputTensor(ti, 0), theirs, out_bytes);
+        if (i == 0) memcpy(first, ours, out_bytes);
+        varied += memcmp(first, ours, out_bytes) != 0;
         if (is_float) {
             const float *a = (const float *)ours, *b = (const float *)theirs;
             size_t k, na = out_bytes / 4, ia = 0, ib = 0;
@@ -116,10 +122,15 @@ int main(int argc, char **argv)
     } else {
         printf("%s: %d images, %d bit-exact, %d mismatched\n", model_path, n, n - mismatches, mismatches);
     }
+    if (n >= 4 && varied == 0) { /* a comparison of constant outputs would prove little */
+        printf("%s: every image gave the same output: the comparison is not informative\n", model_path);
+        mismatches++;
+    }
     free(arena);
     free(input);
     free(ours);
     free(theirs);
+    free(first);
     TfLiteInterpreterDelete(ti);
     TfLiteInterpreterOptionsDelete(opt);
     TfLiteModelDelete(tm);

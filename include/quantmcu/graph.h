@@ -85,6 +85,16 @@ typedef struct {
     int reduce_mask;         /* MEAN: bit d set = reduce dim d of the 4-D right-aligned shape */
 } qmcu_op;
 
+/* How image pixels p (0..255, per channel c) become the model's input (src/image applies it):
+ * with a normalization, real = (p - mean[c]) / std[c], quantized with the input's own scale and
+ * zero point for 8-bit inputs; without one, the full-range rule (see qmcu_image_to_input). */
+typedef struct {
+    int present;   /* mean/std are set */
+    int from_user; /* set by --input-range (quantmcu_set_input_range), else TFLite metadata */
+    float mean[3], std[3];
+    char metadata_error[96]; /* TFLite metadata present but unusable (the default rule applies) */
+} qmcu_input_norm;
+
 typedef struct {
     char path[256];
     int n_tensors;
@@ -94,6 +104,7 @@ typedef struct {
     int n_inputs, n_outputs;
     int inputs[4], outputs[4];
     uint64_t fingerprint; /* FNV-1a 64 of the model file */
+    qmcu_input_norm input_norm;
 } qmcu_graph;
 
 /* Op traits: one table (graph.c) says what each op type is to every stage. */

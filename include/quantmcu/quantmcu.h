@@ -35,6 +35,14 @@ const qmcu_model *quantmcu_runtime_model(const quantmcu_model *m);
 size_t quantmcu_input_bytes(const quantmcu_model *m);  /* input tensor 0, model byte format */
 size_t quantmcu_output_bytes(const quantmcu_model *m); /* output tensor 0 */
 int quantmcu_output_count(const quantmcu_model *m);    /* elements of output 0 */
+/* How image pixels become the input (qmcu_input_norm): "LO,HI" maps pixels 0..255 linearly onto
+ * [LO, HI] (e.g. "0,1", "-1,1", "0,255"), replacing the model's metadata or full-range rule;
+ * NULL or "auto" restores the model's own rule. */
+qmcu_status quantmcu_set_input_range(quantmcu_model *m, const char *range, qmcu_error *err);
+/* Parses "LO,HI" (LO < HI, finite): QMCU_OK or QMCU_ERR_ARG with the reason. */
+qmcu_status quantmcu_parse_input_range(const char *range, double *lo, double *hi, qmcu_error *err);
+/* The rule in effect, as one line of text. */
+void quantmcu_input_rule(const quantmcu_model *m, char *buf, size_t cap);
 
 /* ---- plans ----------------------------------------------------------------------------- */
 typedef struct quantmcu_plan quantmcu_plan;
@@ -109,7 +117,8 @@ typedef struct {
     double bitops_target;      /* 0: off */
     double max_agreement_drop; /* 0: off */
     int bits[8], n_bits;       /* candidate widths incl. 8; default {8, 6, 5, 4} (v1: {8, 4, 2}) */
-    void (*progress)(int done, int total, void *ctx); /* the search's proxy measurements (may be NULL) */
+    /* may be NULL; stage "calibration" (unit: image passes) then "QuantMCU search" (measurements) */
+    void (*progress)(const char *stage, int done, int total, void *ctx);
     void *progress_ctx;
 } quantmcu_quant_options;
 /* Defaults of a scheme (2, or 1 for the paper-faithful version 1). */

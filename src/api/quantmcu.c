@@ -3,6 +3,7 @@
 #include "quantmcu/quantmcu.h"
 
 #include <dirent.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 struct quantmcu_model {
     qmcu_graph *g;
     qmcu_model *m;
+    qmcu_input_norm model_norm; /* the model's own input rule, before any --input-range */
 };
 
 /* Exactly one of plan (8-bit) and quant (QuantMCU, which owns its own plan) is set. */
@@ -47,6 +49,7 @@ qmcu_status quantmcu_load(const char *path, quantmcu_model **out, qmcu_error *er
         free(qm);
         return QMCU_ERR_FORMAT;
     }
+    qm->model_norm = qm->g->input_norm;
     if ((st = qmcu_model_prepare(qm->g, &qm->m, err)) != QMCU_OK) {
         quantmcu_free(qm);
         return st;
@@ -64,6 +67,43 @@ void quantmcu_free(quantmcu_model *m)
 }
 
 const qmcu_graph *quantmcu_graph(const quantmcu_model *m) { return m->g; }
+
+qmcu_status quantmcu_parse_input_range(const char *range, double *lo, double *hi, qmcu_error *err)
+{
+    char *end;
+    const char *h;
+    *lo = strtod(range, &end);
+    if (end == range || *end != ',') goto bad;
+    h = end + 1;
+    *hi = strtod(h, &end);
+    if (end == h || *end || !(*hi > *lo) || !isfinite(*lo) || !isfinite(*hi)) goto bad;
+    return QMCU_OK;
+bad:
+    qmcu_error_set(err, "input range '%s' is not LO,HI with LO < HI (e.g. 0,1 or -1,1 or 0,255)", range);
+    return QMCU_ERR_ARG;
+}
+
+qmcu_status quantmcu_set_input_range(quantmcu_model *m, const char *range, qmcu_error *err)
+{
+    qmcu_input_norm *n = &m->g->input_norm;
+    double lo, hi;
+    qmcu_status st;
+    int c;
+    if (!range || !strcmp(range, "auto")) {
+        *n = m->model_norm;
+        return QMCU_OK;
+    }
+    if ((st = quantmcu_parse_input_range(range, &lo, &hi, err)) != QMCU_OK) return st;
+    memset(n, 0, sizeof *n);
+    n->present = n->from_user = 1;
+    for (c = 0; c < 3; c++) { /* real = lo + p (hi - lo) / 255 = (p - mean) / std */
+        n->std[c] = (float)(255.0 / (hi - lo));
+        n->mean[c] = (float)(-lo * 255.0 / (hi - lo) + 0.0); /* + 0.0: no "-0" */
+    }
+    return QMCU_OK;
+}
+
+void quantmcu_input_rule(const quantmcu_model *m, char *buf, size_t cap) { qmcu_input_rule_describe(m->g, buf, cap); }
 const qmcu_model *quantmcu_runtime_model(const quantmcu_model *m) { return m->m; }
 size_t quantmcu_input_bytes(const quantmcu_model *m) { return m->g->tensors[m->g->inputs[0]].bytes; }
 size_t quantmcu_output_bytes(const quantmcu_model *m) { return m->g->tensors[m->g->outputs[0]].bytes; }
@@ -320,8 +360,8 @@ qmcu_status quantmcu_quantize(const quantmcu_model *m, const quantmcu_plan *patc
     qo.max_agreement_drop = o->max_agreement_drop;
     memcpy(qo.cand, o->bits, sizeof(int) * (size_t)o->n_bits);
     qo.n_cand = o->n_bits;
-    qo.progress = o->progress;
-    qo.progress_ctx = o->progress_ctx;
+    qo.progress.fn = o->progress;
+    qo.progress.ctx = o->progress_ctx;
     if (layout_of(patch)->spec.split == 0) /* the message names the model and the remedy */
         return qmcu_quantmcu_search(m->m, layout_of(patch), NULL, 0, &qo, &q, err);
     if ((st = load_inputs(m, o->calib_dir, o->calib_count, &inputs, &n, err)) == QMCU_OK)

@@ -55,16 +55,18 @@ typedef struct {
     long split; /* -1: not given */
     int grid_h, grid_w;
     int input_in_sram;
-    int no_vdpc;  /* --no-vdpc: QuantMCU bits on every tile (ablation) */
-    int halo;     /* --halo: QUANTMCU_HALO_AUTO or QMCU_HALO_* */
-    int fuse_add; /* --fuse-add yes|no */
+    int no_vdpc;             /* --no-vdpc: QuantMCU bits on every tile (ablation) */
+    int halo;                /* --halo: QUANTMCU_HALO_AUTO or QMCU_HALO_* */
+    int fuse_add;            /* --fuse-add yes|no */
+    const char *input_range; /* --input-range LO,HI (NULL: the model's own rule) */
 } cli_plan_opts;
 void cli_plan_opts_init(cli_plan_opts *o);
 /* Consumes argv[*i] if it is a plan option: 1 = taken, 0 = not a plan option, -1 = bad value
  * (message printed). */
 int cli_plan_option(const char *cmd, int argc, char **argv, int *i, cli_plan_opts *o);
-/* Loads the model (prints the error line on failure). */
-quantmcu_model *cli_load(const char *path);
+/* Loads the model and applies --input-range (NULL: the model's rule, the range string was
+ * checked when parsed); prints the error line on failure. */
+quantmcu_model *cli_load(const char *path, const char *input_range);
 /* The plan the options ask for: layer mode ignores a plan's geometry (the file is still checked);
  * patch mode needs --plan or --split/--grid. Prints one error line and returns NULL on failure. */
 quantmcu_plan *cli_make_plan(const char *cmd, const quantmcu_model *m, const cli_plan_opts *o);

@@ -79,12 +79,17 @@ int cli_write_file(const char *path, const void *data, size_t n)
     return fclose(f) == 0;
 }
 
-quantmcu_model *cli_load(const char *path)
+quantmcu_model *cli_load(const char *path, const char *input_range)
 {
     quantmcu_model *m;
     qmcu_error err;
     if (quantmcu_load(path, &m, &err) != QMCU_OK) {
         cli_fail("%s", err.msg);
+        return NULL;
+    }
+    if (input_range && quantmcu_set_input_range(m, input_range, &err) != QMCU_OK) {
+        cli_fail("%s", err.msg);
+        quantmcu_free(m);
         return NULL;
     }
     return m;

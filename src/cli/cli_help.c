@@ -14,7 +14,9 @@
     "  --halo auto|recompute|cols|cached  tile overlap: recompute it (MCUNetV2), cache columns, cache columns and\n"   \
     "                                 rows; auto (default) picks per op within the budget\n"                           \
     "  --fuse-add yes|no              fuse a conv with the residual ADD after it, in place (default yes)\n"            \
-    "  --no-vdpc                      QuantMCU ablation: low-bit maps on every tile, outliers saturate\n"
+    "  --no-vdpc                      QuantMCU ablation: low-bit maps on every tile, outliers saturate\n"              \
+    "  --input-range LO,HI            map pixels 0..255 onto [LO,HI] (e.g. 0,1 or -1,1 or 0,255) instead of the\n"     \
+    "                                 model's rule ('info' shows it: metadata, or p / p-128 for uint8 / int8)\n"
 
 typedef struct {
     const char *name, *text;
@@ -48,32 +50,34 @@ static const help_entry k_help[] = {
              "  --ground-truth FILE            lines 'FILE CLASS' (ILSVRC2012 validation style)\n" PLAN_OPTIONS
              "example: quantmcu eval mobilenet_v2_1.0_224_quant.tflite --images imagenet-dev --mode patch --split 13 "
              "--grid 4x4 --threads 2\n"},
-    {"plan", "usage: quantmcu plan MODEL [--sram SIZE] [--input-in-sram yes|no] [--split K --grid RxC] [--halo H]\n"
-             "                     [--fuse-add yes|no] [-o PLAN.json] [--json] [--quiet] [QuantMCU options]\n"
-             "Searches split x grid x halo for the fewest executed MACs within an SRAM budget (or builds the given\n"
-             "geometry), prints its memory and MACs, writes plan.json; with --calib also quantizes it (QuantMCU).\n"
-             "  --sram SIZE                    SRAM budget, e.g. 64K, 320K, 1M (default 320K)\n"
-             "  --input-in-sram yes|no         count the input image in the peak (default yes)\n"
-             "  --split K --grid RxC           a fixed geometry instead of the search\n"
-             "  --halo auto|recompute|cols|cached  tile overlap strategy (default auto: chosen per op)\n"
-             "  --fuse-add yes|no              fuse conv + residual ADD in place (default yes)\n"
-             "  -o PLAN.json                   write the plan file\n"
-             "  --json                         print the plan file instead of the summary\n"
-             "  --quiet                        no per-op table\n"
-             "QuantMCU options:\n"
-             "  --calib DIR                    calibration images (turns QuantMCU on)\n"
-             "  --calib-count N                images used from DIR (default 32)\n"
-             "  --quant-scheme v2|v1           v2 (default) or the paper's method as first defined\n"
-             "  --proxy output|entropy         accuracy proxy: measured KL at the logits (v2 default) or entropy\n"
-             "  --bits 8,6,5,4                 candidate widths, including 8\n"
-             "  --lambda L                     VDQS trade-off accuracy vs BitOPs in [0, 1] (default 0.5)\n"
-             "  --outlier-tiles F              target fraction of outlier tiles (VDPC; default 0.05 v2)\n"
-             "  --bitops-target R              keep lowering widths until the patch-stage BitOPs ratio reaches R\n"
-             "  --max-agreement-drop P         undo steps until top-1 agreement with 8-bit is >= 100 - P %\n"
-             "  --outlier-values yes|no        keep outlier values as extended codes (default yes)\n"
-             "  --per-channel yes|no           per-channel low-bit ranges (default yes)\n"
-             "  --clipping yes|no              MSE clipping of the ranges (default yes)\n"
-             "example: quantmcu plan mobilenet_v2_1.0_224_quant.tflite --sram 256K --input-in-sram no -o plan.json\n"},
+    {"plan",
+     "usage: quantmcu plan MODEL [--sram SIZE] [--input-in-sram yes|no] [--split K --grid RxC] [--halo H]\n"
+     "                     [--fuse-add yes|no] [-o PLAN.json] [--json] [--quiet] [QuantMCU options]\n"
+     "Searches split x grid x halo for the fewest executed MACs within an SRAM budget (or builds the given\n"
+     "geometry), prints its memory and MACs, writes plan.json; with --calib also quantizes it (QuantMCU).\n"
+     "  --sram SIZE                    SRAM budget, e.g. 64K, 320K, 1M (default 320K)\n"
+     "  --input-in-sram yes|no         count the input image in the peak (default yes)\n"
+     "  --split K --grid RxC           a fixed geometry instead of the search\n"
+     "  --halo auto|recompute|cols|cached  tile overlap strategy (default auto: chosen per op)\n"
+     "  --fuse-add yes|no              fuse conv + residual ADD in place (default yes)\n"
+     "  --input-range LO,HI            calibration images: pixels 0..255 onto [LO,HI] instead of the model's rule\n"
+     "  -o PLAN.json                   write the plan file\n"
+     "  --json                         print the plan file instead of the summary\n"
+     "  --quiet                        no per-op table\n"
+     "QuantMCU options:\n"
+     "  --calib DIR                    calibration images (turns QuantMCU on)\n"
+     "  --calib-count N                images used from DIR (default 32)\n"
+     "  --quant-scheme v2|v1           v2 (default) or the paper's method as first defined\n"
+     "  --proxy output|entropy         accuracy proxy: measured KL at the logits (v2 default) or entropy\n"
+     "  --bits 8,6,5,4                 candidate widths, including 8\n"
+     "  --lambda L                     VDQS trade-off accuracy vs BitOPs in [0, 1] (default 0.5)\n"
+     "  --outlier-tiles F              target fraction of outlier tiles (VDPC; default 0.05 v2)\n"
+     "  --bitops-target R              keep lowering widths until the patch-stage BitOPs ratio reaches R\n"
+     "  --max-agreement-drop P         undo steps until top-1 agreement with 8-bit is >= 100 - P %\n"
+     "  --outlier-values yes|no        keep outlier values as extended codes (default yes)\n"
+     "  --per-channel yes|no           per-channel low-bit ranges (default yes)\n"
+     "  --clipping yes|no              MSE clipping of the ranges (default yes)\n"
+     "example: quantmcu plan mobilenet_v2_1.0_224_quant.tflite --sram 256K --input-in-sram no -o plan.json\n"},
     {"codegen", "usage: quantmcu codegen MODEL --plan PLAN -o DIR [--target host|cortex-m4|cortex-m7] [--board B]\n"
                 "Writes the model and plan as C (const weights, static arena) for the runtime library.\n"
                 "  --plan PLAN.json               the plan to generate (patch or QuantMCU, as the file holds)\n"
@@ -105,6 +109,7 @@ static const help_entry k_help[] = {
      "  --mcu                          per-op emulated Cortex-M4 instructions (QEMU) on the sample image\n"
      "  --board f746|h743|big          the board for --mcu (default f746)\n"
      "  --frontier FILE.jsonl          bench/quantmcu_frontier.sh output: accuracy vs BitOPs plot\n"
+     "  --input-range LO,HI            pixels 0..255 onto [LO,HI] instead of the model's rule (see 'info')\n"
      "example: quantmcu report mobilenet_v2_1.0_224_quant.tflite --plan plan.json --images imagenet-dev -o "
      "report.html\n"},
 };

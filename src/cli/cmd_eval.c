@@ -124,7 +124,7 @@ int cmd_eval(int argc, char **argv)
         snprintf(classes_default, sizeof classes_default, "%s/models/imagenet_wnids.txt", data ? data : "../shared");
         eo.classes = classes_default;
     }
-    if (!(m = cli_load(model_path)) || !(p = cli_make_plan("eval", m, &po))) goto done;
+    if (!(m = cli_load(model_path, po.input_range)) || !(p = cli_make_plan("eval", m, &po))) goto done;
     if (vs_int8) { /* the same plan all 8-bit, run next to it on every image */
         cli_plan_opts ro = po;
         ro.mode = po.plan_path || po.split >= 0 ? "patch" : "layer";

@@ -29,6 +29,7 @@ int cmd_info(int argc, char **argv)
 {
     const char *model_path = NULL;
     int json = 0, i;
+    char rule[400];
     quantmcu_model *m;
     const qmcu_graph *g;
     cli_plan_opts po, layer_opts;
@@ -54,7 +55,7 @@ int cmd_info(int argc, char **argv)
     if (!model_path)
         return cli_usage(
             "info: usage: quantmcu info MODEL [--json] [--plan PLAN | --split K --grid RxC] [--input-in-sram yes|no]");
-    if (!(m = cli_load(model_path))) return 1;
+    if (!(m = cli_load(model_path, po.input_range))) return 1;
     g = quantmcu_graph(m);
     if (po.plan_path || po.split >= 0) { /* the plan to show next to the layer-by-layer one */
         po.mode = "patch";
@@ -84,6 +85,8 @@ int cmd_info(int argc, char **argv)
         printf("model %s: %d ops, input %s %s%s, output %s %s%s\n", model_path, g->n_ops, a,
                in->from_uint8 ? "uint8" : qmcu_dtype_name(in->type), in->n_scales > 1 ? " per-channel" : "", b,
                out->from_uint8 ? "uint8" : qmcu_dtype_name(out->type), "");
+        quantmcu_input_rule(m, rule, sizeof rule);
+        printf("image input: %s\n", rule);
         printf("%3s  %-18s %-16s %-16s %12s %10s %10s\n", "#", "op", "input", "output", "MACs", "act bytes",
                "live bytes");
     }
@@ -114,10 +117,12 @@ int cmd_info(int argc, char **argv)
         }
     }
     if (json) {
-        printf("],\"macs\":%lld,\"weight_bytes\":%zu,\"layer_peak_sram_bytes\":%zu,\"arena_bytes\":%zu,\"live_peak_"
+        quantmcu_input_rule(m, rule, sizeof rule);
+        printf("],\"image_input\":\"%s\",\"macs\":%lld,\"weight_bytes\":%zu,\"layer_peak_sram_bytes\":%zu,\"arena_"
+               "bytes\":%zu,\"live_peak_"
                "bytes\":%zu,"
                "\"input_bytes\":%zu,\"input_in_sram\":%s",
-               (long long)total_macs, weight_bytes, lp->arena_bytes, lp->arena_bytes, lp->live_peak_bytes,
+               rule, (long long)total_macs, weight_bytes, lp->arena_bytes, lp->arena_bytes, lp->live_peak_bytes,
                lp->input_bytes, lp->spec.input_in_sram ? "true" : "false");
         if (patch)
             printf(",\"plan\":{\"split\":%d,\"grid\":[%d,%d],\"peak_sram_bytes\":%zu,\"macs\":%lld,\"redundant_macs\":%"

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../planning/plan.h"
 #include "cli.h"
@@ -132,7 +133,7 @@ int cmd_codegen(int argc, char **argv)
                   "[--board f746|h743|big]");
         return 2;
     }
-    if (!(m = cli_load(o.model_path))) return 1;
+    if (!(m = cli_load(o.model_path, NULL))) return 1;
     po.mode = "plan";
     if (!(p = cli_make_plan("codegen", m, &po))) goto done;
     board = strcmp(o.target, "host") ? o.board_name : NULL;
@@ -225,8 +226,12 @@ static int run_images(const quantmcu_model *m, const quantmcu_plan *plan, const 
     void *input = malloc(quantmcu_input_bytes(m));
     float *scores = (float *)malloc(sizeof(float) * (size_t)n_out);
     qmcu_error err;
+    cli_progress ps; /* on stderr when the per-image lines are not on a terminal (JSON, or stdout redirected) */
+    const int show = n > 1 && (o->json || !isatty(fileno(stdout)));
     int i, k, ok = input && scores;
     if (!ok) cli_fail("out of memory");
+    cli_progress_init(&ps, "mcu", "images", 2);
+    if (show) cli_progress_update(0, n, &ps);
     for (i = 0; ok && i < n; i++) {
         unsigned long long *ops = r->op_insns + (i ? n_ops : 0);
         if (quantmcu_image_to_input(m, images[i], input, &err) != QMCU_OK ||
@@ -240,6 +245,7 @@ static int run_images(const quantmcu_model *m, const quantmcu_plan *plan, const 
         if (!o->json)
             printf("%s: class %d (%.5f), %llu emulated instructions\n", images[i], r->pred[i], scores[r->pred[i]],
                    r->insns[i]);
+        if (show) cli_progress_update(i + 1, n, &ps);
     }
     free(input);
     free(scores);
@@ -267,7 +273,7 @@ int cmd_mcu(int argc, char **argv)
     if (!images) return cli_fail("out of memory");
     if ((rc = parse_mcu_args(argc, argv, &o, &po, images, &n_images)) != 0) goto done;
     rc = 1;
-    if (!(m = cli_load(o.model_path)) || !(plan = cli_make_plan("mcu", m, &po))) goto done;
+    if (!(m = cli_load(o.model_path, po.input_range)) || !(plan = cli_make_plan("mcu", m, &po))) goto done;
     memset(&mo, 0, sizeof mo);
     mo.target = o.target;
     mo.board = o.board_name;

@@ -23,6 +23,7 @@ void cli_plan_opts_init(cli_plan_opts *o)
     o->no_vdpc = 0;
     o->halo = QUANTMCU_HALO_AUTO;
     o->fuse_add = 1;
+    o->input_range = NULL;
 }
 
 /* --halo NAME -> QUANTMCU_HALO_AUTO / QMCU_HALO_*; -2 = not a strategy */
@@ -92,6 +93,14 @@ int cli_plan_option(const char *cmd, int argc, char **argv, int *i, cli_plan_opt
             return -1;
         }
         o->fuse_add = !strcmp(v, "yes");
+    } else if (!strcmp(a, "--input-range")) {
+        double lo, hi;
+        qmcu_error err;
+        if (!(o->input_range = cli_value(argc, argv, i)) ||
+            (strcmp(o->input_range, "auto") && quantmcu_parse_input_range(o->input_range, &lo, &hi, &err))) {
+            cli_usage("%s: --input-range needs LO,HI, e.g. 0,1 or -1,1 or 0,255", cmd);
+            return -1;
+        }
     } else if (!strcmp(a, "--input-in-sram")) {
         v = cli_value(argc, argv, i);
         if (!v || (strcmp(v, "yes") && strcmp(v, "no"))) {
@@ -103,6 +112,17 @@ int cli_plan_option(const char *cmd, int argc, char **argv, int *i, cli_plan_opt
         return 0;
     }
     return 2;
+}
+
+/* QuantMCU's stages, one progress line each: calibration (image passes), then the search. */
+static void quant_progress(const char *stage, int done, int total, void *ctx)
+{
+    cli_progress *ps = (cli_progress *)ctx;
+    if (strcmp(ps->what, stage) != 0) {
+        if (ps->line_open) fputc('\n', stderr);
+        cli_progress_init(ps, stage, strcmp(stage, "calibration") ? "measurements" : "image passes", 1);
+    }
+    cli_progress_update(done, total, ps);
 }
 
 quantmcu_plan *cli_make_plan(const char *cmd, const quantmcu_model *m, const cli_plan_opts *o)
@@ -386,7 +406,7 @@ int cmd_plan(int argc, char **argv)
     if (cli_help_asked("plan", argc, argv)) return 0;
     if ((rc = parse_plan_args(argc, argv, &a)) != 0) return rc;
     rc = 1;
-    if (!(m = cli_load(a.model_path))) return 1;
+    if (!(m = cli_load(a.model_path, a.po.input_range))) return 1;
     quantmcu_plan_options_default(&po);
     po.sram_budget = a.budget;
     po.input_in_sram = a.po.input_in_sram;
@@ -397,11 +417,11 @@ int cmd_plan(int argc, char **argv)
         po.grid_h = a.po.grid_h;
         po.grid_w = a.po.grid_w;
     }
-    cli_progress_init(&progress, "QuantMCU search", "measurements", 1);
-    a.qo.progress = cli_progress_update;
+    cli_progress_init(&progress, "calibration", "image passes", 1);
+    a.qo.progress = quant_progress;
     a.qo.progress_ctx = &progress;
     if (quantmcu_plan_make(m, &po, &p, &info, &err) != QMCU_OK ||
-        (a.qo.calib_dir && quantmcu_quantize(m, p, &a.qo, &qp, &err) != QMCU_OK)) {
+        (a.qo.calib_dir && info.fits && quantmcu_quantize(m, p, &a.qo, &qp, &err) != QMCU_OK)) {
         cli_fail("%s", err.msg);
         goto done;
     }
@@ -437,6 +457,12 @@ int cmd_plan(int argc, char **argv)
             printf("does NOT fit the %zu-byte (%.0f kB) SRAM budget%s\n", a.budget, a.budget / 1024.0,
                    a.po.split < 0 ? ": no plan does; this is the lowest peak" : "");
         if (qp) print_quantmcu(qp, p);
+    }
+    if (!info.fits) { /* shown above; an error all the same: nothing is written */
+        const qmcu_plan *c = quantmcu_plan_layout(p);
+        cli_fail("%s: %s %zu bytes, more than the %zu-byte SRAM budget; nothing written", a.model_path,
+                 a.po.split < 0 ? "no plan fits: the lowest peak needs" : "the plan needs", c->arena_bytes, a.budget);
+        goto done;
     }
     if (a.out_path) {
         if (quantmcu_plan_save(qp ? qp : p, a.budget, a.out_path, &err) != QMCU_OK) {

@@ -1,5 +1,5 @@
 /* quantmcu report MODEL --plan PLAN -o report.html [--images DIR [--limit N] [--skip N] [--threads N]]
- *                 [--sample IMAGE] [--sram SIZE] [--mcu --board B] [--frontier FILE.jsonl] */
+ *                 [--sample IMAGE] [--sram SIZE] [--mcu --board B] [--frontier FILE.jsonl] [--input-range LO,HI] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +8,8 @@
 
 int cmd_report(int argc, char **argv)
 {
-    const char *model_path = NULL, *plan_path = NULL, *out = NULL, *v;
+    const char *model_path = NULL, *plan_path = NULL, *out = NULL, *input_range = NULL, *v;
+    double lo, hi;
     quantmcu_report_options ro;
     quantmcu_model *m = NULL;
     quantmcu_plan *p = NULL, *p8 = NULL;
@@ -38,6 +39,10 @@ int cmd_report(int argc, char **argv)
         } else if (!strcmp(a, "--sram")) {
             if (!cli_parse_size(cli_value(argc, argv, &i), &ro.sram_budget))
                 return cli_usage("report: --sram needs a size such as 256K");
+        } else if (!strcmp(a, "--input-range")) {
+            if (!(input_range = cli_value(argc, argv, &i)) ||
+                quantmcu_parse_input_range(input_range, &lo, &hi, &err) != QMCU_OK)
+                return cli_usage("report: --input-range needs LO,HI, e.g. 0,1 or -1,1 or 0,255");
         } else if (!strcmp(a, "--mcu")) {
             mcu = 1;
         } else if (!strcmp(a, "--board")) {
@@ -55,7 +60,7 @@ int cmd_report(int argc, char **argv)
     if (!model_path || !plan_path || !out)
         return cli_usage("report: usage: quantmcu report MODEL --plan PLAN -o report.html [--images DIR] [--mcu]");
     if (!mcu) ro.mcu_board = NULL;
-    if (!(m = cli_load(model_path))) return 1;
+    if (!(m = cli_load(model_path, input_range))) return 1;
     if (quantmcu_plan_read(m, plan_path, QUANTMCU_MODE_AS_FILE, &p, &err) != QMCU_OK ||
         (quantmcu_plan_quant(p) && quantmcu_plan_read(m, plan_path, QUANTMCU_MODE_PATCH, &p8, &err) != QMCU_OK)) {
         cli_fail("%s", err.msg);

@@ -120,7 +120,7 @@ int cmd_run(int argc, char **argv)
         cli_fail("%s: cannot read labels file", labels_path);
         goto done;
     }
-    if (!(m = cli_load(model_path)) || !(plan = cli_make_plan("run", m, &po))) goto done;
+    if (!(m = cli_load(model_path, po.input_range)) || !(plan = cli_make_plan("run", m, &po))) goto done;
     ropt.no_vdpc = po.no_vdpc;
     n_out = quantmcu_output_count(m);
     if (top > n_out) top = n_out;

@@ -26,7 +26,10 @@ static qmcu_status decode_jpeg(const uint8_t *data, size_t len, const char *name
     if (tjDecompressHeader3(tj, data, (unsigned long)len, w, h, &subsamp, &colorspace) != 0) {
         qmcu_error_set(err, "%s: cannot decode image (%s)", name, tjGetErrorStr2(tj));
         st = QMCU_ERR_FORMAT;
-    } else if (*w < 1 || *h < 1 || (int64_t)*w * (int64_t)*h > QMCU_MAX_IMAGE_PIXELS) {
+    } else if (*w < 1 || *h < 1) {
+        qmcu_error_set(err, "%s: cannot decode image (no frame header in its %zu bytes: truncated?)", name, len);
+        st = QMCU_ERR_FORMAT;
+    } else if ((int64_t)*w * (int64_t)*h > QMCU_MAX_IMAGE_PIXELS) {
         qmcu_error_set(err, "%s: image declares %dx%d pixels (this tool decodes at most %lld pixels)", name, *w, *h,
                        (long long)QMCU_MAX_IMAGE_PIXELS);
         st = QMCU_ERR_UNSUPPORTED;
@@ -47,24 +50,43 @@ qmcu_status qmcu_image_decode_rgb(const uint8_t *data, size_t len, const char *n
                                   qmcu_error *err)
 {
     int comp = 0;
+    int64_t dw = 0, dh = 0;
+    const char *kind;
     *rgb = NULL;
     if (len > (size_t)QMCU_MAX_IMAGE_FILE_BYTES || len > (size_t)0x7fffffff) {
         qmcu_error_set(err, "%s: image file of %zu bytes (this tool reads at most %lld)", name, len,
                        (long long)QMCU_MAX_IMAGE_FILE_BYTES);
         return QMCU_ERR_UNSUPPORTED;
     }
+    *w = *h = 0;
+    if (len >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF) /* checks its own header first */
+        return decode_jpeg(data, len, name, rgb, w, h, err);
+    if (len >= 24 && !memcmp(data, "\x89PNG\r\n\x1a\n", 8)) { /* IHDR: big-endian width, height */
+        kind = "PNG";
+        dw = ((int64_t)data[16] << 24) | (data[17] << 16) | (data[18] << 8) | data[19];
+        dh = ((int64_t)data[20] << 24) | (data[21] << 16) | (data[22] << 8) | data[23];
+    } else if (len >= 26 && data[0] == 'B' && data[1] == 'M') { /* BITMAPINFOHEADER: little-endian, h may be < 0 */
+        kind = "BMP";
+        dw = (int32_t)((uint32_t)data[18] | ((uint32_t)data[19] << 8) | ((uint32_t)data[20] << 16) |
+                       ((uint32_t)data[21] << 24));
+        dh = (int32_t)((uint32_t)data[22] | ((uint32_t)data[23] << 8) | ((uint32_t)data[24] << 16) |
+                       ((uint32_t)data[25] << 24));
+        dh = dh < 0 ? -dh : dh;
+    } else {
+        qmcu_error_set(err, "%s: cannot decode image (not a JPEG, PNG or BMP file)", name);
+        return QMCU_ERR_FORMAT;
+    }
     /* refuse what the header declares before decoding: a hostile header must not drive allocation */
-    if (stbi_info_from_memory(data, (int)len, w, h, &comp) &&
-        (*w < 1 || *h < 1 || (int64_t)*w * (int64_t)*h > QMCU_MAX_IMAGE_PIXELS)) {
-        qmcu_error_set(err, "%s: image declares %dx%d pixels (this tool decodes at most %lld pixels)", name, *w, *h,
-                       (long long)QMCU_MAX_IMAGE_PIXELS);
+    if (dw < 1 || dh < 1 || dw * dh > QMCU_MAX_IMAGE_PIXELS) {
+        qmcu_error_set(err, "%s: image declares %lldx%lld pixels (this tool decodes at most %lld pixels)", name,
+                       (long long)dw, (long long)dh, (long long)QMCU_MAX_IMAGE_PIXELS);
         return QMCU_ERR_UNSUPPORTED;
     }
-    if (len >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF)
-        return decode_jpeg(data, len, name, rgb, w, h, err);
     *rgb = stbi_load_from_memory(data, (int)len, w, h, &comp, 3);
     if (!*rgb) {
-        qmcu_error_set(err, "%s: cannot decode image (%s)", name, stbi_failure_reason());
+        const char *why = stbi_failure_reason();
+        qmcu_error_set(err, "%s: cannot decode %s image (corrupt or unsupported data%s%s)", name, kind, why ? ": " : "",
+                       why ? why : "");
         return QMCU_ERR_FORMAT;
     }
     if (*w < 1 || *h < 1) {
@@ -115,13 +137,69 @@ void qmcu_preprocess_rgb(const uint8_t *rgb, int w, int h, int out_w, int out_h,
     }
 }
 
-/* Decoded RGB -> the model's input bytes (takes rgb over). */
+/* The QUANTIZE op reading a float input, if any (its output's codes are what the network sees). */
+static const qmcu_tensor *quantize_of_input(const qmcu_graph *g)
+{
+    int k;
+    for (k = 0; k < g->n_ops; k++)
+        if (g->ops[k].type == QMCU_OP_QUANTIZE && g->ops[k].in[0] == g->inputs[0]) return &g->tensors[g->ops[k].out];
+    return NULL;
+}
+
+/* Metadata normalization applies to int8 and float inputs; uint8 inputs take the pixels as they are
+ * (as the TFLite Task Library does), unless the user asked for a range. */
+static int normalizes(const qmcu_graph *g)
+{
+    const qmcu_tensor *t = &g->tensors[g->inputs[0]];
+    return g->input_norm.present && (g->input_norm.from_user || !t->from_uint8);
+}
+
+void qmcu_input_rule_describe(const qmcu_graph *g, char *buf, size_t cap)
+{
+    const qmcu_tensor *t = &g->tensors[g->inputs[0]], *qt = quantize_of_input(g);
+    const qmcu_input_norm *n = &g->input_norm;
+    size_t len;
+    if (normalizes(g)) {
+        len = (size_t)snprintf(buf, cap, "(p - mean) / std, mean %g,%g,%g std %g,%g,%g (%s)", (double)n->mean[0],
+                               (double)n->mean[1], (double)n->mean[2], (double)n->std[0], (double)n->std[1],
+                               (double)n->std[2], n->from_user ? "--input-range" : "TFLite metadata");
+        if (t->type == QMCU_I8 && len < cap)
+            len += (size_t)snprintf(buf + len, cap - len, ", quantized with the input's scale %g and zero point %d",
+                                    (double)t->scale, (int)t->zero_point + (t->from_uint8 ? 128 : 0));
+    } else if (t->type == QMCU_I8 && t->from_uint8) {
+        len = (size_t)snprintf(buf, cap, "uint8 pixels as they are (p)");
+        if (n->present && len < cap)
+            len += (size_t)snprintf(buf + len, cap - len,
+                                    "; the TFLite metadata's mean %g std %g is not applied to a uint8 input (as in "
+                                    "the TFLite Task Library)",
+                                    (double)n->mean[0], (double)n->std[0]);
+    } else if (t->type == QMCU_I8) {
+        len = (size_t)snprintf(buf, cap,
+                               "p - 128 (full range: the input's own quantization, scale %g zero point %d, "
+                               "covers the pixels; the MLPerf Tiny and TFLite Micro convention)",
+                               (double)t->scale, (int)t->zero_point);
+    } else if (qt) {
+        len = (size_t)snprintf(buf, cap, "the float whose code after the first QUANTIZE is p - 128 (full range)");
+    } else {
+        len = (size_t)snprintf(buf, cap, "p / 255 (range 0..1; no metadata, see --input-range)");
+    }
+    if (n->metadata_error[0] && len < cap) snprintf(buf + len, cap - len, "; metadata ignored: %s", n->metadata_error);
+}
+
+/* Decoded RGB -> the model's input bytes (takes rgb over); qmcu_image_to_input states the rule. */
 static qmcu_status rgb_to_input(const qmcu_graph *g, const char *path, uint8_t *rgb, int w, int h, void *input,
                                 qmcu_error *err)
 {
-    const qmcu_tensor *t = &g->tensors[g->inputs[0]];
+    const qmcu_tensor *t = &g->tensors[g->inputs[0]], *qt = quantize_of_input(g);
+    const qmcu_input_norm *nm = &g->input_norm;
+    const int norm = normalizes(g);
     uint8_t *px;
     int i, n;
+    if (t->type != QMCU_I8 && t->type != QMCU_F32) {
+        free(rgb);
+        qmcu_error_set(err, "%s: unsupported model input type %s", g->path, qmcu_dtype_name(t->type));
+        return QMCU_ERR_UNSUPPORTED;
+    }
     n = t->dims[1] * t->dims[2] * 3;
     px = (uint8_t *)malloc((size_t)n);
     if (!px) {
@@ -131,26 +209,22 @@ static qmcu_status rgb_to_input(const qmcu_graph *g, const char *path, uint8_t *
     }
     qmcu_preprocess_rgb(rgb, w, h, t->dims[2], t->dims[1], px);
     free(rgb);
-    if (t->type == QMCU_I8 && t->from_uint8) {
-        memcpy(input, px, (size_t)n);
-    } else if (t->type == QMCU_I8) {
-        int8_t *dst = (int8_t *)input;
-        for (i = 0; i < n; i++) {
-            const float q = roundf(((float)px[i] / 255.0f) / t->scale) + (float)t->zero_point;
-            dst[i] = (int8_t)(q < -128.0f ? -128 : (q > 127.0f ? 127 : (int)q));
+    for (i = 0; i < n; i++) {
+        const int c = i % 3;
+        const float real = norm ? ((float)px[i] - nm->mean[c]) / nm->std[c] : 0.0f;
+        if (t->type == QMCU_I8) { /* int8 storage; a uint8 input's bytes are written as uint8 */
+            const int lo = t->from_uint8 ? 0 : -128, zp = (int)t->zero_point + (t->from_uint8 ? 128 : 0);
+            float q = norm ? roundf(real / t->scale) + (float)zp : (float)(px[i] + lo);
+            q = q < (float)lo ? (float)lo : (q > (float)(lo + 255) ? (float)(lo + 255) : q);
+            if (t->from_uint8)
+                ((uint8_t *)input)[i] = (uint8_t)q;
+            else
+                ((int8_t *)input)[i] = (int8_t)q;
+        } else {
+            ((float *)input)[i] = norm ? real
+                                  : qt ? qt->scale * (float)((int)px[i] - 128 - qt->zero_point)
+                                       : (float)px[i] / 255.0f;
         }
-    } else if (t->type == QMCU_F32) {
-        float *dst = (float *)input;
-        const qmcu_tensor *qt = NULL;
-        int k;
-        for (k = 0; k < g->n_ops; k++)
-            if (g->ops[k].type == QMCU_OP_QUANTIZE && g->ops[k].in[0] == g->inputs[0]) qt = &g->tensors[g->ops[k].out];
-        for (i = 0; i < n; i++)
-            dst[i] = qt ? qt->scale * (float)((int)px[i] - 128 - qt->zero_point) : (float)px[i] / 255.0f;
-    } else {
-        free(px);
-        qmcu_error_set(err, "%s: unsupported model input type %s", g->path, qmcu_dtype_name(t->type));
-        return QMCU_ERR_UNSUPPORTED;
     }
     free(px);
     return QMCU_OK;

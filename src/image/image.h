@@ -24,10 +24,16 @@ qmcu_status qmcu_image_load_rgb(const char *path, uint8_t **rgb, int *w, int *h,
  * resize_bilinear (align_corners = false, no half-pixel centres), round to nearest, clamp. */
 void qmcu_preprocess_rgb(const uint8_t *rgb, int w, int h, int out_w, int out_h, uint8_t *out);
 
-/* Loads an image and fills `input` with the bytes of the model's input tensor (its own type):
- *  uint8: pixels as they are; int8: round((p / 255) / scale) + zero_point;
- *  float32: p / 255, or, when the input feeds a QUANTIZE op, scale * (p - 128 - zero_point)
- *  of that op's output so the quantized network sees p - 128 (the usual MCU convention). */
+/* Loads an image and fills `input` with the bytes of the model's input tensor (its own type).
+ * Pixels p (0..255) after qmcu_preprocess_rgb become:
+ *  - with a normalization (g->input_norm: TFLite metadata for int8/float inputs, or the user's
+ *    --input-range for any input): real = (p - mean[c]) / std[c], quantized with the input's
+ *    scale and zero point for 8-bit inputs (rounded, clamped);
+ *  - otherwise the full-range rule: uint8 inputs p; int8 inputs p - 128; float inputs that feed
+ *    a QUANTIZE op the value whose code there is p - 128; other float inputs p / 255. */
 qmcu_status qmcu_image_to_input(const qmcu_graph *g, const char *path, void *input, qmcu_error *err);
+
+/* The rule above as it applies to this model, one line for `info` and the report. */
+void qmcu_input_rule_describe(const qmcu_graph *g, char *buf, size_t cap);
 
 #endif

@@ -11,7 +11,11 @@
 #include "flatbuf.h"
 
 /* TFLite schema field ids (schema.fbs). */
-enum { MODEL_OPCODES = 1, MODEL_SUBGRAPHS = 2, MODEL_BUFFERS = 4 };
+enum { MODEL_OPCODES = 1, MODEL_SUBGRAPHS = 2, MODEL_BUFFERS = 4, MODEL_METADATA = 6 };
+enum { METADATA_NAME = 0, METADATA_BUFFER = 1 };
+/* TFLite metadata schema (tflite-support metadata_schema.fbs, identifier M001) field ids. */
+enum { MM_SUBGRAPHS = 3, SGM_INPUTS = 2, TM_PROCESS_UNITS = 4, PU_OPTIONS_TYPE = 0, PU_OPTIONS = 1 };
+enum { PU_NORMALIZATION = 1, NORM_MEAN = 0, NORM_STD = 1 };
 enum { OPCODE_DEPRECATED = 0, OPCODE_CUSTOM = 1, OPCODE_BUILTIN = 3 };
 enum { SG_TENSORS = 0, SG_INPUTS = 1, SG_OUTPUTS = 2, SG_OPERATORS = 3 };
 enum { T_SHAPE = 0, T_TYPE = 1, T_BUFFER = 2, T_NAME = 3, T_QUANT = 4, T_SPARSITY = 6 };
@@ -127,7 +131,12 @@ static qmcu_status import_tensor(importer *im, fb_table tt, int index)
             FAIL(QMCU_ERR_FORMAT, "tensor %d '%s' has invalid dimension %d", index, t->name, d);
         t->dims[i] = d;
         elems *= d;
-        if (elems > (1 << 28)) FAIL(QMCU_ERR_FORMAT, "tensor %d '%s' is too large", index, t->name);
+        if (elems > (1 << 28)) {
+            for (i++; i < shape.n && elems < ((int64_t)1 << 40); i++)
+                elems *= fb_vec_i32(r, shape, i) > 0 ? fb_vec_i32(r, shape, i) : 1;
+            FAIL(QMCU_ERR_FORMAT, "tensor %d '%s' declares %lld elements (more than the 2^28 limit)", index, t->name,
+                 (long long)elems);
+        }
     }
     if (fb_has(r, tt, T_SPARSITY)) FAIL(QMCU_ERR_UNSUPPORTED, "tensor %d '%s' is sparse (unsupported)", index, t->name);
     switch (ttype) {
@@ -627,6 +636,66 @@ static qmcu_status import_op(importer *im, fb_table ot, int opi, const qmcu_op_t
     return validate_op(im, opi);
 }
 
+/* The input's normalization from the model's TFLITE_METADATA (NormalizationOptions of input 0).
+ * Metadata is advisory (TFLite ignores it when running): when it is unusable the model still
+ * loads, with the reason kept for `info`. */
+static void import_input_norm(importer *im, fb_table model)
+{
+    qmcu_input_norm *n = &im->g->input_norm;
+    fb_reader *r = &im->r, mr;
+    fb_vec md = fb_vec_field(r, model, MODEL_METADATA, 4), data, sgs, ins, units, mean, std;
+    fb_table root, unit;
+    uint32_t i, k, buf = 0;
+    int found = 0;
+    char name[32];
+#define META_FAIL(...)                                                                                                 \
+    do {                                                                                                               \
+        snprintf(n->metadata_error, sizeof n->metadata_error, __VA_ARGS__);                                            \
+        n->present = 0;                                                                                                \
+        r->err = NULL;                                                                                                 \
+        return;                                                                                                        \
+    } while (0)
+    for (i = 0; i < md.n && !r->err; i++) {
+        const fb_table t = fb_vec_table(r, md, i);
+        fb_string_field(r, t, METADATA_NAME, name, sizeof name);
+        if (!strcmp(name, "TFLITE_METADATA")) {
+            buf = fb_u32(r, t, METADATA_BUFFER, 0);
+            found = 1;
+            break;
+        }
+    }
+    if (r->err) META_FAIL("the model's metadata list is corrupt (%s)", r->err);
+    if (!found) return;
+    if (buf >= im->buffers.n) META_FAIL("TFLITE_METADATA names buffer %u of %u", buf, im->buffers.n);
+    data = fb_vec_field(r, fb_vec_table(r, im->buffers, buf), BUF_DATA, 1);
+    if (r->err || data.n < 8) META_FAIL("TFLITE_METADATA buffer is %s", r->err ? "out of bounds" : "empty");
+    fb_init(&mr, fb_vec_bytes(r, data), data.n);
+    if (memcmp(mr.buf + 4, "M001", 4) != 0) META_FAIL("TFLITE_METADATA is not a metadata flatbuffer (no M001)");
+    root = fb_root(&mr);
+    sgs = fb_vec_field(&mr, root, MM_SUBGRAPHS, 4);
+    ins = fb_vec_field(&mr, fb_vec_table(&mr, sgs, 0), SGM_INPUTS, 4);
+    units = fb_vec_field(&mr, fb_vec_table(&mr, ins, 0), TM_PROCESS_UNITS, 4);
+    for (i = 0; i < units.n && !mr.err; i++) {
+        unit = fb_vec_table(&mr, units, i);
+        if (fb_u8(&mr, unit, PU_OPTIONS_TYPE, 0) != PU_NORMALIZATION) continue;
+        mean = fb_vec_field(&mr, fb_table_field(&mr, unit, PU_OPTIONS), NORM_MEAN, 4);
+        std = fb_vec_field(&mr, fb_table_field(&mr, unit, PU_OPTIONS), NORM_STD, 4);
+        if (mr.err) break;
+        if ((mean.n != 1 && mean.n != 3) || (std.n != 1 && std.n != 3))
+            META_FAIL("input normalization has %u means and %u stds (1 or 3 expected)", mean.n, std.n);
+        for (k = 0; k < 3; k++) {
+            n->mean[k] = fb_vec_f32(&mr, mean, mean.n == 3 ? k : 0);
+            n->std[k] = fb_vec_f32(&mr, std, std.n == 3 ? k : 0);
+            if (!isfinite(n->mean[k]) || !isfinite(n->std[k]) || n->std[k] == 0.0f)
+                META_FAIL("input normalization mean %g std %g is unusable", (double)n->mean[k], (double)n->std[k]);
+        }
+        n->present = 1;
+        return;
+    }
+    if (mr.err) META_FAIL("TFLITE_METADATA is corrupt (%s)", mr.err);
+#undef META_FAIL
+}
+
 static qmcu_status import_model(importer *im)
 {
     fb_reader *r = &im->r;
@@ -645,6 +714,7 @@ static qmcu_status import_model(importer *im)
     sgs = fb_vec_field(r, model, MODEL_SUBGRAPHS, 4);
     im->buffers = fb_vec_field(r, model, MODEL_BUFFERS, 4);
     if (r->err) FAIL(QMCU_ERR_FORMAT, "corrupt model header (%s)", r->err);
+    import_input_norm(im, model);
     if (sgs.n != 1) FAIL(QMCU_ERR_UNSUPPORTED, "model has %u subgraphs (exactly 1 supported)", sgs.n);
 
     op_types = (qmcu_op_type *)calloc(codes.n ? codes.n : 1, sizeof *op_types);

@@ -563,6 +563,11 @@ qmcu_status qmcu_plan_build(const qmcu_model *m, const qmcu_plan_spec *spec, qmc
         count_macs(p);
     }
     st = build_memory(p, m, err);
+    if (st == QMCU_OK && p->host_bytes > QMCU_MAX_HOST_MEMORY_BYTES) { /* refused before anyone allocates it */
+        qmcu_error_set(err, "%s: the plan needs %.1f GB of activation memory, more than the %.0f GB limit", g->path,
+                       (double)p->host_bytes / 1e9, (double)QMCU_MAX_HOST_MEMORY_BYTES / 1e9);
+        st = QMCU_ERR_BUDGET;
+    }
     if (st != QMCU_OK) {
         qmcu_plan_free(p);
         return st;

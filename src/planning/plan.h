@@ -97,6 +97,9 @@ typedef struct {
     double seconds; /* search time */
 } qmcu_search_stats;
 #define QMCU_HALO_AUTO (-1) /* search: the halo strategy is chosen too */
+/* A plan whose memory (arena + streamed inputs) exceeds this is refused: no MCU has it, and the
+ * host would fail to allocate it or swap. */
+#define QMCU_MAX_HOST_MEMORY_BYTES ((size_t)2000 * 1000 * 1000)
 qmcu_status qmcu_plan_search(const qmcu_model *m, size_t sram_budget, int input_in_sram, int halo, qmcu_plan **out,
                              qmcu_search_stats *stats, qmcu_error *err);
 /* One geometry (spec: split, grid, input), its halo strategy chosen like the search does

@@ -117,12 +117,24 @@ qmcu_status qmcu_plan_parse_spec(const char *text, const char *path, const qmcu_
 {
     char fp[17];
     cJSON *root, *v, *model, *grid;
+    const char *end = NULL;
     qmcu_status st = QMCU_ERR_FORMAT;
     int version;
     if (has_quantmcu) *has_quantmcu = 0;
-    root = cJSON_Parse(text);
+    root = cJSON_ParseWithOpts(text, &end, 0);
     memset(spec, 0, sizeof *spec);
-    if (!root || !cJSON_IsObject(root)) {
+    if (!root) { /* cJSON also stops at nesting deeper than CJSON_NESTING_LIMIT (1000) */
+        size_t k, at = end ? (size_t)(end - text) : 0;
+        long depth = 0, deepest = 0; /* brackets before the error (strings ignored: a hint only) */
+        for (k = 0; k < at; k++) {
+            depth += (text[k] == '[' || text[k] == '{') - (text[k] == ']' || text[k] == '}');
+            if (depth > deepest) deepest = depth;
+        }
+        qmcu_error_set(err, "%s: not a JSON plan file (%s at byte %zu)", path,
+                       deepest >= CJSON_NESTING_LIMIT ? "nested deeper than 1000 levels" : "syntax error", at);
+        return QMCU_ERR_FORMAT;
+    }
+    if (!cJSON_IsObject(root)) {
         qmcu_error_set(err, "%s: not a JSON plan file", path);
         goto done;
     }

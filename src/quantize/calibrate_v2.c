@@ -111,6 +111,7 @@ typedef struct {
     int64_t **hist;   /* pass 1: per map, [channel][256] */
     int32_t **counts; /* pass 2: per map, [width][image * tiles + tile] */
     int n, pass;
+    const qmcu_progress *progress;
 } calib_ctx;
 
 /* Pass `pass` over every image and tile. */
@@ -143,6 +144,7 @@ static qmcu_status run_pass(calib_ctx *cx, const uint8_t *const *inputs, uint8_t
                                 clipped_count(fm, x, codes, cnt, b);
                 }
             }
+        qmcu_progress_report(cx->progress, "calibration", (cx->pass - 1) * cx->n + img + 1, 2 * cx->n);
     }
     return QMCU_OK;
 }
@@ -250,7 +252,7 @@ static void choose_tau(calib_ctx *cx, double f)
 }
 
 qmcu_status qmcu_calibrate_v2(const qmcu_model *m, const qmcu_plan *p, const uint8_t *const *inputs, int n, double f,
-                              qmcu_vdq *vdq, qmcu_error *err)
+                              qmcu_vdq *vdq, const qmcu_progress *pr, qmcu_error *err)
 {
     const qmcu_graph *g = m->g;
     const int nt = g->n_tensors, tiles = p->n_tiles;
@@ -264,6 +266,7 @@ qmcu_status qmcu_calibrate_v2(const qmcu_model *m, const qmcu_plan *p, const uin
     cx.p = p;
     cx.vdq = vdq;
     cx.n = n;
+    cx.progress = pr;
     if (p->spec.split == 0 || n < 1) {
         free(mem);
         qmcu_error_set(err, "%s: calibration needs a patch stage and at least one image", g->path);
@@ -284,6 +287,7 @@ qmcu_status qmcu_calibrate_v2(const qmcu_model *m, const qmcu_plan *p, const uin
     }
     if (st == QMCU_ERR_NOMEM) qmcu_error_set(err, "%s: out of memory during calibration", g->path);
     cx.pass = 1;
+    qmcu_progress_report(pr, "calibration", 0, 2 * n);
     if (st == QMCU_OK) st = run_pass(&cx, inputs, mem);
     if (st == QMCU_OK) st = choose_scales(&cx, err);
     cx.pass = 2;

@@ -274,7 +274,7 @@ static qmcu_status measure_omega(const qmcu_model *m, qmcu_quant_plan *q, const 
     int t, k, done = 0, total = 1; /* measurements: every map at every lower width, then all at the lowest */
     for (t = 0; t < v->n_tensors; t++)
         for (k = 0; v->fmap[t].in_scope && k < v->n_cand; k++) total += v->cand[k] < 8;
-    if (o->progress) o->progress(0, total, o->progress_ctx);
+    qmcu_progress_report(&o->progress, "QuantMCU search", 0, total);
     for (t = 0; t < v->n_tensors && st == QMCU_OK; t++) {
         qmcu_fmap *fm = &v->fmap[t];
         if (!fm->in_scope) continue;
@@ -286,7 +286,7 @@ static qmcu_status measure_omega(const qmcu_model *m, qmcu_quant_plan *q, const 
             if ((st = qmcu_quant_plan_refresh(m, q, err)) == QMCU_OK &&
                 (st = measure(m, &q->exec, inputs, n, threads, ref, NULL, &fm->omega[b], NULL, NULL)) != QMCU_OK)
                 qmcu_error_set(err, "%s: measuring the output proxy failed (%s)", m->g->path, qmcu_status_name(st));
-            if (o->progress) o->progress(++done, total, o->progress_ctx);
+            qmcu_progress_report(&o->progress, "QuantMCU search", ++done, total);
         }
         fm->bits = 8;
     }
@@ -294,7 +294,7 @@ static qmcu_status measure_omega(const qmcu_model *m, qmcu_quant_plan *q, const 
         if (v->fmap[t].in_scope) v->fmap[t].bits = lowest;
     if (st == QMCU_OK && (st = qmcu_quant_plan_refresh(m, q, err)) == QMCU_OK)
         st = measure(m, &q->exec, inputs, n, threads, ref, NULL, &v->omega_scale, NULL, NULL);
-    if (st == QMCU_OK && o->progress) o->progress(total, total, o->progress_ctx);
+    if (st == QMCU_OK) qmcu_progress_report(&o->progress, "QuantMCU search", total, total);
     for (t = 0; t < v->n_tensors; t++) v->fmap[t].bits = 8;
     return st;
 }
@@ -329,8 +329,8 @@ qmcu_status qmcu_quantmcu_search(const qmcu_model *m, const qmcu_plan *patch, co
     vdq->keep_outliers = o->keep_outliers;
     vdq->per_channel = o->per_channel;
     vdq->clipping = o->clipping;
-    st = o->scheme == QMCU_SCHEME_V1 ? qmcu_calibrate(m, patch, inputs, n, o->outlier_tiles, vdq, err)
-                                     : qmcu_calibrate_v2(m, patch, inputs, n, o->outlier_tiles, vdq, err);
+    st = o->scheme == QMCU_SCHEME_V1 ? qmcu_calibrate(m, patch, inputs, n, o->outlier_tiles, vdq, &o->progress, err)
+                                     : qmcu_calibrate_v2(m, patch, inputs, n, o->outlier_tiles, vdq, &o->progress, err);
     if (st != QMCU_OK) {
         qmcu_vdq_free(vdq);
         return st;

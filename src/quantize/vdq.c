@@ -167,7 +167,7 @@ void qmcu_vdq_consumer_macs(const qmcu_plan *p, qmcu_vdq *vdq)
 }
 
 qmcu_status qmcu_calibrate(const qmcu_model *m, const qmcu_plan *p, const uint8_t *const *inputs, int n, double f,
-                           qmcu_vdq *vdq, qmcu_error *err)
+                           qmcu_vdq *vdq, const qmcu_progress *pr, qmcu_error *err)
 {
     const qmcu_graph *g = m->g;
     const int nt = g->n_tensors, k = p->spec.split, tiles = p->n_tiles;
@@ -225,6 +225,7 @@ qmcu_status qmcu_calibrate(const qmcu_model *m, const qmcu_plan *p, const uint8_
                 maxv[t][img * tiles + tile] = hi;
                 minv[t][img * tiles + tile] = lo;
             }
+        qmcu_progress_report(pr, "calibration", img + 1, n);
     }
     /* T_i = (1 - f) quantile of the per-tile maxima; lo_i = 0 after ReLU, else the f quantile of minima */
     for (t = 0; t < nt; t++) {

@@ -81,6 +81,16 @@ void qmcu_fmap_format(const qmcu_vdq *vdq, const qmcu_graph *g, int t, float *sc
 /* Allocates fmap[t].scale[b] (channels entries); 0 on failure. */
 int qmcu_fmap_alloc_scales(qmcu_fmap *fm, int bits, int channels);
 
+/* Progress of the long steps (may have fn NULL): stage name, units done of total. */
+typedef struct {
+    void (*fn)(const char *stage, int done, int total, void *ctx);
+    void *ctx;
+} qmcu_progress;
+static inline void qmcu_progress_report(const qmcu_progress *p, const char *stage, int done, int total)
+{
+    if (p && p->fn) p->fn(stage, done, total, p->ctx);
+}
+
 /* Scope: outputs of patch-stage conv / depthwise / add (not S) read only by ops that take low-bit
  * inputs; and each map's BitOPs weight (MACs of the convolutions reading it, all tiles). */
 void qmcu_vdq_set_scope(const qmcu_plan *p, qmcu_vdq *vdq);
@@ -90,12 +100,12 @@ void qmcu_vdq_consumer_macs(const qmcu_plan *p, qmcu_vdq *vdq);
  * per-map quantile of out-of-range counts per tile that makes about a fraction f of tiles of the
  * whole branch fall back). */
 qmcu_status qmcu_calibrate_v2(const qmcu_model *m, const qmcu_plan *p, const uint8_t *const *inputs, int n,
-                              double outlier_tiles, qmcu_vdq *vdq, qmcu_error *err);
+                              double outlier_tiles, qmcu_vdq *vdq, const qmcu_progress *pr, qmcu_error *err);
 /* Calibration (version 1, VDPC thresholds, DESIGN.md §3): runs n inputs (model-format bytes) through the
  * patch stage of plan p tile by tile, and sets for every feature map in scope T_i (and lo_i)
  * from the per-tile extremes and the entropies H_i(b) from the histogram of its values. */
 qmcu_status qmcu_calibrate(const qmcu_model *m, const qmcu_plan *p, const uint8_t *const *inputs, int n,
-                           double outlier_tiles, qmcu_vdq *vdq, qmcu_error *err);
+                           double outlier_tiles, qmcu_vdq *vdq, const qmcu_progress *pr, qmcu_error *err);
 /* VDQS: the greedy entropy / BitOPs search over vdq->cand with vdq->lambda and
  * vdq->bitops_target; records every step and sets fmap[].bits. Deterministic. */
 void qmcu_vdqs_search(const qmcu_plan *p, qmcu_vdq *vdq);
@@ -147,8 +157,7 @@ typedef struct {
     double bitops_target;                  /* stop when the static ratio reaches it (0: off) */
     double max_agreement_drop;             /* undo steps until top-1 agreement >= 100 - this (0: off) */
     int cand[QMCU_MAX_CANDIDATES], n_cand; /* descending, cand[0] = 8; default {8, 6, 5, 4} (v1: {8, 4, 2}) */
-    void (*progress)(int done, int total, void *ctx); /* after each output-proxy measurement (may be NULL) */
-    void *progress_ctx;
+    qmcu_progress progress;                /* "calibration": per image and pass; "QuantMCU search": per measurement */
 } qmcu_quant_options;
 /* Defaults of a scheme (version 2 unless QMCU_SCHEME_V1). */
 void qmcu_quant_options_default(qmcu_quant_options *o, qmcu_quant_scheme scheme);

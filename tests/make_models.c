@@ -1,0 +1,354 @@
+/* Small generated .tflite models (random weights, fixed seed) for tests, fuzz seeds and the
+ * differential tests against TFLite:
+ *
+ *   make_models OUTDIR
+ *
+ * int8_raw_pixels.tflite   int8 input with scale 1.0, zero point -128 (trained on raw 0..255
+ *                          pixels, as the MLPerf Tiny ResNet-8): conv, depthwise, add, pool, FC, softmax
+ * float_metadata.tflite    float input with TFLite metadata normalization mean 127.5 std 127.5,
+ *                          QUANTIZE, int8 body, DEQUANTIZE
+ * uint8_body.tflite        uint8 throughout (per-tensor asymmetric weights, as the old MobileNets)
+ * ops_int8.tflite          pad, max pool, mul, logistic, hard swish, concatenation, mean
+ * Every model is a 1xHxWx3 image model, so `quantmcu run/eval` and tflite_diff can feed it images.
+ *
+ *   make_models --hostile OUTDIR   well-formed flatbuffers with hostile content (tests/test_hostile.sh):
+ * huge_tensor (a 4 GB tensor), huge_arena (three live 1 GB float tensors), short_weights (a filter
+ * buffer shorter than its shape), bad_tensor_index, reads_before_written, zero_scale,
+ * corrupt_metadata (loads: metadata is advisory, `info` says why it is ignored), mfcc_input (a
+ * 1x49x10x1 keyword-spotting input, not an image). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tflite_builder.h"
+
+typedef struct {
+    int id, type;
+    int shape[4];
+    float scale;
+    int zp;
+} tinfo;
+
+typedef struct {
+    tfb b;
+    uint32_t rng;
+    int n_names;
+} gen;
+
+static uint32_t rnd(gen *g)
+{
+    g->rng ^= g->rng << 13;
+    g->rng ^= g->rng >> 17;
+    g->rng ^= g->rng << 5;
+    return g->rng;
+}
+
+static const char *next_name(gen *g, const char *what)
+{
+    static char buf[64];
+    snprintf(buf, sizeof buf, "%s_%d", what, g->n_names++);
+    return buf;
+}
+
+static tinfo activation(gen *g, int type, int h, int w, int c, float scale, int zp)
+{
+    tinfo t;
+    t.type = type;
+    t.shape[0] = 1;
+    t.shape[1] = h;
+    t.shape[2] = w;
+    t.shape[3] = c;
+    t.scale = scale;
+    t.zp = zp;
+    t.id = tfb_tensor(&g->b, next_name(g, "act"), type, t.shape, 4, -1, scale, zp);
+    return t;
+}
+
+static int const_i32(gen *g, const int32_t *v, int n, const int *shape, int ndim)
+{
+    const int buf = tfb_buffer(&g->b, v, sizeof(int32_t) * (size_t)n);
+    return tfb_tensor(&g->b, next_name(g, "const"), TFB_INT32, shape, ndim, buf, 0.0f, 0);
+}
+
+/* Conv (dw = 0) or depthwise (dw = 1) with random weights: per-channel int8, or per-tensor
+ * uint8 with zero point 128 when x is uint8. The output scale keeps the values spread. */
+static tinfo conv(gen *g, tinfo x, int cout, int k, int stride, int same, int act, int dw)
+{
+    const int cin = x.shape[3], u8 = x.type == TFB_UINT8;
+    const int oh = same ? (x.shape[1] + stride - 1) / stride : (x.shape[1] - k) / stride + 1;
+    const int ow = same ? (x.shape[2] + stride - 1) / stride : (x.shape[2] - k) / stride + 1;
+    const int per = dw ? k * k : k * k * cin, n = dw ? k * k * cout : cout * k * k * cin;
+    int8_t *wq = (int8_t *)malloc((size_t)n);
+    int32_t *bias = (int32_t *)malloc(sizeof(int32_t) * (size_t)cout);
+    float *ws = (float *)malloc(sizeof(float) * (size_t)cout), *bs = (float *)malloc(sizeof(float) * (size_t)cout);
+    int wshape[4], bshape[1] = {cout}, i, w, bi;
+    uint32_t opts;
+    tinfo y;
+    for (i = 0; i < n; i++) wq[i] = (int8_t)((int)(rnd(g) % 255) - 127);
+    for (i = 0; i < cout; i++) {
+        ws[i] = u8 ? 0.01f : 0.002f + 0.0001f * (float)(rnd(g) % 40);
+        bs[i] = x.scale * ws[i];
+        bias[i] = (int32_t)(rnd(g) % 2001) - 1000;
+    }
+    if (u8) /* per-tensor uint8 weights: stored bytes are q + 128 with zero point 128 */
+        for (i = 0; i < n; i++) wq[i] = (int8_t)(uint8_t)((int)wq[i] + 128);
+    wshape[0] = dw ? 1 : cout;
+    wshape[1] = wshape[2] = k;
+    wshape[3] = dw ? cout : cin;
+    w = tfb_buffer(&g->b, wq, (size_t)n);
+    w = u8 ? tfb_tensor(&g->b, next_name(g, "filter"), TFB_UINT8, wshape, 4, w, ws[0], 128)
+           : tfb_tensor_pc(&g->b, next_name(g, "filter"), TFB_INT8, wshape, 4, w, ws, cout, dw ? 3 : 0);
+    bi = tfb_buffer(&g->b, bias, sizeof(int32_t) * (size_t)cout);
+    bi = u8 ? tfb_tensor(&g->b, next_name(g, "bias"), TFB_INT32, bshape, 1, bi, bs[0], 0)
+            : tfb_tensor_pc(&g->b, next_name(g, "bias"), TFB_INT32, bshape, 1, bi, bs, cout, 0);
+    y = activation(g, x.type, oh, ow, cout, x.scale * ws[0] * sqrtf((float)per) * 150.0f, u8 ? 128 : -128 + 60);
+    opts =
+        dw ? tfb_depthwise_options(&g->b, same, stride, cout / cin, act) : tfb_conv_options(&g->b, same, stride, act);
+    tfb_op(&g->b, dw ? TFB_DEPTHWISE_CONV_2D : TFB_CONV_2D, (const int[]){x.id, w, bi}, 3, y.id,
+           dw ? TFB_OPT_DEPTHWISE : TFB_OPT_CONV, opts);
+    free(wq);
+    free(bias);
+    free(ws);
+    free(bs);
+    return y;
+}
+
+static tinfo binary(gen *g, int op, tinfo a, tinfo b, float scale, int zp)
+{
+    tinfo y = activation(g, a.type, a.shape[1], a.shape[2], a.shape[3], scale, zp);
+    tfb_op(&g->b, op, (const int[]){a.id, b.id}, 2, y.id, op == TFB_ADD ? TFB_OPT_ADD : TFB_OPT_MUL,
+           tfb_act_options(&g->b, 0));
+    return y;
+}
+
+/* Average pool 2x2, flatten, FC to `classes`, softmax (spatial features keep the logits image-dependent). */
+static tinfo classifier(gen *g, tinfo x, int classes)
+{
+    const int c = (x.shape[1] / 2) * (x.shape[2] / 2) * x.shape[3], u8 = x.type == TFB_UINT8;
+    tinfo p = activation(g, x.type, x.shape[1] / 2, x.shape[2] / 2, x.shape[3], x.scale, x.zp), f, s, r;
+    int8_t *wq = (int8_t *)malloc((size_t)classes * (size_t)c);
+    int32_t *bias = (int32_t *)malloc(sizeof(int32_t) * (size_t)classes);
+    const int32_t new_shape[2] = {1, c};
+    int i, w, bi, shape2[2] = {classes, c}, bshape[1] = {classes}, rshape[2] = {1, c}, one[1] = {2};
+    const float ws = 0.01f;
+    tfb_op(&g->b, TFB_AVERAGE_POOL_2D, &x.id, 1, p.id, TFB_OPT_POOL, tfb_pool_options(&g->b, 0, 2, 2, 0));
+    r = p;
+    r.shape[0] = 1;
+    r.id = tfb_tensor(&g->b, next_name(g, "flat"), x.type, rshape, 2, -1, x.scale, x.zp);
+    tfb_op(&g->b, TFB_RESHAPE, (const int[]){p.id, const_i32(g, new_shape, 2, one, 1)}, 2, r.id, 0, 0);
+    for (i = 0; i < classes * c; i++) wq[i] = (int8_t)((int)(rnd(g) % 255) - 127);
+    if (u8)
+        for (i = 0; i < classes * c; i++) wq[i] = (int8_t)(uint8_t)((int)wq[i] + 128);
+    for (i = 0; i < classes; i++) bias[i] = (int32_t)(rnd(g) % 4001) - 2000;
+    w = tfb_buffer(&g->b, wq, (size_t)classes * (size_t)c);
+    w = tfb_tensor(&g->b, next_name(g, "fc_w"), u8 ? TFB_UINT8 : TFB_INT8, shape2, 2, w, ws, u8 ? 128 : 0);
+    bi = tfb_buffer(&g->b, bias, sizeof(int32_t) * (size_t)classes);
+    bi = tfb_tensor(&g->b, next_name(g, "fc_b"), TFB_INT32, bshape, 1, bi, x.scale * ws, 0);
+    f.type = x.type;
+    f.scale = x.scale * ws * sqrtf((float)c) * 200.0f;
+    f.zp = u8 ? 128 : 0;
+    f.id = tfb_tensor(&g->b, next_name(g, "logits"), x.type, (const int[]){1, classes}, 2, -1, f.scale, f.zp);
+    tfb_op(&g->b, TFB_FULLY_CONNECTED, (const int[]){r.id, w, bi}, 3, f.id, TFB_OPT_FULLY_CONNECTED,
+           tfb_act_options(&g->b, 0));
+    s.type = x.type;
+    s.scale = 1.0f / 256.0f;
+    s.zp = u8 ? 0 : -128;
+    s.id = tfb_tensor(&g->b, next_name(g, "probs"), x.type, (const int[]){1, classes}, 2, -1, s.scale, s.zp);
+    fbw_table_start(tfb_w(&g->b));
+    fbw_add_f32(tfb_w(&g->b), 0, 1.0f);
+    tfb_op(&g->b, TFB_SOFTMAX, &f.id, 1, s.id, TFB_OPT_SOFTMAX, fbw_table_end(tfb_w(&g->b)));
+    free(wq);
+    free(bias);
+    return s;
+}
+
+static int save(gen *g, const char *dir, const char *name, int in, int out)
+{
+    char path[1024];
+    FILE *f;
+    int ok;
+    tfb_io(&g->b, in, out);
+    if (!tfb_finish(&g->b, "quantmcu generated test model")) {
+        fprintf(stderr, "make_models: %s: the builder failed\n", name);
+        return 0;
+    }
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    ok = (f = fopen(path, "wb")) != NULL && fwrite(tfb_bytes(&g->b), 1, tfb_size(&g->b), f) == tfb_size(&g->b);
+    if (f) ok = fclose(f) == 0 && ok;
+    if (!ok) fprintf(stderr, "make_models: %s: cannot write\n", path);
+    tfb_free(&g->b);
+    return ok;
+}
+
+static void start(gen *g, uint32_t seed)
+{
+    tfb_init(&g->b);
+    g->rng = seed;
+    g->n_names = 0;
+}
+
+/* int8 input, scale 1.0, zero point -128: the network sees raw pixels (real value = p). */
+static int int8_raw_pixels(gen *g, const char *dir)
+{
+    tinfo x, a, b, c, s;
+    start(g, 0x1234567u);
+    x = activation(g, TFB_INT8, 32, 32, 3, 1.0f, -128);
+    a = conv(g, x, 8, 3, 1, 1, 1, 0);
+    b = conv(g, a, 8, 3, 2, 1, 1, 1); /* RELU: at this scale RELU6 would clamp everything */
+    c = conv(g, b, 8, 1, 1, 1, 0, 0);
+    c = binary(g, TFB_ADD, b, c, b.scale * 1.5f, -128 + 20);
+    c = conv(g, c, 16, 3, 2, 1, 1, 0);
+    s = classifier(g, c, 10);
+    return save(g, dir, "int8_raw_pixels.tflite", x.id, s.id);
+}
+
+/* float in and out around an int8 body; metadata says pixels map to [-1, 1]. */
+static int float_metadata(gen *g, const char *dir)
+{
+    const float mean = 127.5f, std = 127.5f;
+    tinfo x, q, a, s, d;
+    start(g, 0x2345678u);
+    tfb_metadata_normalization(&g->b, &mean, &std, 1);
+    x = activation(g, TFB_FLOAT32, 24, 24, 3, 0.0f, 0);
+    q = activation(g, TFB_INT8, 24, 24, 3, 2.0f / 255.0f, 0);
+    tfb_op(&g->b, TFB_QUANTIZE, &x.id, 1, q.id, 0, 0);
+    a = conv(g, q, 8, 3, 2, 1, 3, 0);
+    a = conv(g, a, 8, 3, 1, 1, 3, 1);
+    s = classifier(g, a, 5);
+    d = s;
+    d.id = tfb_tensor(&g->b, "probs_float", TFB_FLOAT32, (const int[]){1, 5}, 2, -1, 0.0f, 0);
+    tfb_op(&g->b, TFB_DEQUANTIZE, &s.id, 1, d.id, 0, 0);
+    return save(g, dir, "float_metadata.tflite", x.id, d.id);
+}
+
+/* uint8 throughout, input scale 1/128 zero point 128 ([-1, 1]) as the quantized MobileNets. */
+static int uint8_body(gen *g, const char *dir)
+{
+    tinfo x, a, s;
+    start(g, 0x3456789u);
+    x = activation(g, TFB_UINT8, 32, 32, 3, 1.0f / 128.0f, 128);
+    a = conv(g, x, 8, 3, 2, 1, 3, 0);
+    a = conv(g, a, 8, 3, 1, 1, 3, 1);
+    a = conv(g, a, 12, 1, 1, 1, 3, 0);
+    s = classifier(g, a, 7);
+    return save(g, dir, "uint8_body.tflite", x.id, s.id);
+}
+
+/* The other int8 ops: pad, max pool, mul, logistic, hard swish, concatenation, mean. */
+static int ops_int8(gen *g, const char *dir)
+{
+    const int32_t pads[8] = {0, 0, 1, 1, 1, 1, 0, 0}, axes[2] = {1, 2};
+    tinfo x, a, p, m, l, h, c, mu, mean;
+    int shape_pads[2] = {4, 2}, shape_axes[1] = {2};
+    start(g, 0x456789au);
+    x = activation(g, TFB_INT8, 16, 16, 3, 1.0f / 255.0f, -128);
+    a = conv(g, x, 8, 3, 1, 0, 1, 0); /* VALID: 14x14 */
+    p = activation(g, TFB_INT8, 16, 16, 8, a.scale, a.zp);
+    fbw_table_start(tfb_w(&g->b)); /* PadOptions: no fields */
+    tfb_op(&g->b, TFB_PAD, (const int[]){a.id, const_i32(g, pads, 8, shape_pads, 2)}, 2, p.id, TFB_OPT_PAD,
+           fbw_table_end(tfb_w(&g->b)));
+    m = activation(g, TFB_INT8, 8, 8, 8, p.scale, p.zp);
+    tfb_op(&g->b, TFB_MAX_POOL_2D, &p.id, 1, m.id, TFB_OPT_POOL, tfb_pool_options(&g->b, 1, 2, 2, 0));
+    l = activation(g, TFB_INT8, 8, 8, 8, 1.0f / 256.0f, -128);
+    tfb_op(&g->b, TFB_LOGISTIC, &m.id, 1, l.id, 0, 0);
+    h = activation(g, TFB_INT8, 8, 8, 8, m.scale * 0.8f, -100);
+    tfb_op(&g->b, TFB_HARD_SWISH, &m.id, 1, h.id, 0, 0);
+    mu = binary(g, TFB_MUL, l, h, h.scale * 0.5f, -110);
+    c = activation(g, TFB_INT8, 8, 8, 16, mu.scale, mu.zp);
+    fbw_table_start(tfb_w(&g->b));
+    fbw_add_i32(tfb_w(&g->b), 0, 3);
+    tfb_op(&g->b, TFB_CONCATENATION, (const int[]){mu.id, mu.id}, 2, c.id, TFB_OPT_CONCATENATION,
+           fbw_table_end(tfb_w(&g->b)));
+    mean = activation(g, TFB_INT8, 1, 1, 16, c.scale, c.zp);
+    fbw_table_start(tfb_w(&g->b));
+    fbw_add_u8(tfb_w(&g->b), 0, 1); /* keep_dims */
+    tfb_op(&g->b, TFB_MEAN, (const int[]){c.id, const_i32(g, axes, 2, shape_axes, 1)}, 2, mean.id, TFB_OPT_REDUCER,
+           fbw_table_end(tfb_w(&g->b)));
+    return save(g, dir, "ops_int8.tflite", x.id, mean.id);
+}
+
+/* A float ADD chain over 1x16384x16384x1 tensors (2^28 elements, 1 GB each): three are live at once. */
+static int huge_arena(gen *g, const char *dir)
+{
+    const int s[4] = {1, 16384, 16384, 1};
+    int x, y, z, w;
+    start(g, 1);
+    x = tfb_tensor(&g->b, "x", TFB_FLOAT32, s, 4, -1, 0.0f, 0);
+    y = tfb_tensor(&g->b, "y", TFB_FLOAT32, s, 4, -1, 0.0f, 0);
+    z = tfb_tensor(&g->b, "z", TFB_FLOAT32, s, 4, -1, 0.0f, 0);
+    w = tfb_tensor(&g->b, "w", TFB_FLOAT32, s, 4, -1, 0.0f, 0);
+    tfb_op(&g->b, TFB_ADD, (const int[]){x, x}, 2, y, TFB_OPT_ADD, tfb_act_options(&g->b, 0));
+    tfb_op(&g->b, TFB_ADD, (const int[]){x, y}, 2, z, TFB_OPT_ADD, tfb_act_options(&g->b, 0));
+    tfb_op(&g->b, TFB_ADD, (const int[]){y, z}, 2, w, TFB_OPT_ADD, tfb_act_options(&g->b, 0));
+    return save(g, dir, "huge_arena.tflite", x, w);
+}
+
+/* A small conv model with one thing wrong (what: 0 huge tensor, 1 short weights, 2 bad tensor index,
+ * 3 reads before written, 4 zero scale). */
+static int broken_conv(gen *g, const char *dir, int what, const char *name)
+{
+    const int xs[4] = {1, 8, 8, 3}, big[4] = {1, 65536, 65536, 1}, ws[4] = {4, 3, 3, 3}, bs[1] = {4};
+    const float wsc[4] = {0.01f, 0.01f, 0.01f, 0.01f}, bsc[4] = {0.001f, 0.001f, 0.001f, 0.001f};
+    int8_t wq[108];
+    int32_t bias[4] = {0, 0, 0, 0};
+    int x, w, b, y, z;
+    memset(wq, 3, sizeof wq);
+    start(g, 2);
+    const float zero = 0.0f;
+    x = what == 4 ? tfb_tensor_pc(&g->b, "x", TFB_INT8, xs, 4, -1, &zero, 1, 0) /* a quantization scale of 0 */
+                  : tfb_tensor(&g->b, "x", TFB_INT8, what == 0 ? big : xs, 4, -1, 0.1f, 0);
+    w = tfb_tensor_pc(&g->b, "w", TFB_INT8, ws, 4, tfb_buffer(&g->b, wq, what == 1 ? 10 : sizeof wq), wsc, 4, 0);
+    b = tfb_tensor_pc(&g->b, "b", TFB_INT32, bs, 1, tfb_buffer(&g->b, bias, sizeof bias), bsc, 4, 0);
+    y = tfb_tensor(&g->b, "y", TFB_INT8, (const int[]){1, 8, 8, 4}, 4, -1, 0.2f, 0);
+    z = tfb_tensor(&g->b, "z", TFB_INT8, (const int[]){1, 8, 8, 4}, 4, -1, 0.2f, 0);
+    if (what == 3) /* z's producer comes after its reader */
+        tfb_op(&g->b, TFB_ADD, (const int[]){z, z}, 2, y, TFB_OPT_ADD, tfb_act_options(&g->b, 0));
+    tfb_op(&g->b, TFB_CONV_2D, (const int[]){x, w, what == 2 ? 999 : b}, 3, what == 3 ? z : y, TFB_OPT_CONV,
+           tfb_conv_options(&g->b, 1, 1, 0));
+    return save(g, dir, name, x, y);
+}
+
+/* A keyword-spotting shaped input (1x49x10x1 MFCC features): not an image. */
+static int mfcc_input(gen *g, const char *dir)
+{
+    tinfo x, a;
+    start(g, 4);
+    x = activation(g, TFB_INT8, 49, 10, 1, 0.05f, 0);
+    a = conv(g, x, 4, 3, 1, 1, 1, 0);
+    return save(g, dir, "mfcc_input.tflite", x.id, a.id);
+}
+
+static int corrupt_metadata(gen *g, const char *dir)
+{
+    const float mean = 127.5f, std = 0.0f; /* std 0: unusable */
+    tinfo x, a;
+    start(g, 3);
+    tfb_metadata_normalization(&g->b, &mean, &std, 1);
+    x = activation(g, TFB_INT8, 8, 8, 3, 0.05f, 0);
+    a = conv(g, x, 4, 3, 1, 1, 0, 0);
+    return save(g, dir, "corrupt_metadata.tflite", x.id, a.id);
+}
+
+int main(int argc, char **argv)
+{
+    gen g;
+    memset(&g, 0, sizeof g);
+    if (argc == 3 && !strcmp(argv[1], "--hostile"))
+        return broken_conv(&g, argv[2], 0, "huge_tensor.tflite") && huge_arena(&g, argv[2]) &&
+                       broken_conv(&g, argv[2], 1, "short_weights.tflite") &&
+                       broken_conv(&g, argv[2], 2, "bad_tensor_index.tflite") &&
+                       broken_conv(&g, argv[2], 3, "reads_before_written.tflite") &&
+                       broken_conv(&g, argv[2], 4, "zero_scale.tflite") && corrupt_metadata(&g, argv[2]) &&
+                       mfcc_input(&g, argv[2])
+                   ? 0
+                   : 1;
+    if (argc != 2) {
+        fprintf(stderr, "usage: make_models OUTDIR | make_models --hostile OUTDIR\n");
+        return 2;
+    }
+    return int8_raw_pixels(&g, argv[1]) && float_metadata(&g, argv[1]) && uint8_body(&g, argv[1]) &&
+                   ops_int8(&g, argv[1])
+               ? 0
+               : 1;
+}

@@ -1,0 +1,250 @@
+/* .tflite writer for tests (see tflite_builder.h); field ids from TFLite's schema.fbs. */
+#include "tflite_builder.h"
+
+#include <string.h>
+
+enum {
+    MODEL_VERSION = 0,
+    MODEL_OPCODES = 1,
+    MODEL_SUBGRAPHS = 2,
+    MODEL_DESCRIPTION = 3,
+    MODEL_BUFFERS = 4,
+    MODEL_METADATA = 6
+};
+enum { OPCODE_DEPRECATED = 0, OPCODE_VERSION = 2, OPCODE_BUILTIN = 3 };
+enum { SG_TENSORS = 0, SG_INPUTS = 1, SG_OUTPUTS = 2, SG_OPERATORS = 3 };
+enum { T_SHAPE = 0, T_TYPE = 1, T_BUFFER = 2, T_NAME = 3, T_QUANT = 4 };
+enum { Q_SCALE = 2, Q_ZERO_POINT = 3, Q_DIM = 6 };
+enum { OP_OPCODE = 0, OP_INPUTS = 1, OP_OUTPUTS = 2, OP_OPTIONS_TYPE = 3, OP_OPTIONS = 4 };
+
+void tfb_init(tfb *b)
+{
+    memset(b, 0, sizeof *b);
+    fbw_init(&b->w);
+    tfb_buffer(b, NULL, 0); /* buffer 0: the empty sentinel every TFLite file has */
+}
+
+void tfb_free(tfb *b) { fbw_free(&b->w); }
+fbw *tfb_w(tfb *b) { return &b->w; }
+
+int tfb_buffer(tfb *b, const void *data, size_t n)
+{
+    uint32_t vec = 0;
+    if (b->n_buffers >= TFB_MAX) return b->failed = 1, 0;
+    if (data && n) vec = fbw_vector(&b->w, data, (uint32_t)n, 1, 16);
+    fbw_table_start(&b->w);
+    if (vec) fbw_add_ref(&b->w, 0, vec);
+    b->buffers[b->n_buffers] = fbw_table_end(&b->w);
+    return b->n_buffers++;
+}
+
+static int add_tensor(tfb *b, const char *name, int type, const int *shape, int ndim, int buffer, const float *scales,
+                      int n_scales, int dim)
+{
+    int32_t dims[8];
+    int64_t zps[TFB_MAX];
+    uint32_t shape_ref, name_ref, q = 0;
+    int i;
+    if (b->n_tensors >= TFB_MAX || ndim > 8 || n_scales > TFB_MAX) return b->failed = 1, 0;
+    for (i = 0; i < ndim; i++) dims[i] = shape[i];
+    shape_ref = fbw_vector_i32(&b->w, dims, (uint32_t)ndim);
+    name_ref = fbw_string(&b->w, name);
+    if (n_scales > 0) {
+        uint32_t s_ref, z_ref;
+        for (i = 0; i < n_scales; i++) zps[i] = 0;
+        if (n_scales == 1) zps[0] = dim; /* per-tensor: `dim` carries the zero point */
+        s_ref = fbw_vector_f32(&b->w, scales, (uint32_t)n_scales);
+        z_ref = fbw_vector_i64(&b->w, zps, (uint32_t)n_scales);
+        fbw_table_start(&b->w);
+        fbw_add_ref(&b->w, Q_SCALE, s_ref);
+        fbw_add_ref(&b->w, Q_ZERO_POINT, z_ref);
+        if (n_scales > 1) fbw_add_i32(&b->w, Q_DIM, dim);
+        q = fbw_table_end(&b->w);
+    }
+    fbw_table_start(&b->w);
+    fbw_add_ref(&b->w, T_SHAPE, shape_ref);
+    fbw_add_u8(&b->w, T_TYPE, (uint8_t)type);
+    fbw_add_i32(&b->w, T_BUFFER, buffer < 0 ? 0 : buffer);
+    fbw_add_ref(&b->w, T_NAME, name_ref);
+    if (q) fbw_add_ref(&b->w, T_QUANT, q);
+    b->tensors[b->n_tensors] = fbw_table_end(&b->w);
+    return b->n_tensors++;
+}
+
+int tfb_tensor(tfb *b, const char *name, int type, const int *shape, int ndim, int buffer, float scale, int zero_point)
+{
+    return add_tensor(b, name, type, shape, ndim, buffer, &scale, scale != 0.0f ? 1 : 0, zero_point);
+}
+
+int tfb_tensor_pc(tfb *b, const char *name, int type, const int *shape, int ndim, int buffer, const float *scales,
+                  int n, int dim)
+{
+    return add_tensor(b, name, type, shape, ndim, buffer, scales, n, n > 1 ? dim : 0);
+}
+
+static int opcode_index(tfb *b, int builtin)
+{
+    int i;
+    for (i = 0; i < b->n_codes; i++)
+        if (b->code_of[i] == builtin) return i;
+    if (b->n_codes >= TFB_MAX) return b->failed = 1, 0;
+    fbw_table_start(&b->w);
+    fbw_add_u8(&b->w, OPCODE_DEPRECATED, (uint8_t)(builtin < 127 ? builtin : 127));
+    fbw_add_i32(&b->w, OPCODE_VERSION, 1);
+    fbw_add_i32(&b->w, OPCODE_BUILTIN, builtin);
+    b->codes[b->n_codes] = fbw_table_end(&b->w);
+    b->code_of[b->n_codes] = builtin;
+    return b->n_codes++;
+}
+
+int tfb_op(tfb *b, int builtin, const int *in, int n_in, int out, int options_type, uint32_t options)
+{
+    int32_t ins[16], outs[1];
+    uint32_t in_ref, out_ref;
+    int i, code = opcode_index(b, builtin);
+    if (b->n_ops >= TFB_MAX || n_in > 16) return b->failed = 1, 0;
+    for (i = 0; i < n_in; i++) ins[i] = in[i];
+    outs[0] = out;
+    in_ref = fbw_vector_i32(&b->w, ins, (uint32_t)n_in);
+    out_ref = fbw_vector_i32(&b->w, outs, 1);
+    fbw_table_start(&b->w);
+    fbw_add_i32(&b->w, OP_OPCODE, code);
+    fbw_add_ref(&b->w, OP_INPUTS, in_ref);
+    fbw_add_ref(&b->w, OP_OUTPUTS, out_ref);
+    if (options_type) {
+        fbw_add_u8(&b->w, OP_OPTIONS_TYPE, (uint8_t)options_type);
+        fbw_add_ref(&b->w, OP_OPTIONS, options);
+    }
+    b->ops[b->n_ops] = fbw_table_end(&b->w);
+    return b->n_ops++;
+}
+
+void tfb_io(tfb *b, int input, int output)
+{
+    if (input >= 0 && b->n_inputs < 4) b->inputs[b->n_inputs++] = input;
+    if (output >= 0 && b->n_outputs < 4) b->outputs[b->n_outputs++] = output;
+}
+
+int tfb_finish(tfb *b, const char *description)
+{
+    int32_t ins[4], outs[4];
+    uint32_t tensors, inputs, outputs, ops, sg, sgs, codes, buffers, desc = 0, model, metadata = 0;
+    int i;
+    for (i = 0; i < b->n_inputs; i++) ins[i] = b->inputs[i];
+    for (i = 0; i < b->n_outputs; i++) outs[i] = b->outputs[i];
+    tensors = fbw_vector_refs(&b->w, b->tensors, (uint32_t)b->n_tensors);
+    inputs = fbw_vector_i32(&b->w, ins, (uint32_t)b->n_inputs);
+    outputs = fbw_vector_i32(&b->w, outs, (uint32_t)b->n_outputs);
+    ops = fbw_vector_refs(&b->w, b->ops, (uint32_t)b->n_ops);
+    fbw_table_start(&b->w);
+    fbw_add_ref(&b->w, SG_TENSORS, tensors);
+    fbw_add_ref(&b->w, SG_INPUTS, inputs);
+    fbw_add_ref(&b->w, SG_OUTPUTS, outputs);
+    fbw_add_ref(&b->w, SG_OPERATORS, ops);
+    sg = fbw_table_end(&b->w);
+    sgs = fbw_vector_refs(&b->w, &sg, 1);
+    codes = fbw_vector_refs(&b->w, b->codes, (uint32_t)b->n_codes);
+    buffers = fbw_vector_refs(&b->w, b->buffers, (uint32_t)b->n_buffers);
+    if (description) desc = fbw_string(&b->w, description);
+    if (b->metadata_buffer) { /* Model.metadata: [Metadata { name, buffer }] */
+        const uint32_t name = fbw_string(&b->w, "TFLITE_METADATA");
+        uint32_t entry;
+        fbw_table_start(&b->w);
+        fbw_add_ref(&b->w, 0, name);
+        fbw_add_i32(&b->w, 1, b->metadata_buffer);
+        entry = fbw_table_end(&b->w);
+        metadata = fbw_vector_refs(&b->w, &entry, 1);
+    }
+    fbw_table_start(&b->w);
+    fbw_add_i32(&b->w, MODEL_VERSION, 3);
+    fbw_add_ref(&b->w, MODEL_OPCODES, codes);
+    fbw_add_ref(&b->w, MODEL_SUBGRAPHS, sgs);
+    if (desc) fbw_add_ref(&b->w, MODEL_DESCRIPTION, desc);
+    fbw_add_ref(&b->w, MODEL_BUFFERS, buffers);
+    if (metadata) fbw_add_ref(&b->w, MODEL_METADATA, metadata);
+    model = fbw_table_end(&b->w);
+    return fbw_finish(&b->w, model, "TFL3") && !b->failed;
+}
+
+void tfb_metadata_normalization(tfb *b, const float *mean, const float *std, int n)
+{
+    fbw m; /* ModelMetadata { subgraph_metadata: [ { input_tensor_metadata: [ { process_units: [...] } ] } ] } */
+    uint32_t units = 0, tm, ins, sg, sgs, name, root;
+    fbw_init(&m);
+    if (n > 0) {
+        const uint32_t mean_ref = fbw_vector_f32(&m, mean, (uint32_t)n), std_ref = fbw_vector_f32(&m, std, (uint32_t)n);
+        uint32_t opts, unit;
+        fbw_table_start(&m); /* NormalizationOptions */
+        fbw_add_ref(&m, 0, mean_ref);
+        fbw_add_ref(&m, 1, std_ref);
+        opts = fbw_table_end(&m);
+        fbw_table_start(&m); /* ProcessUnit: options_type 1 = NormalizationOptions */
+        fbw_add_u8(&m, 0, 1);
+        fbw_add_ref(&m, 1, opts);
+        unit = fbw_table_end(&m);
+        units = fbw_vector_refs(&m, &unit, 1);
+    }
+    name = fbw_string(&m, "image");
+    fbw_table_start(&m); /* TensorMetadata */
+    fbw_add_ref(&m, 0, name);
+    if (units) fbw_add_ref(&m, 4, units);
+    tm = fbw_table_end(&m);
+    ins = fbw_vector_refs(&m, &tm, 1);
+    fbw_table_start(&m); /* SubGraphMetadata */
+    fbw_add_ref(&m, 2, ins);
+    sg = fbw_table_end(&m);
+    sgs = fbw_vector_refs(&m, &sg, 1);
+    name = fbw_string(&m, "generated test model");
+    fbw_table_start(&m); /* ModelMetadata */
+    fbw_add_ref(&m, 0, name);
+    fbw_add_ref(&m, 3, sgs);
+    root = fbw_table_end(&m);
+    if (fbw_finish(&m, root, "M001"))
+        b->metadata_buffer = tfb_buffer(b, fbw_data(&m), m.len);
+    else
+        b->failed = 1;
+    fbw_free(&m);
+}
+
+const uint8_t *tfb_bytes(const tfb *b) { return fbw_data(&b->w); }
+size_t tfb_size(const tfb *b) { return b->w.len; }
+
+uint32_t tfb_conv_options(tfb *b, int same, int stride, int act)
+{
+    fbw_table_start(&b->w);
+    fbw_add_u8(&b->w, 0, (uint8_t)(same ? 0 : 1)); /* Padding: SAME = 0, VALID = 1 */
+    fbw_add_i32(&b->w, 1, stride);
+    fbw_add_i32(&b->w, 2, stride);
+    fbw_add_u8(&b->w, 3, (uint8_t)act);
+    return fbw_table_end(&b->w);
+}
+
+uint32_t tfb_depthwise_options(tfb *b, int same, int stride, int multiplier, int act)
+{
+    fbw_table_start(&b->w);
+    fbw_add_u8(&b->w, 0, (uint8_t)(same ? 0 : 1));
+    fbw_add_i32(&b->w, 1, stride);
+    fbw_add_i32(&b->w, 2, stride);
+    fbw_add_i32(&b->w, 3, multiplier);
+    fbw_add_u8(&b->w, 4, (uint8_t)act);
+    return fbw_table_end(&b->w);
+}
+
+uint32_t tfb_pool_options(tfb *b, int same, int stride, int filter, int act)
+{
+    fbw_table_start(&b->w);
+    fbw_add_u8(&b->w, 0, (uint8_t)(same ? 0 : 1));
+    fbw_add_i32(&b->w, 1, stride);
+    fbw_add_i32(&b->w, 2, stride);
+    fbw_add_i32(&b->w, 3, filter);
+    fbw_add_i32(&b->w, 4, filter);
+    fbw_add_u8(&b->w, 5, (uint8_t)act);
+    return fbw_table_end(&b->w);
+}
+
+uint32_t tfb_act_options(tfb *b, int act)
+{
+    fbw_table_start(&b->w);
+    fbw_add_u8(&b->w, 0, (uint8_t)act);
+    return fbw_table_end(&b->w);
+}
