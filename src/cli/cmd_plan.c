@@ -285,6 +285,7 @@ static void print_quantmcu(const quantmcu_plan *qplan, const quantmcu_plan *ppla
 typedef struct {
     const char *model_path, *out_path;
     size_t budget;
+    int budget_given; /* --sram on the command line (a fixed geometry is only checked against a given one) */
     int json, quiet, quantmcu_asked;
     cli_plan_opts po;
     quantmcu_quant_options qo;
@@ -370,6 +371,7 @@ static int parse_plan_args(int argc, char **argv, plan_args *a)
         } else if (!strcmp(o, "--sram")) {
             if (!cli_parse_size(cli_value(argc, argv, &i), &a->budget))
                 return cli_usage("plan: --sram needs a size such as 256K, 320K, 1M");
+            a->budget_given = 1;
         } else if (!strcmp(o, "-o")) {
             if (!(a->out_path = cli_value(argc, argv, &i))) return cli_usage("plan: -o needs a file");
         } else if (!strcmp(o, "--json")) {
@@ -421,7 +423,7 @@ int cmd_plan(int argc, char **argv)
     a.qo.progress = quant_progress;
     a.qo.progress_ctx = &progress;
     if (quantmcu_plan_make(m, &po, &p, &info, &err) != QMCU_OK ||
-        (a.qo.calib_dir && info.fits && quantmcu_quantize(m, p, &a.qo, &qp, &err) != QMCU_OK)) {
+        (a.qo.calib_dir && (info.fits || (a.po.split >= 0 && !a.budget_given)) && quantmcu_quantize(m, p, &a.qo, &qp, &err) != QMCU_OK)) {
         cli_fail("%s", err.msg);
         goto done;
     }
@@ -458,7 +460,7 @@ int cmd_plan(int argc, char **argv)
                    a.po.split < 0 ? ": no plan does; this is the lowest peak" : "");
         if (qp) print_quantmcu(qp, p);
     }
-    if (!info.fits) { /* shown above; an error all the same: nothing is written */
+    if (!info.fits && (a.po.split < 0 || a.budget_given)) { /* shown above; an error all the same: no file */
         const qmcu_plan *c = quantmcu_plan_layout(p);
         cli_fail("%s: %s %zu bytes, more than the %zu-byte SRAM budget; nothing written", a.model_path,
                  a.po.split < 0 ? "no plan fits: the lowest peak needs" : "the plan needs", c->arena_bytes, a.budget);
