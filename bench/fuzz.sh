@@ -15,13 +15,13 @@ JOBS=${FUZZ_JOBS:-1}
 CC=clang cmake -S . -B build-fuzz -DQUANTMCU_FUZZ=ON -DQUANTMCU_NATIVE=OFF > /dev/null
 cmake --build build-fuzz -j"$(nproc)" > /dev/null
 rm -rf build-fuzz/seeds
-bash fuzz/make_seeds.sh build-fuzz/seeds build-fuzz/tests/make_models > /dev/null
+bash fuzz/make_seeds.sh build-fuzz/seeds build-fuzz/fuzz/make_models > /dev/null
 run_target() {
   local t=$1 seeds dict maxlen
   case $t in
     fuzz_model_parse) seeds=model; dict=fuzz/tflite.dict; maxlen=400000 ;;
     fuzz_model_reader) seeds=small; dict=fuzz/tflite.dict; maxlen=16384 ;;
-    fuzz_image) seeds=image; dict=; maxlen=200000 ;;
+    fuzz_image) seeds=image; dict=; maxlen=8192 ;;
     fuzz_plan_reader|fuzz_codegen) seeds=plan; dict=fuzz/plan.dict; maxlen=4096 ;;
     *) echo "unknown target $t"; exit 2 ;;
   esac

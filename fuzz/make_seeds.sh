@@ -16,10 +16,8 @@ cp "$OUT"/small/*.tflite "$OUT/model/"
 for m in mlperf_vww_96_int8 mcunet_vww_int8 mlperf_vww_96_float; do
   [ -f "$D/models/$m.tflite" ] && cp "$D/models/$m.tflite" "$OUT/model/" || echo "make_seeds: $m.tflite not found (QUANTMCU_DATA)"
 done
-# the first three dev images (a glob is sorted; no `| head`, which under pipefail can kill the writer with SIGPIPE)
-shopt -s nullglob
-jpegs=("$D"/imagenet-dev/*.JPEG "$D"/imagenet-dev/*.jpg)
-for f in "${jpegs[@]:0:3}"; do cp "$f" "$OUT/image/"; done
+# small JPEGs (fast to decode, so the image target runs thousands of times a second): baseline,
+# progressive, grayscale, 4:4:4, restart markers, arithmetic-free; made by cjpeg from a generated PPM
 python3 - "$OUT/image" <<'PY'
 import struct, sys, zlib
 out = sys.argv[1]
@@ -35,6 +33,10 @@ def png(name, w, h, color_type, channels):
     open(f"{out}/{name}", 'wb').write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, color_type, 0, 0, 0))
                                     + chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b''))
 png('rgb.png', 9, 7, 2, 3)
+# regression (fuzz_image found it): an IHDR of 0xf8f8f8f8 x 0xf8f8f8f8 overflowed the pixel count
+open(f"{out}/regress_wide.png", 'wb').write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', 0xf8f8f8f8, 0xf8f8f8f8, 8, 2, 0, 0, 0)))
+w, h = 24, 18
+open(f"{out}/../src.ppm", 'wb').write(b'P6\n%d %d\n255\n' % (w, h) + bytes((x * 11 + y * 7 + c * 50) & 255 for y in range(h) for x in range(w) for c in range(3)))
 png('grey.png', 5, 6, 0, 1)
 png('rgba.png', 4, 4, 6, 4)
 w, h = 6, 5
@@ -45,3 +47,13 @@ open(f"{out}/img.bmp", 'wb').write(b'BM' + struct.pack('<IHHI', 54 + len(pix), 0
                                   + struct.pack('<IiiHHIIiiII', 40, w, h, 1, 24, 0, len(pix), 2835, 2835, 0, 0) + pix)
 PY
 cp fuzz/plan_seed.json "$OUT/plan/"
+if command -v cjpeg > /dev/null; then
+  cjpeg -quality 90 "$OUT/src.ppm" > "$OUT/image/base.jpg"
+  cjpeg -progressive "$OUT/src.ppm" > "$OUT/image/progressive.jpg"
+  cjpeg -grayscale "$OUT/src.ppm" > "$OUT/image/grey.jpg"
+  cjpeg -sample 1x1 "$OUT/src.ppm" > "$OUT/image/444.jpg"
+  cjpeg -restart 1 "$OUT/src.ppm" > "$OUT/image/restart.jpg"
+else
+  echo "make_seeds: cjpeg not found (libjpeg-turbo-progs): no JPEG seeds"
+fi
+rm -f "$OUT/src.ppm"

@@ -35,7 +35,7 @@ static int grow(fbw *w, size_t n)
 
 static void push(fbw *w, const void *data, size_t n)
 {
-    if (!grow(w, n)) return;
+    if (n == 0 || !grow(w, n)) return;
     w->len += n;
     if (data)
         memcpy(w->buf + w->cap - w->len, data, n);

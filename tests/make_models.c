@@ -9,6 +9,8 @@
  *                          QUANTIZE, int8 body, DEQUANTIZE
  * uint8_body.tflite        uint8 throughout (per-tensor asymmetric weights, as the old MobileNets)
  * ops_int8.tflite          pad, max pool, mul, logistic, hard swish, concatenation, mean
+ * resize_{int8,uint8,float}.tflite  RESIZE_BILINEAR: plain, exact 2x, half-pixel centres, aligned corners
+ * argmax_int8.tflite       the int8 chain, then ARG_MAX over channels (int32 output)
  * Every model is a 1xHxWx3 image model, so `quantmcu run/eval` and tflite_diff can feed it images.
  *
  *   make_models --hostile OUTDIR   well-formed flatbuffers with hostile content (tests/test_hostile.sh):
@@ -268,6 +270,47 @@ static int ops_int8(gen *g, const char *dir)
     return save(g, dir, "ops_int8.tflite", x.id, mean.id);
 }
 
+/* RESIZE_BILINEAR in every variant TFLite has (plain, exact 2x, half-pixel centres, aligned corners,
+ * down- and upscaling), for one activation type, then ARG_MAX over the channels (argmax = 1) or not. */
+static int resize_chain(gen *g, const char *dir, int type, int argmax, const char *name)
+{
+    static const int sizes[4][3] = {{13, 11, 0}, {26, 22, 0}, {30, 40, 2}, {17, 19, 1}}; /* h, w, 1 align 2 half */
+    const int u8 = type == TFB_UINT8, fl = type == TFB_FLOAT32;
+    tinfo x, a, q;
+    int k;
+    start(g, 5 + (uint32_t)type);
+    if (fl) { /* float body: QUANTIZE-free, conv weights are int8 per-channel only, so resize the input itself */
+        x = activation(g, TFB_FLOAT32, 8, 8, 3, 0.0f, 0);
+        a = x;
+    } else {
+        x = activation(g, type, 16, 16, 3, u8 ? 1.0f / 128.0f : 1.0f / 255.0f, u8 ? 128 : -128);
+        a = conv(g, x, 8, 3, 2, 1, 0, 0);
+    }
+    for (k = 0; k < 4; k++) {
+        const int32_t size[2] = {sizes[k][0], sizes[k][1]};
+        const int one[1] = {2};
+        fbw_table_start(tfb_w(&g->b)); /* ResizeBilinearOptions: align_corners 2, half_pixel_centers 3 */
+        fbw_add_u8(tfb_w(&g->b), 2, (uint8_t)(sizes[k][2] == 1));
+        fbw_add_u8(tfb_w(&g->b), 3, (uint8_t)(sizes[k][2] == 2));
+        q = activation(g, a.type, sizes[k][0], sizes[k][1], a.shape[3], a.scale, a.zp);
+        tfb_op(&g->b, TFB_RESIZE_BILINEAR, (const int[]){a.id, const_i32(g, size, 2, one, 1)}, 2, q.id,
+               TFB_OPT_RESIZE_BILINEAR, fbw_table_end(tfb_w(&g->b)));
+        a = q;
+    }
+    if (argmax) {
+        const int32_t axis[1] = {3};
+        const int one[1] = {1};
+        const int oshape[3] = {1, a.shape[1], a.shape[2]};
+        const int y = tfb_tensor(&g->b, "argmax", TFB_INT32, oshape, 3, -1, 0.0f, 0);
+        fbw_table_start(tfb_w(&g->b)); /* ArgMaxOptions: output_type */
+        fbw_add_u8(tfb_w(&g->b), 0, TFB_INT32);
+        tfb_op(&g->b, TFB_ARG_MAX, (const int[]){a.id, const_i32(g, axis, 1, one, 1)}, 2, y, TFB_OPT_ARG_MAX,
+               fbw_table_end(tfb_w(&g->b)));
+        return save(g, dir, name, x.id, y);
+    }
+    return save(g, dir, name, x.id, a.id);
+}
+
 /* A float ADD chain over 1x16384x16384x1 tensors (2^28 elements, 1 GB each): three are live at once. */
 static int huge_arena(gen *g, const char *dir)
 {
@@ -348,7 +391,10 @@ int main(int argc, char **argv)
         return 2;
     }
     return int8_raw_pixels(&g, argv[1]) && float_metadata(&g, argv[1]) && uint8_body(&g, argv[1]) &&
-                   ops_int8(&g, argv[1])
+                   ops_int8(&g, argv[1]) && resize_chain(&g, argv[1], TFB_INT8, 0, "resize_int8.tflite") &&
+                   resize_chain(&g, argv[1], TFB_UINT8, 0, "resize_uint8.tflite") &&
+                   resize_chain(&g, argv[1], TFB_FLOAT32, 0, "resize_float.tflite") &&
+                   resize_chain(&g, argv[1], TFB_INT8, 1, "argmax_int8.tflite")
                ? 0
                : 1;
 }

@@ -39,7 +39,7 @@ hostile "model truncated to 5,000 bytes" "trunc.tflite" $QM info "$T/trunc.tflit
 { printf '\x18\x00\x00\x00TFL3'; head -c 4000 /dev/urandom; } > "$T/random.tflite"
 hostile "random bytes behind a TFL3 identifier" "random.tflite" $QM info "$T/random.tflite"
 "$MUTATE" --write-unsupported "$V1" "$T/unsup.tflite"
-hostile "unsupported operator" "unsupported operator RESIZE_BILINEAR" $QM run "$T/unsup.tflite" "$A"
+hostile "unsupported operator" "unsupported operator UNIDIRECTIONAL_SEQUENCE_LSTM (builtin code 44)" $QM run "$T/unsup.tflite" "$A"
 hostile "tensor declaring 4 GB (65536x65536)" "more than the 2^28 limit" $QM info "$T/bad/huge_tensor.tflite"
 hostile "activations needing 3.2 GB at once" "more than the 2 GB limit" $QM info "$T/bad/huge_arena.tflite"
 hostile "filter buffer shorter than its shape" "its shape needs 108" $QM info "$T/bad/short_weights.tflite"
@@ -67,10 +67,12 @@ def png(path, w, h, idat):
     open(path, 'wb').write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0))
                            + chunk(b'IDAT', idat) + chunk(b'IEND', b''))
 png(sys.argv[1] + '/huge.png', 60000, 60000, zlib.compress(b'\0' * 10))
+png(sys.argv[1] + '/wide.png', 0xf8f8f8f8, 0xf8f8f8f8, b'') # found by fuzz_image: width x height overflowed int64
 open(sys.argv[1] + '/huge.bmp', 'wb').write(b'BM' + struct.pack('<IHHI', 54, 0, 0, 54) + struct.pack('<IiiHHIIiiII', 40, 30000, -30000, 1, 24, 0, 0, 0, 0, 0, 0))
 png(sys.argv[1] + '/garbage.png', 8, 8, b'\x78\x9c' + b'\xff' * 40)
 PY
 hostile "PNG header declaring 60000x60000" "declares 60000x60000 pixels" $QM run "$V1" "$T/huge.png"
+hostile "PNG header declaring 4177066232x4177066232" "declares 4177066232x4177066232 pixels" $QM run "$V1" "$T/wide.png"
 hostile "BMP header declaring 30000x-30000 (top-down)" "declares 30000x30000 pixels" $QM run "$V1" "$T/huge.bmp"
 hostile "PNG with a corrupt zlib stream" "garbage.png: cannot decode PNG image (corrupt" $QM run "$V1" "$T/garbage.png"
 

@@ -2,12 +2,14 @@
 # Generated code and Cortex-M firmware: MobileNetV1 0.25 on the f746 budget in layer, patch and
 # QuantMCU modes, 3 dev images: output bytes of the firmware under QEMU (and of the generated
 # module compiled for the host) equal quantmcu run's; a plan that does not fit f746 is refused.
-# usage: test_mcu.sh QUANTMCU SOURCE_DIR QMCU_RUNTIME_LIBRARY [EXTRA_CFLAGS]
+# The generated resize/arg-max models (float arithmetic in the uint8 and float paths) too.
+# usage: test_mcu.sh QUANTMCU SOURCE_DIR QMCU_RUNTIME_LIBRARY EXTRA_CFLAGS GENERATED_MODELS_DIR
 set -u
 QM=$1
 SRC=$2
 RUNTIME_LIB=$3
 EXTRA_CFLAGS=${4:-}
+GEN=$5
 . "$(dirname "$0")/test_lib.sh"
 require_tool arm-none-eabi-gcc
 require_tool qemu-system-arm
@@ -52,6 +54,11 @@ done
 img=$(echo $imgs | cut -d' ' -f1)
 $QM run "$V1" "$img" --dump-output "$T/host.bin" > /dev/null
 $QM mcu "$V1" --target cortex-m7 "$img" --dump-output "$T/mcu7.bin" > /dev/null && cmp -s "$T/host.bin" "$T/mcu7.bin" && ok || bad "cortex-m7 firmware"
+# resize and arg max on the M4F: the same bytes as the host (no fused multiply-add anywhere)
+for m in resize_uint8 resize_float resize_int8 argmax_int8; do
+  $QM run "$GEN/$m.tflite" "$img" --dump-output "$T/h.bin" > /dev/null && $QM mcu "$GEN/$m.tflite" "$img" --dump-output "$T/m.bin" > /dev/null \
+    && cmp -s "$T/h.bin" "$T/m.bin" && ok || bad "$m: firmware output differs from the host's"
+done
 # several images into a log (JSON on stdout): plain progress lines on stderr, no carriage returns
 $QM mcu "$V1" $imgs --json > "$T/multi.json" 2> "$T/multi.err" && grep -q "^mcu: 3/3 images" "$T/multi.err" \
   && ! grep -q $'\r' "$T/multi.err" && ok || bad "mcu progress in a log: $(cat -A "$T/multi.err" | tail -2)"

@@ -59,6 +59,8 @@ typedef enum {
     QMCU_OP_HARD_SWISH,
     QMCU_OP_RELU,
     QMCU_OP_RELU6,
+    QMCU_OP_RESIZE_BILINEAR,
+    QMCU_OP_ARG_MAX,
     QMCU_OP_COUNT
 } qmcu_op_type;
 
@@ -75,9 +77,10 @@ typedef struct {
     int filter_h, filter_w; /* pooling */
     int depth_multiplier;
     qmcu_activation act;
-    int axis;      /* concatenation (normalised to >= 0) */
-    int keep_dims; /* mean */
-    float beta;    /* softmax */
+    int axis;                              /* concatenation, arg max (normalised to >= 0) */
+    int align_corners, half_pixel_centers; /* resize */
+    int keep_dims;                         /* mean */
+    float beta;                            /* softmax */
     /* derived at import */
     int pad_top, pad_left;   /* TFLite SAME/VALID padding before (conv, pool) */
     int32_t pads[4][2];      /* PAD: before/after per NHWC dim */

@@ -161,6 +161,25 @@ void qmcu_transpose(const int32_t in_dims[4], const int perm[4], size_t elem_siz
 void qmcu_concat_copy(int32_t outer, int32_t in_axis, int32_t out_axis, int32_t axis_offset, int32_t inner,
                       size_t elem_size, const void *in, void *out);
 
+/* ---- resize and arg max (resize.c) ---------------------------------------------------------
+ * RESIZE_BILINEAR as TFLite 2.9 computes it (NHWC, batch 1..n, channels kept):
+ *  - int8: reference ResizeBilinearInteger, 10-bit fixed-point positions and weights, rounded
+ *    half away from zero;
+ *  - uint8 (stored as int8, value + 128 is the uint8 byte): the optimized kernel's float path
+ *    (ResizeBilinearGenericSmallChannel: float weights, + 0.5, truncated);
+ *  - float32: the optimized generic path (four weighted sums accumulated in order), and its
+ *    exact 2x upsampling special case. */
+typedef struct {
+    int32_t batches, in_h, in_w, channels, out_h, out_w;
+    int align_corners, half_pixel_centers;
+} qmcu_resize_params;
+void qmcu_resize_bilinear_s8(const qmcu_resize_params *p, const int8_t *in, int8_t *out);
+void qmcu_resize_bilinear_u8(const qmcu_resize_params *p, const int8_t *in, int8_t *out);
+void qmcu_resize_bilinear_f32(const qmcu_resize_params *p, const float *in, float *out);
+/* ARG_MAX over the middle dimension of [outer][axis][inner]: the first index of the largest
+ * value; 8-bit values are compared as stored (uint8 - 128 keeps the order). out: int32 or int64. */
+void qmcu_arg_max(int32_t outer, int32_t axis, int32_t inner, int is_float, const void *in, int out_is_64, void *out);
+
 /* ---- low-bit activations (lowbit.c) ------------------------------------------------------
  * 4-bit: 2 codes per byte, 2-bit: 4 per byte, element 2i / 4i in the low bits (TFLite order),
  * along the flat NHWC index; other widths one code per byte. Codes are 0 .. 2^b - 1. */

@@ -26,6 +26,8 @@ static const qmcu_op_traits k_traits[QMCU_OP_COUNT] = {
     [QMCU_OP_HARD_SWISH] = {"HARD_SWISH", E},
     [QMCU_OP_RELU] = {"RELU", E},
     [QMCU_OP_RELU6] = {"RELU6", E},
+    [QMCU_OP_RESIZE_BILINEAR] = {"RESIZE_BILINEAR", 0},
+    [QMCU_OP_ARG_MAX] = {"ARG_MAX", 0},
 };
 #undef W
 #undef K

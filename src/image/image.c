@@ -13,8 +13,8 @@
 /* JPEG through libjpeg-turbo with libjpeg's defaults (accurate integer IDCT, fancy upsampling), as
  * PIL and TensorFlow decode it: the same pixels as the reference pipelines (stb_image's JPEG
  * decoder differs by up to 2 in ~1 % of the input bytes). Warnings (a truncated file) are errors. */
-static qmcu_status decode_jpeg(const uint8_t *data, size_t len, const char *name, uint8_t **rgb, int *w, int *h,
-                               qmcu_error *err)
+static qmcu_status decode_jpeg(const uint8_t *data, size_t len, const char *name, int64_t max_pixels, uint8_t **rgb,
+                               int *w, int *h, qmcu_error *err)
 {
     tjhandle tj = tjInitDecompress();
     int subsamp = 0, colorspace = 0;
@@ -29,14 +29,14 @@ static qmcu_status decode_jpeg(const uint8_t *data, size_t len, const char *name
     } else if (*w < 1 || *h < 1) {
         qmcu_error_set(err, "%s: cannot decode image (no frame header in its %zu bytes: truncated?)", name, len);
         st = QMCU_ERR_FORMAT;
-    } else if ((int64_t)*w * (int64_t)*h > QMCU_MAX_IMAGE_PIXELS) {
+    } else if ((int64_t)*w * (int64_t)*h > max_pixels) {
         qmcu_error_set(err, "%s: image declares %dx%d pixels (this tool decodes at most %lld pixels)", name, *w, *h,
-                       (long long)QMCU_MAX_IMAGE_PIXELS);
+                       (long long)max_pixels);
         st = QMCU_ERR_UNSUPPORTED;
     } else if (!(*rgb = (uint8_t *)malloc((size_t)*w * (size_t)*h * 3))) {
         qmcu_error_set(err, "%s: out of memory for %dx%d pixels", name, *w, *h);
         st = QMCU_ERR_NOMEM;
-    } else if (tjDecompress2(tj, data, (unsigned long)len, *rgb, *w, 0, *h, TJPF_RGB, 0) != 0) {
+    } else if (tjDecompress2(tj, data, (unsigned long)len, *rgb, *w, 0, *h, TJPF_RGB, TJFLAG_STOPONWARNING) != 0) {
         qmcu_error_set(err, "%s: cannot decode image (%s)", name, tjGetErrorStr2(tj));
         free(*rgb);
         *rgb = NULL;
@@ -46,11 +46,13 @@ static qmcu_status decode_jpeg(const uint8_t *data, size_t len, const char *name
     return st;
 }
 
-qmcu_status qmcu_image_decode_rgb(const uint8_t *data, size_t len, const char *name, uint8_t **rgb, int *w, int *h,
-                                  qmcu_error *err)
+qmcu_status qmcu_image_decode_rgb(const uint8_t *data, size_t len, const char *name, int64_t max_pixels, uint8_t **rgb,
+                                  int *w, int *h, qmcu_error *err)
 {
     int comp = 0;
     int64_t dw = 0, dh = 0;
+    uint32_t bmp_bits = 0;
+    int bmp_rgb = 0;
     const char *kind;
     *rgb = NULL;
     if (len > (size_t)QMCU_MAX_IMAGE_FILE_BYTES || len > (size_t)0x7fffffff) {
@@ -60,7 +62,7 @@ qmcu_status qmcu_image_decode_rgb(const uint8_t *data, size_t len, const char *n
     }
     *w = *h = 0;
     if (len >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF) /* checks its own header first */
-        return decode_jpeg(data, len, name, rgb, w, h, err);
+        return decode_jpeg(data, len, name, max_pixels, rgb, w, h, err);
     if (len >= 24 && !memcmp(data, "\x89PNG\r\n\x1a\n", 8)) { /* IHDR: big-endian width, height */
         kind = "PNG";
         dw = ((int64_t)data[16] << 24) | (data[17] << 16) | (data[18] << 8) | data[19];
@@ -72,15 +74,25 @@ qmcu_status qmcu_image_decode_rgb(const uint8_t *data, size_t len, const char *n
         dh = (int32_t)((uint32_t)data[22] | ((uint32_t)data[23] << 8) | ((uint32_t)data[24] << 16) |
                        ((uint32_t)data[25] << 24));
         dh = dh < 0 ? -dh : dh;
+        if (len >= 34) { /* bits per pixel, compression (0 = BI_RGB: rows of raw pixels) */
+            bmp_bits = (uint32_t)data[28] | ((uint32_t)data[29] << 8);
+            bmp_rgb = data[30] == 0 && data[31] == 0 && data[32] == 0 && data[33] == 0;
+        }
     } else {
         qmcu_error_set(err, "%s: cannot decode image (not a JPEG, PNG or BMP file)", name);
         return QMCU_ERR_FORMAT;
     }
     /* refuse what the header declares before decoding: a hostile header must not drive allocation */
-    if (dw < 1 || dh < 1 || dw * dh > QMCU_MAX_IMAGE_PIXELS) {
+    if (dw < 1 || dh < 1 || dw > max_pixels || dh > max_pixels || dw * dh > max_pixels) {
         qmcu_error_set(err, "%s: image declares %lldx%lld pixels (this tool decodes at most %lld pixels)", name,
-                       (long long)dw, (long long)dh, (long long)QMCU_MAX_IMAGE_PIXELS);
+                       (long long)dw, (long long)dh, (long long)max_pixels);
         return QMCU_ERR_UNSUPPORTED;
+    }
+    if (bmp_rgb && bmp_bits > 0 && bmp_bits <= 32 && (((dw * bmp_bits + 31) / 32) * 4) * dh > (int64_t)len) {
+        qmcu_error_set(err,
+                       "%s: cannot decode BMP image (declares %lldx%lld pixels at %u bits, the file has %zu bytes)",
+                       name, (long long)dw, (long long)dh, bmp_bits, len);
+        return QMCU_ERR_FORMAT;
     }
     *rgb = stbi_load_from_memory(data, (int)len, w, h, &comp, 3);
     if (!*rgb) {
@@ -105,7 +117,7 @@ qmcu_status qmcu_image_load_rgb(const char *path, uint8_t **rgb, int *w, int *h,
     qmcu_status st = qmcu_read_file(path, "image", (size_t)QMCU_MAX_IMAGE_FILE_BYTES, &data, &len, err);
     *rgb = NULL;
     if (st != QMCU_OK) return st;
-    st = qmcu_image_decode_rgb(data, len, path, rgb, w, h, err);
+    st = qmcu_image_decode_rgb(data, len, path, QMCU_MAX_IMAGE_PIXELS, rgb, w, h, err);
     free(data);
     return st;
 }
@@ -250,11 +262,11 @@ qmcu_status qmcu_image_to_input(const qmcu_graph *g, const char *path, void *inp
 }
 
 qmcu_status qmcu_image_bytes_to_input(const qmcu_graph *g, const uint8_t *data, size_t len, const char *name,
-                                      void *input, qmcu_error *err)
+                                      int64_t max_pixels, void *input, qmcu_error *err)
 {
     uint8_t *rgb;
     int w, h;
     qmcu_status st = check_image_input(g, err);
-    if (st == QMCU_OK) st = qmcu_image_decode_rgb(data, len, name, &rgb, &w, &h, err);
+    if (st == QMCU_OK) st = qmcu_image_decode_rgb(data, len, name, max_pixels, &rgb, &w, &h, err);
     return st == QMCU_OK ? rgb_to_input(g, name, rgb, w, h, input, err) : st;
 }

@@ -10,12 +10,14 @@
 #define QMCU_MAX_IMAGE_PIXELS     (64LL * 1024 * 1024)  /* larger headers are refused before decoding */
 #define QMCU_MAX_IMAGE_FILE_BYTES (256LL * 1024 * 1024) /* larger files are not read */
 
-/* Decodes an image held in memory (name: for messages) to interleaved RGB. *rgb is malloc'ed. */
-qmcu_status qmcu_image_decode_rgb(const uint8_t *data, size_t len, const char *name, uint8_t **rgb, int *w, int *h,
-                                  qmcu_error *err);
-/* The same image as bytes in memory -> the model's input (the fuzzer's entry point). */
+/* Decodes an image held in memory (name: for messages) to interleaved RGB. *rgb is malloc'ed.
+ * Headers declaring more than max_pixels (QMCU_MAX_IMAGE_PIXELS for files) are refused before decoding. */
+qmcu_status qmcu_image_decode_rgb(const uint8_t *data, size_t len, const char *name, int64_t max_pixels, uint8_t **rgb,
+                                  int *w, int *h, qmcu_error *err);
+/* The same image as bytes in memory -> the model's input (the fuzzer's entry point; it passes a
+ * smaller max_pixels so that executions stay fast, the limit's code path is the same). */
 qmcu_status qmcu_image_bytes_to_input(const qmcu_graph *g, const uint8_t *data, size_t len, const char *name,
-                                      void *input, qmcu_error *err);
+                                      int64_t max_pixels, void *input, qmcu_error *err);
 
 /* Decodes to interleaved RGB (grayscale is expanded). *rgb is malloc'ed. */
 qmcu_status qmcu_image_load_rgb(const char *path, uint8_t **rgb, int *w, int *h, qmcu_error *err);

@@ -42,55 +42,186 @@ static const struct {
     {19, QMCU_OP_RELU},
     {21, QMCU_OP_RELU6},
     {22, QMCU_OP_RESHAPE},
+    {23, QMCU_OP_RESIZE_BILINEAR},
     {25, QMCU_OP_SOFTMAX},
     {34, QMCU_OP_PAD},
     {39, QMCU_OP_TRANSPOSE},
     {40, QMCU_OP_MEAN},
+    {56, QMCU_OP_ARG_MAX},
     {114, QMCU_OP_QUANTIZE},
     {117, QMCU_OP_HARD_SWISH},
 };
 
-/* Names of common builtins we do not support, for a helpful error. */
+/* Every BuiltinOperator name of TFLite's schema (2.9 and the codes after it), indexed by code,
+ * so that an error always names the operator. */
+static const char *const k_builtin_names[] = {
+    "ADD",
+    "AVERAGE_POOL_2D",
+    "CONCATENATION",
+    "CONV_2D",
+    "DEPTHWISE_CONV_2D",
+    "DEPTH_TO_SPACE",
+    "DEQUANTIZE",
+    "EMBEDDING_LOOKUP",
+    "FLOOR",
+    "FULLY_CONNECTED",
+    "HASHTABLE_LOOKUP",
+    "L2_NORMALIZATION",
+    "L2_POOL_2D",
+    "LOCAL_RESPONSE_NORMALIZATION",
+    "LOGISTIC",
+    "LSH_PROJECTION",
+    "LSTM",
+    "MAX_POOL_2D",
+    "MUL",
+    "RELU",
+    "RELU_N1_TO_1",
+    "RELU6",
+    "RESHAPE",
+    "RESIZE_BILINEAR",
+    "RNN",
+    "SOFTMAX",
+    "SPACE_TO_DEPTH",
+    "SVDF",
+    "TANH",
+    "CONCAT_EMBEDDINGS",
+    "SKIP_GRAM",
+    "CALL",
+    "CUSTOM",
+    "EMBEDDING_LOOKUP_SPARSE",
+    "PAD",
+    "UNIDIRECTIONAL_SEQUENCE_RNN",
+    "GATHER",
+    "BATCH_TO_SPACE_ND",
+    "SPACE_TO_BATCH_ND",
+    "TRANSPOSE",
+    "MEAN",
+    "SUB",
+    "DIV",
+    "SQUEEZE",
+    "UNIDIRECTIONAL_SEQUENCE_LSTM",
+    "STRIDED_SLICE",
+    "BIDIRECTIONAL_SEQUENCE_RNN",
+    "EXP",
+    "TOPK_V2",
+    "SPLIT",
+    "LOG_SOFTMAX",
+    "DELEGATE",
+    "BIDIRECTIONAL_SEQUENCE_LSTM",
+    "CAST",
+    "PRELU",
+    "MAXIMUM",
+    "ARG_MAX",
+    "MINIMUM",
+    "LESS",
+    "NEG",
+    "PADV2",
+    "GREATER",
+    "GREATER_EQUAL",
+    "LESS_EQUAL",
+    "SELECT",
+    "SLICE",
+    "SIN",
+    "TRANSPOSE_CONV",
+    "SPARSE_TO_DENSE",
+    "TILE",
+    "EXPAND_DIMS",
+    "EQUAL",
+    "NOT_EQUAL",
+    "LOG",
+    "SUM",
+    "SQRT",
+    "RSQRT",
+    "SHAPE",
+    "POW",
+    "ARG_MIN",
+    "FAKE_QUANT",
+    "REDUCE_PROD",
+    "REDUCE_MAX",
+    "PACK",
+    "LOGICAL_OR",
+    "ONE_HOT",
+    "LOGICAL_AND",
+    "LOGICAL_NOT",
+    "UNPACK",
+    "REDUCE_MIN",
+    "FLOOR_DIV",
+    "REDUCE_ANY",
+    "SQUARE",
+    "ZEROS_LIKE",
+    "FILL",
+    "FLOOR_MOD",
+    "RANGE",
+    "RESIZE_NEAREST_NEIGHBOR",
+    "LEAKY_RELU",
+    "SQUARED_DIFFERENCE",
+    "MIRROR_PAD",
+    "ABS",
+    "SPLIT_V",
+    "UNIQUE",
+    "CEIL",
+    "REVERSE_V2",
+    "ADD_N",
+    "GATHER_ND",
+    "COS",
+    "WHERE",
+    "RANK",
+    "ELU",
+    "REVERSE_SEQUENCE",
+    "MATRIX_DIAG",
+    "QUANTIZE",
+    "MATRIX_SET_DIAG",
+    "ROUND",
+    "HARD_SWISH",
+    "IF",
+    "WHILE",
+    "NON_MAX_SUPPRESSION_V4",
+    "NON_MAX_SUPPRESSION_V5",
+    "SCATTER_ND",
+    "SELECT_V2",
+    "DENSIFY",
+    "SEGMENT_SUM",
+    "BATCH_MATMUL",
+    "PLACEHOLDER_FOR_GREATER_OP_CODES",
+    "CUMSUM",
+    "CALL_ONCE",
+    "BROADCAST_TO",
+    "RFFT2D",
+    "CONV_3D",
+    "IMAG",
+    "REAL",
+    "COMPLEX_ABS",
+    "HASHTABLE",
+    "HASHTABLE_FIND",
+    "HASHTABLE_IMPORT",
+    "HASHTABLE_SIZE",
+    "REDUCE_ALL",
+    "CONV_3D_TRANSPOSE",
+    "VAR_HANDLE",
+    "READ_VARIABLE",
+    "ASSIGN_VARIABLE",
+    "BROADCAST_ARGS",
+    "RANDOM_STANDARD_NORMAL",
+    "BUCKETIZE",
+    "RANDOM_UNIFORM",
+    "MULTINOMIAL",
+    "GELU",
+    "DYNAMIC_UPDATE_SLICE",
+    "RELU_0_TO_1",
+    "UNSORTED_SEGMENT_PROD",
+    "UNSORTED_SEGMENT_MAX",
+    "UNSORTED_SEGMENT_SUM",
+    "ATAN2",
+    "UNSORTED_SEGMENT_MIN",
+    "SIGN",
+    "BITCAST",
+    "BITWISE_XOR",
+    "RIGHT_SHIFT",
+};
+
 static const char *builtin_name(int code)
 {
-    static const struct {
-        int code;
-        const char *name;
-    } names[] = {{5, "DEPTH_TO_SPACE"},
-                 {8, "FLOOR"},
-                 {11, "L2_NORMALIZATION"},
-                 {12, "L2_POOL_2D"},
-                 {16, "LSTM"},
-                 {23, "RESIZE_BILINEAR"},
-                 {26, "SPACE_TO_DEPTH"},
-                 {28, "TANH"},
-                 {32, "CUSTOM"},
-                 {36, "GATHER"},
-                 {41, "SUB"},
-                 {42, "DIV"},
-                 {43, "SQUEEZE"},
-                 {45, "STRIDED_SLICE"},
-                 {49, "SPLIT"},
-                 {53, "CAST"},
-                 {54, "PRELU"},
-                 {55, "MAXIMUM"},
-                 {57, "MINIMUM"},
-                 {60, "PADV2"},
-                 {65, "SLICE"},
-                 {67, "TRANSPOSE_CONV"},
-                 {70, "EXPAND_DIMS"},
-                 {74, "SUM"},
-                 {83, "PACK"},
-                 {88, "UNPACK"},
-                 {97, "RESIZE_NEAREST_NEIGHBOR"},
-                 {98, "LEAKY_RELU"},
-                 {100, "MIRROR_PAD"},
-                 {102, "SPLIT_V"},
-                 {111, "ELU"}};
-    size_t i;
-    for (i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (names[i].code == code) return names[i].name;
-    return NULL;
+    return code >= 0 && code < (int)(sizeof k_builtin_names / sizeof k_builtin_names[0]) ? k_builtin_names[code] : NULL;
 }
 
 typedef struct {
@@ -400,6 +531,47 @@ static qmcu_status validate_pool(importer *im, int opi, qmcu_op *op, const char 
     return QMCU_OK;
 }
 
+static qmcu_status validate_resize(importer *im, int opi, qmcu_op *op, const char *on, const qmcu_tensor *x,
+                                   const qmcu_tensor *y)
+{
+    qmcu_status st;
+    const qmcu_tensor *sz = op->n_in > 1 && op->in[1] >= 0 ? T(im, op->in[1]) : NULL;
+    if ((st = check_act_type(im, opi, x, y))) return st;
+    CHECK(x->ndim == 4 && y->ndim == 4 && x->dims[0] == y->dims[0] && x->dims[3] == y->dims[3],
+          "op %d %s: needs NHWC input and output with the same batch and channels", opi, on);
+    CHECK(sz && sz->data && sz->type == QMCU_I32 && qmcu_tensor_elems(sz) == 2 && const_i32(sz, 0) == y->dims[1] &&
+              const_i32(sz, 1) == y->dims[2],
+          "op %d %s: the size must be a constant int32 pair equal to the output's height and width", opi, on);
+    CHECK(!(op->align_corners && op->half_pixel_centers), "op %d %s: align_corners and half_pixel_centers together",
+          opi, on);
+    /* TFLite's uint8 kernel has a separate 8.8 fixed-point path for exact 8x half-pixel upsampling */
+    CHECK(!(x->from_uint8 && op->half_pixel_centers && x->dims[3] % 8 == 0 && y->dims[1] >= 8 && y->dims[2] >= 8 &&
+            y->dims[1] == 8 * x->dims[1] && y->dims[2] == 8 * x->dims[2]),
+          "op %d %s: uint8 8x upsampling with half-pixel centres (TFLite's 8.8 fixed-point variant) is not "
+          "implemented",
+          opi, on);
+    return x->type == QMCU_I8 ? check_same_quant(im, opi, on, x, y) : QMCU_OK;
+}
+
+static qmcu_status validate_arg_max(importer *im, int opi, qmcu_op *op, const char *on, const qmcu_tensor *x,
+                                    const qmcu_tensor *y)
+{
+    const qmcu_tensor *ax = op->n_in > 1 && op->in[1] >= 0 ? T(im, op->in[1]) : NULL;
+    int a, i, k;
+    CHECK(x->type == QMCU_I8 || x->type == QMCU_F32, "op %d %s: needs an 8-bit or float32 input", opi, on);
+    CHECK(y->type == QMCU_I32 || y->type == QMCU_I64, "op %d %s: the output must be int32 or int64", opi, on);
+    CHECK(ax && ax->data && (ax->type == QMCU_I32 || ax->type == QMCU_I64) && qmcu_tensor_elems(ax) == 1,
+          "op %d %s: the axis must be one constant integer", opi, on);
+    a = const_i32(ax, 0);
+    if (a < 0) a += x->ndim;
+    CHECK(a >= 0 && a < x->ndim && y->ndim == x->ndim - 1, "op %d %s: axis %d does not fit the shapes", opi, on,
+          const_i32(ax, 0));
+    for (i = 0, k = 0; i < x->ndim; i++)
+        if (i != a) CHECK(y->dims[k++] == x->dims[i], "op %d %s: output shape does not match", opi, on);
+    op->axis = a;
+    return QMCU_OK;
+}
+
 static qmcu_status validate_mean(importer *im, int opi, qmcu_op *op, const char *on, const qmcu_tensor *x,
                                  const qmcu_tensor *y)
 {
@@ -534,6 +706,8 @@ static qmcu_status validate_op(importer *im, int opi)
         return check_same_quant(im, opi, on, x, y);
     case QMCU_OP_TRANSPOSE: return validate_transpose(im, opi, op, on, x, y);
     case QMCU_OP_CONCATENATION: return validate_concatenation(im, opi, op, on, x, y);
+    case QMCU_OP_RESIZE_BILINEAR: return validate_resize(im, opi, op, on, x, y);
+    case QMCU_OP_ARG_MAX: return validate_arg_max(im, opi, op, on, x, y);
     case QMCU_OP_SOFTMAX:
         if ((st = check_act_type(im, opi, x, y))) return st;
         CHECK(same_shape(x, y) && x->ndim >= 1, "op %d %s: input and output shapes differ", opi, on);
@@ -625,6 +799,10 @@ static qmcu_status import_op(importer *im, fb_table ot, int opi, const qmcu_op_t
         break;
     case QMCU_OP_SOFTMAX: op->beta = fb_f32(r, o, 0, 1.0f); break;
     case QMCU_OP_MEAN: op->keep_dims = fb_u8(r, o, 0, 0) != 0; break;
+    case QMCU_OP_RESIZE_BILINEAR: /* ResizeBilinearOptions: new_height, new_width (unused), align_corners, half_pixel */
+        op->align_corners = fb_u8(r, o, 2, 0) != 0;
+        op->half_pixel_centers = fb_u8(r, o, 3, 0) != 0;
+        break;
     default: break;
     }
     if (r->err) return QMCU_ERR_FORMAT;

@@ -260,6 +260,25 @@ static qmcu_status run_global(const qmcu_model *m, const qmcu_exec_plan *p, uint
         }
         return QMCU_OK;
     }
+    case QMCU_OP_RESIZE_BILINEAR: {
+        const qmcu_resize_params rp = {x->dims[0], x->dims[1], x->dims[2],        x->dims[3],
+                                       y->dims[1], y->dims[2], op->align_corners, op->half_pixel_centers};
+        if (!q)
+            qmcu_resize_bilinear_f32(&rp, (const float *)in0, (float *)out);
+        else if (x->from_uint8)
+            qmcu_resize_bilinear_u8(&rp, (const int8_t *)in0, (int8_t *)out);
+        else
+            qmcu_resize_bilinear_s8(&rp, (const int8_t *)in0, (int8_t *)out);
+        return QMCU_OK;
+    }
+    case QMCU_OP_ARG_MAX: {
+        int32_t outer = 1, inner = 1;
+        int j;
+        for (j = 0; j < op->axis; j++) outer *= x->dims[j];
+        for (j = op->axis + 1; j < x->ndim; j++) inner *= x->dims[j];
+        qmcu_arg_max(outer, x->dims[op->axis], inner, x->type == QMCU_F32, in0, y->type == QMCU_I64, out);
+        return QMCU_OK;
+    }
     case QMCU_OP_SOFTMAX: {
         const int32_t len = y->dims[y->ndim - 1], rows = (int32_t)(n / len);
         if (q)

@@ -1,0 +1,191 @@
+/* RESIZE_BILINEAR and ARG_MAX with TFLite 2.9's arithmetic (see quantmcu/kernels.h). The float
+ * expressions keep TFLite's operation order, and no multiply-add may be fused (TFLite's x86 build
+ * does not fuse them; a Cortex-M4F or an FMA host would): contraction is off for this file, so the
+ * host and the MCU compute the same bytes. */
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+#include <math.h>
+
+#include "quantmcu/kernels.h"
+
+/* ComputeInterpolationValues: source position, lower and upper neighbour. */
+static void interp_f(int32_t v, float scale, int half_pixel, int32_t size, float *pos, int32_t *lo, int32_t *hi)
+{
+    const float s = half_pixel ? ((float)v + 0.5f) * scale - 0.5f : (float)v * scale;
+    const int32_t f = (int32_t)floorf(s), c = (int32_t)ceilf(s);
+    *pos = s;
+    *lo = f > 0 ? f : 0;
+    *hi = c < size - 1 ? c : size - 1;
+}
+
+static float scale_f(int align_corners, int32_t in, int32_t out)
+{
+    return align_corners && out > 1 ? (float)(in - 1) / (float)(out - 1) : (float)in / (float)out;
+}
+
+void qmcu_resize_bilinear_u8(const qmcu_resize_params *p, const int8_t *in, int8_t *out)
+{
+    const float hs = scale_f(p->align_corners, p->in_h, p->out_h), ws = scale_f(p->align_corners, p->in_w, p->out_w);
+    const int32_t c = p->channels;
+    int32_t b, y, x, d;
+    for (b = 0; b < p->batches; b++) {
+        const int8_t *img = in + (size_t)b * p->in_h * p->in_w * c;
+        for (y = 0; y < p->out_h; y++) {
+            float fy;
+            int32_t y0, y1;
+            interp_f(y, hs, p->half_pixel_centers, p->in_h, &fy, &y0, &y1);
+            for (x = 0; x < p->out_w; x++) {
+                float fx, w[4];
+                int32_t x0, x1;
+                const int8_t *q[4];
+                interp_f(x, ws, p->half_pixel_centers, p->in_w, &fx, &x0, &x1);
+                w[0] = (1 - (fy - (float)y0)) * (1 - (fx - (float)x0));
+                w[1] = (1 - (fy - (float)y0)) * (fx - (float)x0);
+                w[2] = (fy - (float)y0) * (1 - (fx - (float)x0));
+                w[3] = (fy - (float)y0) * (fx - (float)x0);
+                q[0] = img + ((size_t)y0 * p->in_w + x0) * c;
+                q[1] = img + ((size_t)y0 * p->in_w + x1) * c;
+                q[2] = img + ((size_t)y1 * p->in_w + x0) * c;
+                q[3] = img + ((size_t)y1 * p->in_w + x1) * c;
+                for (d = 0; d < c; d++) { /* on the uint8 values, then back to storage */
+                    const float v = (float)(q[0][d] + 128) * w[0] + (float)(q[1][d] + 128) * w[1] +
+                                    (float)(q[2][d] + 128) * w[2] + (float)(q[3][d] + 128) * w[3] + 0.5f;
+                    const float t = v < 0.0f ? 0.0f : (v > 255.0f ? 255.0f : v); /* in range already */
+                    *out++ = (int8_t)((int32_t)(uint8_t)t - 128);                /* static_cast<uint8_t>: truncation */
+                }
+            }
+        }
+    }
+}
+
+/* ComputeInterpolationValuesInteger: positions in 1/1024. */
+static void interp_i(int32_t v, int32_t scale_10, int half_pixel, int32_t size, int32_t *pos, int32_t *lo, int32_t *hi)
+{
+    const int32_t s = half_pixel ? v * scale_10 + scale_10 / 2 - (1 << 9) : v * scale_10;
+    const int32_t l = s / (1 << 10), h = (s + (1 << 10) - 1) / (1 << 10);
+    *pos = s;
+    *lo = l > 0 ? l : 0;
+    *hi = h < size - 1 ? h : size - 1;
+}
+
+static int32_t scale_10(int align_corners, int32_t in, int32_t out)
+{
+    return align_corners && out > 1 ? ((1 << 10) * (in - 1) + (out - 1) / 2) / (out - 1)
+                                    : ((1 << 10) * in + out / 2) / out;
+}
+
+void qmcu_resize_bilinear_s8(const qmcu_resize_params *p, const int8_t *in, int8_t *out)
+{
+    const int32_t hs = scale_10(p->align_corners, p->in_h, p->out_h),
+                  ws = scale_10(p->align_corners, p->in_w, p->out_w);
+    const int32_t c = p->channels;
+    int32_t b, y, x, d;
+    for (b = 0; b < p->batches; b++) {
+        const int8_t *img = in + (size_t)b * p->in_h * p->in_w * c;
+        for (y = 0; y < p->out_h; y++) {
+            int32_t py, y0, y1;
+            interp_i(y, hs, p->half_pixel_centers, p->in_h, &py, &y0, &y1);
+            for (x = 0; x < p->out_w; x++) {
+                int32_t px, x0, x1;
+                int64_t wy1, wy0, wx1, wx0;
+                const int8_t *q00, *q01, *q10, *q11;
+                interp_i(x, ws, p->half_pixel_centers, p->in_w, &px, &x0, &x1);
+                wy1 = py - (1 << 10) * y0; /* weight of row y1, in 1/1024 */
+                wy0 = (1 << 10) - wy1;
+                wx1 = px - (1 << 10) * x0;
+                wx0 = (1 << 10) - wx1;
+                q00 = img + ((size_t)y0 * p->in_w + x0) * c;
+                q01 = img + ((size_t)y0 * p->in_w + x1) * c;
+                q10 = img + ((size_t)y1 * p->in_w + x0) * c;
+                q11 = img + ((size_t)y1 * p->in_w + x1) * c;
+                for (d = 0; d < c; d++) {
+                    const int64_t acc = (int64_t)q00[d] * wy0 * wx0 + (int64_t)q10[d] * wy1 * wx0 +
+                                        (int64_t)q01[d] * wy0 * wx1 + (int64_t)q11[d] * wy1 * wx1;
+                    *out++ = (int8_t)((acc + (acc > 0 ? (1 << 19) : -(1 << 19))) / (1 << 20));
+                }
+            }
+        }
+    }
+}
+
+/* One output pixel of the optimized float path: out = in * scale accumulated corner by corner. */
+static void accumulate_f32(const float *src, int32_t c, float scale, float *dst)
+{
+    int32_t d;
+    for (d = 0; d < c; d++) dst[d] += src[d] * scale;
+}
+
+void qmcu_resize_bilinear_f32(const qmcu_resize_params *p, const float *in, float *out)
+{
+    const int32_t c = p->channels;
+    int32_t b, y, x, d;
+    if (!p->align_corners && !p->half_pixel_centers && p->out_h == 2 * p->in_h && p->out_w == 2 * p->in_w) {
+        for (b = 0; b < p->batches; b++) { /* the exact 2x case: averages of neighbours */
+            const float *img = in + (size_t)b * p->in_h * p->in_w * c;
+            float *o = out + (size_t)b * p->out_h * p->out_w * c;
+            for (y = 0; y < p->in_h; y++)
+                for (x = 0; x < p->in_w; x++) {
+                    const int32_t x1 = x + 1 < p->in_w ? x + 1 : p->in_w - 1,
+                                  y1 = y + 1 < p->in_h ? y + 1 : p->in_h - 1;
+                    const float *a = img + ((size_t)y * p->in_w + x) * c, *bq = img + ((size_t)y * p->in_w + x1) * c;
+                    const float *cq = img + ((size_t)y1 * p->in_w + x) * c, *dq = img + ((size_t)y1 * p->in_w + x1) * c;
+                    float *o00 = o + ((size_t)(2 * y) * p->out_w + 2 * x) * c, *o01 = o00 + c;
+                    float *o10 = o00 + (size_t)p->out_w * c, *o11 = o10 + c;
+                    for (d = 0; d < c; d++) {
+                        const float bl = (a[d] + cq[d]) / 2;
+                        o00[d] = a[d];
+                        o01[d] = (a[d] + bq[d]) / 2;
+                        o10[d] = bl;
+                        o11[d] = (bl + ((bq[d] + dq[d]) / 2)) / 2;
+                    }
+                }
+        }
+        return;
+    }
+    {
+        const float hs = scale_f(p->align_corners, p->in_h, p->out_h),
+                    ws = scale_f(p->align_corners, p->in_w, p->out_w);
+        for (b = 0; b < p->batches; b++) {
+            const float *img = in + (size_t)b * p->in_h * p->in_w * c;
+            for (y = 0; y < p->out_h; y++) {
+                float fy;
+                int32_t y0, y1;
+                interp_f(y, hs, p->half_pixel_centers, p->in_h, &fy, &y0, &y1);
+                for (x = 0; x < p->out_w; x++) {
+                    float fx;
+                    int32_t x0, x1;
+                    interp_f(x, ws, p->half_pixel_centers, p->in_w, &fx, &x0, &x1);
+                    for (d = 0; d < c; d++) out[d] = 0.0f;
+                    accumulate_f32(img + ((size_t)y0 * p->in_w + x0) * c, c, (1 - (fy - y0)) * (1 - (fx - x0)), out);
+                    accumulate_f32(img + ((size_t)y0 * p->in_w + x1) * c, c, (1 - (fy - y0)) * (fx - x0), out);
+                    accumulate_f32(img + ((size_t)y1 * p->in_w + x0) * c, c, (fy - y0) * (1 - (fx - x0)), out);
+                    accumulate_f32(img + ((size_t)y1 * p->in_w + x1) * c, c, (fy - y0) * (fx - x0), out);
+                    out += c;
+                }
+            }
+        }
+    }
+}
+
+void qmcu_arg_max(int32_t outer, int32_t axis, int32_t inner, int is_float, const void *in, int out_is_64, void *out)
+{
+    int32_t o, k, i;
+    for (o = 0; o < outer; o++)
+        for (i = 0; i < inner; i++) {
+            const size_t base = (size_t)o * axis * inner + i;
+            int32_t best = 0;
+            for (k = 1; k < axis; k++) { /* strictly greater: the first index of the largest value wins */
+                const size_t at = base + (size_t)k * inner, cur = base + (size_t)best * inner;
+                if (is_float ? ((const float *)in)[at] > ((const float *)in)[cur]
+                             : ((const int8_t *)in)[at] > ((const int8_t *)in)[cur])
+                    best = k;
+            }
+            if (out_is_64)
+                ((int64_t *)out)[(size_t)o * inner + i] = best;
+            else
+                ((int32_t *)out)[(size_t)o * inner + i] = best;
+        }
+}
