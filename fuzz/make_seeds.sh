@@ -10,9 +10,11 @@ cd "$(dirname "$0")/.."
 OUT=$1
 D=${QUANTMCU_DATA:-$(cd .. && pwd)/shared}
 MAKE_MODELS=$2
-mkdir -p "$OUT/small" "$OUT/model" "$OUT/image" "$OUT/plan"
+mkdir -p "$OUT/small" "$OUT/model" "$OUT/hostile" "$OUT/image" "$OUT/plan"
 "$MAKE_MODELS" "$OUT/small"
 cp "$OUT"/small/*.tflite "$OUT/model/"
+"$MAKE_MODELS" --hostile "$OUT/hostile" # well-formed but hostile (huge shapes, bad indices): regression inputs
+cp "$OUT"/hostile/*.tflite "$OUT/model/"
 for m in mlperf_vww_96_int8 mcunet_vww_int8 mlperf_vww_96_float; do
   [ -f "$D/models/$m.tflite" ] && cp "$D/models/$m.tflite" "$OUT/model/" || echo "make_seeds: $m.tflite not found (QUANTMCU_DATA)"
 done

@@ -328,10 +328,11 @@ static int huge_arena(gen *g, const char *dir)
 }
 
 /* A small conv model with one thing wrong (what: 0 huge tensor, 1 short weights, 2 bad tensor index,
- * 3 reads before written, 4 zero scale). */
+ * 3 reads before written, 4 zero scale, 5 a shape whose element count overflows 64 bits). */
 static int broken_conv(gen *g, const char *dir, int what, const char *name)
 {
     const int xs[4] = {1, 8, 8, 3}, big[4] = {1, 65536, 65536, 1}, ws[4] = {4, 3, 3, 3}, bs[1] = {4};
+    const int huge6[6] = {1 << 24, 1 << 24, 1 << 24, 1 << 24, 1 << 24, 1 << 24}; /* 2^144 elements */
     const float wsc[4] = {0.01f, 0.01f, 0.01f, 0.01f}, bsc[4] = {0.001f, 0.001f, 0.001f, 0.001f};
     int8_t wq[108];
     int32_t bias[4] = {0, 0, 0, 0};
@@ -340,7 +341,8 @@ static int broken_conv(gen *g, const char *dir, int what, const char *name)
     start(g, 2);
     const float zero = 0.0f;
     x = what == 4 ? tfb_tensor_pc(&g->b, "x", TFB_INT8, xs, 4, -1, &zero, 1, 0) /* a quantization scale of 0 */
-                  : tfb_tensor(&g->b, "x", TFB_INT8, what == 0 ? big : xs, 4, -1, 0.1f, 0);
+                  : what == 5 ? tfb_tensor(&g->b, "x", TFB_INT8, huge6, 6, -1, 0.1f, 0)
+                              : tfb_tensor(&g->b, "x", TFB_INT8, what == 0 ? big : xs, 4, -1, 0.1f, 0);
     w = tfb_tensor_pc(&g->b, "w", TFB_INT8, ws, 4, tfb_buffer(&g->b, wq, what == 1 ? 10 : sizeof wq), wsc, 4, 0);
     b = tfb_tensor_pc(&g->b, "b", TFB_INT32, bs, 1, tfb_buffer(&g->b, bias, sizeof bias), bsc, 4, 0);
     y = tfb_tensor(&g->b, "y", TFB_INT8, (const int[]){1, 8, 8, 4}, 4, -1, 0.2f, 0);
@@ -383,7 +385,7 @@ int main(int argc, char **argv)
                        broken_conv(&g, argv[2], 2, "bad_tensor_index.tflite") &&
                        broken_conv(&g, argv[2], 3, "reads_before_written.tflite") &&
                        broken_conv(&g, argv[2], 4, "zero_scale.tflite") && corrupt_metadata(&g, argv[2]) &&
-                       mfcc_input(&g, argv[2])
+                       mfcc_input(&g, argv[2]) && broken_conv(&g, argv[2], 5, "overflowing_shape.tflite")
                    ? 0
                    : 1;
     if (argc != 2) {
