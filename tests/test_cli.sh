@@ -59,6 +59,37 @@ $QM run "$T/gen/int8_raw_pixels.tflite" "$IMG/$A" --input-range 0,255 --dump-inp
 cmp -s "$T/i8.bin" "$T/i8_255.bin" && ok || bad "--input-range 0,255 differs from the full-range rule"
 $QM run "$V1" "$IMG/$A" --input-range 1,0 > /dev/null 2>&1; [ $? -eq 2 ] && ok || bad "--input-range 1,0: exit status 2"
 
+# --- raw inputs and every output: --input FILE (raw bytes or .npy), --dump-output FILE (.npy or raw, FILE.k for output k) ---
+python3 - "$T" <<'PY'
+import struct, sys
+def npy(path, descr, shape, data):
+    h = "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }" % (descr, ''.join('%d, ' % d for d in shape))
+    while (10 + len(h) + 1) % 64: h += ' '
+    open(path, 'wb').write(b'\x93NUMPY\x01\x00' + struct.pack('<H', len(h) + 1) + (h + '\n').encode() + data)
+data = bytes((i * 37 + 11) & 255 for i in range(32 * 32 * 3))
+npy(sys.argv[1] + '/in.npy', '|i1', (1, 32, 32, 3), data)
+open(sys.argv[1] + '/in.bin', 'wb').write(data)
+npy(sys.argv[1] + '/in_u8.npy', '|u1', (1, 32, 32, 3), data)
+npy(sys.argv[1] + '/in_short.npy', '|i1', (1, 32, 32, 2), data[:2048])
+PY
+G=$T/gen/int8_raw_pixels.tflite
+$QM run "$G" --input "$T/in.npy" --dump-output "$T/o_npy.bin" > /dev/null && $QM run "$G" --input "$T/in.bin" --dump-output "$T/o_raw.bin" > /dev/null \
+  && cmp -s "$T/o_npy.bin" "$T/o_raw.bin" && ok || bad "run --input: .npy and raw bytes differ"
+# the same bytes as an image gives, fed back raw
+$QM run "$G" "$IMG/$A" --dump-input "$T/img_in.bin" --dump-output "$T/img_out.bin" > /dev/null && $QM run "$G" --input "$T/img_in.bin" --dump-output "$T/raw_out.bin" > /dev/null \
+  && cmp -s "$T/img_out.bin" "$T/raw_out.bin" && ok || bad "run --input with an image's bytes differs from the image run"
+$QM run "$G" --input "$T/in.npy" --dump-output "$T/out.npy" > /dev/null && python3 - "$T/out.npy" "$T/o_npy.bin" <<'PY' && ok || bad "--dump-output .npy"
+import sys
+b = open(sys.argv[1], 'rb').read(); raw = open(sys.argv[2], 'rb').read()
+assert b[:6] == b'\x93NUMPY' and b"'descr': '|i1'" in b and b"'shape': (1, 10, )" in b and b.endswith(raw) and (10 + b[8]) % 64 == 0
+PY
+expect_error "npy of the wrong dtype" "in_u8.npy: .npy dtype '|u1' but input 0 is int8" $QM run "$G" --input "$T/in_u8.npy"
+expect_error "npy of the wrong size" "in_short.npy: .npy shape does not hold the 3072 elements" $QM run "$G" --input "$T/in_short.npy"
+expect_error "raw input of the wrong size" "in.bin: 3072 bytes, but input 0 (raw bytes) needs 49152" $QM run "$V1" --input "$T/in.bin"
+$QM run "$G" "$IMG/$A" --input "$T/in.bin" > /dev/null 2>&1; [ $? -eq 2 ] && ok || bad "images and --input together: exit status 2"
+# a class map (DeepLab-style ARG_MAX output): a pixel histogram
+$QM run "$T/gen/argmax_int8.tflite" "$IMG/$A" | grep -q "output 0 (1x17x19 int32): class map, pixels per class:" && ok || bad "run: class map histogram"
+
 # --- JPEG decoding as the reference pipelines do it: our pixels == libjpeg-turbo's djpeg at its defaults ---
 if command -v djpeg > /dev/null; then
   for f in $(ls "$IMG" | sort | sed -n 1,3p); do

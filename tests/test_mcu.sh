@@ -35,7 +35,7 @@ done
 # of its patch stage and fuses its adds; the firmware's bytes equal the host's
 MC=$DATA/models/mcunet_vww_int8.tflite
 $QM plan "$MC" --sram 96K -o "$T/mc.json" > /dev/null || bad "plan mcunet"
-python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert 'cached' in d['halo'] and any(o['fused_add'] for o in d['memory'])" "$T/mc.json" \
+python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert 'cached' in d['halo'] and any(o['fused_with_next'] for o in d['memory'])" "$T/mc.json" \
   && ok || bad "mcunet 96K plan: expected cached halo and fused adds"
 for img in $(echo $imgs | cut -d' ' -f1-2); do
   $QM run "$MC" "$img" --mode patch --plan "$T/mc.json" --dump-output "$T/host.bin" > /dev/null || bad "host run mcunet"

@@ -4,15 +4,163 @@
  * the largest absolute difference and whether top-1 agrees.
  *
  * usage: tflite_diff MODEL_FILE N   (MODEL_FILE under $QUANTMCU_DATA/models or a path with '/'; images from
- * $QUANTMCU_DATA/imagenet-dev, the first N in sorted order) */
+ * $QUANTMCU_DATA/imagenet-dev, the first N in sorted order)
+ *        tflite_diff --random MODEL_FILE N [SRAM_BYTES]   any model: N random inputs (every input
+ * tensor), every output compared; with SRAM_BYTES also the plan searched for that budget: when it
+ * patches, its outputs must equal layer mode's. One summary line (the model sweep parses it).
+ *        tflite_diff --tflite-runs MODEL_FILE   whether TFLite itself loads and runs the model. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "planning/plan.h"
 #include "quantmcu/quantmcu.h"
 #include "tensorflow/lite/c/c_api.h"
 #include "test_util.h"
+
+/* Random bytes in the tensor's format: 8-bit any code, float in [-1, 1], integers 0..9. */
+static void fill_random(const qmcu_tensor *t, void *dst)
+{
+    const int64_t n = qmcu_tensor_elems(t);
+    int64_t i;
+    for (i = 0; i < n; i++) {
+        if (t->type == QMCU_I8)
+            ((uint8_t *)dst)[i] = (uint8_t)rnd();
+        else if (t->type == QMCU_F32)
+            ((float *)dst)[i] = (float)(rnd() % 20001) / 10000.0f - 1.0f;
+        else if (t->type == QMCU_I32)
+            ((int32_t *)dst)[i] = (int32_t)(rnd() % 10);
+        else
+            ((int64_t *)dst)[i] = (int64_t)(rnd() % 10);
+    }
+}
+
+static int run_random(const char *model_path, int n, size_t sram)
+{
+    quantmcu_model *m;
+    quantmcu_plan *plan = NULL, *patch = NULL;
+    quantmcu_plan_options po;
+    const qmcu_graph *g;
+    qmcu_error err;
+    TfLiteModel *tm;
+    TfLiteInterpreterOptions *opt;
+    TfLiteInterpreter *ti;
+    void *in[4] = {NULL}, *ours[4] = {NULL}, *theirs[4] = {NULL}, *ppatch[4] = {NULL};
+    uint8_t *arena, *parena = NULL;
+    int i, k, mismatches = 0, patch_mismatches = 0, is_float = 1;
+    double max_diff = 0.0;
+    quantmcu_plan_options_default(&po);
+    po.split = 0;
+    if (quantmcu_load(model_path, &m, &err) != QMCU_OK || quantmcu_plan_make(m, &po, &plan, NULL, &err) != QMCU_OK) {
+        printf("%s: quantmcu: %s\n", model_path, err.msg);
+        return 3;
+    }
+    g = quantmcu_graph(m);
+    for (i = 0; i < g->n_tensors; i++)
+        if (g->tensors[i].type == QMCU_I8) is_float = 0;
+    tm = TfLiteModelCreateFromFile(model_path);
+    opt = TfLiteInterpreterOptionsCreate();
+    TfLiteInterpreterOptionsSetNumThreads(opt, 1);
+    ti = tm ? TfLiteInterpreterCreate(tm, opt) : NULL;
+    if (!ti || TfLiteInterpreterAllocateTensors(ti) != kTfLiteOk) {
+        printf("%s: TFLite cannot load the model\n", model_path);
+        return 4;
+    }
+    if (TfLiteInterpreterGetInputTensorCount(ti) != g->n_inputs ||
+        TfLiteInterpreterGetOutputTensorCount(ti) != g->n_outputs) {
+        printf("%s: input/output counts differ between quantmcu and TFLite\n", model_path);
+        return 1;
+    }
+    for (k = 0; k < g->n_inputs; k++) in[k] = malloc(quantmcu_tensor_bytes(m, 0, k));
+    for (k = 0; k < g->n_outputs; k++) {
+        ours[k] = malloc(quantmcu_tensor_bytes(m, 1, k));
+        theirs[k] = malloc(quantmcu_tensor_bytes(m, 1, k));
+        ppatch[k] = malloc(quantmcu_tensor_bytes(m, 1, k));
+        if (TfLiteTensorByteSize(TfLiteInterpreterGetOutputTensor(ti, k)) != quantmcu_tensor_bytes(m, 1, k)) {
+            printf("%s: output %d sizes differ between quantmcu and TFLite\n", model_path, k);
+            return 1;
+        }
+    }
+    arena = (uint8_t *)calloc(quantmcu_plan_memory_bytes(plan), 1);
+    if (sram) { /* the plan searched for this budget */
+        quantmcu_plan_options pp;
+        quantmcu_plan_options_default(&pp);
+        pp.sram_budget = sram;
+        if (quantmcu_plan_make(m, &pp, &patch, NULL, &err) == QMCU_OK && quantmcu_plan_exec(patch)->split > 0)
+            parena = (uint8_t *)calloc(quantmcu_plan_memory_bytes(patch), 1);
+    }
+    for (i = 0; i < n; i++) {
+        for (k = 0; k < g->n_inputs; k++) {
+            fill_random(&g->tensors[g->inputs[k]], in[k]);
+            TfLiteTensorCopyFromBuffer(TfLiteInterpreterGetInputTensor(ti, k), in[k], quantmcu_tensor_bytes(m, 0, k));
+        }
+        if (quantmcu_run_all(m, plan, arena, (const void *const *)in, ours, NULL, &err) != QMCU_OK ||
+            TfLiteInterpreterInvoke(ti) != kTfLiteOk) {
+            printf("%s: a run failed (%s)\n", model_path, err.msg);
+            return 1;
+        }
+        if (parena && quantmcu_run_all(m, patch, parena, (const void *const *)in, ppatch, NULL, &err) != QMCU_OK) {
+            printf("%s: the patch run failed (%s)\n", model_path, err.msg);
+            return 1;
+        }
+        for (k = 0; k < g->n_outputs; k++) {
+            const size_t bytes = quantmcu_tensor_bytes(m, 1, k);
+            TfLiteTensorCopyToBuffer(TfLiteInterpreterGetOutputTensor(ti, k), theirs[k], bytes);
+            if (parena && memcmp(ours[k], ppatch[k], bytes) != 0) patch_mismatches++;
+            if (is_float && g->tensors[g->outputs[k]].type == QMCU_F32) {
+                size_t e;
+                for (e = 0; e < bytes / 4; e++) {
+                    const double d = fabs((double)((float *)ours[k])[e] - (double)((float *)theirs[k])[e]);
+                    if (!(d <= max_diff)) max_diff = d; /* NaN counts as a difference */
+                }
+            } else if (memcmp(ours[k], theirs[k], bytes) != 0) {
+                mismatches++;
+            }
+        }
+    }
+    printf("%s: %d random inputs, %d outputs: %s", model_path, n, g->n_outputs,
+           is_float ? "" : (mismatches ? "MISMATCH" : "bit-exact"));
+    if (is_float) printf("float, max abs difference %.3g", max_diff);
+    if (sram)
+        printf("; plan for %zu B: %s", sram,
+               !parena ? "layer by layer"
+                       : (patch_mismatches ? "patch MISMATCH with layer" : "patch bit-exact with layer"));
+    if (parena)
+        printf(" (split %d, %dx%d, peak %zu B; layer %zu B)", quantmcu_plan_exec(patch)->split,
+               quantmcu_plan_layout(patch)->spec.grid_h, quantmcu_plan_layout(patch)->spec.grid_w,
+               quantmcu_plan_layout(patch)->arena_bytes, quantmcu_plan_layout(plan)->arena_bytes);
+    printf("\n");
+    for (k = 0; k < 4; k++) {
+        free(in[k]);
+        free(ours[k]);
+        free(theirs[k]);
+        free(ppatch[k]);
+    }
+    free(arena);
+    free(parena);
+    TfLiteInterpreterDelete(ti);
+    TfLiteInterpreterOptionsDelete(opt);
+    TfLiteModelDelete(tm);
+    quantmcu_plan_free(patch);
+    quantmcu_plan_free(plan);
+    quantmcu_free(m);
+    return mismatches || patch_mismatches || (is_float && !(max_diff < 1e-3)) ? 1 : 0;
+}
+
+/* TFLite alone: load, allocate and invoke on zero inputs (for models quantmcu does not import). */
+static int tflite_runs(const char *model_path)
+{
+    TfLiteModel *tm = TfLiteModelCreateFromFile(model_path);
+    TfLiteInterpreterOptions *opt = TfLiteInterpreterOptionsCreate();
+    TfLiteInterpreter *ti = tm ? TfLiteInterpreterCreate(tm, opt) : NULL;
+    const int ok = ti && TfLiteInterpreterAllocateTensors(ti) == kTfLiteOk && TfLiteInterpreterInvoke(ti) == kTfLiteOk;
+    printf("%s: TFLite %s\n", model_path, ok ? "runs it" : (ti ? "cannot run it" : "cannot load it"));
+    if (ti) TfLiteInterpreterDelete(ti);
+    TfLiteInterpreterOptionsDelete(opt);
+    if (tm) TfLiteModelDelete(tm);
+    return ok ? 0 : 1;
+}
 
 int main(int argc, char **argv)
 {
@@ -33,6 +181,9 @@ int main(int argc, char **argv)
     int is_float;
     char model_path[1400], image_dir[1100];
     const char *data;
+    if (argc >= 3 && !strcmp(argv[1], "--tflite-runs")) return tflite_runs(argv[2]);
+    if (argc >= 4 && !strcmp(argv[1], "--random"))
+        return run_random(argv[2], (int)strtol(argv[3], NULL, 10), argc >= 5 ? (size_t)strtoul(argv[4], NULL, 10) : 0);
     if (argc < 3 || (limit = strtol(argv[2], NULL, 10)) < 1) {
         fprintf(stderr, "usage: tflite_diff MODEL_FILE N\n");
         return 2;

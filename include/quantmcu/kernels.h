@@ -173,9 +173,10 @@ typedef struct {
     int32_t batches, in_h, in_w, channels, out_h, out_w;
     int align_corners, half_pixel_centers;
 } qmcu_resize_params;
-void qmcu_resize_bilinear_s8(const qmcu_resize_params *p, const int8_t *in, int8_t *out);
-void qmcu_resize_bilinear_u8(const qmcu_resize_params *p, const int8_t *in, int8_t *out);
-void qmcu_resize_bilinear_f32(const qmcu_resize_params *p, const float *in, float *out);
+/* Output rows [row0, row1) (rows counted over batches x out_h) into out (row row0 first). */
+void qmcu_resize_bilinear_s8(const qmcu_resize_params *p, const int8_t *in, int32_t row0, int32_t row1, int8_t *out);
+void qmcu_resize_bilinear_u8(const qmcu_resize_params *p, const int8_t *in, int32_t row0, int32_t row1, int8_t *out);
+void qmcu_resize_bilinear_f32(const qmcu_resize_params *p, const float *in, int32_t row0, int32_t row1, float *out);
 /* ARG_MAX over the middle dimension of [outer][axis][inner]: the first index of the largest
  * value; 8-bit values are compared as stored (uint8 - 128 keeps the order). out: int32 or int64. */
 void qmcu_arg_max(int32_t outer, int32_t axis, int32_t inner, int is_float, const void *in, int out_is_64, void *out);

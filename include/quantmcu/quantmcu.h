@@ -44,6 +44,19 @@ qmcu_status quantmcu_parse_input_range(const char *range, double *lo, double *hi
 /* The rule in effect, as one line of text. */
 void quantmcu_input_rule(const quantmcu_model *m, char *buf, size_t cap);
 
+/* Every input and output (index k), as bytes in the model's format (uint8 as uint8; int8, int32,
+ * int64, float32 little-endian). */
+int quantmcu_num_inputs(const quantmcu_model *m);
+int quantmcu_num_outputs(const quantmcu_model *m);
+size_t quantmcu_tensor_bytes(const quantmcu_model *m, int is_output, int k);
+/* "1x49x10x1 int8" */
+void quantmcu_tensor_describe(const quantmcu_model *m, int is_output, int k, char *buf, size_t cap);
+/* Input k from a file: raw bytes (exactly the tensor's size) or a NumPy .npy (C order, the tensor's
+ * dtype, the same number of elements). */
+qmcu_status quantmcu_load_input(const quantmcu_model *m, int k, const char *path, void *dst, qmcu_error *err);
+/* Output k to a file (written whole or not at all): .npy when the name ends in .npy, else raw bytes. */
+qmcu_status quantmcu_save_output(const quantmcu_model *m, int k, const void *src, const char *path, qmcu_error *err);
+
 /* ---- plans ----------------------------------------------------------------------------- */
 typedef struct quantmcu_plan quantmcu_plan;
 typedef struct {
@@ -134,8 +147,13 @@ qmcu_status quantmcu_image_to_input(const quantmcu_model *m, const char *path, v
 qmcu_status quantmcu_run(const quantmcu_model *m, const quantmcu_plan *p, uint8_t *mem, const void *input, void *output,
                          const qmcu_run_options *opt, qmcu_error *err);
 /* quantmcu_image_to_input + quantmcu_run; input receives the input bytes (may be NULL). */
+/* Every input in, every output out (arrays of quantmcu_num_inputs / num_outputs buffers). */
+qmcu_status quantmcu_run_all(const quantmcu_model *m, const quantmcu_plan *p, uint8_t *mem, const void *const *inputs,
+                             void *const *outputs, const qmcu_run_options *opt, qmcu_error *err);
 qmcu_status quantmcu_run_image(const quantmcu_model *m, const quantmcu_plan *p, uint8_t *mem, const char *image,
                                void *input, void *output, const qmcu_run_options *opt, qmcu_error *err);
+/* Output k as floats: 8-bit outputs dequantized, integer outputs (class maps) as they are. */
+void quantmcu_output_values(const quantmcu_model *m, int k, const void *out_bytes, float *values);
 /* Output 0 as real scores (dequantized), and the indices of the k largest (ties: lower index). */
 void quantmcu_scores(const quantmcu_model *m, const void *output, float *scores);
 void quantmcu_top_k(const float *scores, int n, int k, int *idx);

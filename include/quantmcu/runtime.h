@@ -127,10 +127,13 @@ typedef struct {
     const uint8_t *halo;            /* per patch op: QMCU_HALO_* flags; NULL: every op recomputes */
     const size_t *col_cache_offset; /* per patch op with COLS: its column cache in the memory block */
     const size_t *row_cache_offset; /* per patch op with ROWS: its line buffer in the memory block */
-    const uint8_t *fused_add;       /* per op: 1 = a conv whose only reader is the next op, an ADD, whose other
-                                     input has no reader left: the conv's output rows go through a row buffer at
-                                     the start of its scratch straight into the ADD, which writes over that
-                                     input (in place); the ADD op itself is then skipped. NULL: none */
+    const uint8_t *fused_next;      /* per op: 1 = runs together with the next op, which is then skipped; the
+                                     output between them is never stored. A conv whose only reader is an ADD
+                                     whose other input has no reader left: the conv's output rows go through a
+                                     row buffer at the start of its scratch straight into the ADD, which writes
+                                     over that input (in place). A RESIZE_BILINEAR read only by an ARG_MAX over
+                                     channels: resized row by row into its scratch, each row reduced to class
+                                     indices. NULL: none */
     /* QuantMCU (both NULL for an all-8-bit plan) */
     const uint8_t *lowbit_bits;         /* per tensor: bits of the map on normal tiles (8 = 8-bit) */
     const int32_t *lowbit_tau;          /* per tensor: a tile whose codes fall outside 0 .. 2^b - 1 more than this

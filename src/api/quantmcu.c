@@ -403,19 +403,28 @@ qmcu_status quantmcu_run_image(const quantmcu_model *m, const quantmcu_plan *p, 
     return st;
 }
 
-void quantmcu_scores(const quantmcu_model *m, const void *out_bytes, float *scores)
+void quantmcu_output_values(const quantmcu_model *m, int k, const void *out_bytes, float *values)
 {
-    const qmcu_tensor *t = &m->g->tensors[m->g->outputs[0]];
-    const int n = quantmcu_output_count(m);
-    int i;
+    const qmcu_tensor *t = &m->g->tensors[m->g->outputs[k]];
+    const int64_t n = qmcu_tensor_elems(t);
+    int64_t i;
     for (i = 0; i < n; i++) {
         if (t->type == QMCU_F32)
-            scores[i] = ((const float *)out_bytes)[i];
+            values[i] = ((const float *)out_bytes)[i];
+        else if (t->type == QMCU_I32)
+            values[i] = (float)((const int32_t *)out_bytes)[i];
+        else if (t->type == QMCU_I64)
+            values[i] = (float)((const int64_t *)out_bytes)[i];
         else if (t->from_uint8)
-            scores[i] = t->scale * (float)((int)((const uint8_t *)out_bytes)[i] - (t->zero_point + 128));
+            values[i] = t->scale * (float)((int)((const uint8_t *)out_bytes)[i] - (t->zero_point + 128));
         else
-            scores[i] = t->scale * (float)((int)((const int8_t *)out_bytes)[i] - t->zero_point);
+            values[i] = t->scale * (float)((int)((const int8_t *)out_bytes)[i] - t->zero_point);
     }
+}
+
+void quantmcu_scores(const quantmcu_model *m, const void *out_bytes, float *scores)
+{
+    quantmcu_output_values(m, 0, out_bytes, scores);
 }
 
 void quantmcu_top_k(const float *scores, int n, int k, int *idx)

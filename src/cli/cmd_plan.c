@@ -189,7 +189,7 @@ void cli_print_plan(const quantmcu_model *m, const quantmcu_plan *qp, int with_t
     if (p->spec.split) {
         int n[4] = {0, 0, 0, 0}, fused = 0;
         for (i = 0; i < p->spec.split; i++) n[p->halo[i] & 3]++;
-        for (i = 0; i < g->n_ops; i++) fused += p->fused_add[i];
+        for (i = 0; i < g->n_ops; i++) fused += p->fused_next[i] && qmcu_is_conv(g->ops[i].type);
         printf("  halo: %d patch ops recompute, %d cache columns, %d cache columns and rows; caches %zu bytes; "
                "%d fused conv+add\n",
                n[0], n[1], n[3], p->cache_bytes, fused);
@@ -201,8 +201,10 @@ void cli_print_plan(const quantmcu_model *m, const quantmcu_plan *qp, int with_t
         size_t n = 0;
         note[0] = 0;
         if (p->in_place[i]) n += (size_t)snprintf(note + n, sizeof note - n, "in place, ");
-        if (p->fused_add[i]) n += (size_t)snprintf(note + n, sizeof note - n, "fused with op %d (add), ", i + 1);
-        if (i > 0 && p->fused_add[i - 1]) n += (size_t)snprintf(note + n, sizeof note - n, "runs in op %d, ", i - 1);
+        if (p->fused_next[i])
+            n += (size_t)snprintf(note + n, sizeof note - n, "fused with op %d (%s), ", i + 1,
+                                  qmcu_op_name(g->ops[i + 1].type));
+        if (i > 0 && p->fused_next[i - 1]) n += (size_t)snprintf(note + n, sizeof note - n, "runs in op %d, ", i - 1);
         if (i < p->spec.split && p->halo[i])
             n += (size_t)snprintf(note + n, sizeof note - n, "halo cached: columns %zu B, line buffer %zu B, ",
                                   p->col_cache_bytes[i], p->row_cache_bytes[i]);
@@ -423,7 +425,8 @@ int cmd_plan(int argc, char **argv)
     a.qo.progress = quant_progress;
     a.qo.progress_ctx = &progress;
     if (quantmcu_plan_make(m, &po, &p, &info, &err) != QMCU_OK ||
-        (a.qo.calib_dir && (info.fits || (a.po.split >= 0 && !a.budget_given)) && quantmcu_quantize(m, p, &a.qo, &qp, &err) != QMCU_OK)) {
+        (a.qo.calib_dir && (info.fits || (a.po.split >= 0 && !a.budget_given)) &&
+         quantmcu_quantize(m, p, &a.qo, &qp, &err) != QMCU_OK)) {
         cli_fail("%s", err.msg);
         goto done;
     }

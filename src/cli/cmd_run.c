@@ -1,4 +1,4 @@
-/* quantmcu run MODEL IMAGE... [--mode layer|patch] [--plan PLAN | --split K --grid RxC] [--top K] [--labels FILE]
+/* quantmcu run MODEL (IMAGE... | --input FILE...) [--mode layer|patch|quantmcu] [--plan PLAN | --split K --grid RxC]
  *                              [--dump-input FILE] [--dump-output FILE] */
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,8 +40,12 @@ static char **load_labels(const char *path, int *n)
     return labels;
 }
 
+#define RUN_MAX_INPUTS 4
+
 typedef struct {
     const char *model_path, *labels_path, *dump_in, *dump_out;
+    const char *inputs[RUN_MAX_INPUTS];
+    int n_inputs;
     long top;
     cli_plan_opts po;
 } run_args;
@@ -64,6 +68,10 @@ static int parse_run_args(int argc, char **argv, run_args *r, const char **image
                 return cli_usage("run: --top needs a number 1..1000");
         } else if (!strcmp(a, "--labels")) {
             if (!(r->labels_path = cli_value(argc, argv, &i))) return cli_usage("run: --labels needs a file");
+        } else if (!strcmp(a, "--input")) {
+            if (r->n_inputs == RUN_MAX_INPUTS || !(r->inputs[r->n_inputs++] = cli_value(argc, argv, &i)))
+                return cli_usage("run: --input needs a file (raw bytes or .npy), once per model input (at most %d)",
+                                 RUN_MAX_INPUTS);
         } else if (!strcmp(a, "--dump-input")) {
             if (!(r->dump_in = cli_value(argc, argv, &i))) return cli_usage("run: --dump-input needs a file");
         } else if (!strcmp(a, "--dump-output")) {
@@ -76,30 +84,96 @@ static int parse_run_args(int argc, char **argv, run_args *r, const char **image
             images[(*n_images)++] = a;
         }
     }
-    if (!r->model_path || *n_images == 0)
-        return cli_usage(
-            "run: usage: quantmcu run MODEL IMAGE... [--mode layer|patch|quantmcu] [--plan PLAN | --split K "
-            "--grid RxC] [--no-vdpc] [--top K] [--labels FILE] [--dump-input FILE] [--dump-output FILE]");
+    if (!r->model_path || (*n_images == 0) == (r->n_inputs == 0))
+        return cli_usage("run: usage: quantmcu run MODEL (IMAGE... | --input FILE...) [--mode layer|patch|quantmcu] "
+                         "[--plan PLAN | --split K --grid RxC] [--no-vdpc] [--top K] [--labels FILE] [--dump-input "
+                         "FILE] [--dump-output FILE]");
     return 0;
+}
+
+/* FILE for tensor 0, FILE.k (before a .npy / .bin extension: out.1.npy) for tensor k. */
+static void indexed_name(const char *path, int k, char *buf, size_t cap)
+{
+    const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
+    if (k == 0)
+        snprintf(buf, cap, "%s", path);
+    else if (dot && (!slash || dot > slash) && (!strcmp(dot, ".npy") || !strcmp(dot, ".bin")))
+        snprintf(buf, cap, "%.*s.%d%s", (int)(dot - path), path, k, dot);
+    else
+        snprintf(buf, cap, "%s.%d", path, k);
+}
+
+/* What the outputs say: classes (top K of a score vector), a class map (pixel histogram), or the
+ * range of the values. */
+static void print_outputs(const quantmcu_model *m, void *const *outputs, long top, char **labels, int n_labels)
+{
+    const qmcu_graph *g = quantmcu_graph(m);
+    int k;
+    for (k = 0; k < g->n_outputs; k++) {
+        const qmcu_tensor *t = &g->tensors[g->outputs[k]];
+        const int64_t n = qmcu_tensor_elems(t);
+        float *v = (float *)malloc(sizeof(float) * (size_t)n);
+        char desc[96];
+        int64_t i;
+        if (!v) return;
+        quantmcu_output_values(m, k, outputs[k], v);
+        quantmcu_tensor_describe(m, 1, k, desc, sizeof desc);
+        if ((t->type == QMCU_I32 || t->type == QMCU_I64) && t->ndim >= 2 && n > 1) { /* a segmentation map */
+            int counts[256] = {0}, c, shown = 0, other = 0;
+            for (i = 0; i < n; i++) {
+                if (v[i] >= 0.0f && v[i] < 256.0f)
+                    counts[(int)v[i]]++;
+                else
+                    other++;
+            }
+            printf("  output %d (%s): class map, pixels per class:", k, desc);
+            while (shown < top) {
+                int best = -1;
+                for (c = 0; c < 256; c++)
+                    if (counts[c] > 0 && (best < 0 || counts[c] > counts[best])) best = c;
+                if (best < 0) break;
+                printf(" %d%s%s%s %.1f%%", best, labels && best < n_labels ? " (" : "",
+                       labels && best < n_labels ? labels[best] : "", labels && best < n_labels ? ")" : "",
+                       100.0 * counts[best] / (double)n);
+                counts[best] = 0;
+                shown++;
+            }
+            if (other) printf(" other %.1f%%", 100.0 * other / (double)n);
+            putchar('\n');
+        } else if (k == 0 && t->ndim <= 2 && n > 1) { /* class scores */
+            int *idx = (int *)malloc(sizeof(int) * (size_t)(top < n ? top : n)), j;
+            const int kk = (int)(top < n ? top : n);
+            if (idx) {
+                quantmcu_top_k(v, (int)n, kk, idx);
+                for (j = 0; j < kk; j++)
+                    printf("  %5d  %8.5f  %s\n", idx[j], v[idx[j]], labels && idx[j] < n_labels ? labels[idx[j]] : "");
+            }
+            free(idx);
+        } else {
+            float lo = v[0], hi = v[0];
+            for (i = 1; i < n; i++) {
+                lo = v[i] < lo ? v[i] : lo;
+                hi = v[i] > hi ? v[i] : hi;
+            }
+            printf("  output %d (%s): values %g .. %g\n", k, desc, (double)lo, (double)hi);
+        }
+        free(v);
+    }
 }
 
 int cmd_run(int argc, char **argv)
 {
-    const char *model_path, *labels_path, *dump_in, *dump_out;
     run_args ra;
-    cli_plan_opts po;
     const char **images = (const char **)calloc((size_t)argc + 1, sizeof(char *));
-    int n_images = 0, i, rc = 1, n_labels = 0, n_out;
-    long top;
+    int n_images = 0, i, k, rc = 1, n_labels = 0, n_in = 0, n_out = 0, samples;
     char **labels = NULL;
     quantmcu_model *m = NULL;
     quantmcu_plan *plan = NULL;
     qmcu_run_options ropt = {0, NULL, NULL};
     qmcu_error err;
     uint8_t *arena = NULL;
-    void *input = NULL, *output = NULL;
-    float *scores = NULL;
-    int *idx = NULL;
+    void *inputs[RUN_MAX_INPUTS] = {NULL}, *outputs[4] = {NULL};
+    char name[1200];
     if (cli_help_asked("run", argc, argv)) {
         free(images);
         return 0;
@@ -110,65 +184,70 @@ int cmd_run(int argc, char **argv)
         return rc;
     }
     rc = 1;
-    model_path = ra.model_path;
-    labels_path = ra.labels_path;
-    dump_in = ra.dump_in;
-    dump_out = ra.dump_out;
-    top = ra.top;
-    po = ra.po;
-    if (labels_path && !(labels = load_labels(labels_path, &n_labels))) {
-        cli_fail("%s: cannot read labels file", labels_path);
+    if (ra.labels_path && !(labels = load_labels(ra.labels_path, &n_labels))) {
+        cli_fail("%s: cannot read labels file", ra.labels_path);
         goto done;
     }
-    if (!(m = cli_load(model_path, po.input_range)) || !(plan = cli_make_plan("run", m, &po))) goto done;
-    ropt.no_vdpc = po.no_vdpc;
-    n_out = quantmcu_output_count(m);
-    if (top > n_out) top = n_out;
+    if (!(m = cli_load(ra.model_path, ra.po.input_range)) || !(plan = cli_make_plan("run", m, &ra.po))) goto done;
+    n_in = quantmcu_num_inputs(m);
+    n_out = quantmcu_num_outputs(m);
+    if (ra.n_inputs && ra.n_inputs != n_in) {
+        rc = cli_usage("run: %s has %d input%s: give --input %d time%s", ra.model_path, n_in, n_in > 1 ? "s" : "", n_in,
+                       n_in > 1 ? "s" : "");
+        goto done;
+    }
+    ropt.no_vdpc = ra.po.no_vdpc;
     arena = (uint8_t *)calloc(quantmcu_plan_memory_bytes(plan) + 1, 1);
-    input = calloc(quantmcu_input_bytes(m), 1);
-    output = calloc(quantmcu_output_bytes(m), 1);
-    scores = (float *)calloc((size_t)n_out, sizeof(float));
-    idx = (int *)calloc((size_t)top, sizeof(int));
-    if (!arena || !input || !output || !scores || !idx) {
+    for (k = 0; k < n_in; k++) inputs[k] = calloc(quantmcu_tensor_bytes(m, 0, k) + 1, 1);
+    for (k = 0; k < n_out; k++) outputs[k] = calloc(quantmcu_tensor_bytes(m, 1, k) + 1, 1);
+    for (k = 0, i = arena != NULL; k < n_in || k < n_out; k++)
+        i = i && (k >= n_in || inputs[k]) && (k >= n_out || outputs[k]);
+    if (!i) {
         cli_fail("out of memory");
         goto done;
     }
-    for (i = 0; i < n_images; i++) {
+    samples = ra.n_inputs ? 1 : n_images;
+    for (i = 0; i < samples; i++) {
         double t0, ms;
-        int j;
-        if (quantmcu_image_to_input(m, images[i], input, &err) != QMCU_OK) {
+        for (k = 0; k < ra.n_inputs; k++)
+            if (quantmcu_load_input(m, k, ra.inputs[k], inputs[k], &err) != QMCU_OK) {
+                cli_fail("%s", err.msg);
+                goto done;
+            }
+        if (!ra.n_inputs && quantmcu_image_to_input(m, images[i], inputs[0], &err) != QMCU_OK) {
             cli_fail("%s", err.msg);
             goto done;
         }
         t0 = now_ms();
-        if (quantmcu_run(m, plan, arena, input, output, &ropt, &err) != QMCU_OK) {
+        if (quantmcu_run_all(m, plan, arena, (const void *const *)inputs, outputs, &ropt, &err) != QMCU_OK) {
             cli_fail("%s", err.msg);
             goto done;
         }
         ms = now_ms() - t0;
-        quantmcu_scores(m, output, scores);
-        quantmcu_top_k(scores, n_out, (int)top, idx);
-        printf("%s (%.2f ms)\n", images[i], ms);
-        for (j = 0; j < top; j++)
-            printf("  %5d  %8.5f  %s\n", idx[j], scores[idx[j]], labels && idx[j] < n_labels ? labels[idx[j]] : "");
+        printf("%s (%.2f ms)\n", ra.n_inputs ? ra.inputs[0] : images[i], ms);
+        print_outputs(m, outputs, ra.top, labels, n_labels);
     }
-    if (dump_in && !cli_write_file(dump_in, input, quantmcu_input_bytes(m))) {
-        cli_fail("%s: cannot write input dump", dump_in);
-        goto done;
+    for (k = 0; ra.dump_in && k < n_in; k++) { /* the last sample's inputs: FILE, FILE.1, ... */
+        indexed_name(ra.dump_in, k, name, sizeof name);
+        if (!cli_write_file(name, inputs[k], quantmcu_tensor_bytes(m, 0, k))) {
+            cli_fail("%s: cannot write input dump", name);
+            goto done;
+        }
     }
-    if (dump_out && !cli_write_file(dump_out, output, quantmcu_output_bytes(m))) {
-        cli_fail("%s: cannot write output dump", dump_out);
-        goto done;
+    for (k = 0; ra.dump_out && k < n_out; k++) { /* every output: FILE, FILE.1 (out.1.npy), ... */
+        indexed_name(ra.dump_out, k, name, sizeof name);
+        if (quantmcu_save_output(m, k, outputs[k], name, &err) != QMCU_OK) {
+            cli_fail("%s", err.msg);
+            goto done;
+        }
     }
     rc = 0;
 done:
     for (i = 0; i < n_labels; i++) free(labels[i]);
     free(labels);
     free(arena);
-    free(input);
-    free(output);
-    free(scores);
-    free(idx);
+    for (k = 0; k < RUN_MAX_INPUTS; k++) free(inputs[k]);
+    for (k = 0; k < 4; k++) free(outputs[k]);
     quantmcu_plan_free(plan);
     quantmcu_free(m);
     free(images);

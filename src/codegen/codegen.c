@@ -465,10 +465,10 @@ static void emit_plan(FILE *f, const qmcu_model *m, const qmcu_exec_plan *e)
         emit_sizes(f, "k_row_cache_offset", e->row_cache_offset, (size_t)e->split);
         halo = 1;
     }
-    for (i = 0; e->fused_add && i < g->n_ops && !e->fused_add[i]; i++) continue;
-    if (e->fused_add && i < g->n_ops) { /* conv + ADD fused in place */
-        fprintf(f, "static const uint8_t k_fused_add[%d] = {", g->n_ops);
-        for (i = 0; i < g->n_ops; i++) fprintf(f, "%s%d", i ? ", " : "", e->fused_add[i]);
+    for (i = 0; e->fused_next && i < g->n_ops && !e->fused_next[i]; i++) continue;
+    if (e->fused_next && i < g->n_ops) { /* conv + ADD fused in place */
+        fprintf(f, "static const uint8_t k_fused_next[%d] = {", g->n_ops);
+        for (i = 0; i < g->n_ops; i++) fprintf(f, "%s%d", i ? ", " : "", e->fused_next[i]);
         fputs("};\n", f);
         fused = 1;
     }
@@ -480,13 +480,13 @@ static void emit_plan(FILE *f, const qmcu_model *m, const qmcu_exec_plan *e)
             "= %zu, "
             ".patch_macs = %" PRId64 ",\n    .lowbit_bits = %s, .lowbit_tau = %s, .lowbit_keep = %s,\n"
             "    .lowbit_outlier_macs = %s, .lowbit = %s,\n"
-            "    .halo = %s, .col_cache_offset = %s, .row_cache_offset = %s, .fused_add = %s};\n\n",
+            "    .halo = %s, .col_cache_offset = %s, .row_cache_offset = %s, .fused_next = %s};\n\n",
             e->split, e->grid_h, e->grid_w, e->n_tiles, e->split_tensor, e->memory_bytes, e->patch_macs,
             e->lowbit ? "k_lowbit_bits" : "NULL", e->lowbit ? "k_lowbit_tau" : "NULL",
             e->lowbit && e->lowbit_keep ? "k_lowbit_keep" : "NULL",
             e->lowbit && e->lowbit_keep ? "k_lowbit_outlier_macs" : "NULL", e->lowbit ? "k_lowbit" : "NULL",
             halo ? "k_halo" : "NULL", halo ? "k_col_cache_offset" : "NULL", halo ? "k_row_cache_offset" : "NULL",
-            fused ? "k_fused_add" : "NULL");
+            fused ? "k_fused_next" : "NULL");
 }
 
 /* Each generated file is written whole or not at all (common/host_file.h). */

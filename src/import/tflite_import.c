@@ -282,6 +282,18 @@ static qmcu_status check_same_quant(importer *im, int opi, const char *on, const
     return QMCU_OK;
 }
 
+/* Float activations with 8-bit constant weights: TFLite's dynamic-range ("hybrid") kernels, which
+ * quantize the input at run time. Named as such rather than as a type mismatch. */
+static qmcu_status check_hybrid(importer *im, int opi, const char *on, const qmcu_tensor *x, const qmcu_tensor *w)
+{
+    if (x->type == QMCU_F32 && w->type == QMCU_I8 && w->data)
+        FAIL(QMCU_ERR_UNSUPPORTED,
+             "op %d %s: float activations with 8-bit weights '%s' (dynamic-range quantization) are not supported; "
+             "use a fully quantized model or a float one",
+             opi, on, w->name);
+    return QMCU_OK;
+}
+
 static qmcu_status validate_conv(importer *im, int opi, qmcu_op *op, const char *on, const qmcu_tensor *x,
                                  const qmcu_tensor *y)
 {
@@ -291,6 +303,7 @@ static qmcu_status validate_conv(importer *im, int opi, qmcu_op *op, const char 
     int oc, kh, kw, oh, ow;
     if ((st = check_act_type(im, opi, x, y))) return st;
     CHECK(x->ndim == 4 && w->ndim == 4 && y->ndim == 4, "op %d %s: input, filter and output must be 4-D", opi, on);
+    if ((st = check_hybrid(im, opi, on, x, w))) return st;
     CHECK(w->data != NULL && w->type == x->type, "op %d %s: filter '%s' must be constant and of the input's type", opi,
           on, w->name);
     oc = dw ? w->dims[3] : w->dims[0];
@@ -337,6 +350,7 @@ static qmcu_status validate_fully_connected(importer *im, int opi, qmcu_op *op, 
     const qmcu_tensor *w = T(im, op->in[1]), *b = op->n_in > 2 ? T(im, op->in[2]) : NULL;
     int64_t k, n = qmcu_tensor_elems(x);
     if ((st = check_act_type(im, opi, x, y))) return st;
+    if ((st = check_hybrid(im, opi, on, x, w))) return st;
     CHECK(w->ndim == 2 && w->data != NULL && w->type == x->type,
           "op %d %s: filter must be a constant 2-D tensor of the input's type", opi, on);
     k = w->dims[1];

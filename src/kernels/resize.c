@@ -26,14 +26,15 @@ static float scale_f(int align_corners, int32_t in, int32_t out)
     return align_corners && out > 1 ? (float)(in - 1) / (float)(out - 1) : (float)in / (float)out;
 }
 
-void qmcu_resize_bilinear_u8(const qmcu_resize_params *p, const int8_t *in, int8_t *out)
+void qmcu_resize_bilinear_u8(const qmcu_resize_params *p, const int8_t *in, int32_t row0, int32_t row1, int8_t *out)
 {
     const float hs = scale_f(p->align_corners, p->in_h, p->out_h), ws = scale_f(p->align_corners, p->in_w, p->out_w);
     const int32_t c = p->channels;
-    int32_t b, y, x, d;
-    for (b = 0; b < p->batches; b++) {
+    int32_t r, x, d;
+    for (r = row0; r < row1; r++) {
+        const int32_t b = r / p->out_h, y = r % p->out_h;
         const int8_t *img = in + (size_t)b * p->in_h * p->in_w * c;
-        for (y = 0; y < p->out_h; y++) {
+        {
             float fy;
             int32_t y0, y1;
             interp_f(y, hs, p->half_pixel_centers, p->in_h, &fy, &y0, &y1);
@@ -77,15 +78,16 @@ static int32_t scale_10(int align_corners, int32_t in, int32_t out)
                                     : ((1 << 10) * in + out / 2) / out;
 }
 
-void qmcu_resize_bilinear_s8(const qmcu_resize_params *p, const int8_t *in, int8_t *out)
+void qmcu_resize_bilinear_s8(const qmcu_resize_params *p, const int8_t *in, int32_t row0, int32_t row1, int8_t *out)
 {
     const int32_t hs = scale_10(p->align_corners, p->in_h, p->out_h),
                   ws = scale_10(p->align_corners, p->in_w, p->out_w);
     const int32_t c = p->channels;
-    int32_t b, y, x, d;
-    for (b = 0; b < p->batches; b++) {
+    int32_t r, x, d;
+    for (r = row0; r < row1; r++) {
+        const int32_t b = r / p->out_h, y = r % p->out_h;
         const int8_t *img = in + (size_t)b * p->in_h * p->in_w * c;
-        for (y = 0; y < p->out_h; y++) {
+        {
             int32_t py, y0, y1;
             interp_i(y, hs, p->half_pixel_centers, p->in_h, &py, &y0, &y1);
             for (x = 0; x < p->out_w; x++) {
@@ -118,53 +120,51 @@ static void accumulate_f32(const float *src, int32_t c, float scale, float *dst)
     for (d = 0; d < c; d++) dst[d] += src[d] * scale;
 }
 
-void qmcu_resize_bilinear_f32(const qmcu_resize_params *p, const float *in, float *out)
+void qmcu_resize_bilinear_f32(const qmcu_resize_params *p, const float *in, int32_t row0, int32_t row1, float *out)
 {
     const int32_t c = p->channels;
-    int32_t b, y, x, d;
-    if (!p->align_corners && !p->half_pixel_centers && p->out_h == 2 * p->in_h && p->out_w == 2 * p->in_w) {
-        for (b = 0; b < p->batches; b++) { /* the exact 2x case: averages of neighbours */
-            const float *img = in + (size_t)b * p->in_h * p->in_w * c;
-            float *o = out + (size_t)b * p->out_h * p->out_w * c;
-            for (y = 0; y < p->in_h; y++)
-                for (x = 0; x < p->in_w; x++) {
-                    const int32_t x1 = x + 1 < p->in_w ? x + 1 : p->in_w - 1,
-                                  y1 = y + 1 < p->in_h ? y + 1 : p->in_h - 1;
-                    const float *a = img + ((size_t)y * p->in_w + x) * c, *bq = img + ((size_t)y * p->in_w + x1) * c;
-                    const float *cq = img + ((size_t)y1 * p->in_w + x) * c, *dq = img + ((size_t)y1 * p->in_w + x1) * c;
-                    float *o00 = o + ((size_t)(2 * y) * p->out_w + 2 * x) * c, *o01 = o00 + c;
-                    float *o10 = o00 + (size_t)p->out_w * c, *o11 = o10 + c;
-                    for (d = 0; d < c; d++) {
+    const float hs = scale_f(p->align_corners, p->in_h, p->out_h), ws = scale_f(p->align_corners, p->in_w, p->out_w);
+    const int exact2x =
+        !p->align_corners && !p->half_pixel_centers && p->out_h == 2 * p->in_h && p->out_w == 2 * p->in_w;
+    int32_t r, x, d;
+    for (r = row0; r < row1; r++) {
+        const int32_t b = r / p->out_h, y = r % p->out_h;
+        const float *img = in + (size_t)b * p->in_h * p->in_w * c;
+        if (exact2x) { /* TFLite's 2x kernel: averages of neighbours, bottom rows from the averaged left column */
+            const int32_t iy = y / 2, iy1 = iy + 1 < p->in_h ? iy + 1 : p->in_h - 1;
+            for (x = 0; x < p->in_w; x++) {
+                const int32_t x1 = x + 1 < p->in_w ? x + 1 : p->in_w - 1;
+                const float *a = img + ((size_t)iy * p->in_w + x) * c, *bq = img + ((size_t)iy * p->in_w + x1) * c;
+                const float *cq = img + ((size_t)iy1 * p->in_w + x) * c, *dq = img + ((size_t)iy1 * p->in_w + x1) * c;
+                float *o0 = out + (size_t)(2 * x) * c, *o1 = o0 + c;
+                for (d = 0; d < c; d++) {
+                    if (y % 2 == 0) {
+                        o0[d] = a[d];
+                        o1[d] = (a[d] + bq[d]) / 2;
+                    } else {
                         const float bl = (a[d] + cq[d]) / 2;
-                        o00[d] = a[d];
-                        o01[d] = (a[d] + bq[d]) / 2;
-                        o10[d] = bl;
-                        o11[d] = (bl + ((bq[d] + dq[d]) / 2)) / 2;
+                        o0[d] = bl;
+                        o1[d] = (bl + ((bq[d] + dq[d]) / 2)) / 2;
                     }
                 }
+            }
+            out += (size_t)p->out_w * c;
+            continue;
         }
-        return;
-    }
-    {
-        const float hs = scale_f(p->align_corners, p->in_h, p->out_h),
-                    ws = scale_f(p->align_corners, p->in_w, p->out_w);
-        for (b = 0; b < p->batches; b++) {
-            const float *img = in + (size_t)b * p->in_h * p->in_w * c;
-            for (y = 0; y < p->out_h; y++) {
-                float fy;
-                int32_t y0, y1;
-                interp_f(y, hs, p->half_pixel_centers, p->in_h, &fy, &y0, &y1);
-                for (x = 0; x < p->out_w; x++) {
-                    float fx;
-                    int32_t x0, x1;
-                    interp_f(x, ws, p->half_pixel_centers, p->in_w, &fx, &x0, &x1);
-                    for (d = 0; d < c; d++) out[d] = 0.0f;
-                    accumulate_f32(img + ((size_t)y0 * p->in_w + x0) * c, c, (1 - (fy - y0)) * (1 - (fx - x0)), out);
-                    accumulate_f32(img + ((size_t)y0 * p->in_w + x1) * c, c, (1 - (fy - y0)) * (fx - x0), out);
-                    accumulate_f32(img + ((size_t)y1 * p->in_w + x0) * c, c, (fy - y0) * (1 - (fx - x0)), out);
-                    accumulate_f32(img + ((size_t)y1 * p->in_w + x1) * c, c, (fy - y0) * (fx - x0), out);
-                    out += c;
-                }
+        {
+            float fy;
+            int32_t y0, y1;
+            interp_f(y, hs, p->half_pixel_centers, p->in_h, &fy, &y0, &y1);
+            for (x = 0; x < p->out_w; x++) {
+                float fx;
+                int32_t x0, x1;
+                interp_f(x, ws, p->half_pixel_centers, p->in_w, &fx, &x0, &x1);
+                for (d = 0; d < c; d++) out[d] = 0.0f;
+                accumulate_f32(img + ((size_t)y0 * p->in_w + x0) * c, c, (1 - (fy - y0)) * (1 - (fx - x0)), out);
+                accumulate_f32(img + ((size_t)y0 * p->in_w + x1) * c, c, (1 - (fy - y0)) * (fx - x0), out);
+                accumulate_f32(img + ((size_t)y1 * p->in_w + x0) * c, c, (fy - y0) * (1 - (fx - x0)), out);
+                accumulate_f32(img + ((size_t)y1 * p->in_w + x1) * c, c, (fy - y0) * (fx - x0), out);
+                out += c;
             }
         }
     }

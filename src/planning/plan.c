@@ -332,7 +332,21 @@ static int can_fuse_add(const qmcu_plan *p, const int *prod, const int *last_use
     return 1;
 }
 
-/* A fused conv's scratch: its largest output row (the row buffer), then the conv's own scratch. */
+/* RESIZE_BILINEAR i read only by ARG_MAX i + 1 over channels (after the patch stage): the resized map is
+ * never stored, only one row of it at a time. */
+static int can_fuse_resize_argmax(const qmcu_plan *p, int i)
+{
+    const qmcu_graph *g = p->g;
+    const qmcu_op *op = &g->ops[i], *am = i + 1 < g->n_ops ? &g->ops[i + 1] : NULL;
+    int readers = 0, j, q;
+    if (i < p->spec.split || op->type != QMCU_OP_RESIZE_BILINEAR || !am || am->type != QMCU_OP_ARG_MAX) return 0;
+    if (am->in[0] != op->out || am->axis != 3 || qmcu_graph_is_output(g, op->out)) return 0;
+    for (q = 0; q < g->n_ops; q++)
+        for (j = 0; j < g->ops[q].n_in; j++) readers += g->ops[q].in[j] == op->out;
+    return readers == 1;
+}
+
+/* A fused op's scratch: its largest output row (the row buffer), then its own scratch. */
 static size_t fused_row_bytes(const qmcu_plan *p, int i)
 {
     const qmcu_tensor *y = T(p->g, p->g->ops[i].out);
@@ -343,7 +357,7 @@ static size_t fused_row_bytes(const qmcu_plan *p, int i)
             const qmcu_window r = qmcu_tile_region(&p->exec, tile, i);
             if (r.w1 - r.w0 > w) w = r.w1 - r.w0;
         }
-    return align16((size_t)w * (size_t)y->dims[3]);
+    return align16((size_t)w * (size_t)y->dims[3] * qmcu_dtype_size(y->type));
 }
 
 static qmcu_status build_memory(qmcu_plan *p, const qmcu_model *m, qmcu_error *err)
@@ -381,9 +395,15 @@ static qmcu_status build_memory(qmcu_plan *p, const qmcu_model *m, qmcu_error *e
     for (i = 0; i + 1 < no; i++)
         if (can_fuse_add(p, prod, last_use, i)) {
             const qmcu_op *add = &g->ops[i + 1];
-            p->fused_add[i] = 1;
+            p->fused_next[i] = 1;
             p->tensor_bytes[g->ops[i].out] = 0;
             alias[add->out] = add->in[0] == g->ops[i].out ? add->in[1] : add->in[0];
+        }
+    for (i = 0; i + 1 < no; i++) /* resize + arg max: the class map is written while op i runs */
+        if (can_fuse_resize_argmax(p, i)) {
+            p->fused_next[i] = 1;
+            p->tensor_bytes[g->ops[i].out] = 0;
+            prod[g->ops[i + 1].out] = i;
         }
     /* in-place depthwise where legal and where it saves more than its row ring costs */
     for (i = 0; i < no; i++) {
@@ -436,7 +456,7 @@ static qmcu_status build_memory(qmcu_plan *p, const qmcu_model *m, qmcu_error *e
     }
     for (i = 0; i < no; i++) {
         p->scratch_bytes[i] = max_over_tiles_scratch(p, m, i, p->in_place[i]);
-        if (p->fused_add[i]) p->scratch_bytes[i] += fused_row_bytes(p, i);
+        if (p->fused_next[i]) p->scratch_bytes[i] += fused_row_bytes(p, i);
         life[nt + i].size = p->scratch_bytes[i];
         life[nt + i].first = life[nt + i].last = i;
     }
@@ -496,7 +516,7 @@ static void sync_exec(qmcu_plan *p)
     e->halo = p->halo;
     e->col_cache_offset = p->col_cache_offset;
     e->row_cache_offset = p->row_cache_offset;
-    e->fused_add = p->fused_add;
+    e->fused_next = p->fused_next;
 }
 
 qmcu_status qmcu_plan_build(const qmcu_model *m, const qmcu_plan_spec *spec, qmcu_plan **out, qmcu_error *err)
@@ -537,7 +557,7 @@ qmcu_status qmcu_plan_build(const qmcu_model *m, const qmcu_plan_spec *spec, qmc
     p->step_live_bytes = (size_t *)calloc((size_t)g->n_ops, sizeof(size_t));
     p->op_macs = (int64_t *)calloc((size_t)g->n_ops, sizeof(int64_t));
     p->halo = (unsigned char *)calloc((size_t)g->n_ops * 2, 1);
-    p->fused_add = p->halo ? p->halo + g->n_ops : NULL;
+    p->fused_next = p->halo ? p->halo + g->n_ops : NULL;
     p->col_cache_bytes = (size_t *)calloc((size_t)g->n_ops * 4, sizeof(size_t));
     if (p->col_cache_bytes) {
         p->row_cache_bytes = p->col_cache_bytes + g->n_ops;

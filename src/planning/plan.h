@@ -57,7 +57,7 @@ typedef struct qmcu_plan_s {
 
     /* halo caching and fused adds */
     unsigned char *halo;      /* per op: QMCU_HALO_* flags in effect (patch ops that can cache) */
-    unsigned char *fused_add; /* per op: conv fused with the ADD after it, written over the ADD's other input */
+    unsigned char *fused_next; /* per op: runs with the next op (conv + ADD in place; RESIZE_BILINEAR + ARG_MAX) */
     size_t *col_cache_bytes;  /* per op: its column cache (0: none) */
     size_t *row_cache_bytes;  /* per op: its line buffer (0: none) */
     size_t *col_cache_offset; /* per op */

@@ -68,9 +68,9 @@ void qmcu_plan_write_json(const qmcu_plan *p, size_t budget, const qmcu_plan_jso
     for (i = 0; i < g->n_ops; i++)
         fprintf(f,
                 "    {\"op\": %d, \"type\": \"%s\", \"stage\": \"%s\", \"live_bytes\": %zu, \"scratch_bytes\": %zu, "
-                "\"in_place\": %s, \"fused_add\": %s, \"col_cache_bytes\": %zu, \"line_buffer_bytes\": %zu}%s\n",
+                "\"in_place\": %s, \"fused_with_next\": %s, \"col_cache_bytes\": %zu, \"line_buffer_bytes\": %zu}%s\n",
                 i, qmcu_op_name(g->ops[i].type), i < p->spec.split ? "patch" : "layer", p->step_live_bytes[i],
-                p->scratch_bytes[i], p->in_place[i] ? "true" : "false", p->fused_add[i] ? "true" : "false",
+                p->scratch_bytes[i], p->in_place[i] ? "true" : "false", p->fused_next[i] ? "true" : "false",
                 p->col_cache_bytes[i], p->row_cache_bytes[i], i + 1 < g->n_ops ? "," : "");
     fprintf(f, "  ]\n}\n");
 }

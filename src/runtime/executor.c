@@ -189,6 +189,18 @@ static void run_pad_window(const qmcu_model *m, int i, const view *in, const vie
 }
 
 /* Ops that only exist layer by layer: whole tensors, broadcasting allowed. */
+/* RESIZE_BILINEAR output rows [r0, r1) for the input's type. */
+static void resize_rows(const qmcu_resize_params *rp, const qmcu_tensor *x, const void *in, int32_t r0, int32_t r1,
+                        void *out)
+{
+    if (x->type == QMCU_F32)
+        qmcu_resize_bilinear_f32(rp, (const float *)in, r0, r1, (float *)out);
+    else if (x->from_uint8)
+        qmcu_resize_bilinear_u8(rp, (const int8_t *)in, r0, r1, (int8_t *)out);
+    else
+        qmcu_resize_bilinear_s8(rp, (const int8_t *)in, r0, r1, (int8_t *)out);
+}
+
 static qmcu_status run_global(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int i)
 {
     const qmcu_op *op = &m->g->ops[i];
@@ -263,12 +275,21 @@ static qmcu_status run_global(const qmcu_model *m, const qmcu_exec_plan *p, uint
     case QMCU_OP_RESIZE_BILINEAR: {
         const qmcu_resize_params rp = {x->dims[0], x->dims[1], x->dims[2],        x->dims[3],
                                        y->dims[1], y->dims[2], op->align_corners, op->half_pixel_centers};
-        if (!q)
-            qmcu_resize_bilinear_f32(&rp, (const float *)in0, (float *)out);
-        else if (x->from_uint8)
-            qmcu_resize_bilinear_u8(&rp, (const int8_t *)in0, (int8_t *)out);
-        else
-            qmcu_resize_bilinear_s8(&rp, (const int8_t *)in0, (int8_t *)out);
+        const int32_t rows = rp.batches * rp.out_h;
+        int32_t r;
+        if (!(p->fused_next && p->fused_next[i])) {
+            resize_rows(&rp, x, in0, 0, rows, out);
+            return QMCU_OK;
+        }
+        { /* fused with the ARG_MAX over channels after it: one resized row at a time in scratch */
+            const qmcu_tensor *cls = TENSOR(m, m->g->ops[i + 1].out);
+            uint8_t *dst = (uint8_t *)buffer_of(m, p, mem, -1, i + 1, m->g->ops[i + 1].out).ptr;
+            const size_t row_bytes = (size_t)rp.out_w * qmcu_dtype_size(cls->type);
+            for (r = 0; r < rows; r++) {
+                resize_rows(&rp, x, in0, r, r + 1, scratch);
+                qmcu_arg_max(rp.out_w, rp.channels, 1, !q, scratch, cls->type == QMCU_I64, dst + (size_t)r * row_bytes);
+            }
+        }
         return QMCU_OK;
     }
     case QMCU_OP_ARG_MAX: {
@@ -324,7 +345,7 @@ qmcu_status qmcu_exec_run_conv_window(const qmcu_model *m, const qmcu_exec_plan 
 
 static size_t align16(size_t v) { return (v + 15) & ~(size_t)15; }
 
-/* A conv fused with the ADD after it (p->fused_add): output window o row by row into a row buffer
+/* A conv fused with the ADD after it (p->fused_next): output window o row by row into a row buffer
  * (start of the conv's scratch; the conv's own scratch follows), then the ADD of that row and
  * the other input's row, written over the other input (element by element: in place is safe).
  * The bytes equal the two ops run one after the other. */
@@ -367,7 +388,7 @@ static qmcu_status run_op_window(const qmcu_model *m, const qmcu_exec_plan *p, u
     view in1;
     int32_t row;
     if (qmcu_window_empty(r)) return QMCU_OK;
-    if (p->fused_add && p->fused_add[i]) return run_conv_add(m, p, mem, tile, i, r);
+    if (p->fused_next && p->fused_next[i]) return run_conv_add(m, p, mem, tile, i, r);
     if (is_spatial(op->type)) {
         if (p->in_place[i]) return run_inplace_depthwise(m, p, mem, tile, i);
         return run_spatial_window(m, p, mem, tile, i, r, NULL);
@@ -493,8 +514,8 @@ qmcu_status qmcu_exec_run_op(const qmcu_model *m, const qmcu_exec_plan *p, uint8
 {
     const qmcu_op *op = &m->g->ops[i];
     if (i >= p->split) tile = -1;
-    if (i > 0 && p->fused_add && p->fused_add[i - 1]) return QMCU_OK; /* this ADD ran with the conv before it */
-    if (tile < 0 && !is_spatial(op->type) && !(p->fused_add && p->fused_add[i])) return run_global(m, p, mem, i);
+    if (i > 0 && p->fused_next && p->fused_next[i - 1]) return QMCU_OK; /* it ran with the op before it */
+    if (tile < 0 && !is_spatial(op->type)) return run_global(m, p, mem, i);
     if (tile >= 0 && p->halo && p->halo[i]) return run_cached(m, p, mem, tile, i);
     return run_op_window(m, p, mem, tile, i, qmcu_op_window(p, tile, i));
 }
