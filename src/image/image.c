@@ -171,6 +171,10 @@ void qmcu_input_rule_describe(const qmcu_graph *g, char *buf, size_t cap)
     const qmcu_tensor *t = &g->tensors[g->inputs[0]], *qt = quantize_of_input(g);
     const qmcu_input_norm *n = &g->input_norm;
     size_t len;
+    if (t->ndim != 4 || t->dims[0] != 1 || t->dims[3] != 3) {
+        snprintf(buf, cap, "none: the input is not a 1xHxWx3 image (feed it with run --input FILE, raw or .npy)");
+        return;
+    }
     if (normalizes(g)) {
         len = (size_t)snprintf(buf, cap, "(p - mean) / std, mean %g,%g,%g std %g,%g,%g (%s)", (double)n->mean[0],
                                (double)n->mean[1], (double)n->mean[2], (double)n->std[0], (double)n->std[1],
