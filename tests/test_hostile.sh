@@ -69,11 +69,13 @@ def png(path, w, h, idat):
                            + chunk(b'IDAT', idat) + chunk(b'IEND', b''))
 png(sys.argv[1] + '/huge.png', 60000, 60000, zlib.compress(b'\0' * 10))
 png(sys.argv[1] + '/wide.png', 0xf8f8f8f8, 0xf8f8f8f8, b'') # found by fuzz_image: width x height overflowed int64
+open(sys.argv[1] + '/short.bmp', 'wb').write(b'BM' + struct.pack('<IHHI', 154, 0, 0, 54) + struct.pack('<IiiH', 40, 6, 5, 1)[:15]) # found by fuzz_image: header read past the end
 open(sys.argv[1] + '/huge.bmp', 'wb').write(b'BM' + struct.pack('<IHHI', 54, 0, 0, 54) + struct.pack('<IiiHHIIiiII', 40, 30000, -30000, 1, 24, 0, 0, 0, 0, 0, 0))
 png(sys.argv[1] + '/garbage.png', 8, 8, b'\x78\x9c' + b'\xff' * 40)
 PY
 hostile "PNG header declaring 60000x60000" "declares 60000x60000 pixels" $QM run "$V1" "$T/huge.png"
 hostile "PNG header declaring 4177066232x4177066232" "declares 4177066232x4177066232 pixels" $QM run "$V1" "$T/wide.png"
+hostile "BMP cut inside its header (29 bytes)" "short.bmp: cannot decode BMP image" $QM run "$V1" "$T/short.bmp"
 hostile "BMP header declaring 30000x-30000 (top-down)" "declares 30000x30000 pixels" $QM run "$V1" "$T/huge.bmp"
 hostile "PNG with a corrupt zlib stream" "garbage.png: cannot decode PNG image (corrupt" $QM run "$V1" "$T/garbage.png"
 
