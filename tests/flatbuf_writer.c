@@ -90,6 +90,7 @@ uint32_t fbw_string(fbw *w, const char *s)
 
 void fbw_table_start(fbw *w)
 {
+    if (w->in_table) w->oom = 1; /* tables cannot nest: write children first (the whole buffer is refused) */
     w->in_table = 1;
     w->table_end = (uint32_t)w->len;
     w->max_field = -1;

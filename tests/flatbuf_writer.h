@@ -20,7 +20,7 @@
 typedef struct {
     uint8_t *buf; /* data occupies the last len bytes of cap */
     size_t cap, len;
-    int oom; /* sticky: an allocation failed (every later call is a no-op) */
+    int oom; /* sticky: an allocation failed or a table was started inside another: every later call is a no-op */
     /* the table being built */
     int in_table, n_fields;
     uint32_t table_end; /* ref before its first field */

@@ -11,6 +11,7 @@
  * ops_int8.tflite          pad, max pool, mul, logistic, hard swish, concatenation, mean
  * resize_{int8,uint8,float}.tflite  RESIZE_BILINEAR: plain, exact 2x, half-pixel centres, aligned corners
  * argmax_int8.tflite       the int8 chain, then ARG_MAX over channels (int32 output)
+ * split_{int8,uint8}.tflite  SPLIT along channels and along rows; two outputs
  * Every model is a 1xHxWx3 image model, so `quantmcu run/eval` and tflite_diff can feed it images.
  *
  *   make_models --hostile OUTDIR   well-formed flatbuffers with hostile content (tests/test_hostile.sh):
@@ -242,14 +243,14 @@ static int ops_int8(gen *g, const char *dir)
 {
     const int32_t pads[8] = {0, 0, 1, 1, 1, 1, 0, 0}, axes[2] = {1, 2};
     tinfo x, a, p, m, l, h, c, mu, mean;
-    int shape_pads[2] = {4, 2}, shape_axes[1] = {2};
+    int shape_pads[2] = {4, 2}, shape_axes[1] = {2}, k;
     start(g, 0x456789au);
     x = activation(g, TFB_INT8, 16, 16, 3, 1.0f / 255.0f, -128);
     a = conv(g, x, 8, 3, 1, 0, 1, 0); /* VALID: 14x14 */
     p = activation(g, TFB_INT8, 16, 16, 8, a.scale, a.zp);
-    fbw_table_start(tfb_w(&g->b)); /* PadOptions: no fields */
-    tfb_op(&g->b, TFB_PAD, (const int[]){a.id, const_i32(g, pads, 8, shape_pads, 2)}, 2, p.id, TFB_OPT_PAD,
-           fbw_table_end(tfb_w(&g->b)));
+    k = const_i32(g, pads, 8, shape_pads, 2); /* every tensor before the options table is opened */
+    fbw_table_start(tfb_w(&g->b));            /* PadOptions: no fields */
+    tfb_op(&g->b, TFB_PAD, (const int[]){a.id, k}, 2, p.id, TFB_OPT_PAD, fbw_table_end(tfb_w(&g->b)));
     m = activation(g, TFB_INT8, 8, 8, 8, p.scale, p.zp);
     tfb_op(&g->b, TFB_MAX_POOL_2D, &p.id, 1, m.id, TFB_OPT_POOL, tfb_pool_options(&g->b, 1, 2, 2, 0));
     l = activation(g, TFB_INT8, 8, 8, 8, 1.0f / 256.0f, -128);
@@ -263,10 +264,10 @@ static int ops_int8(gen *g, const char *dir)
     tfb_op(&g->b, TFB_CONCATENATION, (const int[]){mu.id, mu.id}, 2, c.id, TFB_OPT_CONCATENATION,
            fbw_table_end(tfb_w(&g->b)));
     mean = activation(g, TFB_INT8, 1, 1, 16, c.scale, c.zp);
+    k = const_i32(g, axes, 2, shape_axes, 1);
     fbw_table_start(tfb_w(&g->b));
     fbw_add_u8(tfb_w(&g->b), 0, 1); /* keep_dims */
-    tfb_op(&g->b, TFB_MEAN, (const int[]){c.id, const_i32(g, axes, 2, shape_axes, 1)}, 2, mean.id, TFB_OPT_REDUCER,
-           fbw_table_end(tfb_w(&g->b)));
+    tfb_op(&g->b, TFB_MEAN, (const int[]){c.id, k}, 2, mean.id, TFB_OPT_REDUCER, fbw_table_end(tfb_w(&g->b)));
     return save(g, dir, "ops_int8.tflite", x.id, mean.id);
 }
 
@@ -289,12 +290,13 @@ static int resize_chain(gen *g, const char *dir, int type, int argmax, const cha
     for (k = 0; k < 4; k++) {
         const int32_t size[2] = {sizes[k][0], sizes[k][1]};
         const int one[1] = {2};
+        const int size_ref = const_i32(g, size, 2, one, 1);
+        q = activation(g, a.type, sizes[k][0], sizes[k][1], a.shape[3], a.scale, a.zp);
         fbw_table_start(tfb_w(&g->b)); /* ResizeBilinearOptions: align_corners 2, half_pixel_centers 3 */
         fbw_add_u8(tfb_w(&g->b), 2, (uint8_t)(sizes[k][2] == 1));
         fbw_add_u8(tfb_w(&g->b), 3, (uint8_t)(sizes[k][2] == 2));
-        q = activation(g, a.type, sizes[k][0], sizes[k][1], a.shape[3], a.scale, a.zp);
-        tfb_op(&g->b, TFB_RESIZE_BILINEAR, (const int[]){a.id, const_i32(g, size, 2, one, 1)}, 2, q.id,
-               TFB_OPT_RESIZE_BILINEAR, fbw_table_end(tfb_w(&g->b)));
+        tfb_op(&g->b, TFB_RESIZE_BILINEAR, (const int[]){a.id, size_ref}, 2, q.id, TFB_OPT_RESIZE_BILINEAR,
+               fbw_table_end(tfb_w(&g->b)));
         a = q;
     }
     if (argmax) {
@@ -302,13 +304,44 @@ static int resize_chain(gen *g, const char *dir, int type, int argmax, const cha
         const int one[1] = {1};
         const int oshape[3] = {1, a.shape[1], a.shape[2]};
         const int y = tfb_tensor(&g->b, "argmax", TFB_INT32, oshape, 3, -1, 0.0f, 0);
+        const int axis_ref = const_i32(g, axis, 1, one, 1);
         fbw_table_start(tfb_w(&g->b)); /* ArgMaxOptions: output_type */
         fbw_add_u8(tfb_w(&g->b), 0, TFB_INT32);
-        tfb_op(&g->b, TFB_ARG_MAX, (const int[]){a.id, const_i32(g, axis, 1, one, 1)}, 2, y, TFB_OPT_ARG_MAX,
-               fbw_table_end(tfb_w(&g->b)));
+        tfb_op(&g->b, TFB_ARG_MAX, (const int[]){a.id, axis_ref}, 2, y, TFB_OPT_ARG_MAX, fbw_table_end(tfb_w(&g->b)));
         return save(g, dir, name, x.id, y);
     }
     return save(g, dir, name, x.id, a.id);
+}
+
+/* SPLIT along channels (two 4-channel halves multiplied) and along rows (two outputs): a model
+ * with two outputs, for the all-outputs comparison (tflite_diff --random). */
+static int split_model(gen *g, const char *dir, int type, const char *name)
+{
+    const int32_t axis_c[1] = {3}, axis_h[1] = {1};
+    const int one[1] = {1};
+    const int u8 = type == TFB_UINT8;
+    tinfo x, a, h0, h1, m, r0, r1;
+    int axis_ref;
+    start(g, 9 + (uint32_t)type);
+    x = activation(g, type, 16, 16, 3, u8 ? 1.0f / 128.0f : 1.0f / 255.0f, u8 ? 128 : -128);
+    a = conv(g, x, 8, 3, 2, 1, 0, 0); /* 8x8x8 */
+    h0 = activation(g, type, 8, 8, 4, a.scale, a.zp);
+    h1 = activation(g, type, 8, 8, 4, a.scale, a.zp);
+    axis_ref = const_i32(g, axis_c, 1, one, 1);
+    fbw_table_start(tfb_w(&g->b)); /* SplitOptions: num_splits */
+    fbw_add_i32(tfb_w(&g->b), 0, 2);
+    tfb_op_multi(&g->b, TFB_SPLIT, (const int[]){axis_ref, a.id}, 2, (const int[]){h0.id, h1.id}, 2, TFB_OPT_SPLIT,
+                 fbw_table_end(tfb_w(&g->b)));
+    m = binary(g, TFB_MUL, h0, h1, h0.scale * h1.scale * 40.0f, u8 ? 128 : 0);
+    r0 = activation(g, type, 4, 8, 4, m.scale, m.zp); /* rows 0..3 and 4..7: the model's two outputs */
+    r1 = activation(g, type, 4, 8, 4, m.scale, m.zp);
+    axis_ref = const_i32(g, axis_h, 1, one, 1);
+    fbw_table_start(tfb_w(&g->b)); /* the options table last: nothing else may be written while it is open */
+    fbw_add_i32(tfb_w(&g->b), 0, 2);
+    tfb_op_multi(&g->b, TFB_SPLIT, (const int[]){axis_ref, m.id}, 2, (const int[]){r0.id, r1.id}, 2, TFB_OPT_SPLIT,
+                 fbw_table_end(tfb_w(&g->b)));
+    tfb_io(&g->b, -1, r0.id);
+    return save(g, dir, name, x.id, r1.id);
 }
 
 /* A float ADD chain over 1x16384x16384x1 tensors (2^28 elements, 1 GB each): three are live at once. */
@@ -340,9 +373,9 @@ static int broken_conv(gen *g, const char *dir, int what, const char *name)
     memset(wq, 3, sizeof wq);
     start(g, 2);
     const float zero = 0.0f;
-    x = what == 4 ? tfb_tensor_pc(&g->b, "x", TFB_INT8, xs, 4, -1, &zero, 1, 0) /* a quantization scale of 0 */
-                  : what == 5 ? tfb_tensor(&g->b, "x", TFB_INT8, huge6, 6, -1, 0.1f, 0)
-                              : tfb_tensor(&g->b, "x", TFB_INT8, what == 0 ? big : xs, 4, -1, 0.1f, 0);
+    x = what == 4   ? tfb_tensor_pc(&g->b, "x", TFB_INT8, xs, 4, -1, &zero, 1, 0) /* a quantization scale of 0 */
+        : what == 5 ? tfb_tensor(&g->b, "x", TFB_INT8, huge6, 6, -1, 0.1f, 0)
+                    : tfb_tensor(&g->b, "x", TFB_INT8, what == 0 ? big : xs, 4, -1, 0.1f, 0);
     w = tfb_tensor_pc(&g->b, "w", TFB_INT8, ws, 4, tfb_buffer(&g->b, wq, what == 1 ? 10 : sizeof wq), wsc, 4, 0);
     b = tfb_tensor_pc(&g->b, "b", TFB_INT32, bs, 1, tfb_buffer(&g->b, bias, sizeof bias), bsc, 4, 0);
     y = tfb_tensor(&g->b, "y", TFB_INT8, (const int[]){1, 8, 8, 4}, 4, -1, 0.2f, 0);
@@ -396,7 +429,9 @@ int main(int argc, char **argv)
                    ops_int8(&g, argv[1]) && resize_chain(&g, argv[1], TFB_INT8, 0, "resize_int8.tflite") &&
                    resize_chain(&g, argv[1], TFB_UINT8, 0, "resize_uint8.tflite") &&
                    resize_chain(&g, argv[1], TFB_FLOAT32, 0, "resize_float.tflite") &&
-                   resize_chain(&g, argv[1], TFB_INT8, 1, "argmax_int8.tflite")
+                   resize_chain(&g, argv[1], TFB_INT8, 1, "argmax_int8.tflite") &&
+                   split_model(&g, argv[1], TFB_INT8, "split_int8.tflite") &&
+                   split_model(&g, argv[1], TFB_UINT8, "split_uint8.tflite")
                ? 0
                : 1;
 }

@@ -99,14 +99,20 @@ static int opcode_index(tfb *b, int builtin)
 
 int tfb_op(tfb *b, int builtin, const int *in, int n_in, int out, int options_type, uint32_t options)
 {
-    int32_t ins[16], outs[1];
+    return tfb_op_multi(b, builtin, in, n_in, &out, 1, options_type, options);
+}
+
+int tfb_op_multi(tfb *b, int builtin, const int *in, int n_in, const int *out, int n_out, int options_type,
+                 uint32_t options)
+{
+    int32_t ins[16], outs[16];
     uint32_t in_ref, out_ref;
     int i, code = opcode_index(b, builtin);
-    if (b->n_ops >= TFB_MAX || n_in > 16) return b->failed = 1, 0;
+    if (b->n_ops >= TFB_MAX || n_in > 16 || n_out > 16) return b->failed = 1, 0;
     for (i = 0; i < n_in; i++) ins[i] = in[i];
-    outs[0] = out;
+    for (i = 0; i < n_out; i++) outs[i] = out[i];
     in_ref = fbw_vector_i32(&b->w, ins, (uint32_t)n_in);
-    out_ref = fbw_vector_i32(&b->w, outs, 1);
+    out_ref = fbw_vector_i32(&b->w, outs, (uint32_t)n_out);
     fbw_table_start(&b->w);
     fbw_add_i32(&b->w, OP_OPCODE, code);
     fbw_add_ref(&b->w, OP_INPUTS, in_ref);

@@ -31,6 +31,7 @@ enum {
     TFB_SOFTMAX = 25,
     TFB_PAD = 34,
     TFB_MEAN = 40,
+    TFB_SPLIT = 49,
     TFB_ARG_MAX = 56,
     TFB_QUANTIZE = 114,
     TFB_HARD_SWISH = 117
@@ -50,6 +51,7 @@ enum {
     TFB_OPT_MUL = 21,
     TFB_OPT_PAD = 22,
     TFB_OPT_REDUCER = 27,
+    TFB_OPT_SPLIT = 35,
     TFB_OPT_ARG_MAX = 40
 };
 
@@ -76,6 +78,9 @@ int tfb_tensor(tfb *b, const char *name, int type, const int *shape, int ndim, i
 int tfb_tensor_pc(tfb *b, const char *name, int type, const int *shape, int ndim, int buffer, const float *scales,
                   int n, int dim);
 int tfb_op(tfb *b, int builtin, const int *in, int n_in, int out, int options_type, uint32_t options);
+/* An operator with several outputs (SPLIT). */
+int tfb_op_multi(tfb *b, int builtin, const int *in, int n_in, const int *out, int n_out, int options_type,
+                 uint32_t options);
 void tfb_io(tfb *b, int input, int output);
 /* TFLite metadata (tflite-support schema) with the input's NormalizationOptions mean/std (n = 1 or 3;
  * n = 0 writes metadata without normalization). */

@@ -46,7 +46,8 @@ static int run_random(const char *model_path, int n, size_t sram)
     TfLiteModel *tm;
     TfLiteInterpreterOptions *opt;
     TfLiteInterpreter *ti;
-    void *in[4] = {NULL}, *ours[4] = {NULL}, *theirs[4] = {NULL}, *ppatch[4] = {NULL};
+    void *in[QMCU_MAX_IO] = {NULL}, *ours[QMCU_MAX_IO] = {NULL}, *theirs[QMCU_MAX_IO] = {NULL},
+         *ppatch[QMCU_MAX_IO] = {NULL};
     uint8_t *arena, *parena = NULL;
     int i, k, mismatches = 0, patch_mismatches = 0, is_float = 1;
     double max_diff = 0.0;
@@ -131,7 +132,7 @@ static int run_random(const char *model_path, int n, size_t sram)
                quantmcu_plan_layout(patch)->spec.grid_h, quantmcu_plan_layout(patch)->spec.grid_w,
                quantmcu_plan_layout(patch)->arena_bytes, quantmcu_plan_layout(plan)->arena_bytes);
     printf("\n");
-    for (k = 0; k < 4; k++) {
+    for (k = 0; k < QMCU_MAX_IO; k++) {
         free(in[k]);
         free(ours[k]);
         free(theirs[k]);

@@ -20,6 +20,7 @@
 
 #define QMCU_MAX_DIMS      6
 #define QMCU_MAX_OP_INPUTS 8
+#define QMCU_MAX_IO        16 /* model inputs, model outputs */
 
 typedef enum { QMCU_F32 = 0, QMCU_I8, QMCU_I32, QMCU_I64 } qmcu_dtype;
 
@@ -61,6 +62,7 @@ typedef enum {
     QMCU_OP_RELU6,
     QMCU_OP_RESIZE_BILINEAR,
     QMCU_OP_ARG_MAX,
+    QMCU_OP_SLICE, /* one output of a TFLite SPLIT / SPLIT_V: [begin, begin + size) along `axis` */
     QMCU_OP_COUNT
 } qmcu_op_type;
 
@@ -79,6 +81,7 @@ typedef struct {
     qmcu_activation act;
     int axis;                              /* concatenation, arg max (normalised to >= 0) */
     int align_corners, half_pixel_centers; /* resize */
+    int slice_begin;                       /* slice: first index along axis (the size is the output's) */
     int keep_dims;                         /* mean */
     float beta;                            /* softmax */
     /* derived at import */
@@ -105,7 +108,7 @@ typedef struct {
     int n_ops;
     qmcu_op *ops;
     int n_inputs, n_outputs;
-    int inputs[4], outputs[4];
+    int inputs[QMCU_MAX_IO], outputs[QMCU_MAX_IO];
     uint64_t fingerprint; /* FNV-1a 64 of the model file */
     qmcu_input_norm input_norm;
 } qmcu_graph;

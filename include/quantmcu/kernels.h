@@ -160,6 +160,9 @@ void qmcu_transpose(const int32_t in_dims[4], const int perm[4], size_t elem_siz
 /* Copies one input of a concatenation into its slot of the output ([outer][axis][inner]). */
 void qmcu_concat_copy(int32_t outer, int32_t in_axis, int32_t out_axis, int32_t axis_offset, int32_t inner,
                       size_t elem_size, const void *in, void *out);
+/* The reverse: [outer][axis_offset, axis_offset + out_axis)[inner] of an [outer][in_axis][inner] input. */
+void qmcu_slice_copy(int32_t outer, int32_t in_axis, int32_t out_axis, int32_t axis_offset, int32_t inner,
+                     size_t elem_size, const void *in, void *out);
 
 /* ---- resize and arg max (resize.c) ---------------------------------------------------------
  * RESIZE_BILINEAR as TFLite 2.9 computes it (NHWC, batch 1..n, channels kept):

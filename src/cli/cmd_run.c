@@ -40,7 +40,7 @@ static char **load_labels(const char *path, int *n)
     return labels;
 }
 
-#define RUN_MAX_INPUTS 4
+#define RUN_MAX_INPUTS QMCU_MAX_IO
 
 typedef struct {
     const char *model_path, *labels_path, *dump_in, *dump_out;
@@ -172,7 +172,7 @@ int cmd_run(int argc, char **argv)
     qmcu_run_options ropt = {0, NULL, NULL};
     qmcu_error err;
     uint8_t *arena = NULL;
-    void *inputs[RUN_MAX_INPUTS] = {NULL}, *outputs[4] = {NULL};
+    void *inputs[RUN_MAX_INPUTS] = {NULL}, *outputs[QMCU_MAX_IO] = {NULL};
     char name[1200];
     if (cli_help_asked("run", argc, argv)) {
         free(images);
@@ -247,7 +247,7 @@ done:
     free(labels);
     free(arena);
     for (k = 0; k < RUN_MAX_INPUTS; k++) free(inputs[k]);
-    for (k = 0; k < 4; k++) free(outputs[k]);
+    for (k = 0; k < QMCU_MAX_IO; k++) free(outputs[k]);
     quantmcu_plan_free(plan);
     quantmcu_free(m);
     free(images);

@@ -201,8 +201,8 @@ static void emit_ops(FILE *f, const qmcu_graph *g)
         for (j = 0; j < 4; j++) fprintf(f, "%s{%d, %d}", j ? ", " : "", o->pads[j][0], o->pads[j][1]);
         fputs("}, .perm = {", f);
         for (j = 0; j < QMCU_MAX_DIMS; j++) fprintf(f, j ? ", %d" : "%d", o->perm[j]);
-        fprintf(f, "}, .reduce_mask = %d, .align_corners = %d, .half_pixel_centers = %d},\n", o->reduce_mask,
-                o->align_corners, o->half_pixel_centers);
+        fprintf(f, "}, .reduce_mask = %d, .align_corners = %d, .half_pixel_centers = %d, .slice_begin = %d},\n",
+                o->reduce_mask, o->align_corners, o->half_pixel_centers, o->slice_begin);
     }
     fputs("};\n\n", f);
 }

@@ -28,6 +28,7 @@ static const qmcu_op_traits k_traits[QMCU_OP_COUNT] = {
     [QMCU_OP_RELU6] = {"RELU6", E},
     [QMCU_OP_RESIZE_BILINEAR] = {"RESIZE_BILINEAR", 0},
     [QMCU_OP_ARG_MAX] = {"ARG_MAX", 0},
+    [QMCU_OP_SLICE] = {"SLICE", 0},
 };
 #undef W
 #undef K

@@ -47,7 +47,9 @@ static const struct {
     {34, QMCU_OP_PAD},
     {39, QMCU_OP_TRANSPOSE},
     {40, QMCU_OP_MEAN},
+    {49, QMCU_OP_SLICE}, /* SPLIT: one SLICE per output */
     {56, QMCU_OP_ARG_MAX},
+    {102, QMCU_OP_SLICE}, /* SPLIT_V */
     {114, QMCU_OP_QUANTIZE},
     {117, QMCU_OP_HARD_SWISH},
 };
@@ -584,6 +586,7 @@ static qmcu_status validate_op(importer *im, int opi)
     case QMCU_OP_CONCATENATION: return validate_concatenation(im, opi, op, on, x, y);
     case QMCU_OP_RESIZE_BILINEAR: return validate_resize(im, opi, op, on, x, y);
     case QMCU_OP_ARG_MAX: return validate_arg_max(im, opi, op, on, x, y);
+    case QMCU_OP_SLICE: break; /* validated by import_split */
     case QMCU_OP_SOFTMAX:
         if ((st = check_act_type(im, opi, x, y))) return st;
         CHECK(same_shape(x, y) && x->ndim >= 1, "op %d %s: input and output shapes differ", opi, on);
@@ -610,7 +613,65 @@ static qmcu_status validate_op(importer *im, int opi)
     return QMCU_OK;
 }
 
-static qmcu_status import_op(importer *im, fb_table ot, int opi, const qmcu_op_type *op_types, uint32_t n_codes)
+/* SPLIT (axis, input) / SPLIT_V (input, size_splits, axis) at op index opi: one SLICE op per output,
+ * written at opi, opi + 1, ...; *n_written gets their number. */
+static qmcu_status import_split(importer *im, fb_vec ins, fb_vec outs, int opi, int *n_written)
+{
+    fb_reader *r = &im->r;
+    qmcu_graph *g = im->g;
+    const int v = ins.n == 3; /* SPLIT_V */
+    int32_t ti[3];
+    const qmcu_tensor *x, *ax;
+    int32_t axis, begin = 0;
+    uint32_t i;
+    for (i = 0; i < ins.n && i < 3; i++) {
+        ti[i] = fb_vec_i32(r, ins, i);
+        if (ti[i] < 0 || ti[i] >= g->n_tensors)
+            FAIL(QMCU_ERR_FORMAT, "op %d refers to tensor %d of %d", opi, ti[i], g->n_tensors);
+    }
+    if (ins.n != 2 && ins.n != 3) FAIL(QMCU_ERR_UNSUPPORTED, "op %d SPLIT has %u inputs", opi, ins.n);
+    x = T(im, v ? ti[0] : ti[1]);
+    ax = T(im, v ? ti[2] : ti[0]);
+    CHECK(ax->data && (ax->type == QMCU_I32 || ax->type == QMCU_I64) && qmcu_tensor_elems(ax) == 1,
+          "op %d SPLIT: the axis must be one constant integer", opi);
+    CHECK(!x->data && (x->type == QMCU_I8 || x->type == QMCU_F32), "op %d SPLIT: needs an 8-bit or float32 activation",
+          opi);
+    axis = const_i32(ax, 0);
+    if (axis < 0) axis += x->ndim;
+    CHECK(axis >= 0 && axis < x->ndim, "op %d SPLIT: axis %d out of range", opi, const_i32(ax, 0));
+    for (i = 0; i < outs.n; i++) {
+        qmcu_op *op = &g->ops[opi + (int)i];
+        const int32_t out = fb_vec_i32(r, outs, i);
+        const qmcu_tensor *y;
+        int d;
+        if (out < 0 || out >= g->n_tensors)
+            FAIL(QMCU_ERR_FORMAT, "op %d writes tensor %d of %d", opi, out, g->n_tensors);
+        y = T(im, out);
+        CHECK(y->type == x->type && y->ndim == x->ndim, "op %d SPLIT: output %u differs in type or rank", opi, i);
+        for (d = 0; d < x->ndim; d++)
+            CHECK(d == axis || y->dims[d] == x->dims[d], "op %d SPLIT: output %u does not match the input's shape", opi,
+                  i);
+        if (x->type == QMCU_I8)
+            CHECK(y->scale == x->scale && y->zero_point == x->zero_point && y->from_uint8 == x->from_uint8,
+                  "op %d SPLIT: output %u is quantized differently from the input", opi, i);
+        op->type = QMCU_OP_SLICE;
+        op->n_in = 1;
+        op->in[0] = v ? ti[0] : ti[1];
+        op->out = out;
+        op->axis = axis;
+        op->slice_begin = begin;
+        op->stride_h = op->stride_w = op->dil_h = op->dil_w = 1;
+        op->beta = 1.0f;
+        begin += y->dims[axis];
+    }
+    CHECK(begin == x->dims[axis], "op %d SPLIT: the outputs cover %d of the %d entries along axis %d", opi, begin,
+          x->dims[axis], axis);
+    *n_written = (int)outs.n;
+    return QMCU_OK;
+}
+
+static qmcu_status import_op(importer *im, fb_table ot, int opi, const qmcu_op_type *op_types, uint32_t n_codes,
+                             int *n_written)
 {
     fb_reader *r = &im->r;
     qmcu_op *op = &im->g->ops[opi];
@@ -622,6 +683,8 @@ static qmcu_status import_op(importer *im, fb_table ot, int opi, const qmcu_op_t
     if (r->err) return QMCU_ERR_FORMAT;
     if (code >= n_codes) FAIL(QMCU_ERR_FORMAT, "op %d uses operator code %u of %u", opi, code, n_codes);
     op->type = op_types[code];
+    *n_written = 1;
+    if (op->type == QMCU_OP_SLICE) return import_split(im, ins, outs, opi, n_written);
     if (ins.n > QMCU_MAX_OP_INPUTS || ins.n == 0 || outs.n != 1)
         FAIL(QMCU_ERR_UNSUPPORTED, "op %d %s has %u inputs and %u outputs", opi, qmcu_op_name(op->type), ins.n, outs.n);
     op->n_in = (int)ins.n;
@@ -808,22 +871,43 @@ static qmcu_status import_model(importer *im)
         free(op_types);
         FAIL(QMCU_ERR_FORMAT, "subgraph has %u tensors and %u operators", tensors.n, ops.n);
     }
-    if (gin.n < 1 || gin.n > 4 || gout.n < 1 || gout.n > 4) {
+    if (gin.n < 1 || gin.n > QMCU_MAX_IO || gout.n < 1 || gout.n > QMCU_MAX_IO) {
         free(op_types);
-        FAIL(QMCU_ERR_UNSUPPORTED, "model has %u inputs and %u outputs (1..4 supported)", gin.n, gout.n);
+        FAIL(QMCU_ERR_UNSUPPORTED, "model has %u inputs and %u outputs (1..16 supported)", gin.n, gout.n);
     }
     g->n_tensors = (int)tensors.n;
     g->tensors = (qmcu_tensor *)calloc(tensors.n, sizeof *g->tensors);
-    g->n_ops = (int)ops.n;
-    g->ops = (qmcu_op *)calloc(ops.n, sizeof *g->ops);
+    { /* a SPLIT becomes one op per output */
+        uint32_t extra = 0;
+        for (i = 0; i < ops.n && !r->err; i++) {
+            const fb_table ot = fb_vec_table(r, ops, i);
+            const uint32_t c = fb_u32(r, ot, OP_OPCODE, 0), n_out = fb_vec_field(r, ot, OP_OUTPUTS, 4).n;
+            if (c < codes.n && op_types[c] == QMCU_OP_SLICE) {
+                if (n_out < 1 || n_out > 256) {
+                    free(op_types);
+                    FAIL(QMCU_ERR_UNSUPPORTED, "op %u SPLIT has %u outputs (1..256 supported)", i, n_out);
+                }
+                extra += n_out - 1;
+            }
+        }
+        if (r->err) {
+            free(op_types);
+            FAIL(QMCU_ERR_FORMAT, "corrupt operator list (%s)", r->err);
+        }
+        g->n_ops = (int)(ops.n + extra);
+    }
+    g->ops = (qmcu_op *)calloc((size_t)g->n_ops, sizeof *g->ops);
     if (!g->tensors || !g->ops) st = QMCU_ERR_NOMEM;
     for (i = 0; st == QMCU_OK && i < tensors.n; i++) {
         st = import_tensor(im, fb_vec_table(r, tensors, i), (int)i);
         if (st == QMCU_OK && r->err) st = QMCU_ERR_FORMAT;
     }
-    for (i = 0; st == QMCU_OK && i < ops.n; i++) {
-        st = import_op(im, fb_vec_table(r, ops, i), (int)i, op_types, codes.n);
-        if (st == QMCU_OK && r->err) st = QMCU_ERR_FORMAT;
+    {
+        int at = 0, written = 0;
+        for (i = 0; st == QMCU_OK && i < ops.n; i++, at += written) {
+            st = import_op(im, fb_vec_table(r, ops, i), at, op_types, codes.n, &written);
+            if (st == QMCU_OK && r->err) st = QMCU_ERR_FORMAT;
+        }
     }
     free(op_types);
     if (st != QMCU_OK) {

@@ -63,3 +63,13 @@ void qmcu_concat_copy(int32_t outer, int32_t in_axis, int32_t out_axis, int32_t 
         memcpy((uint8_t *)out + ((size_t)o * out_axis + axis_offset) * inner * elem_size,
                (const uint8_t *)in + o * chunk, chunk);
 }
+
+void qmcu_slice_copy(int32_t outer, int32_t in_axis, int32_t out_axis, int32_t axis_offset, int32_t inner,
+                     size_t elem_size, const void *in, void *out)
+{
+    const size_t chunk = (size_t)out_axis * (size_t)inner * elem_size;
+    int32_t o;
+    for (o = 0; o < outer; o++)
+        memcpy((uint8_t *)out + (size_t)o * chunk,
+               (const uint8_t *)in + ((size_t)o * in_axis + axis_offset) * (size_t)inner * elem_size, chunk);
+}

@@ -292,6 +292,15 @@ static qmcu_status run_global(const qmcu_model *m, const qmcu_exec_plan *p, uint
         }
         return QMCU_OK;
     }
+    case QMCU_OP_SLICE: {
+        int32_t outer = 1, inner = 1;
+        int j;
+        for (j = 0; j < op->axis; j++) outer *= x->dims[j];
+        for (j = op->axis + 1; j < x->ndim; j++) inner *= x->dims[j];
+        qmcu_slice_copy(outer, x->dims[op->axis], y->dims[op->axis], op->slice_begin, inner, qmcu_dtype_size(y->type),
+                        in0, out);
+        return QMCU_OK;
+    }
     case QMCU_OP_ARG_MAX: {
         int32_t outer = 1, inner = 1;
         int j;
