@@ -12,6 +12,7 @@
  * resize_{int8,uint8,float}.tflite  RESIZE_BILINEAR: plain, exact 2x, half-pixel centres, aligned corners
  * argmax_int8.tflite       the int8 chain, then ARG_MAX over channels (int32 output)
  * split_{int8,uint8}.tflite  SPLIT along channels and along rows; two outputs
+ * nearest_{int8,uint8,float}.tflite  RESIZE_NEAREST_NEIGHBOR in the same variants as the bilinear chain
  * Every model is a 1xHxWx3 image model, so `quantmcu run/eval` and tflite_diff can feed it images.
  *
  *   make_models --hostile OUTDIR   well-formed flatbuffers with hostile content (tests/test_hostile.sh):
@@ -273,9 +274,12 @@ static int ops_int8(gen *g, const char *dir)
 
 /* RESIZE_BILINEAR in every variant TFLite has (plain, exact 2x, half-pixel centres, aligned corners,
  * down- and upscaling), for one activation type, then ARG_MAX over the channels (argmax = 1) or not. */
-static int resize_chain(gen *g, const char *dir, int type, int argmax, const char *name)
+static int resize_chain(gen *g, const char *dir, int type, int argmax, int nearest, const char *name)
 {
-    static const int sizes[4][3] = {{13, 11, 0}, {26, 22, 0}, {30, 40, 2}, {17, 19, 1}}; /* h, w, 1 align 2 half */
+    /* h, w, variant (1 align corners, 2 half-pixel); the last step, 8 -> 82 rows: output row 41 is source row 3
+     * by the float rule and 4 by the fixed-point one of TFLite's optimized uint8 nearest-neighbour kernel */
+    static const int sizes[7][3] = {{13, 11, 0}, {26, 22, 0}, {30, 40, 2}, {17, 19, 1},
+                                    {7, 37, 0},  {8, 21, 0},  {82, 21, 0}};
     const int u8 = type == TFB_UINT8, fl = type == TFB_FLOAT32;
     tinfo x, a, q;
     int k;
@@ -287,16 +291,17 @@ static int resize_chain(gen *g, const char *dir, int type, int argmax, const cha
         x = activation(g, type, 16, 16, 3, u8 ? 1.0f / 128.0f : 1.0f / 255.0f, u8 ? 128 : -128);
         a = conv(g, x, 8, 3, 2, 1, 0, 0);
     }
-    for (k = 0; k < 4; k++) {
+    for (k = 0; k < 7; k++) {
         const int32_t size[2] = {sizes[k][0], sizes[k][1]};
         const int one[1] = {2};
         const int size_ref = const_i32(g, size, 2, one, 1);
         q = activation(g, a.type, sizes[k][0], sizes[k][1], a.shape[3], a.scale, a.zp);
-        fbw_table_start(tfb_w(&g->b)); /* ResizeBilinearOptions: align_corners 2, half_pixel_centers 3 */
-        fbw_add_u8(tfb_w(&g->b), 2, (uint8_t)(sizes[k][2] == 1));
-        fbw_add_u8(tfb_w(&g->b), 3, (uint8_t)(sizes[k][2] == 2));
-        tfb_op(&g->b, TFB_RESIZE_BILINEAR, (const int[]){a.id, size_ref}, 2, q.id, TFB_OPT_RESIZE_BILINEAR,
-               fbw_table_end(tfb_w(&g->b)));
+        /* ResizeBilinearOptions: align_corners 2, half_pixel_centers 3; ResizeNearestNeighborOptions: 0, 1 */
+        fbw_table_start(tfb_w(&g->b));
+        fbw_add_u8(tfb_w(&g->b), nearest ? 0 : 2, (uint8_t)(sizes[k][2] == 1));
+        fbw_add_u8(tfb_w(&g->b), nearest ? 1 : 3, (uint8_t)(sizes[k][2] == 2));
+        tfb_op(&g->b, nearest ? TFB_RESIZE_NEAREST_NEIGHBOR : TFB_RESIZE_BILINEAR, (const int[]){a.id, size_ref}, 2,
+               q.id, nearest ? TFB_OPT_RESIZE_NEAREST_NEIGHBOR : TFB_OPT_RESIZE_BILINEAR, fbw_table_end(tfb_w(&g->b)));
         a = q;
     }
     if (argmax) {
@@ -426,10 +431,13 @@ int main(int argc, char **argv)
         return 2;
     }
     return int8_raw_pixels(&g, argv[1]) && float_metadata(&g, argv[1]) && uint8_body(&g, argv[1]) &&
-                   ops_int8(&g, argv[1]) && resize_chain(&g, argv[1], TFB_INT8, 0, "resize_int8.tflite") &&
-                   resize_chain(&g, argv[1], TFB_UINT8, 0, "resize_uint8.tflite") &&
-                   resize_chain(&g, argv[1], TFB_FLOAT32, 0, "resize_float.tflite") &&
-                   resize_chain(&g, argv[1], TFB_INT8, 1, "argmax_int8.tflite") &&
+                   ops_int8(&g, argv[1]) && resize_chain(&g, argv[1], TFB_INT8, 0, 0, "resize_int8.tflite") &&
+                   resize_chain(&g, argv[1], TFB_UINT8, 0, 0, "resize_uint8.tflite") &&
+                   resize_chain(&g, argv[1], TFB_FLOAT32, 0, 0, "resize_float.tflite") &&
+                   resize_chain(&g, argv[1], TFB_INT8, 1, 0, "argmax_int8.tflite") &&
+                   resize_chain(&g, argv[1], TFB_INT8, 0, 1, "nearest_int8.tflite") &&
+                   resize_chain(&g, argv[1], TFB_UINT8, 0, 1, "nearest_uint8.tflite") &&
+                   resize_chain(&g, argv[1], TFB_FLOAT32, 0, 1, "nearest_float.tflite") &&
                    split_model(&g, argv[1], TFB_INT8, "split_int8.tflite") &&
                    split_model(&g, argv[1], TFB_UINT8, "split_uint8.tflite")
                ? 0

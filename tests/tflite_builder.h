@@ -34,6 +34,7 @@ enum {
     TFB_SPLIT = 49,
     TFB_ARG_MAX = 56,
     TFB_QUANTIZE = 114,
+    TFB_RESIZE_NEAREST_NEIGHBOR = 97,
     TFB_HARD_SWISH = 117
 };
 /* BuiltinOptions union types */
@@ -52,7 +53,8 @@ enum {
     TFB_OPT_PAD = 22,
     TFB_OPT_REDUCER = 27,
     TFB_OPT_SPLIT = 35,
-    TFB_OPT_ARG_MAX = 40
+    TFB_OPT_ARG_MAX = 40,
+    TFB_OPT_RESIZE_NEAREST_NEIGHBOR = 74
 };
 
 #define TFB_MAX 256

@@ -180,6 +180,10 @@ typedef struct {
 void qmcu_resize_bilinear_s8(const qmcu_resize_params *p, const int8_t *in, int32_t row0, int32_t row1, int8_t *out);
 void qmcu_resize_bilinear_u8(const qmcu_resize_params *p, const int8_t *in, int32_t row0, int32_t row1, int8_t *out);
 void qmcu_resize_bilinear_f32(const qmcu_resize_params *p, const float *in, int32_t row0, int32_t row1, float *out);
+/* RESIZE_NEAREST_NEIGHBOR: pixels of elem_size bytes copied from TFLite's nearest source pixel:
+ * the reference rule (float scale, floor, or round with align_corners; half-pixel offset), or with
+ * fixed_point the optimized uint8 kernel's rule for plain resizes, (y * ((in << 16) / out + 1)) >> 16. */
+void qmcu_resize_nearest(const qmcu_resize_params *p, size_t elem_size, int fixed_point, const void *in, void *out);
 /* ARG_MAX over the middle dimension of [outer][axis][inner]: the first index of the largest
  * value; 8-bit values are compared as stored (uint8 - 128 keeps the order). out: int32 or int64. */
 void qmcu_arg_max(int32_t outer, int32_t axis, int32_t inner, int is_float, const void *in, int out_is_64, void *out);

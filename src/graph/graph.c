@@ -29,6 +29,7 @@ static const qmcu_op_traits k_traits[QMCU_OP_COUNT] = {
     [QMCU_OP_RESIZE_BILINEAR] = {"RESIZE_BILINEAR", 0},
     [QMCU_OP_ARG_MAX] = {"ARG_MAX", 0},
     [QMCU_OP_SLICE] = {"SLICE", 0},
+    [QMCU_OP_RESIZE_NEAREST_NEIGHBOR] = {"RESIZE_NEAREST_NEIGHBOR", 0},
 };
 #undef W
 #undef K

@@ -49,6 +49,7 @@ static const struct {
     {40, QMCU_OP_MEAN},
     {49, QMCU_OP_SLICE}, /* SPLIT: one SLICE per output */
     {56, QMCU_OP_ARG_MAX},
+    {97, QMCU_OP_RESIZE_NEAREST_NEIGHBOR},
     {102, QMCU_OP_SLICE}, /* SPLIT_V */
     {114, QMCU_OP_QUANTIZE},
     {117, QMCU_OP_HARD_SWISH},
@@ -422,9 +423,9 @@ static qmcu_status validate_resize(importer *im, int opi, qmcu_op *op, const cha
           "op %d %s: the size must be a constant int32 pair equal to the output's height and width", opi, on);
     CHECK(!(op->align_corners && op->half_pixel_centers), "op %d %s: align_corners and half_pixel_centers together",
           opi, on);
-    /* TFLite's uint8 kernel has a separate 8.8 fixed-point path for exact 8x half-pixel upsampling */
-    CHECK(!(x->from_uint8 && op->half_pixel_centers && x->dims[3] % 8 == 0 && y->dims[1] >= 8 && y->dims[2] >= 8 &&
-            y->dims[1] == 8 * x->dims[1] && y->dims[2] == 8 * x->dims[2]),
+    /* TFLite's uint8 bilinear kernel has a separate 8.8 fixed-point path for exact 8x half-pixel upsampling */
+    CHECK(!(op->type == QMCU_OP_RESIZE_BILINEAR && x->from_uint8 && op->half_pixel_centers && x->dims[3] % 8 == 0 &&
+            y->dims[1] >= 8 && y->dims[2] >= 8 && y->dims[1] == 8 * x->dims[1] && y->dims[2] == 8 * x->dims[2]),
           "op %d %s: uint8 8x upsampling with half-pixel centres (TFLite's 8.8 fixed-point variant) is not "
           "implemented",
           opi, on);
@@ -584,7 +585,8 @@ static qmcu_status validate_op(importer *im, int opi)
         return check_same_quant(im, opi, on, x, y);
     case QMCU_OP_TRANSPOSE: return validate_transpose(im, opi, op, on, x, y);
     case QMCU_OP_CONCATENATION: return validate_concatenation(im, opi, op, on, x, y);
-    case QMCU_OP_RESIZE_BILINEAR: return validate_resize(im, opi, op, on, x, y);
+    case QMCU_OP_RESIZE_BILINEAR:
+    case QMCU_OP_RESIZE_NEAREST_NEIGHBOR: return validate_resize(im, opi, op, on, x, y);
     case QMCU_OP_ARG_MAX: return validate_arg_max(im, opi, op, on, x, y);
     case QMCU_OP_SLICE: break; /* validated by import_split */
     case QMCU_OP_SOFTMAX:
@@ -741,6 +743,10 @@ static qmcu_status import_op(importer *im, fb_table ot, int opi, const qmcu_op_t
     case QMCU_OP_RESIZE_BILINEAR: /* ResizeBilinearOptions: new_height, new_width (unused), align_corners, half_pixel */
         op->align_corners = fb_u8(r, o, 2, 0) != 0;
         op->half_pixel_centers = fb_u8(r, o, 3, 0) != 0;
+        break;
+    case QMCU_OP_RESIZE_NEAREST_NEIGHBOR: /* ResizeNearestNeighborOptions: align_corners, half_pixel_centers */
+        op->align_corners = fb_u8(r, o, 0, 0) != 0;
+        op->half_pixel_centers = fb_u8(r, o, 1, 0) != 0;
         break;
     default: break;
     }

@@ -8,6 +8,7 @@
 #pragma GCC optimize("fp-contract=off")
 #endif
 #include <math.h>
+#include <string.h>
 
 #include "quantmcu/kernels.h"
 
@@ -166,6 +167,38 @@ void qmcu_resize_bilinear_f32(const qmcu_resize_params *p, const float *in, int3
                 accumulate_f32(img + ((size_t)y1 * p->in_w + x1) * c, c, (fy - y0) * (fx - x0), out);
                 out += c;
             }
+        }
+    }
+}
+
+/* GetNearestNeighbor (reference) or the fixed-point index of the optimized uint8 kernel. */
+static int32_t nearest(int32_t v, int32_t in, int32_t out, const qmcu_resize_params *p, int fixed_point)
+{
+    int32_t r;
+    if (fixed_point) {
+        r = (int32_t)(((int64_t)v * (((int64_t)in << 16) / out + 1)) >> 16);
+        return r < in - 1 ? r : in - 1;
+    } else {
+        const float scale = p->align_corners && out > 1 ? (float)(in - 1) / (float)(out - 1) : (float)in / (float)out;
+        const float s = ((float)v + (p->half_pixel_centers ? 0.5f : 0.0f)) * scale;
+        r = p->align_corners ? (int32_t)roundf(s) : (int32_t)floorf(s);
+        r = r < in - 1 ? r : in - 1;
+        return p->half_pixel_centers && r < 0 ? 0 : r;
+    }
+}
+
+void qmcu_resize_nearest(const qmcu_resize_params *p, size_t elem_size, int fixed_point, const void *in, void *out)
+{
+    const size_t px = (size_t)p->channels * elem_size;
+    const uint8_t *src = (const uint8_t *)in;
+    uint8_t *dst = (uint8_t *)out;
+    int32_t b, y, x;
+    for (b = 0; b < p->batches; b++) {
+        const uint8_t *img = src + (size_t)b * p->in_h * p->in_w * px;
+        for (y = 0; y < p->out_h; y++) {
+            const uint8_t *row = img + (size_t)nearest(y, p->in_h, p->out_h, p, fixed_point) * p->in_w * px;
+            for (x = 0; x < p->out_w; x++, dst += px)
+                memcpy(dst, row + (size_t)nearest(x, p->in_w, p->out_w, p, fixed_point) * px, px);
         }
     }
 }

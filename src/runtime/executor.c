@@ -292,6 +292,14 @@ static qmcu_status run_global(const qmcu_model *m, const qmcu_exec_plan *p, uint
         }
         return QMCU_OK;
     }
+    case QMCU_OP_RESIZE_NEAREST_NEIGHBOR: {
+        const qmcu_resize_params rp = {x->dims[0], x->dims[1], x->dims[2],        x->dims[3],
+                                       y->dims[1], y->dims[2], op->align_corners, op->half_pixel_centers};
+        /* TFLite 2.9 runs uint8 plain resizes through its fixed-point kernel, int8 and float through the reference */
+        qmcu_resize_nearest(&rp, qmcu_dtype_size(y->type),
+                            x->from_uint8 && !op->align_corners && !op->half_pixel_centers, in0, out);
+        return QMCU_OK;
+    }
     case QMCU_OP_SLICE: {
         int32_t outer = 1, inner = 1;
         int j;
