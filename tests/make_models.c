@@ -13,6 +13,7 @@
  * argmax_int8.tflite       the int8 chain, then ARG_MAX over channels (int32 output)
  * split_{int8,uint8}.tflite  SPLIT along channels and along rows; two outputs
  * nearest_{int8,uint8,float}.tflite  RESIZE_NEAREST_NEIGHBOR in the same variants as the bilinear chain
+ * sub_{int8,uint8,float}.tflite  SUB, with and without a fused RELU
  * Every model is a 1xHxWx3 image model, so `quantmcu run/eval` and tflite_diff can feed it images.
  *
  *   make_models --hostile OUTDIR   well-formed flatbuffers with hostile content (tests/test_hostile.sh):
@@ -118,12 +119,17 @@ static tinfo conv(gen *g, tinfo x, int cout, int k, int stride, int same, int ac
     return y;
 }
 
-static tinfo binary(gen *g, int op, tinfo a, tinfo b, float scale, int zp)
+static tinfo binary_act(gen *g, int op, tinfo a, tinfo b, float scale, int zp, int act)
 {
     tinfo y = activation(g, a.type, a.shape[1], a.shape[2], a.shape[3], scale, zp);
-    tfb_op(&g->b, op, (const int[]){a.id, b.id}, 2, y.id, op == TFB_ADD ? TFB_OPT_ADD : TFB_OPT_MUL,
-           tfb_act_options(&g->b, 0));
+    tfb_op(&g->b, op, (const int[]){a.id, b.id}, 2, y.id,
+           op == TFB_ADD ? TFB_OPT_ADD : (op == TFB_SUB ? TFB_OPT_SUB : TFB_OPT_MUL), tfb_act_options(&g->b, act));
     return y;
+}
+
+static tinfo binary(gen *g, int op, tinfo a, tinfo b, float scale, int zp)
+{
+    return binary_act(g, op, a, b, scale, zp, 0);
 }
 
 /* Average pool 2x2, flatten, FC to `classes`, softmax (spatial features keep the logits image-dependent). */
@@ -349,6 +355,27 @@ static int split_model(gen *g, const char *dir, int type, const char *name)
     return save(g, dir, name, x.id, r1.id);
 }
 
+/* SUB of two convolutions, then SUB with a fused RELU (float: of the input and its square). */
+static int sub_model(gen *g, const char *dir, int type, const char *name)
+{
+    const int u8 = type == TFB_UINT8;
+    tinfo x, a, b, d, e;
+    start(g, 13 + (uint32_t)type);
+    if (type == TFB_FLOAT32) {
+        x = activation(g, TFB_FLOAT32, 8, 8, 3, 0.0f, 0);
+        a = binary(g, TFB_MUL, x, x, 0.0f, 0);        /* x^2 */
+        d = binary_act(g, TFB_SUB, x, a, 0.0f, 0, 0); /* x - x^2 */
+        e = binary_act(g, TFB_SUB, a, d, 0.0f, 0, 1); /* relu(2 x^2 - x) */
+        return save(g, dir, name, x.id, e.id);
+    }
+    x = activation(g, type, 16, 16, 3, u8 ? 1.0f / 128.0f : 1.0f / 255.0f, u8 ? 128 : -128);
+    a = conv(g, x, 8, 3, 2, 1, 0, 0);
+    b = conv(g, x, 8, 3, 2, 1, 0, 0);
+    d = binary_act(g, TFB_SUB, a, b, a.scale * 1.3f, u8 ? 120 : -5, 0);
+    e = binary_act(g, TFB_SUB, d, a, d.scale * 0.9f, u8 ? 100 : -20, 1); /* fused RELU */
+    return save(g, dir, name, x.id, e.id);
+}
+
 /* A float ADD chain over 1x16384x16384x1 tensors (2^28 elements, 1 GB each): three are live at once. */
 static int huge_arena(gen *g, const char *dir)
 {
@@ -439,7 +466,10 @@ int main(int argc, char **argv)
                    resize_chain(&g, argv[1], TFB_UINT8, 0, 1, "nearest_uint8.tflite") &&
                    resize_chain(&g, argv[1], TFB_FLOAT32, 0, 1, "nearest_float.tflite") &&
                    split_model(&g, argv[1], TFB_INT8, "split_int8.tflite") &&
-                   split_model(&g, argv[1], TFB_UINT8, "split_uint8.tflite")
+                   split_model(&g, argv[1], TFB_UINT8, "split_uint8.tflite") &&
+                   sub_model(&g, argv[1], TFB_INT8, "sub_int8.tflite") &&
+                   sub_model(&g, argv[1], TFB_UINT8, "sub_uint8.tflite") &&
+                   sub_model(&g, argv[1], TFB_FLOAT32, "sub_float.tflite")
                ? 0
                : 1;
 }

@@ -54,8 +54,8 @@ done
 img=$(echo $imgs | cut -d' ' -f1)
 $QM run "$V1" "$img" --dump-output "$T/host.bin" > /dev/null
 $QM mcu "$V1" --target cortex-m7 "$img" --dump-output "$T/mcu7.bin" > /dev/null && cmp -s "$T/host.bin" "$T/mcu7.bin" && ok || bad "cortex-m7 firmware"
-# resize and arg max on the M4F: the same bytes as the host (no fused multiply-add anywhere)
-for m in resize_uint8 resize_float resize_int8 argmax_int8; do
+# resize, arg max, nearest neighbour, sub on the M4F: the same bytes as the host (no fused multiply-add anywhere)
+for m in resize_uint8 resize_float resize_int8 argmax_int8 nearest_uint8 sub_int8 sub_uint8; do
   $QM run "$GEN/$m.tflite" "$img" --dump-output "$T/h.bin" > /dev/null && $QM mcu "$GEN/$m.tflite" "$img" --dump-output "$T/m.bin" > /dev/null \
     && cmp -s "$T/h.bin" "$T/m.bin" && ok || bad "$m: firmware output differs from the host's"
 done

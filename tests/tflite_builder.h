@@ -31,6 +31,7 @@ enum {
     TFB_SOFTMAX = 25,
     TFB_PAD = 34,
     TFB_MEAN = 40,
+    TFB_SUB = 41,
     TFB_SPLIT = 49,
     TFB_ARG_MAX = 56,
     TFB_QUANTIZE = 114,
@@ -52,6 +53,7 @@ enum {
     TFB_OPT_MUL = 21,
     TFB_OPT_PAD = 22,
     TFB_OPT_REDUCER = 27,
+    TFB_OPT_SUB = 28,
     TFB_OPT_SPLIT = 35,
     TFB_OPT_ARG_MAX = 40,
     TFB_OPT_RESIZE_NEAREST_NEIGHBOR = 74

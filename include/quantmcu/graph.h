@@ -64,6 +64,7 @@ typedef enum {
     QMCU_OP_ARG_MAX,
     QMCU_OP_SLICE, /* one output of a TFLite SPLIT / SPLIT_V: [begin, begin + size) along `axis` */
     QMCU_OP_RESIZE_NEAREST_NEIGHBOR,
+    QMCU_OP_SUB,
     QMCU_OP_COUNT
 } qmcu_op_type;
 

@@ -217,7 +217,8 @@ void qmcu_fully_connected_f32(int32_t rows, int32_t k, const float *input, int32
                               const float *bias, float act_min, float act_max, float *output);
 void qmcu_pool_f32(const qmcu_pool_params *p, float act_min, float act_max, const qmcu_dims *in, const float *input,
                    const qmcu_dims *out, float *output);
-void qmcu_eltwise_f32(int is_mul, const int32_t in1_dims[4], const float *in1, const int32_t in2_dims[4],
+/* kind: 0 add, 1 mul, 2 sub (in1 - in2) */
+void qmcu_eltwise_f32(int kind, const int32_t in1_dims[4], const float *in1, const int32_t in2_dims[4],
                       const float *in2, const int32_t out_dims[4], float act_min, float act_max, float *out);
 void qmcu_softmax_f32(float beta, int32_t rows, int32_t row_len, const float *in, float *out);
 void qmcu_mean_f32(int reduce_mask, const int32_t dims[4], const float *in, float *out);

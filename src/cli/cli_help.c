@@ -27,18 +27,19 @@ static const help_entry k_help[] = {
              "The model's ops, shapes, MACs and layer-by-layer memory; with a plan, its tiles, halo and memory.\n"
              "  --json                         machine-readable output\n" PLAN_OPTIONS
              "example: quantmcu info mobilenet_v2_1.0_224_quant.tflite --split 13 --grid 4x4\n"},
-    {"run", "usage: quantmcu run MODEL (IMAGE... | --input FILE...) [--top K] [--labels FILE] [--dump-input FILE]\n"
-            "                    [--dump-output FILE] [plan options]\n"
-            "Runs images (JPEG, PNG, BMP) or raw inputs; prints the top classes, a class map's pixel histogram, or\n"
-            "the range of each output.\n"
-            "  --input FILE                   input tensor bytes: raw or NumPy .npy (once per model input, in order)\n"
-            "  --top K                        classes to print (default 5)\n"
-            "  --labels FILE                  one class name per line (default: class indices only)\n"
-            "  --dump-input FILE              write the input bytes of the last sample (input k: FILE.k)\n"
-            "  --dump-output FILE             write every output of the last sample: FILE, then FILE.1 ...;\n"
-            "                                 .npy when FILE ends in .npy (out.npy, out.1.npy), else raw bytes\n" PLAN_OPTIONS
-            "example: quantmcu run mobilenet_v2_1.0_224_quant.tflite cat.jpg --mode patch --split 13 --grid 4x4\n"
-            "example: quantmcu run kws_ref_model.tflite --input mfcc.npy --dump-output scores.npy\n"},
+    {"run",
+     "usage: quantmcu run MODEL (IMAGE... | --input FILE...) [--top K] [--labels FILE] [--dump-input FILE]\n"
+     "                    [--dump-output FILE] [plan options]\n"
+     "Runs images (JPEG, PNG, BMP) or raw inputs; prints the top classes, a class map's pixel histogram, or\n"
+     "the range of each output.\n"
+     "  --input FILE                   input tensor bytes: raw or NumPy .npy (once per model input, in order)\n"
+     "  --top K                        classes to print (default 5)\n"
+     "  --labels FILE                  one class name per line (default: class indices only)\n"
+     "  --dump-input FILE              write the input bytes of the last sample (input k: FILE.k)\n"
+     "  --dump-output FILE             write every output of the last sample: FILE, then FILE.1 ...;\n"
+     "                                 .npy when FILE ends in .npy (out.npy, out.1.npy), else raw bytes\n" PLAN_OPTIONS
+     "example: quantmcu run mobilenet_v2_1.0_224_quant.tflite cat.jpg --mode patch --split 13 --grid 4x4\n"
+     "example: quantmcu run kws_ref_model.tflite --input mfcc.npy --dump-output scores.npy\n"},
     {"eval", "usage: quantmcu eval MODEL --images DIR [--limit N] [--skip N] [--threads N] [--json] [--vs-int8]\n"
              "                     [--strict] [--classes FILE] [--ground-truth FILE] [plan options]\n"
              "Top-1 / top-5 accuracy over a folder of labelled images, with MACs, BitOPs and peak SRAM.\n"

@@ -272,7 +272,7 @@ static void emit_prepared_op(FILE *f, const qmcu_model *m, int i)
                 ".pad_left = %d, .act_min = %d, .act_max = %d, .value_offset = %d, .is_max = %d}",
                 pp->filter_h, pp->filter_w, pp->stride_h, pp->stride_w, pp->pad_top, pp->pad_left, pp->act_min,
                 pp->act_max, pp->value_offset, pp->is_max);
-    } else if (ty == QMCU_OP_ADD || ty == QMCU_OP_MUL) {
+    } else if (ty == QMCU_OP_ADD || ty == QMCU_OP_SUB || ty == QMCU_OP_MUL) {
         fputs(",\n        .u.elt = ", f);
         emit_elt(f, &po->u.elt);
     } else if (ty == QMCU_OP_QUANTIZE || ty == QMCU_OP_RELU || ty == QMCU_OP_RELU6) {

@@ -30,6 +30,7 @@ static const qmcu_op_traits k_traits[QMCU_OP_COUNT] = {
     [QMCU_OP_ARG_MAX] = {"ARG_MAX", 0},
     [QMCU_OP_SLICE] = {"SLICE", 0},
     [QMCU_OP_RESIZE_NEAREST_NEIGHBOR] = {"RESIZE_NEAREST_NEIGHBOR", 0},
+    [QMCU_OP_SUB] = {"SUB", E},
 };
 #undef W
 #undef K

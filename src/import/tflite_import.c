@@ -47,6 +47,7 @@ static const struct {
     {34, QMCU_OP_PAD},
     {39, QMCU_OP_TRANSPOSE},
     {40, QMCU_OP_MEAN},
+    {41, QMCU_OP_SUB},
     {49, QMCU_OP_SLICE}, /* SPLIT: one SLICE per output */
     {56, QMCU_OP_ARG_MAX},
     {97, QMCU_OP_RESIZE_NEAREST_NEIGHBOR},
@@ -559,6 +560,7 @@ static qmcu_status validate_op(importer *im, int opi)
     case QMCU_OP_DEPTHWISE_CONV_2D:
     case QMCU_OP_FULLY_CONNECTED: need_in = 2; break;
     case QMCU_OP_ADD:
+    case QMCU_OP_SUB:
     case QMCU_OP_MUL:
     case QMCU_OP_PAD:
     case QMCU_OP_MEAN:
@@ -574,6 +576,7 @@ static qmcu_status validate_op(importer *im, int opi)
     case QMCU_OP_DEPTHWISE_CONV_2D: return validate_conv(im, opi, op, on, x, y);
     case QMCU_OP_FULLY_CONNECTED: return validate_fully_connected(im, opi, op, on, x, y);
     case QMCU_OP_ADD:
+    case QMCU_OP_SUB:
     case QMCU_OP_MUL: return validate_elementwise2(im, opi, op, on, x, y);
     case QMCU_OP_AVERAGE_POOL_2D:
     case QMCU_OP_MAX_POOL_2D: return validate_pool(im, opi, op, on, x, y);
@@ -733,6 +736,7 @@ static qmcu_status import_op(importer *im, fb_table ot, int opi, const qmcu_op_t
         if (fb_i8(r, o, 1, 0) != 0) FAIL(QMCU_ERR_UNSUPPORTED, "op %d FULLY_CONNECTED uses shuffled weights", opi);
         break;
     case QMCU_OP_ADD:
+    case QMCU_OP_SUB:
     case QMCU_OP_MUL: op->act = (qmcu_activation)fb_i8(r, o, 0, 0); break;
     case QMCU_OP_CONCATENATION:
         op->axis = fb_i32(r, o, 0, 0);

@@ -96,7 +96,7 @@ void qmcu_pool_f32(const qmcu_pool_params *p, float act_min, float act_max, cons
                 }
 }
 
-void qmcu_eltwise_f32(int is_mul, const int32_t in1_dims[4], const float *in1, const int32_t in2_dims[4],
+void qmcu_eltwise_f32(int kind, const int32_t in1_dims[4], const float *in1, const int32_t in2_dims[4],
                       const float *in2, const int32_t out_dims[4], float act_min, float act_max, float *out)
 {
     int32_t s1[4], s2[4], i0, i1, i2, i3;
@@ -108,7 +108,7 @@ void qmcu_eltwise_f32(int is_mul, const int32_t in1_dims[4], const float *in1, c
                 for (i3 = 0; i3 < out_dims[3]; i3++) {
                     const float a = in1[i0 * s1[0] + i1 * s1[1] + i2 * s1[2] + i3 * s1[3]];
                     const float b = in2[i0 * s2[0] + i1 * s2[1] + i2 * s2[2] + i3 * s2[3]];
-                    *out++ = clampf(is_mul ? a * b : a + b, act_min, act_max);
+                    *out++ = clampf(kind == 1 ? a * b : (kind == 2 ? a - b : a + b), act_min, act_max);
                 }
 }
 

@@ -184,6 +184,9 @@ qmcu_status qmcu_eltwise_prepare(const qmcu_graph *g, int opi, float s1, int32_t
             qmcu_quantize_multiplier((double)s2 / twice_max, &e->input2_multiplier, &e->input2_shift);
             qmcu_quantize_multiplier(rescale, &e->output_multiplier, &e->output_shift);
         }
+        /* SUB is ADD with the second input's multiplier negated: both roundings are symmetric, so this
+         * equals TFLite's scaled difference */
+        if (op->type == QMCU_OP_SUB) e->input2_multiplier = -e->input2_multiplier;
     }
     if (!(rescale >= 0.0 && rescale < 65536.0)) {
         qmcu_error_set(err, "%s: op %d %s: quantization scales give a rescale factor of %g (outside [0, 65536))",
@@ -260,6 +263,7 @@ static qmcu_status prepare_op(const qmcu_model *m, qmcu_prepared_op *po, int i, 
     case QMCU_OP_DEPTHWISE_CONV_2D:
     case QMCU_OP_FULLY_CONNECTED: return prepare_conv_like(m, op, &po->u.conv, &po->scratch_bytes, err);
     case QMCU_OP_ADD:
+    case QMCU_OP_SUB:
     case QMCU_OP_MUL:
         if (q)
             return qmcu_eltwise_prepare(m->g, i, x->scale, x->zero_point, TENSOR(m, op->in[1])->scale,

@@ -44,10 +44,14 @@ static qmcu_status run_elementwise(const qmcu_model *m, int i, const void *in0, 
     int64_t j;
     switch (op->type) {
     case QMCU_OP_ADD:
+    case QMCU_OP_SUB:
     case QMCU_OP_MUL: {
         const int32_t d[4] = {1, 1, 1, (int32_t)n};
         if (q) return qmcu_eltwise_s8(&po->u.elt, d, (const int8_t *)in0, d, (const int8_t *)in1, d, (int8_t *)out);
-        qmcu_eltwise_f32(op->type == QMCU_OP_MUL, d, fin, d, (const float *)in1, d, po->act_min_f, po->act_max_f, fout);
+        qmcu_eltwise_f32(op->type == QMCU_OP_MUL   ? 1
+                         : op->type == QMCU_OP_SUB ? 2
+                                                   : 0,
+                         d, fin, d, (const float *)in1, d, po->act_min_f, po->act_max_f, fout);
         return QMCU_OK;
     }
     case QMCU_OP_QUANTIZE:
@@ -227,6 +231,7 @@ static qmcu_status run_global(const qmcu_model *m, const qmcu_exec_plan *p, uint
                                        (const int8_t *)w->data, po->u.conv.bias, (int8_t *)out);
     }
     case QMCU_OP_ADD:
+    case QMCU_OP_SUB:
     case QMCU_OP_MUL: {
         const qmcu_tensor *x2 = TENSOR(m, op->in[1]);
         const void *in1 = buffer_of(m, p, mem, -1, i, op->in[1]).ptr;
@@ -234,8 +239,10 @@ static qmcu_status run_global(const qmcu_model *m, const qmcu_exec_plan *p, uint
         qmcu_tensor_dims4(x2, d2);
         qmcu_tensor_dims4(y, dy);
         if (q) return qmcu_eltwise_s8(&po->u.elt, d, (const int8_t *)in0, d2, (const int8_t *)in1, dy, (int8_t *)out);
-        qmcu_eltwise_f32(op->type == QMCU_OP_MUL, d, (const float *)in0, d2, (const float *)in1, dy, po->act_min_f,
-                         po->act_max_f, (float *)out);
+        qmcu_eltwise_f32(op->type == QMCU_OP_MUL   ? 1
+                         : op->type == QMCU_OP_SUB ? 2
+                                                   : 0,
+                         d, (const float *)in0, d2, (const float *)in1, dy, po->act_min_f, po->act_max_f, (float *)out);
         return QMCU_OK;
     }
     case QMCU_OP_MEAN:
