@@ -87,6 +87,29 @@ expect_error "npy of the wrong dtype" "in_u8.npy: .npy dtype '|u1' but input 0 i
 expect_error "npy of the wrong size" "in_short.npy: .npy shape does not hold the 3072 elements" $QM run "$G" --input "$T/in_short.npy"
 expect_error "raw input of the wrong size" "in.bin: 3072 bytes, but input 0 (raw bytes) needs 49152" $QM run "$V1" --input "$T/in.bin"
 $QM run "$G" "$IMG/$A" --input "$T/in.bin" > /dev/null 2>&1; [ $? -eq 2 ] && ok || bad "images and --input together: exit status 2"
+# eval over a folder of .npy / .bin samples, labelled by the leading integer of the name: top-1 equals run's
+mkdir -p "$T/npys"
+python3 - "$T/npys" <<'PY'
+import struct, sys, random
+random.seed(7)
+for i in range(8):
+    data = bytes(random.randrange(256) for _ in range(32 * 32 * 3))
+    h = "{'descr': '|i1', 'fortran_order': False, 'shape': (1, 32, 32, 3, ), }"
+    while (10 + len(h) + 1) % 64: h += ' '
+    name = '%s/%04d_s%d.%s' % (sys.argv[1], i % 2, i, 'npy' if i % 2 else 'bin')
+    open(name, 'wb').write((b'\x93NUMPY\x01\x00' + struct.pack('<H', len(h) + 1) + (h + '\n').encode() if i % 2 else b'') + data)
+PY
+hits=0
+for f in "$T"/npys/*; do
+  label=$((10#$(basename "$f" | cut -c1-4)))
+  top=$($QM run "$G" --input "$f" --top 1 | sed -n 2p | awk '{print $1}')
+  [ "$top" = "$label" ] && hits=$((hits + 1))
+done
+$QM eval "$G" --inputs "$T/npys" --json 2> /dev/null > "$T/npy_eval.json" && python3 - "$T/npy_eval.json" "$hits" <<'PY' && ok || bad "eval over .npy/.bin samples: $(cat "$T/npy_eval.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["images"] == 8 and 0 < int(sys.argv[2]) < 8 and abs(d["top1_pct"] - 100.0 * int(sys.argv[2]) / 8) < 1e-9, (d, sys.argv[2])
+PY
 # a class map (DeepLab-style ARG_MAX output): a pixel histogram
 $QM run "$T/gen/argmax_int8.tflite" "$IMG/$A" | grep -q "output 0 (1x82x21 int32): class map, pixels per class:" && ok || bad "run: class map histogram"
 
@@ -200,7 +223,7 @@ expect_error "missing model" "/nonexistent.tflite" $QM info /nonexistent.tflite
 echo "this is not an image" > "$T/fake.jpg"
 expect_error "missing image" "/nonexistent.png" $QM run "$V1" /nonexistent.png
 mkdir -p "$T/empty"
-expect_error "empty folder" "no JPEG/PNG/BMP images" $QM eval "$V1" --images "$T/empty"
+expect_error "empty folder" "no samples in folder" $QM eval "$V1" --images "$T/empty"
 expect_error "missing folder" "/nonexistent-dir" $QM eval "$V1" --images /nonexistent-dir
 cp "$T/fake.jpg" "$T/empty/0001_fake.jpg"
 expect_error "broken image in eval --strict" "0001_fake.jpg" $QM eval "$V1" --images "$T/empty" --strict

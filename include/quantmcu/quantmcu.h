@@ -142,6 +142,8 @@ qmcu_status quantmcu_quantize(const quantmcu_model *m, const quantmcu_plan *patc
 /* ---- inference ------------------------------------------------------------------------- */
 /* Decodes and preprocesses an image into the model's input bytes (DESIGN.md §5). */
 qmcu_status quantmcu_image_to_input(const quantmcu_model *m, const char *path, void *input, qmcu_error *err);
+/* A sample file as input 0: .npy / .bin as quantmcu_load_input, anything else as an image. */
+qmcu_status quantmcu_sample_to_input(const quantmcu_model *m, const char *path, void *input, qmcu_error *err);
 /* One inference in mem (quantmcu_plan_memory_bytes): input/output in the model's byte format;
  * opt may be NULL. */
 qmcu_status quantmcu_run(const quantmcu_model *m, const quantmcu_plan *p, uint8_t *mem, const void *input, void *output,

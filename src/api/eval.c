@@ -1,4 +1,5 @@
-/* Evaluation over a folder of labelled images (quantmcu_eval), threads over images. */
+/* Evaluation over a folder of labelled samples (quantmcu_eval): images, or raw / .npy inputs for any
+ * model; threads over samples. */
 #include <ctype.h>
 #include <math.h>
 #include <dirent.h>
@@ -20,7 +21,8 @@ static int has_image_ext(const char *name)
     if (!dot || strlen(dot + 1) >= sizeof ext) return 0;
     for (i = 0; dot[1 + i]; i++) ext[i] = (char)tolower((unsigned char)dot[1 + i]);
     ext[i] = 0;
-    return !strcmp(ext, "jpg") || !strcmp(ext, "jpeg") || !strcmp(ext, "png") || !strcmp(ext, "bmp");
+    return !strcmp(ext, "jpg") || !strcmp(ext, "jpeg") || !strcmp(ext, "png") || !strcmp(ext, "bmp") ||
+           !strcmp(ext, "npy") || !strcmp(ext, "bin");
 }
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
@@ -130,7 +132,7 @@ static void *eval_worker(void *arg)
         const int label = j->labels[i] + j->label_offset;
         int ref_top = -1;
         double t0;
-        if ((j->st = quantmcu_image_to_input(j->m, j->paths[i], input, &j->err)) != QMCU_OK) {
+        if ((j->st = quantmcu_sample_to_input(j->m, j->paths[i], input, &j->err)) != QMCU_OK) {
             if (j->o->strict) break;
             j->broken[i] = 1; /* named through the callback, counted, left out of the figures */
             pthread_mutex_lock(j->lock);
@@ -353,7 +355,7 @@ static qmcu_status select_images(const quantmcu_model *m, const char *dir, const
         *paths = NULL;
         st = list_class_folders(dir, o->classes, &cl, paths, labels, &total, err);
         if (st == QMCU_OK && total == 0) {
-            qmcu_error_set(err, "%s: no JPEG/PNG/BMP images in folder", dir);
+            qmcu_error_set(err, "%s: no samples in folder (JPEG/PNG/BMP images, or .npy/.bin inputs)", dir);
             st = QMCU_ERR_ARG;
         }
     } else if (st == QMCU_OK) {
@@ -375,7 +377,7 @@ static qmcu_status select_images(const quantmcu_model *m, const char *dir, const
         *n = o->limit;
     }
     if (*n == 0) {
-        qmcu_error_set(err, k ? "%s: no images left after skipping %d" : "%s: no JPEG/PNG/BMP images in folder", dir,
+        qmcu_error_set(err, k ? "%s: no images left after skipping %d" : "%s: no samples in folder (JPEG/PNG/BMP images, or .npy/.bin inputs)", dir,
                        k);
         return QMCU_ERR_ARG;
     }

@@ -312,7 +312,7 @@ static qmcu_status load_inputs(const quantmcu_model *m, const char *dir, int lim
     if (st != QMCU_OK) return st;
     if (count == 0) {
         quantmcu_free_list(paths, count);
-        qmcu_error_set(err, "%s: no JPEG/PNG/BMP images for calibration", dir);
+        qmcu_error_set(err, "%s: no samples for calibration (JPEG/PNG/BMP images, or .npy/.bin inputs)", dir);
         return QMCU_ERR_ARG;
     }
     *n = count < limit ? count : limit;
@@ -321,7 +321,7 @@ static qmcu_status load_inputs(const quantmcu_model *m, const char *dir, int lim
         if (!(inputs[i] = (uint8_t *)malloc(quantmcu_input_bytes(m))))
             st = nomem(err, dir);
         else
-            st = qmcu_image_to_input(m->g, paths[i], inputs[i], err);
+            st = quantmcu_sample_to_input(m, paths[i], inputs[i], err);
     }
     quantmcu_free_list(paths, count);
     *out = inputs;
@@ -374,6 +374,14 @@ qmcu_status quantmcu_quantize(const quantmcu_model *m, const quantmcu_plan *patc
 /* ---- inference ------------------------------------------------------------------------- */
 qmcu_status quantmcu_image_to_input(const quantmcu_model *m, const char *path, void *input, qmcu_error *err)
 {
+    return qmcu_image_to_input(m->g, path, input, err);
+}
+
+qmcu_status quantmcu_sample_to_input(const quantmcu_model *m, const char *path, void *input, qmcu_error *err)
+{
+    const char *dot = strrchr(path, '.');
+    if (dot && (!strcmp(dot, ".npy") || !strcmp(dot, ".bin") || !strcmp(dot, ".NPY") || !strcmp(dot, ".BIN")))
+        return quantmcu_load_input(m, 0, path, input, err);
     return qmcu_image_to_input(m->g, path, input, err);
 }
 

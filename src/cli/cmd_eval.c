@@ -79,7 +79,7 @@ int cmd_eval(int argc, char **argv)
         const int taken = cli_plan_option("eval", argc, argv, &i, &po);
         if (taken < 0) return 2;
         if (taken) continue;
-        if (!strcmp(a, "--images")) {
+        if (!strcmp(a, "--images") || !strcmp(a, "--inputs")) {
             if (!(dir = cli_value(argc, argv, &i))) return cli_usage("eval: --images needs a folder");
         } else if (!strcmp(a, "--limit")) {
             if (!cli_parse_int(cli_value(argc, argv, &i), 1, 100000000, &v))
