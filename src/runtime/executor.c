@@ -193,6 +193,22 @@ static void run_pad_window(const qmcu_model *m, int i, const view *in, const vie
 }
 
 /* Ops that only exist layer by layer: whole tensors, broadcasting allowed. */
+/* Elements before and after dimension `axis` of t: [outer][axis][inner]. */
+static void around_axis(const qmcu_tensor *t, int axis, int32_t *outer, int32_t *inner)
+{
+    int j;
+    *outer = *inner = 1;
+    for (j = 0; j < axis; j++) *outer *= t->dims[j];
+    for (j = axis + 1; j < t->ndim; j++) *inner *= t->dims[j];
+}
+
+static qmcu_resize_params resize_params(const qmcu_op *op, const qmcu_tensor *x, const qmcu_tensor *y)
+{
+    const qmcu_resize_params rp = {x->dims[0], x->dims[1], x->dims[2],        x->dims[3],
+                                   y->dims[1], y->dims[2], op->align_corners, op->half_pixel_centers};
+    return rp;
+}
+
 /* RESIZE_BILINEAR output rows [r0, r1) for the input's type. */
 static void resize_rows(const qmcu_resize_params *rp, const qmcu_tensor *x, const void *in, int32_t r0, int32_t r1,
                         void *out)
@@ -267,10 +283,9 @@ static qmcu_status run_global(const qmcu_model *m, const qmcu_exec_plan *p, uint
         return QMCU_OK;
     }
     case QMCU_OP_CONCATENATION: {
-        int32_t outer = 1, inner = 1, off = 0;
+        int32_t outer, inner, off = 0;
         int j;
-        for (j = 0; j < op->axis; j++) outer *= y->dims[j];
-        for (j = op->axis + 1; j < y->ndim; j++) inner *= y->dims[j];
+        around_axis(y, op->axis, &outer, &inner);
         for (j = 0; j < op->n_in; j++) {
             const qmcu_tensor *xi = TENSOR(m, op->in[j]);
             qmcu_concat_copy(outer, xi->dims[op->axis], y->dims[op->axis], off, inner, qmcu_dtype_size(y->type),
@@ -280,8 +295,7 @@ static qmcu_status run_global(const qmcu_model *m, const qmcu_exec_plan *p, uint
         return QMCU_OK;
     }
     case QMCU_OP_RESIZE_BILINEAR: {
-        const qmcu_resize_params rp = {x->dims[0], x->dims[1], x->dims[2],        x->dims[3],
-                                       y->dims[1], y->dims[2], op->align_corners, op->half_pixel_centers};
+        const qmcu_resize_params rp = resize_params(op, x, y);
         const int32_t rows = rp.batches * rp.out_h;
         int32_t r;
         if (!(p->fused_next && p->fused_next[i])) {
@@ -300,27 +314,22 @@ static qmcu_status run_global(const qmcu_model *m, const qmcu_exec_plan *p, uint
         return QMCU_OK;
     }
     case QMCU_OP_RESIZE_NEAREST_NEIGHBOR: {
-        const qmcu_resize_params rp = {x->dims[0], x->dims[1], x->dims[2],        x->dims[3],
-                                       y->dims[1], y->dims[2], op->align_corners, op->half_pixel_centers};
+        const qmcu_resize_params rp = resize_params(op, x, y);
         /* TFLite 2.9 runs uint8 plain resizes through its fixed-point kernel, int8 and float through the reference */
         qmcu_resize_nearest(&rp, qmcu_dtype_size(y->type),
                             x->from_uint8 && !op->align_corners && !op->half_pixel_centers, in0, out);
         return QMCU_OK;
     }
     case QMCU_OP_SLICE: {
-        int32_t outer = 1, inner = 1;
-        int j;
-        for (j = 0; j < op->axis; j++) outer *= x->dims[j];
-        for (j = op->axis + 1; j < x->ndim; j++) inner *= x->dims[j];
+        int32_t outer, inner;
+        around_axis(x, op->axis, &outer, &inner);
         qmcu_slice_copy(outer, x->dims[op->axis], y->dims[op->axis], op->slice_begin, inner, qmcu_dtype_size(y->type),
                         in0, out);
         return QMCU_OK;
     }
     case QMCU_OP_ARG_MAX: {
-        int32_t outer = 1, inner = 1;
-        int j;
-        for (j = 0; j < op->axis; j++) outer *= x->dims[j];
-        for (j = op->axis + 1; j < x->ndim; j++) inner *= x->dims[j];
+        int32_t outer, inner;
+        around_axis(x, op->axis, &outer, &inner);
         qmcu_arg_max(outer, x->dims[op->axis], inner, x->type == QMCU_F32, in0, y->type == QMCU_I64, out);
         return QMCU_OK;
     }
