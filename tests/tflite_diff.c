@@ -36,38 +36,66 @@ static void fill_random(const qmcu_tensor *t, void *dst)
     }
 }
 
+/* TFLite 2.9 on one model, one thread. */
+typedef struct {
+    TfLiteModel *tm;
+    TfLiteInterpreterOptions *opt;
+    TfLiteInterpreter *ti;
+} oracle;
+
+/* 1 = loaded and tensors allocated; 0 = cannot load (o->ti NULL) or allocate (o->ti set). */
+static int oracle_open(oracle *o, const char *model_path)
+{
+    o->tm = TfLiteModelCreateFromFile(model_path);
+    o->opt = TfLiteInterpreterOptionsCreate();
+    TfLiteInterpreterOptionsSetNumThreads(o->opt, 1);
+    o->ti = o->tm ? TfLiteInterpreterCreate(o->tm, o->opt) : NULL;
+    return o->ti && TfLiteInterpreterAllocateTensors(o->ti) == kTfLiteOk;
+}
+
+static void oracle_close(oracle *o)
+{
+    if (o->ti) TfLiteInterpreterDelete(o->ti);
+    TfLiteInterpreterOptionsDelete(o->opt);
+    if (o->tm) TfLiteModelDelete(o->tm);
+}
+
+/* The model and its layer-by-layer plan. */
+static qmcu_status load_layer(const char *model_path, quantmcu_model **m, quantmcu_plan **plan, qmcu_error *err)
+{
+    quantmcu_plan_options po;
+    quantmcu_plan_options_default(&po);
+    po.split = 0;
+    *plan = NULL;
+    if (quantmcu_load(model_path, m, err) != QMCU_OK) return QMCU_ERR_FORMAT;
+    return quantmcu_plan_make(*m, &po, plan, NULL, err);
+}
+
 static int run_random(const char *model_path, int n, size_t sram)
 {
     quantmcu_model *m;
     quantmcu_plan *plan = NULL, *patch = NULL;
-    quantmcu_plan_options po;
     const qmcu_graph *g;
     qmcu_error err;
-    TfLiteModel *tm;
-    TfLiteInterpreterOptions *opt;
+    oracle o;
     TfLiteInterpreter *ti;
     void *in[QMCU_MAX_IO] = {NULL}, *ours[QMCU_MAX_IO] = {NULL}, *theirs[QMCU_MAX_IO] = {NULL},
          *ppatch[QMCU_MAX_IO] = {NULL};
     uint8_t *arena, *parena = NULL;
     int i, k, mismatches = 0, patch_mismatches = 0, is_float = 1;
     double max_diff = 0.0;
-    quantmcu_plan_options_default(&po);
-    po.split = 0;
-    if (quantmcu_load(model_path, &m, &err) != QMCU_OK || quantmcu_plan_make(m, &po, &plan, NULL, &err) != QMCU_OK) {
+    if (load_layer(model_path, &m, &plan, &err) != QMCU_OK) {
         printf("%s: quantmcu: %s\n", model_path, err.msg);
         return 3;
     }
     g = quantmcu_graph(m);
     for (i = 0; i < g->n_tensors; i++)
         if (g->tensors[i].type == QMCU_I8) is_float = 0;
-    tm = TfLiteModelCreateFromFile(model_path);
-    opt = TfLiteInterpreterOptionsCreate();
-    TfLiteInterpreterOptionsSetNumThreads(opt, 1);
-    ti = tm ? TfLiteInterpreterCreate(tm, opt) : NULL;
-    if (!ti || TfLiteInterpreterAllocateTensors(ti) != kTfLiteOk) {
+    if (!oracle_open(&o, model_path)) {
         printf("%s: TFLite cannot load the model\n", model_path);
         return 4;
     }
+    ti = o.ti;
     if (TfLiteInterpreterGetInputTensorCount(ti) != g->n_inputs ||
         TfLiteInterpreterGetOutputTensorCount(ti) != g->n_outputs) {
         printf("%s: input/output counts differ between quantmcu and TFLite\n", model_path);
@@ -140,9 +168,7 @@ static int run_random(const char *model_path, int n, size_t sram)
     }
     free(arena);
     free(parena);
-    TfLiteInterpreterDelete(ti);
-    TfLiteInterpreterOptionsDelete(opt);
-    TfLiteModelDelete(tm);
+    oracle_close(&o);
     quantmcu_plan_free(patch);
     quantmcu_plan_free(plan);
     quantmcu_free(m);
@@ -152,14 +178,10 @@ static int run_random(const char *model_path, int n, size_t sram)
 /* TFLite alone: load, allocate and invoke on zero inputs (for models quantmcu does not import). */
 static int tflite_runs(const char *model_path)
 {
-    TfLiteModel *tm = TfLiteModelCreateFromFile(model_path);
-    TfLiteInterpreterOptions *opt = TfLiteInterpreterOptionsCreate();
-    TfLiteInterpreter *ti = tm ? TfLiteInterpreterCreate(tm, opt) : NULL;
-    const int ok = ti && TfLiteInterpreterAllocateTensors(ti) == kTfLiteOk && TfLiteInterpreterInvoke(ti) == kTfLiteOk;
-    printf("%s: TFLite %s\n", model_path, ok ? "runs it" : (ti ? "cannot run it" : "cannot load it"));
-    if (ti) TfLiteInterpreterDelete(ti);
-    TfLiteInterpreterOptionsDelete(opt);
-    if (tm) TfLiteModelDelete(tm);
+    oracle o;
+    const int ok = oracle_open(&o, model_path) && TfLiteInterpreterInvoke(o.ti) == kTfLiteOk;
+    printf("%s: TFLite %s\n", model_path, ok ? "runs it" : (o.ti ? "cannot run it" : "cannot load it"));
+    oracle_close(&o);
     return ok ? 0 : 1;
 }
 
@@ -170,11 +192,9 @@ int main(int argc, char **argv)
     long limit;
     quantmcu_model *m;
     quantmcu_plan *plan;
-    quantmcu_plan_options po;
     const qmcu_graph *g;
     qmcu_error err;
-    TfLiteModel *tm;
-    TfLiteInterpreterOptions *opt;
+    oracle o;
     TfLiteInterpreter *ti;
     uint8_t *arena, *input, *ours, *theirs, *first;
     size_t in_bytes, out_bytes;
@@ -195,9 +215,7 @@ int main(int argc, char **argv)
     else
         snprintf(model_path, sizeof model_path, "%s/models/%.200s", data, argv[1]);
     snprintf(image_dir, sizeof image_dir, "%s/imagenet-dev", data);
-    quantmcu_plan_options_default(&po);
-    po.split = 0; /* layer by layer */
-    if (quantmcu_load(model_path, &m, &err) != QMCU_OK || quantmcu_plan_make(m, &po, &plan, NULL, &err) != QMCU_OK) {
+    if (load_layer(model_path, &m, &plan, &err) != QMCU_OK) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
@@ -207,14 +225,11 @@ int main(int argc, char **argv)
         return 1;
     }
     n = n_paths < limit ? n_paths : (int)limit;
-    tm = TfLiteModelCreateFromFile(model_path);
-    opt = TfLiteInterpreterOptionsCreate();
-    TfLiteInterpreterOptionsSetNumThreads(opt, 1);
-    ti = tm ? TfLiteInterpreterCreate(tm, opt) : NULL;
-    if (!ti || TfLiteInterpreterAllocateTensors(ti) != kTfLiteOk) {
+    if (!oracle_open(&o, model_path)) {
         fprintf(stderr, "%s: TFLite cannot load the model\n", model_path);
         return 1;
     }
+    ti = o.ti;
     in_bytes = g->tensors[g->inputs[0]].bytes;
     out_bytes = g->tensors[g->outputs[0]].bytes;
     /* a float model (no 8-bit tensor anywhere) is compared with a tolerance; every other
@@ -283,9 +298,7 @@ int main(int argc, char **argv)
     free(ours);
     free(theirs);
     free(first);
-    TfLiteInterpreterDelete(ti);
-    TfLiteInterpreterOptionsDelete(opt);
-    TfLiteModelDelete(tm);
+    oracle_close(&o);
     quantmcu_free_list(paths, n_paths);
     quantmcu_plan_free(plan);
     quantmcu_free(m);
