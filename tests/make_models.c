@@ -14,6 +14,8 @@
  * split_{int8,uint8}.tflite  SPLIT along channels and along rows; two outputs
  * nearest_{int8,uint8,float}.tflite  RESIZE_NEAREST_NEIGHBOR in the same variants as the bilinear chain
  * sub_{int8,uint8,float}.tflite  SUB, with and without a fused RELU
+ * detect_{fast,regular}_{uint8,float}.tflite  an SSD-style head ending in the custom
+ *                          TFLite_Detection_PostProcess (four float outputs)
  * Every model is a 1xHxWx3 image model, so `quantmcu run/eval` and tflite_diff can feed it images.
  *
  *   make_models --hostile OUTDIR   well-formed flatbuffers with hostile content (tests/test_hostile.sh):
@@ -376,6 +378,92 @@ static int sub_model(gen *g, const char *dir, int type, const char *name)
     return save(g, dir, name, x.id, e.id);
 }
 
+/* A tensor reshaped to [1, rows, cols] (same quantization). */
+static int reshape3(gen *g, tinfo x, int rows, int cols)
+{
+    const int32_t shape[3] = {1, rows, cols};
+    const int three[1] = {3}, oshape[3] = {1, rows, cols};
+    const int y = tfb_tensor(&g->b, next_name(g, "reshaped"), x.type, oshape, 3, -1, x.scale, x.zp);
+    tfb_op(&g->b, TFB_RESHAPE, (const int[]){x.id, const_i32(g, shape, 3, three, 1)}, 2, y, 0, 0);
+    return y;
+}
+
+/* An SSD-style head: box encodings and class scores from the image, anchors as a constant, then
+ * TFLite_Detection_PostProcess (fast or regular NMS) with its four float outputs. uint8: two convs
+ * (2 anchors per cell of an 8x8 map, 3 classes + background, LOGISTIC scores: many equal scores, so
+ * the ranking of ties is tested); float: the image itself as encodings (code length 6) and its
+ * LOGISTIC as scores of 3 classes without background. */
+static int detection_model(gen *g, const char *dir, int type, int regular, int max_classes, const char *name)
+{
+    const int fl = type == TFB_FLOAT32, boxes = fl ? 16 : 128, ncb = fl ? 3 : 4;
+    tinfo x, e, c, sig;
+    int enc, sc, anchors, outs[4], k;
+    uint8_t opts[512];
+    size_t n_opts;
+    start(g, 21 + (uint32_t)type + 2 * (uint32_t)regular);
+    if (fl) {
+        x = activation(g, TFB_FLOAT32, 4, 4, 3, 0.0f, 0);
+        e = activation(g, TFB_FLOAT32, 4, 4, 6, 0.0f, 0);
+        fbw_table_start(tfb_w(&g->b)); /* ConcatenationOptions: axis */
+        fbw_add_i32(tfb_w(&g->b), 0, 3);
+        tfb_op(&g->b, TFB_CONCATENATION, (const int[]){x.id, x.id}, 2, e.id, TFB_OPT_CONCATENATION,
+               fbw_table_end(tfb_w(&g->b)));
+        enc = reshape3(g, e, boxes, 6);
+        sig = activation(g, TFB_FLOAT32, 4, 4, 3, 0.0f, 0);
+        tfb_op(&g->b, TFB_LOGISTIC, &x.id, 1, sig.id, 0, 0);
+        sc = reshape3(g, sig, boxes, ncb);
+    } else {
+        x = activation(g, type, 16, 16, 3, 1.0f / 128.0f, 128);
+        e = conv(g, x, 8, 3, 2, 1, 0, 0); /* 8x8x(2 anchors x 4) */
+        enc = reshape3(g, e, boxes, 4);
+        c = conv(g, x, 2 * ncb, 3, 2, 1, 0, 0);
+        sig = activation(g, type, 8, 8, 2 * ncb, 1.0f / 256.0f, 0);
+        tfb_op(&g->b, TFB_LOGISTIC, &c.id, 1, sig.id, 0, 0);
+        sc = reshape3(g, sig, boxes, ncb);
+    }
+    { /* anchors (y, x, h, w): centres on a grid, sizes 0.1 .. 0.5 */
+        const int ashape[2] = {boxes, 4};
+        float af[128 * 4];
+        uint8_t aq[128 * 4];
+        for (k = 0; k < boxes; k++) {
+            af[4 * k] = (float)(k / 4 % 8) / 8.0f + 0.06f;
+            af[4 * k + 1] = (float)(k % 8) / 8.0f + 0.06f;
+            af[4 * k + 2] = 0.1f + 0.1f * (float)(rnd(g) % 5);
+            af[4 * k + 3] = 0.1f + 0.1f * (float)(rnd(g) % 5);
+        }
+        for (k = 0; k < 4 * boxes; k++) aq[k] = (uint8_t)lroundf(af[k] * 255.0f);
+        anchors = fl ? tfb_tensor(&g->b, "anchors", TFB_FLOAT32, ashape, 2,
+                                  tfb_buffer(&g->b, af, sizeof(float) * 4 * (size_t)boxes), 0.0f, 0)
+                     : tfb_tensor(&g->b, "anchors", TFB_UINT8, ashape, 2, tfb_buffer(&g->b, aq, 4 * (size_t)boxes),
+                                  1.0f / 255.0f, 0);
+    }
+    for (k = 0; k < 4; k++) { /* declared without a shape, as converted SSD models do: TFLite sizes them */
+        static const char *const names[4] = {"detection_boxes", "detection_classes", "detection_scores",
+                                             "num_detections"};
+        outs[k] = tfb_tensor(&g->b, names[k], TFB_FLOAT32, NULL, 0, -1, 0.0f, 0);
+    }
+    {
+        const tfb_flex_entry e_opts[] = {
+            {"detections_per_class", 0, 5},
+            {"h_scale", 1, 5.0},
+            {"max_classes_per_detection", 0, max_classes},
+            {"max_detections", 0, regular ? 8 : 10},
+            {"nms_iou_threshold", 1, 0.4},
+            {"nms_score_threshold", 1, fl ? 0.55 : 0.3},
+            {"num_classes", 0, 3},
+            {"use_regular_nms", 2, regular},
+            {"w_scale", 1, 5.0},
+            {"x_scale", 1, 10.0},
+            {"y_scale", 1, 10.0},
+        };
+        n_opts = tfb_flex_map(e_opts, (int)(sizeof e_opts / sizeof e_opts[0]), opts, sizeof opts);
+        if (!n_opts) return 0;
+    }
+    tfb_op_custom(&g->b, "TFLite_Detection_PostProcess", (const int[]){enc, sc, anchors}, 3, outs, 4, opts, n_opts);
+    for (k = 0; k < 3; k++) tfb_io(&g->b, -1, outs[k]);
+    return save(g, dir, name, x.id, outs[3]);
+}
+
 /* A float ADD chain over 1x16384x16384x1 tensors (2^28 elements, 1 GB each): three are live at once. */
 static int huge_arena(gen *g, const char *dir)
 {
@@ -469,7 +557,11 @@ int main(int argc, char **argv)
                    split_model(&g, argv[1], TFB_UINT8, "split_uint8.tflite") &&
                    sub_model(&g, argv[1], TFB_INT8, "sub_int8.tflite") &&
                    sub_model(&g, argv[1], TFB_UINT8, "sub_uint8.tflite") &&
-                   sub_model(&g, argv[1], TFB_FLOAT32, "sub_float.tflite")
+                   sub_model(&g, argv[1], TFB_FLOAT32, "sub_float.tflite") &&
+                   detection_model(&g, argv[1], TFB_UINT8, 0, 2, "detect_fast_uint8.tflite") &&
+                   detection_model(&g, argv[1], TFB_UINT8, 1, 1, "detect_regular_uint8.tflite") &&
+                   detection_model(&g, argv[1], TFB_FLOAT32, 1, 1, "detect_regular_float.tflite") &&
+                   detection_model(&g, argv[1], TFB_FLOAT32, 0, 1, "detect_fast_float.tflite")
                ? 0
                : 1;
 }

@@ -11,11 +11,11 @@ enum {
     MODEL_BUFFERS = 4,
     MODEL_METADATA = 6
 };
-enum { OPCODE_DEPRECATED = 0, OPCODE_VERSION = 2, OPCODE_BUILTIN = 3 };
+enum { OPCODE_DEPRECATED = 0, OPCODE_CUSTOM = 1, OPCODE_VERSION = 2, OPCODE_BUILTIN = 3 };
 enum { SG_TENSORS = 0, SG_INPUTS = 1, SG_OUTPUTS = 2, SG_OPERATORS = 3 };
 enum { T_SHAPE = 0, T_TYPE = 1, T_BUFFER = 2, T_NAME = 3, T_QUANT = 4 };
 enum { Q_SCALE = 2, Q_ZERO_POINT = 3, Q_DIM = 6 };
-enum { OP_OPCODE = 0, OP_INPUTS = 1, OP_OUTPUTS = 2, OP_OPTIONS_TYPE = 3, OP_OPTIONS = 4 };
+enum { OP_OPCODE = 0, OP_INPUTS = 1, OP_OUTPUTS = 2, OP_OPTIONS_TYPE = 3, OP_OPTIONS = 4, OP_CUSTOM_OPTIONS = 5 };
 
 void tfb_init(tfb *b)
 {
@@ -82,13 +82,17 @@ int tfb_tensor_pc(tfb *b, const char *name, int type, const int *shape, int ndim
     return add_tensor(b, name, type, shape, ndim, buffer, scales, n, n > 1 ? dim : 0);
 }
 
-static int opcode_index(tfb *b, int builtin)
+static int opcode_index_custom(tfb *b, int builtin, const char *custom)
 {
     int i;
+    uint32_t name = 0;
     for (i = 0; i < b->n_codes; i++)
-        if (b->code_of[i] == builtin) return i;
+        if (b->code_of[i] == builtin && (!custom || (b->custom_of[i] && !strcmp(b->custom_of[i], custom)))) return i;
     if (b->n_codes >= TFB_MAX) return b->failed = 1, 0;
+    if (custom) name = fbw_string(&b->w, custom);
+    b->custom_of[b->n_codes] = custom;
     fbw_table_start(&b->w);
+    if (custom) fbw_add_ref(&b->w, OPCODE_CUSTOM, name);
     fbw_add_u8(&b->w, OPCODE_DEPRECATED, (uint8_t)(builtin < 127 ? builtin : 127));
     fbw_add_i32(&b->w, OPCODE_VERSION, 1);
     fbw_add_i32(&b->w, OPCODE_BUILTIN, builtin);
@@ -96,6 +100,8 @@ static int opcode_index(tfb *b, int builtin)
     b->code_of[b->n_codes] = builtin;
     return b->n_codes++;
 }
+
+static int opcode_index(tfb *b, int builtin) { return opcode_index_custom(b, builtin, NULL); }
 
 int tfb_op(tfb *b, int builtin, const int *in, int n_in, int out, int options_type, uint32_t options)
 {
@@ -123,6 +129,80 @@ int tfb_op_multi(tfb *b, int builtin, const int *in, int n_in, const int *out, i
     }
     b->ops[b->n_ops] = fbw_table_end(&b->w);
     return b->n_ops++;
+}
+
+int tfb_op_custom(tfb *b, const char *name, const int *in, int n_in, const int *out, int n_out, const uint8_t *options,
+                  size_t options_len)
+{
+    int32_t ins[16], outs[16];
+    uint32_t in_ref, out_ref, opt_ref;
+    int i, code = opcode_index_custom(b, TFB_CUSTOM, name);
+    if (b->n_ops >= TFB_MAX || n_in > 16 || n_out > 16) return b->failed = 1, 0;
+    for (i = 0; i < n_in; i++) ins[i] = in[i];
+    for (i = 0; i < n_out; i++) outs[i] = out[i];
+    in_ref = fbw_vector_i32(&b->w, ins, (uint32_t)n_in);
+    out_ref = fbw_vector_i32(&b->w, outs, (uint32_t)n_out);
+    opt_ref = fbw_vector(&b->w, options, (uint32_t)options_len, 1, 1);
+    fbw_table_start(&b->w);
+    fbw_add_i32(&b->w, OP_OPCODE, code);
+    fbw_add_ref(&b->w, OP_INPUTS, in_ref);
+    fbw_add_ref(&b->w, OP_OUTPUTS, out_ref);
+    fbw_add_ref(&b->w, OP_CUSTOM_OPTIONS, opt_ref); /* custom_options_format 0 = FLEXBUFFERS (default) */
+    b->ops[b->n_ops] = fbw_table_end(&b->w);
+    return b->n_ops++;
+}
+
+/* FlexBuffers, every width 4 bytes: the key strings, the keys vector (size, then an offset back to
+ * each key), the map (keys vector offset, keys width, size, values, one type byte per value), then
+ * the root (an offset back to the map's values), its type byte and its width. */
+static void put_u32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+size_t tfb_flex_map(const tfb_flex_entry *e, int n, uint8_t *out, size_t cap)
+{
+    size_t pos = 0, key_at[32], keys, map;
+    int i;
+    if (n > 32) return 0;
+    for (i = 0; i < n; i++) {
+        const size_t len = strlen(e[i].key) + 1;
+        if (pos + len > cap) return 0;
+        memcpy(out + pos, e[i].key, len);
+        key_at[i] = pos;
+        pos += len;
+    }
+    pos = (pos + 3) & ~(size_t)3;
+    if (pos + 4 * (size_t)(2 * n + 5) + (size_t)n + 6 > cap) return 0;
+    put_u32(out + pos, (uint32_t)n); /* keys vector */
+    keys = pos + 4;
+    for (i = 0; i < n; i++) put_u32(out + keys + 4 * (size_t)i, (uint32_t)(keys + 4 * (size_t)i - key_at[i]));
+    pos = keys + 4 * (size_t)n;
+    map = pos + 12;
+    put_u32(out + pos, (uint32_t)(pos - keys));
+    put_u32(out + pos + 4, 4);
+    put_u32(out + pos + 8, (uint32_t)n);
+    for (i = 0; i < n; i++) {
+        uint8_t *v = out + map + 4 * (size_t)i;
+        if (e[i].kind == 1) {
+            const float f = (float)e[i].value;
+            uint32_t u;
+            memcpy(&u, &f, 4);
+            put_u32(v, u);
+        } else {
+            put_u32(v, (uint32_t)(int32_t)e[i].value);
+        }
+        out[map + 4 * (size_t)n + (size_t)i] = (uint8_t)((e[i].kind == 1 ? 3 : e[i].kind == 2 ? 26 : 1) << 2);
+    }
+    pos = map + 5 * (size_t)n;
+    pos = (pos + 3) & ~(size_t)3;
+    put_u32(out + pos, (uint32_t)(pos - map));
+    out[pos + 4] = (uint8_t)(9 << 2 | 2); /* a map of 4-byte elements */
+    out[pos + 5] = 4;
+    return pos + 6;
 }
 
 void tfb_io(tfb *b, int input, int output)

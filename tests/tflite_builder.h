@@ -27,6 +27,7 @@ enum {
     TFB_MAX_POOL_2D = 17,
     TFB_MUL = 18,
     TFB_RESHAPE = 22,
+    TFB_CUSTOM = 32,
     TFB_RESIZE_BILINEAR = 23,
     TFB_SOFTMAX = 25,
     TFB_PAD = 34,
@@ -65,7 +66,8 @@ typedef struct {
     fbw w;
     uint32_t buffers[TFB_MAX], tensors[TFB_MAX], ops[TFB_MAX], codes[TFB_MAX];
     int n_buffers, n_tensors, n_ops, n_codes;
-    int code_of[TFB_MAX]; /* builtin code of each operator-code entry */
+    int code_of[TFB_MAX];            /* builtin code of each operator-code entry */
+    const char *custom_of[TFB_MAX]; /* its custom code (CUSTOM entries) */
     int inputs[4], outputs[4], n_inputs, n_outputs;
     int metadata_buffer; /* TFLITE_METADATA buffer index, 0 = none */
     int failed;
@@ -85,7 +87,19 @@ int tfb_op(tfb *b, int builtin, const int *in, int n_in, int out, int options_ty
 /* An operator with several outputs (SPLIT). */
 int tfb_op_multi(tfb *b, int builtin, const int *in, int n_in, const int *out, int n_out, int options_type,
                  uint32_t options);
+/* A custom operator (builtin CUSTOM, custom_code `name`) with FlexBuffers options. */
+int tfb_op_custom(tfb *b, const char *name, const int *in, int n_in, const int *out, int n_out, const uint8_t *options,
+                  size_t options_len);
 void tfb_io(tfb *b, int input, int output);
+
+/* A FlexBuffers map of scalars (custom operator options). Keys must be given in strcmp order. */
+typedef struct {
+    const char *key;
+    int kind; /* 0 int, 1 float, 2 bool */
+    double value;
+} tfb_flex_entry;
+/* Writes the map into out (cap bytes); returns its length, 0 when it does not fit. */
+size_t tfb_flex_map(const tfb_flex_entry *e, int n, uint8_t *out, size_t cap);
 /* TFLite metadata (tflite-support schema) with the input's NormalizationOptions mean/std (n = 1 or 3;
  * n = 0 writes metadata without normalization). */
 void tfb_metadata_normalization(tfb *b, const float *mean, const float *std, int n);

@@ -71,6 +71,78 @@ static qmcu_status load_layer(const char *model_path, quantmcu_model **m, quantm
     return quantmcu_plan_make(*m, &po, plan, NULL, err);
 }
 
+/* Whether element e of model output k is defined by TFLite. Outputs of TFLite_Detection_PostProcess
+ * are only partly written by TFLite (fast NMS writes the detections it keeps, the rest of the tensor
+ * is whatever the arena held); `count` is the number of detections (our output). Other outputs:
+ * every element. */
+static int output_element_defined(const qmcu_graph *g, int k, size_t e, float count)
+{
+    const int t = g->outputs[k];
+    int i;
+    for (i = 1; i < g->n_ops; i++) {
+        const qmcu_op *s = &g->ops[i], *d;
+        int32_t n, slot, per_anchor;
+        if (s->type != QMCU_OP_SLICE || s->out != t) continue;
+        d = &g->ops[i - 1]; /* the detection op precedes its four SLICEs */
+        while (d > g->ops && d->type == QMCU_OP_SLICE) d--;
+        if (d->type != QMCU_OP_DETECTION_POSTPROCESS || s->in[0] != d->out) return 1;
+        n = d->detect.max_detections * d->detect.max_classes_per_detection;
+        if (s->slice_begin == 6 * n) return 1; /* the count */
+        slot = (int32_t)(s->slice_begin == 0 ? e / 4 : e);
+        if (d->detect.use_regular_nms) return slot < d->detect.max_detections;
+        per_anchor = d->detect.max_classes_per_detection < d->detect.num_classes ? d->detect.max_classes_per_detection
+                                                                                 : d->detect.num_classes;
+        return slot / d->detect.max_classes_per_detection < (int32_t)count &&
+               slot % d->detect.max_classes_per_detection < per_anchor;
+    }
+    return 1;
+}
+
+/* The detection count among the outputs (the one-element float output written by a detection op), or 0. */
+static float detection_count(const qmcu_graph *g, void *const *outs)
+{
+    int k;
+    for (k = 0; k < g->n_outputs; k++) {
+        const qmcu_tensor *y = &g->tensors[g->outputs[k]];
+        int i;
+        for (i = 0; i < g->n_ops; i++)
+            if (g->ops[i].type == QMCU_OP_SLICE && g->ops[i].out == g->outputs[k] && i > 0 && y->ndim == 1 &&
+                y->dims[0] == 1 && y->type == QMCU_F32)
+                return ((const float *)outs[k])[0];
+    }
+    return 0.0f;
+}
+
+/* Compares one output; returns the number of differing defined elements (float: updates max_diff). */
+static size_t compare_output(const qmcu_graph *g, int k, const void *ours, const void *theirs, float count,
+                             int tolerance, double *max_diff)
+{
+    const qmcu_tensor *y = &g->tensors[g->outputs[k]];
+    const size_t esize = qmcu_dtype_size(y->type), n = y->bytes / esize;
+    size_t e, diff = 0;
+    for (e = 0; e < n; e++) {
+        if (!output_element_defined(g, k, e, count)) continue;
+        if (tolerance && y->type == QMCU_F32) {
+            const double d = fabs((double)((const float *)ours)[e] - (double)((const float *)theirs)[e]);
+            if (!(d <= *max_diff)) *max_diff = d; /* NaN counts as a difference */
+            if (d > 1e-3 && getenv("TFLITE_DIFF_VERBOSE"))
+                fprintf(stderr, "output %d element %zu: ours %g TFLite %g\n", k, e, (double)((const float *)ours)[e],
+                        (double)((const float *)theirs)[e]);
+        } else if (memcmp((const uint8_t *)ours + e * esize, (const uint8_t *)theirs + e * esize, esize) != 0) {
+            if (!diff && getenv("TFLITE_DIFF_VERBOSE")) {
+                fprintf(stderr, "output %d element %zu differs\n", k, e);
+                if (y->type == QMCU_F32)
+                    for (e = 0; e < n; e++)
+                        fprintf(stderr, "  [%zu] ours %g TFLite %g\n", e, (double)((const float *)ours)[e],
+                                (double)((const float *)theirs)[e]);
+                return 1;
+            }
+            diff++;
+        }
+    }
+    return diff;
+}
+
 static int run_random(const char *model_path, int n, size_t sram)
 {
     quantmcu_model *m;
@@ -137,15 +209,7 @@ static int run_random(const char *model_path, int n, size_t sram)
             const size_t bytes = quantmcu_tensor_bytes(m, 1, k);
             TfLiteTensorCopyToBuffer(TfLiteInterpreterGetOutputTensor(ti, k), theirs[k], bytes);
             if (parena && memcmp(ours[k], ppatch[k], bytes) != 0) patch_mismatches++;
-            if (is_float && g->tensors[g->outputs[k]].type == QMCU_F32) {
-                size_t e;
-                for (e = 0; e < bytes / 4; e++) {
-                    const double d = fabs((double)((float *)ours[k])[e] - (double)((float *)theirs[k])[e]);
-                    if (!(d <= max_diff)) max_diff = d; /* NaN counts as a difference */
-                }
-            } else if (memcmp(ours[k], theirs[k], bytes) != 0) {
-                mismatches++;
-            }
+            if (compare_output(g, k, ours[k], theirs[k], detection_count(g, ours), is_float, &max_diff)) mismatches++;
         }
     }
     printf("%s: %d random inputs, %d outputs: %s", model_path, n, g->n_outputs,

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "quantmcu/kernels.h"
 #include "quantmcu/status.h"
 
 #define QMCU_MAX_DIMS      6
@@ -65,6 +66,8 @@ typedef enum {
     QMCU_OP_SLICE, /* one output of a TFLite SPLIT / SPLIT_V: [begin, begin + size) along `axis` */
     QMCU_OP_RESIZE_NEAREST_NEIGHBOR,
     QMCU_OP_SUB,
+    QMCU_OP_DETECTION_POSTPROCESS, /* custom TFLite_Detection_PostProcess; its four outputs are packed into one float
+                                      tensor (boxes, classes, scores, count) that four SLICE ops unpack */
     QMCU_OP_COUNT
 } qmcu_op_type;
 
@@ -86,6 +89,7 @@ typedef struct {
     int slice_begin;                       /* slice: first index along axis (the size is the output's) */
     int keep_dims;                         /* mean */
     float beta;                            /* softmax */
+    qmcu_detection_params detect;          /* detection post-processing: its custom options */
     /* derived at import */
     int pad_top, pad_left;   /* TFLite SAME/VALID padding before (conv, pool) */
     int32_t pads[4][2];      /* PAD: before/after per NHWC dim */

@@ -188,6 +188,35 @@ void qmcu_resize_nearest(const qmcu_resize_params *p, size_t elem_size, int fixe
  * value; 8-bit values are compared as stored (uint8 - 128 keeps the order). out: int32 or int64. */
 void qmcu_arg_max(int32_t outer, int32_t axis, int32_t inner, int is_float, const void *in, int out_is_64, void *out);
 
+/* ---- detection post-processing (detection.c) -------------------------------------------
+ * TFLite's custom op TFLite_Detection_PostProcess (SSD heads), with its float arithmetic: box
+ * decoding against the anchors (centre-size encoding, in double), then non-max suppression,
+ * either "fast" (each anchor ranked by its best class, one NMS) or "regular" (NMS per class, then
+ * the best max_detections over all classes). Ties rank as TFLite ranks them: a stable sort by
+ * score, and where TFLite uses std::partial_sort, the same heap algorithm (libstdc++'s). */
+typedef struct {
+    int32_t max_detections, max_classes_per_detection, detections_per_class, num_classes;
+    int32_t use_regular_nms;
+    float score_threshold, iou_threshold;
+    float y_scale, x_scale, h_scale, w_scale;
+} qmcu_detection_params;
+/* The inputs: box encodings [boxes][code_len] (code_len >= 4), class scores [boxes][classes with
+ * background] and anchors [boxes][4]; each float32 (scale 0) or 8-bit, real = scale * (q - zero
+ * point) of the stored int8 bytes. Index 0 boxes, 1 scores, 2 anchors. */
+typedef struct {
+    int32_t num_boxes, code_len, num_classes_with_background;
+    const void *boxes, *scores, *anchors;
+    float scale[3];
+    int32_t zero_point[3];
+} qmcu_detection_inputs;
+/* Scratch bytes for these sizes. */
+size_t qmcu_detection_scratch_size(const qmcu_detection_params *p, int32_t num_boxes, int32_t num_classes_with_bg);
+/* out: boxes [N][4] (ymin, xmin, ymax, xmax), classes [N], scores [N], count [1], N =
+ * max_detections * max_classes_per_detection, as float; entries after the detections are 0.
+ * QMCU_ERR_FORMAT when a decoded box is inverted (TFLite fails the same way). */
+qmcu_status qmcu_detection_postprocess(const qmcu_detection_params *p, const qmcu_detection_inputs *in, void *scratch,
+                                       size_t scratch_bytes, float *out);
+
 /* ---- low-bit activations (lowbit.c) ------------------------------------------------------
  * 4-bit: 2 codes per byte, 2-bit: 4 per byte, element 2i / 4i in the low bits (TFLite order),
  * along the flat NHWC index; other widths one code per byte. Codes are 0 .. 2^b - 1. */

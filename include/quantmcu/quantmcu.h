@@ -160,6 +160,15 @@ void quantmcu_output_values(const quantmcu_model *m, int k, const void *out_byte
 void quantmcu_scores(const quantmcu_model *m, const void *output, float *scores);
 void quantmcu_top_k(const float *scores, int n, int k, int *idx);
 
+/* Detectors (a model whose outputs come from TFLite_Detection_PostProcess): the detections of one
+ * run, best first, up to max; returns their number, or -1 when the model has no detection head. */
+typedef struct {
+    int cls;
+    float score;
+    float ymin, xmin, ymax, xmax; /* normalized box corners, as the model's anchors */
+} quantmcu_detection;
+int quantmcu_detections(const quantmcu_model *m, void *const *outputs, quantmcu_detection *det, int max);
+
 /* ---- evaluation over a folder ------------------------------------------------------------ */
 typedef struct {
     int skip, limit;                /* leave out the first `skip` images; then at most `limit` (0: all) */

@@ -430,6 +430,47 @@ void quantmcu_output_values(const quantmcu_model *m, int k, const void *out_byte
     }
 }
 
+/* The model output written by SLICE `part` (0 boxes, 1 classes, 2 scores, 3 count) of detection op d. */
+static int detection_output(const qmcu_graph *g, int d, int part)
+{
+    int k;
+    for (k = 0; k < g->n_outputs; k++)
+        if (d + 1 + part < g->n_ops && g->ops[d + 1 + part].out == g->outputs[k]) return k;
+    return -1;
+}
+
+int quantmcu_detections(const quantmcu_model *m, void *const *outputs, quantmcu_detection *det, int max)
+{
+    const qmcu_graph *g = m->g;
+    int d, part, k[4], n, i;
+    for (d = 0; d < g->n_ops && g->ops[d].type != QMCU_OP_DETECTION_POSTPROCESS; d++) continue;
+    if (d == g->n_ops) return -1;
+    for (part = 0; part < 4; part++)
+        if ((k[part] = detection_output(g, d, part)) < 0) return -1;
+    {
+        const float *boxes = (const float *)outputs[k[0]], *cls = (const float *)outputs[k[1]];
+        const float *score = (const float *)outputs[k[2]], count = ((const float *)outputs[k[3]])[0];
+        const qmcu_detection_params *p = &g->ops[d].detect;
+        const int per_anchor =
+            p->max_classes_per_detection < p->num_classes ? p->max_classes_per_detection : p->num_classes;
+        const int slots = p->max_detections * p->max_classes_per_detection;
+        n = 0;
+        for (i = 0; i < slots && n < max; i++) { /* fast NMS: per_anchor classes per kept anchor */
+            const int anchor = p->use_regular_nms ? i : i / p->max_classes_per_detection;
+            if (anchor >= (int)count || (!p->use_regular_nms && i % p->max_classes_per_detection >= per_anchor))
+                continue;
+            det[n].cls = (int)cls[i];
+            det[n].score = score[i];
+            det[n].ymin = boxes[4 * i];
+            det[n].xmin = boxes[4 * i + 1];
+            det[n].ymax = boxes[4 * i + 2];
+            det[n].xmax = boxes[4 * i + 3];
+            n++;
+        }
+    }
+    return n;
+}
+
 void quantmcu_scores(const quantmcu_model *m, const void *out_bytes, float *scores)
 {
     quantmcu_output_values(m, 0, out_bytes, scores);

@@ -108,7 +108,18 @@ static void indexed_name(const char *path, int k, char *buf, size_t cap)
 static void print_outputs(const quantmcu_model *m, void *const *outputs, long top, char **labels, int n_labels)
 {
     const qmcu_graph *g = quantmcu_graph(m);
+    quantmcu_detection det[64];
+    const int n_det = quantmcu_detections(m, outputs, det, 64);
     int k;
+    if (n_det >= 0) { /* a detector: its boxes rather than its four raw outputs */
+        printf("  %d detection%s%s\n", n_det, n_det == 1 ? "" : "s",
+               n_det ? " (class, score, box ymin xmin ymax xmax):" : "");
+        for (k = 0; k < n_det && k < top * 4; k++)
+            printf("  %5d  %8.5f  [%.3f %.3f %.3f %.3f]  %s\n", det[k].cls, (double)det[k].score, (double)det[k].ymin,
+                   (double)det[k].xmin, (double)det[k].ymax, (double)det[k].xmax,
+                   labels && det[k].cls >= 0 && det[k].cls < n_labels ? labels[det[k].cls] : "");
+        return;
+    }
     for (k = 0; k < g->n_outputs; k++) {
         const qmcu_tensor *t = &g->tensors[g->outputs[k]];
         const int64_t n = qmcu_tensor_elems(t);

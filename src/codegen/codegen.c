@@ -201,8 +201,25 @@ static void emit_ops(FILE *f, const qmcu_graph *g)
         for (j = 0; j < 4; j++) fprintf(f, "%s{%d, %d}", j ? ", " : "", o->pads[j][0], o->pads[j][1]);
         fputs("}, .perm = {", f);
         for (j = 0; j < QMCU_MAX_DIMS; j++) fprintf(f, j ? ", %d" : "%d", o->perm[j]);
-        fprintf(f, "}, .reduce_mask = %d, .align_corners = %d, .half_pixel_centers = %d, .slice_begin = %d},\n",
+        fprintf(f, "}, .reduce_mask = %d, .align_corners = %d, .half_pixel_centers = %d, .slice_begin = %d",
                 o->reduce_mask, o->align_corners, o->half_pixel_centers, o->slice_begin);
+        if (o->type == QMCU_OP_DETECTION_POSTPROCESS) {
+            const qmcu_detection_params *d = &o->detect;
+            const float fv[6] = {d->score_threshold, d->iou_threshold, d->y_scale, d->x_scale, d->h_scale, d->w_scale};
+            static const char *const fn[6] = {"score_threshold", "iou_threshold", "y_scale",
+                                              "x_scale",         "h_scale",       "w_scale"};
+            fprintf(f,
+                    ",\n        .detect = {.max_detections = %d, .max_classes_per_detection = %d, "
+                    ".detections_per_class = %d, .num_classes = %d, .use_regular_nms = %d",
+                    d->max_detections, d->max_classes_per_detection, d->detections_per_class, d->num_classes,
+                    d->use_regular_nms);
+            for (j = 0; j < 6; j++) {
+                fprintf(f, ", .%s = ", fn[j]);
+                emit_float(f, fv[j]);
+            }
+            fputc('}', f);
+        }
+        fputs("},\n", f);
     }
     fputs("};\n\n", f);
 }

@@ -9,6 +9,7 @@
 
 #include "../common/host_file.h"
 #include "flatbuf.h"
+#include "flexbuf.h"
 
 /* TFLite schema field ids (schema.fbs). */
 enum { MODEL_OPCODES = 1, MODEL_SUBGRAPHS = 2, MODEL_BUFFERS = 4, MODEL_METADATA = 6 };
@@ -20,7 +21,7 @@ enum { OPCODE_DEPRECATED = 0, OPCODE_CUSTOM = 1, OPCODE_BUILTIN = 3 };
 enum { SG_TENSORS = 0, SG_INPUTS = 1, SG_OUTPUTS = 2, SG_OPERATORS = 3 };
 enum { T_SHAPE = 0, T_TYPE = 1, T_BUFFER = 2, T_NAME = 3, T_QUANT = 4, T_SPARSITY = 6 };
 enum { Q_SCALE = 2, Q_ZERO_POINT = 3, Q_DIM = 6 };
-enum { OP_OPCODE = 0, OP_INPUTS = 1, OP_OUTPUTS = 2, OP_OPTIONS = 4 };
+enum { OP_OPCODE = 0, OP_INPUTS = 1, OP_OUTPUTS = 2, OP_OPTIONS = 4, OP_CUSTOM_OPTIONS = 5, OP_CUSTOM_FORMAT = 6 };
 enum { BUF_DATA = 0 };
 enum { TFL_FLOAT32 = 0, TFL_INT32 = 2, TFL_UINT8 = 3, TFL_INT64 = 4, TFL_INT8 = 9 };
 
@@ -96,7 +97,11 @@ typedef struct {
     qmcu_error *err;
     const char *name;
     fb_vec buffers;
+    int next_extra_tensor; /* tensors the import adds after the model's (packed detection outputs) */
 } importer;
+
+/* Custom operators we import, by their custom_code. */
+static const char k_detection_custom[] = "TFLite_Detection_PostProcess";
 
 #define FAIL(st, ...)                                                                                                  \
     do {                                                                                                               \
@@ -591,7 +596,8 @@ static qmcu_status validate_op(importer *im, int opi)
     case QMCU_OP_RESIZE_BILINEAR:
     case QMCU_OP_RESIZE_NEAREST_NEIGHBOR: return validate_resize(im, opi, op, on, x, y);
     case QMCU_OP_ARG_MAX: return validate_arg_max(im, opi, op, on, x, y);
-    case QMCU_OP_SLICE: break; /* validated by import_split */
+    case QMCU_OP_SLICE: /* validated by import_split, import_detection */
+    case QMCU_OP_DETECTION_POSTPROCESS: break;
     case QMCU_OP_SOFTMAX:
         if ((st = check_act_type(im, opi, x, y))) return st;
         CHECK(same_shape(x, y) && x->ndim >= 1, "op %d %s: input and output shapes differ", opi, on);
@@ -675,6 +681,145 @@ static qmcu_status import_split(importer *im, fb_vec ins, fb_vec outs, int opi, 
     return QMCU_OK;
 }
 
+/* One number of a custom op's FlexBuffers options into *v (def when absent). */
+static qmcu_status custom_option(importer *im, int opi, const uint8_t *opts, uint32_t n, const char *key, double def,
+                                 int required, double *v)
+{
+    const flex_result fr = flex_map_number(opts, n, key, v);
+    if (fr == FLEX_CORRUPT)
+        FAIL(QMCU_ERR_FORMAT, "op %d %s: corrupt custom options (at '%s')", opi, k_detection_custom, key);
+    if (fr == FLEX_ABSENT) {
+        if (required) FAIL(QMCU_ERR_FORMAT, "op %d %s: custom option '%s' is missing", opi, k_detection_custom, key);
+        *v = def;
+    }
+    return QMCU_OK;
+}
+
+static void set_shape(qmcu_tensor *t, int ndim, const int32_t *dims)
+{
+    int i;
+    t->ndim = ndim;
+    t->type = QMCU_F32;
+    for (i = 0; i < ndim; i++) t->dims[i] = dims[i];
+    t->bytes = (size_t)qmcu_tensor_elems(t) * sizeof(float);
+}
+
+/* TFLite_Detection_PostProcess (box encodings, class scores, anchors) -> (boxes, classes, scores,
+ * count), at op index opi: one DETECTION_POSTPROCESS op writing a packed float tensor (added after
+ * the model's tensors) and four SLICE ops copying its parts to the outputs. TFLite sizes the outputs
+ * itself (the model declares them without a shape); so does this import. */
+static qmcu_status import_detection(importer *im, fb_table ot, fb_vec ins, fb_vec outs, int opi, int *n_written)
+{
+    fb_reader *r = &im->r;
+    qmcu_graph *g = im->g;
+    const char *on = k_detection_custom;
+    const fb_vec opts = fb_vec_field(r, ot, OP_CUSTOM_OPTIONS, 1);
+    const uint8_t *ob = fb_vec_bytes(r, opts);
+    qmcu_detection_params *d = &g->ops[opi].detect;
+    const qmcu_tensor *box, *score, *anchor;
+    double v[11];
+    int32_t t[7], n, k;
+    uint32_t i;
+    qmcu_status st;
+    static const char *const keys[11] = {"max_detections",
+                                         "max_classes_per_detection",
+                                         "detections_per_class",
+                                         "use_regular_nms",
+                                         "nms_score_threshold",
+                                         "nms_iou_threshold",
+                                         "num_classes",
+                                         "y_scale",
+                                         "x_scale",
+                                         "h_scale",
+                                         "w_scale"};
+    static const int required[11] = {1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1};
+    static const double defaults[11] = {0, 0, 100, 0, 0, 0, 0, 0, 0, 0, 0};
+    if (r->err) return QMCU_ERR_FORMAT;
+    if (ins.n != 3 || outs.n != 4)
+        FAIL(QMCU_ERR_FORMAT, "op %d %s has %u inputs and %u outputs (3 and 4 expected)", opi, on, ins.n, outs.n);
+    for (i = 0; i < 7; i++) {
+        t[i] = fb_vec_i32(r, i < 3 ? ins : outs, i < 3 ? i : i - 3);
+        if (t[i] < 0 || t[i] >= g->n_tensors)
+            FAIL(QMCU_ERR_FORMAT, "op %d refers to tensor %d of %d", opi, t[i], g->n_tensors);
+    }
+    if (fb_u8(r, ot, OP_CUSTOM_FORMAT, 0) != 0 || opts.n == 0)
+        FAIL(QMCU_ERR_FORMAT, "op %d %s: its options are not a FlexBuffers map", opi, on);
+    for (k = 0; k < 11; k++)
+        if ((st = custom_option(im, opi, ob, opts.n, keys[k], defaults[k], required[k], &v[k]))) return st;
+    for (k = 0; k < 11; k++) CHECK(isfinite(v[k]), "op %d %s: option '%s' is not finite", opi, on, keys[k]);
+    CHECK(v[0] >= 1 && v[0] <= 10000 && v[1] >= 1 && v[1] <= 1000 && v[2] >= 1 && v[2] <= 100000 && v[6] >= 1 &&
+              v[6] <= 100000 && v[0] * v[1] <= 1e6,
+          "op %d %s: max_detections %g, max_classes_per_detection %g, detections_per_class %g or num_classes %g out of "
+          "range",
+          opi, on, v[0], v[1], v[2], v[6]);
+    CHECK(v[5] > 0.0 && v[5] <= 1.0, "op %d %s: nms_iou_threshold %g is not in (0, 1]", opi, on, v[5]);
+    CHECK(v[7] != 0.0 && v[8] != 0.0 && v[9] != 0.0 && v[10] != 0.0, "op %d %s: a box coder scale is 0", opi, on);
+    d->max_detections = (int32_t)v[0];
+    d->max_classes_per_detection = (int32_t)v[1];
+    d->detections_per_class = (int32_t)v[2];
+    d->use_regular_nms = v[3] != 0.0;
+    d->score_threshold = (float)v[4];
+    d->iou_threshold = (float)v[5];
+    d->num_classes = (int32_t)v[6];
+    d->y_scale = (float)v[7];
+    d->x_scale = (float)v[8];
+    d->h_scale = (float)v[9];
+    d->w_scale = (float)v[10];
+
+    box = T(im, t[0]);
+    score = T(im, t[1]);
+    anchor = T(im, t[2]);
+    CHECK(box->ndim == 3 && box->dims[0] == 1 && box->dims[2] >= 4 && !box->data,
+          "op %d %s: box encodings must be an activation [1, boxes, >= 4]", opi, on);
+    CHECK(score->ndim == 3 && score->dims[0] == 1 && score->dims[1] == box->dims[1] && !score->data &&
+              score->dims[2] >= d->num_classes && score->dims[2] - d->num_classes <= 1,
+          "op %d %s: class scores must be an activation [1, %d, %d or %d] for %d classes", opi, on, box->dims[1],
+          d->num_classes, d->num_classes + 1, d->num_classes);
+    CHECK(anchor->ndim == 2 && anchor->dims[0] == box->dims[1] && anchor->dims[1] == 4,
+          "op %d %s: anchors must be [%d, 4]", opi, on, box->dims[1]);
+    CHECK((box->type == QMCU_F32 || box->type == QMCU_I8) && anchor->type == box->type &&
+              (score->type == QMCU_F32 || score->type == QMCU_I8),
+          "op %d %s: box encodings and anchors must both be 8-bit or both float32, scores 8-bit or float32", opi, on);
+    CHECK((box->type != QMCU_I8 || (box->n_scales == 1 && anchor->n_scales == 1)) &&
+              (score->type != QMCU_I8 || score->n_scales == 1),
+          "op %d %s: per-channel quantized inputs", opi, on);
+
+    n = d->max_detections * d->max_classes_per_detection;
+    {
+        const int32_t boxes_dims[3] = {1, n, 4}, list_dims[2] = {1, n}, one = 1, packed = 6 * n + 1;
+        qmcu_tensor *p = &g->tensors[im->next_extra_tensor];
+        for (k = 3; k < 7; k++) {
+            qmcu_tensor *y = &g->tensors[t[k]];
+            CHECK(!y->data && (y->type == QMCU_F32 || !y->quantized),
+                  "op %d %s: output '%s' must be a float32 activation", opi, on, y->name);
+            set_shape(y, k == 3 ? 3 : k == 6 ? 1 : 2, k == 3 ? boxes_dims : k == 6 ? &one : list_dims);
+        }
+        snprintf(p->name, sizeof p->name, "op %d detections (packed)", opi);
+        set_shape(p, 1, &packed);
+    }
+    g->ops[opi].type = QMCU_OP_DETECTION_POSTPROCESS;
+    g->ops[opi].n_in = 3;
+    for (k = 0; k < 3; k++) g->ops[opi].in[k] = t[k];
+    g->ops[opi].out = im->next_extra_tensor;
+    for (k = 0; k < 4; k++) {
+        qmcu_op *s = &g->ops[opi + 1 + k];
+        s->type = QMCU_OP_SLICE;
+        s->n_in = 1;
+        s->in[0] = im->next_extra_tensor;
+        s->out = t[3 + k];
+        s->axis = 0;
+        s->slice_begin = k == 0 ? 0 : (3 + k) * n;
+    }
+    for (k = 0; k < 5; k++) {
+        qmcu_op *o = &g->ops[opi + k];
+        o->stride_h = o->stride_w = o->dil_h = o->dil_w = 1;
+        o->beta = 1.0f;
+    }
+    im->next_extra_tensor++;
+    *n_written = 5;
+    return QMCU_OK;
+}
+
 static qmcu_status import_op(importer *im, fb_table ot, int opi, const qmcu_op_type *op_types, uint32_t n_codes,
                              int *n_written)
 {
@@ -690,6 +835,7 @@ static qmcu_status import_op(importer *im, fb_table ot, int opi, const qmcu_op_t
     op->type = op_types[code];
     *n_written = 1;
     if (op->type == QMCU_OP_SLICE) return import_split(im, ins, outs, opi, n_written);
+    if (op->type == QMCU_OP_DETECTION_POSTPROCESS) return import_detection(im, ot, ins, outs, opi, n_written);
     if (ins.n > QMCU_MAX_OP_INPUTS || ins.n == 0 || outs.n != 1)
         FAIL(QMCU_ERR_UNSUPPORTED, "op %d %s has %u inputs and %u outputs", opi, qmcu_op_name(op->type), ins.n, outs.n);
     op->n_in = (int)ins.n;
@@ -858,6 +1004,14 @@ static qmcu_status import_model(importer *im)
                 op_types[i] = k_builtin[j].type;
                 found = 1;
             }
+        if (!found && code == 32) {
+            char custom[64];
+            fb_string_field(r, ct, OPCODE_CUSTOM, custom, sizeof custom);
+            if (!strcmp(custom, k_detection_custom)) {
+                op_types[i] = QMCU_OP_DETECTION_POSTPROCESS;
+                found = 1;
+            }
+        }
         if (!found) {
             const char *nm = builtin_name(code);
             char custom[64];
@@ -886,9 +1040,8 @@ static qmcu_status import_model(importer *im)
         FAIL(QMCU_ERR_UNSUPPORTED, "model has %u inputs and %u outputs (1..16 supported)", gin.n, gout.n);
     }
     g->n_tensors = (int)tensors.n;
-    g->tensors = (qmcu_tensor *)calloc(tensors.n, sizeof *g->tensors);
-    { /* a SPLIT becomes one op per output */
-        uint32_t extra = 0;
+    { /* a SPLIT becomes one op per output, a detection post-processing five ops and a tensor */
+        uint32_t extra = 0, extra_tensors = 0;
         for (i = 0; i < ops.n && !r->err; i++) {
             const fb_table ot = fb_vec_table(r, ops, i);
             const uint32_t c = fb_u32(r, ot, OP_OPCODE, 0), n_out = fb_vec_field(r, ot, OP_OUTPUTS, 4).n;
@@ -899,12 +1052,18 @@ static qmcu_status import_model(importer *im)
                 }
                 extra += n_out - 1;
             }
+            if (c < codes.n && op_types[c] == QMCU_OP_DETECTION_POSTPROCESS) {
+                extra += 4;
+                extra_tensors++;
+            }
         }
         if (r->err) {
             free(op_types);
             FAIL(QMCU_ERR_FORMAT, "corrupt operator list (%s)", r->err);
         }
         g->n_ops = (int)(ops.n + extra);
+        g->tensors = (qmcu_tensor *)calloc(tensors.n + extra_tensors, sizeof *g->tensors);
+        im->next_extra_tensor = (int)tensors.n;
     }
     g->ops = (qmcu_op *)calloc((size_t)g->n_ops, sizeof *g->ops);
     if (!g->tensors || !g->ops) st = QMCU_ERR_NOMEM;
@@ -924,6 +1083,7 @@ static qmcu_status import_model(importer *im)
         if (r->err) FAIL(st, "corrupt model (%s)", r->err);
         return st;
     }
+    g->n_tensors = im->next_extra_tensor; /* the model's tensors, then the ones the import added */
     g->n_inputs = (int)gin.n;
     g->n_outputs = (int)gout.n;
     for (k = 0; k < g->n_inputs; k++) g->inputs[k] = fb_vec_i32(r, gin, (uint32_t)k);

@@ -282,6 +282,9 @@ static qmcu_status prepare_op(const qmcu_model *m, qmcu_prepared_op *po, int i, 
         if (q) act_range_q(op->act, y, &po->u.pool.act_min, &po->u.pool.act_max);
         break;
     case QMCU_OP_MEAN: return q ? prepare_mean(m, po, i, err) : QMCU_OK;
+    case QMCU_OP_DETECTION_POSTPROCESS:
+        po->scratch_bytes = qmcu_detection_scratch_size(&op->detect, x->dims[1], TENSOR(m, op->in[1])->dims[2]);
+        break;
     case QMCU_OP_SOFTMAX: {
         float *table;
         if (!q) break;

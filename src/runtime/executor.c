@@ -320,12 +320,29 @@ static qmcu_status run_global(const qmcu_model *m, const qmcu_exec_plan *p, uint
                             x->from_uint8 && !op->align_corners && !op->half_pixel_centers, in0, out);
         return QMCU_OK;
     }
-    case QMCU_OP_SLICE: {
+    case QMCU_OP_SLICE: { /* the output's entries along the axis: all of them over outer x inner */
         int32_t outer, inner;
         around_axis(x, op->axis, &outer, &inner);
-        qmcu_slice_copy(outer, x->dims[op->axis], y->dims[op->axis], op->slice_begin, inner, qmcu_dtype_size(y->type),
-                        in0, out);
+        qmcu_slice_copy(outer, x->dims[op->axis], (int32_t)(n / ((int64_t)outer * inner)), op->slice_begin, inner,
+                        qmcu_dtype_size(y->type), in0, out);
         return QMCU_OK;
+    }
+    case QMCU_OP_DETECTION_POSTPROCESS: {
+        const qmcu_tensor *sc = TENSOR(m, op->in[1]);
+        qmcu_detection_inputs di;
+        int k;
+        for (k = 0; k < 3; k++) {
+            const qmcu_tensor *t = TENSOR(m, op->in[k]);
+            di.scale[k] = t->type == QMCU_I8 ? t->scale : 0.0f;
+            di.zero_point[k] = t->zero_point;
+        }
+        di.num_boxes = x->dims[1];
+        di.code_len = x->dims[2];
+        di.num_classes_with_background = sc->dims[2];
+        di.boxes = in0;
+        di.scores = buffer_of(m, p, mem, -1, i, op->in[1]).ptr;
+        di.anchors = buffer_of(m, p, mem, -1, i, op->in[2]).ptr;
+        return qmcu_detection_postprocess(&op->detect, &di, scratch, p->scratch_bytes[i], (float *)out);
     }
     case QMCU_OP_ARG_MAX: {
         int32_t outer, inner;
