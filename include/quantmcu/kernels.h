@@ -160,6 +160,11 @@ void qmcu_transpose(const int32_t in_dims[4], const int perm[4], size_t elem_siz
 /* Copies one input of a concatenation into its slot of the output ([outer][axis][inner]). */
 void qmcu_concat_copy(int32_t outer, int32_t in_axis, int32_t out_axis, int32_t axis_offset, int32_t inner,
                       size_t elem_size, const void *in, void *out);
+/* The same for a uint8 input quantized differently from the output (zero points in uint8 terms, bytes
+ * stored as int8 = uint8 - 128): TFLite's ConcatenationWithScaling, round(u * s + b) + zp in float. */
+void qmcu_concat_copy_rescale_u8(int32_t outer, int32_t in_axis, int32_t out_axis, int32_t axis_offset, int32_t inner,
+                                 float in_scale, int32_t in_zp, float out_scale, int32_t out_zp, const int8_t *in,
+                                 int8_t *out);
 /* The reverse: [outer][axis_offset, axis_offset + out_axis)[inner] of an [outer][in_axis][inner] input. */
 void qmcu_slice_copy(int32_t outer, int32_t in_axis, int32_t out_axis, int32_t axis_offset, int32_t inner,
                      size_t elem_size, const void *in, void *out);

@@ -1,3 +1,11 @@
+/* Data movement; the one float expression (uint8 concatenation with rescaling) keeps TFLite's
+ * operation order, without fused multiply-adds, on every target. */
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+#include <math.h>
 #include <string.h>
 
 #include "quantmcu/kernels.h"
@@ -62,6 +70,26 @@ void qmcu_concat_copy(int32_t outer, int32_t in_axis, int32_t out_axis, int32_t 
     for (o = 0; o < outer; o++)
         memcpy((uint8_t *)out + ((size_t)o * out_axis + axis_offset) * inner * elem_size,
                (const uint8_t *)in + o * chunk, chunk);
+}
+
+void qmcu_concat_copy_rescale_u8(int32_t outer, int32_t in_axis, int32_t out_axis, int32_t axis_offset, int32_t inner,
+                                 float in_scale, int32_t in_zp, float out_scale, int32_t out_zp, const int8_t *in,
+                                 int8_t *out)
+{
+    const float scale = in_scale * (1.0f / out_scale), bias = (float)-in_zp * scale;
+    const size_t chunk = (size_t)in_axis * (size_t)inner;
+    int32_t o;
+    size_t j;
+    for (o = 0; o < outer; o++) {
+        const int8_t *src = in + (size_t)o * chunk;
+        int8_t *dst = out + ((size_t)o * out_axis + axis_offset) * (size_t)inner;
+        for (j = 0; j < chunk; j++) { /* uint8 values: stored + 128 */
+            const float r = roundf((float)(src[j] + 128) * scale + bias);
+            int32_t v = (r > -1e6f ? (r < 1e6f ? (int32_t)r : 1000000) : -1000000) + out_zp;
+            v = v < 0 ? 0 : (v > 255 ? 255 : v);
+            dst[j] = (int8_t)(v - 128);
+        }
+    }
 }
 
 void qmcu_slice_copy(int32_t outer, int32_t in_axis, int32_t out_axis, int32_t axis_offset, int32_t inner,

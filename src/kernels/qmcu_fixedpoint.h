@@ -27,9 +27,11 @@ static inline int32_t qmcu_rounding_divide_by_pot(int32_t x, int exponent)
     return (x >> exponent) + ((x & mask) > threshold ? 1 : 0);
 }
 
+/* shift above 31 (only MUL by an extreme scale ratio): taken mod 32, as x86 does in TFLite 2.9's
+ * x * (1 << shift), so that such models match TFLite on every target. */
 static inline int32_t qmcu_multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int shift)
 {
-    const int left = shift > 0 ? shift : 0;
+    const int left = shift > 0 ? shift & 31 : 0;
     const int right = shift > 0 ? 0 : -shift;
     return qmcu_rounding_divide_by_pot(qmcu_sat_rounding_doubling_high_mul((int32_t)((uint32_t)x << left), multiplier),
                                        right);

@@ -173,8 +173,12 @@ qmcu_status qmcu_eltwise_prepare(const qmcu_graph *g, int opi, float s1, int32_t
     if (e->is_mul) {
         const float real = s1 * s2 / sy; /* TFLite computes this product in float before widening */
         rescale = (double)real;
-        if (rescale >= 0.0 && rescale < 65536.0)
+        /* Any finite factor: a shift above 31 is taken mod 32, as TFLite 2.9 computes x * (1 << shift) on x86
+         * (measured bit-exact on the coral traffic model, whose LSTM state MUL has a factor of 3e30) */
+        if (rescale >= 0.0 && isfinite(rescale)) {
             qmcu_quantize_multiplier((double)real, &e->output_multiplier, &e->output_shift);
+            return QMCU_OK;
+        }
     } else {
         const double twice_max = 2.0 * (double)(s1 > s2 ? s1 : s2);
         e->left_shift = 20;
@@ -338,8 +342,10 @@ static qmcu_status prepare_op(const qmcu_model *m, qmcu_prepared_op *po, int i, 
         int j;
         for (j = 0; q && j < op->n_in; j++) {
             const qmcu_tensor *xi = TENSOR(m, op->in[j]);
-            if (xi->scale != y->scale || xi->zero_point != y->zero_point) {
-                qmcu_error_set(err, "%s: op %d CONCATENATION with inputs of different quantization is unsupported",
+            if (!y->from_uint8 && (xi->scale != y->scale || xi->zero_point != y->zero_point)) {
+                qmcu_error_set(err,
+                               "%s: op %d CONCATENATION: int8 inputs quantized differently from the output (TFLite "
+                               "requires equal quantization for int8)",
                                m->g->path, i);
                 return QMCU_ERR_UNSUPPORTED;
             }

@@ -288,8 +288,14 @@ static qmcu_status run_global(const qmcu_model *m, const qmcu_exec_plan *p, uint
         around_axis(y, op->axis, &outer, &inner);
         for (j = 0; j < op->n_in; j++) {
             const qmcu_tensor *xi = TENSOR(m, op->in[j]);
-            qmcu_concat_copy(outer, xi->dims[op->axis], y->dims[op->axis], off, inner, qmcu_dtype_size(y->type),
-                             buffer_of(m, p, mem, -1, i, op->in[j]).ptr, out);
+            const void *src = buffer_of(m, p, mem, -1, i, op->in[j]).ptr;
+            if (q && (xi->scale != y->scale || xi->zero_point != y->zero_point)) /* uint8 only (prepare) */
+                qmcu_concat_copy_rescale_u8(outer, xi->dims[op->axis], y->dims[op->axis], off, inner, xi->scale,
+                                            xi->zero_point + 128, y->scale, y->zero_point + 128, (const int8_t *)src,
+                                            (int8_t *)out);
+            else
+                qmcu_concat_copy(outer, xi->dims[op->axis], y->dims[op->axis], off, inner, qmcu_dtype_size(y->type),
+                                 src, out);
             off += xi->dims[op->axis];
         }
         return QMCU_OK;
