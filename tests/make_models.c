@@ -391,7 +391,7 @@ static int reshape3(gen *g, tinfo x, int rows, int cols)
 /* An SSD-style head: box encodings and class scores from the image, anchors as a constant, then
  * TFLite_Detection_PostProcess (fast or regular NMS) with its four float outputs. uint8: two convs
  * (2 anchors per cell of an 8x8 map, 3 classes + background, LOGISTIC scores: many equal scores, so
- * the ranking of ties is tested); float: the image itself as encodings (code length 6) and its
+ * the ranking of ties is tested; the encodings concatenate two differently quantized maps); float: the image itself as encodings (code length 6) and its
  * LOGISTIC as scores of 3 classes without background. */
 static int detection_model(gen *g, const char *dir, int type, int regular, int max_classes, const char *name)
 {
@@ -414,7 +414,13 @@ static int detection_model(gen *g, const char *dir, int type, int regular, int m
         sc = reshape3(g, sig, boxes, ncb);
     } else {
         x = activation(g, type, 16, 16, 3, 1.0f / 128.0f, 128);
-        e = conv(g, x, 8, 3, 2, 1, 0, 0); /* 8x8x(2 anchors x 4) */
+        tinfo e0 = conv(g, x, 4, 3, 2, 1, 0, 0), e1 = conv(g, x, 4, 3, 2, 1, 0, 0);
+        /* 8x8x(2 anchors x 4): two maps quantized differently, concatenated with rescaling (uint8) */
+        e = activation(g, type, 8, 8, 8, e0.scale * 1.7f, 120);
+        fbw_table_start(tfb_w(&g->b)); /* ConcatenationOptions: axis */
+        fbw_add_i32(tfb_w(&g->b), 0, 3);
+        tfb_op(&g->b, TFB_CONCATENATION, (const int[]){e0.id, e1.id}, 2, e.id, TFB_OPT_CONCATENATION,
+               fbw_table_end(tfb_w(&g->b)));
         enc = reshape3(g, e, boxes, 4);
         c = conv(g, x, 2 * ncb, 3, 2, 1, 0, 0);
         sig = activation(g, type, 8, 8, 2 * ncb, 1.0f / 256.0f, 0);
