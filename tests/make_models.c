@@ -14,6 +14,7 @@
  * split_{int8,uint8}.tflite  SPLIT along channels and along rows; two outputs
  * nearest_{int8,uint8,float}.tflite  RESIZE_NEAREST_NEIGHBOR in the same variants as the bilinear chain
  * sub_{int8,uint8,float}.tflite  SUB, with and without a fused RELU
+ * hybrid_float.tflite      dynamic-range CONV_2D (float activations, int8 weights): per-tensor, per-channel
  * detect_{fast,regular}_{uint8,float}.tflite  an SSD-style head ending in the custom
  *                          TFLite_Detection_PostProcess (four float outputs)
  * Every model is a 1xHxWx3 image model, so `quantmcu run/eval` and tflite_diff can feed it images.
@@ -378,6 +379,43 @@ static int sub_model(gen *g, const char *dir, int type, const char *name)
     return save(g, dir, name, x.id, e.id);
 }
 
+/* Dynamic-range ("hybrid") CONV_2D: float activations, int8 weights with a float bias. */
+static tinfo hybrid_conv(gen *g, tinfo x, int cout, int k, int stride, int per_channel, int act)
+{
+    const int cin = x.shape[3], n = cout * k * k * cin;
+    const int oh = (x.shape[1] + stride - 1) / stride, ow = (x.shape[2] + stride - 1) / stride;
+    int8_t wq[16 * 3 * 3 * 16];
+    float ws[16], bias[16];
+    const int wshape[4] = {cout, k, k, cin}, bshape[1] = {cout};
+    int i, w, b;
+    tinfo y;
+    for (i = 0; i < n; i++) wq[i] = (int8_t)((int)(rnd(g) % 255) - 127);
+    for (i = 0; i < cout; i++) {
+        ws[i] = per_channel ? 0.002f + 0.0005f * (float)(rnd(g) % 20) : 0.004f;
+        bias[i] = (float)((int)(rnd(g) % 200) - 100) / 100.0f;
+    }
+    w = tfb_buffer(&g->b, wq, (size_t)n);
+    w = tfb_tensor_pc(&g->b, next_name(g, "hybrid_filter"), TFB_INT8, wshape, 4, w, ws, per_channel ? cout : 1, 0);
+    b = tfb_tensor(&g->b, next_name(g, "bias"), TFB_FLOAT32, bshape, 1,
+                   tfb_buffer(&g->b, bias, sizeof(float) * (size_t)cout), 0.0f, 0);
+    y = activation(g, TFB_FLOAT32, oh, ow, cout, 0.0f, 0);
+    tfb_op(&g->b, TFB_CONV_2D, (const int[]){x.id, w, b}, 3, y.id, TFB_OPT_CONV,
+           tfb_conv_options(&g->b, 1, stride, act));
+    return y;
+}
+
+/* A float model with dynamic-range convolutions: per-tensor weights (symmetric input
+ * quantization), then per-channel weights (asymmetric), as TFLite's converter writes them. */
+static int hybrid_model(gen *g, const char *dir, const char *name)
+{
+    tinfo x, a, b;
+    start(g, 31);
+    x = activation(g, TFB_FLOAT32, 12, 12, 3, 0.0f, 0);
+    a = hybrid_conv(g, x, 8, 3, 2, 0, 1); /* RELU */
+    b = hybrid_conv(g, a, 6, 3, 1, 1, 0);
+    return save(g, dir, name, x.id, b.id);
+}
+
 /* A tensor reshaped to [1, rows, cols] (same quantization). */
 static int reshape3(gen *g, tinfo x, int rows, int cols)
 {
@@ -564,6 +602,7 @@ int main(int argc, char **argv)
                    sub_model(&g, argv[1], TFB_INT8, "sub_int8.tflite") &&
                    sub_model(&g, argv[1], TFB_UINT8, "sub_uint8.tflite") &&
                    sub_model(&g, argv[1], TFB_FLOAT32, "sub_float.tflite") &&
+                   hybrid_model(&g, argv[1], "hybrid_float.tflite") &&
                    detection_model(&g, argv[1], TFB_UINT8, 0, 2, "detect_fast_uint8.tflite") &&
                    detection_model(&g, argv[1], TFB_UINT8, 1, 1, "detect_regular_uint8.tflite") &&
                    detection_model(&g, argv[1], TFB_FLOAT32, 1, 1, "detect_regular_float.tflite") &&

@@ -162,7 +162,7 @@ static int run_random(const char *model_path, int n, size_t sram)
     }
     g = quantmcu_graph(m);
     for (i = 0; i < g->n_tensors; i++)
-        if (g->tensors[i].type == QMCU_I8) is_float = 0;
+        if (g->tensors[i].type == QMCU_I8 && !g->tensors[i].data) is_float = 0; /* int8 weights: dynamic range */
     if (!oracle_open(&o, model_path)) {
         printf("%s: TFLite cannot load the model\n", model_path);
         return 4;
@@ -300,7 +300,7 @@ int main(int argc, char **argv)
      * model, including int8 models with float input/output, must match byte for byte */
     is_float = 1;
     for (i = 0; i < g->n_tensors; i++)
-        if (g->tensors[i].type == QMCU_I8) is_float = 0;
+        if (g->tensors[i].type == QMCU_I8 && !g->tensors[i].data) is_float = 0; /* int8 weights: dynamic range */
     if (TfLiteTensorByteSize(TfLiteInterpreterGetInputTensor(ti, 0)) != in_bytes ||
         TfLiteTensorByteSize(TfLiteInterpreterGetOutputTensor(ti, 0)) != out_bytes) {
         fprintf(stderr, "%s: tensor sizes differ between quantmcu and TFLite\n", model_path);

@@ -133,6 +133,8 @@ typedef struct {
 } qmcu_op_traits;
 const qmcu_op_traits *qmcu_op_traits_of(qmcu_op_type t);
 int qmcu_op_has(qmcu_op_type t, unsigned trait);
+/* A dynamic-range ("hybrid") op: float activations, constant int8 weights (CONV_2D). */
+int qmcu_op_is_hybrid(const qmcu_graph *g, const qmcu_op *op);
 /* CONV_2D or DEPTHWISE_CONV_2D. */
 int qmcu_is_conv(qmcu_op_type t);
 /* Output channels of a weighted op (from its filter). */

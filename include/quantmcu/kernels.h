@@ -254,6 +254,12 @@ void qmcu_pool_f32(const qmcu_pool_params *p, float act_min, float act_max, cons
 /* kind: 0 add, 1 mul, 2 sub (in1 - in2) */
 void qmcu_eltwise_f32(int kind, const int32_t in1_dims[4], const float *in1, const int32_t in2_dims[4],
                       const float *in2, const int32_t out_dims[4], float act_min, float act_max, float *out);
+/* Dynamic-range CONV_2D (float input and output, int8 OHWI weights with filter_scales: one, or one
+ * per output channel when per_channel): TFLite 2.9's hybrid kernels (hybrid.c). scratch: one batch
+ * of the input as int8 (in->h * in->w * in->c bytes). */
+void qmcu_conv_hybrid(const qmcu_conv_f32_params *p, const qmcu_dims *in, const float *input, const qmcu_dims *filter,
+                      const int8_t *filter_data, const float *filter_scales, int per_channel, const float *bias,
+                      const qmcu_dims *out, float *output, int8_t *scratch);
 void qmcu_softmax_f32(float beta, int32_t rows, int32_t row_len, const float *in, float *out);
 void qmcu_mean_f32(int reduce_mask, const int32_t dims[4], const float *in, float *out);
 

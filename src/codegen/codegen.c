@@ -164,6 +164,10 @@ static void emit_tensors(FILE *f, const qmcu_graph *g)
             emit_floats(f, name, (const float *)x->data, x->bytes / 4);
         else
             emit_bytes(f, "uint8_t", name, (const uint8_t *)x->data, x->bytes, 0);
+        if (x->n_scales > 1 && x->scales) { /* per-channel scales (read by hybrid ops at run time) */
+            snprintf(name, sizeof name, "t%d_scales", t);
+            emit_floats(f, name, x->scales, (size_t)x->n_scales);
+        }
     }
     /* the graph's structs hold non-const pointers (the host owns and frees them); the runtime
      * never writes through them */
@@ -177,6 +181,7 @@ static void emit_tensors(FILE *f, const qmcu_graph *g)
         emit_float(f, x->scale);
         fprintf(f, ", .zero_point = %d, .n_scales = %d, .quant_dim = %d", x->zero_point, x->n_scales, x->quant_dim);
         if (x->data) fprintf(f, ", .data = (void *)t%d_data", t);
+        if (x->data && x->n_scales > 1 && x->scales) fprintf(f, ", .scales = (float *)t%d_scales", t);
         fprintf(f, ", .bytes = %zu},\n", x->bytes);
     }
     fputs("};\n\n", f);

@@ -50,6 +50,12 @@ const char *qmcu_op_name(qmcu_op_type t) { return qmcu_op_traits_of(t)->name; }
 
 int qmcu_op_has(qmcu_op_type t, unsigned trait) { return (qmcu_op_traits_of(t)->flags & trait) != 0; }
 
+int qmcu_op_is_hybrid(const qmcu_graph *g, const qmcu_op *op)
+{
+    return qmcu_op_has(op->type, QMCU_OPT_WEIGHTED) && g->tensors[op->in[0]].type == QMCU_F32 &&
+           g->tensors[op->in[1]].type == QMCU_I8;
+}
+
 int qmcu_is_conv(qmcu_op_type t) { return t == QMCU_OP_CONV_2D || t == QMCU_OP_DEPTHWISE_CONV_2D; }
 
 int32_t qmcu_op_out_channels(const qmcu_graph *g, const qmcu_op *op)

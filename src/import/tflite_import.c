@@ -295,6 +295,11 @@ static qmcu_status check_same_quant(importer *im, int opi, const char *on, const
  * quantize the input at run time. Named as such rather than as a type mismatch. */
 static qmcu_status check_hybrid(importer *im, int opi, const char *on, const qmcu_tensor *x, const qmcu_tensor *w)
 {
+    if (x->type == QMCU_F32 && w->type == QMCU_I8 && w->data && im->g->ops[opi].type == QMCU_OP_CONV_2D) {
+        CHECK(!w->from_uint8 && w->zero_point == 0,
+              "op %d %s: dynamic-range filter '%s' must be int8 with zero point 0", opi, on, w->name);
+        return QMCU_OK; /* hybrid CONV_2D (hybrid.c) */
+    }
     if (x->type == QMCU_F32 && w->type == QMCU_I8 && w->data)
         FAIL(QMCU_ERR_UNSUPPORTED,
              "op %d %s: float activations with 8-bit weights '%s' (dynamic-range quantization) are not supported; "
@@ -313,8 +318,8 @@ static qmcu_status validate_conv(importer *im, int opi, qmcu_op *op, const char 
     if ((st = check_act_type(im, opi, x, y))) return st;
     CHECK(x->ndim == 4 && w->ndim == 4 && y->ndim == 4, "op %d %s: input, filter and output must be 4-D", opi, on);
     if ((st = check_hybrid(im, opi, on, x, w))) return st;
-    CHECK(w->data != NULL && w->type == x->type, "op %d %s: filter '%s' must be constant and of the input's type", opi,
-          on, w->name);
+    CHECK(w->data != NULL && (w->type == x->type || qmcu_op_is_hybrid(im->g, op)),
+          "op %d %s: filter '%s' must be constant and of the input's type", opi, on, w->name);
     oc = dw ? w->dims[3] : w->dims[0];
     kh = w->dims[1];
     kw = w->dims[2];

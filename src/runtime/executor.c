@@ -96,6 +96,15 @@ static qmcu_status run_elementwise(const qmcu_model *m, int i, const void *in0, 
     }
 }
 
+/* TFLite's per-channel hybrid path: the filter has several scales and they are not all equal. */
+static int hybrid_per_channel(const qmcu_tensor *w)
+{
+    int k;
+    for (k = 1; k < w->n_scales; k++)
+        if (w->scales[k] != w->scales[0]) return 1;
+    return 0;
+}
+
 static int is_spatial(qmcu_op_type t) { return qmcu_op_has(t, QMCU_OPT_WINDOW); }
 
 /* Conv / depthwise / pool for output window o of op i into `out` (contiguous); ov: the parameters
@@ -142,6 +151,14 @@ static qmcu_status run_spatial(const qmcu_model *m, const qmcu_exec_plan *p, int
         if (q)
             return qmcu_conv_s8(&cp, rq, &in, (const int8_t *)in_buf, &fd, (const int8_t *)w, qbias, &od, (int8_t *)out,
                                 scratch, scratch_bytes);
+        if (qmcu_op_is_hybrid(m->g, op)) { /* layer stage only: the whole input */
+            const qmcu_tensor *wt = TENSOR(m, op->in[1]);
+            if ((size_t)(in.h * in.w * in.c) > scratch_bytes) return QMCU_ERR_NOMEM;
+            qmcu_conv_hybrid(&fp, &in, (const float *)in_buf, &fd, (const int8_t *)w,
+                             wt->n_scales > 1 ? wt->scales : &wt->scale, hybrid_per_channel(wt), (const float *)bias,
+                             &od, (float *)out, (int8_t *)scratch);
+            return QMCU_OK;
+        }
         qmcu_conv_f32(&fp, &in, (const float *)in_buf, &fd, (const float *)w, (const float *)bias, &od, (float *)out);
         return QMCU_OK;
     case QMCU_OP_DEPTHWISE_CONV_2D:
