@@ -14,6 +14,8 @@
  * split_{int8,uint8}.tflite  SPLIT along channels and along rows; two outputs
  * nearest_{int8,uint8,float}.tflite  RESIZE_NEAREST_NEIGHBOR in the same variants as the bilinear chain
  * sub_{int8,uint8,float}.tflite  SUB, with and without a fused RELU
+ * pose_ops.tflite          CAST, FLOOR_DIV / MUL / SUB on int32, PACK, UNPACK, GATHER_ND, SQRT, DIV (MoveNet's
+ *                          post-processing); two outputs
  * hybrid_float.tflite      dynamic-range CONV_2D (float activations, int8 weights): per-tensor, per-channel
  * detect_{fast,regular}_{uint8,float}.tflite  an SSD-style head ending in the custom
  *                          TFLite_Detection_PostProcess (four float outputs)
@@ -416,6 +418,111 @@ static int hybrid_model(gen *g, const char *dir, const char *name)
     return save(g, dir, name, x.id, b.id);
 }
 
+/* An activation of any shape (scale 0: not quantized). */
+static int tensor_nd(gen *g, int type, const int *shape, int ndim, float scale, int zp)
+{
+    return tfb_tensor(&g->b, next_name(g, "t"), type, shape, ndim, -1, scale, zp);
+}
+
+static int reshape_to(gen *g, int x, int type, const int *shape, int ndim, float scale, int zp)
+{
+    const int n[1] = {ndim};
+    const int32_t s32[4] = {shape[0], ndim > 1 ? shape[1] : 0, ndim > 2 ? shape[2] : 0, ndim > 3 ? shape[3] : 0};
+    const int y = tensor_nd(g, type, shape, ndim, scale, zp);
+    tfb_op(&g->b, TFB_RESHAPE, (const int[]){x, const_i32(g, s32, ndim, n, 1)}, 2, y, 0, 0);
+    return y;
+}
+
+/* The post-processing ops of pose models (MoveNet): a raw uint8 image CAST to float, QUANTIZE, a conv,
+ * the arg max of each channel over the pixels turned into (row, column) by int32 FLOOR_DIV, MUL and
+ * SUB, PACKed with the channel into index tuples (CONCATENATION with a constant column) for
+ * GATHER_ND, PACK / UNPACK of int8 values, SUB with a constant first input, DEQUANTIZE, SQRT, DIV;
+ * two outputs (float values, the arg max CAST to float). */
+static int pose_ops_model(gen *g, const char *dir, const char *name)
+{
+    const int one[1] = {1}, four[1] = {4}, s4x1[2] = {4, 1}, s4[1] = {4}, s14[2] = {1, 4}, s43[2] = {4, 3};
+    const int s44[2] = {4, 4}, s42[2] = {4, 2}, s164[3] = {1, 64, 4};
+    const int32_t eight[1] = {8}, axis1[1] = {1}, channels[4] = {0, 1, 2, 3}, zeros[4] = {0, 0, 0, 0};
+    const int8_t c8[4] = {10, -20, 30, -40};
+    const float divisors[4] = {2.0f, 3.0f, 4.0f, 5.0f};
+    tinfo x, q, c;
+    int f, r, am, fd, mu, md, fd1, md1, idx, idx4, gv, pk, u0, u1, ad, cst, sb, fl, sq, sq2, dv, amf;
+    start(g, 41);
+    x = activation(g, TFB_UINT8, 8, 8, 3, 0.0f, 0); /* raw uint8, no quantization (as MoveNet's input) */
+    f = tensor_nd(g, TFB_FLOAT32, x.shape, 4, 0.0f, 0);
+    tfb_op(&g->b, TFB_CAST, &x.id, 1, f, 0, 0);
+    q = activation(g, TFB_INT8, 8, 8, 3, 1.0f, -128);
+    tfb_op(&g->b, TFB_QUANTIZE, &f, 1, q.id, 0, 0);
+    c = conv(g, q, 4, 3, 1, 1, 0, 0);
+    r = reshape_to(g, c.id, TFB_INT8, s164, 3, c.scale, c.zp);
+    am = tensor_nd(g, TFB_INT32, s14, 2, 0.0f, 0);
+    fbw_table_start(tfb_w(&g->b)); /* ArgMaxOptions: output_type */
+    fbw_add_u8(tfb_w(&g->b), 0, TFB_INT32);
+    tfb_op(&g->b, TFB_ARG_MAX, (const int[]){r, const_i32(g, axis1, 1, one, 1)}, 2, am, TFB_OPT_ARG_MAX,
+           fbw_table_end(tfb_w(&g->b)));
+    fd = tensor_nd(g, TFB_INT32, s14, 2, 0.0f, 0); /* row = index / 8 */
+    tfb_op(&g->b, TFB_FLOOR_DIV, (const int[]){am, const_i32(g, eight, 1, NULL, 0)}, 2, fd, 0, 0);
+    mu = tensor_nd(g, TFB_INT32, s14, 2, 0.0f, 0);
+    tfb_op(&g->b, TFB_MUL, (const int[]){fd, const_i32(g, eight, 1, NULL, 0)}, 2, mu, TFB_OPT_MUL,
+           tfb_act_options(&g->b, 0));
+    md = tensor_nd(g, TFB_INT32, s14, 2, 0.0f, 0); /* column = index - 8 row */
+    tfb_op(&g->b, TFB_SUB, (const int[]){am, mu}, 2, md, TFB_OPT_SUB, tfb_act_options(&g->b, 0));
+    fd1 = reshape_to(g, fd, TFB_INT32, s4, 1, 0.0f, 0);
+    md1 = reshape_to(g, md, TFB_INT32, s4, 1, 0.0f, 0);
+    idx = tensor_nd(g, TFB_INT32, s43, 2, 0.0f, 0);
+    {
+        const int ch = const_i32(g, channels, 4, four, 1);
+        fbw_table_start(tfb_w(&g->b)); /* PackOptions: values_count, axis */
+        fbw_add_i32(tfb_w(&g->b), 0, 3);
+        fbw_add_i32(tfb_w(&g->b), 1, 1);
+        tfb_op(&g->b, TFB_PACK, (const int[]){fd1, md1, ch}, 3, idx, TFB_OPT_PACK, fbw_table_end(tfb_w(&g->b)));
+    }
+    idx4 = tensor_nd(g, TFB_INT32, s44, 2, 0.0f, 0);
+    {
+        const int z = const_i32(g, zeros, 4, s4x1, 2);
+        fbw_table_start(tfb_w(&g->b)); /* ConcatenationOptions: axis */
+        fbw_add_i32(tfb_w(&g->b), 0, 1);
+        tfb_op(&g->b, TFB_CONCATENATION, (const int[]){z, idx}, 2, idx4, TFB_OPT_CONCATENATION,
+               fbw_table_end(tfb_w(&g->b)));
+    }
+    gv = tensor_nd(g, TFB_INT8, s4, 1, c.scale, c.zp);
+    tfb_op(&g->b, TFB_GATHER_ND, (const int[]){c.id, idx4}, 2, gv, 0, 0);
+    pk = tensor_nd(g, TFB_INT8, s42, 2, c.scale, c.zp);
+    fbw_table_start(tfb_w(&g->b));
+    fbw_add_i32(tfb_w(&g->b), 0, 2);
+    fbw_add_i32(tfb_w(&g->b), 1, 1);
+    tfb_op(&g->b, TFB_PACK, (const int[]){gv, gv}, 2, pk, TFB_OPT_PACK, fbw_table_end(tfb_w(&g->b)));
+    u0 = tensor_nd(g, TFB_INT8, s4, 1, c.scale, c.zp);
+    u1 = tensor_nd(g, TFB_INT8, s4, 1, c.scale, c.zp);
+    fbw_table_start(tfb_w(&g->b)); /* UnpackOptions: num, axis */
+    fbw_add_i32(tfb_w(&g->b), 0, 2);
+    fbw_add_i32(tfb_w(&g->b), 1, 1);
+    tfb_op_multi(&g->b, TFB_UNPACK, &pk, 1, (const int[]){u0, u1}, 2, TFB_OPT_UNPACK, fbw_table_end(tfb_w(&g->b)));
+    ad = tensor_nd(g, TFB_INT8, s4, 1, c.scale * 2.0f, c.zp);
+    tfb_op(&g->b, TFB_ADD, (const int[]){u0, u1}, 2, ad, TFB_OPT_ADD, tfb_act_options(&g->b, 0));
+    cst = tfb_tensor(&g->b, "const_i8", TFB_INT8, s4, 1, tfb_buffer(&g->b, c8, 4), c.scale * 2.0f, c.zp);
+    sb = tensor_nd(g, TFB_INT8, s4, 1, c.scale * 3.0f, c.zp);
+    tfb_op(&g->b, TFB_SUB, (const int[]){cst, ad}, 2, sb, TFB_OPT_SUB, tfb_act_options(&g->b, 0));
+    fl = tensor_nd(g, TFB_FLOAT32, s4, 1, 0.0f, 0);
+    tfb_op(&g->b, TFB_DEQUANTIZE, &sb, 1, fl, 0, 0);
+    sq2 = tensor_nd(g, TFB_FLOAT32, s4, 1, 0.0f, 0);
+    tfb_op(&g->b, TFB_MUL, (const int[]){fl, fl}, 2, sq2, TFB_OPT_MUL, tfb_act_options(&g->b, 0));
+    sq = tensor_nd(g, TFB_FLOAT32, s4, 1, 0.0f, 0);
+    tfb_op(&g->b, TFB_SQRT, &sq2, 1, sq, 0, 0);
+    dv = tensor_nd(g, TFB_FLOAT32, s4, 1, 0.0f, 0);
+    {
+        const int den =
+            tfb_tensor(&g->b, "divisors", TFB_FLOAT32, s4, 1, tfb_buffer(&g->b, divisors, sizeof divisors), 0.0f, 0);
+        fbw_table_start(tfb_w(&g->b)); /* DivOptions: fused_activation_function */
+        fbw_add_u8(tfb_w(&g->b), 0, 0);
+        tfb_op(&g->b, TFB_DIV, (const int[]){sq, den}, 2, dv, TFB_OPT_DIV, fbw_table_end(tfb_w(&g->b)));
+    }
+    amf = tensor_nd(g, TFB_FLOAT32, s14, 2, 0.0f, 0);
+    tfb_op(&g->b, TFB_CAST, &am, 1, amf, 0, 0);
+    tfb_io(&g->b, -1, dv);
+    return save(g, dir, name, x.id, amf);
+}
+
 /* A tensor reshaped to [1, rows, cols] (same quantization). */
 static int reshape3(gen *g, tinfo x, int rows, int cols)
 {
@@ -602,7 +709,7 @@ int main(int argc, char **argv)
                    sub_model(&g, argv[1], TFB_INT8, "sub_int8.tflite") &&
                    sub_model(&g, argv[1], TFB_UINT8, "sub_uint8.tflite") &&
                    sub_model(&g, argv[1], TFB_FLOAT32, "sub_float.tflite") &&
-                   hybrid_model(&g, argv[1], "hybrid_float.tflite") &&
+                   hybrid_model(&g, argv[1], "hybrid_float.tflite") && pose_ops_model(&g, argv[1], "pose_ops.tflite") &&
                    detection_model(&g, argv[1], TFB_UINT8, 0, 2, "detect_fast_uint8.tflite") &&
                    detection_model(&g, argv[1], TFB_UINT8, 1, 1, "detect_regular_uint8.tflite") &&
                    detection_model(&g, argv[1], TFB_FLOAT32, 1, 1, "detect_regular_float.tflite") &&

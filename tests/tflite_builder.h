@@ -33,8 +33,15 @@ enum {
     TFB_PAD = 34,
     TFB_MEAN = 40,
     TFB_SUB = 41,
+    TFB_DIV = 42,
     TFB_SPLIT = 49,
+    TFB_CAST = 53,
     TFB_ARG_MAX = 56,
+    TFB_SQRT = 75,
+    TFB_PACK = 83,
+    TFB_UNPACK = 88,
+    TFB_FLOOR_DIV = 90,
+    TFB_GATHER_ND = 107,
     TFB_QUANTIZE = 114,
     TFB_RESIZE_NEAREST_NEIGHBOR = 97,
     TFB_HARD_SWISH = 117
@@ -56,7 +63,10 @@ enum {
     TFB_OPT_REDUCER = 27,
     TFB_OPT_SUB = 28,
     TFB_OPT_SPLIT = 35,
+    TFB_OPT_DIV = 29,
     TFB_OPT_ARG_MAX = 40,
+    TFB_OPT_PACK = 59,
+    TFB_OPT_UNPACK = 64,
     TFB_OPT_RESIZE_NEAREST_NEIGHBOR = 74
 };
 
@@ -66,7 +76,7 @@ typedef struct {
     fbw w;
     uint32_t buffers[TFB_MAX], tensors[TFB_MAX], ops[TFB_MAX], codes[TFB_MAX];
     int n_buffers, n_tensors, n_ops, n_codes;
-    int code_of[TFB_MAX];            /* builtin code of each operator-code entry */
+    int code_of[TFB_MAX];           /* builtin code of each operator-code entry */
     const char *custom_of[TFB_MAX]; /* its custom code (CUSTOM entries) */
     int inputs[4], outputs[4], n_inputs, n_outputs;
     int metadata_buffer; /* TFLITE_METADATA buffer index, 0 = none */

@@ -66,6 +66,12 @@ typedef enum {
     QMCU_OP_SLICE, /* one output of a TFLite SPLIT / SPLIT_V: [begin, begin + size) along `axis` */
     QMCU_OP_RESIZE_NEAREST_NEIGHBOR,
     QMCU_OP_SUB,
+    QMCU_OP_CAST,                  /* value conversion between element types (no rescaling) */
+    QMCU_OP_DIV,                   /* float */
+    QMCU_OP_FLOOR_DIV,             /* int32, float */
+    QMCU_OP_SQRT,                  /* float */
+    QMCU_OP_PACK,                  /* stacks its inputs along a new axis */
+    QMCU_OP_GATHER_ND,             /* slices of in[0] at the index tuples of in[1] */
     QMCU_OP_DETECTION_POSTPROCESS, /* custom TFLite_Detection_PostProcess; its four outputs are packed into one float
                                       tensor (boxes, classes, scores, count) that four SLICE ops unpack */
     QMCU_OP_COUNT
@@ -86,10 +92,10 @@ typedef struct {
     qmcu_activation act;
     int axis;                              /* concatenation, arg max (normalised to >= 0) */
     int align_corners, half_pixel_centers; /* resize */
-    int slice_begin;                       /* slice: first index along axis (the size is the output's) */
-    int keep_dims;                         /* mean */
-    float beta;                            /* softmax */
-    qmcu_detection_params detect;          /* detection post-processing: its custom options */
+    int slice_begin; /* slice: first index along axis (the size: the output's elements over the other dims) */
+    int keep_dims;   /* mean */
+    float beta;      /* softmax */
+    qmcu_detection_params detect; /* detection post-processing: its custom options */
     /* derived at import */
     int pad_top, pad_left;   /* TFLite SAME/VALID padding before (conv, pool) */
     int32_t pads[4][2];      /* PAD: before/after per NHWC dim */

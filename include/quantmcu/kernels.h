@@ -165,6 +165,11 @@ void qmcu_concat_copy(int32_t outer, int32_t in_axis, int32_t out_axis, int32_t 
 void qmcu_concat_copy_rescale_u8(int32_t outer, int32_t in_axis, int32_t out_axis, int32_t axis_offset, int32_t inner,
                                  float in_scale, int32_t in_zp, float out_scale, int32_t out_zp, const int8_t *in,
                                  int8_t *out);
+/* GATHER_ND: n_tuples index tuples of `depth` int32 (or int64) indices into the leading dimensions of
+ * params (ndim dims); each selects a slice of the remaining dimensions, copied to out in order.
+ * QMCU_ERR_ARG when an index is outside its dimension (nothing is read out of bounds). */
+qmcu_status qmcu_gather_nd(const int32_t *params_dims, int params_ndim, size_t elem_size, const void *params,
+                           const void *indices, int indices_are_64, int32_t n_tuples, int depth, void *out);
 /* The reverse: [outer][axis_offset, axis_offset + out_axis)[inner] of an [outer][in_axis][inner] input. */
 void qmcu_slice_copy(int32_t outer, int32_t in_axis, int32_t out_axis, int32_t axis_offset, int32_t inner,
                      size_t elem_size, const void *in, void *out);
@@ -251,7 +256,7 @@ void qmcu_fully_connected_f32(int32_t rows, int32_t k, const float *input, int32
                               const float *bias, float act_min, float act_max, float *output);
 void qmcu_pool_f32(const qmcu_pool_params *p, float act_min, float act_max, const qmcu_dims *in, const float *input,
                    const qmcu_dims *out, float *output);
-/* kind: 0 add, 1 mul, 2 sub (in1 - in2) */
+/* kind: 0 add, 1 mul, 2 sub (in1 - in2), 3 div, 4 floor div (in double, as TFLite's FloorDiv) */
 void qmcu_eltwise_f32(int kind, const int32_t in1_dims[4], const float *in1, const int32_t in2_dims[4],
                       const float *in2, const int32_t out_dims[4], float act_min, float act_max, float *out);
 /* Dynamic-range CONV_2D (float input and output, int8 OHWI weights with filter_scales: one, or one
@@ -260,6 +265,11 @@ void qmcu_eltwise_f32(int kind, const int32_t in1_dims[4], const float *in1, con
 void qmcu_conv_hybrid(const qmcu_conv_f32_params *p, const qmcu_dims *in, const float *input, const qmcu_dims *filter,
                       const int8_t *filter_data, const float *filter_scales, int per_channel, const float *bias,
                       const qmcu_dims *out, float *output, int8_t *scratch);
+/* int32 ADD / MUL / SUB / FLOOR_DIV (kinds as above, wrapping), clamped to [act_min, act_max];
+ * QMCU_ERR_ARG on a division by zero. */
+qmcu_status qmcu_eltwise_i32(int kind, const int32_t in1_dims[4], const int32_t *in1, const int32_t in2_dims[4],
+                             const int32_t *in2, const int32_t out_dims[4], int32_t act_min, int32_t act_max,
+                             int32_t *out);
 void qmcu_softmax_f32(float beta, int32_t rows, int32_t row_len, const float *in, float *out);
 void qmcu_mean_f32(int reduce_mask, const int32_t dims[4], const float *in, float *out);
 

@@ -31,6 +31,12 @@ static const qmcu_op_traits k_traits[QMCU_OP_COUNT] = {
     [QMCU_OP_SLICE] = {"SLICE", 0},
     [QMCU_OP_RESIZE_NEAREST_NEIGHBOR] = {"RESIZE_NEAREST_NEIGHBOR", 0},
     [QMCU_OP_SUB] = {"SUB", E},
+    [QMCU_OP_CAST] = {"CAST", 0},
+    [QMCU_OP_DIV] = {"DIV", 0},
+    [QMCU_OP_FLOOR_DIV] = {"FLOOR_DIV", 0},
+    [QMCU_OP_SQRT] = {"SQRT", 0},
+    [QMCU_OP_PACK] = {"PACK", 0},
+    [QMCU_OP_GATHER_ND] = {"GATHER_ND", 0},
     [QMCU_OP_DETECTION_POSTPROCESS] = {"DETECTION_POSTPROCESS", 0},
 };
 #undef W

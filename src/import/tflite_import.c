@@ -49,10 +49,17 @@ static const struct {
     {39, QMCU_OP_TRANSPOSE},
     {40, QMCU_OP_MEAN},
     {41, QMCU_OP_SUB},
+    {42, QMCU_OP_DIV},
     {49, QMCU_OP_SLICE}, /* SPLIT: one SLICE per output */
+    {53, QMCU_OP_CAST},
     {56, QMCU_OP_ARG_MAX},
+    {75, QMCU_OP_SQRT},
+    {83, QMCU_OP_PACK},
+    {88, QMCU_OP_SLICE}, /* UNPACK: one SLICE per output */
+    {90, QMCU_OP_FLOOR_DIV},
     {97, QMCU_OP_RESIZE_NEAREST_NEIGHBOR},
     {102, QMCU_OP_SLICE}, /* SPLIT_V */
+    {107, QMCU_OP_GATHER_ND},
     {114, QMCU_OP_QUANTIZE},
     {117, QMCU_OP_HARD_SWISH},
 };
@@ -194,8 +201,14 @@ static qmcu_status import_tensor(importer *im, fb_table tt, int index)
             }
         }
     }
-    if (t->type == QMCU_I8 && !t->quantized)
-        FAIL(QMCU_ERR_UNSUPPORTED, "8-bit tensor '%s' has no quantization parameters", t->name);
+    if (t->type == QMCU_I8 && !t->quantized) { /* raw 8-bit integers (e.g. a uint8 image CAST to float) */
+        t->quantized = 1;
+        t->n_scales = 1;
+        t->scales = (float *)malloc(sizeof(float));
+        if (!t->scales) FAIL(QMCU_ERR_NOMEM, "out of memory");
+        t->scale = t->scales[0] = 1.0f;
+        t->zero_point = t->from_uint8 ? -128 : 0;
+    }
 
     if (buf != 0) {
         fb_table bt;
@@ -245,15 +258,24 @@ static int32_t const_i32(const qmcu_tensor *t, int64_t i)
         if (!(cond)) FAIL(QMCU_ERR_FORMAT, __VA_ARGS__);                                                               \
     } while (0)
 
-static qmcu_status check_act_type(importer *im, int opi, const qmcu_tensor *x, const qmcu_tensor *y)
+enum { ACT_INT32 = 1, ACT_CONST = 2 }; /* also allowed: int32 tensors, a constant input */
+
+static qmcu_status check_types(importer *im, int opi, const qmcu_tensor *x, const qmcu_tensor *y, unsigned allow)
 {
     const char *on = qmcu_op_name(im->g->ops[opi].type);
-    CHECK(x->type == y->type && (x->type == QMCU_I8 || x->type == QMCU_F32),
-          "op %d %s: input '%s' (%s) and output '%s' (%s) must both be int8/uint8 or float32", opi, on, x->name,
-          qmcu_dtype_name(x->type), y->name, qmcu_dtype_name(y->type));
+    CHECK(x->type == y->type &&
+              (x->type == QMCU_I8 || x->type == QMCU_F32 || ((allow & ACT_INT32) && x->type == QMCU_I32)),
+          "op %d %s: input '%s' (%s) and output '%s' (%s) must both be int8/uint8 or float32%s", opi, on, x->name,
+          qmcu_dtype_name(x->type), y->name, qmcu_dtype_name(y->type), allow & ACT_INT32 ? " or int32" : "");
     CHECK(x->from_uint8 == y->from_uint8, "op %d %s: mixes uint8 and int8 tensors", opi, on);
-    CHECK(x->data == NULL, "op %d %s: constant data input '%s' is not supported here", opi, on, x->name);
+    CHECK((allow & ACT_CONST) || x->data == NULL, "op %d %s: constant data input '%s' is not supported here", opi, on,
+          x->name);
     return QMCU_OK;
+}
+
+static qmcu_status check_act_type(importer *im, int opi, const qmcu_tensor *x, const qmcu_tensor *y)
+{
+    return check_types(im, opi, x, y, 0);
 }
 
 /* The exact int32 accumulator of every output channel, bias + sum (x - zx) * (w - zw), is
@@ -388,8 +410,11 @@ static qmcu_status validate_elementwise2(importer *im, int opi, qmcu_op *op, con
     int i;
     const qmcu_tensor *x2 = T(im, op->in[1]);
     int nd = x->ndim > x2->ndim ? x->ndim : x2->ndim;
-    if ((st = check_act_type(im, opi, x, y))) return st;
+    /* int8/uint8 ADD, SUB, MUL; int32 ADD, SUB, MUL, FLOOR_DIV; float all; either input may be constant */
+    if ((st = check_types(im, opi, x, y, ACT_CONST | (op->type != QMCU_OP_DIV ? ACT_INT32 : 0)))) return st;
     CHECK(x2->type == x->type && x2->from_uint8 == x->from_uint8, "op %d %s: input types differ", opi, on);
+    CHECK(y->type != QMCU_I8 || (op->type != QMCU_OP_DIV && op->type != QMCU_OP_FLOOR_DIV),
+          "op %d %s: 8-bit division is not supported", opi, on);
     CHECK(nd <= 4 && y->ndim == nd, "op %d %s: rank above 4 or output rank mismatch", opi, on);
     for (i = 0; i < nd; i++) { /* right-aligned broadcasting */
         int a = i - (nd - x->ndim) >= 0 ? x->dims[i - (nd - x->ndim)] : 1;
@@ -540,13 +565,13 @@ static qmcu_status validate_concatenation(importer *im, int opi, qmcu_op *op, co
     qmcu_status st;
     int i;
     int64_t sum = 0;
-    if ((st = check_act_type(im, opi, x, y))) return st;
+    if ((st = check_types(im, opi, x, y, ACT_INT32 | ACT_CONST))) return st;
     if (op->axis < 0) op->axis += y->ndim;
     CHECK(op->axis >= 0 && op->axis < y->ndim, "op %d %s: invalid axis", opi, on);
     for (i = 0; i < op->n_in; i++) {
         const qmcu_tensor *xi = T(im, op->in[i]);
         int d;
-        CHECK(xi && xi->type == y->type && xi->ndim == y->ndim && xi->from_uint8 == y->from_uint8 && xi->data == NULL,
+        CHECK(xi && xi->type == y->type && xi->ndim == y->ndim && xi->from_uint8 == y->from_uint8,
               "op %d %s: input %d does not match the output", opi, on, i);
         for (d = 0; d < y->ndim; d++)
             CHECK(d == op->axis || xi->dims[d] == y->dims[d], "op %d %s: input %d shape mismatch", opi, on, i);
@@ -554,6 +579,60 @@ static qmcu_status validate_concatenation(importer *im, int opi, qmcu_op *op, co
     }
     CHECK(sum == y->dims[op->axis], "op %d %s: sizes along the axis do not add up", opi, on);
     return QMCU_OK;
+}
+
+static int is_int_type(qmcu_dtype t) { return t == QMCU_I32 || t == QMCU_I64; }
+
+/* CAST: values converted between int8/uint8 (raw integers), int32, int64 and float32. */
+static qmcu_status validate_cast(importer *im, int opi, const char *on, const qmcu_tensor *x, const qmcu_tensor *y)
+{
+    CHECK(!x->data && qmcu_tensor_elems(x) == qmcu_tensor_elems(y),
+          "op %d %s: needs an activation input of the output's size", opi, on);
+    CHECK(x->type != QMCU_I8 || (x->scale == 1.0f && x->zero_point == (x->from_uint8 ? -128 : 0)),
+          "op %d %s: input '%s' is quantized (CAST converts raw integers)", opi, on, x->name);
+    CHECK(y->type == QMCU_F32 || is_int_type(y->type), "op %d %s: output type %s is not supported", opi, on,
+          qmcu_dtype_name(y->type));
+    return QMCU_OK;
+}
+
+/* PACK (values_count inputs of one shape) along a new axis of the output. */
+static qmcu_status validate_pack(importer *im, int opi, qmcu_op *op, const char *on, const qmcu_tensor *x,
+                                 const qmcu_tensor *y)
+{
+    qmcu_status st;
+    int i, d;
+    if ((st = check_types(im, opi, x, y, ACT_INT32 | ACT_CONST))) return st;
+    if (op->axis < 0) op->axis += y->ndim;
+    CHECK(y->ndim == x->ndim + 1 && op->axis >= 0 && op->axis < y->ndim && y->dims[op->axis] == op->n_in,
+          "op %d %s: %d inputs of rank %d do not stack into the output along axis %d", opi, on, op->n_in, x->ndim,
+          op->axis);
+    for (d = 0; d < x->ndim; d++)
+        CHECK(x->dims[d] == y->dims[d < op->axis ? d : d + 1], "op %d %s: output shape does not match", opi, on);
+    for (i = 1; i < op->n_in; i++) {
+        const qmcu_tensor *xi = T(im, op->in[i]);
+        CHECK(xi && same_shape(xi, x) && xi->type == x->type && xi->from_uint8 == x->from_uint8,
+              "op %d %s: input %d differs from input 0", opi, on, i);
+    }
+    return check_same_quant(im, opi, on, x, y);
+}
+
+/* GATHER_ND: index tuples (last dimension of in[1], int32/int64) into in[0]'s leading dimensions. */
+static qmcu_status validate_gather_nd(importer *im, int opi, qmcu_op *op, const char *on, const qmcu_tensor *x,
+                                      const qmcu_tensor *y)
+{
+    const qmcu_tensor *idx = T(im, op->in[1]);
+    int depth, d, k = 0;
+    CHECK(x->type == y->type && x->from_uint8 == y->from_uint8 && !x->data, "op %d %s: params and output types differ",
+          opi, on);
+    CHECK(is_int_type(idx->type) && idx->ndim >= 1, "op %d %s: indices must be int32 or int64", opi, on);
+    depth = idx->dims[idx->ndim - 1];
+    CHECK(depth >= 1 && depth <= x->ndim && y->ndim == idx->ndim - 1 + x->ndim - depth,
+          "op %d %s: index depth %d does not fit params of rank %d", opi, on, depth, x->ndim);
+    for (d = 0; d < idx->ndim - 1; d++)
+        CHECK(y->dims[k++] == idx->dims[d], "op %d %s: output shape does not match", opi, on);
+    for (d = depth; d < x->ndim; d++)
+        CHECK(y->dims[k++] == x->dims[d], "op %d %s: output shape does not match", opi, on);
+    return x->type == QMCU_I8 ? check_same_quant(im, opi, on, x, y) : QMCU_OK;
 }
 
 static qmcu_status validate_op(importer *im, int opi)
@@ -572,6 +651,9 @@ static qmcu_status validate_op(importer *im, int opi)
     case QMCU_OP_ADD:
     case QMCU_OP_SUB:
     case QMCU_OP_MUL:
+    case QMCU_OP_DIV:
+    case QMCU_OP_FLOOR_DIV:
+    case QMCU_OP_GATHER_ND:
     case QMCU_OP_PAD:
     case QMCU_OP_MEAN:
     case QMCU_OP_TRANSPOSE: need_in = 2; break;
@@ -587,13 +669,22 @@ static qmcu_status validate_op(importer *im, int opi)
     case QMCU_OP_FULLY_CONNECTED: return validate_fully_connected(im, opi, op, on, x, y);
     case QMCU_OP_ADD:
     case QMCU_OP_SUB:
-    case QMCU_OP_MUL: return validate_elementwise2(im, opi, op, on, x, y);
+    case QMCU_OP_MUL:
+    case QMCU_OP_DIV:
+    case QMCU_OP_FLOOR_DIV: return validate_elementwise2(im, opi, op, on, x, y);
+    case QMCU_OP_CAST: return validate_cast(im, opi, on, x, y);
+    case QMCU_OP_PACK: return validate_pack(im, opi, op, on, x, y);
+    case QMCU_OP_GATHER_ND: return validate_gather_nd(im, opi, op, on, x, y);
+    case QMCU_OP_SQRT:
+        CHECK(x->type == QMCU_F32 && y->type == QMCU_F32 && !x->data && same_shape(x, y),
+              "op %d %s: needs a float32 activation and an output of its shape", opi, on);
+        break;
     case QMCU_OP_AVERAGE_POOL_2D:
     case QMCU_OP_MAX_POOL_2D: return validate_pool(im, opi, op, on, x, y);
     case QMCU_OP_MEAN: return validate_mean(im, opi, op, on, x, y);
     case QMCU_OP_PAD: return validate_pad(im, opi, op, on, x, y);
     case QMCU_OP_RESHAPE:
-        if ((st = check_act_type(im, opi, x, y))) return st;
+        if ((st = check_types(im, opi, x, y, ACT_INT32))) return st;
         CHECK(qmcu_tensor_elems(x) == qmcu_tensor_elems(y), "op %d %s: element counts differ", opi, on);
         return check_same_quant(im, opi, on, x, y);
     case QMCU_OP_TRANSPOSE: return validate_transpose(im, opi, op, on, x, y);
@@ -629,32 +720,37 @@ static qmcu_status validate_op(importer *im, int opi)
     return QMCU_OK;
 }
 
-/* SPLIT (axis, input) / SPLIT_V (input, size_splits, axis) at op index opi: one SLICE op per output,
- * written at opi, opi + 1, ...; *n_written gets their number. */
-static qmcu_status import_split(importer *im, fb_vec ins, fb_vec outs, int opi, int *n_written)
+/* SPLIT (axis, input), SPLIT_V (input, size_splits, axis) and UNPACK (input; axis in its options) at
+ * op index opi: one SLICE op per output, written at opi, opi + 1, ...; *n_written gets their number.
+ * An UNPACK output lacks the axis (each is one entry along it). */
+static qmcu_status import_split(importer *im, fb_vec ins, fb_vec outs, fb_table o, int opi, int *n_written)
 {
     fb_reader *r = &im->r;
     qmcu_graph *g = im->g;
-    const int v = ins.n == 3; /* SPLIT_V */
-    int32_t ti[3];
-    const qmcu_tensor *x, *ax;
-    int32_t axis, begin = 0;
+    const int v = ins.n == 3, unpack = ins.n == 1; /* SPLIT_V, UNPACK */
+    const char *on = unpack ? "UNPACK" : "SPLIT";
+    int32_t ti[3], axis, begin = 0;
+    const qmcu_tensor *x;
     uint32_t i;
     for (i = 0; i < ins.n && i < 3; i++) {
         ti[i] = fb_vec_i32(r, ins, i);
         if (ti[i] < 0 || ti[i] >= g->n_tensors)
             FAIL(QMCU_ERR_FORMAT, "op %d refers to tensor %d of %d", opi, ti[i], g->n_tensors);
     }
-    if (ins.n != 2 && ins.n != 3) FAIL(QMCU_ERR_UNSUPPORTED, "op %d SPLIT has %u inputs", opi, ins.n);
-    x = T(im, v ? ti[0] : ti[1]);
-    ax = T(im, v ? ti[2] : ti[0]);
-    CHECK(ax->data && (ax->type == QMCU_I32 || ax->type == QMCU_I64) && qmcu_tensor_elems(ax) == 1,
-          "op %d SPLIT: the axis must be one constant integer", opi);
-    CHECK(!x->data && (x->type == QMCU_I8 || x->type == QMCU_F32), "op %d SPLIT: needs an 8-bit or float32 activation",
-          opi);
-    axis = const_i32(ax, 0);
+    if (ins.n < 1 || ins.n > 3) FAIL(QMCU_ERR_UNSUPPORTED, "op %d %s has %u inputs", opi, on, ins.n);
+    x = T(im, v || unpack ? ti[0] : ti[1]);
+    if (unpack) {
+        axis = fb_i32(r, o, 1, 0); /* UnpackOptions: num, axis */
+    } else {
+        const qmcu_tensor *ax = T(im, v ? ti[2] : ti[0]);
+        CHECK(ax->data && (ax->type == QMCU_I32 || ax->type == QMCU_I64) && qmcu_tensor_elems(ax) == 1,
+              "op %d %s: the axis must be one constant integer", opi, on);
+        axis = const_i32(ax, 0);
+    }
+    CHECK(!x->data && (x->type == QMCU_I8 || x->type == QMCU_F32 || x->type == QMCU_I32),
+          "op %d %s: needs an 8-bit, int32 or float32 activation", opi, on);
     if (axis < 0) axis += x->ndim;
-    CHECK(axis >= 0 && axis < x->ndim, "op %d SPLIT: axis %d out of range", opi, const_i32(ax, 0));
+    CHECK(axis >= 0 && axis < x->ndim, "op %d %s: axis %d out of range", opi, on, axis);
     for (i = 0; i < outs.n; i++) {
         qmcu_op *op = &g->ops[opi + (int)i];
         const int32_t out = fb_vec_i32(r, outs, i);
@@ -663,24 +759,25 @@ static qmcu_status import_split(importer *im, fb_vec ins, fb_vec outs, int opi, 
         if (out < 0 || out >= g->n_tensors)
             FAIL(QMCU_ERR_FORMAT, "op %d writes tensor %d of %d", opi, out, g->n_tensors);
         y = T(im, out);
-        CHECK(y->type == x->type && y->ndim == x->ndim, "op %d SPLIT: output %u differs in type or rank", opi, i);
+        CHECK(y->type == x->type && y->ndim == x->ndim - unpack, "op %d %s: output %u differs in type or rank", opi, on,
+              i);
         for (d = 0; d < x->ndim; d++)
-            CHECK(d == axis || y->dims[d] == x->dims[d], "op %d SPLIT: output %u does not match the input's shape", opi,
-                  i);
+            CHECK(d == axis || y->dims[unpack && d > axis ? d - 1 : d] == x->dims[d],
+                  "op %d %s: output %u does not match the input's shape", opi, on, i);
         if (x->type == QMCU_I8)
             CHECK(y->scale == x->scale && y->zero_point == x->zero_point && y->from_uint8 == x->from_uint8,
-                  "op %d SPLIT: output %u is quantized differently from the input", opi, i);
+                  "op %d %s: output %u is quantized differently from the input", opi, on, i);
         op->type = QMCU_OP_SLICE;
         op->n_in = 1;
-        op->in[0] = v ? ti[0] : ti[1];
+        op->in[0] = v || unpack ? ti[0] : ti[1];
         op->out = out;
         op->axis = axis;
         op->slice_begin = begin;
         op->stride_h = op->stride_w = op->dil_h = op->dil_w = 1;
         op->beta = 1.0f;
-        begin += y->dims[axis];
+        begin += unpack ? 1 : y->dims[axis];
     }
-    CHECK(begin == x->dims[axis], "op %d SPLIT: the outputs cover %d of the %d entries along axis %d", opi, begin,
+    CHECK(begin == x->dims[axis], "op %d %s: the outputs cover %d of the %d entries along axis %d", opi, on, begin,
           x->dims[axis], axis);
     *n_written = (int)outs.n;
     return QMCU_OK;
@@ -839,7 +936,7 @@ static qmcu_status import_op(importer *im, fb_table ot, int opi, const qmcu_op_t
     if (code >= n_codes) FAIL(QMCU_ERR_FORMAT, "op %d uses operator code %u of %u", opi, code, n_codes);
     op->type = op_types[code];
     *n_written = 1;
-    if (op->type == QMCU_OP_SLICE) return import_split(im, ins, outs, opi, n_written);
+    if (op->type == QMCU_OP_SLICE) return import_split(im, ins, outs, o, opi, n_written);
     if (op->type == QMCU_OP_DETECTION_POSTPROCESS) return import_detection(im, ot, ins, outs, opi, n_written);
     if (ins.n > QMCU_MAX_OP_INPUTS || ins.n == 0 || outs.n != 1)
         FAIL(QMCU_ERR_UNSUPPORTED, "op %d %s has %u inputs and %u outputs", opi, qmcu_op_name(op->type), ins.n, outs.n);
@@ -888,7 +985,9 @@ static qmcu_status import_op(importer *im, fb_table ot, int opi, const qmcu_op_t
         break;
     case QMCU_OP_ADD:
     case QMCU_OP_SUB:
-    case QMCU_OP_MUL: op->act = (qmcu_activation)fb_i8(r, o, 0, 0); break;
+    case QMCU_OP_MUL:
+    case QMCU_OP_DIV: op->act = (qmcu_activation)fb_i8(r, o, 0, 0); break;
+    case QMCU_OP_PACK: op->axis = fb_i32(r, o, 1, 0); break; /* PackOptions: values_count, axis */
     case QMCU_OP_CONCATENATION:
         op->axis = fb_i32(r, o, 0, 0);
         op->act = (qmcu_activation)fb_i8(r, o, 1, 0);
@@ -1053,7 +1152,7 @@ static qmcu_status import_model(importer *im)
             if (c < codes.n && op_types[c] == QMCU_OP_SLICE) {
                 if (n_out < 1 || n_out > 256) {
                     free(op_types);
-                    FAIL(QMCU_ERR_UNSUPPORTED, "op %u SPLIT has %u outputs (1..256 supported)", i, n_out);
+                    FAIL(QMCU_ERR_UNSUPPORTED, "op %u SPLIT/UNPACK has %u outputs (1..256 supported)", i, n_out);
                 }
                 extra += n_out - 1;
             }

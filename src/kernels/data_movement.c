@@ -101,3 +101,23 @@ void qmcu_slice_copy(int32_t outer, int32_t in_axis, int32_t out_axis, int32_t a
         memcpy((uint8_t *)out + (size_t)o * chunk,
                (const uint8_t *)in + ((size_t)o * in_axis + axis_offset) * (size_t)inner * elem_size, chunk);
 }
+
+qmcu_status qmcu_gather_nd(const int32_t *params_dims, int params_ndim, size_t elem_size, const void *params,
+                           const void *indices, int indices_are_64, int32_t n_tuples, int depth, void *out)
+{
+    size_t slice = elem_size;
+    int32_t t;
+    int d;
+    for (d = depth; d < params_ndim; d++) slice *= (size_t)params_dims[d];
+    for (t = 0; t < n_tuples; t++) {
+        size_t at = 0;
+        for (d = 0; d < depth; d++) {
+            const int64_t k = (int64_t)t * depth + d;
+            const int64_t v = indices_are_64 ? ((const int64_t *)indices)[k] : ((const int32_t *)indices)[k];
+            if (v < 0 || v >= params_dims[d]) return QMCU_ERR_ARG;
+            at = at * (size_t)params_dims[d] + (size_t)v;
+        }
+        memcpy((uint8_t *)out + (size_t)t * slice, (const uint8_t *)params + at * slice, slice);
+    }
+    return QMCU_OK;
+}

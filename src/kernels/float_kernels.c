@@ -108,7 +108,15 @@ void qmcu_eltwise_f32(int kind, const int32_t in1_dims[4], const float *in1, con
                 for (i3 = 0; i3 < out_dims[3]; i3++) {
                     const float a = in1[i0 * s1[0] + i1 * s1[1] + i2 * s1[2] + i3 * s1[3]];
                     const float b = in2[i0 * s2[0] + i1 * s2[1] + i2 * s2[2] + i3 * s2[3]];
-                    *out++ = clampf(kind == 1 ? a * b : (kind == 2 ? a - b : a + b), act_min, act_max);
+                    float v;
+                    switch (kind) {
+                    case 1: v = a * b; break;
+                    case 2: v = a - b; break;
+                    case 3: v = a / b; break;
+                    case 4: v = (float)floor((double)a / (double)b); break; /* TFLite's FloorDiv, in double */
+                    default: v = a + b; break;
+                    }
+                    *out++ = clampf(v, act_min, act_max);
                 }
 }
 
@@ -139,4 +147,32 @@ void qmcu_mean_f32(int reduce_mask, const int32_t dims[4], const float *in, floa
             for (i2 = 0; i2 < dims[2]; i2++)
                 for (i3 = 0; i3 < dims[3]; i3++) out[i0 * os[0] + i1 * os[1] + i2 * os[2] + i3 * os[3]] += *in++;
     for (i = 0; i < n_out; i++) out[i] /= (float)count;
+}
+
+qmcu_status qmcu_eltwise_i32(int kind, const int32_t in1_dims[4], const int32_t *in1, const int32_t in2_dims[4],
+                             const int32_t *in2, const int32_t out_dims[4], int32_t act_min, int32_t act_max,
+                             int32_t *out)
+{
+    int32_t s1[4], s2[4], i0, i1, i2, i3;
+    qmcu_broadcast_strides(in1_dims, s1);
+    qmcu_broadcast_strides(in2_dims, s2);
+    for (i0 = 0; i0 < out_dims[0]; i0++)
+        for (i1 = 0; i1 < out_dims[1]; i1++)
+            for (i2 = 0; i2 < out_dims[2]; i2++)
+                for (i3 = 0; i3 < out_dims[3]; i3++) {
+                    const int32_t a = in1[i0 * s1[0] + i1 * s1[1] + i2 * s1[2] + i3 * s1[3]];
+                    const int32_t b = in2[i0 * s2[0] + i1 * s2[1] + i2 * s2[2] + i3 * s2[3]];
+                    int32_t v;
+                    switch (kind) { /* wrapping two's complement, as TFLite's int32 kernels on every target */
+                    case 1: v = (int32_t)((uint32_t)a * (uint32_t)b); break;
+                    case 2: v = (int32_t)((uint32_t)a - (uint32_t)b); break;
+                    case 4:
+                        if (b == 0) return QMCU_ERR_ARG; /* TFLite: "Division by 0" */
+                        v = (int32_t)floor((double)a / (double)b);
+                        break;
+                    default: v = (int32_t)((uint32_t)a + (uint32_t)b); break;
+                    }
+                    *out++ = v < act_min ? act_min : (v > act_max ? act_max : v);
+                }
+    return QMCU_OK;
 }

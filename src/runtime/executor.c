@@ -238,6 +238,58 @@ static void resize_rows(const qmcu_resize_params *rp, const qmcu_tensor *x, cons
         qmcu_resize_bilinear_s8(rp, (const int8_t *)in, r0, r1, (int8_t *)out);
 }
 
+/* Float / int32 kernel kind of a binary op (qmcu_eltwise_f32, qmcu_eltwise_i32). */
+static int binary_kind(qmcu_op_type t)
+{
+    switch (t) {
+    case QMCU_OP_MUL: return 1;
+    case QMCU_OP_SUB: return 2;
+    case QMCU_OP_DIV: return 3;
+    case QMCU_OP_FLOOR_DIV: return 4;
+    default: return 0;
+    }
+}
+
+/* TFLite's CalculateActivationRange for int32 outputs. */
+static void act_range_i32(qmcu_activation act, int32_t *lo, int32_t *hi)
+{
+    *lo = act == QMCU_ACT_NONE ? INT32_MIN : (act == QMCU_ACT_RELU_N1_TO_1 ? -1 : 0);
+    *hi = act == QMCU_ACT_RELU6 ? 6 : (act == QMCU_ACT_RELU_N1_TO_1 ? 1 : INT32_MAX);
+}
+
+/* CAST: n values converted (static_cast): 8-bit tensors hold raw integers (uint8: stored + 128). */
+static void cast_values(const qmcu_tensor *x, const void *in, const qmcu_tensor *y, void *out, int64_t n)
+{
+    int64_t j;
+    for (j = 0; j < n; j++) {
+        int64_t iv = 0;
+        float fv = 0.0f;
+        int is_f = 0;
+        switch (x->type) {
+        case QMCU_F32:
+            fv = ((const float *)in)[j];
+            is_f = 1;
+            break;
+        case QMCU_I8: iv = ((const int8_t *)in)[j] + (x->from_uint8 ? 128 : 0); break;
+        case QMCU_I32: iv = ((const int32_t *)in)[j]; break;
+        case QMCU_I64: iv = ((const int64_t *)in)[j]; break;
+        }
+        switch (y->type) {
+        case QMCU_F32: ((float *)out)[j] = is_f ? fv : (x->type == QMCU_I64 ? (float)iv : (float)(int32_t)iv); break;
+        case QMCU_I32: /* float -> int truncates; out-of-range values saturate (undefined in C++) */
+            ((int32_t *)out)[j] =
+                is_f ? (fv >= 2147483647.0f ? INT32_MAX : (fv > -2147483648.0f ? (int32_t)fv : INT32_MIN))
+                     : (int32_t)iv;
+            break;
+        case QMCU_I64:
+            ((int64_t *)out)[j] =
+                is_f ? (fv >= 9.2233720e18f ? INT64_MAX : (fv > -9.2233720e18f ? (int64_t)fv : INT64_MIN)) : iv;
+            break;
+        default: break; /* 8-bit outputs are not CAST targets (import) */
+        }
+    }
+}
+
 static qmcu_status run_global(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int i)
 {
     const qmcu_op *op = &m->g->ops[i];
@@ -265,18 +317,47 @@ static qmcu_status run_global(const qmcu_model *m, const qmcu_exec_plan *p, uint
     }
     case QMCU_OP_ADD:
     case QMCU_OP_SUB:
-    case QMCU_OP_MUL: {
+    case QMCU_OP_MUL:
+    case QMCU_OP_DIV:
+    case QMCU_OP_FLOOR_DIV: {
         const qmcu_tensor *x2 = TENSOR(m, op->in[1]);
         const void *in1 = buffer_of(m, p, mem, -1, i, op->in[1]).ptr;
+        const int kind = binary_kind(op->type);
         int32_t d2[4], dy[4];
         qmcu_tensor_dims4(x2, d2);
         qmcu_tensor_dims4(y, dy);
         if (q) return qmcu_eltwise_s8(&po->u.elt, d, (const int8_t *)in0, d2, (const int8_t *)in1, dy, (int8_t *)out);
-        qmcu_eltwise_f32(op->type == QMCU_OP_MUL   ? 1
-                         : op->type == QMCU_OP_SUB ? 2
-                                                   : 0,
-                         d, (const float *)in0, d2, (const float *)in1, dy, po->act_min_f, po->act_max_f, (float *)out);
+        if (y->type == QMCU_I32) {
+            int32_t lo, hi;
+            act_range_i32(op->act, &lo, &hi);
+            return qmcu_eltwise_i32(kind, d, (const int32_t *)in0, d2, (const int32_t *)in1, dy, lo, hi,
+                                    (int32_t *)out);
+        }
+        qmcu_eltwise_f32(kind, d, (const float *)in0, d2, (const float *)in1, dy, po->act_min_f, po->act_max_f,
+                         (float *)out);
         return QMCU_OK;
+    }
+    case QMCU_OP_CAST: cast_values(x, in0, y, out, n); return QMCU_OK;
+    case QMCU_OP_SQRT: {
+        int64_t j;
+        for (j = 0; j < n; j++) ((float *)out)[j] = sqrtf(((const float *)in0)[j]);
+        return QMCU_OK;
+    }
+    case QMCU_OP_PACK: { /* inputs of one shape stacked along the output's axis */
+        int32_t outer, inner;
+        int j;
+        around_axis(y, op->axis, &outer, &inner);
+        for (j = 0; j < op->n_in; j++)
+            qmcu_concat_copy(outer, 1, op->n_in, j, inner, qmcu_dtype_size(y->type),
+                             buffer_of(m, p, mem, -1, i, op->in[j]).ptr, out);
+        return QMCU_OK;
+    }
+    case QMCU_OP_GATHER_ND: {
+        const qmcu_tensor *ix = TENSOR(m, op->in[1]);
+        const int depth = ix->dims[ix->ndim - 1];
+        return qmcu_gather_nd(x->dims, x->ndim, qmcu_dtype_size(x->type), in0,
+                              buffer_of(m, p, mem, -1, i, op->in[1]).ptr, ix->type == QMCU_I64,
+                              (int32_t)(qmcu_tensor_elems(ix) / depth), depth, out);
     }
     case QMCU_OP_MEAN:
         if (q)
