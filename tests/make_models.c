@@ -16,10 +16,11 @@
  * sub_{int8,uint8,float}.tflite  SUB, with and without a fused RELU
  * pose_ops.tflite          CAST, FLOOR_DIV / MUL / SUB on int32, PACK, UNPACK, GATHER_ND, SQRT, DIV (MoveNet's
  *                          post-processing); two outputs
+ * lstm_int8.tflite         fully integer UNIDIRECTIONAL_SEQUENCE_LSTM (not an image model)
  * hybrid_float.tflite      dynamic-range CONV_2D (float activations, int8 weights): per-tensor, per-channel
  * detect_{fast,regular}_{uint8,float}.tflite  an SSD-style head ending in the custom
  *                          TFLite_Detection_PostProcess (four float outputs)
- * Every model is a 1xHxWx3 image model, so `quantmcu run/eval` and tflite_diff can feed it images.
+ * Every model but lstm_int8 is a 1xHxWx3 image model, so `quantmcu run/eval` and tflite_diff can feed it images.
  *
  *   make_models --hostile OUTDIR   well-formed flatbuffers with hostile content (tests/test_hostile.sh):
  * huge_tensor (a 4 GB tensor), huge_arena (three live 1 GB float tensors), short_weights (a filter
@@ -523,6 +524,50 @@ static int pose_ops_model(gen *g, const char *dir, const char *name)
     return save(g, dir, name, x.id, amf);
 }
 
+/* A fully integer UNIDIRECTIONAL_SEQUENCE_LSTM as the TFLite converter writes it: int8 input, hidden
+ * state and weights, an int16 cell state with scale 2^-11, int32 biases, 5 intermediates (4 empty
+ * float ones, the hidden state's quantization), a cell clip that binds (0.5). Not an image model:
+ * compared on random inputs. */
+static int lstm_model(gen *g, const char *dir, const char *name)
+{
+    enum { T = 6, N_IN = 5, N_CELL = 4 };
+    const int xs[3] = {1, T, N_IN}, ys[3] = {1, T, N_CELL}, hs[2] = {1, N_CELL}, empty[1] = {0};
+    const float x_scale = 1.0f / 64.0f, h_scale = 1.0f / 100.0f;
+    int in[24], inter[5], x, y, k, i;
+    start(g, 51);
+    x = tfb_tensor(&g->b, "x", TFB_INT8, xs, 3, -1, x_scale, -3);
+    for (k = 0; k < 24; k++) in[k] = -1;
+    in[0] = x;
+    for (k = 0; k < 8; k++) { /* input-to-gate, then recurrent-to-gate weights: input, forget, cell, output */
+        int8_t w[N_CELL * N_IN];
+        const int cols = k < 4 ? N_IN : N_CELL, shape[2] = {N_CELL, cols};
+        for (i = 0; i < N_CELL * cols; i++) w[i] = (int8_t)((int)(rnd(g) % 255) - 127);
+        in[1 + k] = tfb_tensor(&g->b, next_name(g, "w"), TFB_INT8, shape, 2,
+                               tfb_buffer(&g->b, w, (size_t)(N_CELL * cols)), 0.004f + 0.001f * (float)k, 0);
+    }
+    for (k = 0; k < 4; k++) { /* gate biases, in the input x weight scale */
+        int32_t bias[N_CELL];
+        const int bshape[1] = {N_CELL};
+        for (i = 0; i < N_CELL; i++) bias[i] = (int32_t)(rnd(g) % 4001) - 2000;
+        in[12 + k] = tfb_tensor(&g->b, next_name(g, "b"), TFB_INT32, bshape, 1, tfb_buffer(&g->b, bias, sizeof bias),
+                                x_scale * (0.004f + 0.001f * (float)k), 0);
+    }
+    g->b.variable_next = 1;
+    in[18] = tfb_tensor(&g->b, "hidden_state", TFB_INT8, hs, 2, -1, h_scale, 2);
+    g->b.variable_next = 1;
+    in[19] = tfb_tensor(&g->b, "cell_state", TFB_INT16, hs, 2, -1, 1.0f / 2048.0f, 0);
+    for (k = 0; k < 4; k++)
+        inter[k] = tfb_tensor(&g->b, next_name(g, "intermediate"), TFB_FLOAT32, empty, 1, -1, 0.0f, 0);
+    inter[4] = tfb_tensor(&g->b, "hidden_intermediate", TFB_INT8, empty, 1, -1, h_scale, 2);
+    y = tfb_tensor(&g->b, "y", TFB_INT8, ys, 3, -1, h_scale, 2);
+    fbw_table_start(tfb_w(&g->b)); /* UnidirectionalSequenceLSTMOptions: activation TANH, cell_clip */
+    fbw_add_u8(tfb_w(&g->b), 0, 4);
+    fbw_add_f32(tfb_w(&g->b), 1, 0.5f);
+    tfb_op_full(&g->b, TFB_UNIDIRECTIONAL_SEQUENCE_LSTM, in, 24, &y, 1, TFB_OPT_UNIDIRECTIONAL_SEQUENCE_LSTM,
+                fbw_table_end(tfb_w(&g->b)), inter, 5);
+    return save(g, dir, name, x, y);
+}
+
 /* A tensor reshaped to [1, rows, cols] (same quantization). */
 static int reshape3(gen *g, tinfo x, int rows, int cols)
 {
@@ -710,6 +755,7 @@ int main(int argc, char **argv)
                    sub_model(&g, argv[1], TFB_UINT8, "sub_uint8.tflite") &&
                    sub_model(&g, argv[1], TFB_FLOAT32, "sub_float.tflite") &&
                    hybrid_model(&g, argv[1], "hybrid_float.tflite") && pose_ops_model(&g, argv[1], "pose_ops.tflite") &&
+                   lstm_model(&g, argv[1], "lstm_int8.tflite") &&
                    detection_model(&g, argv[1], TFB_UINT8, 0, 2, "detect_fast_uint8.tflite") &&
                    detection_model(&g, argv[1], TFB_UINT8, 1, 1, "detect_regular_uint8.tflite") &&
                    detection_model(&g, argv[1], TFB_FLOAT32, 1, 1, "detect_regular_float.tflite") &&

@@ -39,7 +39,7 @@ hostile "model truncated to 5,000 bytes" "trunc.tflite" $QM info "$T/trunc.tflit
 { printf '\x18\x00\x00\x00TFL3'; head -c 4000 /dev/urandom; } > "$T/random.tflite"
 hostile "random bytes behind a TFL3 identifier" "random.tflite" $QM info "$T/random.tflite"
 "$MUTATE" --write-unsupported "$V1" "$T/unsup.tflite"
-hostile "unsupported operator" "unsupported operator UNIDIRECTIONAL_SEQUENCE_LSTM (builtin code 44)" $QM run "$T/unsup.tflite" "$A"
+hostile "unsupported operator" "unsupported operator LSTM (builtin code 16)" $QM run "$T/unsup.tflite" "$A"
 hostile "tensor declaring 4 GB (65536x65536)" "more than the 2^28 limit" $QM info "$T/bad/huge_tensor.tflite"
 hostile "shape of six 2^24 dimensions (2^144 elements; found by fuzz_model_parse)" "declares 22300745198530623141535718272648361505980416 elements" $QM info "$T/bad/overflowing_shape.tflite"
 hostile "activations needing 3.2 GB at once" "more than the 2 GB limit" $QM info "$T/bad/huge_arena.tflite"

@@ -63,7 +63,7 @@ static int try_model(const unsigned char *buf, size_t len, const char *what)
     return 1;
 }
 
-/* Sets the first operator code to UNIDIRECTIONAL_SEQUENCE_LSTM (44), which quantmcu does not support. */
+/* Sets the first operator code to LSTM (16, the non-sequence LSTM), which quantmcu does not support. */
 static int make_unsupported(unsigned char *buf, size_t len)
 {
     fb_reader r;
@@ -75,9 +75,9 @@ static int make_unsupported(unsigned char *buf, size_t len)
     codes = fb_vec_field(&r, model, 1, 4);
     code = fb_vec_table(&r, codes, 0);
     if (r.err) return 0;
-    if ((pos = fb_field_pos(&r, code, 0)) != 0) buf[pos] = 44;
+    if ((pos = fb_field_pos(&r, code, 0)) != 0) buf[pos] = 16;
     if ((pos = fb_field_pos(&r, code, 3)) != 0) {
-        int32_t v = 44;
+        int32_t v = 16;
         memcpy(buf + pos, &v, 4);
     }
     return 1;
@@ -169,7 +169,7 @@ int main(int argc, char **argv)
     memcpy(buf, orig, len);
     CHECK(make_unsupported(buf, len), "patch opcode");
     CHECK(qmcu_graph_parse(buf, len, "patched.tflite", &err) == NULL &&
-              strstr(err.msg, "unsupported operator UNIDIRECTIONAL_SEQUENCE_LSTM") != NULL,
+              strstr(err.msg, "unsupported operator LSTM (builtin code 16)") != NULL,
           "unsupported op message: %s", err.msg);
     /* missing file */
     CHECK(qmcu_graph_load("/nonexistent/model.tflite", &err) == NULL &&

@@ -13,9 +13,17 @@ enum {
 };
 enum { OPCODE_DEPRECATED = 0, OPCODE_CUSTOM = 1, OPCODE_VERSION = 2, OPCODE_BUILTIN = 3 };
 enum { SG_TENSORS = 0, SG_INPUTS = 1, SG_OUTPUTS = 2, SG_OPERATORS = 3 };
-enum { T_SHAPE = 0, T_TYPE = 1, T_BUFFER = 2, T_NAME = 3, T_QUANT = 4 };
+enum { T_SHAPE = 0, T_TYPE = 1, T_BUFFER = 2, T_NAME = 3, T_QUANT = 4, T_IS_VARIABLE = 5 };
 enum { Q_SCALE = 2, Q_ZERO_POINT = 3, Q_DIM = 6 };
-enum { OP_OPCODE = 0, OP_INPUTS = 1, OP_OUTPUTS = 2, OP_OPTIONS_TYPE = 3, OP_OPTIONS = 4, OP_CUSTOM_OPTIONS = 5 };
+enum {
+    OP_OPCODE = 0,
+    OP_INPUTS = 1,
+    OP_OUTPUTS = 2,
+    OP_OPTIONS_TYPE = 3,
+    OP_OPTIONS = 4,
+    OP_CUSTOM_OPTIONS = 5,
+    OP_INTERMEDIATES = 8
+};
 
 void tfb_init(tfb *b)
 {
@@ -67,6 +75,8 @@ static int add_tensor(tfb *b, const char *name, int type, const int *shape, int 
     fbw_add_i32(&b->w, T_BUFFER, buffer < 0 ? 0 : buffer);
     fbw_add_ref(&b->w, T_NAME, name_ref);
     if (q) fbw_add_ref(&b->w, T_QUANT, q);
+    if (b->variable_next) fbw_add_u8(&b->w, T_IS_VARIABLE, 1);
+    b->variable_next = 0;
     b->tensors[b->n_tensors] = fbw_table_end(&b->w);
     return b->n_tensors++;
 }
@@ -111,15 +121,24 @@ int tfb_op(tfb *b, int builtin, const int *in, int n_in, int out, int options_ty
 int tfb_op_multi(tfb *b, int builtin, const int *in, int n_in, const int *out, int n_out, int options_type,
                  uint32_t options)
 {
-    int32_t ins[16], outs[16];
-    uint32_t in_ref, out_ref;
+    return tfb_op_full(b, builtin, in, n_in, out, n_out, options_type, options, NULL, 0);
+}
+
+int tfb_op_full(tfb *b, int builtin, const int *in, int n_in, const int *out, int n_out, int options_type,
+                uint32_t options, const int *intermediates, int n_intermediates)
+{
+    int32_t ins[32], outs[16], inter[16];
+    uint32_t in_ref, out_ref, inter_ref = 0;
     int i, code = opcode_index(b, builtin);
-    if (b->n_ops >= TFB_MAX || n_in > 16 || n_out > 16) return b->failed = 1, 0;
+    if (b->n_ops >= TFB_MAX || n_in > 32 || n_out > 16 || n_intermediates > 16) return b->failed = 1, 0;
     for (i = 0; i < n_in; i++) ins[i] = in[i];
     for (i = 0; i < n_out; i++) outs[i] = out[i];
+    for (i = 0; i < n_intermediates; i++) inter[i] = intermediates[i];
     in_ref = fbw_vector_i32(&b->w, ins, (uint32_t)n_in);
     out_ref = fbw_vector_i32(&b->w, outs, (uint32_t)n_out);
+    if (n_intermediates) inter_ref = fbw_vector_i32(&b->w, inter, (uint32_t)n_intermediates);
     fbw_table_start(&b->w);
+    if (inter_ref) fbw_add_ref(&b->w, OP_INTERMEDIATES, inter_ref);
     fbw_add_i32(&b->w, OP_OPCODE, code);
     fbw_add_ref(&b->w, OP_INPUTS, in_ref);
     fbw_add_ref(&b->w, OP_OUTPUTS, out_ref);

@@ -13,7 +13,7 @@
 #include "flatbuf_writer.h"
 
 /* TensorType */
-enum { TFB_FLOAT32 = 0, TFB_INT32 = 2, TFB_UINT8 = 3, TFB_INT64 = 4, TFB_INT8 = 9 };
+enum { TFB_FLOAT32 = 0, TFB_INT32 = 2, TFB_UINT8 = 3, TFB_INT64 = 4, TFB_INT16 = 7, TFB_INT8 = 9 };
 /* BuiltinOperator codes used here */
 enum {
     TFB_ADD = 0,
@@ -33,6 +33,7 @@ enum {
     TFB_PAD = 34,
     TFB_MEAN = 40,
     TFB_SUB = 41,
+    TFB_UNIDIRECTIONAL_SEQUENCE_LSTM = 44,
     TFB_DIV = 42,
     TFB_SPLIT = 49,
     TFB_CAST = 53,
@@ -67,6 +68,7 @@ enum {
     TFB_OPT_ARG_MAX = 40,
     TFB_OPT_PACK = 59,
     TFB_OPT_UNPACK = 64,
+    TFB_OPT_UNIDIRECTIONAL_SEQUENCE_LSTM = 71,
     TFB_OPT_RESIZE_NEAREST_NEIGHBOR = 74
 };
 
@@ -80,6 +82,7 @@ typedef struct {
     const char *custom_of[TFB_MAX]; /* its custom code (CUSTOM entries) */
     int inputs[4], outputs[4], n_inputs, n_outputs;
     int metadata_buffer; /* TFLITE_METADATA buffer index, 0 = none */
+    int variable_next;   /* the next tensor is a variable (LSTM state) */
     int failed;
 } tfb;
 
@@ -97,6 +100,9 @@ int tfb_op(tfb *b, int builtin, const int *in, int n_in, int out, int options_ty
 /* An operator with several outputs (SPLIT). */
 int tfb_op_multi(tfb *b, int builtin, const int *in, int n_in, const int *out, int n_out, int options_type,
                  uint32_t options);
+/* With intermediate tensors (the integer LSTM's). */
+int tfb_op_full(tfb *b, int builtin, const int *in, int n_in, const int *out, int n_out, int options_type,
+                uint32_t options, const int *intermediates, int n_intermediates);
 /* A custom operator (builtin CUSTOM, custom_code `name`) with FlexBuffers options. */
 int tfb_op_custom(tfb *b, const char *name, const int *in, int n_in, const int *out, int n_out, const uint8_t *options,
                   size_t options_len);

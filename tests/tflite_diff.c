@@ -36,6 +36,17 @@ static void fill_random(const qmcu_tensor *t, void *dst)
     }
 }
 
+/* In TFLite's C API (c_api_experimental.h), not in the headers the package ships. */
+TfLiteStatus TfLiteInterpreterResetVariableTensors(TfLiteInterpreter *interpreter);
+
+/* One inference from zero states: TFLite keeps variable tensors (LSTM states) across invocations,
+ * quantmcu starts every run from zero, so each comparison starts TFLite from zero too. */
+static TfLiteStatus invoke(TfLiteInterpreter *ti)
+{
+    if (TfLiteInterpreterResetVariableTensors(ti) != kTfLiteOk) return kTfLiteError;
+    return TfLiteInterpreterInvoke(ti);
+}
+
 /* TFLite 2.9 on one model, one thread. */
 typedef struct {
     TfLiteModel *tm;
@@ -129,8 +140,13 @@ static size_t compare_output(const qmcu_graph *g, int k, const void *ours, const
                 fprintf(stderr, "output %d element %zu: ours %g TFLite %g\n", k, e, (double)((const float *)ours)[e],
                         (double)((const float *)theirs)[e]);
         } else if (memcmp((const uint8_t *)ours + e * esize, (const uint8_t *)theirs + e * esize, esize) != 0) {
+            if (getenv("TFLITE_DIFF_ALL") && y->type == QMCU_I8)
+                fprintf(stderr, "e %zu ours %d tflite %d\n", e, ((const int8_t *)ours)[e], ((const int8_t *)theirs)[e]);
             if (!diff && getenv("TFLITE_DIFF_VERBOSE")) {
-                fprintf(stderr, "output %d element %zu differs\n", k, e);
+                fprintf(stderr, "output %d element %zu differs", k, e);
+                if (y->type == QMCU_I8)
+                    fprintf(stderr, " (ours %d, TFLite %d)", ((const int8_t *)ours)[e], ((const int8_t *)theirs)[e]);
+                fputc('\n', stderr);
                 if (y->type == QMCU_F32)
                     for (e = 0; e < n; e++)
                         fprintf(stderr, "  [%zu] ours %g TFLite %g\n", e, (double)((const float *)ours)[e],
@@ -197,7 +213,7 @@ static int run_random(const char *model_path, int n, size_t sram)
             TfLiteTensorCopyFromBuffer(TfLiteInterpreterGetInputTensor(ti, k), in[k], quantmcu_tensor_bytes(m, 0, k));
         }
         if (quantmcu_run_all(m, plan, arena, (const void *const *)in, ours, NULL, &err) != QMCU_OK ||
-            TfLiteInterpreterInvoke(ti) != kTfLiteOk) {
+            invoke(ti) != kTfLiteOk) {
             printf("%s: a run failed (%s)\n", model_path, err.msg);
             return 1;
         }
@@ -317,7 +333,7 @@ int main(int argc, char **argv)
             return 1;
         }
         TfLiteTensorCopyFromBuffer(TfLiteInterpreterGetInputTensor(ti, 0), input, in_bytes);
-        if (TfLiteInterpreterInvoke(ti) != kTfLiteOk) {
+        if (invoke(ti) != kTfLiteOk) {
             fprintf(stderr, "TFLite invoke failed\n");
             return 1;
         }

@@ -20,10 +20,10 @@
 #include "quantmcu/status.h"
 
 #define QMCU_MAX_DIMS      6
-#define QMCU_MAX_OP_INPUTS 8
+#define QMCU_MAX_OP_INPUTS 16
 #define QMCU_MAX_IO        16 /* model inputs, model outputs */
 
-typedef enum { QMCU_F32 = 0, QMCU_I8, QMCU_I32, QMCU_I64 } qmcu_dtype;
+typedef enum { QMCU_F32 = 0, QMCU_I8, QMCU_I32, QMCU_I64, QMCU_I16 } qmcu_dtype; /* I16: LSTM cell states */
 
 typedef struct {
     char name[96];
@@ -66,12 +66,14 @@ typedef enum {
     QMCU_OP_SLICE, /* one output of a TFLite SPLIT / SPLIT_V: [begin, begin + size) along `axis` */
     QMCU_OP_RESIZE_NEAREST_NEIGHBOR,
     QMCU_OP_SUB,
-    QMCU_OP_CAST,                  /* value conversion between element types (no rescaling) */
-    QMCU_OP_DIV,                   /* float */
-    QMCU_OP_FLOOR_DIV,             /* int32, float */
-    QMCU_OP_SQRT,                  /* float */
-    QMCU_OP_PACK,                  /* stacks its inputs along a new axis */
-    QMCU_OP_GATHER_ND,             /* slices of in[0] at the index tuples of in[1] */
+    QMCU_OP_CAST,                         /* value conversion between element types (no rescaling) */
+    QMCU_OP_DIV,                          /* float */
+    QMCU_OP_FLOOR_DIV,                    /* int32, float */
+    QMCU_OP_SQRT,                         /* float */
+    QMCU_OP_PACK,                         /* stacks its inputs along a new axis */
+    QMCU_OP_GATHER_ND,                    /* slices of in[0] at the index tuples of in[1] */
+    QMCU_OP_UNIDIRECTIONAL_SEQUENCE_LSTM, /* in: input, weights i->{i,f,c,o}, h->{i,f,c,o}, biases {i,f,c,o}; its
+                                             cell and hidden states are its own (zero when a run starts) */
     QMCU_OP_DETECTION_POSTPROCESS, /* custom TFLite_Detection_PostProcess; its four outputs are packed into one float
                                       tensor (boxes, classes, scores, count) that four SLICE ops unpack */
     QMCU_OP_COUNT
@@ -95,7 +97,12 @@ typedef struct {
     int slice_begin; /* slice: first index along axis (the size: the output's elements over the other dims) */
     int keep_dims;   /* mean */
     float beta;      /* softmax */
-    qmcu_detection_params detect; /* detection post-processing: its custom options */
+    qmcu_detection_params detect;           /* detection post-processing: its custom options */
+    int lstm_cell_state, lstm_hidden_state; /* LSTM: the model's state tensors (their quantization) */
+    int time_major;                         /* LSTM: input [time][batch][features] */
+    float lstm_cell_clip;                   /* LSTM: 0 = none */
+    float lstm_hidden_scale;                /* LSTM: the hidden state's quantization (intermediate 4) */
+    int lstm_hidden_zero_point;
     /* derived at import */
     int pad_top, pad_left;   /* TFLite SAME/VALID padding before (conv, pool) */
     int32_t pads[4][2];      /* PAD: before/after per NHWC dim */

@@ -227,6 +227,26 @@ size_t qmcu_detection_scratch_size(const qmcu_detection_params *p, int32_t num_b
 qmcu_status qmcu_detection_postprocess(const qmcu_detection_params *p, const qmcu_detection_inputs *in, void *scratch,
                                        size_t scratch_bytes, float *out);
 
+/* ---- integer LSTM (lstm.c) ----------------------------------------------------------------
+ * UNIDIRECTIONAL_SEQUENCE_LSTM with int8 input/hidden state and an int16 cell state, batch 1,
+ * without peephole, projection or layer normalization: TFLite 2.9's integer 8x8->16 step. Gates
+ * 0 input, 1 forget, 2 cell, 3 output; biases are TFLite's effective ones (gate bias minus the
+ * input zero point times each weight row sum; the recurrent ones minus the state's). */
+typedef struct {
+    int32_t n_input, n_cell, n_output, time_steps, reverse;
+    const int8_t *input_weights[4], *recurrent_weights[4]; /* [n_cell][n_input], [n_cell][n_output] */
+    const int32_t *input_bias[4], *recurrent_bias[4];      /* [n_cell] */
+    int32_t input_multiplier[4], input_shift[4], recurrent_multiplier[4], recurrent_shift[4];
+    int32_t hidden_multiplier, hidden_shift, hidden_zero_point;
+    int32_t state_zero_point; /* the int8 hidden state's (its value when a run starts) */
+    int32_t cell_scale;       /* log2 of the cell state's scale (<= -9) */
+    int32_t cell_clip;        /* 0: none */
+} qmcu_lstm_params;
+size_t qmcu_lstm_scratch_size(const qmcu_lstm_params *p);
+/* input [time_steps][n_input] -> output [time_steps][n_output]; the states start at zero (real). */
+qmcu_status qmcu_lstm_s8(const qmcu_lstm_params *p, const int8_t *input, int8_t *output, void *scratch,
+                         size_t scratch_bytes);
+
 /* ---- low-bit activations (lowbit.c) ------------------------------------------------------
  * 4-bit: 2 codes per byte, 2-bit: 4 per byte, element 2i / 4i in the low bits (TFLite order),
  * along the flat NHWC index; other widths one code per byte. Codes are 0 .. 2^b - 1. */

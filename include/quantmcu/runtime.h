@@ -44,6 +44,7 @@ typedef struct {
         qmcu_mean_params mean;          /* MEAN */
         qmcu_softmax_params softmax;    /* SOFTMAX: its 256-entry table belongs to this op only */
         const int8_t *lut;              /* LOGISTIC, HARD_SWISH: 256 entries */
+        qmcu_lstm_params lstm;          /* UNIDIRECTIONAL_SEQUENCE_LSTM: its effective biases are owned */
     } u;
 } qmcu_prepared_op;
 

@@ -35,6 +35,7 @@ static const char *npy_descr(const qmcu_tensor *t)
     case QMCU_F32: return "<f4";
     case QMCU_I32: return "<i4";
     case QMCU_I64: return "<i8";
+    case QMCU_I16: return "<i2";
     }
     return "?";
 }

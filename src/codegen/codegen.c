@@ -125,6 +125,7 @@ static const char *dtype_enum(qmcu_dtype t)
     case QMCU_I8: return "QMCU_I8";
     case QMCU_I32: return "QMCU_I32";
     case QMCU_I64: return "QMCU_I64";
+    case QMCU_I16: return "QMCU_I16";
     }
     return "QMCU_I8";
 }
@@ -612,6 +613,16 @@ static qmcu_status check_fits(const qmcu_graph *g, const qmcu_exec_plan *e, cons
     if (g->n_inputs != 1 || g->n_outputs != 1) {
         qmcu_error_set(err, "%s: codegen supports one input and one output", g->path);
         return QMCU_ERR_UNSUPPORTED;
+    }
+    {
+        int i;
+        for (i = 0; i < g->n_ops; i++)
+            if (g->ops[i].type == QMCU_OP_UNIDIRECTIONAL_SEQUENCE_LSTM) {
+                qmcu_error_set(
+                    err, "%s: op %d UNIDIRECTIONAL_SEQUENCE_LSTM: codegen does not support it yet (run it on the host)",
+                    g->path, i);
+                return QMCU_ERR_UNSUPPORTED;
+            }
     }
     if (g->n_tensors > QMCU_LOWBIT_MAX_TENSORS) {
         qmcu_error_set(err, "%s: %d tensors, more than the %d the MCU runtime handles", g->path, g->n_tensors,

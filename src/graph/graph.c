@@ -37,6 +37,7 @@ static const qmcu_op_traits k_traits[QMCU_OP_COUNT] = {
     [QMCU_OP_SQRT] = {"SQRT", 0},
     [QMCU_OP_PACK] = {"PACK", 0},
     [QMCU_OP_GATHER_ND] = {"GATHER_ND", 0},
+    [QMCU_OP_UNIDIRECTIONAL_SEQUENCE_LSTM] = {"UNIDIRECTIONAL_SEQUENCE_LSTM", 0},
     [QMCU_OP_DETECTION_POSTPROCESS] = {"DETECTION_POSTPROCESS", 0},
 };
 #undef W
@@ -93,6 +94,7 @@ const char *qmcu_dtype_name(qmcu_dtype t)
     case QMCU_I8: return "int8";
     case QMCU_I32: return "int32";
     case QMCU_I64: return "int64";
+    case QMCU_I16: return "int16";
     }
     return "?";
 }
@@ -101,6 +103,7 @@ size_t qmcu_dtype_size(qmcu_dtype t)
 {
     switch (t) {
     case QMCU_I8: return 1;
+    case QMCU_I16: return 2;
     case QMCU_I64: return 8;
     default: return 4;
     }

@@ -21,9 +21,17 @@ enum { OPCODE_DEPRECATED = 0, OPCODE_CUSTOM = 1, OPCODE_BUILTIN = 3 };
 enum { SG_TENSORS = 0, SG_INPUTS = 1, SG_OUTPUTS = 2, SG_OPERATORS = 3 };
 enum { T_SHAPE = 0, T_TYPE = 1, T_BUFFER = 2, T_NAME = 3, T_QUANT = 4, T_SPARSITY = 6 };
 enum { Q_SCALE = 2, Q_ZERO_POINT = 3, Q_DIM = 6 };
-enum { OP_OPCODE = 0, OP_INPUTS = 1, OP_OUTPUTS = 2, OP_OPTIONS = 4, OP_CUSTOM_OPTIONS = 5, OP_CUSTOM_FORMAT = 6 };
+enum {
+    OP_OPCODE = 0,
+    OP_INPUTS = 1,
+    OP_OUTPUTS = 2,
+    OP_OPTIONS = 4,
+    OP_CUSTOM_OPTIONS = 5,
+    OP_CUSTOM_FORMAT = 6,
+    OP_INTERMEDIATES = 8
+};
 enum { BUF_DATA = 0 };
-enum { TFL_FLOAT32 = 0, TFL_INT32 = 2, TFL_UINT8 = 3, TFL_INT64 = 4, TFL_INT8 = 9 };
+enum { TFL_FLOAT32 = 0, TFL_INT32 = 2, TFL_UINT8 = 3, TFL_INT64 = 4, TFL_INT16 = 7, TFL_INT8 = 9 };
 
 /* BuiltinOperator codes we import. */
 static const struct {
@@ -49,6 +57,7 @@ static const struct {
     {39, QMCU_OP_TRANSPOSE},
     {40, QMCU_OP_MEAN},
     {41, QMCU_OP_SUB},
+    {44, QMCU_OP_UNIDIRECTIONAL_SEQUENCE_LSTM},
     {42, QMCU_OP_DIV},
     {49, QMCU_OP_SLICE}, /* SPLIT: one SLICE per output */
     {53, QMCU_OP_CAST},
@@ -136,7 +145,7 @@ static qmcu_status import_tensor(importer *im, fb_table tt, int index)
     t->ndim = (int)shape.n;
     for (i = 0; i < shape.n; i++) {
         int32_t d = fb_vec_i32(r, shape, i);
-        if (d <= 0 || d > (1 << 24))
+        if (d < 0 || d > (1 << 24)) /* 0: an empty tensor (ops refuse them; LSTM intermediates are empty) */
             FAIL(QMCU_ERR_FORMAT, "tensor %d '%s' has invalid dimension %d", index, t->name, d);
         t->dims[i] = d;
         elems *= d;
@@ -152,6 +161,7 @@ static qmcu_status import_tensor(importer *im, fb_table tt, int index)
     case TFL_FLOAT32: t->type = QMCU_F32; break;
     case TFL_INT32: t->type = QMCU_I32; break;
     case TFL_INT64: t->type = QMCU_I64; break;
+    case TFL_INT16: t->type = QMCU_I16; break; /* LSTM cell states only (import_lstm) */
     case TFL_INT8: t->type = QMCU_I8; break;
     case TFL_UINT8:
         t->type = QMCU_I8;
@@ -693,7 +703,8 @@ static qmcu_status validate_op(importer *im, int opi)
     case QMCU_OP_RESIZE_NEAREST_NEIGHBOR: return validate_resize(im, opi, op, on, x, y);
     case QMCU_OP_ARG_MAX: return validate_arg_max(im, opi, op, on, x, y);
     case QMCU_OP_SLICE: /* validated by import_split, import_detection */
-    case QMCU_OP_DETECTION_POSTPROCESS: break;
+    case QMCU_OP_DETECTION_POSTPROCESS:
+    case QMCU_OP_UNIDIRECTIONAL_SEQUENCE_LSTM: break;
     case QMCU_OP_SOFTMAX:
         if ((st = check_act_type(im, opi, x, y))) return st;
         CHECK(same_shape(x, y) && x->ndim >= 1, "op %d %s: input and output shapes differ", opi, on);
@@ -922,6 +933,95 @@ static qmcu_status import_detection(importer *im, fb_table ot, fb_vec ins, fb_ve
     return QMCU_OK;
 }
 
+/* UNIDIRECTIONAL_SEQUENCE_LSTM (20 or 24 inputs), the fully integer kind: int8 input, hidden state
+ * and weights, int16 cell state with a power-of-two scale, int32 biases, batch 1; no peephole,
+ * projection, layer normalization or CIFG (each refused by name). The states become the op's own
+ * (zeroed when a run starts); their quantization, and the hidden one (intermediate 4), are kept. */
+static qmcu_status import_lstm(importer *im, fb_table ot, fb_vec ins, fb_vec outs, fb_table o, int opi)
+{
+    fb_reader *r = &im->r;
+    qmcu_graph *g = im->g;
+    qmcu_op *op = &g->ops[opi];
+    const char *on = "UNIDIRECTIONAL_SEQUENCE_LSTM";
+    const fb_vec inter = fb_vec_field(r, ot, OP_INTERMEDIATES, 4);
+    int32_t t[24], y_idx, n_cell, n_input, n_output, steps, k;
+    const qmcu_tensor *x, *y, *h, *c, *hid;
+    if (r->err) return QMCU_ERR_FORMAT;
+    if ((ins.n != 20 && ins.n != 24) || outs.n != 1)
+        FAIL(QMCU_ERR_FORMAT, "op %d %s has %u inputs and %u outputs (20 or 24 and 1 expected)", opi, on, ins.n,
+             outs.n);
+    for (k = 0; k < 24; k++) {
+        t[k] = k < (int32_t)ins.n ? fb_vec_i32(r, ins, (uint32_t)k) : -1;
+        if (t[k] < -1 || t[k] >= g->n_tensors)
+            FAIL(QMCU_ERR_FORMAT, "op %d refers to tensor %d of %d", opi, t[k], g->n_tensors);
+    }
+    y_idx = fb_vec_i32(r, outs, 0);
+    if (y_idx < 0 || y_idx >= g->n_tensors)
+        FAIL(QMCU_ERR_FORMAT, "op %d writes tensor %d of %d", opi, y_idx, g->n_tensors);
+    if (t[9] >= 0 || t[10] >= 0 || t[11] >= 0)
+        FAIL(QMCU_ERR_UNSUPPORTED, "op %d %s: peephole connections are not supported", opi, on);
+    if (t[16] >= 0 || t[17] >= 0) FAIL(QMCU_ERR_UNSUPPORTED, "op %d %s: a projection is not supported", opi, on);
+    for (k = 20; k < 24; k++)
+        if (t[k] >= 0) FAIL(QMCU_ERR_UNSUPPORTED, "op %d %s: layer normalization is not supported", opi, on);
+    if (t[1] < 0 || t[5] < 0 || t[12] < 0)
+        FAIL(QMCU_ERR_UNSUPPORTED, "op %d %s: CIFG (no input gate) is not supported", opi, on);
+    x = T(im, t[0]);
+    y = T(im, y_idx);
+    h = T(im, t[18] >= 0 ? t[18] : 0);
+    c = T(im, t[19] >= 0 ? t[19] : 0);
+    if (x->type == QMCU_F32)
+        FAIL(QMCU_ERR_UNSUPPORTED, "op %d %s: float and dynamic-range LSTMs are not supported yet", opi, on);
+    CHECK(t[18] >= 0 && t[19] >= 0 && x->type == QMCU_I8 && !x->from_uint8 && !x->data && y->type == QMCU_I8 &&
+              !y->from_uint8 && h->type == QMCU_I8 && c->type == QMCU_I16 && c->quantized && !h->data && !c->data,
+          "op %d %s: needs an int8 input, output and hidden state and an int16 cell state", opi, on);
+    CHECK(x->ndim == 3 && y->ndim == 3, "op %d %s: input and output must be 3-D", opi, on);
+    op->time_major =
+        fb_u8(r, o, 3, 0) != 0; /* UnidirectionalSequenceLSTMOptions: act, cell_clip, proj_clip, time_major */
+    op->lstm_cell_clip = fb_f32(r, o, 1, 0.0f);
+    CHECK(x->dims[op->time_major ? 1 : 0] == 1, "op %d %s: batch %d (only batch 1 is supported)", opi, on,
+          x->dims[op->time_major ? 1 : 0]);
+    steps = x->dims[op->time_major ? 0 : 1];
+    n_input = x->dims[2];
+    n_cell = T(im, t[4])->ndim == 2 ? T(im, t[4])->dims[0] : -1;
+    n_output = T(im, t[8])->ndim == 2 ? T(im, t[8])->dims[1] : -1;
+    CHECK(n_cell > 0 && n_cell == n_output && qmcu_tensor_elems(h) == n_output && qmcu_tensor_elems(c) == n_cell &&
+              y->dims[0] == x->dims[0] && y->dims[1] == x->dims[1] && y->dims[2] == n_output && steps > 0,
+          "op %d %s: state, weight and output shapes do not match", opi, on);
+    for (k = 1; k <= 8; k++) {
+        const qmcu_tensor *w = T(im, t[k]);
+        CHECK(w->type == QMCU_I8 && !w->from_uint8 && w->data && w->ndim == 2 && w->dims[0] == n_cell &&
+                  w->dims[1] == (k <= 4 ? n_input : n_output) && w->n_scales == 1 && w->zero_point == 0,
+              "op %d %s: weight '%s' must be constant int8 [%d, %d] with one scale and zero point 0", opi, on, w->name,
+              n_cell, k <= 4 ? n_input : n_output);
+    }
+    for (k = 12; k <= 15; k++) {
+        const qmcu_tensor *b = T(im, t[k]);
+        CHECK(b->type == QMCU_I32 && b->data && qmcu_tensor_elems(b) == n_cell,
+              "op %d %s: bias '%s' must be constant int32 [%d]", opi, on, b->name, n_cell);
+    }
+    CHECK(inter.n >= 5, "op %d %s: the integer LSTM needs its 5 intermediate tensors (found %u)", opi, on, inter.n);
+    {
+        const int32_t hi = fb_vec_i32(r, inter, 4);
+        CHECK(hi >= 0 && hi < g->n_tensors, "op %d %s: intermediate tensor %d of %d", opi, on, hi, g->n_tensors);
+        hid = T(im, hi);
+        CHECK(hid->quantized && hid->scale > 0.0f, "op %d %s: intermediate '%s' has no quantization", opi, on,
+              hid->name);
+        op->lstm_hidden_scale = hid->scale;
+        op->lstm_hidden_zero_point = hid->zero_point;
+    }
+    op->type = QMCU_OP_UNIDIRECTIONAL_SEQUENCE_LSTM;
+    op->n_in = 13;
+    op->in[0] = t[0];
+    for (k = 1; k <= 8; k++) op->in[k] = t[k];
+    for (k = 0; k < 4; k++) op->in[9 + k] = t[12 + k];
+    op->out = y_idx;
+    op->lstm_hidden_state = t[18];
+    op->lstm_cell_state = t[19];
+    op->stride_h = op->stride_w = op->dil_h = op->dil_w = 1;
+    op->beta = 1.0f;
+    return QMCU_OK;
+}
+
 static qmcu_status import_op(importer *im, fb_table ot, int opi, const qmcu_op_type *op_types, uint32_t n_codes,
                              int *n_written)
 {
@@ -938,6 +1038,7 @@ static qmcu_status import_op(importer *im, fb_table ot, int opi, const qmcu_op_t
     *n_written = 1;
     if (op->type == QMCU_OP_SLICE) return import_split(im, ins, outs, o, opi, n_written);
     if (op->type == QMCU_OP_DETECTION_POSTPROCESS) return import_detection(im, ot, ins, outs, opi, n_written);
+    if (op->type == QMCU_OP_UNIDIRECTIONAL_SEQUENCE_LSTM) return import_lstm(im, ot, ins, outs, o, opi);
     if (ins.n > QMCU_MAX_OP_INPUTS || ins.n == 0 || outs.n != 1)
         FAIL(QMCU_ERR_UNSUPPORTED, "op %d %s has %u inputs and %u outputs", opi, qmcu_op_name(op->type), ins.n, outs.n);
     op->n_in = (int)ins.n;
@@ -1205,8 +1306,19 @@ static qmcu_status import_model(importer *im)
         for (k = 0; k < g->n_inputs; k++) ready[g->inputs[k]] = 1;
         for (k = 0; k < g->n_tensors; k++)
             if (g->tensors[k].data) ready[k] = 1;
+        for (k = 0; k < g->n_inputs + g->n_outputs; k++)
+            if (qmcu_tensor_elems(&g->tensors[k < g->n_inputs ? g->inputs[k] : g->outputs[k - g->n_inputs]]) == 0) {
+                free(ready);
+                FAIL(QMCU_ERR_FORMAT, "a model input or output is an empty tensor");
+            }
         for (oi = 0; oi < g->n_ops; oi++) {
             const qmcu_op *op = &g->ops[oi];
+            for (j = 0; j < op->n_in; j++)
+                if ((op->in[j] >= 0 && qmcu_tensor_elems(&g->tensors[op->in[j]]) == 0) ||
+                    qmcu_tensor_elems(&g->tensors[op->out]) == 0) {
+                    free(ready);
+                    FAIL(QMCU_ERR_FORMAT, "op %d %s uses an empty tensor", oi, qmcu_op_name(op->type));
+                }
             for (j = 0; j < op->n_in; j++)
                 if (op->in[j] >= 0 && !ready[op->in[j]]) {
                     free(ready);

@@ -257,6 +257,68 @@ static qmcu_status prepare_mean(const qmcu_model *m, qmcu_prepared_op *po, int i
     return QMCU_OK;
 }
 
+/* UNIDIRECTIONAL_SEQUENCE_LSTM: TFLite's PopulateQuantizedLstmParams8x8_16 without layer norm (gate
+ * pre-activations in Q3.12), and its effective biases (the zero points folded into the bias). */
+static qmcu_status prepare_lstm(const qmcu_model *m, qmcu_prepared_op *po, int i, qmcu_error *err)
+{
+    const qmcu_op *op = &m->g->ops[i];
+    const qmcu_tensor *x = TENSOR(m, op->in[0]), *h = TENSOR(m, op->lstm_hidden_state);
+    const qmcu_tensor *c = TENSOR(m, op->lstm_cell_state);
+    qmcu_lstm_params *p = &po->u.lstm;
+    const float gate_scale = 1.0f / 4096.0f; /* 2^-12 */
+    const float log2_scale = logf(c->scale) * (1.0f / logf(2.0f)), rounded = roundf(log2_scale);
+    int32_t *biases;
+    int g, r, k, sh;
+    p->n_input = x->dims[2];
+    p->n_cell = TENSOR(m, op->in[4])->dims[0];
+    p->n_output = TENSOR(m, op->in[8])->dims[1];
+    p->time_steps = x->dims[op->time_major ? 0 : 1];
+    p->reverse = 0;
+    if (fabsf(log2_scale - rounded) >= 1e-3f || rounded > -9.0f) { /* TFLite's CheckedLog2 and cell_scale <= -9 */
+        qmcu_error_set(err, "%s: op %d UNIDIRECTIONAL_SEQUENCE_LSTM: cell state scale %g is not a power of two <= 2^-9",
+                       m->g->path, i, (double)c->scale);
+        return QMCU_ERR_UNSUPPORTED;
+    }
+    p->cell_scale = (int32_t)rounded;
+    biases = (int32_t *)malloc(sizeof(int32_t) * 8 * (size_t)p->n_cell);
+    if (!biases) return nomem(m, err);
+    for (g = 0; g < 4; g++) {
+        const qmcu_tensor *wi = TENSOR(m, op->in[1 + g]), *wr = TENSOR(m, op->in[5 + g]);
+        const int32_t *bias = (const int32_t *)TENSOR(m, op->in[9 + g])->data;
+        const float eff_in = wi->scale * x->scale / gate_scale, eff_rec = wr->scale * h->scale / gate_scale;
+        int32_t *bi = biases + (size_t)(2 * g) * p->n_cell, *br = bi + p->n_cell;
+        p->input_weights[g] = (const int8_t *)wi->data;
+        p->recurrent_weights[g] = (const int8_t *)wr->data;
+        qmcu_quantize_multiplier((double)eff_in, &p->input_multiplier[g], &sh);
+        p->input_shift[g] = sh;
+        qmcu_quantize_multiplier((double)eff_rec, &p->recurrent_multiplier[g], &sh);
+        p->recurrent_shift[g] = sh;
+        for (r = 0; r < p->n_cell; r++) { /* bias - zero point * row sum */
+            int32_t si = 0, sr = 0;
+            for (k = 0; k < p->n_input; k++) si += ((const int8_t *)wi->data)[(size_t)r * p->n_input + k];
+            for (k = 0; k < p->n_output; k++) sr += ((const int8_t *)wr->data)[(size_t)r * p->n_output + k];
+            bi[r] = bias[r] + si * -x->zero_point;
+            br[r] = sr * -h->zero_point;
+        }
+        p->input_bias[g] = bi;
+        p->recurrent_bias[g] = br;
+    }
+    { /* the hidden state: 2^-15 * 2^-15 / its scale, in double as TFLite's std::pow(2, -15) terms */
+        const float eff_hidden = (float)(pow(2.0, -15) / (double)op->lstm_hidden_scale * pow(2.0, -15));
+        qmcu_quantize_multiplier((double)eff_hidden, &p->hidden_multiplier, &sh);
+        p->hidden_shift = sh;
+    }
+    p->hidden_zero_point = op->lstm_hidden_zero_point;
+    p->state_zero_point = h->zero_point;
+    p->cell_clip = 0;
+    if (op->lstm_cell_clip > 0.0f) {
+        const float q = op->lstm_cell_clip / c->scale;
+        p->cell_clip = (int32_t)(int16_t)(q > 32767.0f ? 32767.0f : (q < -32768.0f ? -32768.0f : q));
+    }
+    po->scratch_bytes = qmcu_lstm_scratch_size(p);
+    return QMCU_OK;
+}
+
 static qmcu_status prepare_op(const qmcu_model *m, qmcu_prepared_op *po, int i, qmcu_error *err)
 {
     const qmcu_op *op = &m->g->ops[i];
@@ -288,6 +350,7 @@ static qmcu_status prepare_op(const qmcu_model *m, qmcu_prepared_op *po, int i, 
         if (q) act_range_q(op->act, y, &po->u.pool.act_min, &po->u.pool.act_max);
         break;
     case QMCU_OP_MEAN: return q ? prepare_mean(m, po, i, err) : QMCU_OK;
+    case QMCU_OP_UNIDIRECTIONAL_SEQUENCE_LSTM: return prepare_lstm(m, po, i, err);
     case QMCU_OP_DETECTION_POSTPROCESS:
         po->scratch_bytes = qmcu_detection_scratch_size(&op->detect, x->dims[1], TENSOR(m, op->in[1])->dims[2]);
         break;
@@ -402,6 +465,8 @@ void qmcu_model_free(qmcu_model *m)
             free((void *)po->u.softmax.table);
         } else if (t == QMCU_OP_LOGISTIC || t == QMCU_OP_HARD_SWISH) {
             free((void *)po->u.lut);
+        } else if (t == QMCU_OP_UNIDIRECTIONAL_SEQUENCE_LSTM) {
+            free((void *)po->u.lstm.input_bias[0]); /* all eight effective biases */
         }
     }
     free((void *)m->ops);

@@ -273,6 +273,7 @@ static void cast_values(const qmcu_tensor *x, const void *in, const qmcu_tensor 
         case QMCU_I8: iv = ((const int8_t *)in)[j] + (x->from_uint8 ? 128 : 0); break;
         case QMCU_I32: iv = ((const int32_t *)in)[j]; break;
         case QMCU_I64: iv = ((const int64_t *)in)[j]; break;
+        case QMCU_I16: iv = ((const int16_t *)in)[j]; break;
         }
         switch (y->type) {
         case QMCU_F32: ((float *)out)[j] = is_f ? fv : (x->type == QMCU_I64 ? (float)iv : (float)(int32_t)iv); break;
@@ -338,6 +339,8 @@ static qmcu_status run_global(const qmcu_model *m, const qmcu_exec_plan *p, uint
         return QMCU_OK;
     }
     case QMCU_OP_CAST: cast_values(x, in0, y, out, n); return QMCU_OK;
+    case QMCU_OP_UNIDIRECTIONAL_SEQUENCE_LSTM:
+        return qmcu_lstm_s8(&po->u.lstm, (const int8_t *)in0, (int8_t *)out, scratch, p->scratch_bytes[i]);
     case QMCU_OP_SQRT: {
         int64_t j;
         for (j = 0; j < n; j++) ((float *)out)[j] = sqrtf(((const float *)in0)[j]);
