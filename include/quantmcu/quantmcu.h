@@ -34,6 +34,7 @@ const qmcu_graph *quantmcu_graph(const quantmcu_model *m);
 const qmcu_model *quantmcu_runtime_model(const quantmcu_model *m);
 size_t quantmcu_input_bytes(const quantmcu_model *m);  /* input tensor 0, model byte format */
 size_t quantmcu_output_bytes(const quantmcu_model *m); /* output tensor 0 */
+size_t quantmcu_outputs_bytes(const quantmcu_model *m); /* every output tensor, one after the other */
 int quantmcu_output_count(const quantmcu_model *m);    /* elements of output 0 */
 /* How image pixels become the input (qmcu_input_norm): "LO,HI" maps pixels 0..255 linearly onto
  * [LO, HI] (e.g. "0,1", "-1,1", "0,255"), replacing the model's metadata or full-range rule;
@@ -224,7 +225,7 @@ qmcu_status quantmcu_mcu_build(const quantmcu_model *m, const quantmcu_plan *p, 
                                quantmcu_firmware **out, qmcu_error *err);
 /* Section sizes of the firmware: flash (text + data) and the arena. */
 void quantmcu_mcu_sizes(const quantmcu_firmware *fw, size_t *flash_bytes, size_t *arena_bytes);
-/* One input through the firmware: its output bytes, emulated instructions and, when built with
+/* One input through the firmware: its output bytes (every output, output 0 first: quantmcu_outputs_bytes), emulated instructions and, when built with
  * profile, per-op instructions (op_insns: graph ops entries; may be NULL). */
 qmcu_status quantmcu_mcu_run(const quantmcu_firmware *fw, const void *input, void *output, unsigned long long *insns,
                              unsigned long long *op_insns, qmcu_error *err);

@@ -212,7 +212,7 @@ qmcu_status quantmcu_mcu_build(const quantmcu_model *m, const quantmcu_plan *p, 
     fmt(fw->model_path, sizeof fw->model_path, "%s", quantmcu_graph(m)->path);
     fw->n_ops = quantmcu_graph(m)->n_ops;
     fw->in_bytes = quantmcu_input_bytes(m);
-    fw->out_bytes = quantmcu_output_bytes(m);
+    fw->out_bytes = quantmcu_outputs_bytes(m); /* every output, one after the other */
     fmt(tmpdir, sizeof tmpdir, "%s/quantmcu-cache", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     if (!cache || !*cache) cache = tmpdir;
     /* generate into a staging folder, then key the build by content */

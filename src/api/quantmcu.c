@@ -107,6 +107,13 @@ void quantmcu_input_rule(const quantmcu_model *m, char *buf, size_t cap) { qmcu_
 const qmcu_model *quantmcu_runtime_model(const quantmcu_model *m) { return m->m; }
 size_t quantmcu_input_bytes(const quantmcu_model *m) { return m->g->tensors[m->g->inputs[0]].bytes; }
 size_t quantmcu_output_bytes(const quantmcu_model *m) { return m->g->tensors[m->g->outputs[0]].bytes; }
+size_t quantmcu_outputs_bytes(const quantmcu_model *m)
+{
+    size_t n = 0;
+    int k;
+    for (k = 0; k < m->g->n_outputs; k++) n += m->g->tensors[m->g->outputs[k]].bytes;
+    return n;
+}
 int quantmcu_output_count(const quantmcu_model *m) { return (int)qmcu_tensor_elems(&m->g->tensors[m->g->outputs[0]]); }
 
 /* ---- plans ----------------------------------------------------------------------------- */

@@ -73,4 +73,10 @@ quantmcu_plan *cli_make_plan(const char *cmd, const quantmcu_model *m, const cli
 /* Human-readable plan summary and per-op memory table. */
 void cli_print_plan(const quantmcu_model *m, const quantmcu_plan *p, int with_table);
 
+/* The k-th of several files named after path (k = 0: path itself). */
+void cli_indexed_name(const char *path, int k, char *buf, size_t cap);
+
+/* The k-th of several files named after path (k = 0: path itself). */
+void cli_indexed_name(const char *path, int k, char *buf, size_t cap);
+
 #endif

@@ -127,3 +127,16 @@ void cli_progress_update(int done, int total, void *ctx)
         fprintf(stderr, "%s: %d/%d %s, %.1f %s/s\n", ps->what, done, total, ps->unit, rate, ps->unit);
     }
 }
+
+/* FILE, then FILE.1 (or name.1.npy / name.1.bin) and so on: one file per tensor of several. */
+void cli_indexed_name(const char *path, int k, char *buf, size_t cap)
+{
+    const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
+    if (k == 0)
+        snprintf(buf, cap, "%s", path);
+    else if (dot && (!slash || dot > slash) && (!strcmp(dot, ".npy") || !strcmp(dot, ".bin")))
+        snprintf(buf, cap, "%.*s.%d%s", (int)(dot - path), path, k, dot);
+    else
+        snprintf(buf, cap, "%s.%d", path, k);
+}
+

@@ -283,7 +283,7 @@ int cmd_mcu(int argc, char **argv)
         goto done;
     }
     quantmcu_mcu_sizes(fw, &r.flash, &r.arena);
-    output = malloc(quantmcu_output_bytes(m));
+    output = malloc(quantmcu_outputs_bytes(m));
     r.insns = (unsigned long long *)calloc((size_t)n_images, sizeof *r.insns);
     r.patch_insns = (unsigned long long *)calloc((size_t)n_images, sizeof *r.patch_insns);
     r.op_insns = (unsigned long long *)calloc((size_t)quantmcu_graph(m)->n_ops * 2, sizeof *r.op_insns);
@@ -301,9 +301,19 @@ int cmd_mcu(int argc, char **argv)
                po.mode, o.board_name, o.target, strcmp(o.target, "cortex-m7") ? "mps2-an386" : "mps2-an500", r.arena,
                quantmcu_plan_memory_bytes(plan), r.flash);
     if (o.profile && !o.json) print_profile(m, plan, r.op_insns);
-    if (o.dump_out && !cli_write_file(o.dump_out, output, quantmcu_output_bytes(m))) {
-        cli_fail("%s: cannot write output dump", o.dump_out);
-        goto done;
+    { /* the last image's outputs: FILE, FILE.1, ... (the firmware writes them one after the other) */
+        size_t at = 0;
+        int k;
+        for (k = 0; o.dump_out && k < quantmcu_num_outputs(m); k++) {
+            char name[1100];
+            const size_t bytes = quantmcu_tensor_bytes(m, 1, k);
+            cli_indexed_name(o.dump_out, k, name, sizeof name);
+            if (!cli_write_file(name, (const uint8_t *)output + at, bytes)) {
+                cli_fail("%s: cannot write output dump", name);
+                goto done;
+            }
+            at += bytes;
+        }
     }
     rc = 0;
 done:

@@ -92,17 +92,6 @@ static int parse_run_args(int argc, char **argv, run_args *r, const char **image
 }
 
 /* FILE for tensor 0, FILE.k (before a .npy / .bin extension: out.1.npy) for tensor k. */
-static void indexed_name(const char *path, int k, char *buf, size_t cap)
-{
-    const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
-    if (k == 0)
-        snprintf(buf, cap, "%s", path);
-    else if (dot && (!slash || dot > slash) && (!strcmp(dot, ".npy") || !strcmp(dot, ".bin")))
-        snprintf(buf, cap, "%.*s.%d%s", (int)(dot - path), path, k, dot);
-    else
-        snprintf(buf, cap, "%s.%d", path, k);
-}
-
 /* What the outputs say: classes (top K of a score vector), a class map (pixel histogram), or the
  * range of the values. */
 static void print_outputs(const quantmcu_model *m, void *const *outputs, long top, char **labels, int n_labels)
@@ -239,14 +228,14 @@ int cmd_run(int argc, char **argv)
         print_outputs(m, outputs, ra.top, labels, n_labels);
     }
     for (k = 0; ra.dump_in && k < n_in; k++) { /* the last sample's inputs: FILE, FILE.1, ... */
-        indexed_name(ra.dump_in, k, name, sizeof name);
+        cli_indexed_name(ra.dump_in, k, name, sizeof name);
         if (!cli_write_file(name, inputs[k], quantmcu_tensor_bytes(m, 0, k))) {
             cli_fail("%s: cannot write input dump", name);
             goto done;
         }
     }
     for (k = 0; ra.dump_out && k < n_out; k++) { /* every output: FILE, FILE.1 (out.1.npy), ... */
-        indexed_name(ra.dump_out, k, name, sizeof name);
+        cli_indexed_name(ra.dump_out, k, name, sizeof name);
         if (quantmcu_save_output(m, k, outputs[k], name, &err) != QMCU_OK) {
             cli_fail("%s", err.msg);
             goto done;

@@ -5,8 +5,9 @@
  * variants); and one static arena (the planner's size). It runs through the project's own
  * runtime and kernels (the qmcu_runtime library: src/runtime, src/kernels, src/graph/graph.c), the
  * same files the host runs, with no allocation. Entry points (DIR/qmcu_model.h):
- *   int qmcu_model_run(const void *input, void *output);
- *   uint8_t *qmcu_model_input(void);  const uint8_t *qmcu_model_output(void); */
+ *   int qmcu_model_run(const void *input, void *output);   (output: every output, output 0 first)
+ *   uint8_t *qmcu_model_input(void);  const uint8_t *qmcu_model_output_at(int k);
+ *   size_t qmcu_model_output_size(int k);                  (qmcu_model_output(): output 0) */
 #ifndef QMCU_CODEGEN_H
 #define QMCU_CODEGEN_H
 

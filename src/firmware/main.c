@@ -1,5 +1,5 @@
 /* Firmware: reads input.bin (the model input tensor bytes) through semihosting, runs the
- * generated model once, writes output.bin and prints "instructions N" (emulated instructions
+ * generated model once, writes output.bin (every output, one after the other) and prints "instructions N" (emulated instructions
  * of qmcu_model_run, SysTick under QEMU -icount shift=0; resolution 40). */
 #include "qmcu_model.h"
 #include "semihost.h"
@@ -36,10 +36,18 @@ int main(void)
     t0 = systick_ticks();
     st = qmcu_model_run(qmcu_model_input(), 0);
     t1 = systick_ticks();
-    fd = sh_open("output.bin", 1);
-    if (fd < 0 || sh_write(fd, qmcu_model_output(), QMCU_MODEL_OUTPUT_BYTES) != 0) {
+    fd = sh_open("output.bin", 1); /* every output, one after the other */
+    if (fd < 0) {
         sh_print("firmware: cannot write output.bin\n");
         return 4;
+    }
+    {
+        int k;
+        for (k = 0; k < QMCU_MODEL_OUTPUTS; k++)
+            if (sh_write(fd, qmcu_model_output_at(k), qmcu_model_output_size(k)) != 0) {
+                sh_print("firmware: cannot write output.bin\n");
+                return 4;
+            }
     }
     sh_close(fd);
     sh_print("instructions ");

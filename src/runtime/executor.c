@@ -79,7 +79,8 @@ static qmcu_status run_elementwise(const qmcu_model *m, int i, const void *in0, 
                 const float v = fin[j];
                 float r6 = v + 3.0f;
                 r6 = r6 < 0.0f ? 0.0f : (r6 > 6.0f ? 6.0f : r6);
-                fout[j] = op->type == QMCU_OP_LOGISTIC ? 1.0f / (1.0f + expf(-v)) : v * r6 / 6.0f;
+                /* exp in double, rounded once: the same bytes with every C library (host, newlib) */
+                fout[j] = op->type == QMCU_OP_LOGISTIC ? (float)(1.0 / (1.0 + exp(-(double)v))) : v * r6 / 6.0f;
             }
         }
         return QMCU_OK;
