@@ -65,6 +65,11 @@ for m in resize_uint8 resize_float resize_int8 argmax_int8 nearest_uint8 sub_int
     cmp -s "$h" "${h%/h*}/m${h##*/h}" && ok || bad "$m: firmware output $(basename "$h") differs from the host's"
   done
 done
+# the integer LSTM (a non-image model, fed a raw input tensor): firmware == host
+python3 -c "import random; random.seed(5); open('$T/lstm_in.bin', 'wb').write(bytes(random.randrange(256) for _ in range(30)))"
+$QM run "$GEN/lstm_int8.tflite" --input "$T/lstm_in.bin" --dump-output "$T/lh.bin" > /dev/null \
+  && $QM mcu "$GEN/lstm_int8.tflite" "$T/lstm_in.bin" --dump-output "$T/lm.bin" > /dev/null \
+  && cmp -s "$T/lh.bin" "$T/lm.bin" && ok || bad "lstm_int8: firmware output differs from the host's"
 # several images into a log (JSON on stdout): plain progress lines on stderr, no carriage returns
 $QM mcu "$V1" $imgs --json > "$T/multi.json" 2> "$T/multi.err" && grep -q "^mcu: 3/3 images" "$T/multi.err" \
   && ! grep -q $'\r' "$T/multi.err" && ok || bad "mcu progress in a log: $(cat -A "$T/multi.err" | tail -2)"

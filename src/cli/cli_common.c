@@ -139,4 +139,3 @@ void cli_indexed_name(const char *path, int k, char *buf, size_t cap)
     else
         snprintf(buf, cap, "%s.%d", path, k);
 }
-

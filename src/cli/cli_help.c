@@ -92,15 +92,17 @@ static const help_entry k_help[] = {
                 "  --target host|cortex-m4|cortex-m7  what the code is compiled for (default cortex-m4)\n"
                 "  --board f746|h743|big          refuse a plan whose arena does not fit the board's SRAM\n"
                 "example: quantmcu codegen mobilenet_v1_0.25_128_quant.tflite --plan plan.json -o gen\n"},
-    {"mcu", "usage: quantmcu mcu MODEL IMAGE... [--target cortex-m4|cortex-m7] [--board f746|h743|big] [--json]\n"
+    {"mcu", "usage: quantmcu mcu MODEL SAMPLE... [--target cortex-m4|cortex-m7] [--board f746|h743|big] [--json]\n"
             "                    [--dump-output FILE] [--profile] [plan options]\n"
             "Builds the firmware for the plan and runs it under QEMU: predictions, emulated instructions, arena.\n"
+            "A SAMPLE is an image, or the input tensor as a .npy or raw .bin file (non-image models).\n"
             "  --target cortex-m4|cortex-m7   CPU (QEMU mps2-an386 / mps2-an500; default cortex-m4)\n"
             "  --board f746|h743|big          SRAM and flash of the board the plan must fit (default f746)\n"
             "  --json                         one JSON object on stdout\n"
-            "  --dump-output FILE             write the model's output bytes of the last image\n"
+            "  --dump-output FILE             write the outputs of the last sample (FILE, FILE.1, ... one per output)\n"
             "  --profile                      per-op instructions of the first image\n" PLAN_OPTIONS
-            "example: quantmcu mcu mobilenet_v1_0.25_128_quant.tflite cat.jpg --plan plan.json --mode patch\n"},
+            "example: quantmcu mcu mobilenet_v1_0.25_128_quant.tflite cat.jpg --plan plan.json --mode patch\n"
+            "example: quantmcu mcu kws_ref_model.tflite mfcc.npy --dump-output scores.bin\n"},
     {"report",
      "usage: quantmcu report MODEL --plan PLAN -o report.html [--images DIR [--limit N] [--skip N] [--threads N]]\n"
      "                       [--sample IMAGE] [--sram SIZE] [--mcu [--board B]] [--frontier FILE.jsonl]\n"

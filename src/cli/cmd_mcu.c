@@ -189,7 +189,7 @@ static int parse_mcu_args(int argc, char **argv, mcu_opts *o, cli_plan_opts *po,
     if (!o->model_path || !*n_images)
         return cli_usage(
             "mcu: usage: quantmcu mcu MODEL [--plan PLAN] [--mode layer|patch|quantmcu] "
-            "[--target cortex-m4|cortex-m7] [--board f746|h743|big] IMAGE... [--json] [--dump-output FILE]");
+            "[--target cortex-m4|cortex-m7] [--board f746|h743|big] SAMPLE... [--json] [--dump-output FILE]");
     if (!strcmp(o->target, "host"))
         return cli_usage("mcu: --target host is for codegen; mcu runs cortex-m4 or cortex-m7 under QEMU");
     return 0;
@@ -234,7 +234,7 @@ static int run_images(const quantmcu_model *m, const quantmcu_plan *plan, const 
     if (show) cli_progress_update(0, n, &ps);
     for (i = 0; ok && i < n; i++) {
         unsigned long long *ops = r->op_insns + (i ? n_ops : 0);
-        if (quantmcu_image_to_input(m, images[i], input, &err) != QMCU_OK ||
+        if (quantmcu_sample_to_input(m, images[i], input, &err) != QMCU_OK || /* an image, or a .npy / .bin tensor */
             quantmcu_mcu_run(fw, input, output, &r->insns[i], ops, &err) != QMCU_OK) {
             ok = !cli_fail("%s", err.msg);
             break;
