@@ -17,7 +17,8 @@
  * pose_ops.tflite          CAST, FLOOR_DIV / MUL / SUB on int32, PACK, UNPACK, GATHER_ND, SQRT, DIV (MoveNet's
  *                          post-processing); two outputs
  * lstm_int8.tflite         fully integer UNIDIRECTIONAL_SEQUENCE_LSTM (not an image model)
- * hybrid_float.tflite      dynamic-range CONV_2D (float activations, int8 weights): per-tensor, per-channel
+ * hybrid_float.tflite      dynamic-range CONV_2D (float activations, int8 weights): per-tensor, per-channel;
+ *                          then a dynamic-range FULLY_CONNECTED
  * detect_{fast,regular}_{uint8,float}.tflite  an SSD-style head ending in the custom
  *                          TFLite_Detection_PostProcess (four float outputs)
  * Every model but lstm_int8 is a 1xHxWx3 image model, so `quantmcu run/eval` and tflite_diff can feed it images.
@@ -407,6 +408,9 @@ static tinfo hybrid_conv(gen *g, tinfo x, int cout, int k, int stride, int per_c
     return y;
 }
 
+static int tensor_nd(gen *g, int type, const int *shape, int ndim, float scale, int zp);
+static int reshape_to(gen *g, int x, int type, const int *shape, int ndim, float scale, int zp);
+
 /* A float model with dynamic-range convolutions: per-tensor weights (symmetric input
  * quantization), then per-channel weights (asymmetric), as TFLite's converter writes them. */
 static int hybrid_model(gen *g, const char *dir, const char *name)
@@ -416,7 +420,21 @@ static int hybrid_model(gen *g, const char *dir, const char *name)
     x = activation(g, TFB_FLOAT32, 12, 12, 3, 0.0f, 0);
     a = hybrid_conv(g, x, 8, 3, 2, 0, 1); /* RELU */
     b = hybrid_conv(g, a, 6, 3, 1, 1, 0);
-    return save(g, dir, name, x.id, b.id);
+    { /* then a dynamic-range FULLY_CONNECTED over the flattened map (per-tensor weights) */
+        const int flat[2] = {1, 6 * 6 * 6}, wshape[2] = {10, 6 * 6 * 6}, bshape[1] = {10}, yshape[2] = {1, 10};
+        int8_t w[10 * 216];
+        float bias[10];
+        int r, wt, bt, y, k;
+        for (k = 0; k < 10 * 216; k++) w[k] = (int8_t)((int)(rnd(g) % 255) - 127);
+        for (k = 0; k < 10; k++) bias[k] = (float)((int)(rnd(g) % 200) - 100) / 50.0f;
+        r = reshape_to(g, b.id, TFB_FLOAT32, flat, 2, 0.0f, 0);
+        wt = tfb_tensor(&g->b, "fc_w", TFB_INT8, wshape, 2, tfb_buffer(&g->b, w, sizeof w), 0.003f, 0);
+        bt = tfb_tensor(&g->b, "fc_b", TFB_FLOAT32, bshape, 1, tfb_buffer(&g->b, bias, sizeof bias), 0.0f, 0);
+        y = tensor_nd(g, TFB_FLOAT32, yshape, 2, 0.0f, 0);
+        tfb_op(&g->b, TFB_FULLY_CONNECTED, (const int[]){r, wt, bt}, 3, y, TFB_OPT_FULLY_CONNECTED,
+               tfb_act_options(&g->b, 0));
+        return save(g, dir, name, x.id, y);
+    }
 }
 
 /* An activation of any shape (scale 0: not quantized). */

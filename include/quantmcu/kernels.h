@@ -290,6 +290,10 @@ void qmcu_conv_hybrid(const qmcu_conv_f32_params *p, const qmcu_dims *in, const 
 qmcu_status qmcu_eltwise_i32(int kind, const int32_t in1_dims[4], const int32_t *in1, const int32_t in2_dims[4],
                              const int32_t *in2, const int32_t out_dims[4], int32_t act_min, int32_t act_max,
                              int32_t *out);
+/* Dynamic-range FULLY_CONNECTED: each input row quantized symmetrically (TFLite's default). */
+void qmcu_fully_connected_hybrid(int32_t rows, int32_t k, const float *input, int32_t out_ch, const int8_t *w,
+                                 float w_scale, const float *bias, float act_min, float act_max, float *output,
+                                 int8_t *scratch);
 void qmcu_softmax_f32(float beta, int32_t rows, int32_t row_len, const float *in, float *out);
 void qmcu_mean_f32(int reduce_mask, const int32_t dims[4], const float *in, float *out);
 

@@ -327,7 +327,10 @@ static qmcu_status check_same_quant(importer *im, int opi, const char *on, const
  * quantize the input at run time. Named as such rather than as a type mismatch. */
 static qmcu_status check_hybrid(importer *im, int opi, const char *on, const qmcu_tensor *x, const qmcu_tensor *w)
 {
-    if (x->type == QMCU_F32 && w->type == QMCU_I8 && w->data && im->g->ops[opi].type == QMCU_OP_CONV_2D) {
+    if (x->type == QMCU_F32 && w->type == QMCU_I8 && w->data &&
+        (im->g->ops[opi].type == QMCU_OP_CONV_2D || im->g->ops[opi].type == QMCU_OP_FULLY_CONNECTED)) {
+        CHECK(im->g->ops[opi].type != QMCU_OP_FULLY_CONNECTED || w->n_scales == 1,
+              "op %d %s: dynamic-range weights '%s' must have one scale", opi, on, w->name);
         CHECK(!w->from_uint8 && w->zero_point == 0,
               "op %d %s: dynamic-range filter '%s' must be int8 with zero point 0", opi, on, w->name);
         return QMCU_OK; /* hybrid CONV_2D (hybrid.c) */
@@ -397,7 +400,7 @@ static qmcu_status validate_fully_connected(importer *im, int opi, qmcu_op *op, 
     int64_t k, n = qmcu_tensor_elems(x);
     if ((st = check_act_type(im, opi, x, y))) return st;
     if ((st = check_hybrid(im, opi, on, x, w))) return st;
-    CHECK(w->ndim == 2 && w->data != NULL && w->type == x->type,
+    CHECK(w->ndim == 2 && w->data != NULL && (w->type == x->type || qmcu_op_is_hybrid(im->g, op)),
           "op %d %s: filter must be a constant 2-D tensor of the input's type", opi, on);
     k = w->dims[1];
     CHECK(n % k == 0 && qmcu_tensor_elems(y) == (n / k) * w->dims[0],
@@ -1083,6 +1086,9 @@ static qmcu_status import_op(importer *im, fb_table ot, int opi, const qmcu_op_t
     case QMCU_OP_FULLY_CONNECTED:
         op->act = (qmcu_activation)fb_i8(r, o, 0, 0);
         if (fb_i8(r, o, 1, 0) != 0) FAIL(QMCU_ERR_UNSUPPORTED, "op %d FULLY_CONNECTED uses shuffled weights", opi);
+        if (fb_u8(r, o, 3, 0) != 0 && op->n_in > 1 && op->in[0] >= 0 && op->in[1] >= 0 &&
+            T(im, op->in[0])->type == QMCU_F32 && T(im, op->in[1])->type == QMCU_I8)
+            FAIL(QMCU_ERR_UNSUPPORTED, "op %d FULLY_CONNECTED: asymmetric_quantize_inputs is not supported", opi);
         break;
     case QMCU_OP_ADD:
     case QMCU_OP_SUB:

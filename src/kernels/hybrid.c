@@ -69,6 +69,25 @@ static void quantize_asymmetric(const float *v, int64_t n, int8_t *q, float *sca
     }
 }
 
+void qmcu_fully_connected_hybrid(int32_t rows, int32_t k, const float *input, int32_t out_ch, const int8_t *w,
+                                 float w_scale, const float *bias, float act_min, float act_max, float *output,
+                                 int8_t *scratch)
+{
+    int32_t r, o, j;
+    for (r = 0; r < rows; r++, input += k, output += out_ch) {
+        float scale;
+        quantize_symmetric(input, k, scratch, &scale);
+        scale *= w_scale; /* TFLite: scaling_factors[b] *= filter scale */
+        for (o = 0; o < out_ch; o++) {
+            int32_t dot = 0;
+            float v;
+            for (j = 0; j < k; j++) dot += (int32_t)w[(size_t)o * k + j] * scratch[j];
+            v = (bias ? bias[o] : 0.0f) + (float)dot * scale; /* output = bias, then += dot * scale */
+            output[o] = v < act_min ? act_min : (v > act_max ? act_max : v);
+        }
+    }
+}
+
 void qmcu_conv_hybrid(const qmcu_conv_f32_params *p, const qmcu_dims *in, const float *input, const qmcu_dims *filter,
                       const int8_t *filter_data, const float *filter_scales, int per_channel, const float *bias,
                       const qmcu_dims *out, float *output, int8_t *scratch)

@@ -123,8 +123,8 @@ static qmcu_status prepare_conv_like(const qmcu_model *m, const qmcu_op *op, qmc
         f->pad_left = op->pad_left;
         f->depth_multiplier = op->depth_multiplier;
         act_range_f(op->act, &f->act_min, &f->act_max);
-        if (qmcu_op_is_hybrid(m->g, op)) /* the input quantized at run time, one batch */
-            *scratch = (size_t)(qmcu_tensor_elems(x) / x->dims[0]);
+        if (qmcu_op_is_hybrid(m->g, op)) /* the input quantized at run time: one batch, one FC row */
+            *scratch = fc ? (size_t)k : (size_t)(qmcu_tensor_elems(x) / x->dims[0]);
         return QMCU_OK;
     }
     qmcu_conv_params *cp = &pc->params;

@@ -308,6 +308,14 @@ static qmcu_status run_global(const qmcu_model *m, const qmcu_exec_plan *p, uint
     case QMCU_OP_FULLY_CONNECTED: {
         const qmcu_tensor *w = TENSOR(m, op->in[1]);
         const int32_t k = w->dims[1], rows = (int32_t)(qmcu_tensor_elems(x) / k);
+        if (!q && w->type == QMCU_I8) { /* dynamic range */
+            const void *bias = op->n_in > 2 && op->in[2] >= 0 ? TENSOR(m, op->in[2])->data : NULL;
+            if ((size_t)k > p->scratch_bytes[i]) return QMCU_ERR_NOMEM;
+            qmcu_fully_connected_hybrid(rows, k, (const float *)in0, w->dims[0], (const int8_t *)w->data, w->scale,
+                                        (const float *)bias, po->act_min_f, po->act_max_f, (float *)out,
+                                        (int8_t *)scratch);
+            return QMCU_OK;
+        }
         if (!q) {
             const void *bias = op->n_in > 2 && op->in[2] >= 0 ? TENSOR(m, op->in[2])->data : NULL;
             qmcu_fully_connected_f32(rows, k, (const float *)in0, w->dims[0], (const float *)w->data,
