@@ -27,7 +27,7 @@
  * huge_tensor (a 4 GB tensor), huge_arena (three live 1 GB float tensors), short_weights (a filter
  * buffer shorter than its shape), bad_tensor_index, reads_before_written, zero_scale,
  * corrupt_metadata (loads: metadata is advisory, `info` says why it is ignored), mfcc_input (a
- * 1x49x10x1 keyword-spotting input, not an image). */
+ * 1x49x10x1 keyword-spotting input, not an image), div_by_zero (an int32 FLOOR_DIV by a constant 0). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -731,6 +731,21 @@ static int mfcc_input(gen *g, const char *dir)
     return save(g, dir, "mfcc_input.tflite", x.id, a.id);
 }
 
+/* An image CAST to int32 and FLOOR_DIVided by a constant 0: well formed, fails when it runs (as in TFLite). */
+static int div_by_zero(gen *g, const char *dir)
+{
+    const int32_t zero[1] = {0};
+    tinfo x;
+    int c, y;
+    start(g, 6);
+    x = activation(g, TFB_UINT8, 4, 4, 3, 0.0f, 0);
+    c = tensor_nd(g, TFB_INT32, x.shape, 4, 0.0f, 0);
+    tfb_op(&g->b, TFB_CAST, &x.id, 1, c, 0, 0);
+    y = tensor_nd(g, TFB_INT32, x.shape, 4, 0.0f, 0);
+    tfb_op(&g->b, TFB_FLOOR_DIV, (const int[]){c, const_i32(g, zero, 1, NULL, 0)}, 2, y, 0, 0);
+    return save(g, dir, "div_by_zero.tflite", x.id, y);
+}
+
 static int corrupt_metadata(gen *g, const char *dir)
 {
     const float mean = 127.5f, std = 0.0f; /* std 0: unusable */
@@ -752,7 +767,8 @@ int main(int argc, char **argv)
                        broken_conv(&g, argv[2], 2, "bad_tensor_index.tflite") &&
                        broken_conv(&g, argv[2], 3, "reads_before_written.tflite") &&
                        broken_conv(&g, argv[2], 4, "zero_scale.tflite") && corrupt_metadata(&g, argv[2]) &&
-                       mfcc_input(&g, argv[2]) && broken_conv(&g, argv[2], 5, "overflowing_shape.tflite")
+                       mfcc_input(&g, argv[2]) && broken_conv(&g, argv[2], 5, "overflowing_shape.tflite") &&
+                       div_by_zero(&g, argv[2])
                    ? 0
                    : 1;
     if (argc != 2) {

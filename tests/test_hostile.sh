@@ -48,6 +48,7 @@ hostile "operator input index 999" "refers to tensor 999" $QM info "$T/bad/bad_t
 hostile "operator reading a tensor before it is written" "before it is computed" $QM info "$T/bad/reads_before_written.tflite"
 hostile "quantization scale 0" "invalid scale 0" $QM info "$T/bad/zero_scale.tflite"
 hostile "image into a non-image model" "not a 1xHxWx3 image tensor" $QM run "$T/bad/mfcc_input.tflite" "$A"
+hostile "int32 division by a constant 0 (fails when it runs, as in TFLite)" "inference failed at op 1 FLOOR_DIV" $QM run "$T/bad/div_by_zero.tflite" "$A"
 # metadata is advisory (TFLite ignores it): the model loads, `info` names the reason it is not used
 $QM info "$T/bad/corrupt_metadata.tflite" | grep -q "metadata ignored: input normalization mean 127.5 std 0 is unusable" \
   && ok || bad "unusable metadata: not reported by info"

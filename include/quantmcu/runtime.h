@@ -169,6 +169,7 @@ typedef struct {
     qmcu_run_stats *stats; /* accumulated when non-NULL */
     int16_t *tile_switch;  /* QuantMCU, when non-NULL: per tile, the op at which VDPC switched it to 8 bits,
                               or -1 (n_tiles entries) */
+    int *failed_op;        /* when non-NULL and a run fails: the op that failed (-1: not known) */
 } qmcu_run_options;
 
 /* Runs the patch stage tile by tile, then the layer stage, in `mem` (p->memory_bytes). The input

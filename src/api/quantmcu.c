@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "../codegen/codegen.h"
+#include "api_internal.h"
 #include "../common/host_file.h"
 #include "../image/image.h"
 #include "../import/tflite_import.h"
@@ -392,14 +393,28 @@ qmcu_status quantmcu_sample_to_input(const quantmcu_model *m, const char *path, 
     return qmcu_image_to_input(m->g, path, input, err);
 }
 
+void qmcu_api_run_failed(const qmcu_graph *g, qmcu_status st, int op, qmcu_error *err)
+{
+    if (op >= 0 && op < g->n_ops)
+        qmcu_error_set(err, "%s: inference failed at op %d %s (%s%s)", g->path, op, qmcu_op_name(g->ops[op].type),
+                       qmcu_status_name(st),
+                       st == QMCU_ERR_ARG ? ": an index out of range or a division by zero in the data" : "");
+    else
+        qmcu_error_set(err, "%s: inference failed (%s)", g->path, qmcu_status_name(st));
+}
+
 qmcu_status quantmcu_run(const quantmcu_model *m, const quantmcu_plan *p, uint8_t *mem, const void *input, void *output,
                          const qmcu_run_options *opt, qmcu_error *err)
 {
     const qmcu_exec_plan *e = quantmcu_plan_exec(p);
     qmcu_status st;
+    qmcu_run_options o = {0, NULL, NULL, NULL};
+    int failed = -1;
+    if (opt) o = *opt;
+    o.failed_op = &failed;
     qmcu_exec_set_input(m->m, e, mem, 0, input);
-    if ((st = qmcu_exec_run(m->m, e, mem, opt)) != QMCU_OK) {
-        qmcu_error_set(err, "%s: inference failed (%s)", m->g->path, qmcu_status_name(st));
+    if ((st = qmcu_exec_run(m->m, e, mem, &o)) != QMCU_OK) {
+        qmcu_api_run_failed(m->g, st, failed, err);
         return st;
     }
     qmcu_exec_get_output(m->m, e, mem, 0, output);

@@ -379,7 +379,7 @@ qmcu_status quantmcu_report(const quantmcu_model *m, const quantmcu_plan *p, con
     if (sample && pl->n_tiles) { /* which tiles VDPC switched on the sample image */
         uint8_t *mem = (uint8_t *)calloc(quantmcu_plan_memory_bytes(p) + 1, 1);
         void *in = malloc(quantmcu_input_bytes(m)), *out = malloc(quantmcu_output_bytes(m));
-        qmcu_run_options ro = {0, NULL, tile_switch};
+        qmcu_run_options ro = {0, NULL, tile_switch, NULL};
         st = mem && in && out ? quantmcu_run_image(m, p, mem, sample, in, out, &ro, err) : QMCU_ERR_NOMEM;
         if (st == QMCU_OK && o->mcu_board) { /* per-op instructions of the same input on the emulated MCU */
             quantmcu_mcu_options mo;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../common/host_file.h"
+#include "api_internal.h"
 #include "quantmcu/quantmcu.h"
 
 #define NPY_MAX_HEADER 65536
@@ -179,9 +180,13 @@ qmcu_status quantmcu_run_all(const quantmcu_model *m, const quantmcu_plan *p, ui
     const qmcu_graph *g = quantmcu_graph(m);
     qmcu_status st;
     int k;
+    qmcu_run_options o = {0, NULL, NULL, NULL};
+    int failed = -1;
+    if (opt) o = *opt;
+    o.failed_op = &failed;
     for (k = 0; k < g->n_inputs; k++) qmcu_exec_set_input(quantmcu_runtime_model(m), e, mem, k, inputs[k]);
-    if ((st = qmcu_exec_run(quantmcu_runtime_model(m), e, mem, opt)) != QMCU_OK) {
-        qmcu_error_set(err, "%s: inference failed (%s)", g->path, qmcu_status_name(st));
+    if ((st = qmcu_exec_run(quantmcu_runtime_model(m), e, mem, &o)) != QMCU_OK) {
+        qmcu_api_run_failed(g, st, failed, err);
         return st;
     }
     for (k = 0; k < g->n_outputs; k++) qmcu_exec_get_output(quantmcu_runtime_model(m), e, mem, k, outputs[k]);

@@ -109,7 +109,7 @@ static qmcu_status compare_on_calib(const qmcu_model *m, const qmcu_plan *pp, co
     uint8_t *mp = (uint8_t *)calloc(pp->host_bytes ? pp->host_bytes : 1, 1);
     uint8_t *mq = (uint8_t *)calloc(q->exec.memory_bytes ? q->exec.memory_bytes : 1, 1);
     uint8_t *o1 = (uint8_t *)malloc(ob), *o2 = (uint8_t *)malloc(ob);
-    qmcu_run_options opt = {0, stats, NULL};
+    qmcu_run_options opt = {0, stats, NULL, NULL};
     qmcu_status st = mp && mq && o1 && o2 ? QMCU_OK : QMCU_ERR_NOMEM;
     int i, agree = 0;
     memset(stats, 0, sizeof *stats);
@@ -186,7 +186,7 @@ static void *measure_worker(void *arg)
     measure_job *j = (measure_job *)arg;
     uint8_t *mem = (uint8_t *)calloc(j->e->memory_bytes ? j->e->memory_bytes : 1, 1);
     double *prob = (double *)malloc(sizeof(double) * (size_t)j->classes);
-    qmcu_run_options opt = {0, &j->stats, NULL};
+    qmcu_run_options opt = {0, &j->stats, NULL, NULL};
     int i, c;
     j->st = mem && prob ? QMCU_OK : QMCU_ERR_NOMEM;
     for (i = j->first; j->st == QMCU_OK && i < j->n; i += j->step) {

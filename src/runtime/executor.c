@@ -690,7 +690,7 @@ qmcu_op_hook_fn qmcu_op_hook = 0;
 
 qmcu_status qmcu_exec_run(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, const qmcu_run_options *opt)
 {
-    static const qmcu_run_options defaults = {0, NULL, NULL};
+    static const qmcu_run_options defaults = {0, NULL, NULL, NULL};
     int tile, i;
     qmcu_status st;
     if (!opt) opt = &defaults;
@@ -702,6 +702,7 @@ qmcu_status qmcu_exec_run(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t 
         for (i = 0; i < p->split; i++) {
             if (qmcu_op_hook) qmcu_op_hook(i, 0);
             st = qmcu_exec_run_op(m, p, mem, tile, i);
+            if (st != QMCU_OK && opt && opt->failed_op) *opt->failed_op = i;
             if (qmcu_op_hook) qmcu_op_hook(i, 1);
             if (st != QMCU_OK) return st;
         }
@@ -713,6 +714,7 @@ qmcu_status qmcu_exec_run(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t 
     for (i = p->split; i < m->g->n_ops; i++) {
         if (qmcu_op_hook) qmcu_op_hook(i, 0);
         st = qmcu_exec_run_op(m, p, mem, -1, i);
+        if (st != QMCU_OK && opt && opt->failed_op) *opt->failed_op = i;
         if (qmcu_op_hook) qmcu_op_hook(i, 1);
         if (st != QMCU_OK) return st;
     }
