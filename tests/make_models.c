@@ -14,8 +14,8 @@
  * split_{int8,uint8}.tflite  SPLIT along channels and along rows; two outputs
  * nearest_{int8,uint8,float}.tflite  RESIZE_NEAREST_NEIGHBOR in the same variants as the bilinear chain
  * sub_{int8,uint8,float}.tflite  SUB, with and without a fused RELU
- * pose_ops.tflite          CAST, FLOOR_DIV / MUL / SUB on int32, PACK, UNPACK, GATHER_ND, SQRT, DIV (MoveNet's
- *                          post-processing); two outputs
+ * pose_ops.tflite          CAST, SUB / MUL with broadcast constants, FLOOR_DIV / MUL / SUB on int32, PACK, UNPACK,
+ *                          GATHER_ND, SQRT, DIV (MoveNet's pre- and post-processing); two outputs
  * lstm_int8.tflite         fully integer UNIDIRECTIONAL_SEQUENCE_LSTM (not an image model)
  * hybrid_float.tflite      dynamic-range CONV_2D (float activations, int8 weights): per-tensor, per-channel;
  *                          then a dynamic-range FULLY_CONNECTED
@@ -472,6 +472,16 @@ static int pose_ops_model(gen *g, const char *dir, const char *name)
     tfb_op(&g->b, TFB_CAST, &x.id, 1, f, 0, 0);
     q = activation(g, TFB_INT8, 8, 8, 3, 1.0f, -128);
     tfb_op(&g->b, TFB_QUANTIZE, &f, 1, q.id, 0, 0);
+    { /* MoveNet's input normalization: minus a per-channel constant, times a scalar (broadcast constants) */
+        const int8_t mean[3] = {-20, 5, 30}, gain[1] = {64};
+        const int s3[4] = {1, 1, 1, 3};
+        tinfo d = activation(g, TFB_INT8, 8, 8, 3, 1.5f, -10), e = activation(g, TFB_INT8, 8, 8, 3, 0.9f, 3);
+        const int mc = tfb_tensor(&g->b, "mean", TFB_INT8, s3, 4, tfb_buffer(&g->b, mean, 3), 1.0f, 0);
+        const int gc = tfb_tensor(&g->b, "gain", TFB_INT8, NULL, 0, tfb_buffer(&g->b, gain, 1), 0.01f, 0);
+        tfb_op(&g->b, TFB_SUB, (const int[]){q.id, mc}, 2, d.id, TFB_OPT_SUB, tfb_act_options(&g->b, 0));
+        tfb_op(&g->b, TFB_MUL, (const int[]){gc, d.id}, 2, e.id, TFB_OPT_MUL, tfb_act_options(&g->b, 0));
+        q = e;
+    }
     c = conv(g, q, 4, 3, 1, 1, 0, 0);
     r = reshape_to(g, c.id, TFB_INT8, s164, 3, c.scale, c.zp);
     am = tensor_nd(g, TFB_INT32, s14, 2, 0.0f, 0);

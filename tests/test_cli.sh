@@ -283,4 +283,15 @@ expect_error "ground truth without a class" "gt_bad.txt:1:" "$QM" eval "$V1" --i
 # progress into a log: plain lines, no carriage returns
 "$QM" eval "$V1" --images "$IMG" --limit 50 --threads 2 > /dev/null 2> "$T/progress.log" && grep -q "eval: 50/50 images" "$T/progress.log" \
   && ! grep -q $'\r' "$T/progress.log" && ok || bad "eval progress in a log: $(cat -A "$T/progress.log" | head -3)"
+# element-wise ops with per-channel / scalar constants (MoveNet's input normalization) and CAST join the
+# patch stage: every split through them and two grids give layer mode's bytes on both outputs
+for s in 1 2 3 4 5; do
+  for gr in 2x2 3x1; do
+    $QM run "$T/gen/pose_ops.tflite" "$IMG/$A" --mode patch --split $s --grid $gr --dump-output "$T/pp.bin" > /dev/null \
+      && $QM run "$T/gen/pose_ops.tflite" "$IMG/$A" --dump-output "$T/ll.bin" > /dev/null \
+      && cmp -s "$T/pp.bin" "$T/ll.bin" && cmp -s "$T/pp.1.bin" "$T/ll.1.bin" && ok || bad "pose_ops split $s grid $gr differs from layer mode"
+  done
+done
+expect_error "QuantMCU over a constant input" "QuantMCU: op 0 CAST" $QM plan "$T/gen/pose_ops.tflite" --split 4 --grid 2x2 \
+  --calib "$IMG" --calib-count 2 -o "$T/q.json"
 summary test_cli

@@ -146,6 +146,9 @@ typedef struct {
 } qmcu_op_traits;
 const qmcu_op_traits *qmcu_op_traits_of(qmcu_op_type t);
 int qmcu_op_has(qmcu_op_type t, unsigned trait);
+/* Which input (1 or 2; 0: none) of an element-wise op is a constant that broadcasts only over
+ * batch, height and width (shape [C] / [1,1,1,C] or a scalar): such an op is still spatially local. */
+int qmcu_op_channel_constant(const qmcu_graph *g, const qmcu_op *op);
 /* A dynamic-range ("hybrid") op: float activations, constant int8 weights (CONV_2D). */
 int qmcu_op_is_hybrid(const qmcu_graph *g, const qmcu_op *op);
 /* CONV_2D or DEPTHWISE_CONV_2D. */

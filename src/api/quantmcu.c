@@ -370,6 +370,7 @@ qmcu_status quantmcu_quantize(const quantmcu_model *m, const quantmcu_plan *patc
     qo.n_cand = o->n_bits;
     qo.progress.fn = o->progress;
     qo.progress.ctx = o->progress_ctx;
+    if (!qmcu_split_is_lowbit_capable(m->g, layout_of(patch)->spec.split, err)) return QMCU_ERR_UNSUPPORTED;
     if (layout_of(patch)->spec.split == 0) /* the message names the model and the remedy */
         return qmcu_quantmcu_search(m->m, layout_of(patch), NULL, 0, &qo, &q, err);
     if ((st = load_inputs(m, o->calib_dir, o->calib_count, &inputs, &n, err)) == QMCU_OK)

@@ -31,7 +31,7 @@ static const qmcu_op_traits k_traits[QMCU_OP_COUNT] = {
     [QMCU_OP_SLICE] = {"SLICE", 0},
     [QMCU_OP_RESIZE_NEAREST_NEIGHBOR] = {"RESIZE_NEAREST_NEIGHBOR", 0},
     [QMCU_OP_SUB] = {"SUB", E},
-    [QMCU_OP_CAST] = {"CAST", 0},
+    [QMCU_OP_CAST] = {"CAST", E},
     [QMCU_OP_DIV] = {"DIV", 0},
     [QMCU_OP_FLOOR_DIV] = {"FLOOR_DIV", 0},
     [QMCU_OP_SQRT] = {"SQRT", 0},
@@ -56,6 +56,21 @@ const qmcu_op_traits *qmcu_op_traits_of(qmcu_op_type t)
 const char *qmcu_op_name(qmcu_op_type t) { return qmcu_op_traits_of(t)->name; }
 
 int qmcu_op_has(qmcu_op_type t, unsigned trait) { return (qmcu_op_traits_of(t)->flags & trait) != 0; }
+
+int qmcu_op_channel_constant(const qmcu_graph *g, const qmcu_op *op)
+{
+    const qmcu_tensor *y = &g->tensors[op->out];
+    int j;
+    if (!qmcu_op_has(op->type, QMCU_OPT_ELEMENTWISE) || op->n_in != 2) return 0;
+    for (j = 0; j < 2; j++) {
+        const qmcu_tensor *c = op->in[j] >= 0 ? &g->tensors[op->in[j]] : NULL;
+        int32_t d[4];
+        if (!c || !c->data) continue;
+        qmcu_tensor_dims4(c, d);
+        if (d[0] == 1 && d[1] == 1 && d[2] == 1 && (d[3] == 1 || (y->ndim == 4 && d[3] == y->dims[3]))) return j + 1;
+    }
+    return 0;
+}
 
 int qmcu_op_is_hybrid(const qmcu_graph *g, const qmcu_op *op)
 {

@@ -45,8 +45,22 @@ static int spatially_local(const qmcu_graph *g, const qmcu_op *op)
     if (op->type == QMCU_OP_PAD) /* spatial padding only */
         return !op->pads[0][0] && !op->pads[0][1] && !op->pads[3][0] && !op->pads[3][1];
     if (!qmcu_op_has(op->type, QMCU_OPT_ELEMENTWISE)) return 0;
-    for (j = 0; j < op->n_in; j++) /* element-wise, no broadcasting */
-        if (!same_shape(T(g, op->in[j]), y)) return 0;
+    for (j = 0; j < op->n_in; j++) /* element-wise: no broadcasting, but for a per-channel or scalar constant */
+        if (!same_shape(T(g, op->in[j]), y) && qmcu_op_channel_constant(g, op) != j + 1) return 0;
+    return 1;
+}
+
+int qmcu_split_is_lowbit_capable(const qmcu_graph *g, int split, qmcu_error *err)
+{
+    int i;
+    for (i = 0; i < split && i < g->n_ops; i++) /* low-bit maps are read from activations of one 8-bit type */
+        if (qmcu_op_channel_constant(g, &g->ops[i]) || g->ops[i].type == QMCU_OP_CAST) {
+            qmcu_error_set(err,
+                           "%s: QuantMCU: op %d %s (a constant input or a type change) in the patch stage is not "
+                           "supported; split before it or run the plan at 8 bits",
+                           g->path, i, qmcu_op_name(g->ops[i].type));
+            return 0;
+        }
     return 1;
 }
 
@@ -542,6 +556,7 @@ qmcu_status qmcu_plan_build(const qmcu_model *m, const qmcu_plan_spec *spec, qmc
             return QMCU_ERR_ARG;
         }
     }
+    if (spec->quantmcu && !qmcu_split_is_lowbit_capable(g, spec->split, err)) return QMCU_ERR_UNSUPPORTED;
     p = (qmcu_plan *)calloc(1, sizeof *p);
     if (!p) return nomem(g, err);
     p->spec = *spec;

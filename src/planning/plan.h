@@ -56,13 +56,13 @@ typedef struct qmcu_plan_s {
     int32_t input_patch_h, input_patch_w; /* largest input region of a tile */
 
     /* halo caching and fused adds */
-    unsigned char *halo;      /* per op: QMCU_HALO_* flags in effect (patch ops that can cache) */
+    unsigned char *halo;       /* per op: QMCU_HALO_* flags in effect (patch ops that can cache) */
     unsigned char *fused_next; /* per op: runs with the next op (conv + ADD in place; RESIZE_BILINEAR + ARG_MAX) */
-    size_t *col_cache_bytes;  /* per op: its column cache (0: none) */
-    size_t *row_cache_bytes;  /* per op: its line buffer (0: none) */
-    size_t *col_cache_offset; /* per op */
-    size_t *row_cache_offset; /* per op */
-    size_t cache_bytes;       /* all caches (live during the whole patch stage) */
+    size_t *col_cache_bytes;   /* per op: its column cache (0: none) */
+    size_t *row_cache_bytes;   /* per op: its line buffer (0: none) */
+    size_t *col_cache_offset;  /* per op */
+    size_t *row_cache_offset;  /* per op */
+    size_t cache_bytes;        /* all caches (live during the whole patch stage) */
 
     /* memory: real placements */
     unsigned char *in_place; /* per op: depthwise output overwrites its input buffer */
@@ -83,6 +83,8 @@ typedef struct qmcu_plan_s {
 
 /* Is ops [0, split) a legal patch stage? 1 = yes; else 0 and the reason in why. */
 int qmcu_split_is_legal(const qmcu_graph *g, int split, char *why, size_t why_len);
+/* 0 (message in err) when QuantMCU cannot run the patch stage ops [0, split). */
+int qmcu_split_is_lowbit_capable(const qmcu_graph *g, int split, qmcu_error *err);
 
 /* Builds geometry and memory for a prepared model. Errors name the model and the problem. */
 qmcu_status qmcu_plan_build(const qmcu_model *m, const qmcu_plan_spec *spec, qmcu_plan **out, qmcu_error *err);

@@ -32,6 +32,10 @@ static uint8_t *at(const view *v, int32_t y, int32_t x, size_t pixel_bytes)
     return v->ptr + ((size_t)(y - v->b.h0) * (size_t)(v->b.w1 - v->b.w0) + (size_t)(x - v->b.w0)) * pixel_bytes;
 }
 
+static void cast_values(const qmcu_tensor *x, const void *in, const qmcu_tensor *y, void *out, int64_t n);
+static int binary_kind(qmcu_op_type t);
+static void act_range_i32(qmcu_activation act, int32_t *lo, int32_t *hi);
+
 /* Element-wise ops on n contiguous elements (both inputs of ADD/MUL have the output's shape). */
 static qmcu_status run_elementwise(const qmcu_model *m, int i, const void *in0, const void *in1, void *out, int64_t n)
 {
@@ -48,6 +52,12 @@ static qmcu_status run_elementwise(const qmcu_model *m, int i, const void *in0, 
     case QMCU_OP_MUL: {
         const int32_t d[4] = {1, 1, 1, (int32_t)n};
         if (q) return qmcu_eltwise_s8(&po->u.elt, d, (const int8_t *)in0, d, (const int8_t *)in1, d, (int8_t *)out);
+        if (y->type == QMCU_I32) {
+            int32_t lo, hi;
+            act_range_i32(op->act, &lo, &hi);
+            return qmcu_eltwise_i32(binary_kind(op->type), d, (const int32_t *)in0, d, (const int32_t *)in1, d, lo, hi,
+                                    (int32_t *)out);
+        }
         qmcu_eltwise_f32(op->type == QMCU_OP_MUL   ? 1
                          : op->type == QMCU_OP_SUB ? 2
                                                    : 0,
@@ -65,6 +75,7 @@ static qmcu_status run_elementwise(const qmcu_model *m, int i, const void *in0, 
             }
         }
         return QMCU_OK;
+    case QMCU_OP_CAST: cast_values(x, in0, y, out, n); return QMCU_OK;
     case QMCU_OP_DEQUANTIZE: {
         const int8_t *src = (const int8_t *)in0;
         for (j = 0; j < n; j++) fout[j] = x->scale * (float)(src[j] - x->zero_point);
@@ -543,6 +554,43 @@ static qmcu_status run_conv_add(const qmcu_model *m, const qmcu_exec_plan *p, ui
     return QMCU_OK;
 }
 
+/* A binary element-wise op whose other input is a per-channel or scalar constant, on window r: row
+ * segments [1, 1, w, C] against the constant broadcast ([1, 1, 1, C] or [1, 1, 1, 1]). */
+static qmcu_status run_channel_constant_rows(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile,
+                                             int i, qmcu_window r)
+{
+    const qmcu_op *op = &m->g->ops[i];
+    const qmcu_prepared_op *po = &m->ops[i];
+    const qmcu_tensor *y = TENSOR(m, op->out);
+    const int c = qmcu_op_channel_constant(m->g, op) - 1, a = 1 - c; /* constant input, activation input */
+    const size_t px = (size_t)y->dims[3] * qmcu_dtype_size(y->type);
+    const view out = buffer_of(m, p, mem, tile, i, op->out), act = buffer_of(m, p, mem, tile, i, op->in[a]);
+    const void *k = TENSOR(m, op->in[c])->data;
+    const int32_t seg[4] = {1, 1, r.w1 - r.w0, y->dims[3]};
+    int32_t kd[4], row;
+    qmcu_tensor_dims4(TENSOR(m, op->in[c]), kd);
+    for (row = r.h0; row < r.h1; row++) {
+        const void *x = at(&act, row, r.w0, px);
+        const void *in1 = c ? x : k, *in2 = c ? k : x;
+        const int32_t *d1 = c ? seg : kd, *d2 = c ? kd : seg;
+        void *o = at(&out, row, r.w0, px);
+        qmcu_status st = QMCU_OK;
+        if (y->type == QMCU_I8) {
+            st = qmcu_eltwise_s8(&po->u.elt, d1, (const int8_t *)in1, d2, (const int8_t *)in2, seg, (int8_t *)o);
+        } else if (y->type == QMCU_I32) {
+            int32_t lo, hi;
+            act_range_i32(op->act, &lo, &hi);
+            st = qmcu_eltwise_i32(binary_kind(op->type), d1, (const int32_t *)in1, d2, (const int32_t *)in2, seg, lo,
+                                  hi, (int32_t *)o);
+        } else {
+            qmcu_eltwise_f32(binary_kind(op->type), d1, (const float *)in1, d2, (const float *)in2, seg, po->act_min_f,
+                             po->act_max_f, (float *)o);
+        }
+        if (st != QMCU_OK) return st;
+    }
+    return QMCU_OK;
+}
+
 /* Op i on window r of its output (a part of its tile region; layer stage: the whole tensor). */
 static qmcu_status run_op_window(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i,
                                  qmcu_window r)
@@ -563,6 +611,7 @@ static qmcu_status run_op_window(const qmcu_model *m, const qmcu_exec_plan *p, u
         run_pad_window(m, i, &in0, &out, r);
         return QMCU_OK;
     }
+    if (qmcu_op_channel_constant(m->g, op)) return run_channel_constant_rows(m, p, mem, tile, i, r);
     in1 = op->n_in > 1 ? buffer_of(m, p, mem, tile, i, op->in[1]) : in0;
     for (row = r.h0; row < r.h1; row++) { /* element-wise, row segment by row segment */
         const size_t in_px = (size_t)y->dims[3] * qmcu_dtype_size(TENSOR(m, op->in[0])->type);
