@@ -185,15 +185,24 @@ void qmcu_slice_copy(int32_t outer, int32_t in_axis, int32_t out_axis, int32_t a
 typedef struct {
     int32_t batches, in_h, in_w, channels, out_h, out_w;
     int align_corners, half_pixel_centers;
+    /* a patch tile: the input buffer holds rows from view_y0 and columns [view_x0, view_x0 + view_w) of
+     * the image; output columns [out_x0, out_x1) are computed (whole image: 0, 0, in_w and 0, out_w) */
+    int32_t view_y0, view_x0, view_w, out_x0, out_x1;
 } qmcu_resize_params;
-/* Output rows [row0, row1) (rows counted over batches x out_h) into out (row row0 first). */
+/* The input rows (axis 0) or columns (axis 1) [*i0, *i1) that output rows / columns [o0, o1) read:
+ * kind 0 bilinear int8, 1 bilinear uint8 / float, 2 nearest, 3 nearest with the uint8 fixed-point rule. */
+void qmcu_resize_source_range(const qmcu_resize_params *p, int kind, int axis, int32_t o0, int32_t o1, int32_t *i0,
+                              int32_t *i1);
+/* Output rows [row0, row1) (rows counted over batches x out_h), columns [out_x0, out_x1), into out
+ * (row row0 first, rows of out_x1 - out_x0 pixels). */
 void qmcu_resize_bilinear_s8(const qmcu_resize_params *p, const int8_t *in, int32_t row0, int32_t row1, int8_t *out);
 void qmcu_resize_bilinear_u8(const qmcu_resize_params *p, const int8_t *in, int32_t row0, int32_t row1, int8_t *out);
 void qmcu_resize_bilinear_f32(const qmcu_resize_params *p, const float *in, int32_t row0, int32_t row1, float *out);
 /* RESIZE_NEAREST_NEIGHBOR: pixels of elem_size bytes copied from TFLite's nearest source pixel:
  * the reference rule (float scale, floor, or round with align_corners; half-pixel offset), or with
  * fixed_point the optimized uint8 kernel's rule for plain resizes, (y * ((in << 16) / out + 1)) >> 16. */
-void qmcu_resize_nearest(const qmcu_resize_params *p, size_t elem_size, int fixed_point, const void *in, void *out);
+void qmcu_resize_nearest(const qmcu_resize_params *p, size_t elem_size, int fixed_point, int32_t row0, int32_t row1,
+                         const void *in, void *out);
 /* ARG_MAX over the middle dimension of [outer][axis][inner]: the first index of the largest
  * value; 8-bit values are compared as stored (uint8 - 128 keeps the order). out: int32 or int64. */
 void qmcu_arg_max(int32_t outer, int32_t axis, int32_t inner, int is_float, const void *in, int out_is_64, void *out);

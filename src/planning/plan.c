@@ -41,6 +41,7 @@ static int spatially_local(const qmcu_graph *g, const qmcu_op *op)
     const qmcu_tensor *y = T(g, op->out);
     int j;
     if (qmcu_op_is_hybrid(g, op)) return 0; /* its input is quantized with the whole tensor's range */
+    if (op->type == QMCU_OP_RESIZE_BILINEAR || op->type == QMCU_OP_RESIZE_NEAREST_NEIGHBOR) return 1;
     if (qmcu_op_has(op->type, QMCU_OPT_WINDOW)) return 1;
     if (op->type == QMCU_OP_PAD) /* spatial padding only */
         return !op->pads[0][0] && !op->pads[0][1] && !op->pads[3][0] && !op->pads[3][1];

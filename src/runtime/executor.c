@@ -231,13 +231,6 @@ static void around_axis(const qmcu_tensor *t, int axis, int32_t *outer, int32_t 
     for (j = axis + 1; j < t->ndim; j++) *inner *= t->dims[j];
 }
 
-static qmcu_resize_params resize_params(const qmcu_op *op, const qmcu_tensor *x, const qmcu_tensor *y)
-{
-    const qmcu_resize_params rp = {x->dims[0], x->dims[1], x->dims[2],        x->dims[3],
-                                   y->dims[1], y->dims[2], op->align_corners, op->half_pixel_centers};
-    return rp;
-}
-
 /* RESIZE_BILINEAR output rows [r0, r1) for the input's type. */
 static void resize_rows(const qmcu_resize_params *rp, const qmcu_tensor *x, const void *in, int32_t r0, int32_t r1,
                         void *out)
@@ -422,7 +415,7 @@ static qmcu_status run_global(const qmcu_model *m, const qmcu_exec_plan *p, uint
         return QMCU_OK;
     }
     case QMCU_OP_RESIZE_BILINEAR: {
-        const qmcu_resize_params rp = resize_params(op, x, y);
+        const qmcu_resize_params rp = qmcu_op_resize_params(m->g, op);
         const int32_t rows = rp.batches * rp.out_h;
         int32_t r;
         if (!(p->fused_next && p->fused_next[i])) {
@@ -441,10 +434,9 @@ static qmcu_status run_global(const qmcu_model *m, const qmcu_exec_plan *p, uint
         return QMCU_OK;
     }
     case QMCU_OP_RESIZE_NEAREST_NEIGHBOR: {
-        const qmcu_resize_params rp = resize_params(op, x, y);
-        /* TFLite 2.9 runs uint8 plain resizes through its fixed-point kernel, int8 and float through the reference */
-        qmcu_resize_nearest(&rp, qmcu_dtype_size(y->type),
-                            x->from_uint8 && !op->align_corners && !op->half_pixel_centers, in0, out);
+        const qmcu_resize_params rp = qmcu_op_resize_params(m->g, op);
+        qmcu_resize_nearest(&rp, qmcu_dtype_size(y->type), qmcu_op_resize_kind(m->g, op) == 3, 0, rp.batches * rp.out_h,
+                            in0, out);
         return QMCU_OK;
     }
     case QMCU_OP_SLICE: { /* the output's entries along the axis: all of them over outer x inner */
@@ -609,6 +601,24 @@ static qmcu_status run_op_window(const qmcu_model *m, const qmcu_exec_plan *p, u
     }
     if (op->type == QMCU_OP_PAD) {
         run_pad_window(m, i, &in0, &out, r);
+        return QMCU_OK;
+    }
+    if (op->type == QMCU_OP_RESIZE_BILINEAR || op->type == QMCU_OP_RESIZE_NEAREST_NEIGHBOR) {
+        qmcu_resize_params rp = qmcu_op_resize_params(m->g, op); /* over the input buffer's region */
+        const qmcu_tensor *x = TENSOR(m, op->in[0]);
+        rp.view_y0 = in0.b.h0;
+        rp.view_x0 = in0.b.w0;
+        rp.view_w = in0.b.w1 - in0.b.w0;
+        rp.out_x0 = r.w0;
+        rp.out_x1 = r.w1;
+        for (row = r.h0; row < r.h1; row++) {
+            void *o = at(&out, row, r.w0, px);
+            if (op->type == QMCU_OP_RESIZE_NEAREST_NEIGHBOR)
+                qmcu_resize_nearest(&rp, qmcu_dtype_size(y->type), qmcu_op_resize_kind(m->g, op) == 3, row, row + 1,
+                                    in0.ptr, o);
+            else
+                resize_rows(&rp, x, in0.ptr, row, row + 1, o);
+        }
         return QMCU_OK;
     }
     if (qmcu_op_channel_constant(m->g, op)) return run_channel_constant_rows(m, p, mem, tile, i, r);

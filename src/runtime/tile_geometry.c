@@ -5,9 +5,43 @@
 
 #define T(g, i) (&(g)->tensors[(i)])
 
+qmcu_resize_params qmcu_op_resize_params(const qmcu_graph *g, const qmcu_op *op)
+{
+    const qmcu_tensor *x = T(g, op->in[0]), *y = T(g, op->out);
+    qmcu_resize_params rp;
+    rp.batches = x->dims[0];
+    rp.in_h = x->dims[1];
+    rp.in_w = x->dims[2];
+    rp.channels = x->dims[3];
+    rp.out_h = y->dims[1];
+    rp.out_w = y->dims[2];
+    rp.align_corners = op->align_corners;
+    rp.half_pixel_centers = op->half_pixel_centers;
+    rp.view_y0 = rp.view_x0 = 0;
+    rp.view_w = rp.in_w;
+    rp.out_x0 = 0;
+    rp.out_x1 = rp.out_w;
+    return rp;
+}
+
+int qmcu_op_resize_kind(const qmcu_graph *g, const qmcu_op *op)
+{
+    const qmcu_tensor *x = T(g, op->in[0]);
+    if (op->type == QMCU_OP_RESIZE_NEAREST_NEIGHBOR) /* TFLite 2.9: uint8 plain resizes by its fixed-point rule */
+        return x->from_uint8 && !op->align_corners && !op->half_pixel_centers ? 3 : 2;
+    return x->type == QMCU_I8 && !x->from_uint8 ? 0 : 1;
+}
+
 qmcu_window qmcu_op_input_window(const qmcu_graph *g, const qmcu_op *op, qmcu_window o)
 {
     qmcu_window r = o;
+    if (op->type == QMCU_OP_RESIZE_BILINEAR || op->type == QMCU_OP_RESIZE_NEAREST_NEIGHBOR) {
+        const qmcu_resize_params rp = qmcu_op_resize_params(g, op);
+        const int kind = qmcu_op_resize_kind(g, op);
+        qmcu_resize_source_range(&rp, kind, 0, o.h0, o.h1, &r.h0, &r.h1);
+        qmcu_resize_source_range(&rp, kind, 1, o.w0, o.w1, &r.w0, &r.w1);
+        return r;
+    }
     int32_t kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1, ph = 0, pw = 0;
     switch (op->type) {
     case QMCU_OP_CONV_2D:

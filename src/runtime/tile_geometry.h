@@ -10,6 +10,11 @@
  * output rows [o0, o1) read input rows [o0*s - p, (o1-1)*s - p + d*(k-1) + 1). */
 qmcu_window qmcu_op_input_window(const qmcu_graph *g, const qmcu_op *op, qmcu_window out);
 
+/* RESIZE_BILINEAR / RESIZE_NEAREST_NEIGHBOR: its parameters over the whole image, and which source
+ * rule its type uses (qmcu_resize_source_range's kind). */
+qmcu_resize_params qmcu_op_resize_params(const qmcu_graph *g, const qmcu_op *op);
+int qmcu_op_resize_kind(const qmcu_graph *g, const qmcu_op *op);
+
 /* Tile (r, c) of an h x w tensor cut into a grid_h x grid_w grid (ceil-sized tiles). */
 qmcu_window qmcu_grid_tile(int32_t h, int32_t w, int grid_h, int grid_w, int r, int c);
 
