@@ -118,7 +118,17 @@ static void print_outputs(const quantmcu_model *m, void *const *outputs, long to
         if (!v) return;
         quantmcu_output_values(m, k, outputs[k], v);
         quantmcu_tensor_describe(m, 1, k, desc, sizeof desc);
-        if ((t->type == QMCU_I32 || t->type == QMCU_I64) && t->ndim >= 2 && n > 1) { /* a segmentation map */
+        if (t->type == QMCU_F32 && t->ndim == 4 && t->dims[0] == 1 && t->dims[1] == 1 && t->dims[3] == 3) {
+            /* keypoints [1, 1, K, (y, x, score)] (MoveNet); COCO names for the usual 17 */
+            static const char *const coco[17] = {
+                "nose",           "left_eye",   "right_eye",   "left_ear",   "right_ear",   "left_shoulder",
+                "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip",
+                "right_hip",      "left_knee",  "right_knee",  "left_ankle", "right_ankle"};
+            printf("  output %d (%s): %d keypoints (y, x, score):\n", k, desc, t->dims[2]);
+            for (i = 0; i < t->dims[2]; i++)
+                printf("  %5d  %6.3f %6.3f  %6.3f  %s\n", (int)i, (double)v[3 * i], (double)v[3 * i + 1],
+                       (double)v[3 * i + 2], t->dims[2] == 17 ? coco[i] : "");
+        } else if ((t->type == QMCU_I32 || t->type == QMCU_I64) && t->ndim >= 2 && n > 1) { /* a segmentation map */
             int counts[256] = {0}, c, shown = 0, other = 0;
             for (i = 0; i < n; i++) {
                 if (v[i] >= 0.0f && v[i] < 256.0f)
