@@ -188,6 +188,7 @@ static int save(gen *g, const char *dir, const char *name, int in, int out)
     tfb_io(&g->b, in, out);
     if (!tfb_finish(&g->b, "quantmcu generated test model")) {
         fprintf(stderr, "make_models: %s: the builder failed\n", name);
+        tfb_free(&g->b);
         return 0;
     }
     snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -485,10 +486,12 @@ static int pose_ops_model(gen *g, const char *dir, const char *name)
     c = conv(g, q, 4, 3, 1, 1, 0, 0);
     r = reshape_to(g, c.id, TFB_INT8, s164, 3, c.scale, c.zp);
     am = tensor_nd(g, TFB_INT32, s14, 2, 0.0f, 0);
-    fbw_table_start(tfb_w(&g->b)); /* ArgMaxOptions: output_type */
-    fbw_add_u8(tfb_w(&g->b), 0, TFB_INT32);
-    tfb_op(&g->b, TFB_ARG_MAX, (const int[]){r, const_i32(g, axis1, 1, one, 1)}, 2, am, TFB_OPT_ARG_MAX,
-           fbw_table_end(tfb_w(&g->b)));
+    {
+        const int axis_ref = const_i32(g, axis1, 1, one, 1); /* before the options table: no nesting */
+        fbw_table_start(tfb_w(&g->b));                       /* ArgMaxOptions: output_type */
+        fbw_add_u8(tfb_w(&g->b), 0, TFB_INT32);
+        tfb_op(&g->b, TFB_ARG_MAX, (const int[]){r, axis_ref}, 2, am, TFB_OPT_ARG_MAX, fbw_table_end(tfb_w(&g->b)));
+    }
     fd = tensor_nd(g, TFB_INT32, s14, 2, 0.0f, 0); /* row = index / 8 */
     tfb_op(&g->b, TFB_FLOOR_DIV, (const int[]){am, const_i32(g, eight, 1, NULL, 0)}, 2, fd, 0, 0);
     mu = tensor_nd(g, TFB_INT32, s14, 2, 0.0f, 0);
