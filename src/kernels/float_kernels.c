@@ -96,28 +96,66 @@ void qmcu_pool_f32(const qmcu_pool_params *p, float act_min, float act_max, cons
                 }
 }
 
+/* The output elements of a broadcast binary op in order, with the offsets of both inputs. */
+typedef struct {
+    int32_t s1[4], s2[4], d[4], i[4];
+    int started;
+} broadcast_walk;
+
+static void walk_init(broadcast_walk *w, const int32_t in1_dims[4], const int32_t in2_dims[4],
+                      const int32_t out_dims[4])
+{
+    int k;
+    qmcu_broadcast_strides(in1_dims, w->s1);
+    qmcu_broadcast_strides(in2_dims, w->s2);
+    for (k = 0; k < 4; k++) {
+        w->d[k] = out_dims[k];
+        w->i[k] = 0;
+    }
+    w->started = 0;
+}
+
+/* 0 when every element was visited; else the offsets of the next one. */
+static int walk_next(broadcast_walk *w, int32_t *o1, int32_t *o2)
+{
+    int k;
+    if (w->started) {
+        for (k = 3; k >= 0; k--) { /* odometer */
+            if (++w->i[k] < w->d[k]) break;
+            w->i[k] = 0;
+        }
+        if (k < 0) return 0;
+    } else {
+        for (k = 0; k < 4; k++)
+            if (w->d[k] <= 0) return 0;
+        w->started = 1;
+    }
+    *o1 = *o2 = 0;
+    for (k = 0; k < 4; k++) {
+        *o1 += w->i[k] * w->s1[k];
+        *o2 += w->i[k] * w->s2[k];
+    }
+    return 1;
+}
+
 void qmcu_eltwise_f32(int kind, const int32_t in1_dims[4], const float *in1, const int32_t in2_dims[4],
                       const float *in2, const int32_t out_dims[4], float act_min, float act_max, float *out)
 {
-    int32_t s1[4], s2[4], i0, i1, i2, i3;
-    qmcu_broadcast_strides(in1_dims, s1);
-    qmcu_broadcast_strides(in2_dims, s2);
-    for (i0 = 0; i0 < out_dims[0]; i0++)
-        for (i1 = 0; i1 < out_dims[1]; i1++)
-            for (i2 = 0; i2 < out_dims[2]; i2++)
-                for (i3 = 0; i3 < out_dims[3]; i3++) {
-                    const float a = in1[i0 * s1[0] + i1 * s1[1] + i2 * s1[2] + i3 * s1[3]];
-                    const float b = in2[i0 * s2[0] + i1 * s2[1] + i2 * s2[2] + i3 * s2[3]];
-                    float v;
-                    switch (kind) {
-                    case 1: v = a * b; break;
-                    case 2: v = a - b; break;
-                    case 3: v = a / b; break;
-                    case 4: v = (float)floor((double)a / (double)b); break; /* TFLite's FloorDiv, in double */
-                    default: v = a + b; break;
-                    }
-                    *out++ = clampf(v, act_min, act_max);
-                }
+    broadcast_walk w;
+    int32_t o1, o2;
+    walk_init(&w, in1_dims, in2_dims, out_dims);
+    while (walk_next(&w, &o1, &o2)) {
+        const float a = in1[o1], b = in2[o2];
+        float v;
+        switch (kind) {
+        case 1: v = a * b; break;
+        case 2: v = a - b; break;
+        case 3: v = a / b; break;
+        case 4: v = (float)floor((double)a / (double)b); break; /* TFLite's FloorDiv, in double */
+        default: v = a + b; break;
+        }
+        *out++ = clampf(v, act_min, act_max);
+    }
 }
 
 void qmcu_softmax_f32(float beta, int32_t rows, int32_t row_len, const float *in, float *out)
@@ -153,26 +191,22 @@ qmcu_status qmcu_eltwise_i32(int kind, const int32_t in1_dims[4], const int32_t 
                              const int32_t *in2, const int32_t out_dims[4], int32_t act_min, int32_t act_max,
                              int32_t *out)
 {
-    int32_t s1[4], s2[4], i0, i1, i2, i3;
-    qmcu_broadcast_strides(in1_dims, s1);
-    qmcu_broadcast_strides(in2_dims, s2);
-    for (i0 = 0; i0 < out_dims[0]; i0++)
-        for (i1 = 0; i1 < out_dims[1]; i1++)
-            for (i2 = 0; i2 < out_dims[2]; i2++)
-                for (i3 = 0; i3 < out_dims[3]; i3++) {
-                    const int32_t a = in1[i0 * s1[0] + i1 * s1[1] + i2 * s1[2] + i3 * s1[3]];
-                    const int32_t b = in2[i0 * s2[0] + i1 * s2[1] + i2 * s2[2] + i3 * s2[3]];
-                    int32_t v;
-                    switch (kind) { /* wrapping two's complement, as TFLite's int32 kernels on every target */
-                    case 1: v = (int32_t)((uint32_t)a * (uint32_t)b); break;
-                    case 2: v = (int32_t)((uint32_t)a - (uint32_t)b); break;
-                    case 4:
-                        if (b == 0) return QMCU_ERR_ARG; /* TFLite: "Division by 0" */
-                        v = (int32_t)floor((double)a / (double)b);
-                        break;
-                    default: v = (int32_t)((uint32_t)a + (uint32_t)b); break;
-                    }
-                    *out++ = v < act_min ? act_min : (v > act_max ? act_max : v);
-                }
+    broadcast_walk w;
+    int32_t o1, o2;
+    walk_init(&w, in1_dims, in2_dims, out_dims);
+    while (walk_next(&w, &o1, &o2)) {
+        const int32_t a = in1[o1], b = in2[o2];
+        int32_t v;
+        switch (kind) { /* wrapping two's complement, as TFLite's int32 kernels on every target */
+        case 1: v = (int32_t)((uint32_t)a * (uint32_t)b); break;
+        case 2: v = (int32_t)((uint32_t)a - (uint32_t)b); break;
+        case 4:
+            if (b == 0) return QMCU_ERR_ARG; /* TFLite: "Division by 0" */
+            v = (int32_t)floor((double)a / (double)b);
+            break;
+        default: v = (int32_t)((uint32_t)a + (uint32_t)b); break;
+        }
+        *out++ = v < act_min ? act_min : (v > act_max ? act_max : v);
+    }
     return QMCU_OK;
 }
