@@ -202,7 +202,10 @@ qmcu_status qmcu_eltwise_i32(int kind, const int32_t in1_dims[4], const int32_t 
         case 2: v = (int32_t)((uint32_t)a - (uint32_t)b); break;
         case 4:
             if (b == 0) return QMCU_ERR_ARG; /* TFLite: "Division by 0" */
-            v = (int32_t)floor((double)a / (double)b);
+            { /* INT32_MIN / -1 overflows: saturate (TFLite's static_cast is undefined there) */
+                const double q = floor((double)a / (double)b);
+                v = q >= 2147483647.0 ? INT32_MAX : (int32_t)q;
+            }
             break;
         default: v = (int32_t)((uint32_t)a + (uint32_t)b); break;
         }

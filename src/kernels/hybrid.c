@@ -15,6 +15,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "qmcu_fixedpoint.h"
 #include "quantmcu/kernels.h"
 
 static void quantize_symmetric(const float *v, int64_t n, int8_t *q, float *scale)
@@ -34,7 +35,7 @@ static void quantize_symmetric(const float *v, int64_t n, int8_t *q, float *scal
     *scale = range / 127.0f;
     inv = 127.0f / range;
     for (i = 0; i < n; i++) {
-        const int32_t c = (int32_t)roundf(v[i] * inv);
+        const int32_t c = qmcu_float_to_int_sat(roundf(v[i] * inv)); /* NaN / inf inputs saturate, never trap */
         q[i] = (int8_t)(c < -127 ? -127 : (c > 127 ? 127 : c));
     }
 }
@@ -60,11 +61,11 @@ static void quantize_asymmetric(const float *v, int64_t n, int8_t *q, float *sca
     zp_min = -128.0 - rmin / s;
     zp_max = 127.0 - rmax / s;
     zp = 128.0 + fabs(rmin / s) < 127.0 + fabs(rmax / s) ? zp_min : zp_max;
-    *zero_point = zp <= -128.0 ? -128 : (zp >= 127.0 ? 127 : (int32_t)round(zp));
+    *zero_point = !(zp > -128.0) ? -128 : (zp >= 127.0 ? 127 : (int32_t)round(zp)); /* NaN: -128 */
     *scale = (float)s;
     inv = (float)(1.0 / (double)*scale);
     for (i = 0; i < n; i++) {
-        const int32_t c = (int32_t)roundf((float)*zero_point + v[i] * inv);
+        const int32_t c = qmcu_float_to_int_sat(roundf((float)*zero_point + v[i] * inv));
         q[i] = (int8_t)(c < -128 ? -128 : (c > 127 ? 127 : c));
     }
 }
