@@ -968,6 +968,11 @@ static qmcu_status import_lstm(importer *im, fb_table ot, fb_vec ins, fb_vec out
         if (t[k] >= 0) FAIL(QMCU_ERR_UNSUPPORTED, "op %d %s: layer normalization is not supported", opi, on);
     if (t[1] < 0 || t[5] < 0 || t[12] < 0)
         FAIL(QMCU_ERR_UNSUPPORTED, "op %d %s: CIFG (no input gate) is not supported", opi, on);
+    {
+        static const int required[] = {0, 2, 3, 4, 6, 7, 8, 13, 14, 15, 18, 19};
+        for (k = 0; k < (int32_t)(sizeof required / sizeof required[0]); k++)
+            CHECK(t[required[k]] >= 0, "op %d %s: required input %d is missing", opi, on, required[k]);
+    }
     x = T(im, t[0]);
     y = T(im, y_idx);
     h = T(im, t[18] >= 0 ? t[18] : 0);
