@@ -6,7 +6,7 @@ void qmcu_quantize_multiplier(double real, int32_t *multiplier, int *shift)
 {
     double q;
     int64_t q_fixed;
-    if (real == 0.0) {
+    if (real == 0.0 || !isfinite(real)) { /* callers refuse non-finite factors; never an undefined cast */
         *multiplier = 0;
         *shift = 0;
         return;

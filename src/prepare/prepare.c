@@ -282,11 +282,14 @@ static qmcu_status prepare_lstm(const qmcu_model *m, qmcu_prepared_op *po, int i
     p->cell_scale = (int32_t)rounded;
     biases = (int32_t *)malloc(sizeof(int32_t) * 8 * (size_t)p->n_cell);
     if (!biases) return nomem(m, err);
+    p->input_bias[0] = biases; /* owned from here: qmcu_model_free frees it, also after an error below */
     for (g = 0; g < 4; g++) {
         const qmcu_tensor *wi = TENSOR(m, op->in[1 + g]), *wr = TENSOR(m, op->in[5 + g]);
         const int32_t *bias = (const int32_t *)TENSOR(m, op->in[9 + g])->data;
         const float eff_in = wi->scale * x->scale / gate_scale, eff_rec = wr->scale * h->scale / gate_scale;
         int32_t *bi = biases + (size_t)(2 * g) * p->n_cell, *br = bi + p->n_cell;
+        if (check_rescale(m, i, (double)eff_in, err) != QMCU_OK || check_rescale(m, i, (double)eff_rec, err) != QMCU_OK)
+            return QMCU_ERR_FORMAT;
         p->input_weights[g] = (const int8_t *)wi->data;
         p->recurrent_weights[g] = (const int8_t *)wr->data;
         qmcu_quantize_multiplier((double)eff_in, &p->input_multiplier[g], &sh);
@@ -305,6 +308,7 @@ static qmcu_status prepare_lstm(const qmcu_model *m, qmcu_prepared_op *po, int i
     }
     { /* the hidden state: 2^-15 * 2^-15 / its scale, in double as TFLite's std::pow(2, -15) terms */
         const float eff_hidden = (float)(pow(2.0, -15) / (double)op->lstm_hidden_scale * pow(2.0, -15));
+        if (check_rescale(m, i, (double)eff_hidden, err) != QMCU_OK) return QMCU_ERR_FORMAT;
         qmcu_quantize_multiplier((double)eff_hidden, &p->hidden_multiplier, &sh);
         p->hidden_shift = sh;
     }
