@@ -27,7 +27,8 @@
  * huge_tensor (a 4 GB tensor), huge_arena (three live 1 GB float tensors), short_weights (a filter
  * buffer shorter than its shape), bad_tensor_index, reads_before_written, zero_scale,
  * corrupt_metadata (loads: metadata is advisory, `info` says why it is ignored), mfcc_input (a
- * 1x49x10x1 keyword-spotting input, not an image), div_by_zero (an int32 FLOOR_DIV by a constant 0). */
+ * 1x49x10x1 keyword-spotting input, not an image), div_by_zero (an int32 FLOOR_DIV by a constant 0),
+ * lstm_missing_input (an LSTM whose input-to-output weights are marked absent). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -559,7 +560,7 @@ static int pose_ops_model(gen *g, const char *dir, const char *name)
  * state and weights, an int16 cell state with scale 2^-11, int32 biases, 5 intermediates (4 empty
  * float ones, the hidden state's quantization), a cell clip that binds (0.5). Not an image model:
  * compared on random inputs. */
-static int lstm_model(gen *g, const char *dir, const char *name)
+static int lstm_model(gen *g, const char *dir, const char *name, int drop_input)
 {
     enum { T = 6, N_IN = 5, N_CELL = 4 };
     const int xs[3] = {1, T, N_IN}, ys[3] = {1, T, N_CELL}, hs[2] = {1, N_CELL}, empty[1] = {0};
@@ -594,6 +595,7 @@ static int lstm_model(gen *g, const char *dir, const char *name)
     fbw_table_start(tfb_w(&g->b)); /* UnidirectionalSequenceLSTMOptions: activation TANH, cell_clip */
     fbw_add_u8(tfb_w(&g->b), 0, 4);
     fbw_add_f32(tfb_w(&g->b), 1, 0.5f);
+    if (drop_input) in[drop_input] = -1; /* hostile: a required input marked absent */
     tfb_op_full(&g->b, TFB_UNIDIRECTIONAL_SEQUENCE_LSTM, in, 24, &y, 1, TFB_OPT_UNIDIRECTIONAL_SEQUENCE_LSTM,
                 fbw_table_end(tfb_w(&g->b)), inter, 5);
     return save(g, dir, name, x, y);
@@ -781,7 +783,7 @@ int main(int argc, char **argv)
                        broken_conv(&g, argv[2], 3, "reads_before_written.tflite") &&
                        broken_conv(&g, argv[2], 4, "zero_scale.tflite") && corrupt_metadata(&g, argv[2]) &&
                        mfcc_input(&g, argv[2]) && broken_conv(&g, argv[2], 5, "overflowing_shape.tflite") &&
-                       div_by_zero(&g, argv[2])
+                       div_by_zero(&g, argv[2]) && lstm_model(&g, argv[2], "lstm_missing_input.tflite", 4)
                    ? 0
                    : 1;
     if (argc != 2) {
@@ -802,7 +804,7 @@ int main(int argc, char **argv)
                    sub_model(&g, argv[1], TFB_UINT8, "sub_uint8.tflite") &&
                    sub_model(&g, argv[1], TFB_FLOAT32, "sub_float.tflite") &&
                    hybrid_model(&g, argv[1], "hybrid_float.tflite") && pose_ops_model(&g, argv[1], "pose_ops.tflite") &&
-                   lstm_model(&g, argv[1], "lstm_int8.tflite") &&
+                   lstm_model(&g, argv[1], "lstm_int8.tflite", 0) &&
                    detection_model(&g, argv[1], TFB_UINT8, 0, 2, "detect_fast_uint8.tflite") &&
                    detection_model(&g, argv[1], TFB_UINT8, 1, 1, "detect_regular_uint8.tflite") &&
                    detection_model(&g, argv[1], TFB_FLOAT32, 1, 1, "detect_regular_float.tflite") &&

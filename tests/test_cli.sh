@@ -304,4 +304,7 @@ for m in resize_int8 resize_uint8 resize_float nearest_int8 nearest_uint8 neares
 done
 expect_error "QuantMCU over a constant input" "QuantMCU: op 0 CAST" $QM plan "$T/gen/pose_ops.tflite" --split 4 --grid 2x2 \
   --calib "$IMG" --calib-count 2 -o "$T/q.json"
+# NaN and infinity into the dynamic-range convolutions (found by fuzz_model_reader): the run completes, no trap
+python3 -c "import struct; open('$T/nan.bin', 'wb').write(struct.pack('<432f', *([float('nan'), float('inf'), -float('inf'), 1.0] * 108)))"
+$QM run "$T/gen/hybrid_float.tflite" --input "$T/nan.bin" > /dev/null && ok || bad "hybrid model on NaN / inf input"
 summary test_cli
