@@ -274,9 +274,11 @@ static qmcu_status prepare_lstm(const qmcu_model *m, qmcu_prepared_op *po, int i
     p->n_output = TENSOR(m, op->in[8])->dims[1];
     p->time_steps = x->dims[op->time_major ? 0 : 1];
     p->reverse = 0;
-    if (fabsf(log2_scale - rounded) >= 1e-3f || rounded > -9.0f) { /* TFLite's CheckedLog2 and cell_scale <= -9 */
-        qmcu_error_set(err, "%s: op %d UNIDIRECTIONAL_SEQUENCE_LSTM: cell state scale %g is not a power of two <= 2^-9",
-                       m->g->path, i, (double)c->scale);
+    /* TFLite's CheckedLog2 and cell_scale <= -9; its tanh of the cell takes 15 + cell_scale integer bits, 0..6 */
+    if (!(fabsf(log2_scale - rounded) < 1e-3f) || rounded > -9.0f || rounded < -15.0f) {
+        qmcu_error_set(
+            err, "%s: op %d UNIDIRECTIONAL_SEQUENCE_LSTM: cell state scale %g is not a power of two in 2^-15..2^-9",
+            m->g->path, i, (double)c->scale);
         return QMCU_ERR_UNSUPPORTED;
     }
     p->cell_scale = (int32_t)rounded;
