@@ -80,10 +80,10 @@ void qmcu_fully_connected_hybrid(int32_t rows, int32_t k, const float *input, in
         quantize_symmetric(input, k, scratch, &scale);
         scale *= w_scale; /* TFLite: scaling_factors[b] *= filter scale */
         for (o = 0; o < out_ch; o++) {
-            int32_t dot = 0;
+            uint32_t dot = 0; /* int32 wrapping, as TFLite's */
             float v;
-            for (j = 0; j < k; j++) dot += (int32_t)w[(size_t)o * k + j] * scratch[j];
-            v = (bias ? bias[o] : 0.0f) + (float)dot * scale; /* output = bias, then += dot * scale */
+            for (j = 0; j < k; j++) dot += (uint32_t)((int32_t)w[(size_t)o * k + j] * scratch[j]);
+            v = (bias ? bias[o] : 0.0f) + (float)(int32_t)dot * scale; /* output = bias, then += dot * scale */
             output[o] = v < act_min ? act_min : (v > act_max ? act_max : v);
         }
     }
@@ -107,7 +107,7 @@ void qmcu_conv_hybrid(const qmcu_conv_f32_params *p, const qmcu_dims *in, const 
             for (ox = 0; ox < out->w; ox++) {
                 float *o = output + (((size_t)b * out->h + oy) * out->w + ox) * out->c;
                 for (oc = 0; oc < out->c; oc++) {
-                    int32_t acc = 0;
+                    uint32_t acc = 0; /* int32 wrapping, as TFLite's */
                     float v;
                     for (ky = 0; ky < filter->h; ky++) {
                         const int32_t iy = oy * p->stride_h - p->pad_top + ky * p->dil_h;
@@ -118,13 +118,13 @@ void qmcu_conv_hybrid(const qmcu_conv_f32_params *p, const qmcu_dims *in, const 
                             if (ix < 0 || ix >= in->w) continue;
                             x = q + ((size_t)iy * in->w + ix) * in->c;
                             w = filter_data + (((size_t)oc * filter->h + ky) * filter->w + kx) * filter->c;
-                            for (c = 0; c < in->c; c++) acc += (int32_t)w[c] * ((int32_t)x[c] - zp);
+                            for (c = 0; c < in->c; c++) acc += (uint32_t)((int32_t)w[c] * ((int32_t)x[c] - zp));
                         }
                     }
                     if (per_channel) {
-                        v = (float)acc * (filter_scales[oc] * in_scale);
+                        v = (float)(int32_t)acc * (filter_scales[oc] * in_scale);
                     } else {
-                        v = 0.0f + (float)acc * (in_scale * filter_scales[0]);
+                        v = 0.0f + (float)(int32_t)acc * (in_scale * filter_scales[0]);
                     }
                     if (bias) v = v + bias[oc];
                     o[oc] = v < p->act_min ? p->act_min : (v > p->act_max ? p->act_max : v);

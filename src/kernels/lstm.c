@@ -133,9 +133,10 @@ static void gate_accumulate(const int8_t *x, int32_t n_in, const int8_t *w, cons
 {
     int32_t r, c;
     for (r = 0; r < n_cell; r++) {
-        int32_t acc = bias[r];
-        for (c = 0; c < n_in; c++) acc += (int32_t)x[c] * w[(size_t)r * n_in + c];
-        acc = qmcu_multiply_by_quantized_multiplier(acc, multiplier, shift);
+        uint32_t sum = (uint32_t)bias[r]; /* int32 wrapping, as TFLite's on x86 */
+        int32_t acc;
+        for (c = 0; c < n_in; c++) sum += (uint32_t)((int32_t)x[c] * w[(size_t)r * n_in + c]);
+        acc = qmcu_multiply_by_quantized_multiplier((int32_t)sum, multiplier, shift);
         gate[r] = clamp16(acc + gate[r]);
     }
 }

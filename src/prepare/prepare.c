@@ -298,12 +298,14 @@ static qmcu_status prepare_lstm(const qmcu_model *m, qmcu_prepared_op *po, int i
         p->input_shift[g] = sh;
         qmcu_quantize_multiplier((double)eff_rec, &p->recurrent_multiplier[g], &sh);
         p->recurrent_shift[g] = sh;
-        for (r = 0; r < p->n_cell; r++) { /* bias - zero point * row sum */
-            int32_t si = 0, sr = 0;
-            for (k = 0; k < p->n_input; k++) si += ((const int8_t *)wi->data)[(size_t)r * p->n_input + k];
-            for (k = 0; k < p->n_output; k++) sr += ((const int8_t *)wr->data)[(size_t)r * p->n_output + k];
-            bi[r] = bias[r] + si * -x->zero_point;
-            br[r] = sr * -h->zero_point;
+        for (r = 0; r < p->n_cell; r++) { /* bias - zero point * row sum, in int32 wrapping as TFLite's on x86 */
+            uint32_t si = 0, sr = 0;
+            for (k = 0; k < p->n_input; k++)
+                si += (uint32_t)(int32_t)((const int8_t *)wi->data)[(size_t)r * p->n_input + k];
+            for (k = 0; k < p->n_output; k++)
+                sr += (uint32_t)(int32_t)((const int8_t *)wr->data)[(size_t)r * p->n_output + k];
+            bi[r] = (int32_t)((uint32_t)bias[r] + si * (uint32_t)-x->zero_point);
+            br[r] = (int32_t)(sr * (uint32_t)-h->zero_point);
         }
         p->input_bias[g] = bi;
         p->recurrent_bias[g] = br;
