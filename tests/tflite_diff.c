@@ -82,77 +82,70 @@ static qmcu_status load_layer(const char *model_path, quantmcu_model **m, quantm
     return quantmcu_plan_make(*m, &po, plan, NULL, err);
 }
 
-/* Whether element e of model output k is defined by TFLite. Outputs of TFLite_Detection_PostProcess
- * are only partly written by TFLite (fast NMS writes the detections it keeps, the rest of the tensor
- * is whatever the arena held); `count` is the number of detections (our output). Other outputs:
- * every element. */
-static int output_element_defined(const qmcu_graph *g, int k, size_t e, float count)
+/* Which part of a TFLite_Detection_PostProcess an output is (0 boxes, 1 classes, 2 scores, 3 count),
+ * with the op's parameters; part -1: not a detection output. Found once per output. */
+typedef struct {
+    const qmcu_detection_params *d;
+    int part;
+} detection_part;
+
+static detection_part detection_part_of(const qmcu_graph *g, int k)
 {
-    const int t = g->outputs[k];
+    detection_part r = {NULL, -1};
     int i;
-    for (i = 1; i < g->n_ops; i++) {
-        const qmcu_op *s = &g->ops[i], *d;
-        int32_t n, slot, per_anchor;
-        if (s->type != QMCU_OP_SLICE || s->out != t) continue;
-        d = &g->ops[i - 1]; /* the detection op precedes its four SLICEs */
+    for (i = 1; i < g->n_ops; i++) { /* the detection op precedes its four SLICEs, one per part */
+        const qmcu_op *s = &g->ops[i], *d = &g->ops[i - 1];
+        if (s->type != QMCU_OP_SLICE || s->out != g->outputs[k]) continue;
         while (d > g->ops && d->type == QMCU_OP_SLICE) d--;
-        if (d->type != QMCU_OP_DETECTION_POSTPROCESS || s->in[0] != d->out) return 1;
-        n = d->detect.max_detections * d->detect.max_classes_per_detection;
-        if (s->slice_begin == 6 * n) return 1; /* the count */
-        slot = (int32_t)(s->slice_begin == 0 ? e / 4 : e);
-        if (d->detect.use_regular_nms) return slot < d->detect.max_detections;
-        per_anchor = d->detect.max_classes_per_detection < d->detect.num_classes ? d->detect.max_classes_per_detection
-                                                                                 : d->detect.num_classes;
-        return slot / d->detect.max_classes_per_detection < (int32_t)count &&
-               slot % d->detect.max_classes_per_detection < per_anchor;
+        if (d->type == QMCU_OP_DETECTION_POSTPROCESS && s->in[0] == d->out) {
+            const int32_t n = d->detect.max_detections * d->detect.max_classes_per_detection;
+            r.d = &d->detect;
+            r.part = s->slice_begin == 0 ? 0 : s->slice_begin == 4 * n ? 1 : s->slice_begin == 5 * n ? 2 : 3;
+        }
+        break;
     }
-    return 1;
+    return r;
 }
 
-/* The detection count among the outputs (the one-element float output written by a detection op), or 0. */
+/* The detection count (the count part among the outputs), or 0. */
 static float detection_count(const qmcu_graph *g, void *const *outs)
 {
     int k;
-    for (k = 0; k < g->n_outputs; k++) {
-        const qmcu_tensor *y = &g->tensors[g->outputs[k]];
-        int i;
-        for (i = 0; i < g->n_ops; i++)
-            if (g->ops[i].type == QMCU_OP_SLICE && g->ops[i].out == g->outputs[k] && i > 0 && y->ndim == 1 &&
-                y->dims[0] == 1 && y->type == QMCU_F32)
-                return ((const float *)outs[k])[0];
-    }
+    for (k = 0; k < g->n_outputs; k++)
+        if (detection_part_of(g, k).part == 3) return ((const float *)outs[k])[0];
     return 0.0f;
 }
 
-/* Compares one output; returns the number of differing defined elements (float: updates max_diff). */
+/* Whether element e of an output is defined by TFLite: TFLite_Detection_PostProcess writes only part
+ * of its outputs (fast NMS writes the detections it keeps, the rest is whatever the arena held);
+ * `count` is the number of detections (ours). Other outputs: every element. */
+static int element_defined(detection_part dp, size_t e, float count)
+{
+    const qmcu_detection_params *d = dp.d;
+    int32_t slot, per_anchor;
+    if (dp.part < 0 || dp.part == 3) return 1;
+    slot = (int32_t)(dp.part == 0 ? e / 4 : e);
+    if (d->use_regular_nms) return slot < d->max_detections;
+    per_anchor = d->max_classes_per_detection < d->num_classes ? d->max_classes_per_detection : d->num_classes;
+    return slot / d->max_classes_per_detection < (int32_t)count && slot % d->max_classes_per_detection < per_anchor;
+}
+
+/* Compares one output; returns the number of differing defined elements (float: updates max_diff).
+ * TFLITE_DIFF_VERBOSE names the first difference. */
 static size_t compare_output(const qmcu_graph *g, int k, const void *ours, const void *theirs, float count,
                              int tolerance, double *max_diff)
 {
     const qmcu_tensor *y = &g->tensors[g->outputs[k]];
+    const detection_part dp = detection_part_of(g, k);
     const size_t esize = qmcu_dtype_size(y->type), n = y->bytes / esize;
     size_t e, diff = 0;
     for (e = 0; e < n; e++) {
-        if (!output_element_defined(g, k, e, count)) continue;
+        if (!element_defined(dp, e, count)) continue;
         if (tolerance && y->type == QMCU_F32) {
             const double d = fabs((double)((const float *)ours)[e] - (double)((const float *)theirs)[e]);
             if (!(d <= *max_diff)) *max_diff = d; /* NaN counts as a difference */
-            if (d > 1e-3 && getenv("TFLITE_DIFF_VERBOSE"))
-                fprintf(stderr, "output %d element %zu: ours %g TFLite %g\n", k, e, (double)((const float *)ours)[e],
-                        (double)((const float *)theirs)[e]);
         } else if (memcmp((const uint8_t *)ours + e * esize, (const uint8_t *)theirs + e * esize, esize) != 0) {
-            if (getenv("TFLITE_DIFF_ALL") && y->type == QMCU_I8)
-                fprintf(stderr, "e %zu ours %d tflite %d\n", e, ((const int8_t *)ours)[e], ((const int8_t *)theirs)[e]);
-            if (!diff && getenv("TFLITE_DIFF_VERBOSE")) {
-                fprintf(stderr, "output %d element %zu differs", k, e);
-                if (y->type == QMCU_I8)
-                    fprintf(stderr, " (ours %d, TFLite %d)", ((const int8_t *)ours)[e], ((const int8_t *)theirs)[e]);
-                fputc('\n', stderr);
-                if (y->type == QMCU_F32)
-                    for (e = 0; e < n; e++)
-                        fprintf(stderr, "  [%zu] ours %g TFLite %g\n", e, (double)((const float *)ours)[e],
-                                (double)((const float *)theirs)[e]);
-                return 1;
-            }
+            if (!diff && getenv("TFLITE_DIFF_VERBOSE")) fprintf(stderr, "output %d: element %zu differs\n", k, e);
             diff++;
         }
     }

@@ -351,7 +351,6 @@ static qmcu_status run_global(const qmcu_model *m, const qmcu_exec_plan *p, uint
                          (float *)out);
         return QMCU_OK;
     }
-    case QMCU_OP_CAST: cast_values(x, in0, y, out, n); return QMCU_OK;
     case QMCU_OP_UNIDIRECTIONAL_SEQUENCE_LSTM:
         return qmcu_lstm_s8(&po->u.lstm, (const int8_t *)in0, (int8_t *)out, scratch, p->scratch_bytes[i]);
     case QMCU_OP_SQRT: {
