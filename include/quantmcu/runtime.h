@@ -48,11 +48,17 @@ typedef struct {
     } u;
 } qmcu_prepared_op;
 
-/* A model ready to run: the graph and one prepared op per graph op. Read-only while running,
- * so threads can share it. */
+struct qmcu_op_kernel_s;
+
+/* A model ready to run: the graph, one prepared op per graph op and the kernel of each op type
+ * it uses. Read-only while running, so threads can share it. */
 typedef struct qmcu_model_s {
     const qmcu_graph *g;
     const qmcu_prepared_op *ops;
+    /* per op type (QMCU_OP_COUNT entries): how the runtime runs it; NULL = not linked (a run of
+     * such an op fails with QMCU_ERR_UNSUPPORTED). The host uses qmcu_op_kernels_all; a generated
+     * module lists only its model's op types, so the linker drops every other kernel. */
+    const struct qmcu_op_kernel_s *const *kernels;
 } qmcu_model;
 
 /* ---- execution plans ----------------------------------------------------------------- */
@@ -109,10 +115,12 @@ typedef struct {
 #define QMCU_HALO_ROWS      2
 #define QMCU_HALO_CACHED    (QMCU_HALO_COLS | QMCU_HALO_ROWS)
 
+struct qmcu_run_options_s;
+
 /* Everything the runtime needs to run a model: geometry (tiles), placement (offsets into one
  * memory block) and, for QuantMCU, the low-bit formats. Built on the host by the planner (or
  * emitted as const tables by codegen); the runtime only reads it. */
-typedef struct {
+typedef struct qmcu_exec_plan_s {
     const qmcu_graph *g;
     int split;                      /* patch stage = ops [0, split); 0 = layer by layer */
     int grid_h, grid_w;             /* tiles over the split tensor S */
@@ -144,6 +152,10 @@ typedef struct {
                                      byte; 0 = they saturate. NULL: none kept */
     const int32_t *lowbit_outlier_macs; /* per tensor: MACs the readers spend on one kept outlier value */
     const qmcu_lowbit_op *lowbit;       /* per patch op: parameters of each format combination */
+    /* runs a tile of a QuantMCU plan (qmcu_lowbit_run_tile_ops; set together with lowbit, so an
+       all-8-bit firmware links no low-bit code) */
+    qmcu_status (*run_lowbit_tile)(const qmcu_model *m, const struct qmcu_exec_plan_s *p, uint8_t *mem, int tile,
+                                   int n_ops, const struct qmcu_run_options_s *opt);
 } qmcu_exec_plan;
 
 /* The window of patch op i's output that tile `tile` computes. */
@@ -151,6 +163,73 @@ static inline qmcu_window qmcu_tile_region(const qmcu_exec_plan *p, int tile, in
 {
     return p->region[(size_t)tile * (size_t)p->split + (size_t)i];
 }
+
+/* ---- operators: one file each (or per family) in src/runtime/ops/, registered here ---- */
+/* Runs op i on output window r: a part of its region on patch tile `tile` (tile >= 0), or its
+ * whole output in the layer stage (tile < 0; r is then the whole tensor). */
+typedef qmcu_status (*qmcu_op_run_fn)(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i,
+                                      qmcu_window r);
+typedef struct qmcu_op_kernel_s {
+    qmcu_op_run_fn run;
+} qmcu_op_kernel;
+
+/* Every op type the runtime runs: X(QMCU_OP_ suffix, kernel name). The kernel of type T is
+ * qmcu_kernel_<name>, defined in src/runtime/ops/. Adding an op: one line here, its file there. */
+#define QMCU_OP_KERNELS(X)                                                                                             \
+    X(CONV_2D, conv_2d)                                                                                                \
+    X(DEPTHWISE_CONV_2D, depthwise_conv_2d)                                                                            \
+    X(FULLY_CONNECTED, fully_connected)                                                                                \
+    X(ADD, add)                                                                                                        \
+    X(MUL, mul)                                                                                                        \
+    X(AVERAGE_POOL_2D, average_pool_2d)                                                                                \
+    X(MAX_POOL_2D, max_pool_2d)                                                                                        \
+    X(MEAN, mean)                                                                                                      \
+    X(PAD, pad)                                                                                                        \
+    X(RESHAPE, reshape)                                                                                                \
+    X(SOFTMAX, softmax)                                                                                                \
+    X(QUANTIZE, quantize)                                                                                              \
+    X(DEQUANTIZE, dequantize)                                                                                          \
+    X(TRANSPOSE, transpose)                                                                                            \
+    X(CONCATENATION, concatenation)                                                                                    \
+    X(LOGISTIC, logistic)                                                                                              \
+    X(HARD_SWISH, hard_swish)                                                                                          \
+    X(RELU, relu)                                                                                                      \
+    X(RELU6, relu6)                                                                                                    \
+    X(RESIZE_BILINEAR, resize_bilinear)                                                                                \
+    X(ARG_MAX, arg_max)                                                                                                \
+    X(SLICE, slice)                                                                                                    \
+    X(RESIZE_NEAREST_NEIGHBOR, resize_nearest_neighbor)                                                                \
+    X(SUB, sub)                                                                                                        \
+    X(CAST, cast)                                                                                                      \
+    X(DIV, div)                                                                                                        \
+    X(FLOOR_DIV, floor_div)                                                                                            \
+    X(SQRT, sqrt)                                                                                                      \
+    X(PACK, pack)                                                                                                      \
+    X(GATHER_ND, gather_nd)                                                                                            \
+    X(UNIDIRECTIONAL_SEQUENCE_LSTM, unidirectional_sequence_lstm)                                                      \
+    X(DETECTION_POSTPROCESS, detection_postprocess)
+
+/* Op types that also have an int8-only kernel, qmcu_kernel_<name>_int8 (TFLite Micro's
+ * Register_X_INT8): a generated module whose ops of that type are all int8 links no float or
+ * dynamic-range code for it. */
+#define QMCU_OP_KERNELS_INT8(X)                                                                                        \
+    X(CONV_2D, conv_2d)                                                                                                \
+    X(DEPTHWISE_CONV_2D, depthwise_conv_2d)                                                                            \
+    X(AVERAGE_POOL_2D, average_pool_2d)                                                                                \
+    X(MAX_POOL_2D, max_pool_2d)                                                                                        \
+    X(FULLY_CONNECTED, fully_connected)                                                                                \
+    X(MEAN, mean)                                                                                                      \
+    X(SOFTMAX, softmax)
+
+#define QMCU_DECLARE_OP_KERNEL(type, name) extern const qmcu_op_kernel qmcu_kernel_##name;
+#define QMCU_DECLARE_OP_KERNEL_INT8(type, name) extern const qmcu_op_kernel qmcu_kernel_##name##_int8;
+QMCU_OP_KERNELS(QMCU_DECLARE_OP_KERNEL)
+QMCU_OP_KERNELS_INT8(QMCU_DECLARE_OP_KERNEL_INT8)
+#undef QMCU_DECLARE_OP_KERNEL
+#undef QMCU_DECLARE_OP_KERNEL_INT8
+
+/* Every kernel, indexed by op type (src/runtime/op_table.c): what the host runs. */
+extern const qmcu_op_kernel *const qmcu_op_kernels_all[QMCU_OP_COUNT];
 
 /* ---- running ------------------------------------------------------------------------- */
 /* What a run executed (accumulated over runs). */
@@ -164,7 +243,7 @@ typedef struct {
 } qmcu_run_stats;
 
 /* Options of one run (NULL = defaults). */
-typedef struct {
+typedef struct qmcu_run_options_s {
     int no_vdpc;           /* ablation: low-bit maps on every tile, outliers saturate */
     qmcu_run_stats *stats; /* accumulated when non-NULL */
     int16_t *tile_switch;  /* QuantMCU, when non-NULL: per tile, the op at which VDPC switched it to 8 bits,
@@ -175,6 +254,10 @@ typedef struct {
 /* Runs the patch stage tile by tile, then the layer stage, in `mem` (p->memory_bytes). The input
  * must have been set; output bytes are identical for every plan of the same model. */
 qmcu_status qmcu_exec_run(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, const qmcu_run_options *opt);
+/* The first n_ops patch ops of tile `tile` of a QuantMCU plan, low-bit maps with VDPC (n_ops =
+ * p->split: the whole tile; tests inspect feature maps with fewer): what p->run_lowbit_tile is. */
+qmcu_status qmcu_lowbit_run_tile_ops(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int n_ops,
+                                     const qmcu_run_options *opt);
 /* Runs only op i (tile: which patch tile, for patch-stage ops), all 8-bit. */
 qmcu_status qmcu_exec_run_op(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i);
 

@@ -525,12 +525,13 @@ static void emit_plan(FILE *f, const qmcu_model *m, const qmcu_exec_plan *e)
             "k_tensor_offset, .scratch_offset = k_scratch_offset,\n    .scratch_bytes = k_scratch_bytes, .memory_bytes "
             "= %zu, "
             ".patch_macs = %" PRId64 ",\n    .lowbit_bits = %s, .lowbit_tau = %s, .lowbit_keep = %s,\n"
-            "    .lowbit_outlier_macs = %s, .lowbit = %s,\n"
+            "    .lowbit_outlier_macs = %s, .lowbit = %s, .run_lowbit_tile = %s,\n"
             "    .halo = %s, .col_cache_offset = %s, .row_cache_offset = %s, .fused_next = %s};\n\n",
             e->split, e->grid_h, e->grid_w, e->n_tiles, e->split_tensor, e->memory_bytes, e->patch_macs,
             e->lowbit ? "k_lowbit_bits" : "NULL", e->lowbit ? "k_lowbit_tau" : "NULL",
             e->lowbit && e->lowbit_keep ? "k_lowbit_keep" : "NULL",
             e->lowbit && e->lowbit_keep ? "k_lowbit_outlier_macs" : "NULL", e->lowbit ? "k_lowbit" : "NULL",
+            e->lowbit ? "qmcu_lowbit_run_tile_ops" : "NULL",
             halo ? "k_halo" : "NULL", halo ? "k_col_cache_offset" : "NULL", halo ? "k_row_cache_offset" : "NULL",
             fused ? "k_fused_next" : "NULL");
 }
@@ -604,6 +605,34 @@ static void emit_header(FILE *f, const qmcu_model *m, const qmcu_exec_plan *e, s
         g->n_outputs, outputs_bytes(g), arena_bytes, e->memory_bytes);
 }
 
+/* The kernels of the op types this model uses, by type: the linker keeps only these. A type whose
+ * ops all compute in int8 (int8 input and output: no float, no dynamic range) gets its int8-only
+ * kernel where it has one. */
+static void emit_kernel_table(FILE *f, const qmcu_graph *g)
+{
+#define QMCU_KERNEL_NAME(type, name) [QMCU_OP_##type] = {"QMCU_OP_" #type, "qmcu_kernel_" #name},
+#define QMCU_KERNEL_INT8(type, name) [QMCU_OP_##type] = 1,
+    static const char *const names[QMCU_OP_COUNT][2] = {QMCU_OP_KERNELS(QMCU_KERNEL_NAME)};
+    static const unsigned char has_int8[QMCU_OP_COUNT] = {QMCU_OP_KERNELS_INT8(QMCU_KERNEL_INT8)};
+#undef QMCU_KERNEL_NAME
+#undef QMCU_KERNEL_INT8
+    unsigned char used[QMCU_OP_COUNT] = {0}, not_int8[QMCU_OP_COUNT] = {0};
+    int i, t;
+    for (i = 0; i < g->n_ops; i++) {
+        const qmcu_op *op = &g->ops[i];
+        if ((unsigned)op->type >= (unsigned)QMCU_OP_COUNT) continue;
+        used[op->type] = 1;
+        if (g->tensors[op->out].type != QMCU_I8 || g->tensors[op->in[0]].type != QMCU_I8) not_int8[op->type] = 1;
+    }
+    fputs("/* the kernels of this model's op types (src/runtime/ops/); no other kernel is linked */\n"
+          "static const qmcu_op_kernel *const k_kernels[QMCU_OP_COUNT] = {\n",
+          f);
+    for (t = 0; t < QMCU_OP_COUNT; t++)
+        if (used[t] && names[t][0])
+            fprintf(f, "    [%s] = &%s%s,\n", names[t][0], names[t][1], has_int8[t] && !not_int8[t] ? "_int8" : "");
+    fputs("};\n\n", f);
+}
+
 /* qmcu_model_data.c: const tables in the runtime's own types, the arena, qmcu_model_run(). */
 static void emit_data(FILE *f, const qmcu_model *m, const qmcu_exec_plan *e, const char *base)
 {
@@ -626,7 +655,8 @@ static void emit_data(FILE *f, const qmcu_model *m, const qmcu_exec_plan *e, con
     emit_int_list(f, g->outputs, g->n_outputs);
     fprintf(f, ", .fingerprint = 0x%016" PRIx64 "ull};\n\n", g->fingerprint);
     emit_prepared(f, m);
-    fputs("static const qmcu_model k_model = {.g = &k_graph, .ops = k_prepared};\n\n", f);
+    emit_kernel_table(f, g);
+    fputs("static const qmcu_model k_model = {.g = &k_graph, .ops = k_prepared, .kernels = k_kernels};\n\n", f);
     emit_plan(f, m, e);
     fprintf(f, "static uint8_t qmcu_arena[%zu] __attribute__((aligned(16), section(\".qmcu_arena\")));\n\n",
             e->memory_bytes ? e->memory_bytes : 16);

@@ -443,6 +443,7 @@ qmcu_status qmcu_model_prepare(const qmcu_graph *g, qmcu_model **out, qmcu_error
     *out = NULL;
     if (!m) return QMCU_ERR_NOMEM;
     m->g = g;
+    m->kernels = qmcu_op_kernels_all;
     m->ops = ops = (qmcu_prepared_op *)calloc((size_t)g->n_ops, sizeof *ops);
     if (!ops) {
         qmcu_model_free(m);

@@ -38,6 +38,7 @@ static void sync_exec(qmcu_quant_plan *q)
     q->exec.lowbit_keep = q->lowbit->keep;
     q->exec.lowbit_outlier_macs = q->lowbit->outlier_macs;
     q->exec.lowbit = q->lowbit->ops;
+    q->exec.run_lowbit_tile = qmcu_lowbit_run_tile_ops;
 }
 
 qmcu_status qmcu_quant_plan_make(const qmcu_model *m, const qmcu_plan_spec *spec, qmcu_vdq *vdq, qmcu_quant_plan **out,
