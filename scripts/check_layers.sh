@@ -13,6 +13,10 @@
 #   8 codegen  generated C module
 #   9 api      public host API                      include/quantmcu/quantmcu.h
 #  10 cli      argument parsing and printing
+# Also refused: a CLI file including anything but the public header quantmcu/quantmcu.h (and the
+# CLI's own cli.h), and files of one folder calling each other in a cycle (file A calls a function
+# file B defines and B, directly or through others of the folder, one of A's: found from the
+# sources, non-static function definitions against identifiers called, cycles by tsort).
 # usage: scripts/check_layers.sh [ROOT]   (exit 1 and one line per violation)
 set -uo pipefail
 root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -59,6 +63,10 @@ for f in $files; do
       echo "check_layers: $f includes \"$inc\", which is not in the tree"; bad=1; continue
     fi
     to=$(layer_of "$target")
+    if [ "$from" = cli ] && [ "$target" != include/quantmcu/quantmcu.h ] && [ "$target" != src/cli/cli.h ]; then
+      echo "check_layers: $f (cli) includes $target: the command line uses only the public API (quantmcu/quantmcu.h)"
+      bad=1; continue
+    fi
     [ "$to" = "$from" ] && continue
     rt=$(rank_of_folder "$to")
     if [ -z "$rt" ] || [ "$rt" -ge "$rf" ]; then
@@ -67,5 +75,30 @@ for f in $files; do
     fi
   done < <(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f")
 done
+
+# cycles between the files of one folder (sub-folders included)
+defined_functions() { # non-static functions a .c file defines, one name a line
+  awk '/^(static|typedef|#|extern|struct|enum|union|\/\*| |\t|})/ { next }
+       match($0, /[A-Za-z_][A-Za-z0-9_]*\(/) { name = substr($0, RSTART, RLENGTH - 1); sig = $0
+         while (sig !~ /;[ \t]*(\/\*.*)?$/ && sig !~ /\)[ \t]*(\{)?[ \t]*$/ && (getline line) > 0) sig = sig " " line
+         if (sig !~ /;[ \t]*(\/\*.*\*\/)?[ \t]*$/) print name }' "$1"
+}
+tmp=$(mktemp -d)
+for folder in $(find src -mindepth 1 -maxdepth 1 -type d | sort); do
+  cfiles=$(find "$folder" -name '*.c' | sort)
+  : > "$tmp/defs"; : > "$tmp/edges"
+  for c in $cfiles; do defined_functions "$c" | sed "s|\$| $c|" >> "$tmp/defs"; done
+  for c in $cfiles; do # main is the entry point the start-up code calls, not a dependency
+    grep -o '[A-Za-z_][A-Za-z0-9_]*(' "$c" | tr -d '(' | sort -u | grep -vx main > "$tmp/calls" || true
+    awk -v self="$c" 'NR == FNR { call[$1] = 1; next } ($1 in call) && $2 != self { print self, $2 }' \
+      "$tmp/calls" "$tmp/defs" >> "$tmp/edges"
+  done
+  if ! tsort "$tmp/edges" > /dev/null 2> "$tmp/err"; then
+    echo "check_layers: $folder: files call each other in a cycle: $(grep -v 'input contains a loop' "$tmp/err" \
+      | sed 's/^tsort: //' | sort -u | tr '\n' ' ')"
+    bad=1
+  fi
+done
+rm -rf "$tmp"
 if [ $bad -ne 0 ]; then echo "check_layers: FAILED"; exit 1; fi
-echo "check_layers: $(echo "$files" | wc -w) files, every include points down the layers"
+echo "check_layers: $(echo "$files" | wc -w) files, every include points down the layers, no file cycle in a folder"

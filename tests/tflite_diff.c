@@ -228,10 +228,13 @@ static int run_random(const char *model_path, int n, size_t sram)
         printf("; plan for %zu B: %s", sram,
                !parena ? "layer by layer"
                        : (patch_mismatches ? "patch MISMATCH with layer" : "patch bit-exact with layer"));
-    if (parena)
-        printf(" (split %d, %dx%d, peak %zu B; layer %zu B)", quantmcu_plan_exec(patch)->split,
-               quantmcu_plan_layout(patch)->spec.grid_h, quantmcu_plan_layout(patch)->spec.grid_w,
-               quantmcu_plan_layout(patch)->arena_bytes, quantmcu_plan_layout(plan)->arena_bytes);
+    if (parena) {
+        quantmcu_plan_info pi, li;
+        quantmcu_plan_get_info(patch, &pi);
+        quantmcu_plan_get_info(plan, &li);
+        printf(" (split %d, %dx%d, peak %zu B; layer %zu B)", pi.split, pi.grid_h, pi.grid_w, pi.arena_bytes,
+               li.arena_bytes);
+    }
     printf("\n");
     for (k = 0; k < QMCU_MAX_IO; k++) {
         free(in[k]);

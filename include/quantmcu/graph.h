@@ -156,6 +156,8 @@ int qmcu_is_conv(qmcu_op_type t);
 /* Output channels of a weighted op (from its filter). */
 int32_t qmcu_op_out_channels(const qmcu_graph *g, const qmcu_op *op);
 int qmcu_graph_is_input(const qmcu_graph *g, int t);
+/* The op among ops [0, n_ops) that writes tensor t, or -1 (a tensor has at most one writer). */
+int qmcu_graph_producer(const qmcu_graph *g, int t, int n_ops);
 int qmcu_graph_is_output(const qmcu_graph *g, int t);
 
 const char *qmcu_op_name(qmcu_op_type t);

@@ -107,15 +107,62 @@ typedef struct {
     size_t input_bytes, memory_bytes;
     int64_t macs, patch_macs, patch_layer_macs; /* redundant = patch_macs - patch_layer_macs */
     double patch_bitops, patch_bitops_int8;     /* QuantMCU: all tiles at their planned bits */
+    int halo_ops[4];    /* patch ops by halo strategy: [0] recompute, [1] cache columns, [3] cache columns and rows */
+    size_t cache_bytes; /* every halo cache (live during the whole patch stage) */
+    int fused_adds;     /* convs fused with the ADD after them */
 } quantmcu_plan_info;
 void quantmcu_plan_get_info(const quantmcu_plan *p, quantmcu_plan_info *out);
+/* "layer", "patch" or "quantmcu" (quantmcu_plan_info.mode). */
+const char *quantmcu_plan_mode(const quantmcu_plan *p);
 /* The runtime's view of a plan, and bytes of the memory block a run needs. */
 const qmcu_exec_plan *quantmcu_plan_exec(const quantmcu_plan *p);
 size_t quantmcu_plan_memory_bytes(const quantmcu_plan *p);
-/* The planner's and QuantMCU's own records, for tools that print them (src/planning/plan.h,
- * src/quantize/vdq.h); NULL where absent. */
-const struct qmcu_plan_s *quantmcu_plan_layout(const quantmcu_plan *p);
-const void *quantmcu_plan_quant(const quantmcu_plan *p); /* const qmcu_quant_plan * */
+/* One op of a plan (the rows `info`, `plan` and `mcu --profile` print). */
+typedef struct {
+    int patch;                /* 1: in the patch stage (ops 0 .. split-1) */
+    int64_t macs;             /* as executed: every tile, halo recomputation included, cached halos not */
+    size_t live_bytes;        /* activation buffers live while it runs (scratch not included) */
+    size_t scratch_bytes;     /* its scratch */
+    int in_place;             /* depthwise writing over its input */
+    int fused_next;           /* runs together with the next op (conv + ADD, RESIZE_BILINEAR + ARG_MAX) */
+    int halo;                 /* patch op: QMCU_HALO_* in effect (0: recomputed) */
+    size_t col_cache_bytes;   /* its column cache (0: none) */
+    size_t row_cache_bytes;   /* its line buffer (0: none) */
+} quantmcu_plan_op;
+/* Op `op` (0 .. n_ops-1) of a plan; QMCU_ERR_ARG for an op the model does not have. */
+qmcu_status quantmcu_plan_get_op(const quantmcu_plan *p, int op, quantmcu_plan_op *out);
+
+/* A QuantMCU plan's calibration and search record (`plan` prints it). */
+typedef struct {
+    int scheme;           /* 2 or 1 (--quant-scheme) */
+    int proxy;            /* 0: output (measured KL), 1: entropy */
+    int calib_images;     /* calibration samples */
+    double calib_seconds; /* calibration time */
+    double outlier_tiles; /* f, the outlier-tile target */
+    double lambda;        /* VDQS weight of the accuracy proxy */
+    int n_steps;          /* VDQS steps taken */
+    int steps_applied;    /* of which kept (the rest undone by --max-agreement-drop) */
+    double search_seconds;
+    double agreement_pct;                /* top-1 agreement with patch mode on the calibration images (-1: not measured) */
+    double calib_outlier_tile_fraction;  /* realized by VDPC on the calibration images */
+    double calib_outlier_value_fraction; /* values beyond their format's range on normal tiles (v2) */
+    size_t weight_variant_bytes;         /* re-quantized conv weights of the low-bit readers (extra flash) */
+    int n_maps;                          /* feature maps in scope (quantmcu_quant_get_map) */
+} quantmcu_quant_info;
+/* One feature map in scope of a QuantMCU plan. */
+typedef struct {
+    int tensor;        /* its tensor */
+    int producer;      /* the op writing it */
+    int bits;          /* on normal tiles */
+    int is_signed;     /* v2: its format has negative values */
+    int32_t tau;       /* VDPC threshold at its bits */
+    double damage[9];  /* output proxy: KL at the logits with this map alone at b bits (index b; -1: not measured) */
+    double lo, hi;     /* v1: its range [lo, T] */
+    double entropy[9]; /* v1: entropy at b bits (index b) */
+} quantmcu_quant_map;
+/* QMCU_ERR_ARG when p is not a QuantMCU plan (or k is not a map in scope, 0 .. n_maps-1). */
+qmcu_status quantmcu_quant_get_info(const quantmcu_plan *p, quantmcu_quant_info *out);
+qmcu_status quantmcu_quant_get_map(const quantmcu_plan *p, int k, quantmcu_quant_map *out);
 
 /* ---- QuantMCU: VDPC thresholds and VDQS bit widths on top of a patch plan --------------- */
 typedef struct {

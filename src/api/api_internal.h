@@ -4,6 +4,29 @@
 
 #include "quantmcu/quantmcu.h"
 
+#include "../planning/plan.h"
+#include "../quantize/vdq.h"
+
+struct quantmcu_model {
+    qmcu_graph *g;
+    qmcu_model *m;
+    qmcu_input_norm model_norm; /* the model's own input rule, before any --input-range */
+};
+
+/* Exactly one of plan (8-bit) and quant (QuantMCU, which owns its own plan) is set. */
+struct quantmcu_plan {
+    const quantmcu_model *model;
+    qmcu_plan *plan;
+    qmcu_quant_plan *quant;
+};
+
+/* "PATH: out of memory". */
+qmcu_status qmcu_api_nomem(qmcu_error *err, const char *what);
+/* A public plan around an 8-bit plan or a QuantMCU plan (taken over; freed on failure). */
+qmcu_status qmcu_api_wrap_plan(const quantmcu_model *m, qmcu_plan *plan, qmcu_quant_plan *quant, quantmcu_plan **out,
+                               qmcu_error *err);
+/* The planner's record of a plan (its geometry and memory), QuantMCU or not. */
+const qmcu_plan *qmcu_api_layout(const quantmcu_plan *p);
 /* A failed run's message: the op that failed when the runtime knows it (op >= 0). */
 void qmcu_api_run_failed(const qmcu_graph *g, qmcu_status st, int op, qmcu_error *err);
 

@@ -9,9 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../planning/plan.h"
-#include "../quantize/vdq.h"
-#include "quantmcu/quantmcu.h"
+#include "api_internal.h"
 
 static int has_image_ext(const char *name)
 {
@@ -404,7 +402,7 @@ static void summarize(const quantmcu_model *m, const quantmcu_plan *p, const eva
                       double wall_ms, quantmcu_eval_result *out)
 {
     const qmcu_graph *g = quantmcu_graph(m);
-    const qmcu_plan *l = quantmcu_plan_layout(p);
+    const qmcu_plan *l = qmcu_api_layout(p);
     /* BitOPs = MACs x weight bits x input activation bits: 8 x 8 outside the QuantMCU patch stage
      * (32 x 32 for a float model); the patch stage as the tiles really ran (per image) */
     const int fbits = g->tensors[g->inputs[0]].type == QMCU_F32 && g->tensors[g->outputs[0]].type == QMCU_F32 ? 32 : 8;

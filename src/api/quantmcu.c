@@ -18,22 +18,9 @@
 #include "../prepare/prepare.h"
 #include "../quantize/vdq.h"
 
-struct quantmcu_model {
-    qmcu_graph *g;
-    qmcu_model *m;
-    qmcu_input_norm model_norm; /* the model's own input rule, before any --input-range */
-};
-
-/* Exactly one of plan (8-bit) and quant (QuantMCU, which owns its own plan) is set. */
-struct quantmcu_plan {
-    const quantmcu_model *model;
-    qmcu_plan *plan;
-    qmcu_quant_plan *quant;
-};
-
 const char *quantmcu_version(void) { return QUANTMCU_VERSION; }
 
-static qmcu_status nomem(qmcu_error *err, const char *what)
+qmcu_status qmcu_api_nomem(qmcu_error *err, const char *what)
 {
     qmcu_error_set(err, "%s: out of memory", what);
     return QMCU_ERR_NOMEM;
@@ -45,7 +32,7 @@ qmcu_status quantmcu_load(const char *path, quantmcu_model **out, qmcu_error *er
     quantmcu_model *qm = (quantmcu_model *)calloc(1, sizeof *qm);
     qmcu_status st;
     *out = NULL;
-    if (!qm) return nomem(err, path);
+    if (!qm) return qmcu_api_nomem(err, path);
     if (!(qm->g = qmcu_graph_load(path, err))) {
         free(qm);
         return QMCU_ERR_FORMAT;
@@ -128,14 +115,14 @@ void quantmcu_plan_options_default(quantmcu_plan_options *o)
     o->fuse_add = 1;
 }
 
-static qmcu_status wrap_plan(const quantmcu_model *m, qmcu_plan *plan, qmcu_quant_plan *quant, quantmcu_plan **out,
+qmcu_status qmcu_api_wrap_plan(const quantmcu_model *m, qmcu_plan *plan, qmcu_quant_plan *quant, quantmcu_plan **out,
                              qmcu_error *err)
 {
     quantmcu_plan *p = (quantmcu_plan *)calloc(1, sizeof *p);
     if (!p) {
         qmcu_plan_free(plan);
         qmcu_quant_plan_free(m->m, quant);
-        return nomem(err, m->g->path);
+        return qmcu_api_nomem(err, m->g->path);
     }
     p->model = m;
     p->plan = plan;
@@ -178,7 +165,7 @@ qmcu_status quantmcu_plan_make(const quantmcu_model *m, const quantmcu_plan_opti
             info->seconds = 0.0;
         }
     }
-    return wrap_plan(m, plan, NULL, out, err);
+    return qmcu_api_wrap_plan(m, plan, NULL, out, err);
 }
 
 qmcu_status quantmcu_plan_read(const quantmcu_model *m, const char *path, quantmcu_mode mode, quantmcu_plan **out,
@@ -226,10 +213,10 @@ qmcu_status quantmcu_plan_read(const quantmcu_model *m, const char *path, quantm
         st = qmcu_plan_build(m->m, &spec, &plan, err);
     free(halo_ops);
     if (st != QMCU_OK) return st;
-    return wrap_plan(m, plan, quant, out, err);
+    return qmcu_api_wrap_plan(m, plan, quant, out, err);
 }
 
-static const qmcu_plan *layout_of(const quantmcu_plan *p) { return p->quant ? p->quant->plan : p->plan; }
+const qmcu_plan *qmcu_api_layout(const quantmcu_plan *p) { return p->quant ? p->quant->plan : p->plan; }
 
 void quantmcu_plan_write(const quantmcu_plan *p, size_t sram_budget, FILE *f)
 {
@@ -260,7 +247,8 @@ void quantmcu_plan_free(quantmcu_plan *p)
 
 void quantmcu_plan_get_info(const quantmcu_plan *p, quantmcu_plan_info *o)
 {
-    const qmcu_plan *l = layout_of(p);
+    const qmcu_plan *l = qmcu_api_layout(p);
+    int i;
     memset(o, 0, sizeof *o);
     o->mode = p->quant ? "quantmcu" : (l->spec.split ? "patch" : "layer");
     o->split = l->spec.split;
@@ -281,116 +269,90 @@ void quantmcu_plan_get_info(const quantmcu_plan *p, quantmcu_plan_info *o)
     o->patch_layer_macs = l->patch_layer_macs;
     o->patch_bitops_int8 = (double)l->patch_macs * 64.0;
     o->patch_bitops = p->quant ? qmcu_vdq_static_bitops(l, p->quant->vdq) : o->patch_bitops_int8;
+    memset(o->halo_ops, 0, sizeof o->halo_ops);
+    for (i = 0; i < l->spec.split; i++) o->halo_ops[l->halo[i] & 3]++;
+    o->cache_bytes = l->cache_bytes;
+    o->fused_adds = 0;
+    for (i = 0; i < l->g->n_ops; i++) o->fused_adds += l->fused_next[i] && qmcu_is_conv(l->g->ops[i].type);
+}
+
+const char *quantmcu_plan_mode(const quantmcu_plan *p)
+{
+    return p->quant ? "quantmcu" : (qmcu_api_layout(p)->spec.split ? "patch" : "layer");
+}
+
+qmcu_status quantmcu_plan_get_op(const quantmcu_plan *p, int op, quantmcu_plan_op *o)
+{
+    const qmcu_plan *l = qmcu_api_layout(p);
+    memset(o, 0, sizeof *o);
+    if (op < 0 || op >= l->g->n_ops) return QMCU_ERR_ARG;
+    o->patch = op < l->spec.split;
+    o->macs = l->op_macs[op];
+    o->live_bytes = l->step_live_bytes[op];
+    o->scratch_bytes = l->scratch_bytes[op];
+    o->in_place = l->in_place[op];
+    o->fused_next = l->fused_next[op];
+    if (o->patch) {
+        o->halo = l->halo[op];
+        o->col_cache_bytes = l->col_cache_bytes[op];
+        o->row_cache_bytes = l->row_cache_bytes[op];
+    }
+    return QMCU_OK;
+}
+
+qmcu_status quantmcu_quant_get_info(const quantmcu_plan *p, quantmcu_quant_info *o)
+{
+    const qmcu_vdq *v = p->quant ? p->quant->vdq : NULL;
+    int t, s;
+    memset(o, 0, sizeof *o);
+    if (!v) return QMCU_ERR_ARG;
+    o->scheme = v->scheme == QMCU_SCHEME_V1 ? 1 : 2;
+    o->proxy = v->proxy == QMCU_PROXY_ENTROPY;
+    o->calib_images = v->calib_images;
+    o->calib_seconds = v->calib_seconds;
+    o->outlier_tiles = v->outlier_tiles;
+    o->lambda = v->lambda;
+    o->n_steps = v->n_steps;
+    for (s = 0; s < v->n_steps; s++) o->steps_applied += v->steps[s].applied;
+    o->search_seconds = v->search_seconds;
+    o->agreement_pct = v->agreement_pct;
+    o->calib_outlier_tile_fraction = v->calib_outlier_fraction;
+    o->calib_outlier_value_fraction = v->calib_outlier_value_fraction;
+    o->weight_variant_bytes = p->quant->lowbit->weight_variant_bytes;
+    for (t = 0; t < v->n_tensors; t++) o->n_maps += v->fmap[t].in_scope;
+    return QMCU_OK;
+}
+
+qmcu_status quantmcu_quant_get_map(const quantmcu_plan *p, int k, quantmcu_quant_map *o)
+{
+    const qmcu_vdq *v = p->quant ? p->quant->vdq : NULL;
+    int t, b;
+    memset(o, 0, sizeof *o);
+    for (t = 0; v && t < v->n_tensors; t++) {
+        const qmcu_fmap *fm = &v->fmap[t];
+        if (!fm->in_scope || k-- > 0) continue;
+        o->tensor = t;
+        o->producer = qmcu_graph_producer(p->model->g, t, p->model->g->n_ops);
+        o->bits = fm->bits;
+        o->is_signed = fm->is_signed;
+        o->tau = fm->tau[fm->bits];
+        o->lo = fm->lo;
+        o->hi = fm->hi;
+        for (b = 0; b < 9; b++) {
+            o->damage[b] = fm->omega[b];
+            o->entropy[b] = fm->entropy[b];
+        }
+        return QMCU_OK;
+    }
+    return QMCU_ERR_ARG;
 }
 
 const qmcu_exec_plan *quantmcu_plan_exec(const quantmcu_plan *p) { return p->quant ? &p->quant->exec : &p->plan->exec; }
 size_t quantmcu_plan_memory_bytes(const quantmcu_plan *p) { return quantmcu_plan_exec(p)->memory_bytes; }
-const struct qmcu_plan_s *quantmcu_plan_layout(const quantmcu_plan *p) { return layout_of(p); }
-const void *quantmcu_plan_quant(const quantmcu_plan *p) { return p->quant; }
-
-/* ---- QuantMCU -------------------------------------------------------------------------- */
-void quantmcu_quant_options_default(quantmcu_quant_options *o, int scheme)
-{
-    qmcu_quant_options d;
-    qmcu_quant_options_default(&d, scheme == 1 ? QMCU_SCHEME_V1 : QMCU_SCHEME_V2);
-    memset(o, 0, sizeof *o);
-    o->scheme = (int)d.scheme;
-    o->proxy = (int)d.proxy;
-    o->threads = d.threads;
-    o->outlier_values = d.keep_outliers;
-    o->per_channel = d.per_channel;
-    o->clipping = d.clipping;
-    o->calib_count = 32;
-    o->lambda = d.lambda;
-    o->outlier_tiles = d.outlier_tiles;
-    memcpy(o->bits, d.cand, sizeof(int) * (size_t)d.n_cand);
-    o->n_bits = d.n_cand;
-}
-
-/* The first n images of dir as model inputs. */
-static qmcu_status load_inputs(const quantmcu_model *m, const char *dir, int limit, uint8_t ***out, int *n,
-                               qmcu_error *err)
-{
-    char **paths = NULL;
-    int count = 0, i;
-    uint8_t **inputs;
-    qmcu_status st = quantmcu_list_images(dir, &paths, &count, err);
-    *out = NULL;
-    *n = 0;
-    if (st != QMCU_OK) return st;
-    if (count == 0) {
-        quantmcu_free_list(paths, count);
-        qmcu_error_set(err, "%s: no samples for calibration (JPEG/PNG/BMP images, or .npy/.bin inputs)", dir);
-        return QMCU_ERR_ARG;
-    }
-    *n = count < limit ? count : limit;
-    if (!(inputs = (uint8_t **)calloc((size_t)*n, sizeof *inputs))) st = nomem(err, dir);
-    for (i = 0; st == QMCU_OK && i < *n; i++) {
-        if (!(inputs[i] = (uint8_t *)malloc(quantmcu_input_bytes(m))))
-            st = nomem(err, dir);
-        else
-            st = quantmcu_sample_to_input(m, paths[i], inputs[i], err);
-    }
-    quantmcu_free_list(paths, count);
-    *out = inputs;
-    return st;
-}
-
-static void free_inputs(uint8_t **inputs, int n)
-{
-    int i;
-    for (i = 0; inputs && i < n; i++) free(inputs[i]);
-    free(inputs);
-}
-
-qmcu_status quantmcu_quantize(const quantmcu_model *m, const quantmcu_plan *patch, const quantmcu_quant_options *o,
-                              quantmcu_plan **out, qmcu_error *err)
-{
-    qmcu_quant_options qo;
-    qmcu_quant_plan *q = NULL;
-    uint8_t **inputs = NULL;
-    int n = 0;
-    qmcu_status st;
-    *out = NULL;
-    if (!o->calib_dir || o->calib_count < 1 || o->n_bits < 2 || o->n_bits > QMCU_MAX_CANDIDATES || o->bits[0] != 8) {
-        qmcu_error_set(err, "%s: QuantMCU needs a calibration folder and candidate widths starting at 8", m->g->path);
-        return QMCU_ERR_ARG;
-    }
-    qmcu_quant_options_default(&qo, o->scheme == 1 ? QMCU_SCHEME_V1 : QMCU_SCHEME_V2);
-    qo.proxy = o->proxy == 1 ? QMCU_PROXY_ENTROPY : QMCU_PROXY_OUTPUT;
-    qo.threads = o->threads;
-    qo.keep_outliers = o->outlier_values;
-    qo.per_channel = o->per_channel;
-    qo.clipping = o->clipping;
-    qo.lambda = o->lambda;
-    qo.outlier_tiles = o->outlier_tiles;
-    qo.bitops_target = o->bitops_target;
-    qo.max_agreement_drop = o->max_agreement_drop;
-    memcpy(qo.cand, o->bits, sizeof(int) * (size_t)o->n_bits);
-    qo.n_cand = o->n_bits;
-    qo.progress.fn = o->progress;
-    qo.progress.ctx = o->progress_ctx;
-    if (!qmcu_split_is_lowbit_capable(m->g, layout_of(patch)->spec.split, err)) return QMCU_ERR_UNSUPPORTED;
-    if (layout_of(patch)->spec.split == 0) /* the message names the model and the remedy */
-        return qmcu_quantmcu_search(m->m, layout_of(patch), NULL, 0, &qo, &q, err);
-    if ((st = load_inputs(m, o->calib_dir, o->calib_count, &inputs, &n, err)) == QMCU_OK)
-        st = qmcu_quantmcu_search(m->m, layout_of(patch), (const uint8_t *const *)inputs, n, &qo, &q, err);
-    free_inputs(inputs, n);
-    if (st != QMCU_OK) return st;
-    return wrap_plan(m, NULL, q, out, err);
-}
 
 /* ---- inference ------------------------------------------------------------------------- */
 qmcu_status quantmcu_image_to_input(const quantmcu_model *m, const char *path, void *input, qmcu_error *err)
 {
-    return qmcu_image_to_input(m->g, path, input, err);
-}
-
-qmcu_status quantmcu_sample_to_input(const quantmcu_model *m, const char *path, void *input, qmcu_error *err)
-{
-    const char *dot = strrchr(path, '.');
-    if (dot && (!strcmp(dot, ".npy") || !strcmp(dot, ".bin") || !strcmp(dot, ".NPY") || !strcmp(dot, ".BIN")))
-        return quantmcu_load_input(m, 0, path, input, err);
     return qmcu_image_to_input(m->g, path, input, err);
 }
 
@@ -427,7 +389,7 @@ qmcu_status quantmcu_run_image(const quantmcu_model *m, const quantmcu_plan *p, 
 {
     void *buf = input ? input : malloc(quantmcu_input_bytes(m));
     qmcu_status st;
-    if (!buf) return nomem(err, image);
+    if (!buf) return qmcu_api_nomem(err, image);
     st = qmcu_image_to_input(m->g, image, buf, err);
     if (st == QMCU_OK) st = quantmcu_run(m, p, mem, buf, output, opt, err);
     if (buf != input) free(buf);
@@ -526,5 +488,5 @@ qmcu_status quantmcu_codegen(const quantmcu_model *m, const quantmcu_plan *p, co
         qmcu_error_set(err, "%s: unknown board (f746, h743, big)", board);
         return QMCU_ERR_ARG;
     }
-    return qmcu_codegen(m->m, quantmcu_plan_exec(p), layout_of(p)->arena_bytes, dir, b, err);
+    return qmcu_codegen(m->m, quantmcu_plan_exec(p), qmcu_api_layout(p)->arena_bytes, dir, b, err);
 }

@@ -6,8 +6,7 @@
 #include <string.h>
 
 #include "../common/host_file.h"
-#include "../planning/plan.h"
-#include "quantmcu/quantmcu.h"
+#include "api_internal.h"
 
 #define SVG_W 960
 
@@ -141,7 +140,7 @@ static void memory_section(FILE *f, const qmcu_plan *p, const qmcu_plan *layer, 
 static void tile_section(FILE *f, const quantmcu_model *m, const quantmcu_plan *qp, const char *image,
                          const int16_t *tile_switch)
 {
-    const qmcu_plan *p = quantmcu_plan_layout(qp);
+    const qmcu_plan *p = qmcu_api_layout(qp);
     const qmcu_exec_plan *e = quantmcu_plan_exec(qp);
     const qmcu_graph *g = quantmcu_graph(m);
     const qmcu_tensor *in = &g->tensors[g->inputs[0]], *s = &g->tensors[p->split_tensor];
@@ -328,7 +327,7 @@ qmcu_status quantmcu_report(const quantmcu_model *m, const quantmcu_plan *p, con
                             const char *path, qmcu_error *err)
 {
     const qmcu_graph *g = quantmcu_graph(m);
-    const qmcu_plan *pl = quantmcu_plan_layout(p);
+    const qmcu_plan *pl = qmcu_api_layout(p);
     const qmcu_exec_plan *e = quantmcu_plan_exec(p);
     quantmcu_plan_info info;
     quantmcu_plan_options lo;
@@ -414,7 +413,7 @@ qmcu_status quantmcu_report(const quantmcu_model *m, const quantmcu_plan *p, con
                 n_halo[1], n_halo[3], pl->cache_bytes);
     fprintf(f, "<tr><th>peak SRAM</th><td>%zu B (%.1f kB)%s; layer by layer %zu B</td></tr>\n", info.arena_bytes,
             info.arena_bytes / 1024.0, info.input_in_sram ? ", input included" : ", input streamed",
-            quantmcu_plan_layout(layer)->arena_bytes);
+            qmcu_api_layout(layer)->arena_bytes);
     if (o->sram_budget)
         fprintf(f, "<tr><th>budget</th><td>%zu B: %s</td></tr>\n", o->sram_budget,
                 info.arena_bytes <= o->sram_budget ? "fits" : "does NOT fit");
@@ -445,7 +444,7 @@ qmcu_status quantmcu_report(const quantmcu_model *m, const quantmcu_plan *p, con
         fprintf(f, "<tr><th>emulated Cortex-M4 (%s)</th><td>%llu instructions for the sample image</td></tr>\n",
                 o->mcu_board, insns);
     fputs("</table></section>\n", f);
-    memory_section(f, pl, quantmcu_plan_layout(layer), o->sram_budget);
+    memory_section(f, pl, qmcu_api_layout(layer), o->sram_budget);
     if (pl->n_tiles) tile_section(f, m, p, sample, tile_switch);
     fputs("<section id=\"layers\"><h2>Per-layer MACs and BitOPs</h2><p>Left bar: MACs layer by layer; right bar: MACs "
           "as this plan executes them (tiles, halo recomputation included, cached halos not). Below: BitOPs at 8 bits "

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../common/host_file.h"
+#include "../image/image.h"
 #include "api_internal.h"
 #include "quantmcu/quantmcu.h"
 
@@ -191,4 +192,12 @@ qmcu_status quantmcu_run_all(const quantmcu_model *m, const quantmcu_plan *p, ui
     }
     for (k = 0; k < g->n_outputs; k++) qmcu_exec_get_output(quantmcu_runtime_model(m), e, mem, k, outputs[k]);
     return QMCU_OK;
+}
+
+qmcu_status quantmcu_sample_to_input(const quantmcu_model *m, const char *path, void *input, qmcu_error *err)
+{
+    const char *dot = strrchr(path, '.');
+    if (dot && (!strcmp(dot, ".npy") || !strcmp(dot, ".bin") || !strcmp(dot, ".NPY") || !strcmp(dot, ".BIN")))
+        return quantmcu_load_input(m, 0, path, input, err);
+    return qmcu_image_to_input(m->g, path, input, err);
 }

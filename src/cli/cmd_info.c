@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../planning/plan.h"
 #include "cli.h"
 
 static void shape_str(const qmcu_tensor *t, char *buf, size_t cap)
@@ -33,7 +32,7 @@ int cmd_info(int argc, char **argv)
     quantmcu_model *m;
     const qmcu_graph *g;
     cli_plan_opts po, layer_opts;
-    const qmcu_plan *lp, *patch = NULL;
+    quantmcu_plan_info lp, patch;
     quantmcu_plan *layer_plan, *patch_plan = NULL;
     int64_t total_macs = 0;
     size_t weight_bytes = 0;
@@ -63,7 +62,7 @@ int cmd_info(int argc, char **argv)
             quantmcu_free(m);
             return 1;
         }
-        patch = quantmcu_plan_layout(patch_plan);
+        quantmcu_plan_get_info(patch_plan, &patch);
     }
     cli_plan_opts_init(&layer_opts);
     layer_opts.input_in_sram = po.input_in_sram;
@@ -72,7 +71,7 @@ int cmd_info(int argc, char **argv)
         quantmcu_free(m);
         return 1;
     }
-    lp = quantmcu_plan_layout(layer_plan);
+    quantmcu_plan_get_info(layer_plan, &lp);
     for (i = 0; i < g->n_tensors; i++)
         if (g->tensors[i].data) weight_bytes += g->tensors[i].bytes;
     if (json)
@@ -94,9 +93,11 @@ int cmd_info(int argc, char **argv)
         const qmcu_op *op = &g->ops[i];
         const qmcu_tensor *x = &g->tensors[op->in[0]], *y = &g->tensors[op->out];
         const int64_t macs = qmcu_op_macs(g, op);
-        const size_t live = lp->step_live_bytes[i] + lp->scratch_bytes[i];
-        size_t act = 0;
+        quantmcu_plan_op row;
+        size_t live, act = 0;
         int j;
+        quantmcu_plan_get_op(layer_plan, i, &row);
+        live = row.live_bytes + row.scratch_bytes;
         for (j = 0; j < op->n_in; j++)
             if (op->in[j] >= 0 && !g->tensors[op->in[j]].data) act += g->tensors[op->in[j]].bytes;
         act += y->bytes;
@@ -107,13 +108,13 @@ int cmd_info(int argc, char **argv)
             printf(",\"output_shape\":");
             shape_json(y);
             printf(",\"macs\":%lld,\"activation_bytes\":%zu,\"scratch_bytes\":%zu,\"live_bytes\":%zu,\"in_place\":%s}",
-                   (long long)macs, act, lp->scratch_bytes[i], live, lp->in_place[i] ? "true" : "false");
+                   (long long)macs, act, row.scratch_bytes, live, row.in_place ? "true" : "false");
         } else {
             char a[64], b[64];
             shape_str(x, a, sizeof a);
             shape_str(y, b, sizeof b);
             printf("%3d  %-18s %-16s %-16s %12lld %10zu %10zu%s%s\n", i, qmcu_op_name(op->type), a, b, (long long)macs,
-                   act, live, lp->in_place[i] ? "  in place" : "", i == lp->live_peak_op ? "  <- peak" : "");
+                   act, live, row.in_place ? "  in place" : "", i == lp.live_peak_op ? "  <- peak" : "");
         }
     }
     if (json) {
@@ -122,24 +123,23 @@ int cmd_info(int argc, char **argv)
                "bytes\":%zu,\"live_peak_"
                "bytes\":%zu,"
                "\"input_bytes\":%zu,\"input_in_sram\":%s",
-               rule, (long long)total_macs, weight_bytes, lp->arena_bytes, lp->arena_bytes, lp->live_peak_bytes,
-               lp->input_bytes, lp->spec.input_in_sram ? "true" : "false");
-        if (patch)
+               rule, (long long)total_macs, weight_bytes, lp.arena_bytes, lp.arena_bytes, lp.live_peak_bytes,
+               lp.input_bytes, lp.input_in_sram ? "true" : "false");
+        if (patch_plan)
             printf(",\"plan\":{\"split\":%d,\"grid\":[%d,%d],\"peak_sram_bytes\":%zu,\"macs\":%lld,\"redundant_macs\":%"
                    "lld,"
                    "\"input_patch\":[%d,%d]}",
-                   patch->spec.split, patch->spec.grid_h, patch->spec.grid_w, patch->arena_bytes,
-                   (long long)patch->macs, (long long)(patch->patch_macs - patch->patch_layer_macs),
-                   patch->input_patch_h, patch->input_patch_w);
+                   patch.split, patch.grid_h, patch.grid_w, patch.arena_bytes, (long long)patch.macs,
+                   (long long)(patch.patch_macs - patch.patch_layer_macs), patch.input_patch_h, patch.input_patch_w);
         printf("}\n");
     } else {
         printf("total MACs: %lld\nweights: %zu bytes\n", (long long)total_macs, weight_bytes);
         printf("layer-by-layer peak SRAM: %zu bytes (%.1f kB) placed (first fit, largest first; in-place depthwise "
                "where it"
                " saves memory); largest live sum %zu bytes at op %d; the %zu-byte input is %s\n",
-               lp->arena_bytes, lp->arena_bytes / 1024.0, lp->live_peak_bytes, lp->live_peak_op, lp->input_bytes,
-               lp->spec.input_in_sram ? "counted while live" : "streamed (not counted)");
-        if (patch) cli_print_plan(m, patch_plan, 1);
+               lp.arena_bytes, lp.arena_bytes / 1024.0, lp.live_peak_bytes, lp.live_peak_op, lp.input_bytes,
+               lp.input_in_sram ? "counted while live" : "streamed (not counted)");
+        if (patch_plan) cli_print_plan(m, patch_plan, 1);
     }
     quantmcu_plan_free(patch_plan);
     quantmcu_plan_free(layer_plan);

@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../planning/plan.h"
 #include "cli.h"
 
 typedef struct {
@@ -38,25 +37,29 @@ static int make_dirs(const char *path)
 static void print_profile(const quantmcu_model *m, const quantmcu_plan *plan, const unsigned long long *op_insns)
 {
     const qmcu_graph *g = quantmcu_graph(m);
-    const qmcu_plan *p = quantmcu_plan_layout(plan);
+    quantmcu_plan_info info;
     unsigned long long total = 0;
     int i;
     printf(
         "per-op cost, first image (profiling adds ~60 instructions per op execution):\n%3s  %-18s %-6s %12s %14s %9s\n",
         "#", "op", "stage", "MACs", "instructions", "instr/MAC");
+    quantmcu_plan_get_info(plan, &info);
     for (i = 0; i < g->n_ops; i++) {
-        const int64_t macs = p->op_macs[i]; /* as executed: halo recomputation included, cached halos not */
+        quantmcu_plan_op row;
+        int64_t macs; /* as executed: halo recomputation included, cached halos not */
         char ratio[32] = "";
+        quantmcu_plan_get_op(plan, i, &row);
+        macs = row.macs;
         total += op_insns[i];
         if (macs > 0) snprintf(ratio, sizeof ratio, "%.2f", (double)op_insns[i] / (double)macs);
         printf("%3d  %-18s %-6s %12lld %14llu %9s\n", i, qmcu_op_name(g->ops[i].type),
-               i < p->spec.split ? "patch" : "layer", (long long)macs, op_insns[i], ratio);
+               row.patch ? "patch" : "layer", (long long)macs, op_insns[i], ratio);
     }
     printf("sum over ops: %llu instructions", total);
-    if (p->spec.split > 0) {
+    if (info.split > 0) {
         unsigned long long patch = 0;
-        for (i = 0; i < p->spec.split; i++) patch += op_insns[i];
-        printf("; patch stage (ops 0..%d): %llu", p->spec.split - 1, patch);
+        for (i = 0; i < info.split; i++) patch += op_insns[i];
+        printf("; patch stage (ops 0..%d): %llu", info.split - 1, patch);
     }
     printf("\n");
 }

@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../planning/plan.h"
-#include "../quantize/vdq.h"
 #include "cli.h"
 
 #define DEFAULT_SRAM_BUDGET (320u * 1024u) /* f746: 320 kB */
@@ -167,52 +165,53 @@ quantmcu_plan *cli_make_plan(const char *cmd, const quantmcu_model *m, const cli
 
 void cli_print_plan(const quantmcu_model *m, const quantmcu_plan *qp, int with_table)
 {
-    const qmcu_plan *p = quantmcu_plan_layout(qp);
     const qmcu_graph *g = quantmcu_graph(m);
-    const int64_t redundant = p->patch_macs - p->patch_layer_macs;
+    quantmcu_plan_info p;
+    int64_t redundant;
     int i;
-    if (p->spec.split) {
-        const qmcu_tensor *s = &g->tensors[p->split_tensor];
+    quantmcu_plan_get_info(qp, &p);
+    redundant = p.patch_macs - p.patch_layer_macs;
+    if (p.split) {
+        const qmcu_tensor *s = &g->tensors[p.split_tensor];
         printf("plan: patch stage ops 0..%d, split tensor %dx%dx%d, grid %dx%d (%d tiles), input patch %dx%d\n",
-               p->spec.split - 1, s->dims[1], s->dims[2], s->dims[3], p->spec.grid_h, p->spec.grid_w, p->n_tiles,
-               p->input_patch_h, p->input_patch_w);
+               p.split - 1, s->dims[1], s->dims[2], s->dims[3], p.grid_h, p.grid_w, p.n_tiles, p.input_patch_h,
+               p.input_patch_w);
     } else {
         printf("plan: layer by layer (no patching)\n");
     }
-    printf("  peak SRAM (placed arena): %zu bytes (%.1f kB); largest live sum %zu bytes at op %d\n", p->arena_bytes,
-           p->arena_bytes / 1024.0, p->live_peak_bytes, p->live_peak_op);
-    printf("  input: %zu bytes, %s\n", p->input_bytes,
-           p->spec.input_in_sram ? "in SRAM (counted)" : "streamed from outside SRAM (not counted)");
+    printf("  peak SRAM (placed arena): %zu bytes (%.1f kB); largest live sum %zu bytes at op %d\n", p.arena_bytes,
+           p.arena_bytes / 1024.0, p.live_peak_bytes, p.live_peak_op);
+    printf("  input: %zu bytes, %s\n", p.input_bytes,
+           p.input_in_sram ? "in SRAM (counted)" : "streamed from outside SRAM (not counted)");
     printf("  MACs: %lld executed; patch stage %lld vs %lld layer by layer: redundant %lld (%.2f %%)\n",
-           (long long)p->macs, (long long)p->patch_macs, (long long)p->patch_layer_macs, (long long)redundant,
-           p->patch_layer_macs ? 100.0 * (double)redundant / (double)p->patch_layer_macs : 0.0);
-    if (p->spec.split) {
-        int n[4] = {0, 0, 0, 0}, fused = 0;
-        for (i = 0; i < p->spec.split; i++) n[p->halo[i] & 3]++;
-        for (i = 0; i < g->n_ops; i++) fused += p->fused_next[i] && qmcu_is_conv(g->ops[i].type);
+           (long long)p.macs, (long long)p.patch_macs, (long long)p.patch_layer_macs, (long long)redundant,
+           p.patch_layer_macs ? 100.0 * (double)redundant / (double)p.patch_layer_macs : 0.0);
+    if (p.split)
         printf("  halo: %d patch ops recompute, %d cache columns, %d cache columns and rows; caches %zu bytes; "
                "%d fused conv+add\n",
-               n[0], n[1], n[3], p->cache_bytes, fused);
-    }
+               p.halo_ops[0], p.halo_ops[1], p.halo_ops[3], p.cache_bytes, p.fused_adds);
     if (!with_table) return;
     printf("  %3s  %-18s %-6s %10s %9s %10s  %s\n", "#", "op", "stage", "live", "scratch", "total", "");
     for (i = 0; i < g->n_ops; i++) {
+        quantmcu_plan_op row, prev;
         char note[160];
         size_t n = 0;
         note[0] = 0;
-        if (p->in_place[i]) n += (size_t)snprintf(note + n, sizeof note - n, "in place, ");
-        if (p->fused_next[i])
+        quantmcu_plan_get_op(qp, i, &row);
+        if (quantmcu_plan_get_op(qp, i - 1, &prev) != QMCU_OK) prev.fused_next = 0;
+        if (row.in_place) n += (size_t)snprintf(note + n, sizeof note - n, "in place, ");
+        if (row.fused_next)
             n += (size_t)snprintf(note + n, sizeof note - n, "fused with op %d (%s), ", i + 1,
                                   qmcu_op_name(g->ops[i + 1].type));
-        if (i > 0 && p->fused_next[i - 1]) n += (size_t)snprintf(note + n, sizeof note - n, "runs in op %d, ", i - 1);
-        if (i < p->spec.split && p->halo[i])
+        if (prev.fused_next) n += (size_t)snprintf(note + n, sizeof note - n, "runs in op %d, ", i - 1);
+        if (row.halo)
             n += (size_t)snprintf(note + n, sizeof note - n, "halo cached: columns %zu B, line buffer %zu B, ",
-                                  p->col_cache_bytes[i], p->row_cache_bytes[i]);
-        if (i == p->live_peak_op) n += (size_t)snprintf(note + n, sizeof note - n, "peak, ");
+                                  row.col_cache_bytes, row.row_cache_bytes);
+        if (i == p.live_peak_op) n += (size_t)snprintf(note + n, sizeof note - n, "peak, ");
         if (n >= 2 && n < sizeof note) note[n - 2] = 0;
         printf("  %3d  %-18s %-6s %10zu %9zu %10zu  %s\n", i, qmcu_op_name(g->ops[i].type),
-               i < p->spec.split ? "patch" : "layer", p->step_live_bytes[i], p->scratch_bytes[i],
-               p->step_live_bytes[i] + p->scratch_bytes[i], note);
+               row.patch ? "patch" : "layer", row.live_bytes, row.scratch_bytes, row.live_bytes + row.scratch_bytes,
+               note);
     }
 }
 
@@ -238,50 +237,53 @@ static int parse_bits(const char *s, quantmcu_quant_options *q)
     return q->n_bits > 1;
 }
 
-static void print_quantmcu(const quantmcu_plan *qplan, const quantmcu_plan *pplan)
+static void print_quantmcu(const quantmcu_model *m, const quantmcu_plan *qplan, const quantmcu_plan *pplan)
 {
-    const qmcu_quant_plan *q = (const qmcu_quant_plan *)quantmcu_plan_quant(qplan);
-    const qmcu_plan *qp = q->plan, *pp = quantmcu_plan_layout(pplan);
-    const qmcu_vdq *v = q->vdq;
-    const qmcu_graph *g = qp->g;
-    const double b8 = (double)qp->patch_macs * 64.0, bq = qmcu_vdq_static_bitops(qp, v);
-    int t, s, i, applied = 0;
-    int64_t layer_macs = qp->macs - qp->patch_macs;
-    printf("QuantMCU %s: calibrated on %d images (%.2f s), outlier tiles f = %g; VDQS (%s proxy) lambda = %g, %d steps "
+    const qmcu_graph *g = quantmcu_graph(m);
+    quantmcu_quant_info v;
+    quantmcu_plan_info qp, pp;
+    double b8, bq;
+    int64_t layer_macs;
+    int k;
+    if (quantmcu_quant_get_info(qplan, &v) != QMCU_OK) return;
+    quantmcu_plan_get_info(qplan, &qp);
+    quantmcu_plan_get_info(pplan, &pp);
+    b8 = qp.patch_bitops_int8;
+    bq = qp.patch_bitops;
+    layer_macs = qp.macs - qp.patch_macs;
+    printf("QuantMCU v%d: calibrated on %d images (%.2f s), outlier tiles f = %g; VDQS (%s proxy) lambda = %g, %d steps "
            "in %.2f s\n",
-           v->scheme == QMCU_SCHEME_V2 ? "v2" : "v1", v->calib_images, v->calib_seconds, v->outlier_tiles,
-           v->proxy == QMCU_PROXY_OUTPUT ? "output" : "entropy", v->lambda, v->n_steps, v->search_seconds);
-    if (v->scheme == QMCU_SCHEME_V2)
+           v.scheme, v.calib_images, v.calib_seconds, v.outlier_tiles, v.proxy ? "entropy" : "output", v.lambda,
+           v.n_steps, v.search_seconds);
+    if (v.scheme == 2)
         printf("  %4s %4s %-18s %5s %6s %8s %9s %9s %9s %9s\n", "map", "op", "producer", "bits", "signed", "tau",
                "KL(7)", "KL(6)", "KL(5)", "KL(4)");
     else
         printf("  %4s %4s %-18s %5s %10s %10s %7s %7s %7s\n", "map", "op", "producer", "bits", "lo", "T", "H(8)",
                "H(4)", "H(2)");
-    for (t = 0; t < v->n_tensors; t++) {
-        const qmcu_fmap *fm = &v->fmap[t];
-        if (!fm->in_scope) continue;
-        for (i = 0; i < g->n_ops && g->ops[i].out != t; i++) {
-        }
-        if (v->scheme == QMCU_SCHEME_V2)
-            printf("  %4d %4d %-18s %5d %6s %8d %9.5f %9.5f %9.5f %9.5f\n", t, i, qmcu_op_name(g->ops[i].type),
-                   fm->bits, fm->is_signed ? "yes" : "no", (int)fm->tau[fm->bits], fm->omega[7], fm->omega[6],
-                   fm->omega[5], fm->omega[4]);
+    for (k = 0; k < v.n_maps; k++) {
+        quantmcu_quant_map fm;
+        quantmcu_quant_get_map(qplan, k, &fm);
+        if (v.scheme == 2)
+            printf("  %4d %4d %-18s %5d %6s %8d %9.5f %9.5f %9.5f %9.5f\n", fm.tensor, fm.producer,
+                   qmcu_op_name(g->ops[fm.producer].type), fm.bits, fm.is_signed ? "yes" : "no", (int)fm.tau,
+                   fm.damage[7], fm.damage[6], fm.damage[5], fm.damage[4]);
         else
-            printf("  %4d %4d %-18s %5d %10.4f %10.4f %7.3f %7.3f %7.3f\n", t, i, qmcu_op_name(g->ops[i].type),
-                   fm->bits, (double)fm->lo, (double)fm->hi, fm->entropy[8], fm->entropy[4], fm->entropy[2]);
+            printf("  %4d %4d %-18s %5d %10.4f %10.4f %7.3f %7.3f %7.3f\n", fm.tensor, fm.producer,
+                   qmcu_op_name(g->ops[fm.producer].type), fm.bits, fm.lo, fm.hi, fm.entropy[8], fm.entropy[4],
+                   fm.entropy[2]);
     }
-    for (s = 0; s < v->n_steps; s++) applied += v->steps[s].applied;
-    printf("  steps applied: %d of %d%s\n", applied, v->n_steps,
-           applied < v->n_steps ? " (rest undone by --max-agreement-drop)" : "");
+    printf("  steps applied: %d of %d%s\n", v.steps_applied, v.n_steps,
+           v.steps_applied < v.n_steps ? " (rest undone by --max-agreement-drop)" : "");
     printf("  patch-stage BitOPs (all tiles low-bit): %.4g vs %.4g all 8-bit: ratio %.2f; whole model %.2f\n", bq, b8,
            bq > 0 ? b8 / bq : 0.0, (b8 + (double)layer_macs * 64.0) / (bq + (double)layer_macs * 64.0));
     printf(
         "  on the calibration images: top-1 agreement with patch mode %.2f %%, outlier tiles %.2f %%, outlier values "
         "%.3f %%\n",
-        v->agreement_pct, 100.0 * v->calib_outlier_fraction, 100.0 * v->calib_outlier_value_fraction);
+        v.agreement_pct, 100.0 * v.calib_outlier_tile_fraction, 100.0 * v.calib_outlier_value_fraction);
     printf("  peak SRAM: %zu bytes (8-bit fallback buffers included; no in-place depthwise in the patch stage) vs %zu "
            "patch int8; re-quantized weights of conv readers: %zu bytes of flash\n",
-           qp->arena_bytes, pp->arena_bytes, q->lowbit->weight_variant_bytes);
+           qp.arena_bytes, pp.arena_bytes, v.weight_variant_bytes);
 }
 
 typedef struct {
@@ -443,15 +445,16 @@ int cmd_plan(int argc, char **argv)
             quantmcu_search_info ri;
             po.halo = QMCU_HALO_RECOMPUTE;
             if (quantmcu_plan_make(m, &po, &rp, &ri, &err) == QMCU_OK) {
-                const qmcu_plan *r = quantmcu_plan_layout(rp), *c = quantmcu_plan_layout(p);
+                quantmcu_plan_info r, c;
+                quantmcu_plan_get_info(rp, &r);
+                quantmcu_plan_get_info(p, &c);
                 printf("chosen: %s; the best plan recomputing every halo (MCUNetV2) is %s%d, grid %dx%d: %lld MACs "
                        "(%+.1f %%), peak %zu bytes%s\n",
                        info.fits ? "the fewest executed MACs within the budget (ties: fewer tiles, then the smaller "
                                    "arena)"
                                  : "no plan fits, so the lowest peak",
-                       r->spec.split ? "split " : "layer by layer, split ", r->spec.split, r->spec.grid_h,
-                       r->spec.grid_w, (long long)r->macs,
-                       c->macs ? 100.0 * (double)(r->macs - c->macs) / (double)c->macs : 0.0, r->arena_bytes,
+                       r.split ? "split " : "layer by layer, split ", r.split, r.grid_h, r.grid_w, (long long)r.macs,
+                       c.macs ? 100.0 * (double)(r.macs - c.macs) / (double)c.macs : 0.0, r.arena_bytes,
                        ri.fits ? "" : " (does not fit)");
                 quantmcu_plan_free(rp);
             }
@@ -461,12 +464,13 @@ int cmd_plan(int argc, char **argv)
         else
             printf("does NOT fit the %zu-byte (%.0f kB) SRAM budget%s\n", a.budget, a.budget / 1024.0,
                    a.po.split < 0 ? ": no plan does; this is the lowest peak" : "");
-        if (qp) print_quantmcu(qp, p);
+        if (qp) print_quantmcu(m, qp, p);
     }
     if (!info.fits && (a.po.split < 0 || a.budget_given)) { /* shown above; an error all the same: no file */
-        const qmcu_plan *c = quantmcu_plan_layout(p);
+        quantmcu_plan_info c;
+        quantmcu_plan_get_info(p, &c);
         cli_fail("%s: %s %zu bytes, more than the %zu-byte SRAM budget; nothing written", a.model_path,
-                 a.po.split < 0 ? "no plan fits: the lowest peak needs" : "the plan needs", c->arena_bytes, a.budget);
+                 a.po.split < 0 ? "no plan fits: the lowest peak needs" : "the plan needs", c.arena_bytes, a.budget);
         goto done;
     }
     if (a.out_path) {

@@ -62,7 +62,7 @@ int cmd_report(int argc, char **argv)
     if (!mcu) ro.mcu_board = NULL;
     if (!(m = cli_load(model_path, input_range))) return 1;
     if (quantmcu_plan_read(m, plan_path, QUANTMCU_MODE_AS_FILE, &p, &err) != QMCU_OK ||
-        (quantmcu_plan_quant(p) && quantmcu_plan_read(m, plan_path, QUANTMCU_MODE_PATCH, &p8, &err) != QMCU_OK)) {
+        (!strcmp(quantmcu_plan_mode(p), "quantmcu") && quantmcu_plan_read(m, plan_path, QUANTMCU_MODE_PATCH, &p8, &err) != QMCU_OK)) {
         cli_fail("%s", err.msg);
         goto done;
     }

@@ -78,6 +78,14 @@ int qmcu_op_is_hybrid(const qmcu_graph *g, const qmcu_op *op)
            g->tensors[op->in[1]].type == QMCU_I8;
 }
 
+int qmcu_graph_producer(const qmcu_graph *g, int t, int n_ops)
+{
+    int i;
+    for (i = 0; i < n_ops && i < g->n_ops; i++)
+        if (g->ops[i].out == t) return i;
+    return -1;
+}
+
 int qmcu_is_conv(qmcu_op_type t) { return t == QMCU_OP_CONV_2D || t == QMCU_OP_DEPTHWISE_CONV_2D; }
 
 int32_t qmcu_op_out_channels(const qmcu_graph *g, const qmcu_op *op)

@@ -10,13 +10,6 @@
 
 static int is_activation(const qmcu_graph *g, int t) { return t >= 0 && !T(g, t)->data; }
 
-static int producer_of(const qmcu_graph *g, int t)
-{
-    int i;
-    for (i = 0; i < g->n_ops; i++)
-        if (g->ops[i].out == t) return i;
-    return -1;
-}
 
 /* Last op reading t (-1 if none). */
 static int last_consumer(const qmcu_graph *g, int t)
@@ -88,7 +81,7 @@ int qmcu_split_is_legal(const qmcu_graph *g, int split, char *why, size_t why_le
             const int t = op->in[j];
             int p;
             if (!is_activation(g, t)) continue;
-            p = producer_of(g, t);
+            p = qmcu_graph_producer(g, t, g->n_ops);
             if (!is_nhwc1(T(g, t)) || (p < 0 && !qmcu_graph_is_input(g, t))) {
                 snprintf(why, why_len,
                          "op %d %s reads tensor %d, which is not a 1xHxWxC model input or patch-stage result", i,

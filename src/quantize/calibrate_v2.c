@@ -75,13 +75,6 @@ static float best_scale(const int64_t *h, const qmcu_tensor *x, int bits, int is
     return (float)best_s;
 }
 
-static int producer_of(const qmcu_graph *g, int split, int t)
-{
-    int i;
-    for (i = 0; i < split; i++)
-        if (g->ops[i].out == t) return i;
-    return -1;
-}
 
 /* Codes of one tile's map outside the range at b bits. */
 static int32_t clipped_count(const qmcu_fmap *fm, const qmcu_tensor *x, const int8_t *codes, int64_t n, int bits)
@@ -161,7 +154,7 @@ static qmcu_status choose_scales(calib_ctx *cx, qmcu_error *err)
         const qmcu_op *producer;
         int32_t act_lo, act_hi;
         if (!fm->in_scope) continue;
-        producer = &g->ops[producer_of(g, cx->p->spec.split, t)];
+        producer = &g->ops[qmcu_graph_producer(g, t, cx->p->spec.split)];
         qmcu_activation_range(producer->act, x->scale, x->zero_point, &act_lo, &act_hi);
         fm->is_signed = act_lo < x->zero_point; /* can go below 0 */
         {                                       /* the observed range (informative in the plan file) */

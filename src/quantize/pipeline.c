@@ -10,26 +10,6 @@
 
 #include "vdq.h"
 
-void qmcu_quant_options_default(qmcu_quant_options *o, qmcu_quant_scheme scheme)
-{
-    static const int v1_bits[] = {8, 4, 2}, v2_bits[] = {8, 6, 5, 4};
-    memset(o, 0, sizeof *o);
-    o->scheme = scheme == QMCU_SCHEME_V1 ? QMCU_SCHEME_V1 : QMCU_SCHEME_V2;
-    o->proxy = o->scheme == QMCU_SCHEME_V1 ? QMCU_PROXY_ENTROPY : QMCU_PROXY_OUTPUT;
-    o->threads = 2;
-    o->keep_outliers = o->scheme == QMCU_SCHEME_V2;
-    o->per_channel = o->clipping = 1;
-    o->lambda = 0.5;
-    o->outlier_tiles = o->scheme == QMCU_SCHEME_V1 ? 0.2 : 0.05;
-    if (o->scheme == QMCU_SCHEME_V1) {
-        memcpy(o->cand, v1_bits, sizeof v1_bits);
-        o->n_cand = 3;
-    } else {
-        memcpy(o->cand, v2_bits, sizeof v2_bits);
-        o->n_cand = 4;
-    }
-}
-
 static void sync_exec(qmcu_quant_plan *q)
 {
     q->exec = q->plan->exec;

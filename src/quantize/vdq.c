@@ -9,6 +9,26 @@
 
 #include "../prepare/prepare.h"
 
+void qmcu_quant_options_default(qmcu_quant_options *o, qmcu_quant_scheme scheme)
+{
+    static const int v1_bits[] = {8, 4, 2}, v2_bits[] = {8, 6, 5, 4};
+    memset(o, 0, sizeof *o);
+    o->scheme = scheme == QMCU_SCHEME_V1 ? QMCU_SCHEME_V1 : QMCU_SCHEME_V2;
+    o->proxy = o->scheme == QMCU_SCHEME_V1 ? QMCU_PROXY_ENTROPY : QMCU_PROXY_OUTPUT;
+    o->threads = 2;
+    o->keep_outliers = o->scheme == QMCU_SCHEME_V2;
+    o->per_channel = o->clipping = 1;
+    o->lambda = 0.5;
+    o->outlier_tiles = o->scheme == QMCU_SCHEME_V1 ? 0.2 : 0.05;
+    if (o->scheme == QMCU_SCHEME_V1) {
+        memcpy(o->cand, v1_bits, sizeof v1_bits);
+        o->n_cand = 3;
+    } else {
+        memcpy(o->cand, v2_bits, sizeof v2_bits);
+        o->n_cand = 4;
+    }
+}
+
 qmcu_vdq *qmcu_vdq_new(int n_tensors)
 {
     qmcu_vdq *v = (qmcu_vdq *)calloc(1, sizeof *v);
@@ -235,8 +255,7 @@ qmcu_status qmcu_calibrate(const qmcu_model *m, const qmcu_plan *p, const uint8_
         int idx, b, producer = -1;
         int32_t act_lo, act_hi;
         if (!fm->in_scope) continue;
-        for (i = 0; i < k; i++)
-            if (g->ops[i].out == t) producer = i;
+        producer = qmcu_graph_producer(g, t, k);
         qmcu_activation_range(g->ops[producer].act, x->scale, x->zero_point, &act_lo, &act_hi);
         qsort(maxv[t], (size_t)total, sizeof(int32_t), cmp_i32);
         qsort(minv[t], (size_t)total, sizeof(int32_t), cmp_i32);

@@ -6,13 +6,6 @@
 #include "../planning/plan_file.h"
 #include "vdq.h"
 
-static int producer(const qmcu_graph *g, int t)
-{
-    int i;
-    for (i = 0; i < g->n_ops; i++)
-        if (g->ops[i].out == t) return i;
-    return -1;
-}
 
 void qmcu_vdq_write_json(FILE *f, const void *quant_plan)
 {
@@ -41,7 +34,7 @@ void qmcu_vdq_write_json(FILE *f, const void *quant_plan)
         fprintf(f,
                 "%s\n        {\"tensor\": %d, \"op\": %d, \"bits\": %d, \"from_bits\": %d, \"score\": %.6g, \"omega\": "
                 "%.6g, \"phi\": %.6g, \"applied\": %s}",
-                s ? "," : "", v->steps[s].tensor, producer(g, v->steps[s].tensor), v->steps[s].bits,
+                s ? "," : "", v->steps[s].tensor, qmcu_graph_producer(g, v->steps[s].tensor, g->n_ops), v->steps[s].bits,
                 v->steps[s].from_bits, v->steps[s].score, v->steps[s].omega, v->steps[s].phi,
                 v->steps[s].applied ? "true" : "false");
     fprintf(f,
@@ -55,7 +48,7 @@ void qmcu_vdq_write_json(FILE *f, const void *quant_plan)
         fprintf(f,
                 "%s\n      {\"tensor\": %d, \"op\": %d, \"bits\": %d, \"lo\": %.9g, \"threshold\": %.9g, "
                 "\"consumer_macs\": %.0f, \"entropy\": [",
-                first ? "" : ",", t, producer(g, t), fm->bits, (double)fm->lo, (double)fm->hi, fm->consumer_macs);
+                first ? "" : ",", t, qmcu_graph_producer(g, t, g->n_ops), fm->bits, (double)fm->lo, (double)fm->hi, fm->consumer_macs);
         for (c = 1; c <= 8; c++) fprintf(f, c > 1 ? ", %.4f" : "%.4f", fm->entropy[c]);
         fprintf(f, "]");
         if (v->scheme == QMCU_SCHEME_V2) {
@@ -125,7 +118,7 @@ static qmcu_status read_quantmcu(const char *path, const cJSON *q, const qmcu_gr
     }
     cJSON_ArrayForEach(fm, maps)
     {
-        int t, bits, i, prod = -1;
+        int t, bits, prod;
         double lo, hi;
         if (!qmcu_json_get_int(fm, "tensor", 0, g->n_tensors - 1, &t) || !qmcu_json_get_int(fm, "bits", 2, 8, &bits) ||
             !qmcu_json_get_num(fm, "lo", -1e30, 0.0, &lo) || !qmcu_json_get_num(fm, "threshold", 0.0, 1e30, &hi) ||
@@ -135,8 +128,7 @@ static qmcu_status read_quantmcu(const char *path, const cJSON *q, const qmcu_gr
             qmcu_vdq_free(v);
             return QMCU_ERR_FORMAT;
         }
-        for (i = 0; i < split; i++)
-            if (g->ops[i].out == t) prod = i;
+        prod = qmcu_graph_producer(g, t, split);
         if (prod < 0 || prod == split - 1 || g->tensors[t].type != QMCU_I8 ||
             !qmcu_op_has(g->ops[prod].type, QMCU_OPT_LOWBIT_PRODUCER)) {
             qmcu_error_set(err, "%s: tensor %d is not a low-bit feature map of this plan's patch stage", path, t);

@@ -124,10 +124,8 @@ void qmcu_op_call_geometry(const qmcu_model *m, int i, qmcu_window b, qmcu_windo
 /* The patch op producing tensor t (t is produced in the patch stage). */
 static int producer_of(const qmcu_exec_plan *p, int t)
 {
-    int i;
-    for (i = 0; i < p->split; i++)
-        if (p->g->ops[i].out == t) return i;
-    return 0;
+    const int i = qmcu_graph_producer(p->g, t, p->split);
+    return i < 0 ? 0 : i;
 }
 
 qmcu_window qmcu_tile_buffer_region(const qmcu_exec_plan *p, int tile, int i, int t)
