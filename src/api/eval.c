@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../common/parallel.h"
 #include "api_internal.h"
 
 static int has_image_ext(const char *name)
@@ -123,7 +124,7 @@ static void *eval_worker(void *arg)
     void *ref_out = ref ? malloc(quantmcu_output_bytes(j->m)) : NULL;
     double *p1 = (double *)malloc(sizeof(double) * (size_t)classes),
            *p2 = (double *)malloc(sizeof(double) * (size_t)classes);
-    int i, idx[5], r, c;
+    int i, idx[5], r;
     j->st = mem && input && output && scores && p1 && p2 && (!ref || (ref_mem && ref_out)) ? QMCU_OK : QMCU_ERR_NOMEM;
     if (j->st != QMCU_OK) qmcu_error_set(&j->err, "eval: out of memory");
     for (i = j->thread; j->st == QMCU_OK && i < j->n; i += j->o->threads) {
@@ -147,8 +148,7 @@ static void *eval_worker(void *arg)
             if ((j->st = quantmcu_run(j->m, ref, ref_mem, input, ref_out, NULL, &j->err)) != QMCU_OK) break;
             qmcu_logit_probabilities(quantmcu_graph(j->m), quantmcu_plan_exec(ref), ref_mem, p1);
             qmcu_logit_probabilities(quantmcu_graph(j->m), quantmcu_plan_exec(j->p), mem, p2);
-            for (c = 0; c < classes; c++)
-                if (p1[c] > 0.0) j->kl[i] += p1[c] * (log(p1[c]) - log(p2[c] > 1e-300 ? p2[c] : 1e-300));
+            j->kl[i] = qmcu_kl_accumulate(j->kl[i], p1, p2, classes);
             quantmcu_scores(j->m, ref_out, scores);
             quantmcu_top_k(scores, n_out, 1, &ref_top);
         }
@@ -446,7 +446,6 @@ qmcu_status quantmcu_eval(const quantmcu_model *m, const quantmcu_plan *p, const
 {
     enum { MAX_THREADS = 64 };
     eval_job jobs[MAX_THREADS];
-    pthread_t tids[MAX_THREADS];
     pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
     quantmcu_eval_options opt = *o;
     char **paths = NULL, *hits = NULL;
@@ -486,17 +485,12 @@ qmcu_status quantmcu_eval(const quantmcu_model *m, const quantmcu_plan *p, const
         j->ms = ms;
         j->lock = &lock;
         j->done = &done;
-        if (opt.threads == 1) {
-            eval_worker(j);
-        } else if (pthread_create(&tids[t], NULL, eval_worker, j) != 0) {
-            j->st = QMCU_ERR_NOMEM;
-            qmcu_error_set(&j->err, "eval: cannot start thread");
-            break;
-        }
-        started = t + 1;
     }
-    if (opt.threads > 1)
-        for (t = 0; t < started; t++) pthread_join(tids[t], NULL);
+    started = qmcu_parallel_run(jobs, sizeof jobs[0], opt.threads, eval_worker);
+    for (t = started; t < opt.threads; t++) { /* a thread could not be started */
+        jobs[t].st = QMCU_ERR_NOMEM;
+        qmcu_error_set(&jobs[t].err, "eval: cannot start thread");
+    }
     for (t = 0; t < opt.threads && st == QMCU_OK; t++)
         if (jobs[t].st != QMCU_OK) {
             st = jobs[t].st;

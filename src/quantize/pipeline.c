@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include <math.h>
-#include <pthread.h>
 #include <time.h>
 
+#include "../common/parallel.h"
 #include "vdq.h"
 
 static void sync_exec(qmcu_quant_plan *q)
@@ -141,6 +141,14 @@ void qmcu_logit_probabilities(const qmcu_graph *g, const qmcu_exec_plan *e, cons
     for (j = 0; j < n; j++) prob[j] /= sum;
 }
 
+double qmcu_kl_accumulate(double acc, const double *ref, const double *p, int n)
+{
+    int c;
+    for (c = 0; c < n; c++)
+        if (ref[c] > 0.0) acc += ref[c] * (log(ref[c]) - log(p[c] > 1e-300 ? p[c] : 1e-300));
+    return acc;
+}
+
 typedef struct {
     const qmcu_model *m;
     const qmcu_exec_plan *e;
@@ -168,7 +176,7 @@ static void *measure_worker(void *arg)
     uint8_t *mem = (uint8_t *)calloc(j->e->memory_bytes ? j->e->memory_bytes : 1, 1);
     double *prob = (double *)malloc(sizeof(double) * (size_t)j->classes);
     qmcu_run_options opt = {0, &j->stats, NULL, NULL};
-    int i, c;
+    int i;
     j->st = mem && prob ? QMCU_OK : QMCU_ERR_NOMEM;
     for (i = j->first; j->st == QMCU_OK && i < j->n; i += j->step) {
         qmcu_exec_set_input(j->m, j->e, mem, 0, j->inputs[i]);
@@ -180,8 +188,7 @@ static void *measure_worker(void *arg)
         }
         {
             const double *r = j->ref + (size_t)i * j->classes;
-            for (c = 0; c < j->classes; c++)
-                if (r[c] > 0.0) j->kl += r[c] * (log(r[c]) - log(prob[c] > 1e-300 ? prob[c] : 1e-300));
+            j->kl = qmcu_kl_accumulate(j->kl, r, prob, j->classes);
             j->agree += argmax(r, j->classes) == argmax(prob, j->classes);
         }
     }
@@ -197,7 +204,6 @@ static qmcu_status measure(const qmcu_model *m, const qmcu_exec_plan *e, const u
                            qmcu_run_stats *stats)
 {
     measure_job jobs[8];
-    pthread_t tids[8];
     const int classes = (int)qmcu_tensor_elems(&m->g->tensors[logits_tensor(m->g)]);
     int t, started = 0, agree = 0;
     qmcu_status st = QMCU_OK;
@@ -216,16 +222,9 @@ static qmcu_status measure(const qmcu_model *m, const qmcu_exec_plan *e, const u
         j->first = t;
         j->step = threads;
         j->classes = classes;
-        if (threads == 1) {
-            measure_worker(j);
-        } else if (pthread_create(&tids[t], NULL, measure_worker, j) != 0) {
-            jobs[t].st = QMCU_ERR_NOMEM;
-            break;
-        }
-        started = t + 1;
     }
-    if (threads > 1)
-        for (t = 0; t < started; t++) pthread_join(tids[t], NULL);
+    started = qmcu_parallel_run(jobs, sizeof jobs[0], threads, measure_worker);
+    for (t = started; t < threads; t++) jobs[t].st = QMCU_ERR_NOMEM; /* a thread could not be started */
     if (kl) *kl = 0.0;
     if (stats) memset(stats, 0, sizeof *stats);
     for (t = 0; t < threads; t++) {

@@ -170,6 +170,8 @@ qmcu_status qmcu_quantmcu_search(const qmcu_model *m, const qmcu_plan *patch, co
  * SOFTMAX, else the output), qmcu_logits_count(g) entries. */
 int qmcu_logits_count(const qmcu_graph *g);
 void qmcu_logit_probabilities(const qmcu_graph *g, const qmcu_exec_plan *e, const uint8_t *mem, double *prob);
+/* acc + KL(ref || p) of two probability vectors of n classes (p floored at 1e-300), added term by term. */
+double qmcu_kl_accumulate(double acc, const double *ref, const double *p, int n);
 
 /* ---- plan.json "quantmcu" section (quantize/vdq_file.c) ------------------------------ */
 /* Writes the section (ctx: the qmcu_quant_plan); use as qmcu_plan_json_section.write. */
