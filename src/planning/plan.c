@@ -369,29 +369,28 @@ static size_t fused_row_bytes(const qmcu_plan *p, int i)
     return align16((size_t)w * (size_t)y->dims[3] * qmcu_dtype_size(y->type));
 }
 
-static qmcu_status build_memory(qmcu_plan *p, const qmcu_model *m, qmcu_error *err)
+/* Working arrays of build_memory: per tensor its alias root, producer op and last reader. */
+typedef struct {
+    int *alias, *prod, *last_use;
+    qmcu_buffer_life *life; /* one per tensor, one per op scratch, then per op its two halo caches */
+} memory_work;
+
+/* Producer and last reader of every tensor (once), and every buffer's size: tile-sized inside the
+ * patch stage, full-size elsewhere. */
+static void size_buffers(qmcu_plan *p, memory_work *w)
 {
     const qmcu_graph *g = p->g;
-    const int nt = g->n_tensors, no = g->n_ops, k = p->spec.split;
-    int *alias = (int *)malloc(sizeof(int) * (size_t)nt * 3), *prod = alias + nt, *last_use = prod + nt;
-    qmcu_buffer_life *life = (qmcu_buffer_life *)calloc((size_t)(nt + 3 * no), sizeof *life);
-    int i, t, tile, j;
-    if (!alias || !life) {
-        free(alias);
-        free(life);
-        return nomem(g, err);
-    }
-    for (t = 0; t < nt; t++) prod[t] = last_use[t] = -1;
-    for (i = 0; i < no; i++) { /* producer and last reader of every tensor, once */
-        prod[g->ops[i].out] = i;
+    const int nt = g->n_tensors, k = p->spec.split;
+    int i, j, t, tile;
+    for (t = 0; t < nt; t++) w->prod[t] = w->last_use[t] = w->alias[t] = -1;
+    for (i = 0; i < g->n_ops; i++) {
+        w->prod[g->ops[i].out] = i;
         for (j = 0; j < g->ops[i].n_in; j++)
-            if (g->ops[i].in[j] >= 0) last_use[g->ops[i].in[j]] = i;
+            if (g->ops[i].in[j] >= 0) w->last_use[g->ops[i].in[j]] = i;
     }
-    /* buffer sizes: tile-sized inside the patch stage, full-size elsewhere */
     for (t = 0; t < nt; t++) {
-        alias[t] = -1;
         if (!is_activation(g, t)) continue;
-        if (k > 0 && t != p->split_tensor && !qmcu_graph_is_input(g, t) && prod[t] >= 0 && prod[t] < k) {
+        if (k > 0 && t != p->split_tensor && !qmcu_graph_is_input(g, t) && w->prod[t] >= 0 && w->prod[t] < k) {
             for (tile = 0; tile < p->n_tiles; tile++) {
                 const size_t b = region_bytes(T(g, t), p->region[(size_t)tile * nt + t]);
                 if (b > p->tensor_bytes[t]) p->tensor_bytes[t] = b;
@@ -400,39 +399,56 @@ static qmcu_status build_memory(qmcu_plan *p, const qmcu_model *m, qmcu_error *e
             p->tensor_bytes[t] = T(g, t)->bytes;
         }
     }
-    /* fused conv + ADD: the conv's output is never stored, the ADD writes over its other input */
+}
+
+/* Buffers shared by two tensors: fused conv + ADD (the conv's output is never stored, the ADD
+ * writes over its other input), resize + arg max, and in-place depthwise where legal and where it
+ * saves more than its row ring costs. */
+static void share_buffers(qmcu_plan *p, const qmcu_model *m, memory_work *w)
+{
+    const qmcu_graph *g = p->g;
+    const int no = g->n_ops, k = p->spec.split;
+    int i;
     for (i = 0; i + 1 < no; i++)
-        if (can_fuse_add(p, prod, last_use, i)) {
+        if (can_fuse_add(p, w->prod, w->last_use, i)) {
             const qmcu_op *add = &g->ops[i + 1];
             p->fused_next[i] = 1;
             p->tensor_bytes[g->ops[i].out] = 0;
-            alias[add->out] = add->in[0] == g->ops[i].out ? add->in[1] : add->in[0];
+            w->alias[add->out] = add->in[0] == g->ops[i].out ? add->in[1] : add->in[0];
         }
     for (i = 0; i + 1 < no; i++) /* resize + arg max: the class map is written while op i runs */
         if (can_fuse_resize_argmax(p, i)) {
             p->fused_next[i] = 1;
             p->tensor_bytes[g->ops[i].out] = 0;
-            prod[g->ops[i + 1].out] = i;
+            w->prod[g->ops[i + 1].out] = i;
         }
-    /* in-place depthwise where legal and where it saves more than its row ring costs */
     for (i = 0; i < no; i++) {
         const qmcu_op *op = &g->ops[i];
         const int x = op->in[0], y = op->out;
         size_t ring;
         if (op->type != QMCU_OP_DEPTHWISE_CONV_2D || T(g, y)->type != QMCU_I8 || op->depth_multiplier != 1) continue;
-        if (qmcu_graph_is_input(g, x) || qmcu_graph_is_output(g, x) || last_use[x] != i || y == p->split_tensor)
+        if (qmcu_graph_is_input(g, x) || qmcu_graph_is_output(g, x) || w->last_use[x] != i || y == p->split_tensor)
             continue;
         if (i < k && p->halo[i]) continue; /* a cached op keeps its own buffer */
-        if ((i < k) != (prod[x] < k)) continue;
+        if ((i < k) != (w->prod[x] < k)) continue;
         if (i < k && p->spec.quantmcu) continue; /* low-bit rows are staged, not run in place */
         ring = max_over_tiles_scratch(p, m, i, 1);
         if (ring >= max_over_tiles_scratch(p, m, i, 0) +
                         (p->tensor_bytes[x] < p->tensor_bytes[y] ? p->tensor_bytes[x] : p->tensor_bytes[y]))
             continue;
         p->in_place[i] = 1;
-        alias[y] = x;
+        w->alias[y] = x;
     }
-    /* lifetimes (step = op index); aliased tensors extend their root */
+}
+
+/* Lifetimes (step = op index; aliased tensors extend their root), scratch per op and the halo
+ * caches (live while any tile runs). */
+static void buffer_lifetimes(qmcu_plan *p, const qmcu_model *m, memory_work *w)
+{
+    const qmcu_graph *g = p->g;
+    const int nt = g->n_tensors, no = g->n_ops, k = p->spec.split;
+    qmcu_buffer_life *life = w->life;
+    int i, j, t;
     for (t = 0; t < nt; t++) {
         life[t].first = no;
         life[t].last = -1;
@@ -440,11 +456,11 @@ static qmcu_status build_memory(qmcu_plan *p, const qmcu_model *m, qmcu_error *e
     for (t = 0; t < nt; t++) {
         int r, first, last;
         if (!is_activation(g, t)) continue;
-        r = root_of(alias, t);
-        first = qmcu_graph_is_input(g, t) ? 0 : prod[t];
+        r = root_of(w->alias, t);
+        first = qmcu_graph_is_input(g, t) ? 0 : w->prod[t];
         if (first < 0) continue;             /* neither input nor produced: unused */
         if (t == p->split_tensor) first = 0; /* every tile writes into S */
-        last = last_use[t];
+        last = w->last_use[t];
         if (qmcu_graph_is_output(g, t)) last = no - 1;
         if (k > 0 && qmcu_graph_is_input(g, t) && last < k - 1) last = k - 1; /* every tile reads the input */
         if (last < first) last = first;
@@ -469,7 +485,7 @@ static qmcu_status build_memory(qmcu_plan *p, const qmcu_model *m, qmcu_error *e
         life[nt + i].size = p->scratch_bytes[i];
         life[nt + i].first = life[nt + i].last = i;
     }
-    for (i = 0; i < k; i++) { /* halo caches live while any tile runs */
+    for (i = 0; i < k; i++) {
         life[nt + no + 2 * i].size = p->col_cache_bytes[i];
         life[nt + no + 2 * i + 1].size = p->row_cache_bytes[i];
         for (j = 0; j < 2; j++) {
@@ -478,18 +494,22 @@ static qmcu_status build_memory(qmcu_plan *p, const qmcu_model *m, qmcu_error *e
         }
         p->cache_bytes += p->col_cache_bytes[i] + p->row_cache_bytes[i];
     }
-    p->arena_bytes = qmcu_place_buffers(life, nt + 3 * no);
-    if (p->arena_bytes == (size_t)-1) {
-        free(alias);
-        free(life);
-        return nomem(g, err);
-    }
+}
+
+/* Offsets from the placement; a streamed input gets its own block after the arena. */
+static void record_offsets(qmcu_plan *p, const memory_work *w)
+{
+    const qmcu_graph *g = p->g;
+    const int nt = g->n_tensors, no = g->n_ops;
+    const qmcu_buffer_life *life = w->life;
+    int i, t;
     p->live_peak_bytes = qmcu_peak_live_bytes(life, nt + 3 * no, &p->live_peak_op);
-    for (i = 0; i < no; i++) p->step_live_bytes[i] = qmcu_live_bytes_at(life, nt, i) + (i < k ? p->cache_bytes : 0);
+    for (i = 0; i < no; i++)
+        p->step_live_bytes[i] = qmcu_live_bytes_at(life, nt, i) + (i < p->spec.split ? p->cache_bytes : 0);
     p->host_bytes = p->arena_bytes;
-    for (t = 0; t < nt; t++) p->tensor_offset[t] = life[root_of(alias, t)].offset;
+    for (t = 0; t < nt; t++) p->tensor_offset[t] = life[root_of(w->alias, t)].offset;
     for (i = 0; i < g->n_inputs; i++)
-        if (!p->spec.input_in_sram) { /* streamed input: its own block after the arena */
+        if (!p->spec.input_in_sram) {
             p->tensor_offset[g->inputs[i]] = p->host_bytes;
             p->host_bytes += (T(g, g->inputs[i])->bytes + QMCU_ARENA_ALIGN - 1) & ~(size_t)(QMCU_ARENA_ALIGN - 1);
         }
@@ -498,8 +518,34 @@ static qmcu_status build_memory(qmcu_plan *p, const qmcu_model *m, qmcu_error *e
         p->col_cache_offset[i] = life[nt + no + 2 * i].offset;
         p->row_cache_offset[i] = life[nt + no + 2 * i + 1].offset;
     }
-    free(alias);
-    p->buffers = life;
+}
+
+static qmcu_status build_memory(qmcu_plan *p, const qmcu_model *m, qmcu_error *err)
+{
+    const qmcu_graph *g = p->g;
+    const int nt = g->n_tensors, no = g->n_ops;
+    memory_work w;
+    w.alias = (int *)malloc(sizeof(int) * (size_t)nt * 3);
+    w.prod = w.alias ? w.alias + nt : NULL;
+    w.last_use = w.alias ? w.prod + nt : NULL;
+    w.life = (qmcu_buffer_life *)calloc((size_t)(nt + 3 * no), sizeof *w.life);
+    if (!w.alias || !w.life) {
+        free(w.alias);
+        free(w.life);
+        return nomem(g, err);
+    }
+    size_buffers(p, &w);
+    share_buffers(p, m, &w);
+    buffer_lifetimes(p, m, &w);
+    p->arena_bytes = qmcu_place_buffers(w.life, nt + 3 * no);
+    if (p->arena_bytes == (size_t)-1) {
+        free(w.alias);
+        free(w.life);
+        return nomem(g, err);
+    }
+    record_offsets(p, &w);
+    free(w.alias);
+    p->buffers = w.life;
     p->n_buffers = nt + 3 * no;
     return QMCU_OK;
 }
