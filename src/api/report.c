@@ -323,129 +323,125 @@ static const char k_style[] =
     "th{background:#f5f5f5}td.out{background:#ffcdd2}section{margin:2em 0}h2{border-bottom:1px solid #ddd}"
     "svg{display:block;margin:.5em 0}p{max-width:60em}";
 
-qmcu_status quantmcu_report(const quantmcu_model *m, const quantmcu_plan *p, const quantmcu_report_options *o,
-                            const char *path, qmcu_error *err)
+/* What a report shows besides the plan itself: evaluations, the sample image's tiles and its
+ * emulated per-op instructions. */
+typedef struct {
+    quantmcu_plan_info info;
+    quantmcu_plan *layer; /* the layer-by-layer plan (peak SRAM comparison) */
+    quantmcu_eval_result res, res8;
+    int have_eval, have_eval8;
+    char **imgs;
+    int n_imgs;
+    const char *sample;
+    int16_t *tile_switch;               /* per tile: op where VDPC switched it to 8 bits, or -1 */
+    unsigned long long *op_insns, insns; /* emulated instructions per op, in all */
+} report_data;
+
+/* Evaluations on o->images (this plan, and the int8 plan when given). */
+static qmcu_status report_evaluate(const quantmcu_model *m, const quantmcu_plan *p, const quantmcu_report_options *o,
+                                   report_data *d, qmcu_error *err)
+{
+    quantmcu_eval_options eo;
+    qmcu_status st;
+    quantmcu_eval_options_default(&eo);
+    eo.skip = o->skip;
+    eo.limit = o->limit;
+    eo.threads = o->threads;
+    eo.reference = o->int8_plan;
+    if ((st = quantmcu_eval(m, p, o->images, &eo, &d->res, err)) != QMCU_OK) return st;
+    d->have_eval = 1;
+    if (o->int8_plan) {
+        eo.reference = NULL;
+        if ((st = quantmcu_eval(m, o->int8_plan, o->images, &eo, &d->res8, err)) != QMCU_OK) return st;
+        d->have_eval8 = 1;
+    }
+    if (!d->sample && quantmcu_list_images(o->images, &d->imgs, &d->n_imgs, err) == QMCU_OK && d->n_imgs > o->skip)
+        d->sample = d->imgs[o->skip];
+    return QMCU_OK;
+}
+
+/* The sample image on the host (which tiles VDPC switched) and, with o->mcu_board, on the
+ * emulated MCU (instructions per op of the same input). */
+static qmcu_status report_sample(const quantmcu_model *m, const quantmcu_plan *p, const quantmcu_report_options *o,
+                                 report_data *d, qmcu_error *err)
+{
+    uint8_t *mem = (uint8_t *)calloc(quantmcu_plan_memory_bytes(p) + 1, 1);
+    void *in = malloc(quantmcu_input_bytes(m)), *out = malloc(quantmcu_output_bytes(m));
+    qmcu_run_options ro = {0, NULL, d->tile_switch, NULL};
+    qmcu_status st = mem && in && out ? quantmcu_run_image(m, p, mem, d->sample, in, out, &ro, err) : QMCU_ERR_NOMEM;
+    if (st == QMCU_OK && o->mcu_board) {
+        quantmcu_mcu_options mo;
+        quantmcu_firmware *fw = NULL;
+        memset(&mo, 0, sizeof mo);
+        mo.target = "cortex-m4";
+        mo.board = o->mcu_board;
+        mo.profile = 1;
+        if ((st = quantmcu_mcu_build(m, p, &mo, &fw, err)) == QMCU_OK)
+            st = quantmcu_mcu_run(fw, in, out, &d->insns, d->op_insns, err);
+        quantmcu_mcu_free(fw);
+    }
+    free(mem);
+    free(in);
+    free(out);
+    return st;
+}
+
+static void summary_section(FILE *f, const quantmcu_plan *p, const quantmcu_report_options *o, const report_data *d)
+{
+    const quantmcu_plan_info *info = &d->info;
+    const int lowbit = quantmcu_plan_exec(p)->lowbit != NULL;
+    fprintf(f, "<section id=\"summary\"><h2>Summary</h2><table>\n");
+    fprintf(f, "<tr><th>plan</th><td>%s</td></tr>\n", info->mode);
+    if (info->split)
+        fprintf(f,
+                "<tr><th>patch stage</th><td>ops 0..%d, %dx%d tiles, input patch %dx%d; halo: %d ops recompute, %d "
+                "cache columns, %d cache columns and rows (%zu B of caches)</td></tr>\n",
+                info->split - 1, info->grid_h, info->grid_w, info->input_patch_h, info->input_patch_w,
+                info->halo_ops[0], info->halo_ops[1], info->halo_ops[3], info->cache_bytes);
+    fprintf(f, "<tr><th>peak SRAM</th><td>%zu B (%.1f kB)%s; layer by layer %zu B</td></tr>\n", info->arena_bytes,
+            info->arena_bytes / 1024.0, info->input_in_sram ? ", input included" : ", input streamed",
+            qmcu_api_layout(d->layer)->arena_bytes);
+    if (o->sram_budget)
+        fprintf(f, "<tr><th>budget</th><td>%zu B: %s</td></tr>\n", o->sram_budget,
+                info->arena_bytes <= o->sram_budget ? "fits" : "does NOT fit");
+    fprintf(f, "<tr><th>MACs</th><td>%lld executed; patch stage %lld vs %lld layer by layer (%+.1f %%)</td></tr>\n",
+            (long long)info->macs, (long long)info->patch_macs, (long long)info->patch_layer_macs,
+            info->patch_layer_macs
+                ? 100.0 * (double)(info->patch_macs - info->patch_layer_macs) / info->patch_layer_macs
+                : 0.0);
+    if (lowbit)
+        fprintf(f, "<tr><th>patch-stage BitOPs</th><td>%.3g planned vs %.3g at 8 bits (%.2fx)</td></tr>\n",
+                info->patch_bitops, info->patch_bitops_int8,
+                info->patch_bitops > 0 ? info->patch_bitops_int8 / info->patch_bitops : 0.0);
+    if (d->have_eval8)
+        fprintf(f, "<tr><th>accuracy, 8 bits</th><td>top-1 %.2f %%, top-5 %.2f %% on %d images</td></tr>\n",
+                d->res8.top1_pct, d->res8.top5_pct, d->res8.images);
+    if (d->have_eval)
+        fprintf(f,
+                "<tr><th>accuracy, this plan</th><td>top-1 %.2f %%, top-5 %.2f %% on %d images; %.1f ms per image on "
+                "the host</td></tr>\n",
+                d->res.top1_pct, d->res.top5_pct, d->res.images, d->res.ms_per_image);
+    if (d->have_eval && lowbit)
+        fprintf(f,
+                "<tr><th>QuantMCU as run</th><td>BitOPs %.2fx below 8 bits; outlier tiles %.1f %%; top-1 agreement "
+                "with 8 bits %.2f %%</td></tr>\n",
+                d->res.patch_bitops > 0 ? d->res.patch_bitops_int8 / d->res.patch_bitops : 0.0,
+                d->res.stats.tiles ? 100.0 * (double)d->res.stats.outlier_tiles / (double)d->res.stats.tiles : 0.0,
+                d->have_eval8 ? d->res.agreement_pct : -1.0);
+    if (o->mcu_board)
+        fprintf(f, "<tr><th>emulated Cortex-M4 (%s)</th><td>%llu instructions for the sample image</td></tr>\n",
+                o->mcu_board, d->insns);
+    fputs("</table></section>\n", f);
+}
+
+/* Per-layer MACs and BitOPs (and per-op emulated instructions when measured); a and b: n_ops each. */
+static void layer_sections(FILE *f, const quantmcu_model *m, const quantmcu_plan *p, const quantmcu_report_options *o,
+                           const report_data *d, double *a, double *b)
 {
     const qmcu_graph *g = quantmcu_graph(m);
     const qmcu_plan *pl = qmcu_api_layout(p);
     const qmcu_exec_plan *e = quantmcu_plan_exec(p);
-    quantmcu_plan_info info;
-    quantmcu_plan_options lo;
-    quantmcu_plan *layer = NULL;
-    quantmcu_eval_result res, res8;
-    int have_eval = 0, have_eval8 = 0, i, n_halo[4] = {0, 0, 0, 0};
-    char **imgs = NULL;
-    int n_imgs = 0;
-    const char *sample = o->sample_image;
-    int16_t *tile_switch = NULL;
-    double *a = NULL, *b = NULL;
-    unsigned long long *op_insns = NULL, insns = 0;
-    qmcu_atomic_file af;
-    qmcu_status st;
-    FILE *f;
-    quantmcu_plan_get_info(p, &info);
-    quantmcu_plan_options_default(&lo);
-    lo.split = 0;
-    lo.input_in_sram = info.input_in_sram;
-    if ((st = quantmcu_plan_make(m, &lo, &layer, NULL, err)) != QMCU_OK) return st;
-    if (o->images) {
-        quantmcu_eval_options eo;
-        quantmcu_eval_options_default(&eo);
-        eo.skip = o->skip;
-        eo.limit = o->limit;
-        eo.threads = o->threads;
-        eo.reference = o->int8_plan;
-        if ((st = quantmcu_eval(m, p, o->images, &eo, &res, err)) != QMCU_OK) goto done;
-        have_eval = 1;
-        if (o->int8_plan) {
-            eo.reference = NULL;
-            if ((st = quantmcu_eval(m, o->int8_plan, o->images, &eo, &res8, err)) != QMCU_OK) goto done;
-            have_eval8 = 1;
-        }
-        if (!sample && quantmcu_list_images(o->images, &imgs, &n_imgs, err) == QMCU_OK && n_imgs > o->skip)
-            sample = imgs[o->skip];
-    }
-    tile_switch = (int16_t *)calloc((size_t)(pl->n_tiles ? pl->n_tiles : 1), sizeof(int16_t));
-    a = (double *)calloc((size_t)g->n_ops, sizeof(double));
-    b = (double *)calloc((size_t)g->n_ops, sizeof(double));
-    op_insns = (unsigned long long *)calloc((size_t)g->n_ops, sizeof(unsigned long long));
-    if (!tile_switch || !a || !b || !op_insns) {
-        qmcu_error_set(err, "%s: out of memory", path);
-        st = QMCU_ERR_NOMEM;
-        goto done;
-    }
-    for (i = 0; i < pl->n_tiles; i++) tile_switch[i] = -1;
-    if (sample && pl->n_tiles) { /* which tiles VDPC switched on the sample image */
-        uint8_t *mem = (uint8_t *)calloc(quantmcu_plan_memory_bytes(p) + 1, 1);
-        void *in = malloc(quantmcu_input_bytes(m)), *out = malloc(quantmcu_output_bytes(m));
-        qmcu_run_options ro = {0, NULL, tile_switch, NULL};
-        st = mem && in && out ? quantmcu_run_image(m, p, mem, sample, in, out, &ro, err) : QMCU_ERR_NOMEM;
-        if (st == QMCU_OK && o->mcu_board) { /* per-op instructions of the same input on the emulated MCU */
-            quantmcu_mcu_options mo;
-            quantmcu_firmware *fw = NULL;
-            memset(&mo, 0, sizeof mo);
-            mo.target = "cortex-m4";
-            mo.board = o->mcu_board;
-            mo.profile = 1;
-            if ((st = quantmcu_mcu_build(m, p, &mo, &fw, err)) == QMCU_OK)
-                st = quantmcu_mcu_run(fw, in, out, &insns, op_insns, err);
-            quantmcu_mcu_free(fw);
-        }
-        free(mem);
-        free(in);
-        free(out);
-        if (st != QMCU_OK) goto done;
-    }
-    if ((st = qmcu_atomic_open(&af, path, err)) != QMCU_OK) goto done;
-    f = af.f;
-    fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>quantmcu report: ");
-    html_text(f, base_name(g->path));
-    fprintf(f, "</title><style>%s</style></head>\n<body>\n<h1>", k_style);
-    html_text(f, base_name(g->path));
-    fprintf(f, " on a microcontroller</h1>\n<section id=\"summary\"><h2>Summary</h2><table>\n");
-    for (i = 0; i < pl->spec.split; i++) n_halo[pl->halo[i] & 3]++;
-    fprintf(f, "<tr><th>plan</th><td>%s</td></tr>\n", info.mode);
-    if (pl->spec.split)
-        fprintf(f,
-                "<tr><th>patch stage</th><td>ops 0..%d, %dx%d tiles, input patch %dx%d; halo: %d ops recompute, %d "
-                "cache columns, %d cache columns and rows (%zu B of caches)</td></tr>\n",
-                pl->spec.split - 1, pl->spec.grid_h, pl->spec.grid_w, pl->input_patch_h, pl->input_patch_w, n_halo[0],
-                n_halo[1], n_halo[3], pl->cache_bytes);
-    fprintf(f, "<tr><th>peak SRAM</th><td>%zu B (%.1f kB)%s; layer by layer %zu B</td></tr>\n", info.arena_bytes,
-            info.arena_bytes / 1024.0, info.input_in_sram ? ", input included" : ", input streamed",
-            qmcu_api_layout(layer)->arena_bytes);
-    if (o->sram_budget)
-        fprintf(f, "<tr><th>budget</th><td>%zu B: %s</td></tr>\n", o->sram_budget,
-                info.arena_bytes <= o->sram_budget ? "fits" : "does NOT fit");
-    fprintf(f, "<tr><th>MACs</th><td>%lld executed; patch stage %lld vs %lld layer by layer (%+.1f %%)</td></tr>\n",
-            (long long)info.macs, (long long)info.patch_macs, (long long)info.patch_layer_macs,
-            info.patch_layer_macs ? 100.0 * (double)(info.patch_macs - info.patch_layer_macs) / info.patch_layer_macs
-                                  : 0.0);
-    if (e->lowbit)
-        fprintf(f, "<tr><th>patch-stage BitOPs</th><td>%.3g planned vs %.3g at 8 bits (%.2fx)</td></tr>\n",
-                info.patch_bitops, info.patch_bitops_int8,
-                info.patch_bitops > 0 ? info.patch_bitops_int8 / info.patch_bitops : 0.0);
-    if (have_eval8)
-        fprintf(f, "<tr><th>accuracy, 8 bits</th><td>top-1 %.2f %%, top-5 %.2f %% on %d images</td></tr>\n",
-                res8.top1_pct, res8.top5_pct, res8.images);
-    if (have_eval)
-        fprintf(f,
-                "<tr><th>accuracy, this plan</th><td>top-1 %.2f %%, top-5 %.2f %% on %d images; %.1f ms per image on "
-                "the host</td></tr>\n",
-                res.top1_pct, res.top5_pct, res.images, res.ms_per_image);
-    if (have_eval && e->lowbit)
-        fprintf(f,
-                "<tr><th>QuantMCU as run</th><td>BitOPs %.2fx below 8 bits; outlier tiles %.1f %%; top-1 agreement "
-                "with 8 bits %.2f %%</td></tr>\n",
-                res.patch_bitops > 0 ? res.patch_bitops_int8 / res.patch_bitops : 0.0,
-                res.stats.tiles ? 100.0 * (double)res.stats.outlier_tiles / (double)res.stats.tiles : 0.0,
-                have_eval8 ? res.agreement_pct : -1.0);
-    if (o->mcu_board)
-        fprintf(f, "<tr><th>emulated Cortex-M4 (%s)</th><td>%llu instructions for the sample image</td></tr>\n",
-                o->mcu_board, insns);
-    fputs("</table></section>\n", f);
-    memory_section(f, pl, qmcu_api_layout(layer), o->sram_budget);
-    if (pl->n_tiles) tile_section(f, m, p, sample, tile_switch);
+    int i;
     fputs("<section id=\"layers\"><h2>Per-layer MACs and BitOPs</h2><p>Left bar: MACs layer by layer; right bar: MACs "
           "as this plan executes them (tiles, halo recomputation included, cached halos not). Below: BitOPs at 8 bits "
           "and as planned (QuantMCU maps at their bits on normal tiles).</p>\n",
@@ -466,10 +462,54 @@ qmcu_status quantmcu_report(const quantmcu_model *m, const quantmcu_plan *p, con
         fputs("<section id=\"mcu\"><h2>Emulated Cortex-M4 instructions per op</h2><p>One inference of the sample image "
               "under QEMU (emulated instructions, not cycles), per op, all tiles.</p>\n",
               f);
-        for (i = 0; i < g->n_ops; i++) a[i] = (double)op_insns[i];
+        for (i = 0; i < g->n_ops; i++) a[i] = (double)d->op_insns[i];
         bars(f, "mcu-svg", g->n_ops, a, NULL, "#8e24aa", NULL, "instructions", NULL, g);
         fputs("</section>\n", f);
     }
+}
+
+qmcu_status quantmcu_report(const quantmcu_model *m, const quantmcu_plan *p, const quantmcu_report_options *o,
+                            const char *path, qmcu_error *err)
+{
+    const qmcu_graph *g = quantmcu_graph(m);
+    const qmcu_plan *pl = qmcu_api_layout(p);
+    quantmcu_plan_options lo;
+    report_data d;
+    double *a = NULL, *b = NULL;
+    qmcu_atomic_file af;
+    qmcu_status st;
+    int i;
+    FILE *f;
+    memset(&d, 0, sizeof d);
+    d.sample = o->sample_image;
+    quantmcu_plan_get_info(p, &d.info);
+    quantmcu_plan_options_default(&lo);
+    lo.split = 0;
+    lo.input_in_sram = d.info.input_in_sram;
+    if ((st = quantmcu_plan_make(m, &lo, &d.layer, NULL, err)) != QMCU_OK) return st;
+    if (o->images && (st = report_evaluate(m, p, o, &d, err)) != QMCU_OK) goto done;
+    d.tile_switch = (int16_t *)calloc((size_t)(pl->n_tiles ? pl->n_tiles : 1), sizeof(int16_t));
+    a = (double *)calloc((size_t)g->n_ops, sizeof(double));
+    b = (double *)calloc((size_t)g->n_ops, sizeof(double));
+    d.op_insns = (unsigned long long *)calloc((size_t)g->n_ops, sizeof(unsigned long long));
+    if (!d.tile_switch || !a || !b || !d.op_insns) {
+        qmcu_error_set(err, "%s: out of memory", path);
+        st = QMCU_ERR_NOMEM;
+        goto done;
+    }
+    for (i = 0; i < pl->n_tiles; i++) d.tile_switch[i] = -1;
+    if (d.sample && pl->n_tiles && (st = report_sample(m, p, o, &d, err)) != QMCU_OK) goto done;
+    if ((st = qmcu_atomic_open(&af, path, err)) != QMCU_OK) goto done;
+    f = af.f;
+    fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>quantmcu report: ");
+    html_text(f, base_name(g->path));
+    fprintf(f, "</title><style>%s</style></head>\n<body>\n<h1>", k_style);
+    html_text(f, base_name(g->path));
+    fprintf(f, " on a microcontroller</h1>\n");
+    summary_section(f, p, o, &d);
+    memory_section(f, pl, qmcu_api_layout(d.layer), o->sram_budget);
+    if (pl->n_tiles) tile_section(f, m, p, d.sample, d.tile_switch);
+    layer_sections(f, m, p, o, &d, a, b);
     if (o->frontier) frontier_section(f, o->frontier);
     fputs("<script>\n(function () {\n  var n = 0, s = document.querySelectorAll('svg');\n  for (var i = 0; i < "
           "s.length; i++) n += s[i].querySelectorAll('g').length;\n  document.body.setAttribute('data-ready', "
@@ -477,11 +517,11 @@ qmcu_status quantmcu_report(const quantmcu_model *m, const quantmcu_plan *p, con
           f);
     st = qmcu_atomic_commit(&af, err);
 done:
-    quantmcu_free_list(imgs, n_imgs);
-    quantmcu_plan_free(layer);
-    free(tile_switch);
+    quantmcu_free_list(d.imgs, d.n_imgs);
+    quantmcu_plan_free(d.layer);
+    free(d.tile_switch);
     free(a);
     free(b);
-    free(op_insns);
+    free(d.op_insns);
     return st;
 }
