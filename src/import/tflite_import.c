@@ -1185,28 +1185,14 @@ static void import_input_norm(importer *im, fb_table model)
 #undef META_FAIL
 }
 
-static qmcu_status import_model(importer *im)
+/* The op type of every operator code (builtin, or the custom detection post-processing); an
+ * unsupported operator is named. op_types: codes.n entries, allocated here. */
+static qmcu_status read_opcodes(importer *im, fb_vec codes, qmcu_op_type **out)
 {
     fb_reader *r = &im->r;
-    fb_table model = fb_root(r), sg;
-    fb_vec codes, sgs, tensors, ops, gin, gout;
-    qmcu_op_type *op_types = NULL;
-    qmcu_graph *g = im->g;
-    qmcu_status st = QMCU_OK;
+    qmcu_op_type *op_types = (qmcu_op_type *)calloc(codes.n ? codes.n : 1, sizeof *op_types);
     uint32_t i;
-    int k;
-
-    if (!model.pos) FAIL(QMCU_ERR_FORMAT, "not a TFLite flatbuffer (%s)", r->err ? r->err : "no root table");
-    if (im->r.len >= 8 && memcmp(im->r.buf + 4, "TFL3", 4) != 0)
-        FAIL(QMCU_ERR_FORMAT, "not a TFLite model (file identifier is not TFL3)");
-    codes = fb_vec_field(r, model, MODEL_OPCODES, 4);
-    sgs = fb_vec_field(r, model, MODEL_SUBGRAPHS, 4);
-    im->buffers = fb_vec_field(r, model, MODEL_BUFFERS, 4);
-    if (r->err) FAIL(QMCU_ERR_FORMAT, "corrupt model header (%s)", r->err);
-    import_input_norm(im, model);
-    if (sgs.n != 1) FAIL(QMCU_ERR_UNSUPPORTED, "model has %u subgraphs (exactly 1 supported)", sgs.n);
-
-    op_types = (qmcu_op_type *)calloc(codes.n ? codes.n : 1, sizeof *op_types);
+    *out = NULL;
     if (!op_types) FAIL(QMCU_ERR_NOMEM, "out of memory");
     for (i = 0; i < codes.n; i++) {
         fb_table ct = fb_vec_table(r, codes, i);
@@ -1238,6 +1224,90 @@ static qmcu_status import_model(importer *im)
             FAIL(QMCU_ERR_UNSUPPORTED, "unsupported operator with builtin code %d", code);
         }
     }
+    *out = op_types;
+    return QMCU_OK;
+}
+
+/* Graph ops and tensors to allocate: a SPLIT becomes one op per output, a detection
+ * post-processing five ops and a tensor. */
+static qmcu_status count_graph(importer *im, fb_vec ops, const qmcu_op_type *op_types, uint32_t n_codes,
+                               uint32_t *extra_ops, uint32_t *extra_tensors)
+{
+    fb_reader *r = &im->r;
+    uint32_t i;
+    *extra_ops = *extra_tensors = 0;
+    for (i = 0; i < ops.n && !r->err; i++) {
+        const fb_table ot = fb_vec_table(r, ops, i);
+        const uint32_t c = fb_u32(r, ot, OP_OPCODE, 0), n_out = fb_vec_field(r, ot, OP_OUTPUTS, 4).n;
+        if (c < n_codes && op_types[c] == QMCU_OP_SLICE) {
+            if (n_out < 1 || n_out > 256)
+                FAIL(QMCU_ERR_UNSUPPORTED, "op %u SPLIT/UNPACK has %u outputs (1..256 supported)", i, n_out);
+            *extra_ops += n_out - 1;
+        }
+        if (c < n_codes && op_types[c] == QMCU_OP_DETECTION_POSTPROCESS) {
+            *extra_ops += 4;
+            (*extra_tensors)++;
+        }
+    }
+    if (r->err) FAIL(QMCU_ERR_FORMAT, "corrupt operator list (%s)", r->err);
+    return QMCU_OK;
+}
+
+/* Ops must be in execution order: every activation input produced earlier or a model input; no
+ * empty tensor where an op or the model's I/O uses it. */
+static qmcu_status check_execution_order(importer *im, unsigned char *ready)
+{
+    const qmcu_graph *g = im->g;
+    int k, oi, j;
+    for (k = 0; k < g->n_inputs; k++) ready[g->inputs[k]] = 1;
+    for (k = 0; k < g->n_tensors; k++)
+        if (g->tensors[k].data) ready[k] = 1;
+    for (k = 0; k < g->n_inputs + g->n_outputs; k++)
+        if (qmcu_tensor_elems(&g->tensors[k < g->n_inputs ? g->inputs[k] : g->outputs[k - g->n_inputs]]) == 0)
+            FAIL(QMCU_ERR_FORMAT, "a model input or output is an empty tensor");
+    for (oi = 0; oi < g->n_ops; oi++) {
+        const qmcu_op *op = &g->ops[oi];
+        for (j = 0; j < op->n_in; j++)
+            if ((op->in[j] >= 0 && qmcu_tensor_elems(&g->tensors[op->in[j]]) == 0) ||
+                qmcu_tensor_elems(&g->tensors[op->out]) == 0)
+                FAIL(QMCU_ERR_FORMAT, "op %d %s uses an empty tensor", oi, qmcu_op_name(op->type));
+        for (j = 0; j < op->n_in; j++)
+            if (op->in[j] >= 0 && !ready[op->in[j]])
+                FAIL(QMCU_ERR_FORMAT, "op %d %s reads tensor '%s' before it is computed", oi, qmcu_op_name(op->type),
+                     g->tensors[op->in[j]].name);
+        if (ready[op->out])
+            FAIL(QMCU_ERR_FORMAT, "op %d %s overwrites tensor '%s'", oi, qmcu_op_name(op->type),
+                 g->tensors[op->out].name);
+        ready[op->out] = 1;
+    }
+    for (k = 0; k < g->n_outputs; k++)
+        if (!ready[g->outputs[k]])
+            FAIL(QMCU_ERR_FORMAT, "model output '%s' is never computed", g->tensors[g->outputs[k]].name);
+    return QMCU_OK;
+}
+
+static qmcu_status import_model(importer *im)
+{
+    fb_reader *r = &im->r;
+    fb_table model = fb_root(r), sg;
+    fb_vec codes, sgs, tensors, ops, gin, gout;
+    qmcu_op_type *op_types = NULL;
+    qmcu_graph *g = im->g;
+    qmcu_status st = QMCU_OK;
+    uint32_t i, extra_ops, extra_tensors;
+    unsigned char *ready;
+    int k;
+
+    if (!model.pos) FAIL(QMCU_ERR_FORMAT, "not a TFLite flatbuffer (%s)", r->err ? r->err : "no root table");
+    if (im->r.len >= 8 && memcmp(im->r.buf + 4, "TFL3", 4) != 0)
+        FAIL(QMCU_ERR_FORMAT, "not a TFLite model (file identifier is not TFL3)");
+    codes = fb_vec_field(r, model, MODEL_OPCODES, 4);
+    sgs = fb_vec_field(r, model, MODEL_SUBGRAPHS, 4);
+    im->buffers = fb_vec_field(r, model, MODEL_BUFFERS, 4);
+    if (r->err) FAIL(QMCU_ERR_FORMAT, "corrupt model header (%s)", r->err);
+    import_input_norm(im, model);
+    if (sgs.n != 1) FAIL(QMCU_ERR_UNSUPPORTED, "model has %u subgraphs (exactly 1 supported)", sgs.n);
+    if ((st = read_opcodes(im, codes, &op_types)) != QMCU_OK) return st;
     sg = fb_vec_table(r, sgs, 0);
     tensors = fb_vec_field(r, sg, SG_TENSORS, 4);
     ops = fb_vec_field(r, sg, SG_OPERATORS, 4);
@@ -1256,31 +1326,13 @@ static qmcu_status import_model(importer *im)
         FAIL(QMCU_ERR_UNSUPPORTED, "model has %u inputs and %u outputs (1..16 supported)", gin.n, gout.n);
     }
     g->n_tensors = (int)tensors.n;
-    { /* a SPLIT becomes one op per output, a detection post-processing five ops and a tensor */
-        uint32_t extra = 0, extra_tensors = 0;
-        for (i = 0; i < ops.n && !r->err; i++) {
-            const fb_table ot = fb_vec_table(r, ops, i);
-            const uint32_t c = fb_u32(r, ot, OP_OPCODE, 0), n_out = fb_vec_field(r, ot, OP_OUTPUTS, 4).n;
-            if (c < codes.n && op_types[c] == QMCU_OP_SLICE) {
-                if (n_out < 1 || n_out > 256) {
-                    free(op_types);
-                    FAIL(QMCU_ERR_UNSUPPORTED, "op %u SPLIT/UNPACK has %u outputs (1..256 supported)", i, n_out);
-                }
-                extra += n_out - 1;
-            }
-            if (c < codes.n && op_types[c] == QMCU_OP_DETECTION_POSTPROCESS) {
-                extra += 4;
-                extra_tensors++;
-            }
-        }
-        if (r->err) {
-            free(op_types);
-            FAIL(QMCU_ERR_FORMAT, "corrupt operator list (%s)", r->err);
-        }
-        g->n_ops = (int)(ops.n + extra);
-        g->tensors = (qmcu_tensor *)calloc(tensors.n + extra_tensors, sizeof *g->tensors);
-        im->next_extra_tensor = (int)tensors.n;
+    if ((st = count_graph(im, ops, op_types, codes.n, &extra_ops, &extra_tensors)) != QMCU_OK) {
+        free(op_types);
+        return st;
     }
+    g->n_ops = (int)(ops.n + extra_ops);
+    g->tensors = (qmcu_tensor *)calloc(tensors.n + extra_tensors, sizeof *g->tensors);
+    im->next_extra_tensor = (int)tensors.n;
     g->ops = (qmcu_op *)calloc((size_t)g->n_ops, sizeof *g->ops);
     if (!g->tensors || !g->ops) st = QMCU_ERR_NOMEM;
     for (i = 0; st == QMCU_OK && i < tensors.n; i++) {
@@ -1309,48 +1361,10 @@ static qmcu_status import_model(importer *im)
         if (ti < 0 || ti >= g->n_tensors)
             FAIL(QMCU_ERR_FORMAT, "model input/output refers to tensor %d of %d", ti, g->n_tensors);
     }
-    /* Ops must be in execution order: every activation input produced earlier or a model input. */
-    {
-        unsigned char *ready = (unsigned char *)calloc((size_t)g->n_tensors, 1);
-        int oi, j;
-        if (!ready) FAIL(QMCU_ERR_NOMEM, "out of memory");
-        for (k = 0; k < g->n_inputs; k++) ready[g->inputs[k]] = 1;
-        for (k = 0; k < g->n_tensors; k++)
-            if (g->tensors[k].data) ready[k] = 1;
-        for (k = 0; k < g->n_inputs + g->n_outputs; k++)
-            if (qmcu_tensor_elems(&g->tensors[k < g->n_inputs ? g->inputs[k] : g->outputs[k - g->n_inputs]]) == 0) {
-                free(ready);
-                FAIL(QMCU_ERR_FORMAT, "a model input or output is an empty tensor");
-            }
-        for (oi = 0; oi < g->n_ops; oi++) {
-            const qmcu_op *op = &g->ops[oi];
-            for (j = 0; j < op->n_in; j++)
-                if ((op->in[j] >= 0 && qmcu_tensor_elems(&g->tensors[op->in[j]]) == 0) ||
-                    qmcu_tensor_elems(&g->tensors[op->out]) == 0) {
-                    free(ready);
-                    FAIL(QMCU_ERR_FORMAT, "op %d %s uses an empty tensor", oi, qmcu_op_name(op->type));
-                }
-            for (j = 0; j < op->n_in; j++)
-                if (op->in[j] >= 0 && !ready[op->in[j]]) {
-                    free(ready);
-                    FAIL(QMCU_ERR_FORMAT, "op %d %s reads tensor '%s' before it is computed", oi,
-                         qmcu_op_name(op->type), g->tensors[op->in[j]].name);
-                }
-            if (ready[op->out]) {
-                free(ready);
-                FAIL(QMCU_ERR_FORMAT, "op %d %s overwrites tensor '%s'", oi, qmcu_op_name(op->type),
-                     g->tensors[op->out].name);
-            }
-            ready[op->out] = 1;
-        }
-        for (k = 0; k < g->n_outputs; k++)
-            if (!ready[g->outputs[k]]) {
-                free(ready);
-                FAIL(QMCU_ERR_FORMAT, "model output '%s' is never computed", g->tensors[g->outputs[k]].name);
-            }
-        free(ready);
-    }
-    return QMCU_OK;
+    if (!(ready = (unsigned char *)calloc((size_t)g->n_tensors, 1))) FAIL(QMCU_ERR_NOMEM, "out of memory");
+    st = check_execution_order(im, ready);
+    free(ready);
+    return st;
 }
 
 qmcu_graph *qmcu_graph_parse(const void *data, size_t len, const char *name, qmcu_error *err)
