@@ -245,12 +245,15 @@ static void test_plan_file(void)
     gb_output(g, y);
     CHECK(qmcu_model_prepare(g, &m, &err) == QMCU_OK, "%s", err.msg);
     p = plan(m, 2, 2, 3, 0);
+    p->spec.sram_budget = 4096;
     f = fopen(path, "w");
-    qmcu_plan_write_json(p, 4096, NULL, f);
+    qmcu_plan_write_json(p, NULL, f);
     fclose(f);
     CHECK(qmcu_plan_read_spec(path, g, &spec, NULL, &err) == QMCU_OK, "%s", err.msg);
-    CHECK(spec.split == 2 && spec.grid_h == 2 && spec.grid_w == 3 && spec.input_in_sram == 0, "round trip %d %dx%d %d",
-          spec.split, spec.grid_h, spec.grid_w, spec.input_in_sram);
+    CHECK(spec.split == 2 && spec.grid_h == 2 && spec.grid_w == 3 && spec.input_in_sram == 0 &&
+              spec.sram_budget == 4096,
+          "round trip %d %dx%d %d budget %zu", spec.split, spec.grid_h, spec.grid_w, spec.input_in_sram,
+          spec.sram_budget);
     other = gb_new("other");
     other->fingerprint = 0x999u;
     CHECK(qmcu_plan_read_spec(path, other, &spec, NULL, &err) != QMCU_OK && strstr(err.msg, "another model"),

@@ -499,7 +499,7 @@ static void test_search_and_file(void)
     if (qp) {
         const qmcu_plan_json_section section = {"quantmcu", qmcu_vdq_write_json, qp};
         f = fopen(path, "w");
-        qmcu_plan_write_json(qp->plan, 0, &section, f);
+        qmcu_plan_write_json(qp->plan, &section, f);
         fclose(f);
     }
     CHECK(read_plan_with_quant(path, g, &rspec, &rv, &err) == QMCU_OK && rv, "%s", err.msg);

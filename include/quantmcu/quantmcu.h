@@ -90,9 +90,10 @@ typedef enum {
 /* Reads plan.json (rejects other models' plans and malformed files). */
 qmcu_status quantmcu_plan_read(const quantmcu_model *m, const char *path, quantmcu_mode mode, quantmcu_plan **out,
                                qmcu_error *err);
-/* plan.json to a stream / file; sram_budget 0 = none recorded. */
-void quantmcu_plan_write(const quantmcu_plan *p, size_t sram_budget, FILE *f);
-qmcu_status quantmcu_plan_save(const quantmcu_plan *p, size_t sram_budget, const char *path, qmcu_error *err);
+/* plan.json to a stream / file, with the SRAM budget the plan was made for (plan options; a
+ * plan read back keeps its file's). */
+void quantmcu_plan_write(const quantmcu_plan *p, FILE *f);
+qmcu_status quantmcu_plan_save(const quantmcu_plan *p, const char *path, qmcu_error *err);
 void quantmcu_plan_free(quantmcu_plan *p);
 
 /* What a plan costs (the numbers `plan` and `info` print). */
@@ -110,6 +111,7 @@ typedef struct {
     int halo_ops[4];    /* patch ops by halo strategy: [0] recompute, [1] cache columns, [3] cache columns and rows */
     size_t cache_bytes; /* every halo cache (live during the whole patch stage) */
     int fused_adds;     /* convs fused with the ADD after them */
+    size_t sram_budget; /* the SRAM budget it was planned for (plan.json's sram_budget_bytes); 0: none */
 } quantmcu_plan_info;
 void quantmcu_plan_get_info(const quantmcu_plan *p, quantmcu_plan_info *out);
 /* "layer", "patch" or "quantmcu" (quantmcu_plan_info.mode). */
@@ -285,7 +287,7 @@ typedef struct {
     const char *images;       /* evaluate on this folder (NULL: no accuracy) */
     int skip, limit, threads; /* of the images; default 0, 100, 2 */
     const char *sample_image; /* the tile map's picture (NULL: the first evaluated image) */
-    size_t sram_budget;       /* drawn and checked when non-zero */
+    size_t sram_budget;       /* drawn and checked; 0: the plan's own (quantmcu_plan_info.sram_budget) */
     const char *mcu_board;    /* per-op emulated Cortex-M4 instructions on the sample image (NULL: none) */
     const char *frontier;     /* JSON lines of bench/quantmcu_frontier.sh: accuracy vs BitOPs plot (NULL: none) */
 } quantmcu_report_options;

@@ -165,6 +165,7 @@ qmcu_status quantmcu_plan_make(const quantmcu_model *m, const quantmcu_plan_opti
             info->seconds = 0.0;
         }
     }
+    plan->spec.sram_budget = o->sram_budget;
     return qmcu_api_wrap_plan(m, plan, NULL, out, err);
 }
 
@@ -218,22 +219,22 @@ qmcu_status quantmcu_plan_read(const quantmcu_model *m, const char *path, quantm
 
 const qmcu_plan *qmcu_api_layout(const quantmcu_plan *p) { return p->quant ? p->quant->plan : p->plan; }
 
-void quantmcu_plan_write(const quantmcu_plan *p, size_t sram_budget, FILE *f)
+void quantmcu_plan_write(const quantmcu_plan *p, FILE *f)
 {
     if (p->quant) {
         const qmcu_plan_json_section section = {"quantmcu", qmcu_vdq_write_json, p->quant};
-        qmcu_plan_write_json(p->quant->plan, sram_budget, &section, f);
+        qmcu_plan_write_json(p->quant->plan, &section, f);
     } else {
-        qmcu_plan_write_json(p->plan, sram_budget, NULL, f);
+        qmcu_plan_write_json(p->plan, NULL, f);
     }
 }
 
-qmcu_status quantmcu_plan_save(const quantmcu_plan *p, size_t sram_budget, const char *path, qmcu_error *err)
+qmcu_status quantmcu_plan_save(const quantmcu_plan *p, const char *path, qmcu_error *err)
 {
     qmcu_atomic_file a;
     const qmcu_status st = qmcu_atomic_open(&a, path, err);
     if (st != QMCU_OK) return st;
-    quantmcu_plan_write(p, sram_budget, a.f);
+    quantmcu_plan_write(p, a.f);
     return qmcu_atomic_commit(&a, err);
 }
 
@@ -267,6 +268,7 @@ void quantmcu_plan_get_info(const quantmcu_plan *p, quantmcu_plan_info *o)
     o->macs = l->macs;
     o->patch_macs = l->patch_macs;
     o->patch_layer_macs = l->patch_layer_macs;
+    o->sram_budget = l->spec.sram_budget;
     o->patch_bitops_int8 = (double)l->patch_macs * 64.0;
     o->patch_bitops = p->quant ? qmcu_vdq_static_bitops(l, p->quant->vdq) : o->patch_bitops_int8;
     memset(o->halo_ops, 0, sizeof o->halo_ops);

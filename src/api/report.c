@@ -327,6 +327,7 @@ static const char k_style[] =
  * emulated per-op instructions. */
 typedef struct {
     quantmcu_plan_info info;
+    size_t budget;        /* the report's SRAM budget, else the plan's (0: none) */
     quantmcu_plan *layer; /* the layer-by-layer plan (peak SRAM comparison) */
     quantmcu_eval_result res, res8;
     int have_eval, have_eval8;
@@ -401,9 +402,9 @@ static void summary_section(FILE *f, const quantmcu_plan *p, const quantmcu_repo
     fprintf(f, "<tr><th>peak SRAM</th><td>%zu B (%.1f kB)%s; layer by layer %zu B</td></tr>\n", info->arena_bytes,
             info->arena_bytes / 1024.0, info->input_in_sram ? ", input included" : ", input streamed",
             qmcu_api_layout(d->layer)->arena_bytes);
-    if (o->sram_budget)
-        fprintf(f, "<tr><th>budget</th><td>%zu B: %s</td></tr>\n", o->sram_budget,
-                info->arena_bytes <= o->sram_budget ? "fits" : "does NOT fit");
+    if (d->budget)
+        fprintf(f, "<tr><th>budget</th><td>%zu B: %s</td></tr>\n", d->budget,
+                info->arena_bytes <= d->budget ? "fits" : "does NOT fit");
     fprintf(f, "<tr><th>MACs</th><td>%lld executed; patch stage %lld vs %lld layer by layer (%+.1f %%)</td></tr>\n",
             (long long)info->macs, (long long)info->patch_macs, (long long)info->patch_layer_macs,
             info->patch_layer_macs
@@ -483,6 +484,7 @@ qmcu_status quantmcu_report(const quantmcu_model *m, const quantmcu_plan *p, con
     memset(&d, 0, sizeof d);
     d.sample = o->sample_image;
     quantmcu_plan_get_info(p, &d.info);
+    d.budget = o->sram_budget ? o->sram_budget : d.info.sram_budget;
     quantmcu_plan_options_default(&lo);
     lo.split = 0;
     lo.input_in_sram = d.info.input_in_sram;
@@ -507,7 +509,7 @@ qmcu_status quantmcu_report(const quantmcu_model *m, const quantmcu_plan *p, con
     html_text(f, base_name(g->path));
     fprintf(f, " on a microcontroller</h1>\n");
     summary_section(f, p, o, &d);
-    memory_section(f, pl, qmcu_api_layout(d.layer), o->sram_budget);
+    memory_section(f, pl, qmcu_api_layout(d.layer), d.budget);
     if (pl->n_tiles) tile_section(f, m, p, d.sample, d.tile_switch);
     layer_sections(f, m, p, o, &d, a, b);
     if (o->frontier) frontier_section(f, o->frontier);

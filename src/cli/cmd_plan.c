@@ -433,7 +433,7 @@ int cmd_plan(int argc, char **argv)
         goto done;
     }
     if (a.json) {
-        quantmcu_plan_write(qp ? qp : p, a.budget, stdout);
+        quantmcu_plan_write(qp ? qp : p, stdout);
     } else {
         if (a.po.split < 0)
             printf(
@@ -474,7 +474,7 @@ int cmd_plan(int argc, char **argv)
         goto done;
     }
     if (a.out_path) {
-        if (quantmcu_plan_save(qp ? qp : p, a.budget, a.out_path, &err) != QMCU_OK) {
+        if (quantmcu_plan_save(qp ? qp : p, a.out_path, &err) != QMCU_OK) {
             cli_fail("%s", err.msg);
             goto done;
         }

@@ -37,6 +37,7 @@ typedef struct {
     int halo;                /* halo strategy of every patch op that can cache (QMCU_HALO_*; ROWS implies COLS) */
     const uint8_t *halo_ops; /* per op: the strategy instead of `halo` (a plan file's choice); NULL: `halo` */
     int no_fused_add;        /* 1: never fuse a conv with the ADD after it (DESIGN.md §2: fused by default) */
+    size_t sram_budget;      /* the budget it was planned for (plan.json, report); 0: none recorded */
 } qmcu_plan_spec;
 
 typedef struct qmcu_plan_s {

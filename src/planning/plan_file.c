@@ -25,8 +25,9 @@ static void json_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
-void qmcu_plan_write_json(const qmcu_plan *p, size_t budget, const qmcu_plan_json_section *extra, FILE *f)
+void qmcu_plan_write_json(const qmcu_plan *p, const qmcu_plan_json_section *extra, FILE *f)
 {
+    const size_t budget = p->spec.sram_budget;
     const qmcu_graph *g = p->g;
     const int64_t redundant = p->patch_macs - p->patch_layer_macs;
     int i;
@@ -189,6 +190,12 @@ qmcu_status qmcu_plan_parse_spec(const char *text, const char *path, const qmcu_
         goto done;
     }
     spec->no_fused_add = v && cJSON_IsFalse(v);
+    v = cJSON_GetObjectItemCaseSensitive(root, "sram_budget_bytes");
+    if (v && (!cJSON_IsNumber(v) || !(v->valuedouble >= 0.0 && v->valuedouble <= 1e15))) {
+        qmcu_error_set(err, "%s: \"sram_budget_bytes\" must be a byte count", path);
+        goto done;
+    }
+    spec->sram_budget = v ? (size_t)v->valuedouble : 0;
     if (has_quantmcu) *has_quantmcu = cJSON_GetObjectItemCaseSensitive(root, "quantmcu") != NULL;
     st = QMCU_OK;
 done:

@@ -17,7 +17,7 @@ typedef struct {
 } qmcu_plan_json_section;
 
 /* budget: the --sram budget the plan was searched for, 0 if none; extra may be NULL. */
-void qmcu_plan_write_json(const qmcu_plan *p, size_t budget, const qmcu_plan_json_section *extra, FILE *f);
+void qmcu_plan_write_json(const qmcu_plan *p, const qmcu_plan_json_section *extra, FILE *f);
 /* Reads the plan's spec; rejects malformed files and plans made for another model.
  * *has_quantmcu (may be NULL): the file has a "quantmcu" section. */
 qmcu_status qmcu_plan_read_spec(const char *path, const qmcu_graph *g, qmcu_plan_spec *spec, int *has_quantmcu,
