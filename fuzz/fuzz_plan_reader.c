@@ -28,7 +28,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     qmcu_plan_spec spec;
     qmcu_vdq *vdq = NULL;
     qmcu_plan *p = NULL;
-    qmcu_quant_plan *q = NULL;
     qmcu_error err;
     int has_quant = 0;
     uint8_t halo_ops[64];
@@ -54,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (!has_quant || qmcu_vdq_parse(text, "fuzz.json", g_graph, spec.split, &vdq, &err) == QMCU_OK)) {
         const qmcu_exec_plan *e = NULL;
         if (vdq) { /* the QuantMCU plan takes vdq over */
-            if (qmcu_quant_plan_make(g_model, &spec, vdq, &q, &err) == QMCU_OK) e = &q->exec;
+            if (qmcu_quant_plan_make(g_model, &spec, vdq, &p, &err) == QMCU_OK) e = &p->exec;
         } else if (qmcu_plan_build(g_model, &spec, &p, &err) == QMCU_OK) {
             e = &p->exec;
         }
@@ -74,7 +73,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #endif
         }
         qmcu_plan_free(p);
-        qmcu_quant_plan_free(g_model, q);
     }
     free(text);
     return 0;

@@ -92,10 +92,10 @@ static void test_pack(void)
 }
 
 /* A QuantMCU plan with a copy of vdq's feature maps (the caller keeps vdq). */
-static qmcu_quant_plan *quantmcu_plan(const qmcu_model *m, int split, int gh, int gw, const qmcu_vdq *vdq)
+static qmcu_plan *quantmcu_plan(const qmcu_model *m, int split, int gh, int gw, const qmcu_vdq *vdq)
 {
     qmcu_plan_spec spec = {.split = 0, .grid_h = 1, .grid_w = 1, .input_in_sram = 1, .quantmcu = 1};
-    qmcu_quant_plan *q = NULL;
+    qmcu_plan *q = NULL;
     qmcu_vdq *copy = qmcu_vdq_new(vdq->n_tensors);
     qmcu_error err;
     spec.split = split;
@@ -204,7 +204,7 @@ static void test_lowbit_numerics(void)
         const int ba = widths[wi][0], bb = widths[wi][1];
         const qmcu_plan_spec lspec = {.split = 0, .grid_h = 1, .grid_w = 1, .input_in_sram = 1, .quantmcu = 0};
         qmcu_plan *lp = NULL;
-        qmcu_quant_plan *qp;
+        qmcu_plan *qp;
         qmcu_vdq *vdq = qmcu_vdq_new(g->n_tensors);
         qmcu_run_stats stats = {0, 0, 0, 0, 0};
         uint8_t *ml, *mq;
@@ -283,7 +283,7 @@ static void test_lowbit_numerics(void)
         free(ml);
         free(mq);
         qmcu_plan_free(lp);
-        qmcu_quant_plan_free(m, qp);
+        qmcu_plan_free(qp);
         qmcu_vdq_free(vdq);
     }
     qmcu_model_free(m);
@@ -321,7 +321,7 @@ static void test_lowbit_residual(void)
         int8_t amax = -128;
         float sa;
         int32_t za;
-        qmcu_quant_plan *qp;
+        qmcu_plan *qp;
         uint8_t *mq;
         ref_conv_format(g, 0, xs, g->tensors[x].scale, g->tensors[x].zero_point, at->scale, at->zero_point, 8, ra);
         for (i = 0; i < at->bytes; i++) amax = ra[i] > amax ? ra[i] : amax;
@@ -347,7 +347,7 @@ static void test_lowbit_residual(void)
         CHECK(stats.outlier_tiles == 0 && stats.tiles == 4, "A %d bits: %lld outlier tiles", ba,
               (long long)stats.outlier_tiles);
         free(mq);
-        qmcu_quant_plan_free(m, qp);
+        qmcu_plan_free(qp);
         qmcu_vdq_free(vdq);
     }
     qmcu_model_free(m);
@@ -364,7 +364,7 @@ static void test_vdpc(void)
     qmcu_error err;
     const qmcu_plan_spec lspec = {.split = 0, .grid_h = 1, .grid_w = 1, .input_in_sram = 1, .quantmcu = 0};
     qmcu_plan *lp = NULL;
-    qmcu_quant_plan *qp;
+    qmcu_plan *qp;
     qmcu_vdq *vdq = qmcu_vdq_new(64);
     qmcu_run_stats stats = {0, 0, 0, 0, 0};
     int x = gb_input(g, 8, 8, 2), a, s, y, bits;
@@ -441,7 +441,7 @@ static void test_vdpc(void)
             CHECK(bad == 0, "%d bits, tile %d (%s): %d pixels differ from the composition", bits, tile,
                   tile == 0 ? "outlier tile, 8-bit" : "normal tile, low-bit", bad);
         }
-        qmcu_quant_plan_free(m, qp);
+        qmcu_plan_free(qp);
         free(mq);
     }
     qmcu_vdq_free(vdq);
@@ -457,7 +457,7 @@ static void test_search_and_file(void)
     qmcu_model *m = NULL;
     qmcu_error err;
     qmcu_plan *pp = NULL;
-    qmcu_quant_plan *qp;
+    qmcu_plan *qp;
     qmcu_plan_spec spec = {.split = 3, .grid_h = 2, .grid_w = 2, .input_in_sram = 1, .quantmcu = 0}, rspec;
     qmcu_vdq *v1 = qmcu_vdq_new(64), *v2 = qmcu_vdq_new(64), *rv = NULL;
     uint8_t *inputs[6];
@@ -499,7 +499,7 @@ static void test_search_and_file(void)
     if (qp) {
         const qmcu_plan_json_section section = {"quantmcu", qmcu_vdq_write_json, qp};
         f = fopen(path, "w");
-        qmcu_plan_write_json(qp->plan, &section, f);
+        qmcu_plan_write_json(qp, &section, f);
         fclose(f);
     }
     CHECK(read_plan_with_quant(path, g, &rspec, &rv, &err) == QMCU_OK && rv, "%s", err.msg);
@@ -533,7 +533,7 @@ static void test_search_and_file(void)
     for (k = 0; k < 6; k++) free(inputs[k]);
     qmcu_vdq_free(v1);
     qmcu_vdq_free(v2);
-    qmcu_quant_plan_free(m, qp);
+    qmcu_plan_free(qp);
     qmcu_plan_free(pp);
     qmcu_model_free(m);
     qmcu_graph_free(g);
@@ -651,7 +651,7 @@ static void test_lowbit_v2_numerics(void)
         ref_fmt f[4];
         qmcu_vdq *vdq = qmcu_vdq_new(g->n_tensors);
         qmcu_plan_spec spec = {.split = 6, .grid_h = 2, .grid_w = 2, .input_in_sram = 1, .quantmcu = 1};
-        qmcu_quant_plan *q = NULL;
+        qmcu_plan *q = NULL;
         qmcu_run_stats stats = {0, 0, 0, 0, 0};
         qmcu_eltwise_params ep[8];
         uint8_t *mem;
@@ -718,7 +718,7 @@ static void test_lowbit_v2_numerics(void)
         for (t = 0; t < g->n_tensors; t++)
             if (q->exec.lowbit_keep[t]) CHECK(keep, "a map keeps outliers without the option");
         free(mem);
-        qmcu_quant_plan_free(m, q);
+        qmcu_plan_free(q);
     }
     qmcu_model_free(m);
     qmcu_graph_free(g);

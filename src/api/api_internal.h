@@ -13,18 +13,16 @@ struct quantmcu_model {
     qmcu_input_norm model_norm; /* the model's own input rule, before any --input-range */
 };
 
-/* Exactly one of plan (8-bit) and quant (QuantMCU, which owns its own plan) is set. */
+/* The plan object (planning/plan.h), all 8-bit or with its QuantMCU section. */
 struct quantmcu_plan {
     const quantmcu_model *model;
     qmcu_plan *plan;
-    qmcu_quant_plan *quant;
 };
 
 /* "PATH: out of memory". */
 qmcu_status qmcu_api_nomem(qmcu_error *err, const char *what);
-/* A public plan around an 8-bit plan or a QuantMCU plan (taken over; freed on failure). */
-qmcu_status qmcu_api_wrap_plan(const quantmcu_model *m, qmcu_plan *plan, qmcu_quant_plan *quant, quantmcu_plan **out,
-                               qmcu_error *err);
+/* A public plan around a plan object (taken over; freed on failure). */
+qmcu_status qmcu_api_wrap_plan(const quantmcu_model *m, qmcu_plan *plan, quantmcu_plan **out, qmcu_error *err);
 /* The planner's record of a plan (its geometry and memory), QuantMCU or not. */
 const qmcu_plan *qmcu_api_layout(const quantmcu_plan *p);
 /* A failed run's message: the op that failed when the runtime knows it (op >= 0). */

@@ -64,7 +64,7 @@ qmcu_status quantmcu_quantize(const quantmcu_model *m, const quantmcu_plan *patc
                               quantmcu_plan **out, qmcu_error *err)
 {
     qmcu_quant_options qo;
-    qmcu_quant_plan *q = NULL;
+    qmcu_plan *q = NULL;
     uint8_t **inputs = NULL;
     int n = 0;
     qmcu_status st;
@@ -94,6 +94,6 @@ qmcu_status quantmcu_quantize(const quantmcu_model *m, const quantmcu_plan *patc
         st = qmcu_quantmcu_search(m->m, qmcu_api_layout(patch), (const uint8_t *const *)inputs, n, &qo, &q, err);
     free_inputs(inputs, n);
     if (st != QMCU_OK) return st;
-    return qmcu_api_wrap_plan(m, NULL, q, out, err);
+    return qmcu_api_wrap_plan(m, q, out, err);
 }
 

@@ -115,18 +115,15 @@ void quantmcu_plan_options_default(quantmcu_plan_options *o)
     o->fuse_add = 1;
 }
 
-qmcu_status qmcu_api_wrap_plan(const quantmcu_model *m, qmcu_plan *plan, qmcu_quant_plan *quant, quantmcu_plan **out,
-                             qmcu_error *err)
+qmcu_status qmcu_api_wrap_plan(const quantmcu_model *m, qmcu_plan *plan, quantmcu_plan **out, qmcu_error *err)
 {
     quantmcu_plan *p = (quantmcu_plan *)calloc(1, sizeof *p);
     if (!p) {
         qmcu_plan_free(plan);
-        qmcu_quant_plan_free(m->m, quant);
         return qmcu_api_nomem(err, m->g->path);
     }
     p->model = m;
     p->plan = plan;
-    p->quant = quant;
     *out = p;
     return QMCU_OK;
 }
@@ -166,7 +163,7 @@ qmcu_status quantmcu_plan_make(const quantmcu_model *m, const quantmcu_plan_opti
         }
     }
     plan->spec.sram_budget = o->sram_budget;
-    return qmcu_api_wrap_plan(m, plan, NULL, out, err);
+    return qmcu_api_wrap_plan(m, plan, out, err);
 }
 
 qmcu_status quantmcu_plan_read(const quantmcu_model *m, const char *path, quantmcu_mode mode, quantmcu_plan **out,
@@ -175,7 +172,6 @@ qmcu_status quantmcu_plan_read(const quantmcu_model *m, const char *path, quantm
     char *text = qmcu_plan_read_text(path, err);
     qmcu_plan_spec spec;
     qmcu_plan *plan = NULL;
-    qmcu_quant_plan *quant = NULL;
     qmcu_vdq *vdq = NULL;
     uint8_t *halo_ops = NULL;
     int has_quant = 0;
@@ -209,21 +205,21 @@ qmcu_status quantmcu_plan_read(const quantmcu_model *m, const char *path, quantm
         spec.input_in_sram = in_sram;
     }
     if (vdq)
-        st = qmcu_quant_plan_make(m->m, &spec, vdq, &quant, err);
+        st = qmcu_quant_plan_make(m->m, &spec, vdq, &plan, err);
     else
         st = qmcu_plan_build(m->m, &spec, &plan, err);
     free(halo_ops);
     if (st != QMCU_OK) return st;
-    return qmcu_api_wrap_plan(m, plan, quant, out, err);
+    return qmcu_api_wrap_plan(m, plan, out, err);
 }
 
-const qmcu_plan *qmcu_api_layout(const quantmcu_plan *p) { return p->quant ? p->quant->plan : p->plan; }
+const qmcu_plan *qmcu_api_layout(const quantmcu_plan *p) { return p->plan; }
 
 void quantmcu_plan_write(const quantmcu_plan *p, FILE *f)
 {
-    if (p->quant) {
-        const qmcu_plan_json_section section = {"quantmcu", qmcu_vdq_write_json, p->quant};
-        qmcu_plan_write_json(p->quant->plan, &section, f);
+    if (p->plan->quant) {
+        const qmcu_plan_json_section section = {"quantmcu", qmcu_vdq_write_json, p->plan};
+        qmcu_plan_write_json(p->plan, &section, f);
     } else {
         qmcu_plan_write_json(p->plan, NULL, f);
     }
@@ -242,7 +238,6 @@ void quantmcu_plan_free(quantmcu_plan *p)
 {
     if (!p) return;
     qmcu_plan_free(p->plan);
-    qmcu_quant_plan_free(p->model->m, p->quant);
     free(p);
 }
 
@@ -251,7 +246,7 @@ void quantmcu_plan_get_info(const quantmcu_plan *p, quantmcu_plan_info *o)
     const qmcu_plan *l = qmcu_api_layout(p);
     int i;
     memset(o, 0, sizeof *o);
-    o->mode = p->quant ? "quantmcu" : (l->spec.split ? "patch" : "layer");
+    o->mode = p->plan->quant ? "quantmcu" : (l->spec.split ? "patch" : "layer");
     o->split = l->spec.split;
     o->grid_h = l->spec.grid_h;
     o->grid_w = l->spec.grid_w;
@@ -270,7 +265,7 @@ void quantmcu_plan_get_info(const quantmcu_plan *p, quantmcu_plan_info *o)
     o->patch_layer_macs = l->patch_layer_macs;
     o->sram_budget = l->spec.sram_budget;
     o->patch_bitops_int8 = (double)l->patch_macs * 64.0;
-    o->patch_bitops = p->quant ? qmcu_vdq_static_bitops(l, p->quant->vdq) : o->patch_bitops_int8;
+    o->patch_bitops = l->quant ? qmcu_vdq_static_bitops(l, l->quant->vdq) : o->patch_bitops_int8;
     memset(o->halo_ops, 0, sizeof o->halo_ops);
     for (i = 0; i < l->spec.split; i++) o->halo_ops[l->halo[i] & 3]++;
     o->cache_bytes = l->cache_bytes;
@@ -280,7 +275,7 @@ void quantmcu_plan_get_info(const quantmcu_plan *p, quantmcu_plan_info *o)
 
 const char *quantmcu_plan_mode(const quantmcu_plan *p)
 {
-    return p->quant ? "quantmcu" : (qmcu_api_layout(p)->spec.split ? "patch" : "layer");
+    return p->plan->quant ? "quantmcu" : (qmcu_api_layout(p)->spec.split ? "patch" : "layer");
 }
 
 qmcu_status quantmcu_plan_get_op(const quantmcu_plan *p, int op, quantmcu_plan_op *o)
@@ -304,7 +299,7 @@ qmcu_status quantmcu_plan_get_op(const quantmcu_plan *p, int op, quantmcu_plan_o
 
 qmcu_status quantmcu_quant_get_info(const quantmcu_plan *p, quantmcu_quant_info *o)
 {
-    const qmcu_vdq *v = p->quant ? p->quant->vdq : NULL;
+    const qmcu_vdq *v = qmcu_plan_vdq(p->plan);
     int t, s;
     memset(o, 0, sizeof *o);
     if (!v) return QMCU_ERR_ARG;
@@ -320,14 +315,14 @@ qmcu_status quantmcu_quant_get_info(const quantmcu_plan *p, quantmcu_quant_info 
     o->agreement_pct = v->agreement_pct;
     o->calib_outlier_tile_fraction = v->calib_outlier_fraction;
     o->calib_outlier_value_fraction = v->calib_outlier_value_fraction;
-    o->weight_variant_bytes = p->quant->lowbit->weight_variant_bytes;
+    o->weight_variant_bytes = p->plan->quant->lowbit->weight_variant_bytes;
     for (t = 0; t < v->n_tensors; t++) o->n_maps += v->fmap[t].in_scope;
     return QMCU_OK;
 }
 
 qmcu_status quantmcu_quant_get_map(const quantmcu_plan *p, int k, quantmcu_quant_map *o)
 {
-    const qmcu_vdq *v = p->quant ? p->quant->vdq : NULL;
+    const qmcu_vdq *v = qmcu_plan_vdq(p->plan);
     int t, b;
     memset(o, 0, sizeof *o);
     for (t = 0; v && t < v->n_tensors; t++) {
@@ -349,7 +344,7 @@ qmcu_status quantmcu_quant_get_map(const quantmcu_plan *p, int k, quantmcu_quant
     return QMCU_ERR_ARG;
 }
 
-const qmcu_exec_plan *quantmcu_plan_exec(const quantmcu_plan *p) { return p->quant ? &p->quant->exec : &p->plan->exec; }
+const qmcu_exec_plan *quantmcu_plan_exec(const quantmcu_plan *p) { return &p->plan->exec; }
 size_t quantmcu_plan_memory_bytes(const quantmcu_plan *p) { return quantmcu_plan_exec(p)->memory_bytes; }
 
 /* ---- inference ------------------------------------------------------------------------- */

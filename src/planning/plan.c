@@ -550,8 +550,7 @@ static qmcu_status build_memory(qmcu_plan *p, const qmcu_model *m, qmcu_error *e
     return QMCU_OK;
 }
 
-/* The runtime's view of the plan (all 8-bit; QuantMCU adds its formats to a copy). */
-static void sync_exec(qmcu_plan *p)
+void qmcu_plan_exec_view(qmcu_plan *p)
 {
     qmcu_exec_plan *e = &p->exec;
     memset(e, 0, sizeof *e);
@@ -572,6 +571,14 @@ static void sync_exec(qmcu_plan *p)
     e->col_cache_offset = p->col_cache_offset;
     e->row_cache_offset = p->row_cache_offset;
     e->fused_next = p->fused_next;
+    if (p->lowbit.ops) {
+        e->lowbit_bits = p->lowbit.bits;
+        e->lowbit_tau = p->lowbit.tau;
+        e->lowbit_keep = p->lowbit.keep;
+        e->lowbit_outlier_macs = p->lowbit.outlier_macs;
+        e->lowbit = p->lowbit.ops;
+        e->run_lowbit_tile = qmcu_lowbit_run_tile_ops;
+    }
 }
 
 qmcu_status qmcu_plan_build(const qmcu_model *m, const qmcu_plan_spec *spec, qmcu_plan **out, qmcu_error *err)
@@ -631,11 +638,11 @@ qmcu_status qmcu_plan_build(const qmcu_model *m, const qmcu_plan_spec *spec, qmc
             qmcu_plan_free(p);
             return nomem(g, err);
         }
-        sync_exec(p); /* the geometry calls read it */
+        qmcu_plan_exec_view(p); /* the geometry calls read it */
         build_geometry(p);
         count_macs(p);
     } else {
-        sync_exec(p);
+        qmcu_plan_exec_view(p);
         count_macs(p);
     }
     st = build_memory(p, m, err);
@@ -648,7 +655,7 @@ qmcu_status qmcu_plan_build(const qmcu_model *m, const qmcu_plan_spec *spec, qmc
         qmcu_plan_free(p);
         return st;
     }
-    sync_exec(p);
+    qmcu_plan_exec_view(p);
     p->spec.halo_ops = p->halo; /* the caller's array may go; rebuilding from spec gives the same halo */
     *out = p;
     return QMCU_OK;
@@ -657,6 +664,7 @@ qmcu_status qmcu_plan_build(const qmcu_model *m, const qmcu_plan_spec *spec, qmc
 void qmcu_plan_free(qmcu_plan *p)
 {
     if (!p) return;
+    if (p->quant && p->quant_free) p->quant_free(p->quant);
     free(p->region);
     free(p->op_region);
     free(p->in_place);

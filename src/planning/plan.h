@@ -40,9 +40,21 @@ typedef struct {
     size_t sram_budget;      /* the budget it was planned for (plan.json, report); 0: none recorded */
 } qmcu_plan_spec;
 
+struct qmcu_quant_section_s; /* src/quantize: a QuantMCU plan's calibration and search record, its formats */
+
+/* The runtime tables of a QuantMCU plan (qmcu_exec_plan's low-bit fields; all NULL: all 8-bit). */
+typedef struct {
+    const uint8_t *bits;
+    const int32_t *tau;
+    const uint8_t *keep;
+    const int32_t *outlier_macs;
+    const qmcu_lowbit_op *ops;
+} qmcu_plan_lowbit;
+
+/* The one plan object: geometry, halo, memory, budget and, for QuantMCU, its section. */
 typedef struct qmcu_plan_s {
     qmcu_plan_spec spec;
-    qmcu_exec_plan exec; /* what the runtime runs: a view of the arrays below (all 8-bit) */
+    qmcu_exec_plan exec; /* what the runtime runs: a view of the arrays below and of `lowbit` (qmcu_plan_exec_view) */
     const qmcu_graph *g;
     int split_tensor; /* S, -1 without a patch stage */
     int n_tiles;
@@ -80,7 +92,15 @@ typedef struct qmcu_plan_s {
     qmcu_buffer_life *buffers; /* the placement: one per tensor (aliases have size 0), one per op scratch, then
                                   per op its column cache and its line buffer */
     int n_buffers;
+
+    /* QuantMCU (quant NULL: an all-8-bit plan); set by src/quantize */
+    struct qmcu_quant_section_s *quant; /* owned, freed through quant_free */
+    void (*quant_free)(struct qmcu_quant_section_s *q);
+    qmcu_plan_lowbit lowbit; /* the section's runtime tables */
 } qmcu_plan;
+
+/* (Re)builds p->exec from the plan's arrays and its low-bit tables: the only place it is built. */
+void qmcu_plan_exec_view(qmcu_plan *p);
 
 /* Is ops [0, split) a legal patch stage? 1 = yes; else 0 and the reason in why. */
 int qmcu_split_is_legal(const qmcu_graph *g, int split, char *why, size_t why_len);

@@ -10,22 +10,32 @@
 #include "../common/parallel.h"
 #include "vdq.h"
 
-static void sync_exec(qmcu_quant_plan *q)
+static void section_free(qmcu_quant_section *q)
 {
-    q->exec = q->plan->exec;
-    q->exec.lowbit_bits = q->lowbit->bits;
-    q->exec.lowbit_tau = q->lowbit->tau;
-    q->exec.lowbit_keep = q->lowbit->keep;
-    q->exec.lowbit_outlier_macs = q->lowbit->outlier_macs;
-    q->exec.lowbit = q->lowbit->ops;
-    q->exec.run_lowbit_tile = qmcu_lowbit_run_tile_ops;
+    if (!q) return;
+    qmcu_lowbit_data_free(q->m, q->lowbit);
+    qmcu_vdq_free(q->vdq);
+    free(q);
 }
 
-qmcu_status qmcu_quant_plan_make(const qmcu_model *m, const qmcu_plan_spec *spec, qmcu_vdq *vdq, qmcu_quant_plan **out,
+/* The plan's runtime tables from its section's formats, then its exec view. */
+static void attach_formats(qmcu_plan *p)
+{
+    const qmcu_lowbit_data *d = p->quant->lowbit;
+    p->lowbit.bits = d->bits;
+    p->lowbit.tau = d->tau;
+    p->lowbit.keep = d->keep;
+    p->lowbit.outlier_macs = d->outlier_macs;
+    p->lowbit.ops = d->ops;
+    qmcu_plan_exec_view(p);
+}
+
+qmcu_status qmcu_quant_plan_make(const qmcu_model *m, const qmcu_plan_spec *spec, qmcu_vdq *vdq, qmcu_plan **out,
                                  qmcu_error *err)
 {
-    qmcu_quant_plan *q = (qmcu_quant_plan *)calloc(1, sizeof *q);
+    qmcu_quant_section *q = (qmcu_quant_section *)calloc(1, sizeof *q);
     qmcu_plan_spec s = *spec;
+    qmcu_plan *p = NULL;
     qmcu_status st;
     *out = NULL;
     if (!q) {
@@ -33,36 +43,34 @@ qmcu_status qmcu_quant_plan_make(const qmcu_model *m, const qmcu_plan_spec *spec
         qmcu_error_set(err, "%s: out of memory", m->g->path);
         return QMCU_ERR_NOMEM;
     }
+    q->m = m;
     q->vdq = vdq;
     s.quantmcu = 1;
-    if ((st = qmcu_plan_build(m, &s, &q->plan, err)) == QMCU_OK) qmcu_vdq_consumer_macs(q->plan, vdq);
-    if (st != QMCU_OK || (st = qmcu_lowbit_prepare(m, q->plan, vdq, &q->lowbit, err)) != QMCU_OK) {
-        qmcu_quant_plan_free(m, q);
+    if ((st = qmcu_plan_build(m, &s, &p, err)) != QMCU_OK) {
+        section_free(q);
         return st;
     }
-    sync_exec(q);
-    *out = q;
+    p->quant = q;
+    p->quant_free = section_free;
+    qmcu_vdq_consumer_macs(p, vdq);
+    if ((st = qmcu_lowbit_prepare(m, p, vdq, &q->lowbit, err)) != QMCU_OK) {
+        qmcu_plan_free(p);
+        return st;
+    }
+    attach_formats(p);
+    *out = p;
     return QMCU_OK;
 }
 
-qmcu_status qmcu_quant_plan_refresh(const qmcu_model *m, qmcu_quant_plan *q, qmcu_error *err)
+qmcu_status qmcu_quant_plan_refresh(const qmcu_model *m, qmcu_plan *p, qmcu_error *err)
 {
     qmcu_lowbit_data *d;
-    const qmcu_status st = qmcu_lowbit_prepare(m, q->plan, q->vdq, &d, err);
+    const qmcu_status st = qmcu_lowbit_prepare(m, p, p->quant->vdq, &d, err);
     if (st != QMCU_OK) return st;
-    qmcu_lowbit_data_free(m, q->lowbit);
-    q->lowbit = d;
-    sync_exec(q);
+    qmcu_lowbit_data_free(m, p->quant->lowbit);
+    p->quant->lowbit = d;
+    attach_formats(p);
     return QMCU_OK;
-}
-
-void qmcu_quant_plan_free(const qmcu_model *m, qmcu_quant_plan *q)
-{
-    if (!q) return;
-    qmcu_lowbit_data_free(m, q->lowbit);
-    qmcu_plan_free(q->plan);
-    qmcu_vdq_free(q->vdq);
-    free(q);
 }
 
 /* Index of the largest output value (first output; ties to the lower index). */
@@ -82,7 +90,7 @@ static int top1_index(const qmcu_graph *g, const uint8_t *out)
 
 /* The calibration inputs through patch plan pp and QuantMCU plan q: top-1 agreement (%) and
  * the VDPC statistics of q. */
-static qmcu_status compare_on_calib(const qmcu_model *m, const qmcu_plan *pp, const qmcu_quant_plan *q,
+static qmcu_status compare_on_calib(const qmcu_model *m, const qmcu_plan *pp, const qmcu_plan *q,
                                     const uint8_t *const *inputs, int n, double *agree_pct, qmcu_run_stats *stats)
 {
     const qmcu_graph *g = m->g;
@@ -245,10 +253,10 @@ static qmcu_status measure(const qmcu_model *m, const qmcu_exec_plan *e, const u
 
 /* Omega(i, b): the KL of each map alone at each candidate width below 8 (every other map at 8),
  * and the scale: every map at its lowest candidate. */
-static qmcu_status measure_omega(const qmcu_model *m, qmcu_quant_plan *q, const uint8_t *const *inputs, int n,
+static qmcu_status measure_omega(const qmcu_model *m, qmcu_plan *q, const uint8_t *const *inputs, int n,
                                  const qmcu_quant_options *o, const double *ref, qmcu_error *err)
 {
-    qmcu_vdq *v = q->vdq;
+    qmcu_vdq *v = q->quant->vdq;
     const int lowest = v->cand[v->n_cand - 1], threads = o->threads;
     qmcu_status st = QMCU_OK;
     int t, k, done = 0, total = 1; /* measurements: every map at every lower width, then all at the lowest */
@@ -280,11 +288,11 @@ static qmcu_status measure_omega(const qmcu_model *m, qmcu_quant_plan *q, const 
 }
 
 qmcu_status qmcu_quantmcu_search(const qmcu_model *m, const qmcu_plan *patch, const uint8_t *const *inputs, int n,
-                                 const qmcu_quant_options *o, qmcu_quant_plan **out, qmcu_error *err)
+                                 const qmcu_quant_options *o, qmcu_plan **out, qmcu_error *err)
 {
     const qmcu_graph *g = m->g;
     qmcu_vdq *vdq;
-    qmcu_quant_plan *q = NULL;
+    qmcu_plan *q = NULL;
     qmcu_run_stats stats;
     qmcu_status st;
     double agree = 0.0;
@@ -327,13 +335,13 @@ qmcu_status qmcu_quantmcu_search(const qmcu_model *m, const qmcu_plan *patch, co
             if (st == QMCU_OK) st = measure_omega(m, q, inputs, n, o, ref, err);
             free(ref);
         }
-        if (st == QMCU_OK) qmcu_vdqs_search(patch, q->vdq);
+        if (st == QMCU_OK) qmcu_vdqs_search(patch, q->quant->vdq);
         if (st == QMCU_OK) st = qmcu_quant_plan_refresh(m, q, err);
         clock_gettime(CLOCK_MONOTONIC, &w1);
-        q->vdq->search_seconds = (double)(w1.tv_sec - w0.tv_sec) + 1e-9 * (double)(w1.tv_nsec - w0.tv_nsec);
+        q->quant->vdq->search_seconds = (double)(w1.tv_sec - w0.tv_sec) + 1e-9 * (double)(w1.tv_nsec - w0.tv_nsec);
         if (st != QMCU_OK) {
             if (st == QMCU_ERR_NOMEM) qmcu_error_set(err, "%s: out of memory in the search", g->path);
-            qmcu_quant_plan_free(m, q);
+            qmcu_plan_free(q);
             return st;
         }
     }
@@ -342,17 +350,17 @@ qmcu_status qmcu_quantmcu_search(const qmcu_model *m, const qmcu_plan *patch, co
             qmcu_error_set(err, "%s: calibration run failed (%s)", g->path, qmcu_status_name(st));
             break;
         }
-        if (o->max_agreement_drop <= 0.0 || agree >= 100.0 - o->max_agreement_drop || !qmcu_vdqs_undo_last(q->vdq))
+        if (o->max_agreement_drop <= 0.0 || agree >= 100.0 - o->max_agreement_drop || !qmcu_vdqs_undo_last(q->quant->vdq))
             break;
         if ((st = qmcu_quant_plan_refresh(m, q, err)) != QMCU_OK) break;
     }
     if (st != QMCU_OK) {
-        qmcu_quant_plan_free(m, q);
+        qmcu_plan_free(q);
         return st;
     }
-    q->vdq->agreement_pct = agree;
-    q->vdq->calib_outlier_fraction = stats.tiles ? (double)stats.outlier_tiles / (double)stats.tiles : 0.0;
-    q->vdq->calib_outlier_value_fraction =
+    q->quant->vdq->agreement_pct = agree;
+    q->quant->vdq->calib_outlier_fraction = stats.tiles ? (double)stats.outlier_tiles / (double)stats.tiles : 0.0;
+    q->quant->vdq->calib_outlier_value_fraction =
         stats.lowbit_values ? (double)stats.outlier_values / (double)stats.lowbit_values : 0.0;
     *out = q;
     return QMCU_OK;

@@ -130,20 +130,20 @@ qmcu_status qmcu_lowbit_prepare(const qmcu_model *m, const qmcu_plan *p, const q
                                 qmcu_error *err);
 void qmcu_lowbit_data_free(const qmcu_model *m, qmcu_lowbit_data *d);
 
-/* ---- a QuantMCU plan: geometry and placement, search record, formats, runtime view ----- */
-typedef struct {
-    qmcu_plan *plan;          /* built with spec.quantmcu (low-bit staging in its memory); owned */
-    qmcu_vdq *vdq;            /* owned */
-    qmcu_lowbit_data *lowbit; /* owned */
-    qmcu_exec_plan exec;      /* plan->exec with the low-bit formats: what the runtime runs */
-} qmcu_quant_plan;
-/* Builds the plan of `spec` (its quantmcu flag is set here) and derives the formats of vdq,
- * which it takes over (freed on failure too). */
-qmcu_status qmcu_quant_plan_make(const qmcu_model *m, const qmcu_plan_spec *spec, qmcu_vdq *vdq, qmcu_quant_plan **out,
+/* ---- a QuantMCU plan: the plan object (planning/plan.h) with its QuantMCU section -------- */
+typedef struct qmcu_quant_section_s {
+    const qmcu_model *m;      /* the model the formats were derived for */
+    qmcu_vdq *vdq;            /* the calibration and search record; owned */
+    qmcu_lowbit_data *lowbit; /* the formats (the plan's runtime tables point into it); owned */
+} qmcu_quant_section;
+/* Builds the plan of `spec` (its quantmcu flag is set here) with a QuantMCU section: the formats
+ * of vdq, which it takes over (freed on failure too). Freed by qmcu_plan_free. */
+qmcu_status qmcu_quant_plan_make(const qmcu_model *m, const qmcu_plan_spec *spec, qmcu_vdq *vdq, qmcu_plan **out,
                                  qmcu_error *err);
-/* Re-derives the formats after vdq's bits changed. */
-qmcu_status qmcu_quant_plan_refresh(const qmcu_model *m, qmcu_quant_plan *q, qmcu_error *err);
-void qmcu_quant_plan_free(const qmcu_model *m, qmcu_quant_plan *q);
+/* Re-derives the formats of a QuantMCU plan after its record's bits changed. */
+qmcu_status qmcu_quant_plan_refresh(const qmcu_model *m, qmcu_plan *p, qmcu_error *err);
+/* The record of a QuantMCU plan (NULL: an all-8-bit plan). */
+static inline qmcu_vdq *qmcu_plan_vdq(const qmcu_plan *p) { return p->quant ? p->quant->vdq : NULL; }
 
 /* ---- the whole pipeline: calibrate -> search -> formats -> agreement guard ------------- */
 typedef struct {
@@ -164,7 +164,7 @@ void qmcu_quant_options_default(qmcu_quant_options *o, qmcu_quant_scheme scheme)
 /* Calibrates on n inputs (model-format bytes) on top of the int8 patch plan `patch`, searches
  * the bit widths, derives the formats and applies the agreement guard. */
 qmcu_status qmcu_quantmcu_search(const qmcu_model *m, const qmcu_plan *patch, const uint8_t *const *inputs, int n,
-                                 const qmcu_quant_options *o, qmcu_quant_plan **out, qmcu_error *err);
+                                 const qmcu_quant_options *o, qmcu_plan **out, qmcu_error *err);
 
 /* The output proxy's view of a run in mem: softmax of the dequantized logits (the input of a final
  * SOFTMAX, else the output), qmcu_logits_count(g) entries. */
@@ -174,7 +174,7 @@ void qmcu_logit_probabilities(const qmcu_graph *g, const qmcu_exec_plan *e, cons
 double qmcu_kl_accumulate(double acc, const double *ref, const double *p, int n);
 
 /* ---- plan.json "quantmcu" section (quantize/vdq_file.c) ------------------------------ */
-/* Writes the section (ctx: the qmcu_quant_plan); use as qmcu_plan_json_section.write. */
+/* Writes the section (ctx: the QuantMCU qmcu_plan); use as qmcu_plan_json_section.write. */
 void qmcu_vdq_write_json(FILE *f, const void *quant_plan);
 /* Reads the section of a plan file's text: thresholds and bits per feature map of a plan with
  * the given split (the rest is recomputed or informative). */

@@ -9,8 +9,8 @@
 
 void qmcu_vdq_write_json(FILE *f, const void *quant_plan)
 {
-    const qmcu_quant_plan *q = (const qmcu_quant_plan *)quant_plan;
-    const qmcu_plan *p = q->plan;
+    const qmcu_plan *p = (const qmcu_plan *)quant_plan;
+    const qmcu_quant_section *q = p->quant;
     const qmcu_vdq *v = q->vdq;
     const qmcu_graph *g = p->g;
     const double b8 = (double)p->patch_macs * 64.0, bq = qmcu_vdq_static_bitops(p, v);
