@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../prepare/emit.h"
+#include "../prepare/op_host.h"
 #include "../runtime/lowbit_exec.h"
 
 static const qmcu_board k_boards[] = {
@@ -32,75 +34,7 @@ size_t qmcu_codegen_weight_bytes(const qmcu_graph *g)
     return b;
 }
 
-/* ---- emitters ------------------------------------------------------------------------ */
-
-/* Separator before element i of a list printed `per_line` to a line. */
-static const char *sep(size_t i, size_t per_line) { return i == 0 ? "\n    " : (i % per_line ? "," : ",\n    "); }
-
-static void emit_float(FILE *f, float v)
-{
-    if (isinf(v))
-        fputs(v > 0 ? "INFINITY" : "-INFINITY", f);
-    else
-        fprintf(f, "%af", (double)v);
-}
-
-static void emit_bytes(FILE *f, const char *type, const char *name, const uint8_t *d, size_t n, int is_signed)
-{
-    size_t i;
-    fprintf(f, "static const %s %s[%zu] = {", type, name, n ? n : 1);
-    for (i = 0; i < n; i++) fprintf(f, "%s%d", sep(i, 24), is_signed ? (int)(int8_t)d[i] : (int)d[i]);
-    fputs(n ? "\n};\n" : "0};\n", f);
-}
-
-static void emit_i32(FILE *f, const char *name, const int32_t *d, size_t n)
-{
-    size_t i;
-    fprintf(f, "static const int32_t %s[%zu] = {", name, n ? n : 1);
-    for (i = 0; i < n; i++) fprintf(f, "%s%" PRId32, sep(i, 10), d[i]);
-    fputs(n ? "\n};\n" : "0};\n", f);
-}
-
-static void emit_sizes(FILE *f, const char *name, const size_t *d, size_t n)
-{
-    size_t i;
-    fprintf(f, "static const size_t %s[%zu] = {", name, n ? n : 1);
-    for (i = 0; i < n; i++) fprintf(f, "%s%zu", sep(i, 10), d[i]);
-    fputs(n ? "\n};\n" : "0};\n", f);
-}
-
-static void emit_floats(FILE *f, const char *name, const float *d, size_t n)
-{
-    size_t i;
-    fprintf(f, "static const float %s[%zu] = {", name, n ? n : 1);
-    for (i = 0; i < n; i++) {
-        fputs(sep(i, 6), f);
-        emit_float(f, d[i]);
-    }
-    fputs(n ? "\n};\n" : "0};\n", f);
-}
-
-static void emit_conv_params(FILE *f, const qmcu_conv_params *c)
-{
-    fprintf(
-        f,
-        "{.input_offset = %d, .filter_offset = %d, .output_offset = %d, .act_min = %d, .act_max = %d, .stride_h = %d, "
-        ".stride_w = %d, .dil_h = %d, .dil_w = %d, .pad_top = %d, .pad_left = %d, .depth_multiplier = %d, "
-        ".input_code_bits = %d}",
-        c->input_offset, c->filter_offset, c->output_offset, c->act_min, c->act_max, c->stride_h, c->stride_w, c->dil_h,
-        c->dil_w, c->pad_top, c->pad_left, c->depth_multiplier, c->input_code_bits);
-}
-
-static void emit_elt(FILE *f, const qmcu_eltwise_params *e)
-{
-    fprintf(f,
-            "{.is_mul = %d, .input1_offset = %d, .input2_offset = %d, .output_offset = %d, .left_shift = %d, "
-            ".input1_multiplier = %d, .input2_multiplier = %d, .output_multiplier = %d, .input1_shift = %d, "
-            ".input2_shift = %d, .output_shift = %d, .act_min = %d, .act_max = %d}",
-            e->is_mul, e->input1_offset, e->input2_offset, e->output_offset, e->left_shift, e->input1_multiplier,
-            e->input2_multiplier, e->output_multiplier, e->input1_shift, e->input2_shift, e->output_shift, e->act_min,
-            e->act_max);
-}
+/* ---- emitters (the shared ones: src/prepare/emit.h) ----------------------------------- */
 
 /* Name of the array behind a multiplier/shift/bias pointer of op i: the prepared op's, or one of
  * a QuantMCU variant (emitted under that name). */
@@ -158,16 +92,16 @@ static void emit_tensors(FILE *f, const qmcu_graph *g)
         snprintf(name, sizeof name, "t%d_data", t);
         fprintf(f, "/* tensor %d: %s %d-D */\n", t, qmcu_dtype_name(x->type), x->ndim);
         if (x->type == QMCU_I8)
-            emit_bytes(f, "int8_t", name, (const uint8_t *)x->data, x->bytes, 1);
+            qmcu_emit_bytes(f, "int8_t", name, (const uint8_t *)x->data, x->bytes, 1);
         else if (x->type == QMCU_I32)
-            emit_i32(f, name, (const int32_t *)x->data, x->bytes / 4);
+            qmcu_emit_i32(f, name, (const int32_t *)x->data, x->bytes / 4);
         else if (x->type == QMCU_F32)
-            emit_floats(f, name, (const float *)x->data, x->bytes / 4);
+            qmcu_emit_floats(f, name, (const float *)x->data, x->bytes / 4);
         else
-            emit_bytes(f, "uint8_t", name, (const uint8_t *)x->data, x->bytes, 0);
+            qmcu_emit_bytes(f, "uint8_t", name, (const uint8_t *)x->data, x->bytes, 0);
         if (x->n_scales > 1 && x->scales) { /* per-channel scales (read by hybrid ops at run time) */
             snprintf(name, sizeof name, "t%d_scales", t);
-            emit_floats(f, name, x->scales, (size_t)x->n_scales);
+            qmcu_emit_floats(f, name, x->scales, (size_t)x->n_scales);
         }
     }
     /* the graph's structs hold non-const pointers (the host owns and frees them); the runtime
@@ -179,7 +113,7 @@ static void emit_tensors(FILE *f, const qmcu_graph *g)
         emit_int_list(f, x->dims, QMCU_MAX_DIMS);
         fprintf(f, ", .type = %s, .from_uint8 = %d, .quantized = %d, .scale = ", dtype_enum(x->type), x->from_uint8,
                 x->quantized);
-        emit_float(f, x->scale);
+        qmcu_emit_float(f, x->scale);
         fprintf(f, ", .zero_point = %d, .n_scales = %d, .quant_dim = %d", x->zero_point, x->n_scales, x->quant_dim);
         if (x->data) fprintf(f, ", .data = (void *)t%d_data", t);
         if (x->data && x->n_scales > 1 && x->scales) fprintf(f, ", .scales = (float *)t%d_scales", t);
@@ -202,7 +136,7 @@ static void emit_ops(FILE *f, const qmcu_graph *g)
             ".filter_h = %d, .filter_w = %d, .depth_multiplier = %d, .act = %s, .axis = %d, .keep_dims = %d, .beta = ",
             o->out, o->padding_same, o->stride_h, o->stride_w, o->dil_h, o->dil_w, o->filter_h, o->filter_w,
             o->depth_multiplier, act_enum(o->act), o->axis, o->keep_dims);
-        emit_float(f, o->beta);
+        qmcu_emit_float(f, o->beta);
         fprintf(f, ", .pad_top = %d, .pad_left = %d, .pads = {", o->pad_top, o->pad_left);
         for (j = 0; j < 4; j++) fprintf(f, "%s{%d, %d}", j ? ", " : "", o->pads[j][0], o->pads[j][1]);
         fputs("}, .perm = {", f);
@@ -221,7 +155,7 @@ static void emit_ops(FILE *f, const qmcu_graph *g)
                     d->use_regular_nms);
             for (j = 0; j < 6; j++) {
                 fprintf(f, ", .%s = ", fn[j]);
-                emit_float(f, fv[j]);
+                qmcu_emit_float(f, fv[j]);
             }
             fputc('}', f);
         }
@@ -230,122 +164,27 @@ static void emit_ops(FILE *f, const qmcu_graph *g)
     fputs("};\n\n", f);
 }
 
-/* The per-channel arrays and tables of prepared ops that have them. */
+/* The per-channel arrays and tables of prepared ops that have them (each family emits its own). */
 static void emit_prepared_arrays(FILE *f, const qmcu_model *m)
 {
-    const qmcu_graph *g = m->g;
-    char name[32];
-    int i, k;
-    for (i = 0; i < g->n_ops; i++) {
-        const qmcu_op_type ty = g->ops[i].type;
-        const qmcu_prepared_op *po = &m->ops[i];
-        if (qmcu_op_has(ty, QMCU_OPT_WEIGHTED) && po->u.conv.rq.multiplier) {
-            const size_t oc = (size_t)qmcu_op_out_channels(g, &g->ops[i]);
-            snprintf(name, sizeof name, "op%d_mult", i);
-            emit_i32(f, name, po->u.conv.rq.multiplier, oc);
-            snprintf(name, sizeof name, "op%d_shift", i);
-            emit_i32(f, name, po->u.conv.rq.shift, oc);
-            snprintf(name, sizeof name, "op%d_bias", i);
-            emit_i32(f, name, po->u.conv.bias, oc);
-        } else if (ty == QMCU_OP_SOFTMAX && po->u.softmax.table) {
-            snprintf(name, sizeof name, "op%d_softmax_table", i);
-            emit_floats(f, name, po->u.softmax.table, 256);
-        } else if (ty == QMCU_OP_UNIDIRECTIONAL_SEQUENCE_LSTM) { /* the eight effective biases, one block */
-            snprintf(name, sizeof name, "op%d_lstm_bias", i);
-            emit_i32(f, name, po->u.lstm.input_bias[0], 8 * (size_t)po->u.lstm.n_cell);
-        } else if ((ty == QMCU_OP_LOGISTIC || ty == QMCU_OP_HARD_SWISH) && po->u.lut) {
-            snprintf(name, sizeof name, "op%d_lut", i);
-            fprintf(f, "static const int8_t %s[256] = {", name);
-            for (k = 0; k < 256; k++) fprintf(f, "%s%d", sep((size_t)k, 24), po->u.lut[k]);
-            fputs("\n};\n", f);
-        }
+    int i;
+    for (i = 0; i < m->g->n_ops; i++) {
+        const qmcu_op_host *h = qmcu_op_host_of(m->g->ops[i].type);
+        if (h->emit_arrays) h->emit_arrays(f, m, i);
     }
 }
 
-/* One prepared op: only its kind's member of the union. */
+/* One prepared op: only its kind's member of the union (emitted by its family). */
 static void emit_prepared_op(FILE *f, const qmcu_model *m, int i)
 {
     const qmcu_op_type ty = m->g->ops[i].type;
     const qmcu_prepared_op *po = &m->ops[i];
+    const qmcu_op_host *h = qmcu_op_host_of(ty);
     fprintf(f, "    [%d] = {/* %s */ .scratch_bytes = %zu, .act_min_f = ", i, qmcu_op_name(ty), po->scratch_bytes);
-    emit_float(f, po->act_min_f);
+    qmcu_emit_float(f, po->act_min_f);
     fputs(", .act_max_f = ", f);
-    emit_float(f, po->act_max_f);
-    if (qmcu_op_has(ty, QMCU_OPT_WEIGHTED)) {
-        const qmcu_prepared_conv *pc = &po->u.conv;
-        const qmcu_conv_f32_params *c = &pc->f32;
-        fputs(",\n        .u.conv = {.params = ", f);
-        emit_conv_params(f, &pc->params);
-        fputs(",\n                   .rq = {.multiplier = ", f);
-        array_ref(f, pc->rq.multiplier, pc, i, "mult", 0);
-        fputs(", .shift = ", f);
-        array_ref(f, pc->rq.shift, pc, i, "shift", 0);
-        fputs("}, .bias = ", f);
-        array_ref(f, pc->bias, pc, i, "bias", 0);
-        fprintf(
-            f,
-            ",\n                   .f32 = {.stride_h = %d, .stride_w = %d, .dil_h = %d, .dil_w = %d, .pad_top = %d, "
-            ".pad_left = %d, .depth_multiplier = %d, .act_min = ",
-            c->stride_h, c->stride_w, c->dil_h, c->dil_w, c->pad_top, c->pad_left, c->depth_multiplier);
-        emit_float(f, c->act_min);
-        fputs(", .act_max = ", f);
-        emit_float(f, c->act_max);
-        fputs("}}", f);
-    } else if (ty == QMCU_OP_AVERAGE_POOL_2D || ty == QMCU_OP_MAX_POOL_2D) {
-        const qmcu_pool_params *pp = &po->u.pool;
-        fprintf(f,
-                ",\n        .u.pool = {.filter_h = %d, .filter_w = %d, .stride_h = %d, .stride_w = %d, .pad_top = %d, "
-                ".pad_left = %d, .act_min = %d, .act_max = %d, .value_offset = %d, .is_max = %d}",
-                pp->filter_h, pp->filter_w, pp->stride_h, pp->stride_w, pp->pad_top, pp->pad_left, pp->act_min,
-                pp->act_max, pp->value_offset, pp->is_max);
-    } else if (ty == QMCU_OP_ADD || ty == QMCU_OP_SUB || ty == QMCU_OP_MUL) {
-        fputs(",\n        .u.elt = ", f);
-        emit_elt(f, &po->u.elt);
-    } else if (ty == QMCU_OP_QUANTIZE || ty == QMCU_OP_RELU || ty == QMCU_OP_RELU6) {
-        const qmcu_requantize_params *r = &po->u.requant;
-        fprintf(f,
-                ",\n        .u.requant = {.input_offset = %d, .output_offset = %d, .multiplier = %d, .shift = %d, "
-                ".act_min = %d, .act_max = %d}",
-                r->input_offset, r->output_offset, r->multiplier, r->shift, r->act_min, r->act_max);
-    } else if (ty == QMCU_OP_MEAN) {
-        const qmcu_mean_params *mp = &po->u.mean;
-        fprintf(f,
-                ",\n        .u.mean = {.kind = (qmcu_mean_kind)%d, .reduce_mask = %d, .value_offset = %d, "
-                ".input_zero_point = %d, .output_zero_point = %d, .multiplier = %d, .shift = %d, .input_scale = ",
-                (int)mp->kind, mp->reduce_mask, mp->value_offset, mp->input_zero_point, mp->output_zero_point,
-                mp->multiplier, mp->shift);
-        emit_float(f, mp->input_scale);
-        fputs(", .output_scale = ", f);
-        emit_float(f, mp->output_scale);
-        fprintf(f, ", .uint8_model = %d}", mp->uint8_model);
-    } else if (ty == QMCU_OP_SOFTMAX && po->u.softmax.table) {
-        fprintf(f, ",\n        .u.softmax = {.table = op%d_softmax_table, .output_scale = ", i);
-        emit_float(f, po->u.softmax.output_scale);
-        fprintf(f, ", .output_zero_point = %d, .uint8_output = %d}", po->u.softmax.output_zero_point,
-                po->u.softmax.uint8_output);
-    } else if ((ty == QMCU_OP_LOGISTIC || ty == QMCU_OP_HARD_SWISH) && po->u.lut) {
-        fprintf(f, ",\n        .u.lut = op%d_lut", i);
-    } else if (ty == QMCU_OP_UNIDIRECTIONAL_SEQUENCE_LSTM) {
-        const qmcu_lstm_params *l = &po->u.lstm;
-        const qmcu_op *op = &m->g->ops[i];
-        int g;
-        fprintf(f,
-                ",\n        .u.lstm = {.n_input = %d, .n_cell = %d, .n_output = %d, .time_steps = %d, .reverse = %d, "
-                ".hidden_multiplier = %d, .hidden_shift = %d, .hidden_zero_point = %d, .state_zero_point = %d, "
-                ".cell_scale = %d, .cell_clip = %d",
-                l->n_input, l->n_cell, l->n_output, l->time_steps, l->reverse, l->hidden_multiplier, l->hidden_shift,
-                l->hidden_zero_point, l->state_zero_point, l->cell_scale, l->cell_clip);
-        for (g = 0; g < 4; g++) /* weights: the op's constant tensors (t<N>_data); biases: op<i>_lstm_bias */
-            fprintf(
-                f,
-                ",\n            .input_weights[%d] = (const int8_t *)t%d_data, .recurrent_weights[%d] = (const int8_t "
-                "*)t%d_data, .input_bias[%d] = op%d_lstm_bias + %d, .recurrent_bias[%d] = op%d_lstm_bias + %d, "
-                ".input_multiplier[%d] = %d, .input_shift[%d] = %d, .recurrent_multiplier[%d] = %d, "
-                ".recurrent_shift[%d] = %d",
-                g, op->in[1 + g], g, op->in[5 + g], g, i, 2 * g * l->n_cell, g, i, (2 * g + 1) * l->n_cell, g,
-                l->input_multiplier[g], g, l->input_shift[g], g, l->recurrent_multiplier[g], g, l->recurrent_shift[g]);
-        fputc('}', f);
-    }
+    qmcu_emit_float(f, po->act_max_f);
+    if (h->emit_member) h->emit_member(f, m, i);
     fputs("},\n", f);
 }
 
@@ -361,7 +200,7 @@ static void emit_prepared(FILE *f, const qmcu_model *m)
 /* QuantMCU formats: per-tensor bits and, per patch op, its valid format combinations. */
 static void emit_i8(FILE *f, const char *name, const int8_t *d, size_t n)
 {
-    emit_bytes(f, "int8_t", name, (const uint8_t *)d, n, 1);
+    qmcu_emit_bytes(f, "int8_t", name, (const uint8_t *)d, n, 1);
 }
 
 /* The arrays a format combination owns: multipliers, bias, re-quantized weights, per-channel add
@@ -377,15 +216,15 @@ static void emit_variant_arrays(FILE *f, const qmcu_model *m, int i, int k, cons
     if (qmcu_is_conv(op->type)) {
         if (lv->rq.multiplier && lv->rq.multiplier != pc->rq.multiplier) {
             snprintf(name, sizeof name, "lb%d_%d_mult", i, k);
-            emit_i32(f, name, lv->rq.multiplier, oc);
+            qmcu_emit_i32(f, name, lv->rq.multiplier, oc);
         }
         if (lv->rq.shift && lv->rq.shift != pc->rq.shift) {
             snprintf(name, sizeof name, "lb%d_%d_shift", i, k);
-            emit_i32(f, name, lv->rq.shift, oc);
+            qmcu_emit_i32(f, name, lv->rq.shift, oc);
         }
         if (lv->bias && lv->bias != pc->bias) {
             snprintf(name, sizeof name, "lb%d_%d_bias", i, k);
-            emit_i32(f, name, lv->bias, oc);
+            qmcu_emit_i32(f, name, lv->bias, oc);
         }
         if (lv->weights) {
             snprintf(name, sizeof name, "lb%d_%d_weights", i, k);
@@ -400,7 +239,7 @@ static void emit_variant_arrays(FILE *f, const qmcu_model *m, int i, int k, cons
         fprintf(f, "static const qmcu_eltwise_params lb%d_%d_elt[%zu] = {\n", i, k, oc);
         for (c = 0; c < oc; c++) {
             fputs("    ", f);
-            emit_elt(f, &lv->elt_c[c]);
+            qmcu_emit_elt(f, &lv->elt_c[c]);
             fputs(",\n", f);
         }
         fputs("};\n", f);
@@ -414,12 +253,12 @@ static void emit_lowbit(FILE *f, const qmcu_model *m, const qmcu_exec_plan *e)
     const qmcu_graph *g = m->g;
     int i, k, t;
     fprintf(f, "static const uint8_t k_lowbit_bits[%d] = {", g->n_tensors);
-    for (t = 0; t < g->n_tensors; t++) fprintf(f, "%s%d", sep((size_t)t, 24), e->lowbit_bits[t]);
+    for (t = 0; t < g->n_tensors; t++) fprintf(f, "%s%d", qmcu_emit_sep((size_t)t, 24), e->lowbit_bits[t]);
     fputs("\n};\n", f);
-    emit_i32(f, "k_lowbit_tau", e->lowbit_tau, (size_t)g->n_tensors);
+    qmcu_emit_i32(f, "k_lowbit_tau", e->lowbit_tau, (size_t)g->n_tensors);
     if (e->lowbit_keep) {
-        emit_bytes(f, "uint8_t", "k_lowbit_keep", e->lowbit_keep, (size_t)g->n_tensors, 0);
-        emit_i32(f, "k_lowbit_outlier_macs", e->lowbit_outlier_macs, (size_t)g->n_tensors);
+        qmcu_emit_bytes(f, "uint8_t", "k_lowbit_keep", e->lowbit_keep, (size_t)g->n_tensors, 0);
+        qmcu_emit_i32(f, "k_lowbit_outlier_macs", e->lowbit_outlier_macs, (size_t)g->n_tensors);
     }
     for (i = 0; i < e->split; i++) {
         const qmcu_lowbit_op *lo = &e->lowbit[i];
@@ -429,13 +268,13 @@ static void emit_lowbit(FILE *f, const qmcu_model *m, const qmcu_exec_plan *e)
         if (lo->to_int8.rq.multiplier) { /* halo caches of a low-bit map */
             char name[48];
             snprintf(name, sizeof name, "lb%d_up_mult", i);
-            emit_i32(f, name, lo->to_int8.rq.multiplier, (size_t)c_n);
+            qmcu_emit_i32(f, name, lo->to_int8.rq.multiplier, (size_t)c_n);
             snprintf(name, sizeof name, "lb%d_up_shift", i);
-            emit_i32(f, name, lo->to_int8.rq.shift, (size_t)c_n);
+            qmcu_emit_i32(f, name, lo->to_int8.rq.shift, (size_t)c_n);
             snprintf(name, sizeof name, "lb%d_down_mult", i);
-            emit_i32(f, name, lo->to_codes.rq.multiplier, (size_t)c_n);
+            qmcu_emit_i32(f, name, lo->to_codes.rq.multiplier, (size_t)c_n);
             snprintf(name, sizeof name, "lb%d_down_shift", i);
-            emit_i32(f, name, lo->to_codes.rq.shift, (size_t)c_n);
+            qmcu_emit_i32(f, name, lo->to_codes.rq.shift, (size_t)c_n);
         }
     }
     fprintf(f, "\nstatic const qmcu_lowbit_op k_lowbit[%d] = {\n", e->split);
@@ -450,7 +289,7 @@ static void emit_lowbit(FILE *f, const qmcu_model *m, const qmcu_exec_plan *e)
             fprintf(f, "        [%d] = {.valid = 1, .pad_value = %d", k, lv->pad_value);
             if (conv) {
                 fputs(", .conv = ", f);
-                emit_conv_params(f, &lv->conv);
+                qmcu_emit_conv_params(f, &lv->conv);
                 fputs(",\n               .rq = {.multiplier = ", f);
                 array_ref(f, lv->rq.multiplier, pc, i, "mult", k);
                 fputs(", .shift = ", f);
@@ -460,7 +299,7 @@ static void emit_lowbit(FILE *f, const qmcu_model *m, const qmcu_exec_plan *e)
                 if (lv->weights) fprintf(f, ", .weights = lb%d_%d_weights", i, k);
             } else if (g->ops[i].type == QMCU_OP_ADD) {
                 fputs(", .elt = ", f);
-                emit_elt(f, &lv->elt);
+                qmcu_emit_elt(f, &lv->elt);
                 if (lv->elt_c) fprintf(f, ", .elt_c = lb%d_%d_elt", i, k);
             }
             if (lv->code_max) fprintf(f, ", .code_max = lb%d_%d_code_max", i, k);
@@ -494,21 +333,21 @@ static void emit_plan(FILE *f, const qmcu_model *m, const qmcu_exec_plan *e)
     int i, halo = 0, fused = 0;
     fprintf(f, "static const qmcu_window k_region[%zu] = {", nreg ? nreg : 1);
     for (r = 0; r < nreg; r++)
-        fprintf(f, "%s{%d, %d, %d, %d}", sep(r, 6), e->region[r].h0, e->region[r].h1, e->region[r].w0, e->region[r].w1);
+        fprintf(f, "%s{%d, %d, %d, %d}", qmcu_emit_sep(r, 6), e->region[r].h0, e->region[r].h1, e->region[r].w0, e->region[r].w1);
     fputs(nreg ? "\n};\n" : "{0, 0, 0, 0}};\n", f);
     fprintf(f, "static const uint8_t k_in_place[%d] = {", g->n_ops);
     for (i = 0; i < g->n_ops; i++) fprintf(f, "%s%d", i ? ", " : "", e->in_place[i]);
     fputs("};\n", f);
-    emit_sizes(f, "k_tensor_offset", e->tensor_offset, (size_t)g->n_tensors);
-    emit_sizes(f, "k_scratch_offset", e->scratch_offset, (size_t)g->n_ops);
-    emit_sizes(f, "k_scratch_bytes", e->scratch_bytes, (size_t)g->n_ops);
+    qmcu_emit_sizes(f, "k_tensor_offset", e->tensor_offset, (size_t)g->n_tensors);
+    qmcu_emit_sizes(f, "k_scratch_offset", e->scratch_offset, (size_t)g->n_ops);
+    qmcu_emit_sizes(f, "k_scratch_bytes", e->scratch_bytes, (size_t)g->n_ops);
     for (i = 0; e->halo && i < e->split && !e->halo[i]; i++) continue;
     if (e->halo && i < e->split) { /* halo caching: per patch op its strategy and cache offsets */
         fprintf(f, "static const uint8_t k_halo[%d] = {", e->split);
         for (i = 0; i < e->split; i++) fprintf(f, "%s%d", i ? ", " : "", e->halo[i]);
         fputs("};\n", f);
-        emit_sizes(f, "k_col_cache_offset", e->col_cache_offset, (size_t)e->split);
-        emit_sizes(f, "k_row_cache_offset", e->row_cache_offset, (size_t)e->split);
+        qmcu_emit_sizes(f, "k_col_cache_offset", e->col_cache_offset, (size_t)e->split);
+        qmcu_emit_sizes(f, "k_row_cache_offset", e->row_cache_offset, (size_t)e->split);
         halo = 1;
     }
     for (i = 0; e->fused_next && i < g->n_ops && !e->fused_next[i]; i++) continue;
