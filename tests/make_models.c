@@ -14,6 +14,7 @@
  * split_{int8,uint8}.tflite  SPLIT along channels and along rows; two outputs
  * nearest_{int8,uint8,float}.tflite  RESIZE_NEAREST_NEIGHBOR in the same variants as the bilinear chain
  * sub_{int8,uint8,float}.tflite  SUB, with and without a fused RELU
+ * leaky_relu_{int8,uint8,float}.tflite  LEAKY_RELU with alpha 0.2 and 1.5, on both signs
  * pose_ops.tflite          CAST, SUB / MUL with broadcast constants, FLOOR_DIV / MUL / SUB on int32, PACK, UNPACK,
  *                          GATHER_ND, SQRT, DIV (MoveNet's pre- and post-processing); two outputs
  * lstm_int8.tflite         fully integer UNIDIRECTIONAL_SEQUENCE_LSTM (not an image model)
@@ -383,6 +384,38 @@ static int sub_model(gen *g, const char *dir, int type, const char *name)
     d = binary_act(g, TFB_SUB, a, b, a.scale * 1.3f, u8 ? 120 : -5, 0);
     e = binary_act(g, TFB_SUB, d, a, d.scale * 0.9f, u8 ? 100 : -20, 1); /* fused RELU */
     return save(g, dir, name, x.id, e.id);
+}
+
+/* LEAKY_RELU with alpha 0.2 (the usual) and 1.5 (above 1: no max()), both signs of input. */
+static tinfo leaky_relu(gen *g, tinfo x, float alpha, float scale, int zp)
+{
+    tinfo y = activation(g, x.type, x.shape[1], x.shape[2], x.shape[3], scale, zp);
+    fbw_table_start(tfb_w(&g->b)); /* LeakyReluOptions: alpha */
+    fbw_add_f32(tfb_w(&g->b), 0, alpha);
+    tfb_op(&g->b, TFB_LEAKY_RELU, &x.id, 1, y.id, TFB_OPT_LEAKY_RELU, fbw_table_end(tfb_w(&g->b)));
+    return y;
+}
+
+static int leaky_relu_model(gen *g, const char *dir, int type, const char *name)
+{
+    const int u8 = type == TFB_UINT8;
+    tinfo x, a, l1, b, l2;
+    start(g, 21 + (uint32_t)type);
+    if (type == TFB_FLOAT32) { /* x^2 - x <= 0, then x - leaky(x^2 - x) >= 0 */
+        x = activation(g, TFB_FLOAT32, 8, 8, 3, 0.0f, 0);
+        a = binary(g, TFB_MUL, x, x, 0.0f, 0);
+        b = binary(g, TFB_SUB, a, x, 0.0f, 0);
+        l1 = leaky_relu(g, b, 0.2f, 0.0f, 0);
+        b = binary(g, TFB_SUB, x, l1, 0.0f, 0);
+        l2 = leaky_relu(g, b, 1.5f, 0.0f, 0);
+        return save(g, dir, name, x.id, l2.id);
+    }
+    x = activation(g, type, 16, 16, 3, u8 ? 1.0f / 128.0f : 1.0f / 255.0f, u8 ? 128 : -128);
+    a = conv(g, x, 8, 3, 2, 1, 0, 0);
+    l1 = leaky_relu(g, a, 0.2f, a.scale * 0.7f, u8 ? 100 : -30);
+    b = conv(g, l1, 8, 1, 1, 1, 0, 0);
+    l2 = leaky_relu(g, b, 1.5f, b.scale * 1.6f, u8 ? 140 : 10);
+    return save(g, dir, name, x.id, l2.id);
 }
 
 /* Dynamic-range ("hybrid") CONV_2D: float activations, int8 weights with a float bias. */
@@ -803,6 +836,9 @@ int main(int argc, char **argv)
                    sub_model(&g, argv[1], TFB_INT8, "sub_int8.tflite") &&
                    sub_model(&g, argv[1], TFB_UINT8, "sub_uint8.tflite") &&
                    sub_model(&g, argv[1], TFB_FLOAT32, "sub_float.tflite") &&
+                   leaky_relu_model(&g, argv[1], TFB_INT8, "leaky_relu_int8.tflite") &&
+                   leaky_relu_model(&g, argv[1], TFB_UINT8, "leaky_relu_uint8.tflite") &&
+                   leaky_relu_model(&g, argv[1], TFB_FLOAT32, "leaky_relu_float.tflite") &&
                    hybrid_model(&g, argv[1], "hybrid_float.tflite") && pose_ops_model(&g, argv[1], "pose_ops.tflite") &&
                    lstm_model(&g, argv[1], "lstm_int8.tflite", 0) &&
                    detection_model(&g, argv[1], TFB_UINT8, 0, 2, "detect_fast_uint8.tflite") &&

@@ -292,6 +292,18 @@ for s in 1 2 3 4 5; do
       && cmp -s "$T/pp.bin" "$T/ll.bin" && cmp -s "$T/pp.1.bin" "$T/ll.1.bin" && ok || bad "pose_ops split $s grid $gr differs from layer mode"
   done
 done
+# LEAKY_RELU (element-wise) in the patch stage: every legal split (the float model reads its input
+# again at op 3), grids, recomputed or cached halos
+for spec in "leaky_relu_int8:1 2 3 4" "leaky_relu_uint8:1 2 3 4" "leaky_relu_float:4"; do
+  m=${spec%%:*}
+  $QM run "$T/gen/$m.tflite" "$IMG/$A" --dump-output "$T/ll.bin" > /dev/null || bad "$m layer run"
+  for s in ${spec#*:}; do
+    for gr in "2x2 --halo recompute" "3x2 --halo cached"; do
+      $QM run "$T/gen/$m.tflite" "$IMG/$A" --mode patch --split $s --grid $gr --dump-output "$T/pp.bin" > /dev/null \
+        && cmp -s "$T/pp.bin" "$T/ll.bin" && ok || bad "$m split $s grid $gr differs from layer mode"
+    done
+  done
+done
 # RESIZE_BILINEAR / RESIZE_NEAREST_NEIGHBOR join the patch stage: every split, grids, recomputed or cached halos
 for m in resize_int8 resize_uint8 resize_float nearest_int8 nearest_uint8 nearest_float; do
   $QM run "$T/gen/$m.tflite" "$IMG/$A" --dump-output "$T/ll.bin" > /dev/null || bad "$m layer run"

@@ -56,7 +56,7 @@ $QM run "$V1" "$img" --dump-output "$T/host.bin" > /dev/null
 $QM mcu "$V1" --target cortex-m7 "$img" --dump-output "$T/mcu7.bin" > /dev/null && cmp -s "$T/host.bin" "$T/mcu7.bin" && ok || bad "cortex-m7 firmware"
 # resize, arg max, nearest neighbour, sub, detection heads (four outputs), MoveNet's post-processing ops,
 # dynamic-range convs on the M4F: the same bytes as the host in every output (no fused multiply-add anywhere)
-for m in resize_uint8 resize_float resize_int8 argmax_int8 nearest_uint8 sub_int8 sub_uint8 detect_fast_uint8 \
+for m in resize_uint8 resize_float resize_int8 argmax_int8 nearest_uint8 sub_int8 sub_uint8 leaky_relu_uint8 leaky_relu_float detect_fast_uint8 \
   detect_regular_float pose_ops hybrid_float; do
   rm -f "$T"/h*.bin "$T"/m*.bin
   $QM run "$GEN/$m.tflite" "$img" --dump-output "$T/h.bin" > /dev/null && $QM mcu "$GEN/$m.tflite" "$img" --dump-output "$T/m.bin" > /dev/null \

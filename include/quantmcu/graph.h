@@ -76,6 +76,7 @@ typedef enum {
                                              cell and hidden states are its own (zero when a run starts) */
     QMCU_OP_DETECTION_POSTPROCESS, /* custom TFLite_Detection_PostProcess; its four outputs are packed into one float
                                       tensor (boxes, classes, scores, count) that four SLICE ops unpack */
+    QMCU_OP_LEAKY_RELU,            /* x >= 0 ? x : alpha * x */
     QMCU_OP_COUNT
 } qmcu_op_type;
 
@@ -97,6 +98,7 @@ typedef struct {
     int slice_begin; /* slice: first index along axis (the size: the output's elements over the other dims) */
     int keep_dims;   /* mean */
     float beta;      /* softmax */
+    float alpha;     /* leaky relu */
     qmcu_detection_params detect;           /* detection post-processing: its custom options */
     int lstm_cell_state, lstm_hidden_state; /* LSTM: the model's state tensors (their quantization) */
     int time_major;                         /* LSTM: input [time][batch][features] */

@@ -119,6 +119,17 @@ void qmcu_requantize_s8(const qmcu_requantize_params *p, int32_t n, const int8_t
 /* ---- table lookup (LOGISTIC, HARD_SWISH): out = table[(uint8)in] -------------------------- */
 void qmcu_lut_s8(const int8_t table[256], int32_t n, const int8_t *in, int8_t *out);
 
+/* LEAKY_RELU (TFLite's QuantizeLeakyRelu): x - input_zp >= 0 is rescaled by the identity
+ * multiplier, below 0 by the alpha one; + output zero point, clamped to int8. */
+typedef struct {
+    int32_t input_zero_point, output_zero_point;
+    int32_t identity_multiplier, identity_shift;
+    int32_t alpha_multiplier, alpha_shift;
+    float alpha; /* float models */
+} qmcu_leaky_relu_params;
+void qmcu_leaky_relu_s8(const qmcu_leaky_relu_params *p, int32_t n, const int8_t *in, int8_t *out);
+void qmcu_leaky_relu_f32(float alpha, int32_t n, const float *in, float *out);
+
 /* ---- softmax (TFLite's float lookup-table softmax) -------------------------------------
  * table[255 - v] = exp(-input_scale * beta * v); out = round(p / output_scale) + zero point. */
 typedef struct {

@@ -45,6 +45,7 @@ typedef struct {
         qmcu_softmax_params softmax;    /* SOFTMAX: its 256-entry table belongs to this op only */
         const int8_t *lut;              /* LOGISTIC, HARD_SWISH: 256 entries */
         qmcu_lstm_params lstm;          /* UNIDIRECTIONAL_SEQUENCE_LSTM: its effective biases are owned */
+        qmcu_leaky_relu_params leaky;   /* LEAKY_RELU */
     } u;
 } qmcu_prepared_op;
 
@@ -207,7 +208,8 @@ typedef struct qmcu_op_kernel_s {
     X(PACK, pack)                                                                                                      \
     X(GATHER_ND, gather_nd)                                                                                            \
     X(UNIDIRECTIONAL_SEQUENCE_LSTM, unidirectional_sequence_lstm)                                                      \
-    X(DETECTION_POSTPROCESS, detection_postprocess)
+    X(DETECTION_POSTPROCESS, detection_postprocess)                                                                    \
+    X(LEAKY_RELU, leaky_relu)
 
 /* Op types that also have an int8-only kernel, qmcu_kernel_<name>_int8 (TFLite Micro's
  * Register_X_INT8): a generated module whose ops of that type are all int8 links no float or

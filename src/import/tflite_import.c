@@ -67,6 +67,7 @@ static const struct {
     {88, QMCU_OP_SLICE}, /* UNPACK: one SLICE per output */
     {90, QMCU_OP_FLOOR_DIV},
     {97, QMCU_OP_RESIZE_NEAREST_NEIGHBOR},
+    {98, QMCU_OP_LEAKY_RELU},
     {102, QMCU_OP_SLICE}, /* SPLIT_V */
     {107, QMCU_OP_GATHER_ND},
     {114, QMCU_OP_QUANTIZE},
@@ -716,6 +717,7 @@ static qmcu_status validate_op(importer *im, int opi)
     case QMCU_OP_HARD_SWISH:
     case QMCU_OP_RELU:
     case QMCU_OP_RELU6:
+    case QMCU_OP_LEAKY_RELU:
         if ((st = check_act_type(im, opi, x, y))) return st;
         CHECK(same_shape(x, y), "op %d %s: input and output shapes differ", opi, on);
         break;
@@ -1105,6 +1107,7 @@ static qmcu_status import_op(importer *im, fb_table ot, int opi, const qmcu_op_t
         op->act = (qmcu_activation)fb_i8(r, o, 1, 0);
         break;
     case QMCU_OP_SOFTMAX: op->beta = fb_f32(r, o, 0, 1.0f); break;
+    case QMCU_OP_LEAKY_RELU: op->alpha = fb_f32(r, o, 0, 0.0f); break; /* LeakyReluOptions: alpha */
     case QMCU_OP_MEAN: op->keep_dims = fb_u8(r, o, 0, 0) != 0; break;
     case QMCU_OP_RESIZE_BILINEAR: /* ResizeBilinearOptions: new_height, new_width (unused), align_corners, half_pixel */
         op->align_corners = fb_u8(r, o, 2, 0) != 0;
@@ -1122,6 +1125,8 @@ static qmcu_status import_op(importer *im, fb_table ot, int opi, const qmcu_op_t
              (int)op->act);
     if (op->type == QMCU_OP_SOFTMAX && !(op->beta > 0.0f && isfinite(op->beta)))
         FAIL(QMCU_ERR_FORMAT, "op %d SOFTMAX has invalid beta", opi);
+    if (op->type == QMCU_OP_LEAKY_RELU && !(op->alpha >= 0.0f && isfinite(op->alpha)))
+        FAIL(QMCU_ERR_UNSUPPORTED, "op %d LEAKY_RELU with alpha %g (0 or more supported)", opi, (double)op->alpha);
     return validate_op(im, opi);
 }
 

@@ -1,4 +1,4 @@
-/* Requantize, table lookup and softmax. */
+/* Requantize, table lookup, leaky relu and softmax. */
 #include <math.h>
 
 #include "qmcu_fixedpoint.h"
@@ -17,6 +17,24 @@ void qmcu_lut_s8(const int8_t table[256], int32_t n, const int8_t *in, int8_t *o
 {
     int32_t i;
     for (i = 0; i < n; i++) out[i] = table[(uint8_t)in[i]];
+}
+
+void qmcu_leaky_relu_s8(const qmcu_leaky_relu_params *p, int32_t n, const int8_t *in, int8_t *out)
+{
+    int32_t i;
+    for (i = 0; i < n; i++) {
+        const int32_t x = in[i] - p->input_zero_point;
+        const int32_t y = p->output_zero_point +
+                          (x >= 0 ? qmcu_multiply_by_quantized_multiplier(x, p->identity_multiplier, p->identity_shift)
+                                  : qmcu_multiply_by_quantized_multiplier(x, p->alpha_multiplier, p->alpha_shift));
+        out[i] = (int8_t)(y < -128 ? -128 : (y > 127 ? 127 : y));
+    }
+}
+
+void qmcu_leaky_relu_f32(float alpha, int32_t n, const float *in, float *out)
+{
+    int32_t i;
+    for (i = 0; i < n; i++) out[i] = in[i] > 0.0f ? in[i] : in[i] * alpha; /* alpha may be > 1: no max() */
 }
 
 void qmcu_softmax_table(float input_scale, float beta, float table[256])

@@ -31,6 +31,7 @@ extern const qmcu_op_host qmcu_host_mean;          /* MEAN */
 extern const qmcu_op_host qmcu_host_softmax;       /* SOFTMAX */
 extern const qmcu_op_host qmcu_host_lstm;          /* UNIDIRECTIONAL_SEQUENCE_LSTM */
 extern const qmcu_op_host qmcu_host_detection;     /* DETECTION_POSTPROCESS */
+extern const qmcu_op_host qmcu_host_leaky_relu;    /* LEAKY_RELU */
 
 /* Helpers the families share (prepare.c). */
 #define QMCU_TENSOR_OF(m, i) (&(m)->g->tensors[(i)])

@@ -22,6 +22,7 @@ static const qmcu_op_host *const k_host[QMCU_OP_COUNT] = {
     [QMCU_OP_SOFTMAX] = &qmcu_host_softmax,
     [QMCU_OP_UNIDIRECTIONAL_SEQUENCE_LSTM] = &qmcu_host_lstm,
     [QMCU_OP_DETECTION_POSTPROCESS] = &qmcu_host_detection,
+    [QMCU_OP_LEAKY_RELU] = &qmcu_host_leaky_relu,
 };
 
 const qmcu_op_host *qmcu_op_host_of(qmcu_op_type t)

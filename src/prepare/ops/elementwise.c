@@ -1,6 +1,6 @@
 /* Element-wise families on the host: ADD, SUB, MUL (TFLite's fixed-point rescaling), QUANTIZE,
  * RELU, RELU6 (a requantization with the activation's clamp), LOGISTIC and HARD_SWISH (a 256-entry
- * table, owned) and CONCATENATION (checks only: TFLite's int8 rule). */
+ * table, owned), LEAKY_RELU (two multipliers) and CONCATENATION (checks only: TFLite's int8 rule). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,6 +165,42 @@ static void emit_lut_member(FILE *f, const qmcu_model *m, int i)
 }
 
 const qmcu_op_host qmcu_host_lut = {prepare_lut_op, release_lut, emit_lut_arrays, emit_lut_member};
+
+/* LEAKY_RELU (TFLite 2.9's LeakyReluPrepare: both factors in float, then QuantizeMultiplier). */
+static qmcu_status prepare_leaky_relu(const qmcu_model *m, qmcu_prepared_op *po, int i, qmcu_error *err)
+{
+    const qmcu_op *op = &m->g->ops[i];
+    const qmcu_tensor *x = QMCU_TENSOR_OF(m, op->in[0]), *y = QMCU_TENSOR_OF(m, op->out);
+    qmcu_leaky_relu_params *p = &po->u.leaky;
+    const float alpha = x->scale * op->alpha / y->scale, identity = x->scale / y->scale;
+    int sh;
+    p->alpha = op->alpha;
+    if (y->type != QMCU_I8) return QMCU_OK;
+    if (qmcu_check_rescale(m, i, (double)alpha, err) != QMCU_OK ||
+        qmcu_check_rescale(m, i, (double)identity, err) != QMCU_OK)
+        return QMCU_ERR_FORMAT;
+    p->input_zero_point = x->zero_point;
+    p->output_zero_point = y->zero_point;
+    qmcu_quantize_multiplier((double)alpha, &p->alpha_multiplier, &sh);
+    p->alpha_shift = sh;
+    qmcu_quantize_multiplier((double)identity, &p->identity_multiplier, &sh);
+    p->identity_shift = sh;
+    return QMCU_OK;
+}
+
+static void emit_leaky_relu_member(FILE *f, const qmcu_model *m, int i)
+{
+    const qmcu_leaky_relu_params *p = &m->ops[i].u.leaky;
+    fprintf(f,
+            ",\n        .u.leaky = {.input_zero_point = %d, .output_zero_point = %d, .identity_multiplier = %d, "
+            ".identity_shift = %d, .alpha_multiplier = %d, .alpha_shift = %d, .alpha = ",
+            p->input_zero_point, p->output_zero_point, p->identity_multiplier, p->identity_shift, p->alpha_multiplier,
+            p->alpha_shift);
+    qmcu_emit_float(f, p->alpha);
+    fputc('}', f);
+}
+
+const qmcu_op_host qmcu_host_leaky_relu = {prepare_leaky_relu, NULL, NULL, emit_leaky_relu_member};
 
 static qmcu_status prepare_concatenation(const qmcu_model *m, qmcu_prepared_op *po, int i, qmcu_error *err)
 {

@@ -1,5 +1,5 @@
-/* Element-wise ops of one input: QUANTIZE, DEQUANTIZE, CAST, LOGISTIC, HARD_SWISH, RELU, RELU6
- * (whole tensors, or row segments of a patch tile) and SQRT (layer stage). */
+/* Element-wise ops of one input: QUANTIZE, DEQUANTIZE, CAST, LOGISTIC, HARD_SWISH, RELU, RELU6,
+ * LEAKY_RELU (whole tensors, or row segments of a patch tile) and SQRT (layer stage). */
 #include <math.h>
 
 #include "../exec_internal.h"
@@ -112,6 +112,19 @@ static qmcu_status relu_elements(const qmcu_model *m, int i, const void *in0, co
     return QMCU_OK;
 }
 
+/* LEAKY_RELU: int8 with TFLite's two multipliers; float directly. */
+static qmcu_status leaky_relu_elements(const qmcu_model *m, int i, const void *in0, const void *in1, void *out,
+                                       int64_t n)
+{
+    const qmcu_leaky_relu_params *p = &m->ops[i].u.leaky;
+    (void)in1;
+    if (QMCU_TENSOR(m, m->g->ops[i].out)->type == QMCU_I8)
+        qmcu_leaky_relu_s8(p, (int32_t)n, (const int8_t *)in0, (int8_t *)out);
+    else
+        qmcu_leaky_relu_f32(p->alpha, (int32_t)n, (const float *)in0, (float *)out);
+    return QMCU_OK;
+}
+
 /* A unary op on the whole tensor (layer stage) or row segments of a tile's window. */
 static qmcu_status run_unary(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i,
                              qmcu_window r, qmcu_elementwise_fn fn)
@@ -136,6 +149,7 @@ QMCU_UNARY_KERNEL(logistic, lut_elements)
 QMCU_UNARY_KERNEL(hard_swish, lut_elements)
 QMCU_UNARY_KERNEL(relu, relu_elements)
 QMCU_UNARY_KERNEL(relu6, relu_elements)
+QMCU_UNARY_KERNEL(leaky_relu, leaky_relu_elements)
 
 static qmcu_status run_sqrt(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i, qmcu_window r)
 {
