@@ -478,7 +478,7 @@ static void test_search_and_file(void)
     }
     CHECK(qmcu_calibrate(m, pp, (const uint8_t *const *)inputs, 6, 0.2, v1, NULL, &err) == QMCU_OK, "%s", err.msg);
     CHECK(qmcu_calibrate(m, pp, (const uint8_t *const *)inputs, 6, 0.2, v2, NULL, &err) == QMCU_OK, "%s", err.msg);
-    v1->lambda = v2->lambda = 0.2; /* two maps only: each is a large share of the information */
+    v1->opt.lambda = v2->opt.lambda = 0.2; /* two maps only: each is a large share of the information */
     qmcu_vdqs_search(pp, v1);
     qmcu_vdqs_search(pp, v2);
     for (t = 0; t < g->n_tensors; t++)
@@ -656,8 +656,8 @@ static void test_lowbit_v2_numerics(void)
         qmcu_eltwise_params ep[8];
         uint8_t *mem;
         int k, ch, outliers = 0;
-        vdq->scheme = QMCU_SCHEME_V2;
-        vdq->keep_outliers = keep;
+        vdq->opt.scheme = QMCU_SCHEME_V2;
+        vdq->opt.keep_outliers = keep;
         for (k = 0; k < 4; k++) {
             qmcu_fmap *fm = &vdq->fmap[maps[k]];
             const qmcu_tensor *mt = &g->tensors[maps[k]];

@@ -303,12 +303,12 @@ qmcu_status quantmcu_quant_get_info(const quantmcu_plan *p, quantmcu_quant_info 
     int t, s;
     memset(o, 0, sizeof *o);
     if (!v) return QMCU_ERR_ARG;
-    o->scheme = v->scheme == QMCU_SCHEME_V1 ? 1 : 2;
-    o->proxy = v->proxy == QMCU_PROXY_ENTROPY;
+    o->scheme = v->opt.scheme == QMCU_SCHEME_V1 ? 1 : 2;
+    o->proxy = v->opt.proxy == QMCU_PROXY_ENTROPY;
     o->calib_images = v->calib_images;
     o->calib_seconds = v->calib_seconds;
-    o->outlier_tiles = v->outlier_tiles;
-    o->lambda = v->lambda;
+    o->outlier_tiles = v->opt.outlier_tiles;
+    o->lambda = v->opt.lambda;
     o->n_steps = v->n_steps;
     for (s = 0; s < v->n_steps; s++) o->steps_applied += v->steps[s].applied;
     o->search_seconds = v->search_seconds;

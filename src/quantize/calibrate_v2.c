@@ -168,33 +168,33 @@ static qmcu_status choose_scales(calib_ctx *cx, qmcu_error *err)
             fm->lo = lo_q <= hi_q ? (float)fmin(0.0, real_of(x, lo_q)) : 0.0f;
             fm->hi = lo_q <= hi_q ? (float)fmax(real_of(x, hi_q), (double)fm->lo + (double)x->scale) : x->scale;
         }
-        for (k = 0; k < vdq->n_cand; k++) {
-            b = vdq->cand[k];
+        for (k = 0; k < vdq->opt.n_cand; k++) {
+            b = vdq->opt.cand[k];
             if (b >= 8) continue;
             if (!qmcu_fmap_alloc_scales(fm, b, x->dims[3])) {
                 qmcu_error_set(err, "%s: out of memory during calibration", g->path);
                 return QMCU_ERR_NOMEM;
             }
-            if (vdq->per_channel) {
+            if (vdq->opt.per_channel) {
                 for (c = 0; c < x->dims[3]; c++)
-                    fm->scale[b][c] = best_scale(cx->hist[t] + (size_t)c * 256, x, b, fm->is_signed, vdq->clipping,
-                                                 vdq->keep_outliers ? QMCU_OUTLIER_BUDGET : 0.0);
+                    fm->scale[b][c] = best_scale(cx->hist[t] + (size_t)c * 256, x, b, fm->is_signed, vdq->opt.clipping,
+                                                 vdq->opt.keep_outliers ? QMCU_OUTLIER_BUDGET : 0.0);
             } else { /* ablation: one scale for the whole map, from the pooled histogram */
                 int64_t pooled[256] = {0};
                 int q2;
                 float sc;
                 for (c = 0; c < x->dims[3]; c++)
                     for (q2 = 0; q2 < 256; q2++) pooled[q2] += cx->hist[t][(size_t)c * 256 + q2];
-                sc = best_scale(pooled, x, b, fm->is_signed, vdq->clipping,
-                                vdq->keep_outliers ? QMCU_OUTLIER_BUDGET : 0.0);
+                sc = best_scale(pooled, x, b, fm->is_signed, vdq->opt.clipping,
+                                vdq->opt.keep_outliers ? QMCU_OUTLIER_BUDGET : 0.0);
                 for (c = 0; c < x->dims[3]; c++) fm->scale[b][c] = sc;
             }
         }
         for (b = 1; b <= 8; b++) fm->entropy[b] = 0.0; /* the entropy proxy: pooled codes at each width */
-        for (k = 0; k < vdq->n_cand; k++) {
+        for (k = 0; k < vdq->opt.n_cand; k++) {
             int64_t hc[256] = {0}, total = 0;
             int q;
-            b = vdq->cand[k];
+            b = vdq->opt.cand[k];
             if (b >= 8) continue;
             for (c = 0; c < x->dims[3]; c++)
                 for (q = -128; q <= 127; q++) {
@@ -265,8 +265,8 @@ qmcu_status qmcu_calibrate_v2(const qmcu_model *m, const qmcu_plan *p, const uin
         qmcu_error_set(err, "%s: calibration needs a patch stage and at least one image", g->path);
         return QMCU_ERR_ARG;
     }
-    vdq->scheme = QMCU_SCHEME_V2;
-    vdq->outlier_tiles = f;
+    vdq->opt.scheme = QMCU_SCHEME_V2;
+    vdq->opt.outlier_tiles = f;
     vdq->calib_images = n;
     qmcu_vdq_set_scope(p, vdq);
     cx.hist = (int64_t **)calloc((size_t)nt, sizeof *cx.hist);

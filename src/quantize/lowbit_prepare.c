@@ -373,11 +373,11 @@ qmcu_status qmcu_lowbit_prepare(const qmcu_model *m, const qmcu_plan *p, const q
     for (t = 0; t < g->n_tensors; t++) { /* bits on normal tiles of the maps producers requantize into */
         const qmcu_fmap *fm = t < vdq->n_tensors ? &vdq->fmap[t] : NULL;
         d->bits[t] = (uint8_t)(fm && fm->in_scope ? fm->bits : 8);
-        d->tau[t] = fm && fm->in_scope && vdq->scheme == QMCU_SCHEME_V2 ? fm->tau[fm->bits] : 0;
+        d->tau[t] = fm && fm->in_scope && vdq->opt.scheme == QMCU_SCHEME_V2 ? fm->tau[fm->bits] : 0;
     }
     for (t = 0; t < g->n_tensors; t++) { /* kept outlier values: the map's (a PAD output follows its source) */
         const int src = qmcu_pad_source(g, p->spec.split, t);
-        d->keep[t] = (uint8_t)(vdq->scheme == QMCU_SCHEME_V2 && vdq->keep_outliers && src < vdq->n_tensors &&
+        d->keep[t] = (uint8_t)(vdq->opt.scheme == QMCU_SCHEME_V2 && vdq->opt.keep_outliers && src < vdq->n_tensors &&
                                vdq->fmap[src].in_scope && vdq->fmap[src].bits < 8);
     }
     for (i = 0; i < p->spec.split; i++) { /* a conv reader's MACs per input element, summed per map */

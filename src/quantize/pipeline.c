@@ -257,18 +257,18 @@ static qmcu_status measure_omega(const qmcu_model *m, qmcu_plan *q, const uint8_
                                  const qmcu_quant_options *o, const double *ref, qmcu_error *err)
 {
     qmcu_vdq *v = q->quant->vdq;
-    const int lowest = v->cand[v->n_cand - 1], threads = o->threads;
+    const int lowest = v->opt.cand[v->opt.n_cand - 1], threads = o->threads;
     qmcu_status st = QMCU_OK;
     int t, k, done = 0, total = 1; /* measurements: every map at every lower width, then all at the lowest */
     for (t = 0; t < v->n_tensors; t++)
-        for (k = 0; v->fmap[t].in_scope && k < v->n_cand; k++) total += v->cand[k] < 8;
+        for (k = 0; v->fmap[t].in_scope && k < v->opt.n_cand; k++) total += v->opt.cand[k] < 8;
     qmcu_progress_report(&o->progress, "QuantMCU search", 0, total);
     for (t = 0; t < v->n_tensors && st == QMCU_OK; t++) {
         qmcu_fmap *fm = &v->fmap[t];
         if (!fm->in_scope) continue;
         fm->omega[8] = 0.0;
-        for (k = 0; k < v->n_cand && st == QMCU_OK; k++) {
-            const int b = v->cand[k];
+        for (k = 0; k < v->opt.n_cand && st == QMCU_OK; k++) {
+            const int b = v->opt.cand[k];
             if (b >= 8) continue;
             fm->bits = b;
             if ((st = qmcu_quant_plan_refresh(m, q, err)) == QMCU_OK &&
@@ -308,15 +308,7 @@ qmcu_status qmcu_quantmcu_search(const qmcu_model *m, const qmcu_plan *patch, co
         qmcu_error_set(err, "%s: out of memory", g->path);
         return QMCU_ERR_NOMEM;
     }
-    vdq->lambda = o->lambda;
-    vdq->bitops_target = o->bitops_target;
-    vdq->max_agreement_drop = o->max_agreement_drop;
-    memcpy(vdq->cand, o->cand, sizeof o->cand);
-    vdq->n_cand = o->n_cand;
-    vdq->proxy = o->proxy;
-    vdq->keep_outliers = o->keep_outliers;
-    vdq->per_channel = o->per_channel;
-    vdq->clipping = o->clipping;
+    vdq->opt = *o; /* the record keeps the options it was made with (their only copy) */
     st = o->scheme == QMCU_SCHEME_V1 ? qmcu_calibrate(m, patch, inputs, n, o->outlier_tiles, vdq, &o->progress, err)
                                      : qmcu_calibrate_v2(m, patch, inputs, n, o->outlier_tiles, vdq, &o->progress, err);
     if (st != QMCU_OK) {

@@ -40,8 +40,8 @@ qmcu_vdq *qmcu_vdq_new(int n_tensors)
         return NULL;
     }
     v->n_tensors = n_tensors;
-    v->scheme = QMCU_SCHEME_V1;
-    v->proxy = QMCU_PROXY_ENTROPY;
+    v->opt.scheme = QMCU_SCHEME_V1;
+    v->opt.proxy = QMCU_PROXY_ENTROPY;
     for (t = 0; t < n_tensors; t++) {
         int b;
         v->fmap[t].bits = 8;
@@ -50,10 +50,10 @@ qmcu_vdq *qmcu_vdq_new(int n_tensors)
     {
         qmcu_quant_options d;
         qmcu_quant_options_default(&d, QMCU_SCHEME_V1);
-        v->lambda = d.lambda;
-        v->outlier_tiles = d.outlier_tiles;
-        memcpy(v->cand, d.cand, sizeof d.cand);
-        v->n_cand = d.n_cand;
+        v->opt.lambda = d.lambda;
+        v->opt.outlier_tiles = d.outlier_tiles;
+        memcpy(v->opt.cand, d.cand, sizeof d.cand);
+        v->opt.n_cand = d.n_cand;
     }
     v->agreement_pct = -1.0;
     return v;
@@ -94,7 +94,7 @@ void qmcu_fmap_format(const qmcu_vdq *vdq, const qmcu_graph *g, int t, float *sc
     const qmcu_fmap *fm = &vdq->fmap[t];
     const int32_t c_n = g->tensors[t].dims[3];
     int32_t c;
-    if (vdq->scheme == QMCU_SCHEME_V2 && fm->scale[fm->bits]) {
+    if (vdq->opt.scheme == QMCU_SCHEME_V2 && fm->scale[fm->bits]) {
         for (c = 0; c < c_n; c++) scales[c] = fm->scale[fm->bits][c];
         *zero_point = fm->is_signed ? 1 << (fm->bits - 1) : 0;
         return;
@@ -207,7 +207,7 @@ qmcu_status qmcu_calibrate(const qmcu_model *m, const qmcu_plan *p, const uint8_
         st = QMCU_ERR_ARG;
         goto done;
     }
-    vdq->outlier_tiles = f;
+    vdq->opt.outlier_tiles = f;
     vdq->calib_images = n;
     qmcu_vdq_set_scope(p, vdq);
     for (t = 0; t < nt; t++) {
@@ -304,8 +304,8 @@ double qmcu_vdq_static_bitops(const qmcu_plan *p, const qmcu_vdq *vdq)
 static int next_lower(const qmcu_vdq *v, int bits)
 {
     int c, best = 0;
-    for (c = 0; c < v->n_cand; c++)
-        if (v->cand[c] < bits && v->cand[c] > best) best = v->cand[c];
+    for (c = 0; c < v->opt.n_cand; c++)
+        if (v->opt.cand[c] < bits && v->opt.cand[c] > best) best = v->opt.cand[c];
     return best;
 }
 
@@ -322,10 +322,10 @@ void qmcu_vdqs_search(const qmcu_plan *p, qmcu_vdq *v)
         if (v->fmap[t].in_scope) {
             v->fmap[t].bits = 8;
             h8 += v->fmap[t].entropy[8];
-            cap += v->n_cand;
+            cap += v->opt.n_cand;
         }
     v->steps = (qmcu_vdqs_step *)calloc((size_t)(cap > 0 ? cap : 1), sizeof *v->steps);
-    if (v->proxy == QMCU_PROXY_OUTPUT) h8 = v->omega_scale > 0.0 ? v->omega_scale : 1e-12;
+    if (v->opt.proxy == QMCU_PROXY_OUTPUT) h8 = v->omega_scale > 0.0 ? v->omega_scale : 1e-12;
     if (!v->steps || h8 <= 0.0 || bitops8 <= 0.0) {
         v->search_seconds = (double)(clock() - t0) / CLOCKS_PER_SEC;
         return;
@@ -339,14 +339,14 @@ void qmcu_vdqs_search(const qmcu_plan *p, qmcu_vdq *v)
             const int b = fm->in_scope ? next_lower(v, fm->bits) : 0;
             double omega, phi, score;
             if (!b) continue;
-            if (v->proxy == QMCU_PROXY_OUTPUT) { /* measured damage of this step alone, never negative */
+            if (v->opt.proxy == QMCU_PROXY_OUTPUT) { /* measured damage of this step alone, never negative */
                 omega = (fm->omega[b] - fm->omega[fm->bits]) / h8;
                 if (omega < 0.0) omega = 0.0;
             } else {
                 omega = (fm->entropy[fm->bits] - fm->entropy[b]) / h8;
             }
             phi = fm->consumer_macs * 8.0 * (double)(fm->bits - b) / bitops8;
-            score = -v->lambda * omega + (1.0 - v->lambda) * phi;
+            score = -v->opt.lambda * omega + (1.0 - v->opt.lambda) * phi;
             if (best.tensor < 0 || score > best.score) {
                 best.tensor = t;
                 best.bits = b;
@@ -357,11 +357,11 @@ void qmcu_vdqs_search(const qmcu_plan *p, qmcu_vdq *v)
             }
         }
         /* a BitOPs target moves along the frontier past the point where the score turns negative */
-        if (best.tensor < 0 || (best.score <= 0.0 && v->bitops_target <= 0.0) || v->n_steps >= cap) break;
+        if (best.tensor < 0 || (best.score <= 0.0 && v->opt.bitops_target <= 0.0) || v->n_steps >= cap) break;
         best.applied = 1;
         v->fmap[best.tensor].bits = best.bits;
         v->steps[v->n_steps++] = best;
-        if (v->bitops_target > 0.0 && bitops8 / qmcu_vdq_static_bitops(p, v) >= v->bitops_target) break;
+        if (v->opt.bitops_target > 0.0 && bitops8 / qmcu_vdq_static_bitops(p, v) >= v->opt.bitops_target) break;
     }
     v->search_seconds = (double)(clock() - t0) / CLOCKS_PER_SEC;
 }

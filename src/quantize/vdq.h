@@ -46,24 +46,39 @@ typedef struct {
 typedef enum { QMCU_SCHEME_V1 = 1, QMCU_SCHEME_V2 = 2 } qmcu_quant_scheme;
 typedef enum { QMCU_PROXY_OUTPUT = 0, QMCU_PROXY_ENTROPY = 1 } qmcu_quant_proxy;
 
+/* Progress of the long steps (may have fn NULL): stage name, units done of total. */
+typedef struct {
+    void (*fn)(const char *stage, int done, int total, void *ctx);
+    void *ctx;
+} qmcu_progress;
+
+/* QuantMCU's options (the API maps its public options onto these; a record keeps its own copy). */
+typedef struct {
+    qmcu_quant_scheme scheme;              /* default version 2 */
+    qmcu_quant_proxy proxy;                /* default: output (version 2), entropy (version 1) */
+    int threads;                           /* output proxy measurements (default 2) */
+    int keep_outliers;                     /* version 2: keep outlier values (default 1) */
+    int per_channel, clipping;             /* version 2: per-channel scales, MSE clipping (default 1; ablations) */
+    double lambda;                         /* VDQS trade-off, default 0.5 */
+    double outlier_tiles;                  /* f, default 0.2 */
+    double bitops_target;                  /* stop when the static ratio reaches it (0: off) */
+    double max_agreement_drop;             /* undo steps until top-1 agreement >= 100 - this (0: off) */
+    int cand[QMCU_MAX_CANDIDATES], n_cand; /* descending, cand[0] = 8; default {8, 6, 5, 4} (v1: {8, 4, 2}) */
+    qmcu_progress progress;                /* "calibration": per image and pass; "QuantMCU search": per measurement */
+} qmcu_quant_options;
+
 typedef struct {
     int n_tensors;
     qmcu_fmap *fmap; /* per tensor */
-    qmcu_quant_scheme scheme;
-    qmcu_quant_proxy proxy;
-    int keep_outliers;  /* version 2: outlier values kept (VDPC at value level), tiles over tau fall back */
-    int per_channel;    /* version 2: per-channel scales (else one scale per map; ablation) */
-    int clipping;       /* version 2: MSE-optimal clipping (else the full observed range; ablation) */
-    double omega_scale; /* output proxy: KL with every map at its lowest candidate */
+    qmcu_quant_options opt; /* the options it was made with: scheme, proxy, formats, f, VDQS settings (their only
+                               copy; threads and progress matter only while it is made) */
+    double omega_scale;     /* output proxy: KL with every map at its lowest candidate */
     /* calibration */
     int calib_images;
-    double outlier_tiles;                /* f */
     double calib_outlier_fraction;       /* realized by VDPC on the calibration images */
     double calib_outlier_value_fraction; /* values beyond their format's range on normal tiles (v2) */
     double calib_seconds;
     /* search */
-    double lambda, bitops_target, max_agreement_drop; /* 0 = not set */
-    int cand[QMCU_MAX_CANDIDATES], n_cand;            /* descending, cand[0] = 8 */
     qmcu_vdqs_step *steps;
     int n_steps;
     double search_seconds;
@@ -81,11 +96,6 @@ void qmcu_fmap_format(const qmcu_vdq *vdq, const qmcu_graph *g, int t, float *sc
 /* Allocates fmap[t].scale[b] (channels entries); 0 on failure. */
 int qmcu_fmap_alloc_scales(qmcu_fmap *fm, int bits, int channels);
 
-/* Progress of the long steps (may have fn NULL): stage name, units done of total. */
-typedef struct {
-    void (*fn)(const char *stage, int done, int total, void *ctx);
-    void *ctx;
-} qmcu_progress;
 static inline void qmcu_progress_report(const qmcu_progress *p, const char *stage, int done, int total)
 {
     if (p && p->fn) p->fn(stage, done, total, p->ctx);
@@ -106,8 +116,8 @@ qmcu_status qmcu_calibrate_v2(const qmcu_model *m, const qmcu_plan *p, const uin
  * from the per-tile extremes and the entropies H_i(b) from the histogram of its values. */
 qmcu_status qmcu_calibrate(const qmcu_model *m, const qmcu_plan *p, const uint8_t *const *inputs, int n,
                            double outlier_tiles, qmcu_vdq *vdq, const qmcu_progress *pr, qmcu_error *err);
-/* VDQS: the greedy entropy / BitOPs search over vdq->cand with vdq->lambda and
- * vdq->bitops_target; records every step and sets fmap[].bits. Deterministic. */
+/* VDQS: the greedy entropy / BitOPs search over vdq->opt.cand with vdq->opt.lambda and
+ * vdq->opt.bitops_target; records every step and sets fmap[].bits. Deterministic. */
 void qmcu_vdqs_search(const qmcu_plan *p, qmcu_vdq *vdq);
 /* Patch-stage BitOPs of plan p with vdq's bits on every tile (no outlier tiles). */
 double qmcu_vdq_static_bitops(const qmcu_plan *p, const qmcu_vdq *vdq);
@@ -146,19 +156,6 @@ qmcu_status qmcu_quant_plan_refresh(const qmcu_model *m, qmcu_plan *p, qmcu_erro
 static inline qmcu_vdq *qmcu_plan_vdq(const qmcu_plan *p) { return p->quant ? p->quant->vdq : NULL; }
 
 /* ---- the whole pipeline: calibrate -> search -> formats -> agreement guard ------------- */
-typedef struct {
-    qmcu_quant_scheme scheme;              /* default version 2 */
-    qmcu_quant_proxy proxy;                /* default: output (version 2), entropy (version 1) */
-    int threads;                           /* output proxy measurements (default 2) */
-    int keep_outliers;                     /* version 2: keep outlier values (default 1) */
-    int per_channel, clipping;             /* version 2: per-channel scales, MSE clipping (default 1; ablations) */
-    double lambda;                         /* VDQS trade-off, default 0.5 */
-    double outlier_tiles;                  /* f, default 0.2 */
-    double bitops_target;                  /* stop when the static ratio reaches it (0: off) */
-    double max_agreement_drop;             /* undo steps until top-1 agreement >= 100 - this (0: off) */
-    int cand[QMCU_MAX_CANDIDATES], n_cand; /* descending, cand[0] = 8; default {8, 6, 5, 4} (v1: {8, 4, 2}) */
-    qmcu_progress progress;                /* "calibration": per image and pass; "QuantMCU search": per measurement */
-} qmcu_quant_options;
 /* Defaults of a scheme (version 2 unless QMCU_SCHEME_V1). */
 void qmcu_quant_options_default(qmcu_quant_options *o, qmcu_quant_scheme scheme);
 /* Calibrates on n inputs (model-format bytes) on top of the int8 patch plan `patch`, searches

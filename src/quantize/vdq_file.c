@@ -20,15 +20,15 @@ void qmcu_vdq_write_json(FILE *f, const void *quant_plan)
             "    \"calibration\": {\"images\": %d, \"outlier_tiles\": %g, "
             "\"realized_outlier_tile_fraction\": %.4f, \"realized_outlier_value_fraction\": %.5f, "
             "\"seconds\": %.3f},\n",
-            (int)v->scheme, v->proxy == QMCU_PROXY_OUTPUT ? "output" : "entropy",
-            v->scheme == QMCU_SCHEME_V2 && v->keep_outliers ? "true" : "false", v->calib_images, v->outlier_tiles,
+            (int)v->opt.scheme, v->opt.proxy == QMCU_PROXY_OUTPUT ? "output" : "entropy",
+            v->opt.scheme == QMCU_SCHEME_V2 && v->opt.keep_outliers ? "true" : "false", v->calib_images, v->opt.outlier_tiles,
             v->calib_outlier_fraction, v->calib_outlier_value_fraction, v->calib_seconds);
-    fprintf(f, "    \"search\": {\"lambda\": %g, \"candidates\": [", v->lambda);
-    for (c = 0; c < v->n_cand; c++) fprintf(f, c ? ", %d" : "%d", v->cand[c]);
+    fprintf(f, "    \"search\": {\"lambda\": %g, \"candidates\": [", v->opt.lambda);
+    for (c = 0; c < v->opt.n_cand; c++) fprintf(f, c ? ", %d" : "%d", v->opt.cand[c]);
     fprintf(f,
             "], \"bitops_target\": %g, \"max_agreement_drop\": %g, \"seconds\": %.6f, \"calib_top1_agreement_pct\": "
             "%.2f,\n",
-            v->bitops_target, v->max_agreement_drop, v->search_seconds, v->agreement_pct);
+            v->opt.bitops_target, v->opt.max_agreement_drop, v->search_seconds, v->agreement_pct);
     fprintf(f, "               \"steps\": [");
     for (s = 0; s < v->n_steps; s++)
         fprintf(f,
@@ -51,7 +51,7 @@ void qmcu_vdq_write_json(FILE *f, const void *quant_plan)
                 first ? "" : ",", t, qmcu_graph_producer(g, t, g->n_ops), fm->bits, (double)fm->lo, (double)fm->hi, fm->consumer_macs);
         for (c = 1; c <= 8; c++) fprintf(f, c > 1 ? ", %.4f" : "%.4f", fm->entropy[c]);
         fprintf(f, "]");
-        if (v->scheme == QMCU_SCHEME_V2) {
+        if (v->opt.scheme == QMCU_SCHEME_V2) {
             fprintf(f, ", \"omega\": [");
             for (c = 2; c <= 8; c++) fprintf(f, c > 2 ? ", %.6g" : "%.6g", fm->omega[c]);
             fprintf(f, "], \"signed\": %s, \"tau\": %d", fm->is_signed ? "true" : "false", (int)fm->tau[fm->bits]);
@@ -113,8 +113,8 @@ static qmcu_status read_quantmcu(const char *path, const cJSON *q, const qmcu_gr
     }
     if (scheme && !strcmp(scheme->valuestring, "v2")) {
         const cJSON *keep = cJSON_GetObjectItemCaseSensitive(q, "outlier_values");
-        v->scheme = QMCU_SCHEME_V2;
-        v->keep_outliers = cJSON_IsTrue(keep);
+        v->opt.scheme = QMCU_SCHEME_V2;
+        v->opt.keep_outliers = cJSON_IsTrue(keep);
     }
     cJSON_ArrayForEach(fm, maps)
     {
@@ -140,7 +140,7 @@ static qmcu_status read_quantmcu(const char *path, const cJSON *q, const qmcu_gr
         v->fmap[t].lo = (float)lo;
         v->fmap[t].hi = (float)hi;
         v->fmap[t].channels = g->tensors[t].dims[3];
-        if (v->scheme == QMCU_SCHEME_V2 && !read_v2_map(fm, g, t, &v->fmap[t])) {
+        if (v->opt.scheme == QMCU_SCHEME_V2 && !read_v2_map(fm, g, t, &v->fmap[t])) {
             qmcu_error_set(err,
                            "%s: tensor %d: a version-2 feature map needs \"signed\", \"tau\" and one positive scale "
                            "per channel (%d)",
