@@ -29,7 +29,8 @@
  * buffer shorter than its shape), bad_tensor_index, reads_before_written, zero_scale,
  * corrupt_metadata (loads: metadata is advisory, `info` says why it is ignored), mfcc_input (a
  * 1x49x10x1 keyword-spotting input, not an image), div_by_zero (an int32 FLOOR_DIV by a constant 0),
- * lstm_missing_input (an LSTM whose input-to-output weights are marked absent). */
+ * lstm_missing_input (an LSTM whose input-to-output weights are marked absent), negative_alpha (a
+ * LEAKY_RELU with alpha -0.5). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -394,6 +395,16 @@ static tinfo leaky_relu(gen *g, tinfo x, float alpha, float scale, int zp)
     fbw_add_f32(tfb_w(&g->b), 0, alpha);
     tfb_op(&g->b, TFB_LEAKY_RELU, &x.id, 1, y.id, TFB_OPT_LEAKY_RELU, fbw_table_end(tfb_w(&g->b)));
     return y;
+}
+
+/* A LEAKY_RELU with a negative alpha (TFLite runs it; refused here by name). */
+static int negative_alpha(gen *g, const char *dir)
+{
+    tinfo x, l;
+    start(g, 0x51u);
+    x = activation(g, TFB_INT8, 8, 8, 3, 1.0f / 255.0f, -128);
+    l = leaky_relu(g, x, -0.5f, 1.0f / 255.0f, 0);
+    return save(g, dir, "negative_alpha.tflite", x.id, l.id);
 }
 
 static int leaky_relu_model(gen *g, const char *dir, int type, const char *name)
@@ -816,7 +827,8 @@ int main(int argc, char **argv)
                        broken_conv(&g, argv[2], 3, "reads_before_written.tflite") &&
                        broken_conv(&g, argv[2], 4, "zero_scale.tflite") && corrupt_metadata(&g, argv[2]) &&
                        mfcc_input(&g, argv[2]) && broken_conv(&g, argv[2], 5, "overflowing_shape.tflite") &&
-                       div_by_zero(&g, argv[2]) && lstm_model(&g, argv[2], "lstm_missing_input.tflite", 4)
+                       div_by_zero(&g, argv[2]) && lstm_model(&g, argv[2], "lstm_missing_input.tflite", 4) &&
+                       negative_alpha(&g, argv[2])
                    ? 0
                    : 1;
     if (argc != 2) {

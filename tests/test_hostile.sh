@@ -50,6 +50,7 @@ hostile "quantization scale 0" "invalid scale 0" $QM info "$T/bad/zero_scale.tfl
 hostile "image into a non-image model" "not a 1xHxWx3 image tensor" $QM run "$T/bad/mfcc_input.tflite" "$A"
 hostile "int32 division by a constant 0 (fails when it runs, as in TFLite)" "inference failed at op 1 FLOOR_DIV" $QM run "$T/bad/div_by_zero.tflite" "$A"
 hostile "LSTM with a required input marked absent (found by fuzz_model_reader)" "UNIDIRECTIONAL_SEQUENCE_LSTM: required input 4 is missing" $QM info "$T/bad/lstm_missing_input.tflite"
+hostile "LEAKY_RELU with a negative alpha" "op 0 LEAKY_RELU with alpha -0.5 (0 or more supported)" $QM info "$T/bad/negative_alpha.tflite"
 # metadata is advisory (TFLite ignores it): the model loads, `info` names the reason it is not used
 $QM info "$T/bad/corrupt_metadata.tflite" | grep -q "metadata ignored: input normalization mean 127.5 std 0 is unusable" \
   && ok || bad "unusable metadata: not reported by info"
