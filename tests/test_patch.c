@@ -9,6 +9,7 @@
 #include "planning/plan_file.h"
 #include "import/tflite_import.h"
 #include "planning/plan.h"
+#include "prepare/op_host.h"
 #include "prepare/prepare.h"
 #include "test_util.h"
 
@@ -306,8 +307,34 @@ static void test_plan_file(void)
     qmcu_graph_free(other);
 }
 
+/* Every op type has a kernel on the device and a family on the host that knows what it owns; the
+ * int8-only kernels are registered under their own names. */
+static void test_op_registration(void)
+{
+#define INT8_KERNEL(type, name) {QMCU_OP_##type, &qmcu_kernel_##name##_int8},
+    static const struct {
+        qmcu_op_type type;
+        const qmcu_op_kernel *k;
+    } int8[] = {QMCU_OP_KERNELS_INT8(INT8_KERNEL)};
+#undef INT8_KERNEL
+    size_t j;
+    int t;
+    for (t = 0; t < QMCU_OP_COUNT; t++) {
+        const qmcu_op_host *h = qmcu_op_host_of((qmcu_op_type)t);
+        CHECK(qmcu_op_kernels_all[t] && qmcu_op_kernels_all[t]->run, "op type %d (%s) has no kernel", t,
+              qmcu_op_name((qmcu_op_type)t));
+        CHECK(h && (!h->emit_arrays || h->release),
+              "op type %d (%s): a family that emits arrays must own them", t, qmcu_op_name((qmcu_op_type)t));
+        CHECK(strcmp(qmcu_op_name((qmcu_op_type)t), "?") != 0, "op type %d has no traits row", t);
+    }
+    for (j = 0; j < sizeof int8 / sizeof int8[0]; j++)
+        CHECK(int8[j].k->run && int8[j].k != qmcu_op_kernels_all[int8[j].type], "int8 kernel of %s",
+              qmcu_op_name(int8[j].type));
+}
+
 int main(void)
 {
+    test_op_registration();
     test_geometry();
     test_hand_peaks();
     test_patch_graphs();

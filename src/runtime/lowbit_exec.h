@@ -1,5 +1,6 @@
-/* QuantMCU execution internals (host and MCU): low-bit tiles with VDPC (lowbit_exec.c) on top of
- * the 8-bit executor (executor.c). */
+/* QuantMCU execution internals (host and MCU): low-bit tiles with VDPC (lowbit_exec.c, reached
+ * through qmcu_exec_plan.run_lowbit_tile) on top of the 8-bit executor (executor.c) and the conv
+ * kernels (ops/op_conv.c). */
 #ifndef QMCU_LOWBIT_EXEC_H
 #define QMCU_LOWBIT_EXEC_H
 
@@ -9,12 +10,11 @@
 
 static inline int qmcu_bits_packed(int bits) { return bits == 4 || bits == 2; }
 
-
 /* Conv / depthwise op i of a patch tile (not in place) on output window w (a part of its region),
- * with a format combination's parameters (qmcu_conv_override, exec_internal.h). */
+ * with a format combination's parameters (qmcu_conv_override, exec_internal.h); ops/op_conv.c. */
 qmcu_status qmcu_exec_run_conv_window(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i,
                                       qmcu_window w, const qmcu_conv_override *ov);
-/* Any patch op on output window w of its tile region, all 8-bit. */
+/* Any patch op on output window w of its tile region, all 8-bit, through its kernel (executor.c). */
 qmcu_status qmcu_exec_run_window(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i,
                                  qmcu_window w);
 /* How a tile moves a halo-cached map through its caches. On QuantMCU plans (p->lowbit) every
