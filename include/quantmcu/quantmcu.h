@@ -112,6 +112,7 @@ typedef struct {
     size_t cache_bytes; /* every halo cache (live during the whole patch stage) */
     int fused_adds;     /* convs fused with the ADD after them */
     size_t sram_budget; /* the SRAM budget it was planned for (plan.json's sram_budget_bytes); 0: none */
+    double predicted_instructions; /* emulated Cortex-M4 instructions per inference, from the cost model */
 } quantmcu_plan_info;
 void quantmcu_plan_get_info(const quantmcu_plan *p, quantmcu_plan_info *out);
 /* "layer", "patch" or "quantmcu" (quantmcu_plan_info.mode). */
@@ -130,6 +131,12 @@ typedef struct {
     int halo;                 /* patch op: QMCU_HALO_* in effect (0: recomputed) */
     size_t col_cache_bytes;   /* its column cache (0: none) */
     size_t row_cache_bytes;   /* its line buffer (0: none) */
+    const char *cost_kind;    /* its kind in the cost model: pointwise, conv, depthwise, fc, add, pad, quantize, other;
+                                 fused: it runs inside the op before it */
+    int64_t out_elems;        /* output elements computed, all tiles (cached halos not recomputed) */
+    int64_t out_rows;         /* output rows computed, all tiles */
+    int64_t calls;            /* times it runs: tiles that compute something, or 1 (layer stage) */
+    double predicted_instructions; /* the cost model's emulated Cortex-M4 instructions (0: runs inside op-1) */
 } quantmcu_plan_op;
 /* Op `op` (0 .. n_ops-1) of a plan; QMCU_ERR_ARG for an op the model does not have. */
 qmcu_status quantmcu_plan_get_op(const quantmcu_plan *p, int op, quantmcu_plan_op *out);

@@ -4,6 +4,7 @@
 
 #include "quantmcu/quantmcu.h"
 
+#include "../planning/cost_model.h"
 #include "../planning/plan.h"
 #include "../quantize/vdq.h"
 

@@ -264,6 +264,7 @@ void quantmcu_plan_get_info(const quantmcu_plan *p, quantmcu_plan_info *o)
     o->patch_macs = l->patch_macs;
     o->patch_layer_macs = l->patch_layer_macs;
     o->sram_budget = l->spec.sram_budget;
+    o->predicted_instructions = qmcu_cost_predict(l);
     o->patch_bitops_int8 = (double)l->patch_macs * 64.0;
     o->patch_bitops = l->quant ? qmcu_vdq_static_bitops(l, l->quant->vdq) : o->patch_bitops_int8;
     memset(o->halo_ops, 0, sizeof o->halo_ops);
@@ -289,6 +290,16 @@ qmcu_status quantmcu_plan_get_op(const quantmcu_plan *p, int op, quantmcu_plan_o
     o->scratch_bytes = l->scratch_bytes[op];
     o->in_place = l->in_place[op];
     o->fused_next = l->fused_next[op];
+    {
+        qmcu_op_work w;
+        qmcu_plan_op_work(l, op, &w);
+        o->cost_kind = op > 0 && l->fused_next[op - 1] ? "fused" /* runs inside op - 1 */
+                                                       : qmcu_cost_kind_name(qmcu_cost_kind_of(l->g, &l->g->ops[op]));
+        o->out_elems = qmcu_cost_out_elems(l, op, &w);
+        o->out_rows = w.rows;
+        o->calls = w.calls;
+        o->predicted_instructions = qmcu_cost_predict_op(l, op);
+    }
     if (o->patch) {
         o->halo = l->halo[op];
         o->col_cache_bytes = l->col_cache_bytes[op];

@@ -33,29 +33,32 @@ static int make_dirs(const char *path)
     return stat(tmp, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* Per-op table of a --profile run (first image): executed MACs (tiles and halo included). */
+/* Per-op table of a --profile run (first image): what each op executes under the plan (MACs,
+ * output elements and rows, calls: tiles and halo included) and its instructions, measured and as the
+ * cost model predicts them. */
 static void print_profile(const quantmcu_model *m, const quantmcu_plan *plan, const unsigned long long *op_insns)
 {
     const qmcu_graph *g = quantmcu_graph(m);
     quantmcu_plan_info info;
     unsigned long long total = 0;
+    double predicted = 0.0;
     int i;
-    printf(
-        "per-op cost, first image (profiling adds ~60 instructions per op execution):\n%3s  %-18s %-6s %12s %14s %9s\n",
-        "#", "op", "stage", "MACs", "instructions", "instr/MAC");
+    printf("per-op cost, first image (profiling adds ~60 instructions per op execution):\n%3s  %-18s %-6s %-9s %12s "
+           "%10s %7s %6s %14s %14s %9s\n",
+           "#", "op", "stage", "kind", "MACs", "elements", "rows", "calls", "instructions", "predicted", "instr/MAC");
     quantmcu_plan_get_info(plan, &info);
     for (i = 0; i < g->n_ops; i++) {
         quantmcu_plan_op row;
-        int64_t macs; /* as executed: halo recomputation included, cached halos not */
         char ratio[32] = "";
         quantmcu_plan_get_op(plan, i, &row);
-        macs = row.macs;
         total += op_insns[i];
-        if (macs > 0) snprintf(ratio, sizeof ratio, "%.2f", (double)op_insns[i] / (double)macs);
-        printf("%3d  %-18s %-6s %12lld %14llu %9s\n", i, qmcu_op_name(g->ops[i].type),
-               row.patch ? "patch" : "layer", (long long)macs, op_insns[i], ratio);
+        predicted += row.predicted_instructions;
+        if (row.macs > 0) snprintf(ratio, sizeof ratio, "%.2f", (double)op_insns[i] / (double)row.macs);
+        printf("%3d  %-18s %-6s %-9s %12lld %10lld %7lld %6lld %14llu %14.0f %9s\n", i, qmcu_op_name(g->ops[i].type),
+               row.patch ? "patch" : "layer", row.cost_kind, (long long)row.macs, (long long)row.out_elems,
+               (long long)row.out_rows, (long long)row.calls, op_insns[i], row.predicted_instructions, ratio);
     }
-    printf("sum over ops: %llu instructions", total);
+    printf("sum over ops: %llu instructions (predicted %.0f)", total, predicted);
     if (info.split > 0) {
         unsigned long long patch = 0;
         for (i = 0; i < info.split; i++) patch += op_insns[i];

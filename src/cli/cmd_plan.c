@@ -190,6 +190,8 @@ void cli_print_plan(const quantmcu_model *m, const quantmcu_plan *qp, int with_t
         printf("  halo: %d patch ops recompute, %d cache columns, %d cache columns and rows; caches %zu bytes; "
                "%d fused conv+add\n",
                p.halo_ops[0], p.halo_ops[1], p.halo_ops[3], p.cache_bytes, p.fused_adds);
+    printf("  predicted: %.1f M emulated Cortex-M4 instructions per inference (cost model; all 8-bit)\n",
+           p.predicted_instructions / 1e6);
     if (!with_table) return;
     printf("  %3s  %-18s %-6s %10s %9s %10s  %s\n", "#", "op", "stage", "live", "scratch", "total", "");
     for (i = 0; i < g->n_ops; i++) {

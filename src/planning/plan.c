@@ -233,6 +233,27 @@ static void build_geometry(qmcu_plan *p)
     }
 }
 
+void qmcu_plan_op_work(const qmcu_plan *p, int i, qmcu_op_work *w)
+{
+    const qmcu_tensor *y = T(p->g, p->g->ops[i].out);
+    int tile;
+    w->macs = p->op_macs[i];
+    if (i >= p->spec.split) {
+        w->rows = y->ndim == 4 ? (int64_t)y->dims[0] * y->dims[1] : 1;
+        w->pixels = w->rows * (y->ndim == 4 ? y->dims[2] : 1);
+        w->calls = 1;
+        return;
+    }
+    w->pixels = w->rows = w->calls = 0;
+    for (tile = 0; tile < p->n_tiles; tile++) {
+        const qmcu_window c = qmcu_halo_compute_window(&p->exec, tile, i);
+        if (qmcu_window_empty(c)) continue;
+        w->pixels += area(c);
+        w->rows += c.h1 - c.h0;
+        w->calls++;
+    }
+}
+
 static void count_macs(qmcu_plan *p)
 {
     const qmcu_graph *g = p->g;

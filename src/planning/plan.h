@@ -99,6 +99,14 @@ typedef struct qmcu_plan_s {
     qmcu_plan_lowbit lowbit; /* the section's runtime tables */
 } qmcu_plan;
 
+/* What op i executes under the plan, all tiles: output pixels computed (cached halos not
+ * recomputed), output rows computed (a window narrower than its buffer runs row by row) and the
+ * times it runs (tiles that compute something, or 1 in the layer stage). */
+typedef struct {
+    int64_t macs, pixels, rows, calls;
+} qmcu_op_work;
+void qmcu_plan_op_work(const qmcu_plan *p, int i, qmcu_op_work *w);
+
 /* (Re)builds p->exec from the plan's arrays and its low-bit tables: the only place it is built. */
 void qmcu_plan_exec_view(qmcu_plan *p);
 

@@ -1,0 +1,31 @@
+/* Predicted emulated Cortex-M4 instructions of a plan (DESIGN.md §2, version 3): per op kind a
+ * linear model in what the op executes under the plan — MACs, output elements, output rows,
+ * calls — fitted to `quantmcu mcu --profile` runs (bench/cost_model.sh refits it and reports its
+ * error; README "Cost model"). Instructions, not cycles: QEMU has no timing model. */
+#ifndef QMCU_COST_MODEL_H
+#define QMCU_COST_MODEL_H
+
+#include "plan.h"
+
+typedef enum {
+    QMCU_COST_POINTWISE, /* CONV_2D 1x1 */
+    QMCU_COST_CONV,      /* CONV_2D k x k, k > 1 (the stem) */
+    QMCU_COST_DEPTHWISE, /* DEPTHWISE_CONV_2D */
+    QMCU_COST_FC,        /* FULLY_CONNECTED */
+    QMCU_COST_ADD,       /* ADD (fused into its conv: counted with the conv) */
+    QMCU_COST_PAD,       /* PAD */
+    QMCU_COST_QUANTIZE,  /* QUANTIZE / DEQUANTIZE from or to float (double arithmetic: soft-float on an M4) */
+    QMCU_COST_OTHER,     /* everything else: per output element and call */
+    QMCU_COST_KINDS
+} qmcu_cost_kind;
+
+qmcu_cost_kind qmcu_cost_kind_of(const qmcu_graph *g, const qmcu_op *op);
+const char *qmcu_cost_kind_name(qmcu_cost_kind k);
+/* Output elements op i computes under the plan (all tiles), from its work w. */
+int64_t qmcu_cost_out_elems(const qmcu_plan *p, int i, const qmcu_op_work *w);
+/* Instructions op i is predicted to take under plan p (0 for an op fused into the one before). */
+double qmcu_cost_predict_op(const qmcu_plan *p, int i);
+/* The whole plan: the sum over its ops. */
+double qmcu_cost_predict(const qmcu_plan *p);
+
+#endif
