@@ -2,7 +2,7 @@
 # Fits and checks the cost model (src/planning/cost_model.c; not a test). For each plan below:
 # `quantmcu mcu --profile` on one dev image (per-op instructions and what each op executes) and a
 # plain `mcu` run (the instructions of the firmware as shipped). The fit (bench/fit_cost_model.py:
-# per op kind, instructions = a*MACs + b*output elements + c*output rows + d*calls, least squares
+# per op kind, instructions = a*MACs + b*output elements + c*input elements + d*output rows + e*calls, least squares
 # on relative error, the ~60 instructions of profiling per op execution removed) uses the plans
 # marked "fit"; the table compares predicted and measured whole-plan instructions on every plan.
 # usage: bench/cost_model.sh [--write]   (--write: store the fitted coefficients in

@@ -4,7 +4,7 @@ tables and checks whole-plan predictions against plain runs (bench/cost_model.sh
 
 usage: fit_cost_model.py LIST [--write]
 LIST: lines role|name|profile.txt|run.json (role: fit or check). Per op kind, instructions =
-a*MACs + b*elements + c*rows + d*calls, least squares on relative error (small ops count as much
+a*MACs + b*output elements + c*input elements + d*rows + e*calls, least squares on relative error (small ops count as much
 as large ones; tiny ops left out), coefficients >= 0, with the profiling hook's cost per op
 execution (measured: profiled sum of ops - plain run, per call) removed first."""
 import json
@@ -13,7 +13,8 @@ import re
 import sys
 
 KINDS = ["pointwise", "conv", "depthwise", "fc", "add", "pad", "quantize", "other"]
-ROW = re.compile(r"^\s*(\d+)\s+(\S+)\s+(patch|layer)\s+(\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)")
+NF = 5  # MACs, output elements, input elements, output rows, calls
+ROW = re.compile(r"^\s*(\d+)\s+(\S+)\s+(patch|layer)\s+(\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)")
 
 
 def read_profile(path):
@@ -21,8 +22,8 @@ def read_profile(path):
     for line in open(path):
         m = ROW.match(line)
         if m:
-            _, op, _stage, kind, macs, elems, rows, calls, insns, _pred = m.groups()
-            ops.append((kind, int(macs), int(elems), int(rows), int(calls), int(insns)))
+            _, op, _stage, kind, macs, elems, in_elems, rows, calls, insns, _pred = m.groups()
+            ops.append((kind, int(macs), int(elems), int(in_elems), int(rows), int(calls), int(insns)))
     return ops
 
 
@@ -46,7 +47,7 @@ def solve(a, b):
 def fit_kind(rows):
     """Least squares weighted by 1/y (relative error, without letting tiny ops dominate) over
     the columns in `cols`, coefficients kept >= 0 (a negative one is dropped and the rest refit)."""
-    cols = [j for j in range(4) if any(x[j] for x, _ in rows)]
+    cols = [j for j in range(NF) if any(x[j] for x, _ in rows)]
     while True:
         scale = {j: max(abs(x[j]) for x, _ in rows) for j in cols}
         n = len(cols)
@@ -62,7 +63,7 @@ def fit_kind(rows):
         for a in range(n):
             ata[a][a] += 1e-9 * (ata[a][a] + 1e-30)
         c = solve(ata, atb)
-        coef = [0.0] * 4
+        coef = [0.0] * NF
         for a, j in enumerate(cols):
             coef[j] = c[a] / scale[j]
         neg = [j for j in cols if coef[j] < 0]
@@ -70,7 +71,7 @@ def fit_kind(rows):
             return coef
         cols = [j for j in cols if j != min(neg, key=lambda j: coef[j])]
         if not cols:
-            return [0.0] * 4
+            return [0.0] * NF
 
 
 def fit(samples):
@@ -80,13 +81,12 @@ def fit(samples):
         coef[kind] = fit_kind(rows) if rows else None
     for kind in KINDS:  # a kind without large enough samples: a GEMM like the pointwise convs, or nothing
         if coef[kind] is None:
-            coef[kind] = list(coef["pointwise"]) if kind == "fc" else [0.0, 0.0, 0.0, 0.0]
+            coef[kind] = list(coef["pointwise"]) if kind == "fc" else [0.0] * NF
     return coef
 
 
 def predict(coef, ops):
-    return sum(coef[k][0] * m + coef[k][1] * e + coef[k][2] * r + coef[k][3] * c for k, m, e, r, c, _ in ops
-               if k != "fused")
+    return sum(sum(cf * x for cf, x in zip(coef[k], o[1:6])) for o in ops for k in [o[0]] if k != "fused")
 
 
 def main():
@@ -96,20 +96,20 @@ def main():
     per_call = []
     for _role, _name, prof, run in entries:
         ops = read_profile(prof)
-        per_call.append((sum(o[5] for o in ops) - json.load(open(run))["instructions"][0]) / sum(o[4] for o in ops))
+        per_call.append((sum(o[6] for o in ops) - json.load(open(run))["instructions"][0]) / sum(o[5] for o in ops))
     overhead = max(0.0, sorted(per_call)[len(per_call) // 2])
     print("profiling overhead per op execution (median of %d plans, floored at 0): %.1f instructions\n"
           % (len(per_call), overhead))
     for role, _name, prof, _run in entries:
         if role != "fit":
             continue
-        for k, m, e, r, c, y in read_profile(prof):
+        for k, m, e, ie, r, c, y in read_profile(prof):
             if k != "fused" and (m or e or c):
-                samples.append((k, (m, e, r, c), y - overhead * c))
+                samples.append((k, (m, e, ie, r, c), y - overhead * c))
     coef = fit(samples)
-    print("| kind | instr/MAC | instr/element | instr/row | instr/call |\n|---|---|---|---|---|")
+    print("| kind | instr/MAC | instr/output element | instr/input element | instr/row | instr/call |\n|---|---|---|---|---|---|")
     for k in KINDS:
-        print("| %s | %.4f | %.4f | %.2f | %.1f |" % (k, *coef[k]))
+        print("| %s | %.4f | %.4f | %.4f | %.2f | %.1f |" % (k, *coef[k]))
     print("\n| plan | role | measured (plain run) | predicted | error |\n|---|---|---|---|---|")
     worst = {"fit": 0.0, "check": 0.0}
     for role, name, prof, run in entries:
@@ -122,9 +122,10 @@ def main():
     if "--write" in sys.argv[2:]:
         path = os.path.join(os.path.dirname(__file__), "..", "src", "planning", "cost_model_coef.inc")
         with open(path, "w") as f:
-            f.write("/* instructions per MAC, per output element, per output row, per call (bench/cost_model.sh --write) */\n")
+            f.write("/* instructions per MAC, per output element, per input element, per output row, per call\n"
+                    "   (bench/cost_model.sh --write) */\n")
             for k in KINDS:
-                f.write("/* %-9s */ {%.6g, %.6g, %.6g, %.6g},\n" % (k, *coef[k]))
+                f.write("/* %-9s */ {%.6g, %.6g, %.6g, %.6g, %.6g},\n" % (k, *coef[k]))
         print("wrote %s" % os.path.normpath(path))
 
 

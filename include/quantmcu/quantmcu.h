@@ -134,6 +134,7 @@ typedef struct {
     const char *cost_kind;    /* its kind in the cost model: pointwise, conv, depthwise, fc, add, pad, quantize, other;
                                  fused: it runs inside the op before it */
     int64_t out_elems;        /* output elements computed, all tiles (cached halos not recomputed) */
+    int64_t in_elems;         /* input elements read per output pixel, summed (output pixels x input channels) */
     int64_t out_rows;         /* output rows computed, all tiles */
     int64_t calls;            /* times it runs: tiles that compute something, or 1 (layer stage) */
     double predicted_instructions; /* the cost model's emulated Cortex-M4 instructions (0: runs inside op-1) */

@@ -34,7 +34,7 @@ static int make_dirs(const char *path)
 }
 
 /* Per-op table of a --profile run (first image): what each op executes under the plan (MACs,
- * output elements and rows, calls: tiles and halo included) and its instructions, measured and as the
+ * output and input elements, rows, calls: tiles and halo included) and its instructions, measured and as the
  * cost model predicts them. */
 static void print_profile(const quantmcu_model *m, const quantmcu_plan *plan, const unsigned long long *op_insns)
 {
@@ -44,8 +44,9 @@ static void print_profile(const quantmcu_model *m, const quantmcu_plan *plan, co
     double predicted = 0.0;
     int i;
     printf("per-op cost, first image (profiling adds ~60 instructions per op execution):\n%3s  %-18s %-6s %-9s %12s "
-           "%10s %7s %6s %14s %14s %9s\n",
-           "#", "op", "stage", "kind", "MACs", "elements", "rows", "calls", "instructions", "predicted", "instr/MAC");
+           "%10s %10s %7s %6s %14s %14s %9s\n",
+           "#", "op", "stage", "kind", "MACs", "out elems", "in elems", "rows", "calls", "instructions", "predicted",
+           "instr/MAC");
     quantmcu_plan_get_info(plan, &info);
     for (i = 0; i < g->n_ops; i++) {
         quantmcu_plan_op row;
@@ -54,9 +55,9 @@ static void print_profile(const quantmcu_model *m, const quantmcu_plan *plan, co
         total += op_insns[i];
         predicted += row.predicted_instructions;
         if (row.macs > 0) snprintf(ratio, sizeof ratio, "%.2f", (double)op_insns[i] / (double)row.macs);
-        printf("%3d  %-18s %-6s %-9s %12lld %10lld %7lld %6lld %14llu %14.0f %9s\n", i, qmcu_op_name(g->ops[i].type),
-               row.patch ? "patch" : "layer", row.cost_kind, (long long)row.macs, (long long)row.out_elems,
-               (long long)row.out_rows, (long long)row.calls, op_insns[i], row.predicted_instructions, ratio);
+        printf("%3d  %-18s %-6s %-9s %12lld %10lld %10lld %7lld %6lld %14llu %14.0f %9s\n", i,
+               qmcu_op_name(g->ops[i].type), row.patch ? "patch" : "layer", row.cost_kind, (long long)row.macs,
+               (long long)row.out_elems, (long long)row.in_elems, (long long)row.out_rows, (long long)row.calls, op_insns[i], row.predicted_instructions, ratio);
     }
     printf("sum over ops: %llu instructions (predicted %.0f)", total, predicted);
     if (info.split > 0) {

@@ -1,9 +1,10 @@
 #include "cost_model.h"
 
-/* Coefficients per kind: instructions per MAC, per output element, per output row, per call.
+/* Coefficients per kind: instructions per MAC, per output element, per input element, per output
+ * row, per call.
  * Fitted by bench/cost_model.sh (least squares on per-op `mcu --profile` instructions, the ~60
  * instructions of profiling per op execution removed first). */
-static const double k_coef[QMCU_COST_KINDS][4] = {
+static const double k_coef[QMCU_COST_KINDS][5] = {
 #include "cost_model_coef.inc"
 };
 
@@ -40,14 +41,21 @@ int64_t qmcu_cost_out_elems(const qmcu_plan *p, int i, const qmcu_op_work *w)
     return y->ndim == 4 ? w->pixels * y->dims[3] : qmcu_tensor_elems(y);
 }
 
+int64_t qmcu_cost_in_elems(const qmcu_plan *p, int i, const qmcu_op_work *w)
+{
+    const qmcu_tensor *x = &p->g->tensors[p->g->ops[i].in[0]], *y = &p->g->tensors[p->g->ops[i].out];
+    if (x->ndim == 4 && y->ndim == 4) return w->pixels * x->dims[3];
+    return qmcu_tensor_elems(x);
+}
+
 double qmcu_cost_predict_op(const qmcu_plan *p, int i)
 {
     const double *c = k_coef[qmcu_cost_kind_of(p->g, &p->g->ops[i])];
     qmcu_op_work w;
     if (i > 0 && p->fused_next[i - 1]) return 0.0; /* ran inside op i-1 */
     qmcu_plan_op_work(p, i, &w);
-    return c[0] * (double)w.macs + c[1] * (double)qmcu_cost_out_elems(p, i, &w) + c[2] * (double)w.rows +
-           c[3] * (double)w.calls;
+    return c[0] * (double)w.macs + c[1] * (double)qmcu_cost_out_elems(p, i, &w) +
+           c[2] * (double)qmcu_cost_in_elems(p, i, &w) + c[3] * (double)w.rows + c[4] * (double)w.calls;
 }
 
 double qmcu_cost_predict(const qmcu_plan *p)

@@ -1,6 +1,6 @@
 /* Predicted emulated Cortex-M4 instructions of a plan (DESIGN.md §2, version 3): per op kind a
- * linear model in what the op executes under the plan — MACs, output elements, output rows,
- * calls — fitted to `quantmcu mcu --profile` runs (bench/cost_model.sh refits it and reports its
+ * linear model in what the op executes under the plan — MACs, output elements, input elements
+ * read (output pixels x input channels), output rows, calls — fitted to `quantmcu mcu --profile` runs (bench/cost_model.sh refits it and reports its
  * error; README "Cost model"). Instructions, not cycles: QEMU has no timing model. */
 #ifndef QMCU_COST_MODEL_H
 #define QMCU_COST_MODEL_H
@@ -21,8 +21,10 @@ typedef enum {
 
 qmcu_cost_kind qmcu_cost_kind_of(const qmcu_graph *g, const qmcu_op *op);
 const char *qmcu_cost_kind_name(qmcu_cost_kind k);
-/* Output elements op i computes under the plan (all tiles), from its work w. */
+/* Output elements op i computes under the plan (all tiles), and input elements it reads per
+ * output pixel summed over them (output pixels x input channels), from its work w. */
 int64_t qmcu_cost_out_elems(const qmcu_plan *p, int i, const qmcu_op_work *w);
+int64_t qmcu_cost_in_elems(const qmcu_plan *p, int i, const qmcu_op_work *w);
 /* Instructions op i is predicted to take under plan p (0 for an op fused into the one before). */
 double qmcu_cost_predict_op(const qmcu_plan *p, int i);
 /* The whole plan: the sum over its ops. */
