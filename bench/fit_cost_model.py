@@ -12,8 +12,9 @@ import os
 import re
 import sys
 
-KINDS = ["pointwise", "conv", "depthwise", "fc", "add", "pad", "quantize", "other"]
+KINDS = ["pointwise", "conv", "depthwise", "dw_large", "fc", "add", "pad", "pad_layer", "quantize", "other"]
 NF = 5  # MACs, output elements, input elements, output rows, calls
+FALLBACK = {"fc": "pointwise", "dw_large": "depthwise", "pad_layer": "pad"}  # kinds with no sample yet
 ROW = re.compile(r"^\s*(\d+)\s+(\S+)\s+(patch|layer)\s+(\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)")
 
 
@@ -79,9 +80,9 @@ def fit(samples):
     for kind in KINDS:
         rows = [(x, y) for k, x, y in samples if k == kind and y > 2000]
         coef[kind] = fit_kind(rows) if rows else None
-    for kind in KINDS:  # a kind without large enough samples: a GEMM like the pointwise convs, or nothing
+    for kind in KINDS:  # a kind without large enough samples: its closest kind's coefficients, or nothing
         if coef[kind] is None:
-            coef[kind] = list(coef["pointwise"]) if kind == "fc" else [0.0] * NF
+            coef[kind] = list(coef[FALLBACK[kind]]) if kind in FALLBACK else [0.0] * NF
     return coef
 
 

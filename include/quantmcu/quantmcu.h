@@ -131,8 +131,8 @@ typedef struct {
     int halo;                 /* patch op: QMCU_HALO_* in effect (0: recomputed) */
     size_t col_cache_bytes;   /* its column cache (0: none) */
     size_t row_cache_bytes;   /* its line buffer (0: none) */
-    const char *cost_kind;    /* its kind in the cost model: pointwise, conv, depthwise, fc, add, pad, quantize, other;
-                                 fused: it runs inside the op before it */
+    const char *cost_kind;    /* its kind in the cost model: pointwise, conv, depthwise, dw_large, fc, add, pad,
+                                 pad_layer, quantize, other; fused: it runs inside the op before it */
     int64_t out_elems;        /* output elements computed, all tiles (cached halos not recomputed) */
     int64_t in_elems;         /* input elements read per output pixel, summed (output pixels x input channels) */
     int64_t out_rows;         /* output rows computed, all tiles */

@@ -294,7 +294,7 @@ qmcu_status quantmcu_plan_get_op(const quantmcu_plan *p, int op, quantmcu_plan_o
         qmcu_op_work w;
         qmcu_plan_op_work(l, op, &w);
         o->cost_kind = op > 0 && l->fused_next[op - 1] ? "fused" /* runs inside op - 1 */
-                                                       : qmcu_cost_kind_name(qmcu_cost_kind_of(l->g, &l->g->ops[op]));
+                                                       : qmcu_cost_kind_name(qmcu_cost_kind_of(l, op));
         o->out_elems = qmcu_cost_out_elems(l, op, &w);
         o->in_elems = qmcu_cost_in_elems(l, op, &w);
         o->out_rows = w.rows;

@@ -8,20 +8,24 @@ static const double k_coef[QMCU_COST_KINDS][5] = {
 #include "cost_model_coef.inc"
 };
 
-static const char *const k_names[QMCU_COST_KINDS] = {"pointwise", "conv", "depthwise", "fc",
-                                                      "add",       "pad",  "quantize",  "other"};
+static const char *const k_names[QMCU_COST_KINDS] = {"pointwise", "conv", "depthwise", "dw_large", "fc",
+                                                      "add",       "pad",  "pad_layer", "quantize", "other"};
 
-qmcu_cost_kind qmcu_cost_kind_of(const qmcu_graph *g, const qmcu_op *op)
+qmcu_cost_kind qmcu_cost_kind_of(const qmcu_plan *p, int i)
 {
+    const qmcu_graph *g = p->g;
+    const qmcu_op *op = &g->ops[i];
     switch (op->type) {
     case QMCU_OP_CONV_2D: {
         const qmcu_tensor *w = &g->tensors[op->in[1]];
         return w->dims[1] == 1 && w->dims[2] == 1 ? QMCU_COST_POINTWISE : QMCU_COST_CONV;
     }
-    case QMCU_OP_DEPTHWISE_CONV_2D: return QMCU_COST_DEPTHWISE;
+    case QMCU_OP_DEPTHWISE_CONV_2D:
+        return g->tensors[op->in[1]].dims[1] * g->tensors[op->in[1]].dims[2] > 9 ? QMCU_COST_DEPTHWISE_LARGE
+                                                                                 : QMCU_COST_DEPTHWISE;
     case QMCU_OP_FULLY_CONNECTED: return QMCU_COST_FC;
     case QMCU_OP_ADD: return QMCU_COST_ADD;
-    case QMCU_OP_PAD: return QMCU_COST_PAD;
+    case QMCU_OP_PAD: return i < p->spec.split ? QMCU_COST_PAD : QMCU_COST_PAD_LAYER;
     case QMCU_OP_QUANTIZE:
     case QMCU_OP_DEQUANTIZE:
         return g->tensors[op->in[0]].type == QMCU_F32 || g->tensors[op->out].type == QMCU_F32 ? QMCU_COST_QUANTIZE
@@ -50,7 +54,7 @@ int64_t qmcu_cost_in_elems(const qmcu_plan *p, int i, const qmcu_op_work *w)
 
 double qmcu_cost_predict_op(const qmcu_plan *p, int i)
 {
-    const double *c = k_coef[qmcu_cost_kind_of(p->g, &p->g->ops[i])];
+    const double *c = k_coef[qmcu_cost_kind_of(p, i)];
     qmcu_op_work w;
     if (i > 0 && p->fused_next[i - 1]) return 0.0; /* ran inside op i-1 */
     qmcu_plan_op_work(p, i, &w);
