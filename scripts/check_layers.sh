@@ -76,25 +76,36 @@ for f in $files; do
   done < <(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f")
 done
 
-# cycles between the files of one folder (sub-folders included)
-defined_functions() { # non-static functions a .c file defines, one name a line
-  awk '/^(static|typedef|#|extern|struct|enum|union|\/\*| |\t|})/ { next }
-       match($0, /[A-Za-z_][A-Za-z0-9_]*\(/) { name = substr($0, RSTART, RLENGTH - 1); sig = $0
-         while (sig !~ /;[ \t]*(\/\*.*)?$/ && sig !~ /\)[ \t]*(\{)?[ \t]*$/ && (getline line) > 0) sig = sig " " line
-         if (sig !~ /;[ \t]*(\/\*.*\*\/)?[ \t]*$/) print name }' "$1"
-}
+# cycles between the files of one folder (sub-folders included): one awk pass over every .c file
+# finds the non-static functions each defines and the identifiers each calls, and prints the edges
+# "folder caller callee" (main is the entry point the start-up code calls, not a dependency)
 tmp=$(mktemp -d)
-for folder in $(find src -mindepth 1 -maxdepth 1 -type d | sort); do
-  cfiles=$(find "$folder" -name '*.c' | sort)
-  : > "$tmp/defs"; : > "$tmp/edges"
-  for c in $cfiles; do defined_functions "$c" | sed "s|\$| $c|" >> "$tmp/defs"; done
-  for c in $cfiles; do # main is the entry point the start-up code calls, not a dependency
-    grep -o '[A-Za-z_][A-Za-z0-9_]*(' "$c" | tr -d '(' | sort -u | grep -vx main > "$tmp/calls" || true
-    awk -v self="$c" 'NR == FNR { call[$1] = 1; next } ($1 in call) && $2 != self { print self, $2 }' \
-      "$tmp/calls" "$tmp/defs" >> "$tmp/edges"
-  done
-  if ! tsort "$tmp/edges" > /dev/null 2> "$tmp/err"; then
-    echo "check_layers: $folder: files call each other in a cycle: $(grep -v 'input contains a loop' "$tmp/err" \
+# shellcheck disable=SC2016
+awk '
+  FNR == 1 { split(FILENAME, part, "/"); folder[FILENAME] = part[2]; files[++nf] = FILENAME }
+  { line = $0
+    while (match(line, /[A-Za-z_][A-Za-z0-9_]*\(/)) {
+      name = substr(line, RSTART, RLENGTH - 1); line = substr(line, RSTART + RLENGTH)
+      if (name != "main") calls[FILENAME, name] = 1
+    } }
+  /^(static|typedef|#|extern|struct|enum|union|\/\*| |\t|})/ { next }
+  match($0, /[A-Za-z_][A-Za-z0-9_]*\(/) { name = substr($0, RSTART, RLENGTH - 1); sig = $0
+    while (sig !~ /;[ \t]*(\/\*.*)?$/ && sig !~ /\)[ \t]*(\{)?[ \t]*$/ && (getline more) > 0) {
+      sig = sig " " more; line = more
+      while (match(line, /[A-Za-z_][A-Za-z0-9_]*\(/)) {
+        n2 = substr(line, RSTART, RLENGTH - 1); line = substr(line, RSTART + RLENGTH)
+        if (n2 != "main") calls[FILENAME, n2] = 1
+      }
+    }
+    if (sig !~ /;[ \t]*(\/\*.*\*\/)?[ \t]*$/) definer[folder[FILENAME], name] = FILENAME }
+  END { for (k = 1; k <= nf; k++) for (key in calls) {
+          split(key, kv, SUBSEP); if (kv[1] != files[k]) continue
+          d = definer[folder[files[k]], kv[2]]
+          if (d != "" && d != files[k]) print folder[files[k]], files[k], d } }
+' $(find src -name '*.c' | sort) | sort -u > "$tmp/edges"
+for folder in $(cut -d' ' -f1 "$tmp/edges" | sort -u); do
+  if ! awk -v f="$folder" '$1 == f { print $2, $3 }' "$tmp/edges" | tsort > /dev/null 2> "$tmp/err"; then
+    echo "check_layers: src/$folder: files call each other in a cycle: $(grep -v 'input contains a loop' "$tmp/err" \
       | sed 's/^tsort: //' | sort -u | tr '\n' ' ')"
     bad=1
   fi

@@ -299,7 +299,7 @@ qmcu_status quantmcu_plan_get_op(const quantmcu_plan *p, int op, quantmcu_plan_o
         o->in_elems = qmcu_cost_in_elems(l, op, &w);
         o->out_rows = w.rows;
         o->calls = w.calls;
-        o->predicted_instructions = qmcu_cost_predict_op(l, op);
+        o->predicted_instructions = qmcu_cost_predict_op(l, op, &w);
     }
     if (o->patch) {
         o->halo = l->halo[op];

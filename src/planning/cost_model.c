@@ -52,20 +52,22 @@ int64_t qmcu_cost_in_elems(const qmcu_plan *p, int i, const qmcu_op_work *w)
     return qmcu_tensor_elems(x);
 }
 
-double qmcu_cost_predict_op(const qmcu_plan *p, int i)
+double qmcu_cost_predict_op(const qmcu_plan *p, int i, const qmcu_op_work *w)
 {
     const double *c = k_coef[qmcu_cost_kind_of(p, i)];
-    qmcu_op_work w;
     if (i > 0 && p->fused_next[i - 1]) return 0.0; /* ran inside op i-1 */
-    qmcu_plan_op_work(p, i, &w);
-    return c[0] * (double)w.macs + c[1] * (double)qmcu_cost_out_elems(p, i, &w) +
-           c[2] * (double)qmcu_cost_in_elems(p, i, &w) + c[3] * (double)w.rows + c[4] * (double)w.calls;
+    return c[0] * (double)w->macs + c[1] * (double)qmcu_cost_out_elems(p, i, w) +
+           c[2] * (double)qmcu_cost_in_elems(p, i, w) + c[3] * (double)w->rows + c[4] * (double)w->calls;
 }
 
 double qmcu_cost_predict(const qmcu_plan *p)
 {
     double s = 0.0;
     int i;
-    for (i = 0; i < p->g->n_ops; i++) s += qmcu_cost_predict_op(p, i);
+    for (i = 0; i < p->g->n_ops; i++) {
+        qmcu_op_work w;
+        qmcu_plan_op_work(p, i, &w);
+        s += qmcu_cost_predict_op(p, i, &w);
+    }
     return s;
 }

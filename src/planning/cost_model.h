@@ -28,8 +28,9 @@ const char *qmcu_cost_kind_name(qmcu_cost_kind k);
  * output pixel summed over them (output pixels x input channels), from its work w. */
 int64_t qmcu_cost_out_elems(const qmcu_plan *p, int i, const qmcu_op_work *w);
 int64_t qmcu_cost_in_elems(const qmcu_plan *p, int i, const qmcu_op_work *w);
-/* Instructions op i is predicted to take under plan p (0 for an op fused into the one before). */
-double qmcu_cost_predict_op(const qmcu_plan *p, int i);
+/* Instructions op i is predicted to take under plan p (0 for an op fused into the one before),
+ * from its work w (qmcu_plan_op_work). */
+double qmcu_cost_predict_op(const qmcu_plan *p, int i, const qmcu_op_work *w);
 /* The whole plan: the sum over its ops. */
 double qmcu_cost_predict(const qmcu_plan *p);
 

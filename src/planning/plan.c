@@ -233,17 +233,11 @@ static void build_geometry(qmcu_plan *p)
     }
 }
 
-void qmcu_plan_op_work(const qmcu_plan *p, int i, qmcu_op_work *w)
+/* Output pixels, rows and calls of patch op i over every tile: the part of each tile's region it
+ * computes itself. */
+static void patch_op_work(const qmcu_plan *p, int i, qmcu_op_work *w)
 {
-    const qmcu_tensor *y = T(p->g, p->g->ops[i].out);
     int tile;
-    w->macs = p->op_macs[i];
-    if (i >= p->spec.split) {
-        w->rows = y->ndim == 4 ? (int64_t)y->dims[0] * y->dims[1] : 1;
-        w->pixels = w->rows * (y->ndim == 4 ? y->dims[2] : 1);
-        w->calls = 1;
-        return;
-    }
     w->pixels = w->rows = w->calls = 0;
     for (tile = 0; tile < p->n_tiles; tile++) {
         const qmcu_window c = qmcu_halo_compute_window(&p->exec, tile, i);
@@ -254,20 +248,35 @@ void qmcu_plan_op_work(const qmcu_plan *p, int i, qmcu_op_work *w)
     }
 }
 
+void qmcu_plan_op_work(const qmcu_plan *p, int i, qmcu_op_work *w)
+{
+    const qmcu_tensor *y = T(p->g, p->g->ops[i].out);
+    if (i < p->spec.split) {
+        patch_op_work(p, i, w);
+    } else {
+        w->rows = y->ndim == 4 ? (int64_t)y->dims[0] * y->dims[1] : 1;
+        w->pixels = w->rows * (y->ndim == 4 ? y->dims[2] : 1);
+        w->calls = 1;
+    }
+    w->macs = p->op_macs[i];
+}
+
+/* MACs as executed: a patch op's MACs per output pixel times the pixels its tiles compute. */
 static void count_macs(qmcu_plan *p)
 {
     const qmcu_graph *g = p->g;
-    int i, tile;
-    for (i = 0; i < g->n_ops; i++) p->op_macs[i] = i < p->spec.split ? 0 : qmcu_op_macs(g, &g->ops[i]);
-    for (tile = 0; tile < p->n_tiles; tile++)
-        for (i = 0; i < p->spec.split; i++) {
+    int i;
+    for (i = 0; i < g->n_ops; i++) {
+        p->op_macs[i] = qmcu_op_macs(g, &g->ops[i]);
+        if (i < p->spec.split) {
             const qmcu_tensor *y = T(g, g->ops[i].out);
-            const int64_t macs = qmcu_op_macs(g, &g->ops[i]) / ((int64_t)y->dims[1] * y->dims[2]) *
-                                 area(qmcu_halo_compute_window(&p->exec, tile, i));
-            p->op_macs[i] += macs;
-            p->patch_macs += macs;
+            qmcu_op_work w;
+            patch_op_work(p, i, &w);
+            p->op_macs[i] = p->op_macs[i] / ((int64_t)y->dims[1] * y->dims[2]) * w.pixels;
+            p->patch_macs += p->op_macs[i];
         }
-    for (i = 0; i < g->n_ops; i++) p->macs += p->op_macs[i];
+        p->macs += p->op_macs[i];
+    }
 }
 
 static size_t align16(size_t v) { return (v + 15) & ~(size_t)15; }

@@ -9,7 +9,6 @@
 #include "exec_internal.h"
 #include "lowbit_exec.h"
 
-#define TENSOR(m, i) QMCU_TENSOR(m, i)
 
 static int is_spatial(qmcu_op_type t) { return qmcu_op_has(t, QMCU_OPT_WINDOW); }
 
@@ -17,7 +16,7 @@ qmcu_status qmcu_exec_window_rows(const qmcu_model *m, const qmcu_exec_plan *p, 
                                   qmcu_window o, qmcu_window_rows_fn fn, const qmcu_conv_override *ov)
 {
     const qmcu_op *op = &m->g->ops[i];
-    const qmcu_tensor *y = TENSOR(m, op->out);
+    const qmcu_tensor *y = QMCU_TENSOR(m, op->out);
     const size_t px = (size_t)y->dims[3] * qmcu_dtype_size(y->type);
     const qmcu_view out = qmcu_view_of(m, p, mem, tile, i, op->out), in0 = qmcu_view_of(m, p, mem, tile, i, op->in[0]);
     void *scratch = mem + p->scratch_offset[i];
@@ -37,9 +36,9 @@ qmcu_status qmcu_exec_elementwise_rows(const qmcu_model *m, const qmcu_exec_plan
                                        qmcu_window r, qmcu_elementwise_fn fn)
 {
     const qmcu_op *op = &m->g->ops[i];
-    const qmcu_tensor *y = TENSOR(m, op->out);
+    const qmcu_tensor *y = QMCU_TENSOR(m, op->out);
     const size_t px = (size_t)y->dims[3] * qmcu_dtype_size(y->type);
-    const size_t in_px = (size_t)y->dims[3] * qmcu_dtype_size(TENSOR(m, op->in[0])->type);
+    const size_t in_px = (size_t)y->dims[3] * qmcu_dtype_size(QMCU_TENSOR(m, op->in[0])->type);
     const qmcu_view out = qmcu_view_of(m, p, mem, tile, i, op->out), in0 = qmcu_view_of(m, p, mem, tile, i, op->in[0]);
     const qmcu_view in1 = op->n_in > 1 ? qmcu_view_of(m, p, mem, tile, i, op->in[1]) : in0;
     int32_t row;
@@ -86,7 +85,7 @@ static void copy_pixels(uint8_t *dst, const uint8_t *src, int32_t n, size_t px, 
 qmcu_status qmcu_exec_halo_copy_in(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i,
                                    const qmcu_halo_io *io)
 {
-    const qmcu_tensor *y = TENSOR(m, m->g->ops[i].out);
+    const qmcu_tensor *y = QMCU_TENSOR(m, m->g->ops[i].out);
     const size_t px = (size_t)y->dims[3] * qmcu_dtype_size(y->type);
     const size_t line = (size_t)y->dims[2] * px; /* a line-buffer row: the tensor's width */
     const qmcu_view out = qmcu_view_of(m, p, mem, tile, i, m->g->ops[i].out);
@@ -115,7 +114,7 @@ qmcu_status qmcu_exec_halo_copy_in(const qmcu_model *m, const qmcu_exec_plan *p,
 void qmcu_exec_halo_save(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i,
                          const qmcu_halo_io *io)
 {
-    const qmcu_tensor *y = TENSOR(m, m->g->ops[i].out);
+    const qmcu_tensor *y = QMCU_TENSOR(m, m->g->ops[i].out);
     const size_t px = (size_t)y->dims[3] * qmcu_dtype_size(y->type);
     const size_t line = (size_t)y->dims[2] * px;
     const qmcu_view out = qmcu_view_of(m, p, mem, tile, i, m->g->ops[i].out);
@@ -213,7 +212,7 @@ qmcu_status qmcu_exec_run(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t 
 void qmcu_exec_set_input(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int index, const void *bytes)
 {
     const int ti = m->g->inputs[index];
-    const qmcu_tensor *t = TENSOR(m, ti);
+    const qmcu_tensor *t = QMCU_TENSOR(m, ti);
     uint8_t *dst = mem + p->tensor_offset[ti];
     size_t i;
     memcpy(dst, bytes, t->bytes);
@@ -224,7 +223,7 @@ void qmcu_exec_set_input(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *
 void qmcu_exec_get_output(const qmcu_model *m, const qmcu_exec_plan *p, const uint8_t *mem, int index, void *bytes)
 {
     const int ti = m->g->outputs[index];
-    const qmcu_tensor *t = TENSOR(m, ti);
+    const qmcu_tensor *t = QMCU_TENSOR(m, ti);
     uint8_t *dst = (uint8_t *)bytes;
     size_t i;
     memcpy(dst, mem + p->tensor_offset[ti], t->bytes);

@@ -17,15 +17,12 @@
 #include "lowbit_exec.h"
 #include "tile_geometry.h"
 
-#define TENSOR(m, i) (&(m)->g->tensors[(i)])
-
 typedef struct {
     uint8_t *ptr;
     qmcu_window b;
     int bits;
 } lb_view;
 
-static size_t align16(size_t v) { return (v + 15) & ~(size_t)15; }
 
 /* Codes of pixels [x0, x1) of row y. */
 static const int8_t *span_of(const lb_view *v, int32_t c, int32_t y, int32_t x0, int32_t x1, int8_t *stage)
@@ -90,7 +87,7 @@ static qmcu_status run_staged(const qmcu_model *m, const qmcu_exec_plan *p, uint
     const int bout = ss->bits;
     const int idx = (b0 < 8) | ((b1 < 8) << 1) | ((bout < 8) << 2);
     const qmcu_lowbit_variant *v = &p->lowbit[i].v[idx];
-    const int32_t cin = TENSOR(m, op->in[0])->dims[3], cout = TENSOR(m, op->out)->dims[3];
+    const int32_t cin = QMCU_TENSOR(m, op->in[0])->dims[3], cout = QMCU_TENSOR(m, op->out)->dims[3];
     const int32_t ow = r.w1 - r.w0, n = ow * cout;
     const size_t stage_bytes = p->scratch_bytes[i];
     int8_t *scratch = (int8_t *)(mem + p->scratch_offset[i]);
@@ -113,7 +110,7 @@ static qmcu_status run_staged(const qmcu_model *m, const qmcu_exec_plan *p, uint
     /* scratch layout (planner: lowbit_staging): input row(s) | output row */
     stage_in = scratch;
     stage_in1 = scratch + (size_t)ow * (size_t)cin;
-    stage_out = scratch + align16(qmcu_lowbit_stage_in_bytes(p, tile, i));
+    stage_out = scratch + qmcu_align16(qmcu_lowbit_stage_in_bytes(p, tile, i));
     if ((size_t)(stage_out - scratch) + (size_t)n > stage_bytes) return QMCU_ERR_NOMEM;
     *outlier = 0;
     for (y = r.h0; y < r.h1; y++) {
@@ -131,7 +128,7 @@ static qmcu_status run_staged(const qmcu_model *m, const qmcu_exec_plan *p, uint
             break;
         }
         default: { /* PAD */
-            const qmcu_tensor *x = TENSOR(m, op->in[0]);
+            const qmcu_tensor *x = QMCU_TENSOR(m, op->in[0]);
             const int32_t iy = y - op->pads[1][0];
             const int8_t *row = NULL;
             if (iy >= 0 && iy < x->dims[1]) row = span_of(&in0, cin, iy, in0.b.w0, in0.b.w1, stage_in);
@@ -167,7 +164,7 @@ static qmcu_status run_direct(const qmcu_model *m, const qmcu_exec_plan *p, uint
     const int bout = ss->bits;
     const qmcu_lowbit_variant *v = &p->lowbit[i].v[(b0 < 8) | ((bout < 8) << 2)];
     const qmcu_window r = qmcu_tile_region(p, tile, i);
-    const int32_t cout = TENSOR(m, op->out)->dims[3], row_codes = (r.w1 - r.w0) * cout;
+    const int32_t cout = QMCU_TENSOR(m, op->out)->dims[3], row_codes = (r.w1 - r.w0) * cout;
     const int x = op->in[0];
     int8_t *const out = (int8_t *)(mem + p->tensor_offset[op->out]); /* a low-bit map's buffer is its region */
     qmcu_conv_params cp;
@@ -177,7 +174,7 @@ static qmcu_status run_direct(const qmcu_model *m, const qmcu_exec_plan *p, uint
     if (fmt_store(fmt, x) != 8) { /* packed input -> one code per byte, in its own buffer */
         const qmcu_window b = qmcu_tile_buffer_region(p, tile, i, x);
         qmcu_unpack_in_place(fmt_store(fmt, x), mem + p->tensor_offset[x],
-                             (b.h1 - b.h0) * (b.w1 - b.w0) * TENSOR(m, x)->dims[3]);
+                             (b.h1 - b.h0) * (b.w1 - b.w0) * QMCU_TENSOR(m, x)->dims[3]);
         set_store(fmt, x, 8);
     }
     cp = v->conv;
@@ -211,7 +208,7 @@ static qmcu_status run_lowbit_op(const qmcu_model *m, const qmcu_exec_plan *p, u
     const qmcu_op *op = &m->g->ops[i];
     const qmcu_lowbit_variant *v = &p->lowbit[i].v[(b0 < 8) | ((b1 < 8) << 1) | ((ss->bits < 8) << 2)];
     ss->code_max = ss->bits < 8 ? v->code_max : NULL;
-    ss->channels = TENSOR(m, op->out)->dims[3];
+    ss->channels = QMCU_TENSOR(m, op->out)->dims[3];
     ss->count = ss->values = 0;
     if (qmcu_is_conv(op->type)) return run_direct(m, p, mem, tile, i, w, b0, ss, fmt, outlier);
     return run_staged(m, p, mem, tile, i, w, b0, b1, ss, fmt, outlier);
@@ -246,7 +243,7 @@ qmcu_status qmcu_lowbit_run_tile_ops(const qmcu_model *m, const qmcu_exec_plan *
         const int cached = p->halo && p->halo[i];
         const qmcu_window w = cached ? qmcu_halo_compute_window(p, tile, i) : r; /* what this tile computes */
         const int b0 = fmt_bits(fmt, op->in[0]), b1 = op->type == QMCU_OP_ADD ? fmt_bits(fmt, op->in[1]) : 8;
-        const int lowbit_op = qmcu_op_has(op->type, QMCU_OPT_LOWBIT_READER) && TENSOR(m, op->out)->type == QMCU_I8;
+        const int lowbit_op = qmcu_op_has(op->type, QMCU_OPT_LOWBIT_READER) && QMCU_TENSOR(m, op->out)->type == QMCU_I8;
         /* the map's bits on normal tiles (a PAD output has its source's): its caches hold that format */
         const int planned =
             lowbit_op && op->out != p->split_tensor ? p->lowbit_bits[qmcu_pad_source(g, p->split, op->out)] : 8;
