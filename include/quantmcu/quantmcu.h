@@ -61,12 +61,12 @@ qmcu_status quantmcu_save_output(const quantmcu_model *m, int k, const void *src
 /* ---- plans ----------------------------------------------------------------------------- */
 typedef struct quantmcu_plan quantmcu_plan;
 typedef struct {
-    int split;          /* -1: search (fewest MACs within sram_budget); 0: layer by layer; K: ops 0..K-1 */
+    int split;          /* -1: search (fewest predicted instructions within sram_budget); 0: layer by layer; K: ops 0..K-1 */
     int grid_h, grid_w; /* with split > 0 */
     size_t sram_budget; /* for the search; default 320 kB (f746) */
     int input_in_sram;  /* count the input image in the peak (default 1) */
     int halo;           /* QMCU_HALO_RECOMPUTE / _COLS / _CACHED for every patch op that can, or
-                           QUANTMCU_HALO_AUTO (default): the fewest MACs within sram_budget */
+                           QUANTMCU_HALO_AUTO (default): the fewest predicted instructions within sram_budget */
     int fuse_add;       /* fuse a conv with the ADD after it, in place over the skip (default 1) */
 } quantmcu_plan_options;
 #define QUANTMCU_HALO_AUTO (-1)

@@ -60,8 +60,9 @@ static const help_entry k_help[] = {
     {"plan",
      "usage: quantmcu plan MODEL [--sram SIZE] [--input-in-sram yes|no] [--split K --grid RxC] [--halo H]\n"
      "                     [--fuse-add yes|no] [-o PLAN.json] [--json] [--quiet] [QuantMCU options]\n"
-     "Searches split x grid x halo for the fewest executed MACs within an SRAM budget (or builds the given\n"
-     "geometry), prints its memory and MACs, writes plan.json; with --calib also quantizes it (QuantMCU).\n"
+     "Searches split x grid x halo for the fewest predicted device instructions (cost model) within an SRAM\n"
+     "budget (or builds the given geometry), prints its memory, MACs and predicted instructions, writes\n"
+     "plan.json; with --calib also quantizes it (QuantMCU).\n"
      "  --sram SIZE                    SRAM budget, e.g. 64K, 320K, 1M (default 320K)\n"
      "  --input-in-sram yes|no         count the input image in the peak (default yes)\n"
      "  --split K --grid RxC           a fixed geometry instead of the search\n"

@@ -450,14 +450,18 @@ int cmd_plan(int argc, char **argv)
                 quantmcu_plan_info r, c;
                 quantmcu_plan_get_info(rp, &r);
                 quantmcu_plan_get_info(p, &c);
-                printf("chosen: %s; the best plan recomputing every halo (MCUNetV2) is %s%d, grid %dx%d: %lld MACs "
-                       "(%+.1f %%), peak %zu bytes%s\n",
-                       info.fits ? "the fewest executed MACs within the budget (ties: fewer tiles, then the smaller "
-                                   "arena)"
+                printf("chosen: %s; the best plan recomputing every halo (MCUNetV2) is %s%d, grid %dx%d: %.1f M "
+                       "predicted instructions (%+.1f %%), %lld MACs (%+.1f %%), peak %zu bytes%s\n",
+                       info.fits ? "the fewest predicted device instructions within the budget (ties: fewer tiles, "
+                                   "then the smaller arena)"
                                  : "no plan fits, so the lowest peak",
-                       r.split ? "split " : "layer by layer, split ", r.split, r.grid_h, r.grid_w, (long long)r.macs,
-                       c.macs ? 100.0 * (double)(r.macs - c.macs) / (double)c.macs : 0.0, r.arena_bytes,
-                       ri.fits ? "" : " (does not fit)");
+                       r.split ? "split " : "layer by layer, split ", r.split, r.grid_h, r.grid_w,
+                       r.predicted_instructions / 1e6,
+                       c.predicted_instructions > 0 ? 100.0 * (r.predicted_instructions - c.predicted_instructions) /
+                                                          c.predicted_instructions
+                                                    : 0.0,
+                       (long long)r.macs, c.macs ? 100.0 * (double)(r.macs - c.macs) / (double)c.macs : 0.0,
+                       r.arena_bytes, ri.fits ? "" : " (does not fit)");
                 quantmcu_plan_free(rp);
             }
         }

@@ -66,6 +66,8 @@ typedef struct qmcu_plan_s {
     int64_t patch_macs;                   /* executed by the patch stage */
     int64_t patch_layer_macs;             /* the same ops layer by layer; redundant = patch_macs - this */
     int64_t *op_macs;                     /* per op: MACs as executed (all tiles; cached halos not recomputed) */
+    double predicted;                     /* emulated Cortex-M4 instructions from the cost model (set by the search,
+                                             qmcu_plan_search / _choose_halo; 0 otherwise) */
     int32_t input_patch_h, input_patch_w; /* largest input region of a tile */
 
     /* halo caching and fused adds */
@@ -120,8 +122,9 @@ qmcu_status qmcu_plan_build(const qmcu_model *m, const qmcu_plan_spec *spec, qmc
 void qmcu_plan_free(qmcu_plan *p);
 
 /* Plan search (DESIGN.md §2): every legal split x grid 1x1..8x8 x halo strategy (recompute, columns
- * cached, all cached; or the one given) and "no patching"; the fewest executed MACs whose arena
- * fits `sram_budget`, else the smallest arena. */
+ * cached, all cached; or the one given) and "no patching"; the fewest predicted device
+ * instructions (cost_model.h: version 3's latency estimate) whose arena fits `sram_budget`, else
+ * the smallest arena. */
 typedef struct {
     int candidates; /* plans evaluated */
     int fits;       /* the chosen plan fits the budget */

@@ -1,6 +1,7 @@
 #include "plan_file.h"
 
 #include "../common/host_file.h"
+#include "cost_model.h"
 
 #include <cjson/cJSON.h>
 #include <inttypes.h>
@@ -53,11 +54,11 @@ void qmcu_plan_write_json(const qmcu_plan *p, const qmcu_plan_json_section *extr
             "\"input_bytes\": %zu,\n"
             "              \"macs\": %" PRId64 ", \"patch_macs\": %" PRId64 ", \"patch_layer_macs\": %" PRId64
             ", \"redundant_macs\": %" PRId64 ", \"redundant_macs_pct\": %.2f,\n"
-            "              \"tiles\": %d, \"input_patch\": [%d, %d]},\n",
+            "              \"tiles\": %d, \"input_patch\": [%d, %d], \"predicted_instructions\": %.0f},\n",
             p->arena_bytes, p->arena_bytes, p->live_peak_bytes, p->input_bytes, p->macs, p->patch_macs,
             p->patch_layer_macs, redundant,
             p->patch_layer_macs ? 100.0 * (double)redundant / (double)p->patch_layer_macs : 0.0, p->n_tiles,
-            p->input_patch_h, p->input_patch_w);
+            p->input_patch_h, p->input_patch_w, qmcu_cost_predict(p));
     fprintf(f, "  \"fuse_add\": %s,\n", p->spec.no_fused_add ? "false" : "true");
     if (p->spec.split) {
         fprintf(f, "  \"halo\": [");

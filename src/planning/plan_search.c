@@ -3,23 +3,25 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "cost_model.h"
 #include "plan.h"
 
 #define QMCU_MAX_GRID 8
 
-/* Is a better than b? Fitting beats not fitting; among fitting plans the fewest executed
- * MACs (then fewer tiles, then the smaller arena); among the others the smallest arena. */
+/* Is a better than b? Fitting beats not fitting; among fitting plans the fewest predicted
+ * emulated instructions (the cost model: MACs, and what tiles, rows and calls cost on the device;
+ * then fewer tiles, then the smaller arena); among the others the smallest arena. */
 static int better(const qmcu_plan *a, const qmcu_plan *b, size_t budget)
 {
     const int fa = a->arena_bytes <= budget, fb = b->arena_bytes <= budget;
     if (fa != fb) return fa;
-    if (fa) { /* equal MACs: fewer tiles run fewer kernel calls and halo copies */
-        if (a->macs != b->macs) return a->macs < b->macs;
+    if (fa) {
+        if (a->predicted != b->predicted) return a->predicted < b->predicted;
         if (a->n_tiles != b->n_tiles) return a->n_tiles < b->n_tiles;
         if (a->arena_bytes != b->arena_bytes) return a->arena_bytes < b->arena_bytes;
     } else {
         if (a->arena_bytes != b->arena_bytes) return a->arena_bytes < b->arena_bytes;
-        if (a->macs != b->macs) return a->macs < b->macs;
+        if (a->predicted != b->predicted) return a->predicted < b->predicted;
     }
     return a->n_tiles < b->n_tiles;
 }
@@ -35,6 +37,7 @@ static qmcu_status consider(const qmcu_model *m, const qmcu_plan_spec *spec, siz
     if (took) *took = 0;
     if (st != QMCU_OK) return st;
     (*candidates)++;
+    cand->predicted = qmcu_cost_predict(cand);
     if (*best && !better(cand, *best, budget)) {
         qmcu_plan_free(cand);
         return QMCU_OK;
@@ -161,14 +164,14 @@ qmcu_status qmcu_plan_search(const qmcu_model *m, size_t budget, int input_in_sr
     }
     if (best->arena_bytes > budget && halo == QMCU_HALO_AUTO && best->spec.split > 0) {
         /* nothing fits: the lowest peak; its geometry again with that peak as the budget, so mixed halo
-           plans can lower the MACs at that peak */
+           plans can lower the instructions at that peak */
         qmcu_plan *again = NULL;
         spec = best->spec;
         if ((st = try_geometry(m, spec, best->arena_bytes, halo, &again, &stats->candidates, err)) != QMCU_OK) {
             qmcu_plan_free(best);
             return st;
         }
-        if (again->arena_bytes <= best->arena_bytes && again->macs < best->macs) {
+        if (again->arena_bytes <= best->arena_bytes && again->predicted < best->predicted) {
             qmcu_plan_free(best);
             best = again;
         } else {

@@ -46,6 +46,7 @@ typedef struct {
     int keep;               /* outlier values kept as extended codes (else saturated) */
     int bytewise;           /* codes stored one per byte (kept outliers, or a halo-cached map) */
     const int8_t *code_max; /* per-channel activation bound in code space, or NULL */
+    int code_max_above;     /* every bound >= 2^b - 1: only codes outside the range can meet one */
     int32_t channels;
     int32_t count;  /* codes outside the range so far (this op, this tile) */
     int32_t values; /* codes produced */
@@ -57,12 +58,38 @@ static int byte_stored(int bits, int keep) { return !qmcu_bits_packed(bits) || k
 /* n codes of a b-bit map just produced (whole pixels): the per-channel activation bound applied, the
  * codes outside 0 .. 2^b - 1 (at 7 bits, 127 may be a clamped value too) counted and, unless kept,
  * saturated. 8-bit maps pass as they are. Returns 1 when the count exceeds tau (an outlier tile). */
+static void settle_code(settle_state *s, int8_t *code, int32_t j, int32_t top)
+{
+    if (s->code_max) {
+        const int8_t mx = s->code_max[j % s->channels];
+        if (*code > mx) *code = mx;
+    }
+    if (*code < 0 || *code >= top + (s->bits != 7)) {
+        s->count++;
+        if (!s->keep) *code = (int8_t)qmcu_clamp(*code, 0, top);
+    }
+}
+
 static int settle_codes(settle_state *s, int8_t *codes, int32_t n)
 {
     const int32_t top = (1 << s->bits) - 1;
     int32_t j;
     if (s->bits == 8) return 0;
     s->values += n;
+    if (s->bits != 7 && (!s->code_max || s->code_max_above)) {
+        /* codes inside 0 .. 2^b - 1 pass untouched (no bound is below them): four at a time, a
+           word with a bit outside the range has its codes settled one by one (rare: outliers) */
+        const uint32_t outside = (0xFFu & ~(uint32_t)top) * 0x01010101u;
+        for (j = 0; j + 4 <= n; j += 4) {
+            uint32_t w;
+            int k;
+            memcpy(&w, codes + j, 4);
+            if (w & outside)
+                for (k = 0; k < 4; k++) settle_code(s, codes + j + k, j + k, top);
+        }
+        for (; j < n; j++) settle_code(s, codes + j, j, top);
+        return s->tau >= 0 && s->count > s->tau;
+    }
     if (s->code_max)
         for (j = 0; j < n; j++) {
             const int8_t mx = s->code_max[j % s->channels];
@@ -209,6 +236,11 @@ static qmcu_status run_lowbit_op(const qmcu_model *m, const qmcu_exec_plan *p, u
     const qmcu_lowbit_variant *v = &p->lowbit[i].v[(b0 < 8) | ((b1 < 8) << 1) | ((ss->bits < 8) << 2)];
     ss->code_max = ss->bits < 8 ? v->code_max : NULL;
     ss->channels = QMCU_TENSOR(m, op->out)->dims[3];
+    ss->code_max_above = 1;
+    if (ss->code_max) {
+        int32_t c;
+        for (c = 0; c < ss->channels; c++) ss->code_max_above &= ss->code_max[c] >= (1 << ss->bits) - 1;
+    }
     ss->count = ss->values = 0;
     if (qmcu_is_conv(op->type)) return run_direct(m, p, mem, tile, i, w, b0, ss, fmt, outlier);
     return run_staged(m, p, mem, tile, i, w, b0, b1, ss, fmt, outlier);
