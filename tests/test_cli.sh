@@ -195,16 +195,16 @@ sed 's/"halo": \[ *"[a-z]*"/"halo": ["sometimes"/' "$T/halo_plan.json" > "$T/hal
 expect_error "bad halo in a plan file" "halo of op 0 must be" $QM info "$V1" --plan "$T/halo_bad.json"
 
 # --- QuantMCU: calibrate + search, then run/eval with the plan ---
-$QM plan "$V1" --split 7 --grid 2x2 --calib "$IMG" --calib-count 4 --lambda 0.3 -o "$T/qplan.json" > "$T/qplan.txt" 2> "$T/qplan.err" && grep -q "QuantMCU v2: calibrated on 4 images" "$T/qplan.txt" && ok || bad "plan --calib: $(tail -3 "$T/qplan.txt")"
+$QM plan "$V1" --split 7 --grid 2x2 --calib "$IMG" --calib-count 4 --lambda 0.3 -o "$T/qplan.json" > "$T/qplan.txt" 2> "$T/qplan.err" && grep -q "QuantMCU v3: calibrated on 4 images" "$T/qplan.txt" && ok || bad "plan --calib: $(tail -3 "$T/qplan.txt")"
 # the search's progress in a log: plain lines, the last one complete, no carriage returns
 grep -qE "^QuantMCU search: ([0-9]+)/\1 measurements" "$T/qplan.err" && ! grep -q $'\r' "$T/qplan.err" && ok || bad "plan --calib progress: $(cat -A "$T/qplan.err" | tail -2)"
 grep -q "^calibration: 8/8 image passes" "$T/qplan.err" && ok || bad "plan --calib: calibration progress: $(head -2 "$T/qplan.err")"
-python3 -c "import json,sys; d=json.load(open(sys.argv[1])); q=d['quantmcu']; assert d['mode']=='quantmcu' and q['scheme']=='v2' and q['calibration']['images']==4 and len(q['feature_maps'])>0 and 'steps' in q['search'] and all(('scales' in f) == (f['bits'] < 8) for f in q['feature_maps'])" "$T/qplan.json" && ok || bad "quantmcu plan.json"
+python3 -c "import json,sys; d=json.load(open(sys.argv[1])); q=d['quantmcu']; assert d['mode']=='quantmcu' and q['scheme']=='v3' and q['calibration']['images']==4 and len(q['feature_maps'])>0 and 'steps' in q['search'] and all(('scales' in f) == (f['bits'] < 8) for f in q['feature_maps'])" "$T/qplan.json" && ok || bad "quantmcu plan.json"
 # version 1 (the paper's method as first defined) stays selectable; the ablation switches are accepted
 $QM plan "$V1" --split 7 --grid 2x2 --calib "$IMG" --calib-count 4 --quant-scheme v1 -o "$T/qplan1.json" > "$T/qplan1.txt" && grep -q "QuantMCU v1: calibrated on 4 images" "$T/qplan1.txt" && python3 -c "import json,sys; q=json.load(open(sys.argv[1]))['quantmcu']; assert q['scheme']=='v1' and q['proxy']=='entropy'" "$T/qplan1.json" && ok || bad "plan --quant-scheme v1: $(tail -2 "$T/qplan1.txt")"
 $QM run "$V1" "$IMG/$first" --mode quantmcu --plan "$T/qplan1.json" > /dev/null && ok || bad "run a v1 plan"
 $QM plan "$V1" --split 7 --grid 2x2 --calib "$IMG" --calib-count 4 --proxy entropy --outlier-values no --per-channel no --clipping no --outlier-tiles 0 -o "$T/qplan2.json" > /dev/null && $QM run "$V1" "$IMG/$first" --mode quantmcu --plan "$T/qplan2.json" > /dev/null && ok || bad "plan with the ablation switches"
-expect_error "bad --quant-scheme" "quant-scheme" "$QM" plan "$V1" --split 7 --grid 2x2 --calib "$IMG" --quant-scheme v3
+expect_error "bad --quant-scheme" "quant-scheme" "$QM" plan "$V1" --split 7 --grid 2x2 --calib "$IMG" --quant-scheme v4
 $QM run "$V1" "$IMG/$first" --mode quantmcu --plan "$T/qplan.json" > /dev/null && ok || bad "run --mode quantmcu"
 $QM eval "$V1" --images "$IMG" --limit 4 --json --mode quantmcu --plan "$T/qplan.json" --vs-int8 > "$T/eq.json" 2> /dev/null && python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert 0 <= d['agreement_with_int8_pct'] <= 100 and d['kl_vs_int8'] >= 0 and 0 <= d['outlier_value_fraction'] < 1" "$T/eq.json" && ok || bad "eval --mode quantmcu --vs-int8"
 $QM eval "$V1" --images "$IMG" --limit 4 --json --mode quantmcu --plan "$T/qplan.json" --no-vdpc > "$T/eq2.json" 2> /dev/null && ok || bad "eval --no-vdpc"

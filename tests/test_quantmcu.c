@@ -102,7 +102,7 @@ static qmcu_plan *quantmcu_plan(const qmcu_model *m, int split, int gh, int gw, 
     spec.grid_h = gh;
     spec.grid_w = gw;
     memcpy(copy->fmap, vdq->fmap, sizeof *vdq->fmap * (size_t)vdq->n_tensors);
-    if (qmcu_quant_plan_make(m, &spec, copy, &q, &err) != QMCU_OK) {
+    if (qmcu_quant_plan_make(m, &spec, copy, 1, &q, &err) != QMCU_OK) {
         CHECK(0, "%s", err.msg);
         return NULL;
     }
@@ -677,7 +677,7 @@ static void test_lowbit_v2_numerics(void)
             f[k].keep = keep;
             f[k].relu6 = k < 2;
         }
-        CHECK(qmcu_quant_plan_make(m, &spec, vdq, &q, &err) == QMCU_OK, "%s", err.msg);
+        CHECK(qmcu_quant_plan_make(m, &spec, vdq, 1, &q, &err) == QMCU_OK, "%s", err.msg);
         if (!q) break;
         { /* reference: A, B, C (per-channel formats), E (8-bit), D = add, S */
             int8_t xs[10 * 10 * 3];

@@ -111,6 +111,8 @@ typedef struct {
     int halo_ops[4];    /* patch ops by halo strategy: [0] recompute, [1] cache columns, [3] cache columns and rows */
     size_t cache_bytes; /* every halo cache (live during the whole patch stage) */
     int fused_adds;     /* convs fused with the ADD after them */
+    int fallback_h, fallback_w;  /* QuantMCU v3: an outlier tile runs again as this grid of 8-bit sub-tiles (0: none) */
+    size_t fallback_excess_bytes; /* what those sub-tiles add to the buffers sized for the bits */
     size_t sram_budget; /* the SRAM budget it was planned for (plan.json's sram_budget_bytes); 0: none */
     double predicted_instructions; /* emulated Cortex-M4 instructions per inference, from the cost model */
 } quantmcu_plan_info;
@@ -144,7 +146,7 @@ qmcu_status quantmcu_plan_get_op(const quantmcu_plan *p, int op, quantmcu_plan_o
 
 /* A QuantMCU plan's calibration and search record (`plan` prints it). */
 typedef struct {
-    int scheme;           /* 2 or 1 (--quant-scheme) */
+    int scheme;           /* 3, 2 or 1 (--quant-scheme) */
     int proxy;            /* 0: output (measured KL), 1: entropy */
     int calib_images;     /* calibration samples */
     double calib_seconds; /* calibration time */
@@ -158,6 +160,12 @@ typedef struct {
     double calib_outlier_value_fraction; /* values beyond their format's range on normal tiles (v2) */
     size_t weight_variant_bytes;         /* re-quantized conv weights of the low-bit readers (extra flash) */
     int n_maps;                          /* feature maps in scope (quantmcu_quant_get_map) */
+    int maps_for_memory;                 /* v3: maps set to 4 bits after the search to meet the SRAM budget(s) */
+    /* v3 with choose_geometry: why this geometry (0 when not searched) */
+    int geometry_searched;               /* 1: split x grid x halo searched with the bits */
+    int geometry_from_bits;              /* 1: a geometry only the bits fit, or one they make faster; 0: the int8 plan's */
+    double int8_predicted;               /* the best int8 plan's predicted instructions (0: none fits the budget) */
+    double bits_predicted;               /* the best geometry with every patch map at 4 bits (0: none fits) */
 } quantmcu_quant_info;
 /* One feature map in scope of a QuantMCU plan. */
 typedef struct {
@@ -176,10 +184,12 @@ qmcu_status quantmcu_quant_get_map(const quantmcu_plan *p, int k, quantmcu_quant
 
 /* ---- QuantMCU: VDPC thresholds and VDQS bit widths on top of a patch plan --------------- */
 typedef struct {
-    int scheme;                /* 2 (default): per-channel formats, MSE clipping, measured proxy; 1: the paper's */
+    int scheme;                /* 3 (default): version 2 stored packed in buffers sized for the bits; 2: per-channel
+                                  formats, MSE clipping, measured proxy (a code per byte); 1: the paper's */
     int proxy;                 /* 0: output (measured KL at the logits; v2 default), 1: entropy (v1 default) */
     int threads;               /* for the output proxy, default 2 */
-    int outlier_values;        /* v2: keep outlier values as extended codes (default 1); 0: they saturate */
+    int outlier_values;        /* v2/v3: keep outlier values as extended codes (default 1; v3: maps stored a code
+                                  per byte only, packed maps saturate them); 0: they saturate */
     int per_channel, clipping; /* v2: per-channel scales, MSE clipping (default 1; 0 for ablations) */
     const char *calib_dir;     /* calibration images (JPEG/PNG/BMP), the first calib_count in name order */
     int calib_count;           /* default 32 */
@@ -187,12 +197,17 @@ typedef struct {
     double outlier_tiles;      /* f: fraction of tiles that fall back to 8 bits, default 0.05 (v1: 0.2) */
     double bitops_target;      /* 0: off */
     double max_agreement_drop; /* 0: off */
+    int choose_geometry;       /* v3: search split x grid x halo with the bits (the patch plan then gives only the
+                                  budget and the input placement); 0: quantize the patch plan's geometry */
+    size_t patch_sram;         /* v3: maps go to 4 bits (least measured loss first) until the plan fits its SRAM
+                                  budget and the patch stage's own peak (live + scratch of ops 0..split-1) fits
+                                  this (0: the budget only) */
     int bits[8], n_bits;       /* candidate widths incl. 8; default {8, 6, 5, 4} (v1: {8, 4, 2}) */
     /* may be NULL; stage "calibration" (unit: image passes) then "QuantMCU search" (measurements) */
     void (*progress)(const char *stage, int done, int total, void *ctx);
     void *progress_ctx;
 } quantmcu_quant_options;
-/* Defaults of a scheme (2, or 1 for the paper-faithful version 1). */
+/* Defaults of a scheme (3; 2; or 1 for the paper-faithful version 1). */
 void quantmcu_quant_options_default(quantmcu_quant_options *o, int scheme);
 qmcu_status quantmcu_quantize(const quantmcu_model *m, const quantmcu_plan *patch, const quantmcu_quant_options *o,
                               quantmcu_plan **out, qmcu_error *err);

@@ -153,6 +153,13 @@ typedef struct qmcu_exec_plan_s {
                                      byte; 0 = they saturate. NULL: none kept */
     const int32_t *lowbit_outlier_macs; /* per tensor: MACs the readers spend on one kept outlier value */
     const qmcu_lowbit_op *lowbit;       /* per patch op: parameters of each format combination */
+    /* QuantMCU version 3 (NULL / 0 for version 1 and 2 plans): low-bit maps stored packed in
+       buffers and caches sized for their bits; an outlier tile runs again as 8-bit sub-tiles */
+    const uint8_t *lowbit_store;        /* per tensor: bits per stored code (4 / 2: packed, two / four codes a
+                                           byte, every pixel byte-aligned; 8: one code per byte) */
+    int fallback_h, fallback_w;         /* an outlier tile's sub-grid over its part of S */
+    const qmcu_window *fallback_region; /* [(tile * fallback_h * fallback_w + sub) * split + op]: the window of
+                                           op's output a sub-tile computes (every halo recomputed) */
     /* runs a tile of a QuantMCU plan (qmcu_lowbit_run_tile_ops; set together with lowbit, so an
        all-8-bit firmware links no low-bit code) */
     qmcu_status (*run_lowbit_tile)(const qmcu_model *m, const struct qmcu_exec_plan_s *p, uint8_t *mem, int tile,

@@ -6,10 +6,16 @@
 #include "api_internal.h"
 
 /* ---- QuantMCU -------------------------------------------------------------------------- */
+/* The public scheme number (1, 2, 3; anything else: the default, 3) as the library's. */
+static qmcu_quant_scheme qmcu_api_scheme(int scheme)
+{
+    return scheme == 1 ? QMCU_SCHEME_V1 : (scheme == 2 ? QMCU_SCHEME_V2 : QMCU_SCHEME_V3);
+}
+
 void quantmcu_quant_options_default(quantmcu_quant_options *o, int scheme)
 {
     qmcu_quant_options d;
-    qmcu_quant_options_default(&d, scheme == 1 ? QMCU_SCHEME_V1 : QMCU_SCHEME_V2);
+    qmcu_quant_options_default(&d, qmcu_api_scheme(scheme));
     memset(o, 0, sizeof *o);
     o->scheme = (int)d.scheme;
     o->proxy = (int)d.proxy;
@@ -64,16 +70,18 @@ qmcu_status quantmcu_quantize(const quantmcu_model *m, const quantmcu_plan *patc
                               quantmcu_plan **out, qmcu_error *err)
 {
     qmcu_quant_options qo;
-    qmcu_plan *q = NULL;
+    qmcu_plan *q = NULL, *geom = NULL;
+    const qmcu_plan *base;
     uint8_t **inputs = NULL;
-    int n = 0;
+    double int8_pred = 0.0, bits_pred = 0.0;
+    int n = 0, from_bits = 0;
     qmcu_status st;
     *out = NULL;
     if (!o->calib_dir || o->calib_count < 1 || o->n_bits < 2 || o->n_bits > QMCU_MAX_CANDIDATES || o->bits[0] != 8) {
         qmcu_error_set(err, "%s: QuantMCU needs a calibration folder and candidate widths starting at 8", m->g->path);
         return QMCU_ERR_ARG;
     }
-    qmcu_quant_options_default(&qo, o->scheme == 1 ? QMCU_SCHEME_V1 : QMCU_SCHEME_V2);
+    qmcu_quant_options_default(&qo, qmcu_api_scheme(o->scheme));
     qo.proxy = o->proxy == 1 ? QMCU_PROXY_ENTROPY : QMCU_PROXY_OUTPUT;
     qo.threads = o->threads;
     qo.keep_outliers = o->outlier_values;
@@ -83,17 +91,50 @@ qmcu_status quantmcu_quantize(const quantmcu_model *m, const quantmcu_plan *patc
     qo.outlier_tiles = o->outlier_tiles;
     qo.bitops_target = o->bitops_target;
     qo.max_agreement_drop = o->max_agreement_drop;
+    qo.patch_sram = o->patch_sram;
     memcpy(qo.cand, o->bits, sizeof(int) * (size_t)o->n_bits);
     qo.n_cand = o->n_bits;
     qo.progress.fn = o->progress;
     qo.progress.ctx = o->progress_ctx;
-    if (!qmcu_split_is_lowbit_capable(m->g, qmcu_api_layout(patch)->spec.split, err)) return QMCU_ERR_UNSUPPORTED;
-    if (qmcu_api_layout(patch)->spec.split == 0) /* the message names the model and the remedy */
-        return qmcu_quantmcu_search(m->m, qmcu_api_layout(patch), NULL, 0, &qo, &q, err);
+    if (o->choose_geometry && qo.scheme == QMCU_SCHEME_V3) { /* split x grid x halo with the bits */
+        const qmcu_plan *p8 = qmcu_api_layout(patch);
+        const double int8 = p8->arena_bytes <= p8->spec.sram_budget ? qmcu_cost_predict(p8) : 0.0;
+        if ((st = qmcu_plan_search_lowbit(m->m, p8->spec.sram_budget, p8->spec.input_in_sram, &geom, &bits_pred, err)) !=
+            QMCU_OK)
+            return st;
+        /* the bits' geometry when only it fits, or when it is predicted >= 1 % faster */
+        from_bits = geom && (int8 <= 0.0 || bits_pred < 0.99 * int8);
+        if (!from_bits) {
+            qmcu_plan_free(geom);
+            geom = NULL;
+        }
+        base = geom ? geom : p8;
+        if (!qmcu_split_is_lowbit_capable(m->g, base->spec.split, err)) {
+            qmcu_plan_free(geom);
+            return QMCU_ERR_UNSUPPORTED;
+        }
+        int8_pred = int8;
+    } else {
+        base = qmcu_api_layout(patch);
+        if (!qmcu_split_is_lowbit_capable(m->g, base->spec.split, err)) return QMCU_ERR_UNSUPPORTED;
+    }
+    if (base->spec.split == 0) { /* the message names the model and the remedy */
+        st = qmcu_quantmcu_search(m->m, base, NULL, 0, &qo, &q, err);
+        qmcu_plan_free(geom);
+        return st;
+    }
     if ((st = load_inputs(m, o->calib_dir, o->calib_count, &inputs, &n, err)) == QMCU_OK)
-        st = qmcu_quantmcu_search(m->m, qmcu_api_layout(patch), (const uint8_t *const *)inputs, n, &qo, &q, err);
+        st = qmcu_quantmcu_search(m->m, base, (const uint8_t *const *)inputs, n, &qo, &q, err);
     free_inputs(inputs, n);
+    qmcu_plan_free(geom);
     if (st != QMCU_OK) return st;
+    if (o->choose_geometry && qo.scheme == QMCU_SCHEME_V3) {
+        qmcu_vdq *v = qmcu_plan_vdq(q);
+        v->geometry_searched = 1;
+        v->geometry_from_bits = from_bits;
+        v->int8_predicted = int8_pred;
+        v->bits_predicted = bits_pred;
+    }
     return qmcu_api_wrap_plan(m, q, out, err);
 }
 

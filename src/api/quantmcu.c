@@ -205,7 +205,7 @@ qmcu_status quantmcu_plan_read(const quantmcu_model *m, const char *path, quantm
         spec.input_in_sram = in_sram;
     }
     if (vdq)
-        st = qmcu_quant_plan_make(m->m, &spec, vdq, &plan, err);
+        st = qmcu_quant_plan_make(m->m, &spec, vdq, 1, &plan, err);
     else
         st = qmcu_plan_build(m->m, &spec, &plan, err);
     free(halo_ops);
@@ -270,6 +270,9 @@ void quantmcu_plan_get_info(const quantmcu_plan *p, quantmcu_plan_info *o)
     memset(o->halo_ops, 0, sizeof o->halo_ops);
     for (i = 0; i < l->spec.split; i++) o->halo_ops[l->halo[i] & 3]++;
     o->cache_bytes = l->cache_bytes;
+    o->fallback_h = l->spec.packed ? l->fallback_h : 0;
+    o->fallback_w = l->spec.packed ? l->fallback_w : 0;
+    o->fallback_excess_bytes = l->spec.packed ? l->fallback_excess_bytes : 0;
     o->fused_adds = 0;
     for (i = 0; i < l->g->n_ops; i++) o->fused_adds += l->fused_next[i] && qmcu_is_conv(l->g->ops[i].type);
 }
@@ -315,7 +318,7 @@ qmcu_status quantmcu_quant_get_info(const quantmcu_plan *p, quantmcu_quant_info 
     int t, s;
     memset(o, 0, sizeof *o);
     if (!v) return QMCU_ERR_ARG;
-    o->scheme = v->opt.scheme == QMCU_SCHEME_V1 ? 1 : 2;
+    o->scheme = (int)v->opt.scheme;
     o->proxy = v->opt.proxy == QMCU_PROXY_ENTROPY;
     o->calib_images = v->calib_images;
     o->calib_seconds = v->calib_seconds;
@@ -328,7 +331,14 @@ qmcu_status quantmcu_quant_get_info(const quantmcu_plan *p, quantmcu_quant_info 
     o->calib_outlier_tile_fraction = v->calib_outlier_fraction;
     o->calib_outlier_value_fraction = v->calib_outlier_value_fraction;
     o->weight_variant_bytes = p->plan->quant->lowbit->weight_variant_bytes;
-    for (t = 0; t < v->n_tensors; t++) o->n_maps += v->fmap[t].in_scope;
+    for (t = 0; t < v->n_tensors; t++) {
+        o->n_maps += v->fmap[t].in_scope;
+        o->maps_for_memory += v->fmap[t].in_scope && v->fmap[t].for_memory;
+    }
+    o->geometry_searched = v->geometry_searched;
+    o->geometry_from_bits = v->geometry_from_bits;
+    o->int8_predicted = v->int8_predicted;
+    o->bits_predicted = v->bits_predicted;
     return QMCU_OK;
 }
 

@@ -257,7 +257,7 @@ static void print_quantmcu(const quantmcu_model *m, const quantmcu_plan *qplan, 
            "in %.2f s\n",
            v.scheme, v.calib_images, v.calib_seconds, v.outlier_tiles, v.proxy ? "entropy" : "output", v.lambda,
            v.n_steps, v.search_seconds);
-    if (v.scheme == 2)
+    if (v.scheme >= 2)
         printf("  %4s %4s %-18s %5s %6s %8s %9s %9s %9s %9s\n", "map", "op", "producer", "bits", "signed", "tau",
                "KL(7)", "KL(6)", "KL(5)", "KL(4)");
     else
@@ -266,7 +266,7 @@ static void print_quantmcu(const quantmcu_model *m, const quantmcu_plan *qplan, 
     for (k = 0; k < v.n_maps; k++) {
         quantmcu_quant_map fm;
         quantmcu_quant_get_map(qplan, k, &fm);
-        if (v.scheme == 2)
+        if (v.scheme >= 2)
             printf("  %4d %4d %-18s %5d %6s %8d %9.5f %9.5f %9.5f %9.5f\n", fm.tensor, fm.producer,
                    qmcu_op_name(g->ops[fm.producer].type), fm.bits, fm.is_signed ? "yes" : "no", (int)fm.tau,
                    fm.damage[7], fm.damage[6], fm.damage[5], fm.damage[4]);
@@ -283,9 +283,41 @@ static void print_quantmcu(const quantmcu_model *m, const quantmcu_plan *qplan, 
         "  on the calibration images: top-1 agreement with patch mode %.2f %%, outlier tiles %.2f %%, outlier values "
         "%.3f %%\n",
         v.agreement_pct, 100.0 * v.calib_outlier_tile_fraction, 100.0 * v.calib_outlier_value_fraction);
-    printf("  peak SRAM: %zu bytes (8-bit fallback buffers included; no in-place depthwise in the patch stage) vs %zu "
-           "patch int8; re-quantized weights of conv readers: %zu bytes of flash\n",
-           qp.arena_bytes, pp.arena_bytes, v.weight_variant_bytes);
+    if (v.geometry_searched) {
+        printf("  geometry: split %d, grid %dx%d (halo: %d recompute, %d columns, %d cached): ", qp.split, qp.grid_h,
+               qp.grid_w, qp.halo_ops[0], qp.halo_ops[1], qp.halo_ops[3]);
+        if (v.geometry_from_bits && v.int8_predicted <= 0.0)
+            printf("no int8 plan fits the budget; with 4-bit maps this one does (%.1f M instructions predicted)\n",
+                   v.bits_predicted / 1e6);
+        else if (v.geometry_from_bits)
+            printf("bits pay: %.1f M instructions predicted with 4-bit maps vs %.1f M for the best int8 plan (%.2fx "
+                   "fewer)\n",
+                   v.bits_predicted / 1e6, v.int8_predicted / 1e6, v.int8_predicted / v.bits_predicted);
+        else if (v.bits_predicted > 0.0)
+            printf("the int8 plan's: the best geometry 4-bit maps would fit is predicted %.1f M instructions vs %.1f M "
+                   "(bits buy no faster geometry at this budget)\n",
+                   v.bits_predicted / 1e6, v.int8_predicted / 1e6);
+        else
+            printf("the int8 plan's (no geometry fits the budget even with 4-bit maps)\n");
+    }
+    if (v.maps_for_memory)
+        printf("  %d map(s) set to 4 bits after the search so the plan fits its SRAM budget (least measured KL first)\n",
+               v.maps_for_memory);
+    if (v.scheme >= 3 && !qp.fallback_h)
+        printf("  peak SRAM: %zu bytes vs %zu patch int8 (buffers and caches sized for the bits, 4/2-bit maps packed; no "
+               "grid of 8-bit sub-tiles for outlier tiles fits the budget, so they keep their low bits and their outliers "
+               "saturate); re-quantized weights of conv readers: %zu bytes of flash\n",
+               qp.arena_bytes, pp.arena_bytes, v.weight_variant_bytes);
+    else if (v.scheme >= 3)
+        printf("  peak SRAM: %zu bytes vs %zu patch int8 (buffers and caches sized for the bits, 4/2-bit maps packed; an "
+               "outlier tile runs again as %dx%d 8-bit sub-tiles, every halo recomputed, adding %zu bytes); re-quantized "
+               "weights of conv readers: %zu bytes of flash\n",
+               qp.arena_bytes, pp.arena_bytes, qp.fallback_h, qp.fallback_w, qp.fallback_excess_bytes,
+               v.weight_variant_bytes);
+    else
+        printf("  peak SRAM: %zu bytes (8-bit fallback buffers included; no in-place depthwise in the patch stage) vs "
+               "%zu patch int8; re-quantized weights of conv readers: %zu bytes of flash\n",
+               qp.arena_bytes, pp.arena_bytes, v.weight_variant_bytes);
 }
 
 typedef struct {
@@ -323,18 +355,19 @@ static int quant_number(const char *a, const char *v, quantmcu_quant_options *q)
 /* 0 = parsed, else the exit status (message printed). */
 static int parse_plan_args(int argc, char **argv, plan_args *a)
 {
-    int i, scheme = 2;
+    int i, scheme = 3;
     long count;
     memset(a, 0, sizeof *a);
     a->budget = DEFAULT_SRAM_BUDGET;
     cli_plan_opts_init(&a->po);
     for (i = 0; i + 1 < argc; i++) /* the scheme sets the other QuantMCU defaults */
         if (!strcmp(argv[i], "--quant-scheme")) {
-            if (strcmp(argv[i + 1], "v1") && strcmp(argv[i + 1], "v2"))
-                return cli_usage("plan: --quant-scheme needs v2 (default) or v1 (the paper's method as first defined)");
+            if (strcmp(argv[i + 1], "v1") && strcmp(argv[i + 1], "v2") && strcmp(argv[i + 1], "v3"))
+                return cli_usage("plan: --quant-scheme needs v3 (default), v2 or v1 (the paper's method as first defined)");
             scheme = argv[i + 1][1] - '0';
         }
     quantmcu_quant_options_default(&a->qo, scheme);
+    a->qo.choose_geometry = 1; /* unless --split/--grid fix it (below) */
     for (i = 0; i < argc; i++) {
         const char *o = argv[i];
         const int taken = cli_plan_option("plan", argc, argv, &i, &a->po);
@@ -374,6 +407,10 @@ static int parse_plan_args(int argc, char **argv, plan_args *a)
                    !strcmp(o, "--max-agreement-drop")) {
             if (quant_number(o, cli_value(argc, argv, &i), &a->qo) < 0) return 2;
             a->quantmcu_asked = 1;
+        } else if (!strcmp(o, "--patch-sram")) {
+            if (!cli_parse_size(cli_value(argc, argv, &i), &a->qo.patch_sram))
+                return cli_usage("plan: --patch-sram needs a size such as 128K");
+            a->quantmcu_asked = 1;
         } else if (!strcmp(o, "--sram")) {
             if (!cli_parse_size(cli_value(argc, argv, &i), &a->budget))
                 return cli_usage("plan: --sram needs a size such as 256K, 320K, 1M");
@@ -396,6 +433,7 @@ static int parse_plan_args(int argc, char **argv, plan_args *a)
         return cli_usage("plan: usage: quantmcu plan MODEL [--sram SIZE] [--input-in-sram yes|no] [--split K --grid "
                          "RxC] [-o PLAN.json] [--json]");
     if ((a->po.split >= 0) != (a->po.grid_h > 0)) return cli_usage("plan: --split and --grid go together");
+    a->qo.choose_geometry = a->po.split < 0;
     if (a->quantmcu_asked && !a->qo.calib_dir)
         return cli_usage("plan: the QuantMCU options need --calib DIR (calibration images)");
     return 0;
@@ -429,7 +467,8 @@ int cmd_plan(int argc, char **argv)
     a.qo.progress = quant_progress;
     a.qo.progress_ctx = &progress;
     if (quantmcu_plan_make(m, &po, &p, &info, &err) != QMCU_OK ||
-        (a.qo.calib_dir && (info.fits || (a.po.split >= 0 && !a.budget_given)) &&
+        (a.qo.calib_dir &&
+         (info.fits || a.qo.scheme >= 3 || (a.po.split >= 0 && !a.budget_given)) &&
          quantmcu_quantize(m, p, &a.qo, &qp, &err) != QMCU_OK)) {
         cli_fail("%s", err.msg);
         goto done;
@@ -472,9 +511,17 @@ int cmd_plan(int argc, char **argv)
                    a.po.split < 0 ? ": no plan does; this is the lowest peak" : "");
         if (qp) print_quantmcu(m, qp, p);
     }
+    if (qp && !info.fits) { /* version 3: the bits may fit what int8 does not */
+        quantmcu_plan_info c;
+        quantmcu_plan_get_info(qp, &c);
+        info.fits = c.arena_bytes <= a.budget;
+        if (!a.json)
+            printf("QuantMCU plan: %zu bytes, %s the %zu-byte SRAM budget\n", c.arena_bytes,
+                   info.fits ? "fits" : "does NOT fit", a.budget);
+    }
     if (!info.fits && (a.po.split < 0 || a.budget_given)) { /* shown above; an error all the same: no file */
         quantmcu_plan_info c;
-        quantmcu_plan_get_info(p, &c);
+        quantmcu_plan_get_info(qp ? qp : p, &c);
         cli_fail("%s: %s %zu bytes, more than the %zu-byte SRAM budget; nothing written", a.model_path,
                  a.po.split < 0 ? "no plan fits: the lowest peak needs" : "the plan needs", c.arena_bytes, a.budget);
         goto done;

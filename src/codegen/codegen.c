@@ -358,6 +358,19 @@ static void emit_plan(FILE *f, const qmcu_model *m, const qmcu_exec_plan *e)
         fused = 1;
     }
     if (e->lowbit) emit_lowbit(f, m, e);
+    if (e->lowbit && e->lowbit_store) { /* version 3: storage and the outlier tiles' sub-tiles (if any) */
+        const size_t nfb = (size_t)e->n_tiles * (size_t)e->fallback_h * (size_t)e->fallback_w * (size_t)e->split;
+        fprintf(f, "static const uint8_t k_lowbit_store[%d] = {", g->n_tensors);
+        for (i = 0; i < g->n_tensors; i++) fprintf(f, "%s%d", i ? ", " : "", e->lowbit_store[i]);
+        fputs("};\n", f);
+        if (e->fallback_region) {
+            fprintf(f, "static const qmcu_window k_fallback_region[%zu] = {", nfb);
+            for (r = 0; r < nfb; r++)
+                fprintf(f, "%s{%d, %d, %d, %d}", qmcu_emit_sep(r, 6), e->fallback_region[r].h0,
+                        e->fallback_region[r].h1, e->fallback_region[r].w0, e->fallback_region[r].w1);
+            fputs("\n};\n", f);
+        }
+    }
     fprintf(f,
             "\nstatic const qmcu_exec_plan k_plan = {\n    .g = &k_graph, .split = %d, .grid_h = %d, .grid_w = %d, "
             ".n_tiles = %d, .split_tensor = %d,\n    .region = k_region, .in_place = k_in_place, .tensor_offset = "
@@ -365,14 +378,17 @@ static void emit_plan(FILE *f, const qmcu_model *m, const qmcu_exec_plan *e)
             "= %zu, "
             ".patch_macs = %" PRId64 ",\n    .lowbit_bits = %s, .lowbit_tau = %s, .lowbit_keep = %s,\n"
             "    .lowbit_outlier_macs = %s, .lowbit = %s, .run_lowbit_tile = %s,\n"
-            "    .halo = %s, .col_cache_offset = %s, .row_cache_offset = %s, .fused_next = %s};\n\n",
+            "    .halo = %s, .col_cache_offset = %s, .row_cache_offset = %s, .fused_next = %s,\n"
+            "    .lowbit_store = %s, .fallback_h = %d, .fallback_w = %d, .fallback_region = %s};\n\n",
             e->split, e->grid_h, e->grid_w, e->n_tiles, e->split_tensor, e->memory_bytes, e->patch_macs,
             e->lowbit ? "k_lowbit_bits" : "NULL", e->lowbit ? "k_lowbit_tau" : "NULL",
             e->lowbit && e->lowbit_keep ? "k_lowbit_keep" : "NULL",
             e->lowbit && e->lowbit_keep ? "k_lowbit_outlier_macs" : "NULL", e->lowbit ? "k_lowbit" : "NULL",
             e->lowbit ? "qmcu_lowbit_run_tile_ops" : "NULL",
             halo ? "k_halo" : "NULL", halo ? "k_col_cache_offset" : "NULL", halo ? "k_row_cache_offset" : "NULL",
-            fused ? "k_fused_next" : "NULL");
+            fused ? "k_fused_next" : "NULL", e->lowbit && e->lowbit_store ? "k_lowbit_store" : "NULL",
+            e->lowbit_store ? e->fallback_h : 0, e->lowbit_store ? e->fallback_w : 0,
+            e->lowbit && e->lowbit_store && e->fallback_region ? "k_fallback_region" : "NULL");
 }
 
 /* Each generated file is written whole or not at all (common/host_file.h). */

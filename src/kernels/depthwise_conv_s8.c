@@ -130,13 +130,18 @@ static inline __attribute__((always_inline)) void depthwise_dsp(const qmcu_conv_
                                acc + tap[t].a, tap[t].n);
                 }
                 for (k = 0; k < 4; k++) /* one channel at a time: its constants stay in registers */
-                    dw_requant_channel(acc + k, n, rq->multiplier[c + k], rq->shift[c + k], off, lo, hi, left,
-                                       o + c + k, cn);
+                    if (left == 2 ? rq->shift[c + k] > 0 : left)
+                        dw_requant_channel(acc + k, n, rq->multiplier[c + k], rq->shift[c + k], off, lo, hi, 1,
+                                           o + c + k, cn);
+                    else
+                        dw_requant_channel(acc + k, n, rq->multiplier[c + k], rq->shift[c + k], off, lo, hi, 0,
+                                           o + c + k, cn);
             }
         }
 }
 
-/* Two specialised copies: the sign of the shifts is a constant in each. */
+/* Three specialised copies: the sign of the shifts a constant in two, chosen per channel in the
+ * third (QuantMCU's per-channel formats mix them). */
 static __attribute__((noinline)) void depthwise_dsp_right(const qmcu_conv_params *p, const qmcu_requant *rq,
                                                           const qmcu_dims *in, const int8_t *input,
                                                           const qmcu_dims *filter, const int8_t *filter_data,
@@ -151,6 +156,14 @@ static __attribute__((noinline)) void depthwise_dsp_left(const qmcu_conv_params 
                                                          const int32_t *bias, const qmcu_dims *out, int8_t *output)
 {
     depthwise_dsp(p, rq, in, input, filter, filter_data, bias, out, output, 1);
+}
+
+static __attribute__((noinline)) void depthwise_dsp_mixed(const qmcu_conv_params *p, const qmcu_requant *rq,
+                                                          const qmcu_dims *in, const int8_t *input,
+                                                          const qmcu_dims *filter, const int8_t *filter_data,
+                                                          const int32_t *bias, const qmcu_dims *out, int8_t *output)
+{
+    depthwise_dsp(p, rq, in, input, filter, filter_data, bias, out, output, 2);
 }
 #endif
 
@@ -167,14 +180,16 @@ qmcu_status qmcu_depthwise_conv_s8(const qmcu_conv_params *p, const qmcu_requant
 #if defined(__ARM_FEATURE_DSP)
     {
         const qmcu_shift_signs shifts = qmcu_requant_shift_signs(rq->shift, oc_n);
-        if (dm == 1 && oc_n % 4 == 0 && filter->h * filter->w <= QMCU_DW_MAX_TAPS && shifts != QMCU_SHIFTS_MIXED) {
+        if (dm == 1 && oc_n % 4 == 0 && filter->h * filter->w <= QMCU_DW_MAX_TAPS) {
             for (b = 0; b < in->n; b++) {
                 const int8_t *inb = input + (size_t)b * in->h * in->w * in->c;
                 int8_t *outb = output + (size_t)b * out->h * out->w * oc_n;
                 if (shifts == QMCU_SHIFTS_RIGHT)
                     depthwise_dsp_right(p, rq, in, inb, filter, filter_data, bias, out, outb);
-                else
+                else if (shifts == QMCU_SHIFTS_LEFT)
                     depthwise_dsp_left(p, rq, in, inb, filter, filter_data, bias, out, outb);
+                else
+                    depthwise_dsp_mixed(p, rq, in, inb, filter, filter_data, bias, out, outb);
             }
             return QMCU_OK;
         }

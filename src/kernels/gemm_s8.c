@@ -223,6 +223,19 @@ static void requant_row(const int32_t *acc, int32_t n, int32_t oc0, const int32_
         requant_row_signed(acc, n, bias + oc0, row_term, mult, shf, off, lo, hi, 1, out);
         return;
     }
+    if (bias && shifts == QMCU_SHIFTS_MIXED) { /* runs of channels with one sign (QuantMCU formats mix them) */
+        for (j = 0; j < n;) {
+            const int left = shf[j] > 0;
+            int32_t e = j + 1;
+            while (e < n && (shf[e] > 0) == left) e++;
+            if (left)
+                requant_row_signed(acc + j, e - j, bias + oc0 + j, row_term, mult + j, shf + j, off, lo, hi, 1, out + j);
+            else
+                requant_row_signed(acc + j, e - j, bias + oc0 + j, row_term, mult + j, shf + j, off, lo, hi, 0, out + j);
+            j = e;
+        }
+        return;
+    }
     if (bias) bias += oc0;
     for (j = 0; j < n; j++)
         out[j] = requant_val(wrap_add3(acc[j], bias ? bias[j] : 0, row_term), mult[j], shf[j], off, lo, hi);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../runtime/lowbit_exec.h"
 #include "memory_planner.h"
 
 #define T(g, i) (&(g)->tensors[(i)])
@@ -130,6 +131,28 @@ static size_t region_bytes(const qmcu_tensor *t, qmcu_window r)
     return (size_t)area(r) * (size_t)t->dims[3] * qmcu_dtype_size(t->type);
 }
 
+/* Version 3: bits per stored code the plan sizes tensor t for: 4 / 2 packed, 8 a code per byte,
+ * 0 not known yet (sized for 8 bits, rows staged as if packed). Maps produced in the patch
+ * stage (not S) only. */
+static int plan_store(const qmcu_plan *p, int t)
+{
+    const qmcu_graph *g = p->g;
+    const qmcu_tensor *x = T(g, t);
+    if (!p->spec.packed || t == p->split_tensor || qmcu_graph_producer(g, t, p->spec.split) < 0 ||
+        x->type != QMCU_I8 || x->ndim != 4)
+        return 8;
+    if (!p->spec.tensor_bits) return 0;
+    return qmcu_lowbit_store_bits(p->spec.tensor_bits[qmcu_pad_source(g, p->spec.split, t)], x->dims[3]);
+}
+
+/* Bytes of region r of tensor t as the plan stores it. */
+static size_t stored_region_bytes(const qmcu_plan *p, int t, qmcu_window r)
+{
+    const int st = plan_store(p, t);
+    if (st == 4 || st == 2) return qmcu_activation_bytes(st, area(r) * T(p->g, t)->dims[3]);
+    return region_bytes(T(p->g, t), r);
+}
+
 static qmcu_status nomem(const qmcu_graph *g, qmcu_error *err)
 {
     qmcu_error_set(err, "%s: out of memory", g->path);
@@ -165,7 +188,8 @@ static void choose_halo(qmcu_plan *p, int i)
     const qmcu_graph *g = p->g;
     const int gw = p->spec.grid_w;
     const qmcu_tensor *y = T(g, g->ops[i].out);
-    const size_t px = (size_t)y->dims[3] * qmcu_dtype_size(y->type);
+    const int st = plan_store(p, g->ops[i].out);
+    const size_t px = st == 4 || st == 2 ? (size_t)y->dims[3] * (size_t)st / 8 : (size_t)y->dims[3] * qmcu_dtype_size(y->type);
     int f = (p->spec.halo_ops ? p->spec.halo_ops[i] : p->spec.halo) & QMCU_HALO_CACHED, tile;
     if (f & QMCU_HALO_ROWS) f |= QMCU_HALO_COLS;
     if (!f || !can_cache(p, i)) return;
@@ -187,7 +211,7 @@ static void choose_halo(qmcu_plan *p, int i)
     p->halo[i] =
         (unsigned char)((p->col_cache_bytes[i] ? QMCU_HALO_COLS : 0) | (p->row_cache_bytes[i] ? QMCU_HALO_ROWS : 0));
     if (p->halo[i] == QMCU_HALO_ROWS) p->halo[i] = QMCU_HALO_CACHED; /* one column of tiles: rows alone */
-    if (p->spec.quantmcu) { /* the format tags of QuantMCU caches (runtime/lowbit_exec.h) */
+    if (p->spec.quantmcu && !p->spec.packed) { /* the format tags of QuantMCU caches (runtime/lowbit_exec.h) */
         if (p->col_cache_bytes[i]) p->col_cache_bytes[i] += 16;
         if (p->row_cache_bytes[i]) p->row_cache_bytes[i] += ((size_t)gw + 15) & ~(size_t)15;
     }
@@ -316,6 +340,177 @@ static size_t op_scratch(const qmcu_plan *p, const qmcu_model *m, int tile, int 
     return qmcu_conv_s8_scratch_size(&cp, &in, &fd, &out);
 }
 
+/* ---- version 3: the outlier tiles' 8-bit sub-tiles ---- */
+static const int k_fallback_grids[][2] = {{1, 1}, {1, 2}, {2, 1}, {2, 2}, {2, 3}, {3, 2}, {3, 3}, {4, 4}};
+
+/* The runtime's view of tile `tile`'s sub-tiles (qmcu_exec_plan of run_fallback, lowbit_exec.c). */
+static qmcu_exec_plan fallback_view(const qmcu_plan *p, int tile)
+{
+    qmcu_exec_plan e = p->exec;
+    const int nsub = p->fallback_h * p->fallback_w;
+    e.grid_h = p->fallback_h;
+    e.grid_w = p->fallback_w;
+    e.n_tiles = nsub;
+    e.region = p->fallback_region + (size_t)tile * (size_t)nsub * (size_t)p->spec.split;
+    e.halo = NULL;
+    return e;
+}
+
+/* Op output windows of an 8-bit tile computing window sw of S with every halo recomputed
+ * (reg: per tensor, scratch). */
+static void recompute_windows(const qmcu_plan *p, qmcu_window sw, qmcu_window *reg, qmcu_window *op_out)
+{
+    const qmcu_graph *g = p->g;
+    int i, j;
+    memset(reg, 0, sizeof *reg * (size_t)g->n_tensors);
+    reg[p->split_tensor] = sw;
+    for (i = p->spec.split - 1; i >= 0; i--) {
+        const qmcu_op *op = &g->ops[i];
+        const qmcu_window o = reg[op->out];
+        op_out[i] = o;
+        if (qmcu_window_empty(o)) continue;
+        for (j = 0; j < op->n_in; j++) {
+            const int t = op->in[j];
+            qmcu_window need;
+            if (!is_activation(g, t) || (j > 0 && qmcu_is_conv(op->type))) continue;
+            need = clip(qmcu_op_input_window(g, op, o), T(g, t));
+            if (!qmcu_window_empty(need)) reg[t] = hull(reg[t], need);
+        }
+    }
+}
+
+/* Sub-windows of S: tile `tile` cut fh x fw, with their op windows, into out (nsub * split). */
+static void fallback_windows(const qmcu_plan *p, int tile, int fh, int fw, qmcu_window *reg, qmcu_window *out)
+{
+    const qmcu_window t = p->region[(size_t)tile * p->g->n_tensors + p->split_tensor];
+    int a;
+    for (a = 0; a < fh * fw; a++) {
+        qmcu_window sw = qmcu_grid_tile(t.h1 - t.h0, t.w1 - t.w0, fh, fw, a / fw, a % fw);
+        if (!qmcu_window_empty(sw)) {
+            sw.h0 += t.h0;
+            sw.h1 += t.h0;
+            sw.w0 += t.w0;
+            sw.w1 += t.w0;
+        }
+        recompute_windows(p, sw, reg, out + (size_t)a * p->spec.split);
+    }
+}
+
+/* Largest 8-bit buffer of patch tensor t over the sub-tiles in fb (n_tiles * nsub * split). */
+static size_t fallback_tensor_bytes(const qmcu_plan *p, const qmcu_window *fb, int nsub, int t)
+{
+    const int i = qmcu_graph_producer(p->g, t, p->spec.split);
+    size_t best = 0;
+    int a;
+    if (i < 0) return 0;
+    for (a = 0; a < p->n_tiles * nsub; a++) {
+        const size_t b = region_bytes(T(p->g, t), fb[(size_t)a * p->spec.split + i]);
+        if (b > best) best = b;
+    }
+    return best;
+}
+
+/* Largest buffer of patch tensor t over the normal tiles, as stored. */
+static size_t tile_tensor_bytes(const qmcu_plan *p, int t)
+{
+    size_t best = 0;
+    int tile;
+    for (tile = 0; tile < p->n_tiles; tile++) {
+        const size_t b = stored_region_bytes(p, t, p->region[(size_t)tile * p->g->n_tensors + t]);
+        if (b > best) best = b;
+    }
+    return best;
+}
+
+/* The patch stage's own peak: live + scratch over ops 0..split-1. */
+static size_t patch_stage_peak(const qmcu_plan *p)
+{
+    size_t best = 0;
+    int i;
+    for (i = 0; i < p->spec.split; i++)
+        if (p->step_live_bytes[i] + p->scratch_bytes[i] > best) best = p->step_live_bytes[i] + p->scratch_bytes[i];
+    return best;
+}
+
+#define QMCU_FALLBACK_GRIDS ((int)(sizeof k_fallback_grids / sizeof k_fallback_grids[0]))
+
+/* Records the windows of the spec's sub-grid and what its 8-bit sub-tiles add to the buffers
+ * sized for the bits. */
+static qmcu_status build_fallback(qmcu_plan *p)
+{
+    const qmcu_graph *g = p->g;
+    const int nt = g->n_tensors, k = p->spec.split, c = p->spec.fallback_grid - 1;
+    const int fh = k_fallback_grids[c][0], fw = k_fallback_grids[c][1], nsub = fh * fw;
+    qmcu_window *reg = (qmcu_window *)malloc(sizeof *reg * (size_t)nt);
+    int t, tile;
+    p->fallback_region = (qmcu_window *)malloc(sizeof *p->fallback_region * (size_t)p->n_tiles * (size_t)nsub * (size_t)k);
+    if (!reg || !p->fallback_region) {
+        free(reg);
+        return QMCU_ERR_NOMEM;
+    }
+    p->fallback_h = fh;
+    p->fallback_w = fw;
+    for (tile = 0; tile < p->n_tiles; tile++)
+        fallback_windows(p, tile, fh, fw, reg, p->fallback_region + (size_t)tile * (size_t)nsub * (size_t)k);
+    for (t = 0; t < nt; t++) {
+        size_t f, n;
+        if (!is_activation(g, t) || t == p->split_tensor || qmcu_graph_producer(g, t, k) < 0) continue;
+        f = fallback_tensor_bytes(p, p->fallback_region, nsub, t);
+        n = tile_tensor_bytes(p, t);
+        if (f > n) p->fallback_excess_bytes += f - n;
+    }
+    free(reg);
+    return QMCU_OK;
+}
+
+/* Version 3: both maps of a depthwise stay 8-bit on every tile (known only once the bits are):
+ * it may run in place like in an int8 plan. */
+static int eight_bit_maps(const qmcu_plan *p, int x, int y)
+{
+    const uint8_t *b = p->spec.tensor_bits;
+    return p->spec.packed && b && b[qmcu_pad_source(p->g, p->spec.split, x)] == 8 && b[y] == 8;
+}
+
+/* Scratch of op i on the sub-tiles (8-bit kernels; in place: its row ring). */
+static size_t fallback_scratch(const qmcu_plan *p, const qmcu_model *m, int i, int in_place)
+{
+    const qmcu_op *op = &p->g->ops[i];
+    const int nsub = p->fallback_h * p->fallback_w;
+    size_t best = m->ops[i].scratch_bytes;
+    int tile, a;
+    if (in_place) {
+        for (tile = 0; tile < p->n_tiles; tile++) {
+            const qmcu_exec_plan e = fallback_view(p, tile);
+            for (a = 0; a < nsub; a++) {
+                qmcu_conv_params cp;
+                qmcu_dims in, out;
+                size_t sz;
+                if (qmcu_window_empty(qmcu_tile_region(&e, a, i))) continue;
+                qmcu_tile_op_call_whole(&e, m, a, i, &cp, &in, &out);
+                sz = qmcu_depthwise_s8_inplace_scratch_size(&cp, &in, &out);
+                if (sz > best) best = sz;
+            }
+        }
+        return best;
+    }
+    if (op->type != QMCU_OP_CONV_2D || T(p->g, op->out)->type != QMCU_I8) return best;
+    for (tile = 0; tile < p->n_tiles; tile++) {
+        const qmcu_exec_plan e = fallback_view(p, tile);
+        for (a = 0; a < nsub; a++) {
+            const qmcu_tensor *w = T(p->g, op->in[1]);
+            const qmcu_dims fd = {w->dims[0], w->dims[1], w->dims[2], w->dims[3]};
+            qmcu_conv_params cp;
+            qmcu_dims in, out;
+            size_t skip, sz;
+            if (qmcu_window_empty(qmcu_tile_region(&e, a, i))) continue;
+            qmcu_tile_op_call(&e, m, a, i, qmcu_op_window(&e, a, i), &cp, NULL, &in, &out, &skip);
+            sz = qmcu_conv_s8_scratch_size(&cp, &in, &fd, &out);
+            if (sz > best) best = sz;
+        }
+    }
+    return best;
+}
+
 static size_t max_over_tiles_scratch(const qmcu_plan *p, const qmcu_model *m, int i, int in_place)
 {
     size_t best = 0, s;
@@ -328,8 +523,19 @@ static size_t max_over_tiles_scratch(const qmcu_plan *p, const qmcu_model *m, in
             T(p->g, p->g->ops[i].out)->type == QMCU_I8) {
             const size_t st = lowbit_staging(p, tile, i);
             if (st > s) s = st;
+            if (p->spec.packed && qmcu_is_conv(p->g->ops[i].type)) { /* row staging of packed maps */
+                const int si = plan_store(p, p->g->ops[i].in[0]), so = plan_store(p, p->g->ops[i].out);
+                const size_t sp = si < 8 || so < 8 ? qmcu_lowbit_packed_conv_scratch(m, &p->exec, tile, i, si ? si : 4,
+                                                                                     so ? so : 4)
+                                                   : 0;
+                if (sp > s) s = sp;
+            }
         }
         if (s > best) best = s;
+    }
+    if (p->spec.packed && p->fallback_region) { /* the 8-bit sub-tiles of an outlier tile */
+        const size_t f = fallback_scratch(p, m, i, in_place);
+        if (f > best) best = f;
     }
     return best;
 }
@@ -411,7 +617,7 @@ static void size_buffers(qmcu_plan *p, memory_work *w)
 {
     const qmcu_graph *g = p->g;
     const int nt = g->n_tensors, k = p->spec.split;
-    int i, j, t, tile;
+    int i, j, t;
     for (t = 0; t < nt; t++) w->prod[t] = w->last_use[t] = w->alias[t] = -1;
     for (i = 0; i < g->n_ops; i++) {
         w->prod[g->ops[i].out] = i;
@@ -421,9 +627,10 @@ static void size_buffers(qmcu_plan *p, memory_work *w)
     for (t = 0; t < nt; t++) {
         if (!is_activation(g, t)) continue;
         if (k > 0 && t != p->split_tensor && !qmcu_graph_is_input(g, t) && w->prod[t] >= 0 && w->prod[t] < k) {
-            for (tile = 0; tile < p->n_tiles; tile++) {
-                const size_t b = region_bytes(T(g, t), p->region[(size_t)tile * nt + t]);
-                if (b > p->tensor_bytes[t]) p->tensor_bytes[t] = b;
+            p->tensor_bytes[t] = tile_tensor_bytes(p, t);
+            if (p->spec.packed && p->fallback_region) { /* an outlier tile's 8-bit sub-tiles use the same buffers */
+                const size_t f = fallback_tensor_bytes(p, p->fallback_region, p->fallback_h * p->fallback_w, t);
+                if (f > p->tensor_bytes[t]) p->tensor_bytes[t] = f;
             }
         } else {
             p->tensor_bytes[t] = T(g, t)->bytes;
@@ -461,7 +668,7 @@ static void share_buffers(qmcu_plan *p, const qmcu_model *m, memory_work *w)
             continue;
         if (i < k && p->halo[i]) continue; /* a cached op keeps its own buffer */
         if ((i < k) != (w->prod[x] < k)) continue;
-        if (i < k && p->spec.quantmcu) continue; /* low-bit rows are staged, not run in place */
+        if (i < k && p->spec.quantmcu && !eight_bit_maps(p, x, y)) continue; /* low-bit rows are staged */
         ring = max_over_tiles_scratch(p, m, i, 1);
         if (ring >= max_over_tiles_scratch(p, m, i, 0) +
                         (p->tensor_bytes[x] < p->tensor_bytes[y] ? p->tensor_bytes[x] : p->tensor_bytes[y]))
@@ -608,6 +815,10 @@ void qmcu_plan_exec_view(qmcu_plan *p)
         e->lowbit_outlier_macs = p->lowbit.outlier_macs;
         e->lowbit = p->lowbit.ops;
         e->run_lowbit_tile = qmcu_lowbit_run_tile_ops;
+        e->lowbit_store = p->lowbit.store;
+        e->fallback_h = p->fallback_h;
+        e->fallback_w = p->fallback_w;
+        e->fallback_region = p->fallback_region;
     }
 }
 
@@ -618,6 +829,39 @@ qmcu_status qmcu_plan_build(const qmcu_model *m, const qmcu_plan_spec *spec, qmc
     qmcu_status st;
     char why[256];
     *out = NULL;
+    if (spec->packed && spec->quantmcu && spec->split > 0 && spec->fallback_grid == 0) {
+        /* version 3: the outlier tiles' sub-grid that meets the budgets (see plan.h), else none */
+        qmcu_plan_spec s = *spec;
+        int c;
+        for (c = 0; c < QMCU_FALLBACK_GRIDS; c++) {
+            qmcu_plan *cand = NULL;
+            s.fallback_grid = c + 1;
+            if ((st = qmcu_plan_build(m, &s, &cand, err)) != QMCU_OK) {
+                qmcu_plan_free(*out);
+                *out = NULL;
+                return st;
+            }
+            if ((spec->sram_budget && cand->arena_bytes > spec->sram_budget) ||
+                (spec->patch_budget && patch_stage_peak(cand) > spec->patch_budget)) {
+                qmcu_plan_free(cand);
+                continue;
+            }
+            if (!*out || cand->arena_bytes < (*out)->arena_bytes ||
+                (cand->arena_bytes == (*out)->arena_bytes && patch_stage_peak(cand) < patch_stage_peak(*out))) {
+                qmcu_plan_free(*out);
+                *out = cand;
+            } else {
+                qmcu_plan_free(cand);
+            }
+        }
+        if (*out) return QMCU_OK;
+        s.fallback_grid = -1;
+        return qmcu_plan_build(m, &s, out, err);
+    }
+    if (spec->fallback_grid > QMCU_FALLBACK_GRIDS) {
+        qmcu_error_set(err, "%s: no outlier sub-grid %d", g->path, spec->fallback_grid);
+        return QMCU_ERR_ARG;
+    }
     if (spec->split > 0) {
         const qmcu_tensor *s;
         if (!qmcu_split_is_legal(g, spec->split, why, sizeof why)) {
@@ -637,7 +881,17 @@ qmcu_status qmcu_plan_build(const qmcu_model *m, const qmcu_plan_spec *spec, qmc
     p = (qmcu_plan *)calloc(1, sizeof *p);
     if (!p) return nomem(g, err);
     p->spec = *spec;
+    p->spec.tensor_bits = NULL;
     p->g = g;
+    if (spec->packed && spec->tensor_bits) { /* the caller's array may go */
+        p->tensor_bits = (uint8_t *)malloc((size_t)g->n_tensors);
+        if (!p->tensor_bits) {
+            free(p);
+            return nomem(g, err);
+        }
+        memcpy(p->tensor_bits, spec->tensor_bits, (size_t)g->n_tensors);
+        p->spec.tensor_bits = p->tensor_bits;
+    }
     if (spec->split == 0) p->spec.grid_h = p->spec.grid_w = 1;
     p->split_tensor = spec->split > 0 ? g->ops[spec->split - 1].out : -1;
     p->n_tiles = spec->split > 0 ? spec->grid_h * spec->grid_w : 0;
@@ -671,6 +925,10 @@ qmcu_status qmcu_plan_build(const qmcu_model *m, const qmcu_plan_spec *spec, qmc
         qmcu_plan_exec_view(p); /* the geometry calls read it */
         build_geometry(p);
         count_macs(p);
+        if (p->spec.packed && p->spec.quantmcu && p->spec.fallback_grid > 0 && build_fallback(p) != QMCU_OK) {
+            qmcu_plan_free(p);
+            return nomem(g, err);
+        }
     } else {
         qmcu_plan_exec_view(p);
         count_macs(p);
@@ -707,5 +965,7 @@ void qmcu_plan_free(qmcu_plan *p)
     free(p->halo);
     free(p->col_cache_bytes);
     free(p->buffers);
+    free(p->tensor_bits);
+    free(p->fallback_region);
     free(p);
 }

@@ -34,6 +34,15 @@ typedef struct {
     int grid_h, grid_w;      /* tiles over S */
     int input_in_sram;       /* count the model input in SRAM (else it streams from outside the arena) */
     int quantmcu;            /* room for QuantMCU execution (low-bit staging, no in-place patch depthwise) */
+    int packed;              /* QuantMCU version 3 (with quantmcu): low-bit maps stored packed, buffers and caches
+                                sized for tensor_bits, 8-bit fallback sub-tiles for outlier tiles */
+    const uint8_t *tensor_bits; /* version 3: per tensor, its bits on normal tiles (the plan keeps a copy);
+                                   NULL: not known yet (buffers sized for 8 bits, rows staged as if packed) */
+    int fallback_grid;          /* version 3: 1 + index of the outlier tiles' sub-grid (plan.c); -1: none (outlier
+                                   tiles keep their low bits, outliers saturate); 0: among the sub-grids whose plan
+                                   meets sram_budget and patch_budget, the smallest arena, then the smallest
+                                   patch-stage peak, then the fewest sub-tiles; none if no sub-grid does */
+    size_t patch_budget;        /* version 3: the patch stage's own peak to meet (0: none) */
     int halo;                /* halo strategy of every patch op that can cache (QMCU_HALO_*; ROWS implies COLS) */
     const uint8_t *halo_ops; /* per op: the strategy instead of `halo` (a plan file's choice); NULL: `halo` */
     int no_fused_add;        /* 1: never fuse a conv with the ADD after it (DESIGN.md §2: fused by default) */
@@ -49,6 +58,7 @@ typedef struct {
     const uint8_t *keep;
     const int32_t *outlier_macs;
     const qmcu_lowbit_op *ops;
+    const uint8_t *store; /* version 3: bits per stored code (qmcu_exec_plan.lowbit_store) */
 } qmcu_plan_lowbit;
 
 /* The one plan object: geometry, halo, memory, budget and, for QuantMCU, its section. */
@@ -78,6 +88,12 @@ typedef struct qmcu_plan_s {
     size_t *col_cache_offset;  /* per op */
     size_t *row_cache_offset;  /* per op */
     size_t cache_bytes;        /* all caches (live during the whole patch stage) */
+
+    /* QuantMCU version 3 (spec.packed): the outlier tiles' 8-bit sub-tiles */
+    uint8_t *tensor_bits;            /* the spec's copy */
+    int fallback_h, fallback_w;      /* sub-grid over a tile's part of S */
+    qmcu_window *fallback_region;    /* [(tile * subs + sub) * split + op] (qmcu_exec_plan.fallback_region) */
+    size_t fallback_excess_bytes;    /* what the 8-bit sub-tiles add to the buffers sized for the bits */
 
     /* memory: real placements */
     unsigned char *in_place; /* per op: depthwise output overwrites its input buffer */
@@ -136,6 +152,13 @@ typedef struct {
 #define QMCU_MAX_HOST_MEMORY_BYTES ((size_t)2000 * 1000 * 1000)
 qmcu_status qmcu_plan_search(const qmcu_model *m, size_t sram_budget, int input_in_sram, int halo, qmcu_plan **out,
                              qmcu_search_stats *stats, qmcu_error *err);
+/* QuantMCU version 3, the geometry half of its search: every legal split x grid 1x1..8x8 x halo
+ * strategy (recompute, columns, cached) whose plan with every patch-stage map at 4 bits packed
+ * (and no outlier sub-tiles: a lower bound of what the bits can reach) fits `sram_budget`; the
+ * fewest predicted instructions (then the smaller arena). *out: that geometry all 8-bit (to
+ * calibrate on), NULL when none fits; *predicted: the 4-bit plan's prediction. */
+qmcu_status qmcu_plan_search_lowbit(const qmcu_model *m, size_t sram_budget, int input_in_sram, qmcu_plan **out,
+                                    double *predicted, qmcu_error *err);
 /* One geometry (spec: split, grid, input), its halo strategy chosen like the search does
  * (spec->halo and halo_ops are ignored). */
 qmcu_status qmcu_plan_choose_halo(const qmcu_model *m, const qmcu_plan_spec *spec, size_t sram_budget, qmcu_plan **out,

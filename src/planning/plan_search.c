@@ -1,6 +1,7 @@
 /* Plan search: every legal split x every grid 1x1..8x8 (non-square too) x halo strategy, and "no
  * patching". */
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "cost_model.h"
@@ -181,5 +182,62 @@ qmcu_status qmcu_plan_search(const qmcu_model *m, size_t budget, int input_in_sr
     stats->fits = best->arena_bytes <= budget;
     stats->seconds = (double)(clock() - t0) / CLOCKS_PER_SEC;
     *out = best;
+    return QMCU_OK;
+}
+
+qmcu_status qmcu_plan_search_lowbit(const qmcu_model *m, size_t budget, int input_in_sram, qmcu_plan **out,
+                                    double *predicted, qmcu_error *err)
+{
+    const qmcu_graph *g = m->g;
+    uint8_t *four = (uint8_t *)malloc((size_t)g->n_tensors);
+    qmcu_plan_spec spec = {.split = 0, .grid_h = 1, .grid_w = 1, .input_in_sram = input_in_sram};
+    qmcu_plan_spec best_spec = spec;
+    double best = -1.0;
+    size_t best_arena = 0;
+    qmcu_status st = QMCU_OK;
+    int k, gh, gw, h;
+    *out = NULL;
+    *predicted = 0.0;
+    if (!four) {
+        qmcu_error_set(err, "%s: out of memory", g->path);
+        return QMCU_ERR_NOMEM;
+    }
+    memset(four, 4, (size_t)g->n_tensors);
+    spec.quantmcu = spec.packed = 1;
+    spec.tensor_bits = four;
+    spec.fallback_grid = -1;
+    for (k = 1; k <= g->n_ops; k++) {
+        const qmcu_tensor *s = &g->tensors[g->ops[k - 1].out];
+        char why[256];
+        qmcu_error scratch;
+        if (!qmcu_split_is_legal(g, k, why, sizeof why) || !qmcu_split_is_lowbit_capable(g, k, &scratch)) continue;
+        for (gh = 1; gh <= QMCU_MAX_GRID && gh <= s->dims[1]; gh++)
+            for (gw = 1; gw <= QMCU_MAX_GRID && gw <= s->dims[2]; gw++)
+                for (h = 0; h < (int)(sizeof k_halos / sizeof k_halos[0]); h++) {
+                    qmcu_plan *p = NULL;
+                    double pr;
+                    if (qmcu_window_empty(qmcu_grid_tile(s->dims[1], s->dims[2], gh, gw, gh - 1, gw - 1))) continue;
+                    spec.split = k;
+                    spec.grid_h = gh;
+                    spec.grid_w = gw;
+                    spec.halo = k_halos[h];
+                    if (qmcu_plan_build(m, &spec, &p, &scratch) != QMCU_OK) continue;
+                    pr = p->arena_bytes <= budget ? qmcu_cost_predict(p) : -1.0;
+                    if (pr >= 0.0 && (best < 0.0 || pr < best || (pr == best && p->arena_bytes < best_arena))) {
+                        best = pr;
+                        best_arena = p->arena_bytes;
+                        best_spec = spec;
+                    }
+                    qmcu_plan_free(p);
+                }
+    }
+    free(four);
+    if (best < 0.0) return QMCU_OK;
+    best_spec.quantmcu = best_spec.packed = 0;
+    best_spec.tensor_bits = NULL;
+    best_spec.fallback_grid = 0;
+    if ((st = qmcu_plan_build(m, &best_spec, out, err)) != QMCU_OK) return st;
+    (*out)->spec.sram_budget = budget;
+    *predicted = best;
     return QMCU_OK;
 }

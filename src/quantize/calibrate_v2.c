@@ -265,7 +265,7 @@ qmcu_status qmcu_calibrate_v2(const qmcu_model *m, const qmcu_plan *p, const uin
         qmcu_error_set(err, "%s: calibration needs a patch stage and at least one image", g->path);
         return QMCU_ERR_ARG;
     }
-    vdq->opt.scheme = QMCU_SCHEME_V2;
+    if (vdq->opt.scheme < QMCU_SCHEME_V2) vdq->opt.scheme = QMCU_SCHEME_V2;
     vdq->opt.outlier_tiles = f;
     vdq->calib_images = n;
     qmcu_vdq_set_scope(p, vdq);

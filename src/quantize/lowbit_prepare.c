@@ -340,6 +340,7 @@ void qmcu_lowbit_data_free(const qmcu_model *m, qmcu_lowbit_data *d)
     free(d->bits);
     free(d->tau);
     free(d->keep);
+    free(d->store);
     free(d->outlier_macs);
     free(d);
 }
@@ -373,12 +374,36 @@ qmcu_status qmcu_lowbit_prepare(const qmcu_model *m, const qmcu_plan *p, const q
     for (t = 0; t < g->n_tensors; t++) { /* bits on normal tiles of the maps producers requantize into */
         const qmcu_fmap *fm = t < vdq->n_tensors ? &vdq->fmap[t] : NULL;
         d->bits[t] = (uint8_t)(fm && fm->in_scope ? fm->bits : 8);
-        d->tau[t] = fm && fm->in_scope && vdq->opt.scheme == QMCU_SCHEME_V2 ? fm->tau[fm->bits] : 0;
+        d->tau[t] = fm && fm->in_scope && vdq->opt.scheme >= QMCU_SCHEME_V2 ? fm->tau[fm->bits] : 0;
     }
     for (t = 0; t < g->n_tensors; t++) { /* kept outlier values: the map's (a PAD output follows its source) */
         const int src = qmcu_pad_source(g, p->spec.split, t);
-        d->keep[t] = (uint8_t)(vdq->opt.scheme == QMCU_SCHEME_V2 && vdq->opt.keep_outliers && src < vdq->n_tensors &&
+        d->keep[t] = (uint8_t)(vdq->opt.scheme >= QMCU_SCHEME_V2 && vdq->opt.keep_outliers && src < vdq->n_tensors &&
                                vdq->fmap[src].in_scope && vdq->fmap[src].bits < 8);
+    }
+    if (p->spec.packed) { /* version 3: how each map is stored; packed maps saturate their outliers */
+        if (!(d->store = (uint8_t *)malloc((size_t)g->n_tensors))) {
+            qmcu_lowbit_data_free(m, d);
+            return nomem(g, err);
+        }
+        for (t = 0; t < g->n_tensors; t++) {
+            const int src = qmcu_pad_source(g, p->spec.split, t);
+            const qmcu_tensor *x = TENSOR(m, t);
+            int st = 8;
+            if (t != p->split_tensor && qmcu_graph_producer(g, t, p->spec.split) >= 0 && x->type == QMCU_I8 &&
+                x->ndim == 4 && src < vdq->n_tensors && vdq->fmap[src].in_scope) {
+                st = qmcu_lowbit_store_bits(vdq->fmap[src].bits, x->dims[3]);
+                if (p->spec.tensor_bits && qmcu_lowbit_store_bits(p->spec.tensor_bits[src], x->dims[3]) != st) {
+                    qmcu_error_set(err, "%s: the plan's buffers are sized for %d-bit codes of tensor %d, its format has %d bits",
+                                   g->path, qmcu_lowbit_store_bits(p->spec.tensor_bits[src], x->dims[3]), t,
+                                   vdq->fmap[src].bits);
+                    qmcu_lowbit_data_free(m, d);
+                    return QMCU_ERR_FORMAT;
+                }
+            }
+            d->store[t] = (uint8_t)st;
+            if (st < 8) d->keep[t] = 0;
+        }
     }
     for (i = 0; i < p->spec.split; i++) { /* a conv reader's MACs per input element, summed per map */
         const qmcu_op *op = &g->ops[i];

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "../common/parallel.h"
+#include "../runtime/lowbit_exec.h"
 #include "vdq.h"
 
 static void section_free(qmcu_quant_section *q)
@@ -27,26 +28,40 @@ static void attach_formats(qmcu_plan *p)
     p->lowbit.keep = d->keep;
     p->lowbit.outlier_macs = d->outlier_macs;
     p->lowbit.ops = d->ops;
+    p->lowbit.store = d->store;
     qmcu_plan_exec_view(p);
 }
 
-qmcu_status qmcu_quant_plan_make(const qmcu_model *m, const qmcu_plan_spec *spec, qmcu_vdq *vdq, qmcu_plan **out,
-                                 qmcu_error *err)
+qmcu_status qmcu_quant_plan_make(const qmcu_model *m, const qmcu_plan_spec *spec, qmcu_vdq *vdq, int sized,
+                                 qmcu_plan **out, qmcu_error *err)
 {
     qmcu_quant_section *q = (qmcu_quant_section *)calloc(1, sizeof *q);
+    uint8_t *bits = NULL;
     qmcu_plan_spec s = *spec;
     qmcu_plan *p = NULL;
     qmcu_status st;
+    int t;
     *out = NULL;
-    if (!q) {
+    s.quantmcu = 1;
+    s.packed = vdq->opt.scheme == QMCU_SCHEME_V3;
+    s.tensor_bits = NULL;
+    s.fallback_grid = 0; /* chosen for these bits */
+    if (q && s.packed && sized && (bits = (uint8_t *)malloc((size_t)m->g->n_tensors)) != NULL) {
+        for (t = 0; t < m->g->n_tensors; t++)
+            bits[t] = (uint8_t)(t < vdq->n_tensors && vdq->fmap[t].in_scope ? vdq->fmap[t].bits : 8);
+        s.tensor_bits = bits;
+    }
+    if (!q || (s.packed && sized && !bits)) {
+        free(q);
         qmcu_vdq_free(vdq);
         qmcu_error_set(err, "%s: out of memory", m->g->path);
         return QMCU_ERR_NOMEM;
     }
     q->m = m;
     q->vdq = vdq;
-    s.quantmcu = 1;
-    if ((st = qmcu_plan_build(m, &s, &p, err)) != QMCU_OK) {
+    st = qmcu_plan_build(m, &s, &p, err);
+    free(bits);
+    if (st != QMCU_OK) {
         section_free(q);
         return st;
     }
@@ -287,6 +302,86 @@ static qmcu_status measure_omega(const qmcu_model *m, qmcu_plan *q, const uint8_
     return st;
 }
 
+/* Does a tensor whose codes are t's (t itself or a PAD of it) live while op `op` of plan p runs
+ * (its buffer, or its halo caches: those live through the whole patch stage)? */
+static int map_live_at(const qmcu_plan *p, int t, int op)
+{
+    const qmcu_graph *g = p->g;
+    const int split = p->spec.split;
+    int u, i, j;
+    for (u = 0; u < g->n_tensors; u++) {
+        int first, last = -1;
+        if (qmcu_pad_source(g, split, u) != t || (first = qmcu_graph_producer(g, u, split)) < 0) continue;
+        if (p->col_cache_bytes[first] || p->row_cache_bytes[first]) return 1;
+        if (first > op) continue;
+        for (i = 0; i < g->n_ops; i++)
+            for (j = 0; j < g->ops[i].n_in; j++)
+                if (g->ops[i].in[j] == u) last = i;
+        if (last >= op) return 1;
+    }
+    return 0;
+}
+
+/* The patch stage's own peak of p (live + scratch over ops 0..split-1) and where. */
+static size_t patch_peak(const qmcu_plan *p, int *at)
+{
+    size_t best = 0;
+    int i;
+    for (i = 0; i < p->spec.split; i++)
+        if (p->step_live_bytes[i] + p->scratch_bytes[i] > best) {
+            best = p->step_live_bytes[i] + p->scratch_bytes[i];
+            *at = i;
+        }
+    return best;
+}
+
+/* Version 3, SRAM first: while the plan sized for the bits exceeds `budget` (its peak in the patch
+ * stage) or its patch stage exceeds `patch_budget` (0: none), the map live at that peak op that
+ * loses least at 4 bits (measured KL, omega) goes to 4 bits (stored packed). Stops when both fit
+ * or no such map is left (the peak is then in the layer stage, or 8-bit only). */
+static qmcu_status fit_budget(const qmcu_model *m, const qmcu_plan_spec *spec, size_t budget, size_t patch_budget,
+                              qmcu_vdq *v, qmcu_error *err)
+{
+    const qmcu_graph *g = m->g;
+    uint8_t *bits = (uint8_t *)malloc((size_t)g->n_tensors);
+    qmcu_status st = bits ? QMCU_OK : QMCU_ERR_NOMEM;
+    int t;
+    while (st == QMCU_OK) {
+        qmcu_plan_spec s = *spec;
+        qmcu_plan *p = NULL;
+        int best = -1, op;
+        for (t = 0; t < g->n_tensors; t++) bits[t] = (uint8_t)(t < v->n_tensors && v->fmap[t].in_scope ? v->fmap[t].bits : 8);
+        s.quantmcu = s.packed = 1;
+        s.tensor_bits = bits;
+        s.patch_budget = patch_budget;
+        s.fallback_grid = 0;
+        if ((st = qmcu_plan_build(m, &s, &p, err)) != QMCU_OK) break;
+        op = p->live_peak_op;
+        if (patch_budget && patch_peak(p, &op) > patch_budget) {
+            /* op: the patch stage's peak */
+        } else if (p->arena_bytes > budget && op < spec->split) {
+            op = p->live_peak_op;
+        } else {
+            qmcu_plan_free(p);
+            break;
+        }
+        for (t = 0; t < v->n_tensors; t++) {
+            const qmcu_fmap *fm = &v->fmap[t];
+            if (!fm->in_scope || fm->bits <= 4 || !fm->scale[4] || qmcu_lowbit_store_bits(4, g->tensors[t].dims[3]) != 4 ||
+                !map_live_at(p, t, op))
+                continue;
+            if (best < 0 || (fm->omega[4] >= 0.0 && (v->fmap[best].omega[4] < 0.0 || fm->omega[4] < v->fmap[best].omega[4])))
+                best = t;
+        }
+        qmcu_plan_free(p);
+        if (best < 0) break;
+        v->fmap[best].bits = 4;
+        v->fmap[best].for_memory = 1;
+    }
+    free(bits);
+    return st;
+}
+
 qmcu_status qmcu_quantmcu_search(const qmcu_model *m, const qmcu_plan *patch, const uint8_t *const *inputs, int n,
                                  const qmcu_quant_options *o, qmcu_plan **out, qmcu_error *err)
 {
@@ -296,6 +391,7 @@ qmcu_status qmcu_quantmcu_search(const qmcu_model *m, const qmcu_plan *patch, co
     qmcu_run_stats stats;
     qmcu_status st;
     double agree = 0.0;
+    int t;
     *out = NULL;
     if (patch->spec.split == 0) {
         qmcu_error_set(err,
@@ -315,7 +411,7 @@ qmcu_status qmcu_quantmcu_search(const qmcu_model *m, const qmcu_plan *patch, co
         qmcu_vdq_free(vdq);
         return st;
     }
-    if ((st = qmcu_quant_plan_make(m, &patch->spec, vdq, &q, err)) != QMCU_OK) return st;
+    if ((st = qmcu_quant_plan_make(m, &patch->spec, vdq, 0, &q, err)) != QMCU_OK) return st;
     {
         struct timespec w0, w1;
         clock_gettime(CLOCK_MONOTONIC, &w0);
@@ -354,6 +450,36 @@ qmcu_status qmcu_quantmcu_search(const qmcu_model *m, const qmcu_plan *patch, co
     q->quant->vdq->calib_outlier_fraction = stats.tiles ? (double)stats.outlier_tiles / (double)stats.tiles : 0.0;
     q->quant->vdq->calib_outlier_value_fraction =
         stats.lowbit_values ? (double)stats.outlier_values / (double)stats.lowbit_values : 0.0;
+    if (o->scheme == QMCU_SCHEME_V3) { /* the plan sized for its bits, lowered where the SRAM budget needs it */
+        qmcu_vdq *v = q->quant->vdq;
+        qmcu_plan *sized = NULL;
+        int lowered = 0;
+        if ((patch->spec.sram_budget || o->patch_sram) &&
+            (st = fit_budget(m, &q->spec, patch->spec.sram_budget ? patch->spec.sram_budget : (size_t)-1,
+                             o->patch_sram, v, err)) != QMCU_OK) {
+            qmcu_plan_free(q);
+            return st;
+        }
+        qmcu_plan_spec spec = q->spec;
+        for (t = 0; t < v->n_tensors; t++) lowered += v->fmap[t].for_memory;
+        spec.patch_budget = o->patch_sram;
+        q->quant->vdq = NULL; /* moves to the new plan */
+        st = qmcu_quant_plan_make(m, &spec, v, 1, &sized, err);
+        qmcu_plan_free(q);
+        if (st != QMCU_OK) return st;
+        q = sized;
+        if (lowered) { /* what the calibration images say now */
+            if ((st = compare_on_calib(m, patch, q, inputs, n, &agree, &stats)) != QMCU_OK) {
+                qmcu_error_set(err, "%s: calibration run failed (%s)", g->path, qmcu_status_name(st));
+                qmcu_plan_free(q);
+                return st;
+            }
+            v->agreement_pct = agree;
+            v->calib_outlier_fraction = stats.tiles ? (double)stats.outlier_tiles / (double)stats.tiles : 0.0;
+            v->calib_outlier_value_fraction =
+                stats.lowbit_values ? (double)stats.outlier_values / (double)stats.lowbit_values : 0.0;
+        }
+    }
     *out = q;
     return QMCU_OK;
 }

@@ -13,10 +13,10 @@ void qmcu_quant_options_default(qmcu_quant_options *o, qmcu_quant_scheme scheme)
 {
     static const int v1_bits[] = {8, 4, 2}, v2_bits[] = {8, 6, 5, 4};
     memset(o, 0, sizeof *o);
-    o->scheme = scheme == QMCU_SCHEME_V1 ? QMCU_SCHEME_V1 : QMCU_SCHEME_V2;
+    o->scheme = scheme == QMCU_SCHEME_V1 || scheme == QMCU_SCHEME_V2 ? scheme : QMCU_SCHEME_V3;
     o->proxy = o->scheme == QMCU_SCHEME_V1 ? QMCU_PROXY_ENTROPY : QMCU_PROXY_OUTPUT;
     o->threads = 2;
-    o->keep_outliers = o->scheme == QMCU_SCHEME_V2;
+    o->keep_outliers = o->scheme >= QMCU_SCHEME_V2;
     o->per_channel = o->clipping = 1;
     o->lambda = 0.5;
     o->outlier_tiles = o->scheme == QMCU_SCHEME_V1 ? 0.2 : 0.05;
@@ -94,7 +94,7 @@ void qmcu_fmap_format(const qmcu_vdq *vdq, const qmcu_graph *g, int t, float *sc
     const qmcu_fmap *fm = &vdq->fmap[t];
     const int32_t c_n = g->tensors[t].dims[3];
     int32_t c;
-    if (vdq->opt.scheme == QMCU_SCHEME_V2 && fm->scale[fm->bits]) {
+    if (vdq->opt.scheme >= QMCU_SCHEME_V2 && fm->scale[fm->bits]) {
         for (c = 0; c < c_n; c++) scales[c] = fm->scale[fm->bits][c];
         *zero_point = fm->is_signed ? 1 << (fm->bits - 1) : 0;
         return;

@@ -24,6 +24,7 @@
 typedef struct {
     int in_scope;         /* may run low-bit */
     int bits;             /* on normal tiles; 8 = unchanged */
+    int for_memory;       /* version 3: set to 4 bits after the search so the plan fits its SRAM budget */
     float lo, hi;         /* version 1: [lo_i, T_i] */
     double entropy[9];    /* H_i(b) for b = 1..8 (index b), from calibration */
     double consumer_macs; /* MACs of the convolutions reading it (through PADs), all tiles */
@@ -43,7 +44,8 @@ typedef struct {
     int applied; /* 0 = undone by the agreement guard */
 } qmcu_vdqs_step;
 
-typedef enum { QMCU_SCHEME_V1 = 1, QMCU_SCHEME_V2 = 2 } qmcu_quant_scheme;
+/* Version 3 = version 2's formats and search, stored packed in buffers sized for the bits (DESIGN.md §3). */
+typedef enum { QMCU_SCHEME_V1 = 1, QMCU_SCHEME_V2 = 2, QMCU_SCHEME_V3 = 3 } qmcu_quant_scheme;
 typedef enum { QMCU_PROXY_OUTPUT = 0, QMCU_PROXY_ENTROPY = 1 } qmcu_quant_proxy;
 
 /* Progress of the long steps (may have fn NULL): stage name, units done of total. */
@@ -54,7 +56,7 @@ typedef struct {
 
 /* QuantMCU's options (the API maps its public options onto these; a record keeps its own copy). */
 typedef struct {
-    qmcu_quant_scheme scheme;              /* default version 2 */
+    qmcu_quant_scheme scheme;              /* default version 3 */
     qmcu_quant_proxy proxy;                /* default: output (version 2), entropy (version 1) */
     int threads;                           /* output proxy measurements (default 2) */
     int keep_outliers;                     /* version 2: keep outlier values (default 1) */
@@ -63,6 +65,7 @@ typedef struct {
     double outlier_tiles;                  /* f, default 0.2 */
     double bitops_target;                  /* stop when the static ratio reaches it (0: off) */
     double max_agreement_drop;             /* undo steps until top-1 agreement >= 100 - this (0: off) */
+    size_t patch_sram;                     /* version 3: the patch stage's own peak to reach too (0: none) */
     int cand[QMCU_MAX_CANDIDATES], n_cand; /* descending, cand[0] = 8; default {8, 6, 5, 4} (v1: {8, 4, 2}) */
     qmcu_progress progress;                /* "calibration": per image and pass; "QuantMCU search": per measurement */
 } qmcu_quant_options;
@@ -83,6 +86,9 @@ typedef struct {
     int n_steps;
     double search_seconds;
     double agreement_pct; /* top-1 agreement with patch mode on the calibration images (-1: not measured) */
+    /* version 3 geometry search (API; 0 when not searched) */
+    int geometry_searched, geometry_from_bits;
+    double int8_predicted, bits_predicted;
 } qmcu_vdq;
 
 qmcu_vdq *qmcu_vdq_new(int n_tensors);
@@ -130,6 +136,7 @@ typedef struct {
     int32_t *tau;          /* per tensor: VDPC threshold (qmcu_exec_plan.lowbit_tau) */
     uint8_t *keep;         /* per tensor: outlier values kept (qmcu_exec_plan.lowbit_keep) */
     int32_t *outlier_macs; /* per tensor: the readers' MACs per kept outlier value */
+    uint8_t *store;        /* version 3: per tensor, bits per stored code (qmcu_exec_plan.lowbit_store); else NULL */
     qmcu_lowbit_op *ops;   /* per patch op: kernel parameters of each format combination */
     int n_ops;
     size_t weight_variant_bytes; /* re-quantized conv weights of the variants (extra flash) */
@@ -147,16 +154,18 @@ typedef struct qmcu_quant_section_s {
     qmcu_lowbit_data *lowbit; /* the formats (the plan's runtime tables point into it); owned */
 } qmcu_quant_section;
 /* Builds the plan of `spec` (its quantmcu flag is set here) with a QuantMCU section: the formats
- * of vdq, which it takes over (freed on failure too). Freed by qmcu_plan_free. */
-qmcu_status qmcu_quant_plan_make(const qmcu_model *m, const qmcu_plan_spec *spec, qmcu_vdq *vdq, qmcu_plan **out,
-                                 qmcu_error *err);
+ * of vdq, which it takes over (freed on failure too). Freed by qmcu_plan_free. Version 3: with
+ * sized, buffers and caches sized for vdq's bits (a final plan: its bits may no longer change);
+ * else for 8 bits (the search's plan). */
+qmcu_status qmcu_quant_plan_make(const qmcu_model *m, const qmcu_plan_spec *spec, qmcu_vdq *vdq, int sized,
+                                 qmcu_plan **out, qmcu_error *err);
 /* Re-derives the formats of a QuantMCU plan after its record's bits changed. */
 qmcu_status qmcu_quant_plan_refresh(const qmcu_model *m, qmcu_plan *p, qmcu_error *err);
 /* The record of a QuantMCU plan (NULL: an all-8-bit plan). */
 static inline qmcu_vdq *qmcu_plan_vdq(const qmcu_plan *p) { return p->quant ? p->quant->vdq : NULL; }
 
 /* ---- the whole pipeline: calibrate -> search -> formats -> agreement guard ------------- */
-/* Defaults of a scheme (version 2 unless QMCU_SCHEME_V1). */
+/* Defaults of a scheme (version 3 unless QMCU_SCHEME_V1 / _V2). */
 void qmcu_quant_options_default(qmcu_quant_options *o, qmcu_quant_scheme scheme);
 /* Calibrates on n inputs (model-format bytes) on top of the int8 patch plan `patch`, searches
  * the bit widths, derives the formats and applies the agreement guard. */

@@ -21,7 +21,7 @@ void qmcu_vdq_write_json(FILE *f, const void *quant_plan)
             "\"realized_outlier_tile_fraction\": %.4f, \"realized_outlier_value_fraction\": %.5f, "
             "\"seconds\": %.3f},\n",
             (int)v->opt.scheme, v->opt.proxy == QMCU_PROXY_OUTPUT ? "output" : "entropy",
-            v->opt.scheme == QMCU_SCHEME_V2 && v->opt.keep_outliers ? "true" : "false", v->calib_images, v->opt.outlier_tiles,
+            v->opt.scheme >= QMCU_SCHEME_V2 && v->opt.keep_outliers ? "true" : "false", v->calib_images, v->opt.outlier_tiles,
             v->calib_outlier_fraction, v->calib_outlier_value_fraction, v->calib_seconds);
     fprintf(f, "    \"search\": {\"lambda\": %g, \"candidates\": [", v->opt.lambda);
     for (c = 0; c < v->opt.n_cand; c++) fprintf(f, c ? ", %d" : "%d", v->opt.cand[c]);
@@ -51,7 +51,7 @@ void qmcu_vdq_write_json(FILE *f, const void *quant_plan)
                 first ? "" : ",", t, qmcu_graph_producer(g, t, g->n_ops), fm->bits, (double)fm->lo, (double)fm->hi, fm->consumer_macs);
         for (c = 1; c <= 8; c++) fprintf(f, c > 1 ? ", %.4f" : "%.4f", fm->entropy[c]);
         fprintf(f, "]");
-        if (v->opt.scheme == QMCU_SCHEME_V2) {
+        if (v->opt.scheme >= QMCU_SCHEME_V2) {
             fprintf(f, ", \"omega\": [");
             for (c = 2; c <= 8; c++) fprintf(f, c > 2 ? ", %.6g" : "%.6g", fm->omega[c]);
             fprintf(f, "], \"signed\": %s, \"tau\": %d", fm->is_signed ? "true" : "false", (int)fm->tau[fm->bits]);
@@ -103,17 +103,18 @@ static qmcu_status read_quantmcu(const char *path, const cJSON *q, const qmcu_gr
         return QMCU_ERR_FORMAT;
     }
     if (scheme &&
-        (!cJSON_IsString(scheme) || (strcmp(scheme->valuestring, "v1") && strcmp(scheme->valuestring, "v2")))) {
-        qmcu_error_set(err, "%s: \"scheme\" must be \"v1\" or \"v2\"", path);
+        (!cJSON_IsString(scheme) ||
+         (strcmp(scheme->valuestring, "v1") && strcmp(scheme->valuestring, "v2") && strcmp(scheme->valuestring, "v3")))) {
+        qmcu_error_set(err, "%s: \"scheme\" must be \"v1\", \"v2\" or \"v3\"", path);
         return QMCU_ERR_FORMAT;
     }
     if (!(v = qmcu_vdq_new(g->n_tensors))) {
         qmcu_error_set(err, "%s: out of memory", path);
         return QMCU_ERR_NOMEM;
     }
-    if (scheme && !strcmp(scheme->valuestring, "v2")) {
+    if (scheme && strcmp(scheme->valuestring, "v1")) {
         const cJSON *keep = cJSON_GetObjectItemCaseSensitive(q, "outlier_values");
-        v->opt.scheme = QMCU_SCHEME_V2;
+        v->opt.scheme = scheme->valuestring[1] == '3' ? QMCU_SCHEME_V3 : QMCU_SCHEME_V2;
         v->opt.keep_outliers = cJSON_IsTrue(keep);
     }
     cJSON_ArrayForEach(fm, maps)
@@ -140,7 +141,7 @@ static qmcu_status read_quantmcu(const char *path, const cJSON *q, const qmcu_gr
         v->fmap[t].lo = (float)lo;
         v->fmap[t].hi = (float)hi;
         v->fmap[t].channels = g->tensors[t].dims[3];
-        if (v->opt.scheme == QMCU_SCHEME_V2 && !read_v2_map(fm, g, t, &v->fmap[t])) {
+        if (v->opt.scheme >= QMCU_SCHEME_V2 && !read_v2_map(fm, g, t, &v->fmap[t])) {
             qmcu_error_set(err,
                            "%s: tensor %d: a version-2 feature map needs \"signed\", \"tau\" and one positive scale "
                            "per channel (%d)",

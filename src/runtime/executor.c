@@ -62,31 +62,36 @@ static qmcu_status run_kernel(const qmcu_model *m, const qmcu_exec_plan *p, uint
     return k->run(m, p, mem, tile, i, r);
 }
 
+/* Code conversion of channels [c0, c0 + n) of one pixel (one code per byte). */
+static void convert_codes(int8_t *dst, const uint8_t *src, int32_t c0, int32_t n, const qmcu_code_convert *cv)
+{
+    int32_t c;
+    for (c = c0; c < c0 + n; c++) {
+        const int32_t in = (int8_t)src[c - c0];
+        int32_t v =
+            qmcu_multiply_by_quantized_multiplier(in - cv->in_zp, cv->rq.multiplier[c], cv->rq.shift[c]) + cv->out_zp;
+        v = qmcu_clamp(v, cv->lo, cv->hi);
+        if (cv->code_max && v > cv->code_max[c]) v = cv->code_max[c];
+        dst[c - c0] = (int8_t)v;
+    }
+}
+
 /* Copies n pixels of px bytes, converting the codes when cv is given (one code per byte). */
 static void copy_pixels(uint8_t *dst, const uint8_t *src, int32_t n, size_t px, const qmcu_code_convert *cv)
 {
-    const int32_t c_n = (int32_t)px;
-    int32_t j, c;
+    int32_t j;
     if (!cv) {
         memcpy(dst, src, (size_t)n * px);
         return;
     }
-    for (j = 0; j < n; j++)
-        for (c = 0; c < c_n; c++) {
-            const int32_t in = (int8_t)src[(size_t)j * px + (size_t)c];
-            int32_t v = qmcu_multiply_by_quantized_multiplier(in - cv->in_zp, cv->rq.multiplier[c], cv->rq.shift[c]) +
-                        cv->out_zp;
-            v = qmcu_clamp(v, cv->lo, cv->hi);
-            if (cv->code_max && v > cv->code_max[c]) v = cv->code_max[c];
-            dst[(size_t)j * px + (size_t)c] = (uint8_t)(int8_t)v;
-        }
+    for (j = 0; j < n; j++) convert_codes((int8_t *)dst + (size_t)j * px, src + (size_t)j * px, 0, (int32_t)px, cv);
 }
 
 qmcu_status qmcu_exec_halo_copy_in(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i,
                                    const qmcu_halo_io *io)
 {
     const qmcu_tensor *y = QMCU_TENSOR(m, m->g->ops[i].out);
-    const size_t px = (size_t)y->dims[3] * qmcu_dtype_size(y->type);
+    const size_t px = qmcu_stored_pixel_bytes(m, p, m->g->ops[i].out);
     const size_t line = (size_t)y->dims[2] * px; /* a line-buffer row: the tensor's width */
     const qmcu_view out = qmcu_view_of(m, p, mem, tile, i, m->g->ops[i].out);
     const qmcu_window r = qmcu_tile_region(p, tile, i), c = qmcu_halo_compute_window(p, tile, i);
@@ -115,7 +120,7 @@ void qmcu_exec_halo_save(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *
                          const qmcu_halo_io *io)
 {
     const qmcu_tensor *y = QMCU_TENSOR(m, m->g->ops[i].out);
-    const size_t px = (size_t)y->dims[3] * qmcu_dtype_size(y->type);
+    const size_t px = qmcu_stored_pixel_bytes(m, p, m->g->ops[i].out);
     const size_t line = (size_t)y->dims[2] * px;
     const qmcu_view out = qmcu_view_of(m, p, mem, tile, i, m->g->ops[i].out);
     const qmcu_window r = qmcu_tile_region(p, tile, i), c = qmcu_halo_compute_window(p, tile, i);
@@ -143,6 +148,61 @@ void qmcu_exec_halo_save(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *
         for (yy = below.h0 > r.h0 ? below.h0 : r.h0; !qmcu_window_empty(below) && yy < r.h1; yy++)
             copy_pixels(lines + (size_t)(yy - below.h0) * line + (size_t)c.w0 * px, qmcu_view_at(&out, yy, c.w0, px), r.w1 - c.w0,
                         px, NULL);
+    }
+}
+
+/* Pixels [x0, x1) of row yy of src (a code per byte), converted, stored at dst (`store` bits a
+ * code, pixels of px bytes). */
+static void store_span(uint8_t *dst, const qmcu_view *src, int32_t yy, int32_t x0, int32_t x1, int32_t c_n, int store,
+                       size_t px, const qmcu_code_convert *cv)
+{
+    int8_t tmp[32];
+    int32_t x, c;
+    for (x = x0; x < x1; x++) {
+        const uint8_t *s = qmcu_view_at(src, yy, x, (size_t)c_n);
+        uint8_t *d = dst + (size_t)(x - x0) * px;
+        for (c = 0; c < c_n; c += 32) {
+            const int32_t n = c_n - c < 32 ? c_n - c : 32;
+            if (cv)
+                convert_codes(tmp, s + c, c, n, cv);
+            else
+                memcpy(tmp, s + c, (size_t)n);
+            qmcu_pack(store, tmp, n, d, c);
+        }
+    }
+}
+
+void qmcu_exec_halo_save_from(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i,
+                              const qmcu_view *src, const qmcu_code_convert *cv)
+{
+    const int t = m->g->ops[i].out;
+    const qmcu_tensor *y = QMCU_TENSOR(m, t);
+    const int store = p->lowbit_store ? p->lowbit_store[t] : 8;
+    const size_t px = qmcu_stored_pixel_bytes(m, p, t), line = (size_t)y->dims[2] * px;
+    const qmcu_window r = qmcu_tile_region(p, tile, i), c = qmcu_halo_compute_window(p, tile, i), b = src->b;
+    const int f = p->halo ? p->halo[i] : 0;
+    int32_t yy, x0, x1;
+    if (!f || qmcu_window_empty(r)) return;
+    if ((f & QMCU_HALO_COLS) && tile % p->grid_w + 1 < p->grid_w) { /* as qmcu_exec_halo_save */
+        const qmcu_window next = qmcu_tile_region(p, tile + 1, i);
+        uint8_t *cols = mem + p->col_cache_offset[i];
+        x0 = next.w0 > b.w0 ? next.w0 : b.w0;
+        x1 = r.w1 < b.w1 ? r.w1 : b.w1;
+        if (!qmcu_window_empty(next) && next.w0 < r.w1)
+            for (yy = r.h0 > b.h0 ? r.h0 : b.h0; x0 < x1 && yy < r.h1 && yy < b.h1; yy++)
+                store_span(cols + ((size_t)(yy - r.h0) * (size_t)(r.w1 - next.w0) + (size_t)(x0 - next.w0)) * px, src, yy,
+                           x0, x1, y->dims[3], store, px, cv);
+    }
+    if ((f & QMCU_HALO_ROWS) && tile + p->grid_w < p->n_tiles) {
+        const qmcu_window below = qmcu_tile_region(p, tile + p->grid_w, i);
+        uint8_t *lines = mem + p->row_cache_offset[i];
+        int32_t y0 = below.h0 > r.h0 ? below.h0 : r.h0;
+        if (b.h0 > y0) y0 = b.h0;
+        x0 = c.w0 > b.w0 ? c.w0 : b.w0;
+        x1 = r.w1 < b.w1 ? r.w1 : b.w1;
+        for (yy = y0; !qmcu_window_empty(below) && x0 < x1 && yy < r.h1 && yy < b.h1; yy++)
+            store_span(lines + (size_t)(yy - below.h0) * line + (size_t)x0 * px, src, yy, x0, x1, y->dims[3], store, px,
+                       cv);
     }
 }
 

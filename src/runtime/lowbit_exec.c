@@ -104,6 +104,17 @@ static int settle_codes(settle_state *s, int8_t *codes, int32_t n)
     return s->tau >= 0 && s->count > s->tau;
 }
 
+/* A new op's settling (bits, tau, keep, bytewise set): the variant's per-channel bounds. */
+static void settle_begin(settle_state *s, const qmcu_lowbit_variant *v, int32_t channels)
+{
+    int32_t c;
+    s->code_max = s->bits < 8 ? v->code_max : NULL;
+    s->channels = channels;
+    s->count = s->values = 0;
+    s->code_max_above = 1;
+    for (c = 0; s->code_max && c < channels; c++) s->code_max_above &= s->code_max[c] >= (1 << s->bits) - 1;
+}
+
 /* Runs add / pad op i of a tile with the given formats, row by row (fmt: the tile's formats).
  * Stops with *outlier = 1 as soon as more than tau codes fell outside the output's range. */
 static qmcu_status run_staged(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i,
@@ -233,15 +244,8 @@ static qmcu_status run_lowbit_op(const qmcu_model *m, const qmcu_exec_plan *p, u
                                  qmcu_window w, int b0, int b1, settle_state *ss, unsigned char *fmt, int *outlier)
 {
     const qmcu_op *op = &m->g->ops[i];
-    const qmcu_lowbit_variant *v = &p->lowbit[i].v[(b0 < 8) | ((b1 < 8) << 1) | ((ss->bits < 8) << 2)];
-    ss->code_max = ss->bits < 8 ? v->code_max : NULL;
-    ss->channels = QMCU_TENSOR(m, op->out)->dims[3];
-    ss->code_max_above = 1;
-    if (ss->code_max) {
-        int32_t c;
-        for (c = 0; c < ss->channels; c++) ss->code_max_above &= ss->code_max[c] >= (1 << ss->bits) - 1;
-    }
-    ss->count = ss->values = 0;
+    settle_begin(ss, &p->lowbit[i].v[(b0 < 8) | ((b1 < 8) << 1) | ((ss->bits < 8) << 2)],
+                 QMCU_TENSOR(m, op->out)->dims[3]);
     if (qmcu_is_conv(op->type)) return run_direct(m, p, mem, tile, i, w, b0, ss, fmt, outlier);
     return run_staged(m, p, mem, tile, i, w, b0, b1, ss, fmt, outlier);
 }
@@ -257,9 +261,215 @@ static qmcu_halo_io halo_io(const qmcu_exec_plan *p, int i, int planned, int bou
     return io;
 }
 
+/* ---- version 3: packed storage, buffers sized for the planned bits, 8-bit sub-tiles for outlier tiles ---- */
+
+/* Rows of op i's input one output row reads (kernel height with dilation), within buffer region b. */
+static int32_t rows_per_output_row(const qmcu_model *m, int i, qmcu_window b)
+{
+    const qmcu_op *op = &m->g->ops[i];
+    const qmcu_tensor *w = QMCU_TENSOR(m, op->in[1]);
+    const int32_t rows = (w->dims[1] - 1) * op->dil_h + 1;
+    return rows < b.h1 - b.h0 ? rows : b.h1 - b.h0;
+}
+
+size_t qmcu_lowbit_packed_conv_scratch(const qmcu_model *m, const qmcu_exec_plan *p, int tile, int i, int in_store,
+                                       int out_store)
+{
+    const qmcu_op *op = &m->g->ops[i];
+    const qmcu_window b = qmcu_tile_buffer_region(p, tile, i, op->in[0]), r = qmcu_tile_region(p, tile, i);
+    const qmcu_window row = {r.h0, r.h0 + 1, r.w0, r.w1};
+    size_t s = 0;
+    if (qmcu_window_empty(r)) return 0;
+    if (in_store < 8)
+        s += qmcu_align16((size_t)rows_per_output_row(m, i, b) * (size_t)(b.w1 - b.w0) *
+                          (size_t)QMCU_TENSOR(m, op->in[0])->dims[3]);
+    if (out_store < 8) s += qmcu_align16((size_t)(r.w1 - r.w0) * (size_t)QMCU_TENSOR(m, op->out)->dims[3]);
+    return s + qmcu_exec_conv_rows_scratch(m, i, b, row);
+}
+
+/* Conv / depthwise op i of a version 3 tile on output window w of its region, row by row: the
+ * input rows a row reads unpacked into scratch (rows already there from the row before move up,
+ * so every code is unpacked once), the kernel run with the format combination's parameters, the
+ * output row settled (VDPC) and packed into place. Stops with *outlier = 1 at the row where more
+ * than tau codes have fallen outside the output's range. */
+static qmcu_status run_packed_conv(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i,
+                                   qmcu_window w, int b0, settle_state *ss, const unsigned char *fmt, int *outlier)
+{
+    const qmcu_op *op = &m->g->ops[i];
+    const qmcu_lowbit_variant *v = &p->lowbit[i].v[(b0 < 8) | ((ss->bits < 8) << 2)];
+    const int x = op->in[0], in_store = fmt_store(fmt, x), out_store = fmt_store(fmt, op->out);
+    const qmcu_window bin = qmcu_tile_buffer_region(p, tile, i, x), r = qmcu_tile_buffer_region(p, tile, i, op->out);
+    const int32_t cin = QMCU_TENSOR(m, x)->dims[3], cout = QMCU_TENSOR(m, op->out)->dims[3];
+    const size_t in_row = (size_t)(bin.w1 - bin.w0) * (size_t)cin;
+    const int32_t n = (w.w1 - w.w0) * cout;
+    uint8_t *const xbuf = mem + p->tensor_offset[x], *const ybuf = mem + p->tensor_offset[op->out];
+    uint8_t *stage_in = mem + p->scratch_offset[i], *stage_out = stage_in, *kscratch;
+    size_t used = 0;
+    int32_t have0 = 0, have1 = 0, y, block;
+    qmcu_conv_params cp;
+    qmcu_conv_override ov;
+    if (!v->valid) return QMCU_ERR_ARG;
+    if (in_store < 8) used = qmcu_align16((size_t)rows_per_output_row(m, i, bin) * in_row);
+    stage_out = stage_in + used;
+    if (out_store < 8) used += qmcu_align16((size_t)n);
+    kscratch = stage_in + used;
+    if (used > p->scratch_bytes[i]) return QMCU_ERR_NOMEM;
+    cp = v->conv;
+    cp.input_code_bits = b0 == 2 && -cp.input_offset >= 0 && -cp.input_offset <= 3 ? 2 : 0;
+    ov.conv = &cp;
+    ov.rq = &v->rq;
+    ov.bias = v->bias;
+    ov.weights = v->weights;
+    /* with neither side packed, blocks of rows over the whole buffer width in one call */
+    block = in_store == 8 && out_store == 8 && w.w0 == r.w0 && w.w1 == r.w1 ? QMCU_LOWBIT_ROW_BLOCK : 1;
+    *outlier = 0;
+    for (y = w.h0; y < w.h1; y += block) {
+        const qmcu_window row = {y, y + block < w.h1 ? y + block : w.h1, w.w0, w.w1};
+        const int64_t out_at = ((int64_t)(y - r.h0) * (r.w1 - r.w0) + (w.w0 - r.w0)) * cout; /* code index in its buffer */
+        qmcu_window in_b = bin;
+        const uint8_t *in_ptr = xbuf;
+        int8_t *dst = out_store < 8 ? (int8_t *)stage_out : (int8_t *)ybuf + out_at;
+        qmcu_status st;
+        if (in_store < 8) {
+            const qmcu_window need = qmcu_op_input_window(m->g, op, row);
+            const int32_t n0 = need.h0 > bin.h0 ? need.h0 : bin.h0, n1 = need.h1 < bin.h1 ? need.h1 : bin.h1;
+            int32_t from = n0;
+            if (n0 >= have0 && n0 < have1) { /* rows [n0, have1) are staged already: move them up */
+                memmove(stage_in, stage_in + (size_t)(n0 - have0) * in_row, (size_t)(have1 - n0) * in_row);
+                from = have1;
+            }
+            if (n1 > from)
+                qmcu_unpack(in_store, xbuf, (int64_t)(from - bin.h0) * (int64_t)in_row, (int32_t)((n1 - from) * (int64_t)in_row),
+                            (int8_t *)stage_in + (size_t)(from - n0) * in_row);
+            have0 = n0;
+            have1 = n1 > from ? n1 : have1;
+            in_b.h0 = n0;
+            in_b.h1 = n1;
+            in_ptr = stage_in;
+        }
+        st = qmcu_exec_conv_rows_from(m, i, in_b, in_ptr, row, dst, kscratch, p->scratch_bytes[i] - used, &ov);
+        if (st != QMCU_OK) return st;
+        if (settle_codes(ss, dst, n * (row.h1 - row.h0))) {
+            *outlier = 1;
+            return QMCU_OK;
+        }
+        if (out_store < 8) qmcu_pack(out_store, dst, n, ybuf, out_at);
+    }
+    return QMCU_OK;
+}
+
+/* An outlier tile (version 3): its part of S again, all 8 bits, as the plan's sub-tiles (every
+ * halo recomputed from the input; their 8-bit buffers fit the low-bit ones), each saving what
+ * the tile owes its neighbours' caches in the caches' format. */
+static qmcu_status run_fallback(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int n_ops,
+                                qmcu_run_stats *stats)
+{
+    const int nsub = p->fallback_h * p->fallback_w;
+    qmcu_exec_plan sub = *p;
+    int s, i;
+    sub.grid_h = p->fallback_h;
+    sub.grid_w = p->fallback_w;
+    sub.n_tiles = nsub;
+    sub.region = p->fallback_region + (size_t)tile * (size_t)nsub * (size_t)p->split;
+    sub.halo = NULL;
+    sub.lowbit_bits = sub.lowbit_keep = sub.lowbit_store = NULL;
+    sub.lowbit_tau = sub.lowbit_outlier_macs = NULL;
+    sub.lowbit = NULL;
+    sub.run_lowbit_tile = NULL;
+    if (!p->fallback_region || nsub <= 0) return QMCU_ERR_ARG;
+    for (s = 0; s < nsub; s++)
+        for (i = 0; i < n_ops && i < p->split; i++) {
+            const qmcu_window r = qmcu_tile_region(&sub, s, i);
+            qmcu_status st;
+            if (qmcu_window_empty(r)) continue;
+            if (qmcu_op_hook) qmcu_op_hook(i, 0);
+            st = qmcu_exec_run_op(m, &sub, mem, s, i);
+            if (qmcu_op_hook) qmcu_op_hook(i, 1);
+            if (st != QMCU_OK) return st;
+            if (p->halo && p->halo[i]) {
+                const int t = m->g->ops[i].out;
+                const qmcu_view src = qmcu_view_of(m, &sub, mem, s, i, t);
+                const int low = p->lowbit_bits[qmcu_pad_source(m->g, p->split, t)] < 8 && t != p->split_tensor;
+                qmcu_exec_halo_save_from(m, p, mem, tile, i, &src, low ? &p->lowbit[i].to_codes : NULL);
+            }
+            if (stats && qmcu_is_conv(m->g->ops[i].type))
+                stats->patch_bitops += p->lowbit[i].macs_per_pixel * (int64_t)(r.h1 - r.h0) * (r.w1 - r.w0) * 64;
+        }
+    return QMCU_OK;
+}
+
+/* A tile of a version 3 plan: every map in its planned format (packed where stored so); the
+ * first op whose output has more than tau codes outside its range (VDPC) stops the tile, which
+ * then runs as 8-bit sub-tiles. */
+static qmcu_status run_tile_packed(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int n_ops,
+                                   const qmcu_run_options *opt)
+{
+    qmcu_run_stats *const stats = opt ? opt->stats : NULL;
+    const int no_vdpc = opt ? opt->no_vdpc : 0;
+    const qmcu_graph *g = m->g;
+    unsigned char fmt[QMCU_LOWBIT_MAX_TENSORS]; /* bits and storage of each tensor on this tile */
+    int i;
+    if (g->n_tensors > QMCU_LOWBIT_MAX_TENSORS) return QMCU_ERR_UNSUPPORTED;
+    memset(fmt, 8 | 8 << 4, (size_t)g->n_tensors);
+    if (opt && opt->tile_switch) opt->tile_switch[tile] = -1;
+    if (stats) stats->tiles++;
+    for (i = 0; i < n_ops && i < p->split; i++) {
+        const qmcu_op *op = &g->ops[i];
+        const qmcu_window r = qmcu_tile_region(p, tile, i);
+        const int cached = p->halo && p->halo[i];
+        const qmcu_window w = cached ? qmcu_halo_compute_window(p, tile, i) : r;
+        const int b0 = fmt_bits(fmt, op->in[0]), b1 = op->type == QMCU_OP_ADD ? fmt_bits(fmt, op->in[1]) : 8;
+        const int lowbit_op = qmcu_op_has(op->type, QMCU_OPT_LOWBIT_READER) && QMCU_TENSOR(m, op->out)->type == QMCU_I8;
+        int bout = 8, store = 8, outlier = 0;
+        qmcu_status st = QMCU_OK;
+        if (qmcu_window_empty(r)) continue;
+        if (lowbit_op && op->out != p->split_tensor) {
+            bout = op->type == QMCU_OP_PAD ? b0 : p->lowbit_bits[op->out];
+            store = op->type == QMCU_OP_PAD ? fmt_store(fmt, op->in[0]) : p->lowbit_store[op->out];
+        }
+        fmt[op->out] = (unsigned char)(bout | store << 4);
+        if (qmcu_op_hook) qmcu_op_hook(i, 0);
+        if (b0 == 8 && b1 == 8 && bout == 8) {
+            st = qmcu_exec_run_op(m, p, mem, tile, i); /* the 8-bit path of patch mode (caches of 8-bit maps too) */
+        } else {
+            settle_state ss;
+            ss.bits = bout;
+            /* VDPC: the map's threshold, where the plan has sub-tiles to fall back to */
+            ss.tau = op->type == QMCU_OP_PAD || bout == 8 || no_vdpc || !p->fallback_region ? -1 : p->lowbit_tau[op->out];
+            ss.keep = store == 8 && p->lowbit_keep && p->lowbit_keep[op->out];
+            ss.bytewise = store == 8;
+            if (cached) st = qmcu_exec_halo_copy_in(m, p, mem, tile, i, NULL);
+            if (st == QMCU_OK) {
+                settle_begin(&ss, &p->lowbit[i].v[(b0 < 8) | ((b1 < 8) << 1) | ((bout < 8) << 2)],
+                             QMCU_TENSOR(m, op->out)->dims[3]);
+                st = qmcu_is_conv(op->type) ? run_packed_conv(m, p, mem, tile, i, w, b0, &ss, fmt, &outlier)
+                                            : run_staged(m, p, mem, tile, i, w, b0, b1, &ss, fmt, &outlier);
+            }
+            if (st == QMCU_OK && outlier) { /* VDPC: the tile again, 8-bit sub-tiles */
+                if (qmcu_op_hook) qmcu_op_hook(i, 1);
+                if (opt && opt->tile_switch) opt->tile_switch[tile] = (int16_t)i;
+                if (stats) stats->outlier_tiles++;
+                return run_fallback(m, p, mem, tile, n_ops, stats);
+            }
+            if (stats && op->type != QMCU_OP_PAD && bout < 8) {
+                stats->lowbit_values += ss.values;
+                stats->outlier_values += ss.count;
+                if (ss.keep) stats->patch_bitops += (int64_t)ss.count * p->lowbit_outlier_macs[op->out] * 64;
+            }
+            if (cached && st == QMCU_OK) qmcu_exec_halo_save(m, p, mem, tile, i, NULL);
+        }
+        if (qmcu_op_hook) qmcu_op_hook(i, 1);
+        if (st != QMCU_OK) return st;
+        if (stats && qmcu_is_conv(op->type) && !qmcu_window_empty(w))
+            stats->patch_bitops += p->lowbit[i].macs_per_pixel * (int64_t)(w.h1 - w.h0) * (w.w1 - w.w0) * 8 * b0;
+    }
+    return QMCU_OK;
+}
+
 qmcu_status qmcu_lowbit_run_tile_ops(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int n_ops,
                                      const qmcu_run_options *opt)
 {
+    if (p->lowbit_store) return run_tile_packed(m, p, mem, tile, n_ops, opt);
     qmcu_run_stats *const stats = opt ? opt->stats : NULL;
     const int no_vdpc = opt ? opt->no_vdpc : 0;
     const qmcu_graph *g = m->g;

@@ -10,6 +10,30 @@
 
 static inline int qmcu_bits_packed(int bits) { return bits == 4 || bits == 2; }
 
+/* Bits per stored code of a map planned at `bits` with `channels` channels in a version 3 plan:
+ * 4 / 2 packed when every pixel stays byte-aligned, else 8 (one code per byte). */
+static inline int qmcu_lowbit_store_bits(int bits, int32_t channels)
+{
+    return (bits == 4 || bits == 2) && ((int64_t)channels * bits) % 8 == 0 ? bits : 8;
+}
+/* Bytes of one pixel of tensor t as buffers and caches store it. */
+static inline size_t qmcu_stored_pixel_bytes(const qmcu_model *m, const qmcu_exec_plan *p, int t)
+{
+    const qmcu_tensor *x = &m->g->tensors[t];
+    const size_t c = (size_t)x->dims[3];
+    return p->lowbit_store ? c * p->lowbit_store[t] / 8 : c * qmcu_dtype_size(x->type);
+}
+/* Conv / depthwise op i (int8) on output window o (whole rows of `out`) from an input buffer
+ * holding region b, one code per byte (ops/op_conv.c); the scratch that call needs. */
+qmcu_status qmcu_exec_conv_rows_from(const qmcu_model *m, int i, qmcu_window b, const uint8_t *in_buf, qmcu_window o,
+                                     int8_t *out, void *scratch, size_t scratch_bytes, const qmcu_conv_override *ov);
+size_t qmcu_exec_conv_rows_scratch(const qmcu_model *m, int i, qmcu_window b, qmcu_window o);
+/* Version 3: the scratch conv / depthwise op i of a tile needs for its row staging (input stored
+ * at in_store bits, output at out_store; 8 = a code per byte): the unpacked input rows one output
+ * row reads, the output row, then the kernel's own scratch. Planner and runner both use it. */
+size_t qmcu_lowbit_packed_conv_scratch(const qmcu_model *m, const qmcu_exec_plan *p, int tile, int i, int in_store,
+                                       int out_store);
+
 /* Conv / depthwise op i of a patch tile (not in place) on output window w (a part of its region),
  * with a format combination's parameters (qmcu_conv_override, exec_internal.h); ops/op_conv.c. */
 qmcu_status qmcu_exec_run_conv_window(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i,
@@ -32,10 +56,15 @@ qmcu_status qmcu_exec_halo_copy_in(const qmcu_model *m, const qmcu_exec_plan *p,
 void qmcu_exec_halo_save(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i,
                          const qmcu_halo_io *io);
 /* Bytes before the data of a column cache / a line buffer (the tags; QuantMCU plans only). */
-static inline size_t qmcu_halo_col_tag_bytes(const qmcu_exec_plan *p) { return p->lowbit ? 16 : 0; }
+static inline size_t qmcu_halo_col_tag_bytes(const qmcu_exec_plan *p) { return p->lowbit && !p->lowbit_store ? 16 : 0; }
 static inline size_t qmcu_halo_row_tag_bytes(const qmcu_exec_plan *p)
 {
-    return p->lowbit ? ((size_t)p->grid_w + 15) & ~(size_t)15 : 0;
+    return p->lowbit && !p->lowbit_store ? ((size_t)p->grid_w + 15) & ~(size_t)15 : 0;
 }
+/* Version 3 fallback: what a sub-tile computed of op i (src: its buffer, a code per byte at 8
+ * bits) saved into the caches of tile `tile` for its neighbours, converted by cv (NULL: copied)
+ * to the stored format, where it lies in what the tile would have saved. */
+void qmcu_exec_halo_save_from(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, int tile, int i,
+                              const qmcu_view *src, const qmcu_code_convert *cv);
 
 #endif

@@ -25,14 +25,15 @@ typedef struct {
     const int32_t *qbias; /* int8: the prepared (folded) bias */
 } conv_call;
 
-static void conv_call_setup(const qmcu_model *m, const qmcu_exec_plan *p, int tile, int i, qmcu_window o,
-                            const uint8_t *in_buf, const qmcu_conv_override *ov, conv_call *c)
+/* Op i on output window o from an input buffer holding region b (global coordinates). */
+static void conv_call_setup_at(const qmcu_model *m, int i, qmcu_window b, qmcu_window o, const uint8_t *in_buf,
+                               const qmcu_conv_override *ov, conv_call *c)
 {
     const qmcu_op *op = &m->g->ops[i];
     const qmcu_prepared_op *po = &m->ops[i];
     const qmcu_tensor *wt = QMCU_TENSOR(m, op->in[1]);
     size_t skip;
-    qmcu_tile_op_call(p, m, tile, i, o, &c->cp, NULL, &c->in, &c->od, &skip);
+    qmcu_op_call_geometry(m, i, b, o, &c->cp, NULL, &c->in, &c->od, &skip);
     c->in_buf = in_buf + skip;
     c->rq = &po->u.conv.rq;
     c->qbias = po->u.conv.bias;
@@ -53,6 +54,13 @@ static void conv_call_setup(const qmcu_model *m, const qmcu_exec_plan *p, int ti
         c->rq = ov->rq;
         c->qbias = ov->bias;
     }
+}
+
+static void conv_call_setup(const qmcu_model *m, const qmcu_exec_plan *p, int tile, int i, qmcu_window o,
+                            const uint8_t *in_buf, const qmcu_conv_override *ov, conv_call *c)
+{
+    const int patch = i < p->split;
+    conv_call_setup_at(m, i, qmcu_tile_buffer_region(p, patch ? tile : -1, i, m->g->ops[i].in[0]), o, in_buf, ov, c);
 }
 
 static qmcu_status conv_2d_rows_int8(const qmcu_model *m, const qmcu_exec_plan *p, int tile, int i, qmcu_window o,
@@ -165,6 +173,30 @@ qmcu_status qmcu_exec_run_conv_window(const qmcu_model *m, const qmcu_exec_plan 
     /* QuantMCU maps are int8-only */
     return qmcu_exec_window_rows(m, p, mem, tile, i, w, t == QMCU_OP_CONV_2D ? conv_2d_rows_int8 : depthwise_rows_int8,
                                  ov);
+}
+
+qmcu_status qmcu_exec_conv_rows_from(const qmcu_model *m, int i, qmcu_window b, const uint8_t *in_buf, qmcu_window o,
+                                     int8_t *out, void *scratch, size_t scratch_bytes, const qmcu_conv_override *ov)
+{
+    conv_call c;
+    conv_call_setup_at(m, i, b, o, in_buf, ov, &c);
+    if (m->g->ops[i].type == QMCU_OP_CONV_2D)
+        return qmcu_conv_s8(&c.cp, c.rq, &c.in, (const int8_t *)c.in_buf, &c.fd, (const int8_t *)c.w, c.qbias, &c.od,
+                            out, scratch, scratch_bytes);
+    return qmcu_depthwise_conv_s8(&c.cp, c.rq, &c.in, (const int8_t *)c.in_buf, &c.fd, (const int8_t *)c.w, c.qbias,
+                                  &c.od, out, scratch, scratch_bytes);
+}
+
+size_t qmcu_exec_conv_rows_scratch(const qmcu_model *m, int i, qmcu_window b, qmcu_window o)
+{
+    const qmcu_tensor *wt = QMCU_TENSOR(m, m->g->ops[i].in[1]);
+    const qmcu_dims fd = {wt->dims[0], wt->dims[1], wt->dims[2], wt->dims[3]};
+    qmcu_conv_params cp;
+    qmcu_dims in, od;
+    size_t skip;
+    if (m->g->ops[i].type != QMCU_OP_CONV_2D) return m->ops[i].scratch_bytes;
+    qmcu_op_call_geometry(m, i, b, o, &cp, NULL, &in, &od, &skip);
+    return qmcu_conv_s8_scratch_size(&cp, &in, &fd, &od);
 }
 
 /* The kernels: every element type, or int8 only (qmcu_kernel_*_int8). A fused conv + ADD is int8. */
