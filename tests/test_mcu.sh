@@ -50,6 +50,40 @@ for img in $(echo $imgs | cut -d' ' -f1-2); do
   $QM mcu "$V1" --plan "$T/qc.json" --mode quantmcu --board f746 "$img" --dump-output "$T/mcu.bin" > /dev/null \
     && cmp -s "$T/host.bin" "$T/mcu.bin" && ok || bad "cached QuantMCU plan: firmware output differs from the host ($(basename "$img"))"
 done
+# version 2 (maps a code per byte, tagged caches) still runs the same on the MCU
+$QM plan "$V1" --split 8 --grid 4x4 --halo cached --calib "$IMG" --calib-count 4 --quant-scheme v2 -o "$T/qc2.json" > /dev/null || bad "plan cached QuantMCU v2"
+img=$(echo $imgs | cut -d' ' -f1)
+$QM run "$V1" "$img" --mode quantmcu --plan "$T/qc2.json" --dump-output "$T/host.bin" > /dev/null || bad "host run QuantMCU v2"
+$QM mcu "$V1" --plan "$T/qc2.json" --mode quantmcu --board f746 "$img" --dump-output "$T/mcu.bin" > /dev/null \
+  && cmp -s "$T/host.bin" "$T/mcu.bin" && ok || bad "cached QuantMCU v2 plan: firmware output differs from the host"
+# version 3 with every tile falling back: 4-bit maps packed in buffers sized for them (64K), every
+# threshold forced to 0 and a noise image, so every tile re-runs as 8-bit sub-tiles; the firmware's
+# arena is the plan's and its bytes equal the host's
+$QM plan "$V1" --sram 64K --calib "$IMG" --calib-count 4 --bits 8,4 -o "$T/q3.json" > "$T/q3.txt" || bad "plan v3 64K"
+grep -q "runs again as [0-9]x[0-9] 8-bit sub-tiles" "$T/q3.txt" && ok || bad "v3 64K plan: expected outlier sub-tiles: $(grep 'peak SRAM' "$T/q3.txt")"
+python3 - "$T/q3.json" "$T/q3tau0.json" "$T/noise/0000_n01440764_noise.bmp" <<'PY' || bad "tau0 plan / noise image"
+import json, os, random, struct, sys
+d = json.load(open(sys.argv[1]))
+assert any(f["bits"] == 4 for f in d["quantmcu"]["feature_maps"]), "no 4-bit map"
+for f in d["quantmcu"]["feature_maps"]:
+    f["tau"] = 0
+json.dump(d, open(sys.argv[2], "w"))
+os.makedirs(os.path.dirname(sys.argv[3]), exist_ok=True)
+random.seed(7)
+w = h = 128
+row = bytes(random.randrange(256) for _ in range(w * 3))
+pix = b"".join(bytes(random.randrange(256) for _ in range(w * 3)) for _ in range(h))
+open(sys.argv[3], "wb").write(b"BM" + struct.pack("<IHHI", 54 + len(pix), 0, 0, 54) +
+    struct.pack("<IiiHHIIiiII", 40, w, h, 1, 24, 0, len(pix), 2835, 2835, 0, 0) + pix)
+PY
+$QM eval "$V1" --images "$T/noise" --plan "$T/q3tau0.json" --mode quantmcu --json > "$T/e3.json" \
+  && python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['images']==1 and d['outlier_tile_fraction']==1.0, d['outlier_tile_fraction']" "$T/e3.json" \
+  && ok || bad "v3 tau 0: expected every tile to fall back: $(head -c 300 "$T/e3.json")"
+$QM run "$V1" "$T/noise/0000_n01440764_noise.bmp" --mode quantmcu --plan "$T/q3tau0.json" --dump-output "$T/host.bin" > /dev/null || bad "host run v3 tau 0"
+$QM mcu "$V1" --plan "$T/q3tau0.json" --mode quantmcu --board f746 "$T/noise/0000_n01440764_noise.bmp" --dump-output "$T/mcu.bin" --json > "$T/m3.json" \
+  && cmp -s "$T/host.bin" "$T/mcu.bin" \
+  && python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['arena_bytes']==d['planned_arena_bytes']<=65536, d" "$T/m3.json" \
+  && ok || bad "v3 every tile falling back: firmware differs from the host or leaves the planned arena"
 # M7 build of the same firmware
 img=$(echo $imgs | cut -d' ' -f1)
 $QM run "$V1" "$img" --dump-output "$T/host.bin" > /dev/null

@@ -223,16 +223,16 @@ static void requant_row(const int32_t *acc, int32_t n, int32_t oc0, const int32_
         requant_row_signed(acc, n, bias + oc0, row_term, mult, shf, off, lo, hi, 1, out);
         return;
     }
-    if (bias && shifts == QMCU_SHIFTS_MIXED) { /* runs of channels with one sign (QuantMCU formats mix them) */
-        for (j = 0; j < n;) {
-            const int left = shf[j] > 0;
-            int32_t e = j + 1;
-            while (e < n && (shf[e] > 0) == left) e++;
-            if (left)
-                requant_row_signed(acc + j, e - j, bias + oc0 + j, row_term, mult + j, shf + j, off, lo, hi, 1, out + j);
-            else
-                requant_row_signed(acc + j, e - j, bias + oc0 + j, row_term, mult + j, shf + j, off, lo, hi, 0, out + j);
-            j = e;
+    if (bias && shifts == QMCU_SHIFTS_MIXED) { /* QuantMCU's per-channel formats mix the signs: one branch each */
+        bias += oc0;
+        for (j = 0; j < n; j++) {
+            const int32_t sh = shf[j];
+            int32_t x = wrap_add3(acc[j], bias[j], row_term), h;
+            if (sh > 0) x = (int32_t)((uint32_t)x << sh);
+            h = (int32_t)(((int64_t)x * mult[j] + ((int64_t)1 << 30)) >> 31);
+            if (sh < 0) h = (h >> -sh) + ((h >> (-sh - 1)) & 1); /* ruy: ties upwards */
+            h += off;
+            out[j] = (int8_t)(h < lo ? lo : (h > hi ? hi : h));
         }
         return;
     }
