@@ -33,13 +33,13 @@ IMG=$D/imagenet-dev/$IMG
 V1=$D/models/mobilenet_v1_0.25_128_quant.tflite
 V2=$D/models/mobilenet_v2_1.0_224_quant.tflite
 
-printf "| model | input | budget | plan | geometry | peak | predicted | measured | error | patch BitOPs | top-1 (468) |\n"
-printf "|---|---|---|---|---|---|---|---|---|---|---|\n"
+printf "| model | input | budget | plan | geometry | peak | predicted | measured | error | patch BitOPs | top-1 (468) | QuantMCU's choice |\n"
+printf "|---|---|---|---|---|---|---|---|---|---|---|---|\n"
 
 row() { # model tag input budget kind plan.json mode
   local model=$1 tag=$2 input=$3 budget=$4 kind=$5 plan=$6 mode=$7 top1="" bits=""
   if ! $Q mcu "$model" --plan "$plan" --mode "$mode" --board big "$IMG" --json > "$T/m.json" 2> "$T/err"; then
-    echo "| $tag | $input | $budget | $kind | refused on the device: $(head -c 150 "$T/err") | | | | | | |"
+    echo "| $tag | $input | $budget | $kind | refused on the device: $(head -c 150 "$T/err") | | | | | | | |"
     return
   fi
   if [ $TOP1 = 1 ]; then
@@ -50,10 +50,16 @@ row() { # model tag input budget kind plan.json mode
       top1="= int8 ($INT8_TOP1 %)"
     fi
   fi
-  python3 - "$plan" "$T/m.json" "$tag" "$input" "$budget" "$kind" "$top1" <<'PY'
+  local why=""
+  if [ "$mode" = quantmcu ]; then
+    why=$(sed -n 's/^  geometry: [^:]*: //p' "$T/out" | head -1 | cut -c1-110)
+    grep -q "missed the accuracy guard" "$T/out" && why="$why; the bits' geometry missed the guard"
+    why="$why; guard KL $(sed -n 's/.*calibration images \([0-9.]*\), .*/\1/p' "$T/out" | head -1)"
+  fi
+  python3 - "$plan" "$T/m.json" "$tag" "$input" "$budget" "$kind" "$top1" "$why" <<'PY'
 import json, sys
 p, m = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
-tag, inp, budget, kind, top1 = sys.argv[3:8]
+tag, inp, budget, kind, top1, why = sys.argv[3:9]
 mt = p["metrics"]
 geo = "layer by layer" if p["split"] == 0 else "split %d, %dx%d, %s" % (
     p["split"], p["grid"][0], p["grid"][1],
@@ -63,8 +69,8 @@ pred = mt["predicted_instructions"]
 meas = m["instructions"][0]
 q = p.get("quantmcu")
 bitops = "%.2fx" % q["patch_bitops_ratio"] if q and "patch_bitops_ratio" in q else "1.00x"
-print("| %s | %s | %s | %s | %s | %d | %.1f M | %.1f M | %+.1f %% | %s | %s |" % (
-    tag, inp, budget, kind, geo, mt["peak_sram_bytes"], pred / 1e6, meas / 1e6, 100.0 * (pred - meas) / meas, bitops, top1))
+print("| %s | %s | %s | %s | %s | %d | %.1f M | %.1f M | %+.1f %% | %s | %s | %s |" % (
+    tag, inp, budget, kind, geo, mt["peak_sram_bytes"], pred / 1e6, meas / 1e6, 100.0 * (pred - meas) / meas, bitops, top1, why))
 PY
 }
 
@@ -85,7 +91,7 @@ sweep() { # model tag input-in-sram budgets...
         quantmcu) opts=(--calib "$D/imagenet-dev"); mode=quantmcu ;;
       esac
       if ! $Q plan "$model" --sram "$b" --input-in-sram "$sram" "${opts[@]}" -o "$T/p.json" --quiet > "$T/out" 2> "$T/err"; then
-        echo "| $tag | $input | $b | $kind | no plan fits ($(grep -ho 'the lowest peak needs [0-9]* bytes' "$T/err" | head -1)) | | | | | | |"
+        echo "| $tag | $input | $b | $kind | no plan fits ($(grep -ho 'needs [0-9]* bytes' "$T/err" | head -1)) | | | | | | | |"
         continue
       fi
       row "$model" "$tag" "$input" "$b" "$kind" "$T/p.json" $mode

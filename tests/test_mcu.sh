@@ -59,7 +59,7 @@ $QM mcu "$V1" --plan "$T/qc2.json" --mode quantmcu --board f746 "$img" --dump-ou
 # version 3 with every tile falling back: 4-bit maps packed in buffers sized for them (64K), every
 # threshold forced to 0 and a noise image, so every tile re-runs as 8-bit sub-tiles; the firmware's
 # arena is the plan's and its bytes equal the host's
-$QM plan "$V1" --sram 64K --calib "$IMG" --calib-count 4 --bits 8,4 -o "$T/q3.json" > "$T/q3.txt" || bad "plan v3 64K"
+$QM plan "$V1" --sram 64K --calib "$IMG" --calib-count 4 --bits 8,4 --max-kl 0 -o "$T/q3.json" > "$T/q3.txt" || bad "plan v3 64K"
 grep -q "runs again as [0-9]x[0-9] 8-bit sub-tiles" "$T/q3.txt" && ok || bad "v3 64K plan: expected outlier sub-tiles: $(grep 'peak SRAM' "$T/q3.txt")"
 python3 - "$T/q3.json" "$T/q3tau0.json" "$T/noise/0000_n01440764_noise.bmp" <<'PY' || bad "tau0 plan / noise image"
 import json, os, random, struct, sys

@@ -1,6 +1,9 @@
 /* Patch == layer, byte for byte, on every shared model: grids 1x1, 2x2, 3x3, 4x4, 2x3 and a
  * ragged 5x5, at the shallowest and the deepest legal split, on a real dev image; and every
- * plan's placement is overlap-free. Args: [IMAGES_PER_PLAN] (default 1). */
+ * plan's placement is overlap-free. QuantMCU version 3 sizing on the MobileNets: buffers, caches
+ * and scratch sized for 4-bit maps hold every tile's packed region, every outlier sub-tile's
+ * 8-bit region and every row staging; the patch stage's peak is below the int8 plan's. Args:
+ * [IMAGES_PER_PLAN] (default 1). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +13,7 @@
 #include "import/tflite_import.h"
 #include "planning/plan.h"
 #include "prepare/prepare.h"
+#include "runtime/lowbit_exec.h"
 #include "test_util.h"
 
 static const char *const k_models[] = {"mobilenet_v2_1.0_224_quant.tflite", "mobilenet_v1_0.25_128_quant.tflite",
@@ -124,11 +128,81 @@ static void check_model(const char *data, const char *name, int n_images)
     qmcu_graph_free(g);
 }
 
+/* Version 3 plan of model `name`, split k, grid gh x gw, all cached, every map at 4 bits. */
+static void check_v3_sizing(const char *data, const char *name, int k, int gh, int gw)
+{
+    char path[1024];
+    qmcu_error err;
+    qmcu_graph *g;
+    qmcu_model *m = NULL;
+    qmcu_plan *p8 = NULL, *p4 = NULL;
+    qmcu_plan_spec spec = {.split = k, .grid_h = gh, .grid_w = gw, .input_in_sram = 0, .halo = QMCU_HALO_CACHED};
+    uint8_t *four;
+    int t, tile, a, i, packed = 0;
+    snprintf(path, sizeof path, "%s/models/%s", data, name);
+    if (!(g = qmcu_graph_load(path, &err))) {
+        CHECK(0, "%s", err.msg);
+        return;
+    }
+    four = (uint8_t *)malloc((size_t)g->n_tensors);
+    memset(four, 4, (size_t)g->n_tensors);
+    CHECK(qmcu_model_prepare(g, &m, &err) == QMCU_OK, "%s", err.msg);
+    CHECK(m && qmcu_plan_build(m, &spec, &p8, &err) == QMCU_OK, "%s", err.msg);
+    spec.quantmcu = spec.packed = 1;
+    spec.tensor_bits = four;
+    CHECK(m && qmcu_plan_build(m, &spec, &p4, &err) == QMCU_OK, "%s", err.msg);
+    if (p8 && p4) {
+        const int nsub = p4->fallback_h * p4->fallback_w;
+        CHECK(plan_placement_errors(p4) == 0, "%s v3: overlapping buffers", name);
+        size_t peak4 = 0, peak8 = 0;
+        for (i = 0; i < k; i++) { /* the patch stage's own peak */
+            if (p4->step_live_bytes[i] + p4->scratch_bytes[i] > peak4) peak4 = p4->step_live_bytes[i] + p4->scratch_bytes[i];
+            if (p8->step_live_bytes[i] + p8->scratch_bytes[i] > peak8) peak8 = p8->step_live_bytes[i] + p8->scratch_bytes[i];
+        }
+        CHECK(p4->arena_bytes <= p8->arena_bytes && peak4 < peak8, "%s v3: arena %zu / patch stage %zu vs int8 %zu / %zu",
+              name, p4->arena_bytes, peak4, p8->arena_bytes, peak8);
+        for (t = 0; t < g->n_tensors; t++) {
+            const int prod = qmcu_graph_producer(g, t, k);
+            const qmcu_tensor *x = &g->tensors[t];
+            if (prod < 0 || t == p4->split_tensor || x->type != QMCU_I8 || qmcu_lowbit_store_bits(4, x->dims[3]) != 4)
+                continue;
+            packed++;
+            for (tile = 0; tile < p4->n_tiles; tile++) {
+                const qmcu_window r = p4->region[(size_t)tile * g->n_tensors + t];
+                const int64_t n = qmcu_window_empty(r) ? 0 : (int64_t)(r.h1 - r.h0) * (r.w1 - r.w0) * x->dims[3];
+                CHECK(p4->tensor_bytes[t] >= qmcu_activation_bytes(4, n), "%s v3: tensor %d tile %d", name, t, tile);
+                CHECK(p4->tensor_bytes[t] < p8->tensor_bytes[t] || nsub, "%s v3: tensor %d not smaller", name, t);
+                for (a = 0; a < nsub; a++) { /* an outlier tile's 8-bit sub-tiles use the same buffers */
+                    const qmcu_window s = p4->fallback_region[((size_t)tile * nsub + a) * k + prod];
+                    const int64_t e = qmcu_window_empty(s) ? 0 : (int64_t)(s.h1 - s.h0) * (s.w1 - s.w0) * x->dims[3];
+                    CHECK(p4->tensor_bytes[t] >= (size_t)e, "%s v3: tensor %d sub-tile %d", name, t, a);
+                }
+            }
+        }
+        CHECK(packed > 0, "%s v3: no packed map", name);
+        for (i = 0; i < k; i++) { /* row staging of every conv / depthwise fits its scratch */
+            const int x = g->ops[i].in[0], y = g->ops[i].out;
+            const int si = qmcu_graph_producer(g, x, k) >= 0 ? qmcu_lowbit_store_bits(4, g->tensors[x].dims[3]) : 8;
+            const int so = y != p4->split_tensor ? qmcu_lowbit_store_bits(4, g->tensors[y].dims[3]) : 8;
+            for (tile = 0; tile < p4->n_tiles && qmcu_is_conv(g->ops[i].type); tile++)
+                CHECK(p4->scratch_bytes[i] >= qmcu_lowbit_packed_conv_scratch(m, &p4->exec, tile, i, si, so),
+                      "%s v3: op %d staging", name, i);
+        }
+    }
+    free(four);
+    qmcu_plan_free(p4);
+    qmcu_plan_free(p8);
+    qmcu_model_free(m);
+    qmcu_graph_free(g);
+}
+
 int main(int argc, char **argv)
 {
     const char *data = test_data_dir();
     const int n_images = argc > 1 ? atoi(argv[1]) : 1;
     size_t i;
     for (i = 0; i < sizeof k_models / sizeof k_models[0]; i++) check_model(data, k_models[i], n_images);
+    check_v3_sizing(data, "mobilenet_v2_1.0_224_quant.tflite", 13, 4, 4);
+    check_v3_sizing(data, "mobilenet_v1_0.25_128_quant.tflite", 8, 4, 4);
     return test_summary("test_patch_models");
 }

@@ -166,6 +166,10 @@ typedef struct {
     int geometry_from_bits;              /* 1: a geometry only the bits fit, or one they make faster; 0: the int8 plan's */
     double int8_predicted;               /* the best int8 plan's predicted instructions (0: none fits the budget) */
     double bits_predicted;               /* the best geometry with every patch map at 4 bits (0: none fits) */
+    int geometry_guard_failed;           /* the bits' geometry missed the accuracy guard (the int8 plan's used) */
+    double calib_kl;                     /* v3: mean KL at the logits vs int8 on the calibration images */
+    int guard_met;                       /* v3: calib_kl <= max_kl (the accuracy guard; 1 when off) */
+    double max_kl;                       /* v3: the guard */
 } quantmcu_quant_info;
 /* One feature map in scope of a QuantMCU plan. */
 typedef struct {
@@ -197,6 +201,8 @@ typedef struct {
     double outlier_tiles;      /* f: fraction of tiles that fall back to 8 bits, default 0.05 (v1: 0.2) */
     double bitops_target;      /* 0: off */
     double max_agreement_drop; /* 0: off */
+    double max_kl;             /* v3 accuracy guard: search steps are undone while the mean KL at the logits vs the
+                                  int8 plan on the calibration images exceeds it (default 0.03; 0: off) */
     int choose_geometry;       /* v3: search split x grid x halo with the bits (the patch plan then gives only the
                                   budget and the input placement); 0: quantize the patch plan's geometry */
     size_t patch_sram;         /* v3: maps go to 4 bits (least measured loss first) until the plan fits its SRAM

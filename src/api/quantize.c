@@ -26,6 +26,7 @@ void quantmcu_quant_options_default(quantmcu_quant_options *o, int scheme)
     o->calib_count = 32;
     o->lambda = d.lambda;
     o->outlier_tiles = d.outlier_tiles;
+    o->max_kl = d.max_kl;
     memcpy(o->bits, d.cand, sizeof(int) * (size_t)d.n_cand);
     o->n_bits = d.n_cand;
 }
@@ -92,6 +93,7 @@ qmcu_status quantmcu_quantize(const quantmcu_model *m, const quantmcu_plan *patc
     qo.bitops_target = o->bitops_target;
     qo.max_agreement_drop = o->max_agreement_drop;
     qo.patch_sram = o->patch_sram;
+    qo.max_kl = o->max_kl;
     memcpy(qo.cand, o->bits, sizeof(int) * (size_t)o->n_bits);
     qo.n_cand = o->n_bits;
     qo.progress.fn = o->progress;
@@ -125,9 +127,23 @@ qmcu_status quantmcu_quantize(const quantmcu_model *m, const quantmcu_plan *patc
     }
     if ((st = load_inputs(m, o->calib_dir, o->calib_count, &inputs, &n, err)) == QMCU_OK)
         st = qmcu_quantmcu_search(m->m, base, (const uint8_t *const *)inputs, n, &qo, &q, err);
+    if (st == QMCU_OK && from_bits && !qmcu_plan_vdq(q)->guard_met) {
+        /* the bits' geometry misses the accuracy guard: the int8 plan's geometry instead */
+        qmcu_plan *again = NULL;
+        if ((st = qmcu_quantmcu_search(m->m, qmcu_api_layout(patch), (const uint8_t *const *)inputs, n, &qo, &again,
+                                       err)) == QMCU_OK) {
+            qmcu_plan_free(q);
+            q = again;
+            from_bits = 0;
+            qmcu_plan_vdq(q)->geometry_guard_failed = 1;
+        }
+    }
     free_inputs(inputs, n);
     qmcu_plan_free(geom);
-    if (st != QMCU_OK) return st;
+    if (st != QMCU_OK) {
+        qmcu_plan_free(q);
+        return st;
+    }
     if (o->choose_geometry && qo.scheme == QMCU_SCHEME_V3) {
         qmcu_vdq *v = qmcu_plan_vdq(q);
         v->geometry_searched = 1;

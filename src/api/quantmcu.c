@@ -339,6 +339,10 @@ qmcu_status quantmcu_quant_get_info(const quantmcu_plan *p, quantmcu_quant_info 
     o->geometry_from_bits = v->geometry_from_bits;
     o->int8_predicted = v->int8_predicted;
     o->bits_predicted = v->bits_predicted;
+    o->geometry_guard_failed = v->geometry_guard_failed;
+    o->calib_kl = v->calib_kl;
+    o->guard_met = v->guard_met;
+    o->max_kl = v->opt.max_kl;
     return QMCU_OK;
 }
 

@@ -84,6 +84,8 @@ static const help_entry k_help[] = {
      "  --bitops-target R              keep lowering widths until the patch-stage BitOPs ratio reaches R\n"
      "  --max-agreement-drop P         undo steps until top-1 agreement with 8-bit is >= 100 - P %\n"
      "  --patch-sram SIZE              v3: 4-bit maps until the patch stage's own peak fits SIZE too (e.g. 142K)\n"
+     "  --max-kl K                     v3 accuracy guard: undo search steps while the mean KL vs int8 on the\n"
+     "                                 calibration images exceeds K (default 0.03; 0: off)\n"
      "  --outlier-values yes|no        keep outlier values as extended codes (default yes)\n"
      "  --per-channel yes|no           per-channel low-bit ranges (default yes)\n"
      "  --clipping yes|no              MSE clipping of the ranges (default yes)\n"

@@ -276,7 +276,7 @@ static void print_quantmcu(const quantmcu_model *m, const quantmcu_plan *qplan, 
                    fm.entropy[2]);
     }
     printf("  steps applied: %d of %d%s\n", v.steps_applied, v.n_steps,
-           v.steps_applied < v.n_steps ? " (rest undone by --max-agreement-drop)" : "");
+           v.steps_applied < v.n_steps ? " (rest undone by the accuracy guard)" : "");
     printf("  patch-stage BitOPs (all tiles low-bit): %.4g vs %.4g all 8-bit: ratio %.2f; whole model %.2f\n", bq, b8,
            bq > 0 ? b8 / bq : 0.0, (b8 + (double)layer_macs * 64.0) / (bq + (double)layer_macs * 64.0));
     printf(
@@ -299,7 +299,16 @@ static void print_quantmcu(const quantmcu_model *m, const quantmcu_plan *qplan, 
                    v.bits_predicted / 1e6, v.int8_predicted / 1e6);
         else
             printf("the int8 plan's (no geometry fits the budget even with 4-bit maps)\n");
+        if (v.geometry_guard_failed)
+            printf("  (the geometry 4-bit maps make faster missed the accuracy guard, so the int8 plan's is kept)\n");
     }
+    if (v.scheme >= 3)
+        printf("  predicted: %.1f M emulated Cortex-M4 instructions (low-bit staging and the expected outlier tiles "
+               "included) vs %.1f M for the int8 plan above\n",
+               qp.predicted_instructions / 1e6, pp.predicted_instructions / 1e6);
+    if (v.scheme >= 3)
+        printf("  accuracy guard: mean KL at the logits vs int8 on the calibration images %.4f, %s %.4g%s\n", v.calib_kl,
+               v.guard_met ? "within" : "NOT within", v.max_kl, v.max_kl > 0.0 ? "" : " (off)");
     if (v.maps_for_memory)
         printf("  %d map(s) set to 4 bits after the search so the plan fits its SRAM budget (least measured KL first)\n",
                v.maps_for_memory);
@@ -341,6 +350,9 @@ static int quant_number(const char *a, const char *v, quantmcu_quant_options *q)
     } else if (!strcmp(a, "--outlier-tiles")) {
         if (!(d >= 0.0 && d < 1.0)) return cli_usage("plan: --outlier-tiles must be in [0, 1)"), -1;
         q->outlier_tiles = d;
+    } else if (!strcmp(a, "--max-kl")) {
+        if (!(d >= 0.0 && d <= 100.0)) return cli_usage("plan: --max-kl must be in [0, 100] (0: off)"), -1;
+        q->max_kl = d;
     } else if (!strcmp(a, "--bitops-target")) {
         if (!(d >= 1.0 && d <= 64.0)) return cli_usage("plan: --bitops-target must be a ratio in [1, 64]"), -1;
         q->bitops_target = d;
@@ -404,6 +416,7 @@ static int parse_plan_args(int argc, char **argv, plan_args *a)
                 return cli_usage("plan: --bits needs a list of widths 2..8 that includes 8, e.g. 8,4,2");
             a->quantmcu_asked = 1;
         } else if (!strcmp(o, "--lambda") || !strcmp(o, "--outlier-tiles") || !strcmp(o, "--bitops-target") ||
+                   !strcmp(o, "--max-kl") ||
                    !strcmp(o, "--max-agreement-drop")) {
             if (quant_number(o, cli_value(argc, argv, &i), &a->qo) < 0) return 2;
             a->quantmcu_asked = 1;

@@ -1,5 +1,7 @@
 #include "cost_model.h"
 
+#include "../runtime/lowbit_exec.h"
+
 /* Coefficients per kind: instructions per MAC, per output element, per input element, per output
  * row, per call.
  * Fitted by bench/cost_model.sh (least squares on per-op `mcu --profile` instructions, the ~60
@@ -52,22 +54,85 @@ int64_t qmcu_cost_in_elems(const qmcu_plan *p, int i, const qmcu_op_work *w)
     return qmcu_tensor_elems(x);
 }
 
-double qmcu_cost_predict_op(const qmcu_plan *p, int i, const qmcu_op_work *w)
+/* QuantMCU version 3 on the normal tiles, per element an op writes in a low-bit format (settling,
+ * packing, per-channel requantization) and per element it reads from a packed map (row staging):
+ * least squares on the per-op difference between QuantMCU and int8 at the same geometry
+ * (MobileNetV2 split 13, 4x4 cached, `mcu --profile`, 10 ops; README "Cost model"). */
+#define QMCU_COST_LOWBIT_OUT 4.29
+#define QMCU_COST_PACKED_IN  5.12
+
+static double int8_op(const qmcu_plan *p, int i, const qmcu_op_work *w)
 {
     const double *c = k_coef[qmcu_cost_kind_of(p, i)];
-    if (i > 0 && p->fused_next[i - 1]) return 0.0; /* ran inside op i-1 */
     return c[0] * (double)w->macs + c[1] * (double)qmcu_cost_out_elems(p, i, w) +
            c[2] * (double)qmcu_cost_in_elems(p, i, w) + c[3] * (double)w->rows + c[4] * (double)w->calls;
+}
+
+/* Version 3: the planned bits of patch map t and how it is stored (the QuantMCU tables, else a
+ * plan sized for spec.tensor_bits, as the geometry search builds them); 8 for anything else. */
+static int map_bits(const qmcu_plan *p, int t)
+{
+    const qmcu_graph *g = p->g;
+    const qmcu_tensor *x = &g->tensors[t];
+    const int src = qmcu_pad_source(g, p->spec.split, t);
+    if (!p->spec.packed || t == p->split_tensor || qmcu_graph_producer(g, t, p->spec.split) < 0 || x->type != QMCU_I8 ||
+        x->ndim != 4)
+        return 8;
+    if (p->lowbit.bits) return p->lowbit.bits[src];
+    return p->spec.tensor_bits ? p->spec.tensor_bits[src] : 8;
+}
+
+static int map_store(const qmcu_plan *p, int t)
+{
+    if (p->lowbit.store) return p->lowbit.store[t];
+    return qmcu_lowbit_store_bits(map_bits(p, t), p->g->tensors[t].ndim == 4 ? p->g->tensors[t].dims[3] : 1);
+}
+
+double qmcu_cost_predict_op(const qmcu_plan *p, int i, const qmcu_op_work *w)
+{
+    const qmcu_op *op = &p->g->ops[i];
+    double s;
+    if (i > 0 && p->fused_next[i - 1]) return 0.0; /* ran inside op i-1 */
+    s = int8_op(p, i, w);
+    if (p->spec.packed && i < p->spec.split) {
+        if (map_bits(p, op->out) < 8) s += QMCU_COST_LOWBIT_OUT * (double)qmcu_cost_out_elems(p, i, w);
+        if (map_store(p, op->in[0]) < 8) s += QMCU_COST_PACKED_IN * (double)qmcu_cost_in_elems(p, i, w);
+    }
+    return s;
+}
+
+/* An outlier tile of a version 3 plan again, as its 8-bit sub-tiles (every halo recomputed). */
+static double fallback_tile(const qmcu_plan *p, int tile)
+{
+    const qmcu_graph *g = p->g;
+    const int nsub = p->fallback_h * p->fallback_w, k = p->spec.split;
+    double s = 0.0;
+    int a, i;
+    for (a = 0; a < nsub; a++)
+        for (i = 0; i < k; i++) {
+            const qmcu_window r = p->fallback_region[((size_t)tile * nsub + a) * k + i];
+            const qmcu_tensor *y = &g->tensors[g->ops[i].out];
+            qmcu_op_work w;
+            if (qmcu_window_empty(r)) continue;
+            w.pixels = (int64_t)(r.h1 - r.h0) * (r.w1 - r.w0);
+            w.rows = r.h1 - r.h0;
+            w.calls = 1;
+            w.macs = qmcu_op_macs(g, &g->ops[i]) / ((int64_t)y->dims[1] * y->dims[2]) * w.pixels;
+            s += int8_op(p, i, &w);
+        }
+    return s;
 }
 
 double qmcu_cost_predict(const qmcu_plan *p)
 {
     double s = 0.0;
-    int i;
+    int i, tile;
     for (i = 0; i < p->g->n_ops; i++) {
         qmcu_op_work w;
         qmcu_plan_op_work(p, i, &w);
         s += qmcu_cost_predict_op(p, i, &w);
     }
+    if (p->lowbit.store && p->fallback_region && p->lowbit.outlier_tile_fraction > 0.0) /* expected fallbacks */
+        for (tile = 0; tile < p->n_tiles; tile++) s += p->lowbit.outlier_tile_fraction * fallback_tile(p, tile);
     return s;
 }

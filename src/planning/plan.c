@@ -217,6 +217,20 @@ static void choose_halo(qmcu_plan *p, int i)
     }
 }
 
+/* What op computing output window o reads of its activation inputs, added to their regions
+ * (reg: per tensor). */
+static void add_input_needs(const qmcu_graph *g, const qmcu_op *op, qmcu_window o, qmcu_window *reg)
+{
+    int j;
+    for (j = 0; j < op->n_in; j++) {
+        const int t = op->in[j];
+        qmcu_window need;
+        if (!is_activation(g, t) || (j > 0 && qmcu_is_conv(op->type))) continue;
+        need = clip(qmcu_op_input_window(g, op, o), T(g, t));
+        if (!qmcu_window_empty(need)) reg[t] = hull(reg[t], need);
+    }
+}
+
 /* Regions per tile, walking back from S op by op: an op's region on a tile is the hull of what its
  * consumers compute there need (a cached consumer computes only the part its neighbours did not),
  * clipped to the tensor; then the op's halo strategy is settled on those regions. */
@@ -225,7 +239,7 @@ static void build_geometry(qmcu_plan *p)
     const qmcu_graph *g = p->g;
     const int k = p->spec.split, nt = g->n_tensors;
     const qmcu_tensor *s = T(g, p->split_tensor);
-    int tile, i, j;
+    int tile, i;
     for (i = 0; i < k; i++) p->patch_layer_macs += qmcu_op_macs(g, &g->ops[i]);
     for (tile = 0; tile < p->n_tiles; tile++)
         p->region[(size_t)tile * nt + p->split_tensor] = qmcu_grid_tile(
@@ -238,14 +252,7 @@ static void build_geometry(qmcu_plan *p)
         for (tile = 0; tile < p->n_tiles; tile++) {
             qmcu_window *reg = p->region + (size_t)tile * nt;
             const qmcu_window o = qmcu_halo_compute_window(&p->exec, tile, i);
-            if (qmcu_window_empty(o)) continue;
-            for (j = 0; j < op->n_in; j++) {
-                const int t = op->in[j];
-                qmcu_window need;
-                if (!is_activation(g, t) || (j > 0 && qmcu_is_conv(op->type))) continue;
-                need = clip(qmcu_op_input_window(g, op, o), T(g, t));
-                if (!qmcu_window_empty(need)) reg[t] = hull(reg[t], need);
-            }
+            if (!qmcu_window_empty(o)) add_input_needs(g, op, o, reg);
         }
     }
     for (tile = 0; tile < p->n_tiles; tile++) {
@@ -361,21 +368,13 @@ static qmcu_exec_plan fallback_view(const qmcu_plan *p, int tile)
 static void recompute_windows(const qmcu_plan *p, qmcu_window sw, qmcu_window *reg, qmcu_window *op_out)
 {
     const qmcu_graph *g = p->g;
-    int i, j;
+    int i;
     memset(reg, 0, sizeof *reg * (size_t)g->n_tensors);
     reg[p->split_tensor] = sw;
     for (i = p->spec.split - 1; i >= 0; i--) {
         const qmcu_op *op = &g->ops[i];
-        const qmcu_window o = reg[op->out];
-        op_out[i] = o;
-        if (qmcu_window_empty(o)) continue;
-        for (j = 0; j < op->n_in; j++) {
-            const int t = op->in[j];
-            qmcu_window need;
-            if (!is_activation(g, t) || (j > 0 && qmcu_is_conv(op->type))) continue;
-            need = clip(qmcu_op_input_window(g, op, o), T(g, t));
-            if (!qmcu_window_empty(need)) reg[t] = hull(reg[t], need);
-        }
+        op_out[i] = reg[op->out];
+        if (!qmcu_window_empty(op_out[i])) add_input_needs(g, op, op_out[i], reg);
     }
 }
 

@@ -59,6 +59,7 @@ typedef struct {
     const int32_t *outlier_macs;
     const qmcu_lowbit_op *ops;
     const uint8_t *store; /* version 3: bits per stored code (qmcu_exec_plan.lowbit_store) */
+    double outlier_tile_fraction; /* realized on the calibration images (the cost model's expected fallbacks) */
 } qmcu_plan_lowbit;
 
 /* The one plan object: geometry, halo, memory, budget and, for QuantMCU, its section. */

@@ -29,6 +29,7 @@ static void attach_formats(qmcu_plan *p)
     p->lowbit.outlier_macs = d->outlier_macs;
     p->lowbit.ops = d->ops;
     p->lowbit.store = d->store;
+    p->lowbit.outlier_tile_fraction = p->quant->vdq->calib_outlier_fraction;
     qmcu_plan_exec_view(p);
 }
 
@@ -382,6 +383,106 @@ static qmcu_status fit_budget(const qmcu_model *m, const qmcu_plan_spec *spec, s
     return st;
 }
 
+/* Does spec's geometry fit the budgets with every map at 8 bits (the int8 plan, run by QuantMCU)? */
+static int all_8bit_fits(const qmcu_model *m, const qmcu_plan_spec *spec, size_t budget, size_t patch_budget)
+{
+    uint8_t *eight = (uint8_t *)malloc((size_t)m->g->n_tensors);
+    qmcu_plan_spec s = *spec;
+    qmcu_plan *p = NULL;
+    qmcu_error err;
+    int fits = 0, op = 0;
+    if (!eight) return 0;
+    memset(eight, 8, (size_t)m->g->n_tensors);
+    s.quantmcu = s.packed = 1;
+    s.tensor_bits = eight;
+    s.fallback_grid = -1;
+    if (qmcu_plan_build(m, &s, &p, &err) == QMCU_OK)
+        fits = p->arena_bytes <= budget && (!patch_budget || patch_peak(p, &op) <= patch_budget);
+    qmcu_plan_free(p);
+    free(eight);
+    return fits;
+}
+
+/* Version 3 after the search: the plan sized for its bits, maps lowered to 4 bits where the SRAM
+ * budget(s) need it (fit_budget), then the accuracy guard: while the mean KL at the logits
+ * against the int8 plan on the calibration images exceeds o->max_kl, the last search step is
+ * undone and the budget met again. *qp: the search's plan in, the final plan out (freed and NULL
+ * on failure). */
+static qmcu_status finish_v3(const qmcu_model *m, const qmcu_plan *patch, const uint8_t *const *inputs, int n,
+                             const qmcu_quant_options *o, qmcu_plan **qp, qmcu_error *err)
+{
+    const qmcu_graph *g = m->g;
+    const int classes = (int)qmcu_tensor_elems(&g->tensors[logits_tensor(g)]);
+    qmcu_vdq *v = (*qp)->quant->vdq;
+    qmcu_plan_spec spec = (*qp)->spec;
+    double *ref = (double *)malloc(sizeof(double) * (size_t)(n > 0 ? n : 1) * (size_t)classes);
+    uint8_t *searched = (uint8_t *)malloc((size_t)v->n_tensors), *halo = (uint8_t *)malloc((size_t)spec.split);
+    qmcu_plan *sized = NULL;
+    qmcu_run_stats stats;
+    qmcu_status st = ref && searched && halo ? QMCU_OK : QMCU_ERR_NOMEM;
+    const size_t budget = patch->spec.sram_budget ? patch->spec.sram_budget : (size_t)-1;
+    double kl = 0.0, agree = 0.0;
+    int t, all8 = 0;
+    if (halo) memcpy(halo, (*qp)->halo, (size_t)spec.split); /* the spec's halo_ops point into the plan */
+    spec.halo_ops = halo;
+    (*qp)->quant->vdq = NULL; /* v is this function's until it moves to the final plan */
+    qmcu_plan_free(*qp);
+    *qp = NULL;
+    spec.patch_budget = o->patch_sram;
+    if (st == QMCU_OK) st = measure(m, &patch->exec, inputs, n, o->threads, NULL, ref, NULL, NULL, NULL);
+    for (t = 0; t < v->n_tensors; t++) searched[t] = (uint8_t)v->fmap[t].bits;
+    while (st == QMCU_OK) {
+        for (t = 0; t < v->n_tensors; t++) { /* the search's bits, then what the budget needs */
+            v->fmap[t].bits = searched[t];
+            v->fmap[t].for_memory = 0;
+        }
+        if (!all8 && (patch->spec.sram_budget || o->patch_sram) &&
+            (st = fit_budget(m, &spec, budget, o->patch_sram, v, err)) != QMCU_OK)
+            break;
+        if ((st = qmcu_quant_plan_make(m, &spec, v, 1, &sized, err)) != QMCU_OK) {
+            v = NULL; /* freed by qmcu_quant_plan_make */
+            break;
+        }
+        if ((st = measure(m, &sized->exec, inputs, n, o->threads, ref, NULL, &kl, &agree, &stats)) != QMCU_OK) break;
+        v->calib_kl = kl;
+        v->guard_met = o->max_kl <= 0.0 || kl <= o->max_kl;
+        if (v->guard_met || all8) break;
+        if (qmcu_vdqs_undo_last(v)) {
+            for (t = 0; t < v->n_tensors; t++) searched[t] = (uint8_t)v->fmap[t].bits;
+        } else if (all_8bit_fits(m, &spec, budget, o->patch_sram)) {
+            /* every step undone and still over: the maps the budget forced down are to blame, and the
+               int8 plan fits: QuantMCU keeps every map at 8 bits */
+            all8 = 1;
+            for (t = 0; t < v->n_tensors; t++) searched[t] = 8;
+        } else {
+            break; /* the budget needs bits the guard does not allow: reported */
+        }
+        sized->quant->vdq = NULL; /* back to this function for the next round */
+        qmcu_plan_free(sized);
+        sized = NULL;
+    }
+    free(ref);
+    free(searched);
+    if (sized) sized->spec.halo_ops = sized->halo;
+    free(halo);
+    if (st != QMCU_OK) {
+        if (sized) {
+            qmcu_plan_free(sized); /* frees v with it */
+        } else {
+            qmcu_vdq_free(v);
+        }
+        if (st == QMCU_ERR_NOMEM) qmcu_error_set(err, "%s: out of memory", g->path);
+        return st;
+    }
+    v->agreement_pct = agree;
+    v->calib_outlier_fraction = stats.tiles ? (double)stats.outlier_tiles / (double)stats.tiles : 0.0;
+    v->calib_outlier_value_fraction =
+        stats.lowbit_values ? (double)stats.outlier_values / (double)stats.lowbit_values : 0.0;
+    sized->lowbit.outlier_tile_fraction = v->calib_outlier_fraction;
+    *qp = sized;
+    return QMCU_OK;
+}
+
 qmcu_status qmcu_quantmcu_search(const qmcu_model *m, const qmcu_plan *patch, const uint8_t *const *inputs, int n,
                                  const qmcu_quant_options *o, qmcu_plan **out, qmcu_error *err)
 {
@@ -391,7 +492,6 @@ qmcu_status qmcu_quantmcu_search(const qmcu_model *m, const qmcu_plan *patch, co
     qmcu_run_stats stats;
     qmcu_status st;
     double agree = 0.0;
-    int t;
     *out = NULL;
     if (patch->spec.split == 0) {
         qmcu_error_set(err,
@@ -450,36 +550,7 @@ qmcu_status qmcu_quantmcu_search(const qmcu_model *m, const qmcu_plan *patch, co
     q->quant->vdq->calib_outlier_fraction = stats.tiles ? (double)stats.outlier_tiles / (double)stats.tiles : 0.0;
     q->quant->vdq->calib_outlier_value_fraction =
         stats.lowbit_values ? (double)stats.outlier_values / (double)stats.lowbit_values : 0.0;
-    if (o->scheme == QMCU_SCHEME_V3) { /* the plan sized for its bits, lowered where the SRAM budget needs it */
-        qmcu_vdq *v = q->quant->vdq;
-        qmcu_plan *sized = NULL;
-        int lowered = 0;
-        if ((patch->spec.sram_budget || o->patch_sram) &&
-            (st = fit_budget(m, &q->spec, patch->spec.sram_budget ? patch->spec.sram_budget : (size_t)-1,
-                             o->patch_sram, v, err)) != QMCU_OK) {
-            qmcu_plan_free(q);
-            return st;
-        }
-        qmcu_plan_spec spec = q->spec;
-        for (t = 0; t < v->n_tensors; t++) lowered += v->fmap[t].for_memory;
-        spec.patch_budget = o->patch_sram;
-        q->quant->vdq = NULL; /* moves to the new plan */
-        st = qmcu_quant_plan_make(m, &spec, v, 1, &sized, err);
-        qmcu_plan_free(q);
-        if (st != QMCU_OK) return st;
-        q = sized;
-        if (lowered) { /* what the calibration images say now */
-            if ((st = compare_on_calib(m, patch, q, inputs, n, &agree, &stats)) != QMCU_OK) {
-                qmcu_error_set(err, "%s: calibration run failed (%s)", g->path, qmcu_status_name(st));
-                qmcu_plan_free(q);
-                return st;
-            }
-            v->agreement_pct = agree;
-            v->calib_outlier_fraction = stats.tiles ? (double)stats.outlier_tiles / (double)stats.tiles : 0.0;
-            v->calib_outlier_value_fraction =
-                stats.lowbit_values ? (double)stats.outlier_values / (double)stats.lowbit_values : 0.0;
-        }
-    }
+    if (o->scheme == QMCU_SCHEME_V3 && (st = finish_v3(m, patch, inputs, n, o, &q, err)) != QMCU_OK) return st;
     *out = q;
     return QMCU_OK;
 }

@@ -19,6 +19,7 @@ void qmcu_quant_options_default(qmcu_quant_options *o, qmcu_quant_scheme scheme)
     o->keep_outliers = o->scheme >= QMCU_SCHEME_V2;
     o->per_channel = o->clipping = 1;
     o->lambda = 0.5;
+    o->max_kl = o->scheme == QMCU_SCHEME_V3 ? 0.03 : 0.0;
     o->outlier_tiles = o->scheme == QMCU_SCHEME_V1 ? 0.2 : 0.05;
     if (o->scheme == QMCU_SCHEME_V1) {
         memcpy(o->cand, v1_bits, sizeof v1_bits);

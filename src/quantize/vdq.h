@@ -66,6 +66,8 @@ typedef struct {
     double bitops_target;                  /* stop when the static ratio reaches it (0: off) */
     double max_agreement_drop;             /* undo steps until top-1 agreement >= 100 - this (0: off) */
     size_t patch_sram;                     /* version 3: the patch stage's own peak to reach too (0: none) */
+    double max_kl;                         /* version 3 accuracy guard: mean KL at the logits vs int8 on the
+                                              calibration images (default 0.03; 0: off) */
     int cand[QMCU_MAX_CANDIDATES], n_cand; /* descending, cand[0] = 8; default {8, 6, 5, 4} (v1: {8, 4, 2}) */
     qmcu_progress progress;                /* "calibration": per image and pass; "QuantMCU search": per measurement */
 } qmcu_quant_options;
@@ -86,8 +88,11 @@ typedef struct {
     int n_steps;
     double search_seconds;
     double agreement_pct; /* top-1 agreement with patch mode on the calibration images (-1: not measured) */
+    double calib_kl; /* version 3: mean KL at the logits vs the int8 plan on the calibration images */
+    int guard_met;   /* version 3: calib_kl <= opt.max_kl (or the guard off) */
     /* version 3 geometry search (API; 0 when not searched) */
     int geometry_searched, geometry_from_bits;
+    int geometry_guard_failed; /* the bits' geometry missed the accuracy guard: the int8 plan's was used */
     double int8_predicted, bits_predicted;
 } qmcu_vdq;
 

@@ -117,6 +117,11 @@ static qmcu_status read_quantmcu(const char *path, const cJSON *q, const qmcu_gr
         v->opt.scheme = scheme->valuestring[1] == '3' ? QMCU_SCHEME_V3 : QMCU_SCHEME_V2;
         v->opt.keep_outliers = cJSON_IsTrue(keep);
     }
+    { /* what calibration realized (the cost model's expected outlier tiles); optional */
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(q, "calibration");
+        double f;
+        if (c && qmcu_json_get_num(c, "realized_outlier_tile_fraction", 0.0, 1.0, &f)) v->calib_outlier_fraction = f;
+    }
     cJSON_ArrayForEach(fm, maps)
     {
         int t, bits, prod;

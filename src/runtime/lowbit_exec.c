@@ -189,6 +189,18 @@ static qmcu_status run_staged(const qmcu_model *m, const qmcu_exec_plan *p, uint
     return QMCU_OK;
 }
 
+/* A conv / depthwise format combination as kernel parameters (cp: its storage). */
+static void conv_override_of(const qmcu_lowbit_variant *v, int b0, qmcu_conv_params *cp, qmcu_conv_override *ov)
+{
+    *cp = v->conv;
+    /* 2-bit codes, the zero point (padding value) among them: lane-packed GEMM on Cortex-M */
+    cp->input_code_bits = b0 == 2 && -cp->input_offset >= 0 && -cp->input_offset <= 3 ? 2 : 0;
+    ov->conv = cp;
+    ov->rq = &v->rq;
+    ov->bias = v->bias;
+    ov->weights = v->weights;
+}
+
 #define QMCU_LOWBIT_ROW_BLOCK 4 /* output rows per kernel call: outliers are seen this early */
 
 /* Runs conv / depthwise op i of a tile with the given formats on the tile buffers (see the
@@ -215,13 +227,7 @@ static qmcu_status run_direct(const qmcu_model *m, const qmcu_exec_plan *p, uint
                              (b.h1 - b.h0) * (b.w1 - b.w0) * QMCU_TENSOR(m, x)->dims[3]);
         set_store(fmt, x, 8);
     }
-    cp = v->conv;
-    /* 2-bit codes, the zero point (padding value) among them: lane-packed GEMM on Cortex-M */
-    cp.input_code_bits = b0 == 2 && -cp.input_offset >= 0 && -cp.input_offset <= 3 ? 2 : 0;
-    ov.conv = &cp;
-    ov.rq = &v->rq;
-    ov.bias = v->bias;
-    ov.weights = v->weights;
+    conv_override_of(v, b0, &cp, &ov);
     *outlier = 0;
     for (blk.h0 = w.h0; blk.h0 < w.h1; blk.h0 = blk.h1) {
         qmcu_status st;
@@ -314,12 +320,7 @@ static qmcu_status run_packed_conv(const qmcu_model *m, const qmcu_exec_plan *p,
     if (out_store < 8) used += qmcu_align16((size_t)n);
     kscratch = stage_in + used;
     if (used > p->scratch_bytes[i]) return QMCU_ERR_NOMEM;
-    cp = v->conv;
-    cp.input_code_bits = b0 == 2 && -cp.input_offset >= 0 && -cp.input_offset <= 3 ? 2 : 0;
-    ov.conv = &cp;
-    ov.rq = &v->rq;
-    ov.bias = v->bias;
-    ov.weights = v->weights;
+    conv_override_of(v, b0, &cp, &ov);
     /* with neither side packed, blocks of rows over the whole buffer width in one call */
     block = in_store == 8 && out_store == 8 && w.w0 == r.w0 && w.w1 == r.w1 ? QMCU_LOWBIT_ROW_BLOCK : 1;
     *outlier = 0;
