@@ -84,6 +84,14 @@ $QM mcu "$V1" --plan "$T/q3tau0.json" --mode quantmcu --board f746 "$T/noise/000
   && cmp -s "$T/host.bin" "$T/mcu.bin" \
   && python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['arena_bytes']==d['planned_arena_bytes']<=65536, d" "$T/m3.json" \
   && ok || bad "v3 every tile falling back: firmware differs from the host or leaves the planned arena"
+# 5 / 6-bit maps stored in planes (4-bit plane + 1 / 2-bit plane per pixel) on a halo-cached plan
+$QM plan "$V1" --split 8 --grid 4x4 --halo cached --calib "$IMG" --calib-count 4 --bits 8,6,5 --max-kl 0 --patch-sram 24K \
+  -o "$T/q56.json" > /dev/null || bad "plan v3 5/6-bit"
+python3 -c "import json,sys; b=[f['bits'] for f in json.load(open(sys.argv[1]))['quantmcu']['feature_maps']]; assert 5 in b or 6 in b, b" "$T/q56.json" \
+  && ok || bad "v3 plan: expected 5/6-bit maps"
+$QM run "$V1" "$img" --mode quantmcu --plan "$T/q56.json" --dump-output "$T/host.bin" > /dev/null || bad "host run v3 5/6-bit"
+$QM mcu "$V1" --plan "$T/q56.json" --mode quantmcu --board f746 "$img" --dump-output "$T/mcu.bin" > /dev/null \
+  && cmp -s "$T/host.bin" "$T/mcu.bin" && ok || bad "v3 5/6-bit planes: firmware output differs from the host"
 # M7 build of the same firmware
 img=$(echo $imgs | cut -d' ' -f1)
 $QM run "$V1" "$img" --dump-output "$T/host.bin" > /dev/null

@@ -183,6 +183,35 @@ static uint8_t *run_plan(const qmcu_model *m, const qmcu_exec_plan *p, const uin
 /* input 12x12x3 -> conv 3x3 [A] -> depthwise 3x3 [B] -> conv 1x1 [S] -> conv 1x1: A and B
  * low-bit on every tile (T = their largest value: no outliers) must equal the naive
  * reference composition at every bit width, halos included. */
+/* Version 3 storage: whole pixels of c channels at 2 / 4 / 5 / 6 bits round-trip, neighbouring
+ * pixels untouched, and the byte counts are what the planner sizes. */
+static void test_store_planes(void)
+{
+    static const int widths[] = {2, 4, 5, 6};
+    int wi, it;
+    for (wi = 0; wi < 4; wi++)
+        for (it = 0; it < 40; it++) {
+            const int bits = widths[wi];
+            const int32_t c = 8 * rnd_range(1, 12), npix = rnd_range(1, 9), first = rnd_range(0, 4);
+            int8_t codes[96 * 9], back[96 * 9];
+            uint8_t buf[96 * 16], before[96 * 16];
+            const size_t total = qmcu_stored_bytes(bits, (int64_t)(first + npix + 1) * c);
+            int32_t j;
+            for (j = 0; j < c * npix; j++) codes[j] = (int8_t)rnd_range(0, (1 << bits) - 1);
+            for (j = 0; j < (int32_t)total; j++) buf[j] = (uint8_t)rnd_range(0, 255);
+            memcpy(before, buf, total);
+            qmcu_store_pack(bits, c, codes, c * npix, buf, (int64_t)first * c);
+            qmcu_store_unpack(bits, c, buf, (int64_t)first * c, c * npix, back);
+            CHECK(!memcmp(codes, back, (size_t)(c * npix)), "store %d bits c %d: round trip", bits, (int)c);
+            CHECK(!memcmp(buf, before, qmcu_stored_bytes(bits, (int64_t)first * c)) &&
+                      !memcmp(buf + qmcu_stored_bytes(bits, (int64_t)(first + npix) * c),
+                              before + qmcu_stored_bytes(bits, (int64_t)(first + npix) * c),
+                              total - qmcu_stored_bytes(bits, (int64_t)(first + npix) * c)),
+                  "store %d bits: neighbouring pixels kept", bits);
+            CHECK(qmcu_stored_bytes(bits, c) == (size_t)c * (size_t)bits / 8, "store %d bits: pixel bytes", bits);
+        }
+}
+
 static void test_lowbit_numerics(void)
 {
     static const int widths[][2] = {{8, 8}, {4, 4}, {2, 2}, {4, 2}, {2, 8}, {8, 4}, {3, 6}};
@@ -726,6 +755,7 @@ static void test_lowbit_v2_numerics(void)
 
 int main(void)
 {
+    test_store_planes();
     test_pack();
     test_lowbit_numerics();
     test_lowbit_residual();

@@ -111,6 +111,7 @@ qmcu_status quantmcu_quantize(const quantmcu_model *m, const quantmcu_plan *patc
             geom = NULL;
         }
         base = geom ? geom : p8;
+        qo.memory_only = 1; /* bits where the budget needs them: the objective is device instructions */
         if (!qmcu_split_is_lowbit_capable(m->g, base->spec.split, err)) {
             qmcu_plan_free(geom);
             return QMCU_ERR_UNSUPPORTED;

@@ -275,8 +275,12 @@ static void print_quantmcu(const quantmcu_model *m, const quantmcu_plan *qplan, 
                    qmcu_op_name(g->ops[fm.producer].type), fm.bits, fm.lo, fm.hi, fm.entropy[8], fm.entropy[4],
                    fm.entropy[2]);
     }
-    printf("  steps applied: %d of %d%s\n", v.steps_applied, v.n_steps,
-           v.steps_applied < v.n_steps ? " (rest undone by the accuracy guard)" : "");
+    if (v.geometry_searched)
+        printf("  bits: 8 except where the SRAM budget needs fewer (the VDQS steps above are not used: with the "
+               "geometry searched, the objective is device instructions)\n");
+    else
+        printf("  steps applied: %d of %d%s\n", v.steps_applied, v.n_steps,
+               v.steps_applied < v.n_steps ? " (rest undone by the accuracy guard)" : "");
     printf("  patch-stage BitOPs (all tiles low-bit): %.4g vs %.4g all 8-bit: ratio %.2f; whole model %.2f\n", bq, b8,
            bq > 0 ? b8 / bq : 0.0, (b8 + (double)layer_macs * 64.0) / (bq + (double)layer_macs * 64.0));
     printf(
@@ -293,14 +297,19 @@ static void print_quantmcu(const quantmcu_model *m, const quantmcu_plan *qplan, 
             printf("bits pay: %.1f M instructions predicted with 4-bit maps vs %.1f M for the best int8 plan (%.2fx "
                    "fewer)\n",
                    v.bits_predicted / 1e6, v.int8_predicted / 1e6, v.int8_predicted / v.bits_predicted);
-        else if (v.bits_predicted > 0.0)
+        else if (v.bits_predicted > 0.0 && v.int8_predicted <= 0.0)
+            printf("the int8 plan's lowest-peak geometry, with maps lowered where the budget needs it\n");
+        else if (v.bits_predicted > 0.0 && !v.geometry_guard_failed)
             printf("the int8 plan's: the best geometry 4-bit maps would fit is predicted %.1f M instructions vs %.1f M "
                    "(bits buy no faster geometry at this budget)\n",
                    v.bits_predicted / 1e6, v.int8_predicted / 1e6);
+        else if (v.bits_predicted > 0.0)
+            printf("the int8 plan's\n");
         else
             printf("the int8 plan's (no geometry fits the budget even with 4-bit maps)\n");
         if (v.geometry_guard_failed)
-            printf("  (the geometry 4-bit maps make faster missed the accuracy guard, so the int8 plan's is kept)\n");
+            printf("  (the geometry 4-bit maps fit, predicted %.1f M instructions, missed the accuracy guard)\n",
+                   v.bits_predicted / 1e6);
     }
     if (v.scheme >= 3)
         printf("  predicted: %.1f M emulated Cortex-M4 instructions (low-bit staging and the expected outlier tiles "
@@ -310,7 +319,7 @@ static void print_quantmcu(const quantmcu_model *m, const quantmcu_plan *qplan, 
         printf("  accuracy guard: mean KL at the logits vs int8 on the calibration images %.4f, %s %.4g%s\n", v.calib_kl,
                v.guard_met ? "within" : "NOT within", v.max_kl, v.max_kl > 0.0 ? "" : " (off)");
     if (v.maps_for_memory)
-        printf("  %d map(s) set to 4 bits after the search so the plan fits its SRAM budget (least measured KL first)\n",
+        printf("  %d map(s) lowered after the search (6, 5 or 4 bits, stored packed) so the plan fits its SRAM budget(s), least measured KL per bit saved first\n",
                v.maps_for_memory);
     if (v.scheme >= 3 && !qp.fallback_h)
         printf("  peak SRAM: %zu bytes vs %zu patch int8 (buffers and caches sized for the bits, 4/2-bit maps packed; no "

@@ -122,3 +122,67 @@ int qmcu_codes_fit(int bits, const int8_t *codes, int32_t n)
     for (; i < n; i++) any |= (uint8_t)codes[i];
     return (any & outside) == 0;
 }
+
+/* ---- version 3 storage: 5 / 6-bit codes split into a 4-bit plane and a 1 / 2-bit plane per pixel ---- */
+
+size_t qmcu_stored_bytes(int store, int64_t n)
+{
+    if (store == 5 || store == 6) return (size_t)((n * store + 7) / 8);
+    return qmcu_activation_bytes(store, n);
+}
+
+void qmcu_store_unpack(int store, int32_t c, const uint8_t *src, int64_t start, int32_t n, int8_t *dst)
+{
+    const size_t px = (size_t)c * (size_t)store / 8;
+    int32_t p, k, j;
+    if (store != 5 && store != 6) {
+        qmcu_unpack(store, src, start, n, dst);
+        return;
+    }
+    src += (size_t)(start / c) * px;
+    for (p = 0; p < n / c; p++, src += px, dst += c) {
+        const uint8_t *hi = src + c / 2;
+        qmcu_unpack(4, src, 0, c, dst); /* the low 4 bits */
+        if (store == 5) {
+            for (k = 0; k < c / 8; k++) {
+                const uint32_t b = hi[k];
+                if (!b) continue; /* codes below 16: nothing to add (common after ReLU) */
+                for (j = 0; j < 8; j++) dst[8 * k + j] = (int8_t)(dst[8 * k + j] | (int8_t)(((b >> j) & 1u) << 4));
+            }
+        } else {
+            for (k = 0; k < c / 4; k++) {
+                const uint32_t b = hi[k];
+                if (!b) continue;
+                for (j = 0; j < 4; j++) dst[4 * k + j] = (int8_t)(dst[4 * k + j] | (int8_t)(((b >> (2 * j)) & 3u) << 4));
+            }
+        }
+    }
+}
+
+void qmcu_store_pack(int store, int32_t c, const int8_t *src, int32_t n, uint8_t *dst, int64_t start)
+{
+    const size_t px = (size_t)c * (size_t)store / 8;
+    int32_t p, k, j;
+    if (store != 5 && store != 6) {
+        qmcu_pack(store, src, n, dst, start);
+        return;
+    }
+    dst += (size_t)(start / c) * px;
+    for (p = 0; p < n / c; p++, src += c, dst += px) {
+        uint8_t *hi = dst + c / 2;
+        qmcu_pack(4, src, c, dst, 0); /* the low 4 bits (qmcu_pack keeps only those) */
+        if (store == 5) {
+            for (k = 0; k < c / 8; k++) {
+                uint32_t b = 0;
+                for (j = 0; j < 8; j++) b |= (uint32_t)((src[8 * k + j] >> 4) & 1) << j;
+                hi[k] = (uint8_t)b;
+            }
+        } else {
+            for (k = 0; k < c / 4; k++) {
+                uint32_t b = 0;
+                for (j = 0; j < 4; j++) b |= (uint32_t)((src[4 * k + j] >> 4) & 3) << (2 * j);
+                hi[k] = (uint8_t)b;
+            }
+        }
+    }
+}

@@ -149,7 +149,7 @@ static int plan_store(const qmcu_plan *p, int t)
 static size_t stored_region_bytes(const qmcu_plan *p, int t, qmcu_window r)
 {
     const int st = plan_store(p, t);
-    if (st == 4 || st == 2) return qmcu_activation_bytes(st, area(r) * T(p->g, t)->dims[3]);
+    if (st > 0 && st < 8) return qmcu_stored_bytes(st, area(r) * T(p->g, t)->dims[3]);
     return region_bytes(T(p->g, t), r);
 }
 
@@ -189,7 +189,7 @@ static void choose_halo(qmcu_plan *p, int i)
     const int gw = p->spec.grid_w;
     const qmcu_tensor *y = T(g, g->ops[i].out);
     const int st = plan_store(p, g->ops[i].out);
-    const size_t px = st == 4 || st == 2 ? (size_t)y->dims[3] * (size_t)st / 8 : (size_t)y->dims[3] * qmcu_dtype_size(y->type);
+    const size_t px = st > 0 && st < 8 ? (size_t)y->dims[3] * (size_t)st / 8 : (size_t)y->dims[3] * qmcu_dtype_size(y->type);
     int f = (p->spec.halo_ops ? p->spec.halo_ops[i] : p->spec.halo) & QMCU_HALO_CACHED, tile;
     if (f & QMCU_HALO_ROWS) f |= QMCU_HALO_COLS;
     if (!f || !can_cache(p, i)) return;

@@ -337,9 +337,10 @@ static size_t patch_peak(const qmcu_plan *p, int *at)
 }
 
 /* Version 3, SRAM first: while the plan sized for the bits exceeds `budget` (its peak in the patch
- * stage) or its patch stage exceeds `patch_budget` (0: none), the map live at that peak op that
- * loses least at 4 bits (measured KL, omega) goes to 4 bits (stored packed). Stops when both fit
- * or no such map is left (the peak is then in the layer stage, or 8-bit only). */
+ * stage) or its patch stage exceeds `patch_budget` (0: none), a map live at that peak op goes to a
+ * lower candidate width that stores it in fewer bits (6, 5, 4 or 2 packed): the (map, width) with
+ * the least measured KL (omega) per stored bit saved. Stops when both fit or no such map is left
+ * (the peak is then in the layer stage, or 8-bit only). */
 static qmcu_status fit_budget(const qmcu_model *m, const qmcu_plan_spec *spec, size_t budget, size_t patch_budget,
                               qmcu_vdq *v, qmcu_error *err)
 {
@@ -350,7 +351,8 @@ static qmcu_status fit_budget(const qmcu_model *m, const qmcu_plan_spec *spec, s
     while (st == QMCU_OK) {
         qmcu_plan_spec s = *spec;
         qmcu_plan *p = NULL;
-        int best = -1, op;
+        int best = -1, best_bits = 8, op, k;
+        double best_cost = 0.0;
         for (t = 0; t < g->n_tensors; t++) bits[t] = (uint8_t)(t < v->n_tensors && v->fmap[t].in_scope ? v->fmap[t].bits : 8);
         s.quantmcu = s.packed = 1;
         s.tensor_bits = bits;
@@ -366,17 +368,25 @@ static qmcu_status fit_budget(const qmcu_model *m, const qmcu_plan_spec *spec, s
             qmcu_plan_free(p);
             break;
         }
-        for (t = 0; t < v->n_tensors; t++) {
+        for (t = 0; t < v->n_tensors; t++) { /* (map, width): the least measured KL per stored bit saved */
             const qmcu_fmap *fm = &v->fmap[t];
-            if (!fm->in_scope || fm->bits <= 4 || !fm->scale[4] || qmcu_lowbit_store_bits(4, g->tensors[t].dims[3]) != 4 ||
-                !map_live_at(p, t, op))
-                continue;
-            if (best < 0 || (fm->omega[4] >= 0.0 && (v->fmap[best].omega[4] < 0.0 || fm->omega[4] < v->fmap[best].omega[4])))
-                best = t;
+            const int32_t c = g->tensors[t].dims[3];
+            const int now = qmcu_lowbit_store_bits(fm->bits, c);
+            if (!fm->in_scope || !map_live_at(p, t, op)) continue;
+            for (k = 0; k < v->opt.n_cand; k++) {
+                const int b = v->opt.cand[k], st = qmcu_lowbit_store_bits(b, c);
+                const double cost = (fm->omega[b] >= 0.0 ? fm->omega[b] : 1e9) / (double)(now - st);
+                if (b >= fm->bits || st >= now || !fm->scale[b]) continue;
+                if (best < 0 || cost < best_cost) {
+                    best = t;
+                    best_bits = b;
+                    best_cost = cost;
+                }
+            }
         }
         qmcu_plan_free(p);
         if (best < 0) break;
-        v->fmap[best].bits = 4;
+        v->fmap[best].bits = best_bits;
         v->fmap[best].for_memory = 1;
     }
     free(bits);
@@ -430,7 +440,7 @@ static qmcu_status finish_v3(const qmcu_model *m, const qmcu_plan *patch, const 
     *qp = NULL;
     spec.patch_budget = o->patch_sram;
     if (st == QMCU_OK) st = measure(m, &patch->exec, inputs, n, o->threads, NULL, ref, NULL, NULL, NULL);
-    for (t = 0; t < v->n_tensors; t++) searched[t] = (uint8_t)v->fmap[t].bits;
+    for (t = 0; t < v->n_tensors; t++) searched[t] = (uint8_t)(o->memory_only ? 8 : v->fmap[t].bits);
     while (st == QMCU_OK) {
         for (t = 0; t < v->n_tensors; t++) { /* the search's bits, then what the budget needs */
             v->fmap[t].bits = searched[t];
@@ -447,7 +457,7 @@ static qmcu_status finish_v3(const qmcu_model *m, const qmcu_plan *patch, const 
         v->calib_kl = kl;
         v->guard_met = o->max_kl <= 0.0 || kl <= o->max_kl;
         if (v->guard_met || all8) break;
-        if (qmcu_vdqs_undo_last(v)) {
+        if (!o->memory_only && qmcu_vdqs_undo_last(v)) {
             for (t = 0; t < v->n_tensors; t++) searched[t] = (uint8_t)v->fmap[t].bits;
         } else if (all_8bit_fits(m, &spec, budget, o->patch_sram)) {
             /* every step undone and still over: the maps the budget forced down are to blame, and the

@@ -24,7 +24,7 @@
 typedef struct {
     int in_scope;         /* may run low-bit */
     int bits;             /* on normal tiles; 8 = unchanged */
-    int for_memory;       /* version 3: set to 4 bits after the search so the plan fits its SRAM budget */
+    int for_memory;       /* version 3: lowered after the search so the plan fits its SRAM budget(s) */
     float lo, hi;         /* version 1: [lo_i, T_i] */
     double entropy[9];    /* H_i(b) for b = 1..8 (index b), from calibration */
     double consumer_macs; /* MACs of the convolutions reading it (through PADs), all tiles */
@@ -68,6 +68,8 @@ typedef struct {
     size_t patch_sram;                     /* version 3: the patch stage's own peak to reach too (0: none) */
     double max_kl;                         /* version 3 accuracy guard: mean KL at the logits vs int8 on the
                                               calibration images (default 0.03; 0: off) */
+    int memory_only;                       /* version 3: maps leave 8 bits only where the SRAM budget needs it
+                                              (the geometry search: device instructions are the objective) */
     int cand[QMCU_MAX_CANDIDATES], n_cand; /* descending, cand[0] = 8; default {8, 6, 5, 4} (v1: {8, 4, 2}) */
     qmcu_progress progress;                /* "calibration": per image and pass; "QuantMCU search": per measurement */
 } qmcu_quant_options;

@@ -156,18 +156,31 @@ void qmcu_exec_halo_save(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *
 static void store_span(uint8_t *dst, const qmcu_view *src, int32_t yy, int32_t x0, int32_t x1, int32_t c_n, int store,
                        size_t px, const qmcu_code_convert *cv)
 {
-    int8_t tmp[32];
+    int8_t tmp[QMCU_STORE_MAX_CHANNELS]; /* one pixel (a packed map has at most this many channels) */
     int32_t x, c;
     for (x = x0; x < x1; x++) {
         const uint8_t *s = qmcu_view_at(src, yy, x, (size_t)c_n);
         uint8_t *d = dst + (size_t)(x - x0) * px;
-        for (c = 0; c < c_n; c += 32) {
-            const int32_t n = c_n - c < 32 ? c_n - c : 32;
+        if (store == 8) { /* a code per byte */
             if (cv)
-                convert_codes(tmp, s + c, c, n, cv);
+                convert_codes((int8_t *)d, s, 0, c_n, cv);
             else
-                memcpy(tmp, s + c, (size_t)n);
-            qmcu_pack(store, tmp, n, d, c);
+                memcpy(d, s, (size_t)c_n);
+        } else if (store == 4 || store == 2) { /* any number of channels, a chunk at a time */
+            for (c = 0; c < c_n; c += 32) {
+                const int32_t n = c_n - c < 32 ? c_n - c : 32;
+                if (cv)
+                    convert_codes(tmp, s + c, c, n, cv);
+                else
+                    memcpy(tmp, s + c, (size_t)n);
+                qmcu_pack(store, tmp, n, d, c);
+            }
+        } else { /* 5 / 6 bits: the whole pixel (at most QMCU_STORE_MAX_CHANNELS, qmcu_lowbit_store_bits) */
+            if (cv)
+                convert_codes(tmp, s, 0, c_n, cv);
+            else
+                memcpy(tmp, s, (size_t)c_n);
+            qmcu_store_pack(store, c_n, tmp, c_n, d, 0);
         }
     }
 }

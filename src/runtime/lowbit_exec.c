@@ -28,8 +28,8 @@ typedef struct {
 static const int8_t *span_of(const lb_view *v, int32_t c, int32_t y, int32_t x0, int32_t x1, int8_t *stage)
 {
     const int64_t start = ((int64_t)(y - v->b.h0) * (v->b.w1 - v->b.w0) + (x0 - v->b.w0)) * c;
-    if (!qmcu_bits_packed(v->bits)) return (const int8_t *)v->ptr + start;
-    qmcu_unpack(v->bits, v->ptr, start, (x1 - x0) * c, stage);
+    if (v->bits == 8) return (const int8_t *)v->ptr + start;
+    qmcu_store_unpack(v->bits, c, v->ptr, start, (x1 - x0) * c, stage);
     return stage;
 }
 
@@ -45,6 +45,7 @@ typedef struct {
     int32_t tau;            /* outlier tile when more than tau codes fall outside 0 .. 2^b - 1; < 0: never */
     int keep;               /* outlier values kept as extended codes (else saturated) */
     int bytewise;           /* codes stored one per byte (kept outliers, or a halo-cached map) */
+    int store;              /* bits per stored code of the output (8: one per byte; else qmcu_store_pack) */
     const int8_t *code_max; /* per-channel activation bound in code space, or NULL */
     int code_max_above;     /* every bound >= 2^b - 1: only codes outside the range can meet one */
     int32_t channels;
@@ -154,7 +155,7 @@ static qmcu_status run_staged(const qmcu_model *m, const qmcu_exec_plan *p, uint
     for (y = r.h0; y < r.h1; y++) {
         /* byte-stored outputs are written in place, packed ones staged */
         const int64_t out_start = ((int64_t)(y - out.b.h0) * (out.b.w1 - out.b.w0) + (r.w0 - out.b.w0)) * cout;
-        int8_t *const dst = byte_stored(bout, ss->bytewise) ? (int8_t *)out.ptr + out_start : stage_out;
+        int8_t *const dst = ss->store == 8 ? (int8_t *)out.ptr + out_start : stage_out;
         switch (op->type) {
         case QMCU_OP_ADD: {
             const int32_t d[4] = {1, 1, 1, n};
@@ -184,7 +185,7 @@ static qmcu_status run_staged(const qmcu_model *m, const qmcu_exec_plan *p, uint
             *outlier = 1;
             return QMCU_OK;
         }
-        if (dst == stage_out) qmcu_pack(bout, stage_out, n, out.ptr, out_start);
+        if (dst == stage_out) qmcu_store_pack(ss->store, cout, stage_out, n, out.ptr, out_start);
     }
     return QMCU_OK;
 }
@@ -340,8 +341,8 @@ static qmcu_status run_packed_conv(const qmcu_model *m, const qmcu_exec_plan *p,
                 from = have1;
             }
             if (n1 > from)
-                qmcu_unpack(in_store, xbuf, (int64_t)(from - bin.h0) * (int64_t)in_row, (int32_t)((n1 - from) * (int64_t)in_row),
-                            (int8_t *)stage_in + (size_t)(from - n0) * in_row);
+                qmcu_store_unpack(in_store, cin, xbuf, (int64_t)(from - bin.h0) * (int64_t)in_row,
+                                  (int32_t)((n1 - from) * (int64_t)in_row), (int8_t *)stage_in + (size_t)(from - n0) * in_row);
             have0 = n0;
             have1 = n1 > from ? n1 : have1;
             in_b.h0 = n0;
@@ -354,7 +355,7 @@ static qmcu_status run_packed_conv(const qmcu_model *m, const qmcu_exec_plan *p,
             *outlier = 1;
             return QMCU_OK;
         }
-        if (out_store < 8) qmcu_pack(out_store, dst, n, ybuf, out_at);
+        if (out_store < 8) qmcu_store_pack(out_store, cout, dst, n, ybuf, out_at);
     }
     return QMCU_OK;
 }
@@ -439,6 +440,7 @@ static qmcu_status run_tile_packed(const qmcu_model *m, const qmcu_exec_plan *p,
             ss.tau = op->type == QMCU_OP_PAD || bout == 8 || no_vdpc || !p->fallback_region ? -1 : p->lowbit_tau[op->out];
             ss.keep = store == 8 && p->lowbit_keep && p->lowbit_keep[op->out];
             ss.bytewise = store == 8;
+            ss.store = store;
             if (cached) st = qmcu_exec_halo_copy_in(m, p, mem, tile, i, NULL);
             if (st == QMCU_OK) {
                 settle_begin(&ss, &p->lowbit[i].v[(b0 < 8) | ((b1 < 8) << 1) | ((bout < 8) << 2)],
@@ -511,6 +513,7 @@ qmcu_status qmcu_lowbit_run_tile_ops(const qmcu_model *m, const qmcu_exec_plan *
             ss.tau = op->type == QMCU_OP_PAD || bout == 8 || no_vdpc ? -1 : p->lowbit_tau[op->out];
             ss.keep = p->lowbit_keep && p->lowbit_keep[op->out];
             ss.bytewise = bytewise;
+            ss.store = byte_stored(bout, bytewise) ? 8 : bout;
             if (st == QMCU_OK)
                 st = b0 == 8 && b1 == 8 && bout == 8 ? qmcu_exec_run_window(m, p, mem, tile, i, w)
                                                      : run_lowbit_op(m, p, mem, tile, i, w, b0, b1, &ss, fmt, &outlier);

@@ -11,10 +11,14 @@
 static inline int qmcu_bits_packed(int bits) { return bits == 4 || bits == 2; }
 
 /* Bits per stored code of a map planned at `bits` with `channels` channels in a version 3 plan:
- * 4 / 2 packed when every pixel stays byte-aligned, else 8 (one code per byte). */
+ * 2, 4, 5 and 6 packed (qmcu_store_pack) when every pixel stays byte-aligned (5 / 6: channels a
+ * multiple of 8, at most QMCU_STORE_MAX_CHANNELS), else 8 (one code per byte; 3 and 7 bits too). */
+#define QMCU_STORE_MAX_CHANNELS 512
 static inline int qmcu_lowbit_store_bits(int bits, int32_t channels)
 {
-    return (bits == 4 || bits == 2) && ((int64_t)channels * bits) % 8 == 0 ? bits : 8;
+    if (bits == 4 || bits == 2) return ((int64_t)channels * bits) % 8 == 0 ? bits : 8;
+    if (bits == 5 || bits == 6) return channels % 8 == 0 && channels <= QMCU_STORE_MAX_CHANNELS ? bits : 8;
+    return 8;
 }
 /* Bytes of one pixel of tensor t as buffers and caches store it. */
 static inline size_t qmcu_stored_pixel_bytes(const qmcu_model *m, const qmcu_exec_plan *p, int t)
