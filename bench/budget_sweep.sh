@@ -52,7 +52,7 @@ row() { # model tag input budget kind plan.json mode
   fi
   local why=""
   if [ "$mode" = quantmcu ]; then
-    why=$(sed -n 's/^  geometry: [^:]*: //p' "$T/out" | head -1 | cut -c1-110)
+    why=$(sed -n 's/^  geometry: .*): //p' "$T/out" | head -1 | cut -c1-110)
     grep -q "missed the accuracy guard" "$T/out" && why="$why; the bits' geometry missed the guard"
     why="$why; guard KL $(sed -n 's/.*calibration images \([0-9.]*\), .*/\1/p' "$T/out" | head -1)"
   fi

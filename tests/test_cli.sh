@@ -246,7 +246,10 @@ expect_error "bad lambda" "--lambda must be in [0, 1]" $QM plan "$V1" --calib "$
 expect_error "bits without 8" "--bits needs a list" $QM plan "$V1" --calib "$IMG" --bits 4,2
 expect_error "quantmcu options need calib" "need --calib DIR" $QM plan "$V1" --lambda 0.3
 expect_error "missing calib folder" "/nonexistent-calib" $QM plan "$V1" --split 7 --grid 2x2 --calib /nonexistent-calib
-expect_error "nothing to quantize" "no patch stage" $QM plan "$V1" --sram 1M --calib "$IMG" --calib-count 2
+expect_error "nothing to quantize" "no patch stage" $QM plan "$V1" --sram 1M --calib "$IMG" --calib-count 2 --quant-scheme v2
+$QM plan "$V1" --sram 1M --calib "$IMG" --calib-count 2 -o "$T/q1m.json" > "$T/q1m.txt" && grep -q "nothing for low bits to buy" "$T/q1m.txt" \
+  && python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['split']==0 and 'quantmcu' not in d" "$T/q1m.json" \
+  && ok || bad "v3 with layer by layer fitting: expected the int8 plan written as it is"
 expect_error "no-vdpc outside quantmcu" "--no-vdpc only applies" $QM run "$V1" "$IMG/$first" --no-vdpc
 
 # --- broken images in an eval folder: each named on stderr and counted; --strict stops at the first ---

@@ -56,10 +56,10 @@ img=$(echo $imgs | cut -d' ' -f1)
 $QM run "$V1" "$img" --mode quantmcu --plan "$T/qc2.json" --dump-output "$T/host.bin" > /dev/null || bad "host run QuantMCU v2"
 $QM mcu "$V1" --plan "$T/qc2.json" --mode quantmcu --board f746 "$img" --dump-output "$T/mcu.bin" > /dev/null \
   && cmp -s "$T/host.bin" "$T/mcu.bin" && ok || bad "cached QuantMCU v2 plan: firmware output differs from the host"
-# version 3 with every tile falling back: 4-bit maps packed in buffers sized for them (64K), every
-# threshold forced to 0 and a noise image, so every tile re-runs as 8-bit sub-tiles; the firmware's
-# arena is the plan's and its bytes equal the host's
-$QM plan "$V1" --sram 64K --calib "$IMG" --calib-count 4 --bits 8,4 --max-kl 0 -o "$T/q3.json" > "$T/q3.txt" || bad "plan v3 64K"
+# version 3 with every tile falling back: split 8 at 4x4 needs 70,816 B at int8; 4-bit maps packed in
+# buffers sized for them fit 64K; every threshold forced to 0 and a noise image, so every tile re-runs
+# as 8-bit sub-tiles; the firmware's arena is the plan's and its bytes equal the host's
+$QM plan "$V1" --split 8 --grid 4x4 --sram 64K --calib "$IMG" --calib-count 4 --bits 8,4 --max-kl 0 -o "$T/q3.json" > "$T/q3.txt" || bad "plan v3 64K"
 grep -q "runs again as [0-9]x[0-9] 8-bit sub-tiles" "$T/q3.txt" && ok || bad "v3 64K plan: expected outlier sub-tiles: $(grep 'peak SRAM' "$T/q3.txt")"
 python3 - "$T/q3.json" "$T/q3tau0.json" "$T/noise/0000_n01440764_noise.bmp" <<'PY' || bad "tau0 plan / noise image"
 import json, os, random, struct, sys

@@ -112,6 +112,16 @@ qmcu_status quantmcu_quantize(const quantmcu_model *m, const quantmcu_plan *patc
         }
         base = geom ? geom : p8;
         qo.memory_only = 1; /* bits where the budget needs them: the objective is device instructions */
+        if (base->spec.split == 0 && p8->arena_bytes <= p8->spec.sram_budget) {
+            /* layer by layer fits and is the fastest: no patch stage, so nothing for bits to buy; the
+               int8 plan itself (no QuantMCU section) */
+            qmcu_plan *same = NULL;
+            qmcu_plan_spec spec = p8->spec;
+            qmcu_plan_free(geom);
+            if ((st = qmcu_plan_build(m->m, &spec, &same, err)) != QMCU_OK) return st;
+            same->spec.sram_budget = p8->spec.sram_budget;
+            return qmcu_api_wrap_plan(m, same, out, err);
+        }
         if (!qmcu_split_is_lowbit_capable(m->g, base->spec.split, err)) {
             qmcu_plan_free(geom);
             return QMCU_ERR_UNSUPPORTED;

@@ -156,8 +156,9 @@ static void tile_section(FILE *f, const quantmcu_model *m, const quantmcu_plan *
             "the output a tile computes; its dashed outline is the input window it reads, halo included. ",
             p->spec.grid_h, p->spec.grid_w, s->dims[1], s->dims[2], s->dims[3], p->spec.split - 1);
     if (e->lowbit)
-        fputs("Red tiles held an outlier in a low-bit feature map and switched to 8 bits from there on (VDPC); "
-              "green ones ran every low-bit map at its planned width.",
+        fputs("Red tiles held an outlier in a low-bit feature map and switched to 8 bits (VDPC: from there on in "
+              "version 2, the whole tile again as 8-bit sub-tiles in version 3); green ones ran every low-bit map at "
+              "its planned width.",
               f);
     fprintf(f, "</p>\n<svg id=\"tiles-svg\" data-tiles=\"%d\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">\n",
             p->n_tiles, side, side, side, side);
@@ -429,6 +430,22 @@ static void summary_section(FILE *f, const quantmcu_plan *p, const quantmcu_repo
                 d->res.patch_bitops > 0 ? d->res.patch_bitops_int8 / d->res.patch_bitops : 0.0,
                 d->res.stats.tiles ? 100.0 * (double)d->res.stats.outlier_tiles / (double)d->res.stats.tiles : 0.0,
                 d->have_eval8 ? d->res.agreement_pct : -1.0);
+    if (lowbit) { /* version 3: how the bits buy memory, the outlier tiles, the guard */
+        quantmcu_quant_info qi;
+        if (quantmcu_quant_get_info(p, &qi) == QMCU_OK && qi.scheme >= 3) {
+            fprintf(f,
+                    "<tr><th>QuantMCU v3</th><td>maps stored at their bits (4/2-bit packed, 5/6-bit in planes), "
+                    "buffers sized for them; ");
+            if (info->fallback_h)
+                fprintf(f, "an outlier tile runs again as %dx%d 8-bit sub-tiles (+%zu bytes); ", info->fallback_h,
+                        info->fallback_w, info->fallback_excess_bytes);
+            else
+                fputs("no 8-bit sub-grid fits the budget: outlier tiles keep their bits (outliers saturate); ", f);
+            fprintf(f, "accuracy guard: KL %.4f on the calibration images (limit %.3g%s); %.1f M instructions predicted",
+                    qi.calib_kl, qi.max_kl, qi.guard_met ? "" : ", NOT met", info->predicted_instructions / 1e6);
+            fputs("</td></tr>\n", f);
+        }
+    }
     if (o->mcu_board)
         fprintf(f, "<tr><th>emulated Cortex-M4 (%s)</th><td>%llu instructions for the sample image</td></tr>\n",
                 o->mcu_board, d->insns);

@@ -531,7 +531,14 @@ int cmd_plan(int argc, char **argv)
         else
             printf("does NOT fit the %zu-byte (%.0f kB) SRAM budget%s\n", a.budget, a.budget / 1024.0,
                    a.po.split < 0 ? ": no plan does; this is the lowest peak" : "");
-        if (qp) print_quantmcu(m, qp, p);
+        if (qp) {
+            quantmcu_quant_info qi;
+            if (quantmcu_quant_get_info(qp, &qi) == QMCU_OK)
+                print_quantmcu(m, qp, p);
+            else
+                printf("QuantMCU: the int8 plan above runs layer by layer within the budget, the fastest plan: no patch "
+                       "stage, nothing for low bits to buy (it is written as it is)\n");
+        }
     }
     if (qp && !info.fits) { /* version 3: the bits may fit what int8 does not */
         quantmcu_plan_info c;

@@ -57,9 +57,13 @@ int64_t qmcu_cost_in_elems(const qmcu_plan *p, int i, const qmcu_op_work *w)
 /* QuantMCU version 3 on the normal tiles, per element an op writes in a low-bit format (settling,
  * packing, per-channel requantization) and per element it reads from a packed map (row staging):
  * least squares on the per-op difference between QuantMCU and int8 at the same geometry
- * (MobileNetV2 split 13, 4x4 cached, `mcu --profile`, 10 ops; README "Cost model"). */
+ * (MobileNetV2 split 13, 4x4 cached, `mcu --profile`, 10 ops); then, per output row of an op with a
+ * low-bit side (a kernel call per row, its staging), the mean remaining residual per row of
+ * MobileNetV1 at 18K (8x8 tiles, 5/6-bit planes; 3.6 k) and MobileNetV2 4x4 (4.6 k). README
+ * "Cost model". */
 #define QMCU_COST_LOWBIT_OUT 4.29
 #define QMCU_COST_PACKED_IN  5.12
+#define QMCU_COST_LOWBIT_ROW 4000.0
 
 static double int8_op(const qmcu_plan *p, int i, const qmcu_op_work *w)
 {
@@ -95,8 +99,10 @@ double qmcu_cost_predict_op(const qmcu_plan *p, int i, const qmcu_op_work *w)
     if (i > 0 && p->fused_next[i - 1]) return 0.0; /* ran inside op i-1 */
     s = int8_op(p, i, w);
     if (p->spec.packed && i < p->spec.split) {
-        if (map_bits(p, op->out) < 8) s += QMCU_COST_LOWBIT_OUT * (double)qmcu_cost_out_elems(p, i, w);
+        const int low_out = map_bits(p, op->out) < 8;
+        if (low_out) s += QMCU_COST_LOWBIT_OUT * (double)qmcu_cost_out_elems(p, i, w);
         if (map_store(p, op->in[0]) < 8) s += QMCU_COST_PACKED_IN * (double)qmcu_cost_in_elems(p, i, w);
+        if (low_out || map_bits(p, op->in[0]) < 8) s += QMCU_COST_LOWBIT_ROW * (double)w->rows;
     }
     return s;
 }
