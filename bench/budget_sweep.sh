@@ -51,6 +51,7 @@ row() { # model tag input budget kind plan.json mode
     fi
   fi
   local why=""
+  if [ "$kind" = quantmcu ] && [ "$mode" = patch ]; then why="the int8 plan as it is (layer by layer: nothing for bits to buy)"; fi
   if [ "$mode" = quantmcu ]; then
     why=$(sed -n 's/^  geometry: .*): //p' "$T/out" | head -1 | cut -c1-110)
     grep -q "missed the accuracy guard" "$T/out" && why="$why; the bits' geometry missed the guard"
@@ -94,6 +95,7 @@ sweep() { # model tag input-in-sram budgets...
         echo "| $tag | $input | $b | $kind | no plan fits ($(grep -ho 'needs [0-9]* bytes' "$T/err" | head -1)) | | | | | | | |"
         continue
       fi
+      if [ $mode = quantmcu ] && ! grep -q '"quantmcu"' "$T/p.json"; then mode=patch; fi # the int8 plan kept as it is
       row "$model" "$tag" "$input" "$b" "$kind" "$T/p.json" $mode
     done
   done

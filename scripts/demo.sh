@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole pipeline on shared models (set-up included):
 #  1. MobileNetV2 planned for a 320 kB SRAM budget (split x grid x halo search);
-#  2. QuantMCU on that plan: calibrated on dev images 0..31, bit widths searched (VDPC + VDQS);
+#  2. QuantMCU version 3: geometry and bits searched together at 320 kB; then on split 13, 4x4, halo
+#     cached, calibrated on dev images 0..31, bit widths searched (VDPC + VDQS), stored at their bits;
 #  3. 8-bit patch vs QuantMCU on 100 other dev images (32..131): accuracy, BitOPs;
 #  4. MobileNetV1-0.25 as generated C firmware on an emulated Cortex-M4 (STM32F746 budget, QEMU):
 #     prediction, instructions, arena, checked against the host;
@@ -28,8 +29,12 @@ t0=$(date +%s)
 echo "== 1. MobileNetV2: the plan for 320 kB of SRAM (layer by layer it needs $($Q info "$M" | grep -o 'peak SRAM: [0-9]* bytes' | head -1 | grep -o '[0-9]*') bytes)"
 $Q plan "$M" --sram 320K -o build/demo/v2_patch.json --quiet
 echo
-echo "== 2. QuantMCU on it: calibrate on 32 dev images, search the bit widths"
-$Q plan "$M" --sram 320K --calib build/demo/calib -o build/demo/v2_quantmcu.json --quiet | grep -E "QuantMCU|patch-stage BitOPs|on the calibration|peak SRAM: " || true
+echo "== 2. QuantMCU (version 3) at 320 kB: geometry and bits searched together for the fewest device instructions"
+$Q plan "$M" --sram 320K --input-in-sram no --calib build/demo/calib -o build/demo/v2_search.json --quiet \
+  | grep -E "QuantMCU v3|geometry:|bits:|accuracy guard|predicted:" || true
+echo "   ... and on split 13, 4x4, halo cached: calibrate on 32 dev images, search the bit widths (VDPC + VDQS)"
+$Q plan "$M" --split 13 --grid 4x4 --halo cached --input-in-sram no --calib build/demo/calib -o build/demo/v2_quantmcu.json --quiet \
+  | grep -E "patch-stage BitOPs|on the calibration|accuracy guard|peak SRAM: " || true
 echo
 echo "== 3. 100 other dev images: 8-bit patch vs QuantMCU"
 $Q eval "$M" --images build/demo/eval --threads "$(nproc)" --mode patch --plan build/demo/v2_patch.json 2> /dev/null | grep -E "top-1|MACs" || true
