@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (!has_quant || qmcu_vdq_parse(text, "fuzz.json", g_graph, spec.split, &vdq, &err) == QMCU_OK)) {
         const qmcu_exec_plan *e = NULL;
         if (vdq) { /* the QuantMCU plan takes vdq over */
-            if (qmcu_quant_plan_make(g_model, &spec, vdq, &p, &err) == QMCU_OK) e = &p->exec;
+            if (qmcu_quant_plan_make(g_model, &spec, vdq, 1, &p, &err) == QMCU_OK) e = &p->exec;
         } else if (qmcu_plan_build(g_model, &spec, &p, &err) == QMCU_OK) {
             e = &p->exec;
         }

@@ -134,6 +134,8 @@ size_t qmcu_stored_bytes(int store, int64_t n)
 void qmcu_store_unpack(int store, int32_t c, const uint8_t *src, int64_t start, int32_t n, int8_t *dst)
 {
     const size_t px = (size_t)c * (size_t)store / 8;
+    const int32_t hb = store == 6 ? 2 : 1, per = 8 / hb; /* the high plane: hb bits a code, per codes a byte */
+    const uint32_t mask = (1u << hb) - 1u;
     int32_t p, k, j;
     if (store != 5 && store != 6) {
         qmcu_unpack(store, src, start, n, dst);
@@ -143,18 +145,10 @@ void qmcu_store_unpack(int store, int32_t c, const uint8_t *src, int64_t start, 
     for (p = 0; p < n / c; p++, src += px, dst += c) {
         const uint8_t *hi = src + c / 2;
         qmcu_unpack(4, src, 0, c, dst); /* the low 4 bits */
-        if (store == 5) {
-            for (k = 0; k < c / 8; k++) {
-                const uint32_t b = hi[k];
-                if (!b) continue; /* codes below 16: nothing to add (common after ReLU) */
-                for (j = 0; j < 8; j++) dst[8 * k + j] = (int8_t)(dst[8 * k + j] | (int8_t)(((b >> j) & 1u) << 4));
-            }
-        } else {
-            for (k = 0; k < c / 4; k++) {
-                const uint32_t b = hi[k];
-                if (!b) continue;
-                for (j = 0; j < 4; j++) dst[4 * k + j] = (int8_t)(dst[4 * k + j] | (int8_t)(((b >> (2 * j)) & 3u) << 4));
-            }
+        for (k = 0; k < c / per; k++) {
+            const uint32_t b = hi[k];
+            if (!b) continue; /* codes below 16: nothing to add (common after ReLU) */
+            for (j = 0; j < per; j++) dst[per * k + j] = (int8_t)(dst[per * k + j] | (int8_t)(((b >> (hb * j)) & mask) << 4));
         }
     }
 }
@@ -162,6 +156,8 @@ void qmcu_store_unpack(int store, int32_t c, const uint8_t *src, int64_t start, 
 void qmcu_store_pack(int store, int32_t c, const int8_t *src, int32_t n, uint8_t *dst, int64_t start)
 {
     const size_t px = (size_t)c * (size_t)store / 8;
+    const int32_t hb = store == 6 ? 2 : 1, per = 8 / hb; /* the high plane: hb bits a code, per codes a byte */
+    const uint32_t mask = (1u << hb) - 1u;
     int32_t p, k, j;
     if (store != 5 && store != 6) {
         qmcu_pack(store, src, n, dst, start);
@@ -171,18 +167,10 @@ void qmcu_store_pack(int store, int32_t c, const int8_t *src, int32_t n, uint8_t
     for (p = 0; p < n / c; p++, src += c, dst += px) {
         uint8_t *hi = dst + c / 2;
         qmcu_pack(4, src, c, dst, 0); /* the low 4 bits (qmcu_pack keeps only those) */
-        if (store == 5) {
-            for (k = 0; k < c / 8; k++) {
-                uint32_t b = 0;
-                for (j = 0; j < 8; j++) b |= (uint32_t)((src[8 * k + j] >> 4) & 1) << j;
-                hi[k] = (uint8_t)b;
-            }
-        } else {
-            for (k = 0; k < c / 4; k++) {
-                uint32_t b = 0;
-                for (j = 0; j < 4; j++) b |= (uint32_t)((src[4 * k + j] >> 4) & 3) << (2 * j);
-                hi[k] = (uint8_t)b;
-            }
+        for (k = 0; k < c / per; k++) {
+            uint32_t b = 0;
+            for (j = 0; j < per; j++) b |= ((uint32_t)(src[per * k + j] >> 4) & mask) << (hb * j);
+            hi[k] = (uint8_t)b;
         }
     }
 }
