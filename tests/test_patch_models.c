@@ -154,11 +154,7 @@ static void check_v3_sizing(const char *data, const char *name, int k, int gh, i
     if (p8 && p4) {
         const int nsub = p4->fallback_h * p4->fallback_w;
         CHECK(plan_placement_errors(p4) == 0, "%s v3: overlapping buffers", name);
-        size_t peak4 = 0, peak8 = 0;
-        for (i = 0; i < k; i++) { /* the patch stage's own peak */
-            if (p4->step_live_bytes[i] + p4->scratch_bytes[i] > peak4) peak4 = p4->step_live_bytes[i] + p4->scratch_bytes[i];
-            if (p8->step_live_bytes[i] + p8->scratch_bytes[i] > peak8) peak8 = p8->step_live_bytes[i] + p8->scratch_bytes[i];
-        }
+        const size_t peak4 = qmcu_plan_patch_peak(p4, NULL), peak8 = qmcu_plan_patch_peak(p8, NULL);
         CHECK(p4->arena_bytes <= p8->arena_bytes && peak4 < peak8, "%s v3: arena %zu / patch stage %zu vs int8 %zu / %zu",
               name, p4->arena_bytes, peak4, p8->arena_bytes, peak8);
         for (t = 0; t < g->n_tensors; t++) {

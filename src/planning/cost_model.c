@@ -76,12 +76,8 @@ static double int8_op(const qmcu_plan *p, int i, const qmcu_op_work *w)
  * plan sized for spec.tensor_bits, as the geometry search builds them); 8 for anything else. */
 static int map_bits(const qmcu_plan *p, int t)
 {
-    const qmcu_graph *g = p->g;
-    const qmcu_tensor *x = &g->tensors[t];
-    const int src = qmcu_pad_source(g, p->spec.split, t);
-    if (!p->spec.packed || t == p->split_tensor || qmcu_graph_producer(g, t, p->spec.split) < 0 || x->type != QMCU_I8 ||
-        x->ndim != 4)
-        return 8;
+    const int src = qmcu_pad_source(p->g, p->spec.split, t);
+    if (!p->spec.packed || !qmcu_plan_lowbit_map(p, t)) return 8;
     if (p->lowbit.bits) return p->lowbit.bits[src];
     return p->spec.tensor_bits ? p->spec.tensor_bits[src] : 8;
 }

@@ -134,15 +134,18 @@ static size_t region_bytes(const qmcu_tensor *t, qmcu_window r)
 /* Version 3: bits per stored code the plan sizes tensor t for: 4 / 2 packed, 8 a code per byte,
  * 0 not known yet (sized for 8 bits, rows staged as if packed). Maps produced in the patch
  * stage (not S) only. */
+int qmcu_plan_lowbit_map(const qmcu_plan *p, int t)
+{
+    const qmcu_tensor *x = T(p->g, t);
+    return t != p->split_tensor && qmcu_graph_producer(p->g, t, p->spec.split) >= 0 && x->type == QMCU_I8 &&
+           x->ndim == 4;
+}
+
 static int plan_store(const qmcu_plan *p, int t)
 {
-    const qmcu_graph *g = p->g;
-    const qmcu_tensor *x = T(g, t);
-    if (!p->spec.packed || t == p->split_tensor || qmcu_graph_producer(g, t, p->spec.split) < 0 ||
-        x->type != QMCU_I8 || x->ndim != 4)
-        return 8;
+    if (!p->spec.packed || !qmcu_plan_lowbit_map(p, t)) return 8;
     if (!p->spec.tensor_bits) return 0;
-    return qmcu_lowbit_store_bits(p->spec.tensor_bits[qmcu_pad_source(g, p->spec.split, t)], x->dims[3]);
+    return qmcu_lowbit_store_bits(p->spec.tensor_bits[qmcu_pad_source(p->g, p->spec.split, t)], T(p->g, t)->dims[3]);
 }
 
 /* Bytes of region r of tensor t as the plan stores it. */
@@ -421,13 +424,15 @@ static size_t tile_tensor_bytes(const qmcu_plan *p, int t)
     return best;
 }
 
-/* The patch stage's own peak: live + scratch over ops 0..split-1. */
-static size_t patch_stage_peak(const qmcu_plan *p)
+size_t qmcu_plan_patch_peak(const qmcu_plan *p, int *at)
 {
     size_t best = 0;
     int i;
     for (i = 0; i < p->spec.split; i++)
-        if (p->step_live_bytes[i] + p->scratch_bytes[i] > best) best = p->step_live_bytes[i] + p->scratch_bytes[i];
+        if (p->step_live_bytes[i] + p->scratch_bytes[i] > best) {
+            best = p->step_live_bytes[i] + p->scratch_bytes[i];
+            if (at) *at = i;
+        }
     return best;
 }
 
@@ -841,12 +846,12 @@ qmcu_status qmcu_plan_build(const qmcu_model *m, const qmcu_plan_spec *spec, qmc
                 return st;
             }
             if ((spec->sram_budget && cand->arena_bytes > spec->sram_budget) ||
-                (spec->patch_budget && patch_stage_peak(cand) > spec->patch_budget)) {
+                (spec->patch_budget && qmcu_plan_patch_peak(cand, NULL) > spec->patch_budget)) {
                 qmcu_plan_free(cand);
                 continue;
             }
             if (!*out || cand->arena_bytes < (*out)->arena_bytes ||
-                (cand->arena_bytes == (*out)->arena_bytes && patch_stage_peak(cand) < patch_stage_peak(*out))) {
+                (cand->arena_bytes == (*out)->arena_bytes && qmcu_plan_patch_peak(cand, NULL) < qmcu_plan_patch_peak(*out, NULL))) {
                 qmcu_plan_free(*out);
                 *out = cand;
             } else {

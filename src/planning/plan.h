@@ -126,6 +126,14 @@ typedef struct {
 } qmcu_op_work;
 void qmcu_plan_op_work(const qmcu_plan *p, int i, qmcu_op_work *w);
 
+/* Version 3: may tensor t be stored in a low-bit format? An int8 NHWC map produced in the patch
+ * stage other than S (the planner sizes, the cost model counts and the QuantMCU tables store only
+ * these). */
+int qmcu_plan_lowbit_map(const qmcu_plan *p, int t);
+/* The patch stage's own peak: live + scratch, largest over ops 0..split-1 (*at: that op; may be
+ * NULL). */
+size_t qmcu_plan_patch_peak(const qmcu_plan *p, int *at);
+
 /* (Re)builds p->exec from the plan's arrays and its low-bit tables: the only place it is built. */
 void qmcu_plan_exec_view(qmcu_plan *p);
 

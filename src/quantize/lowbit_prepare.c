@@ -390,8 +390,7 @@ qmcu_status qmcu_lowbit_prepare(const qmcu_model *m, const qmcu_plan *p, const q
             const int src = qmcu_pad_source(g, p->spec.split, t);
             const qmcu_tensor *x = TENSOR(m, t);
             int st = 8;
-            if (t != p->split_tensor && qmcu_graph_producer(g, t, p->spec.split) >= 0 && x->type == QMCU_I8 &&
-                x->ndim == 4 && src < vdq->n_tensors && vdq->fmap[src].in_scope) {
+            if (qmcu_plan_lowbit_map(p, t) && src < vdq->n_tensors && vdq->fmap[src].in_scope) {
                 st = qmcu_lowbit_store_bits(vdq->fmap[src].bits, x->dims[3]);
                 if (p->spec.tensor_bits && qmcu_lowbit_store_bits(p->spec.tensor_bits[src], x->dims[3]) != st) {
                     qmcu_error_set(err, "%s: the plan's buffers are sized for %d-bit codes of tensor %d, its format has %d bits",

@@ -323,19 +323,6 @@ static int map_live_at(const qmcu_plan *p, int t, int op)
     return 0;
 }
 
-/* The patch stage's own peak of p (live + scratch over ops 0..split-1) and where. */
-static size_t patch_peak(const qmcu_plan *p, int *at)
-{
-    size_t best = 0;
-    int i;
-    for (i = 0; i < p->spec.split; i++)
-        if (p->step_live_bytes[i] + p->scratch_bytes[i] > best) {
-            best = p->step_live_bytes[i] + p->scratch_bytes[i];
-            *at = i;
-        }
-    return best;
-}
-
 /* Version 3, SRAM first: while the plan sized for the bits exceeds `budget` (its peak in the patch
  * stage) or its patch stage exceeds `patch_budget` (0: none), a map live at that peak op goes to a
  * lower candidate width that stores it in fewer bits (6, 5, 4 or 2 packed): the (map, width) with
@@ -360,7 +347,7 @@ static qmcu_status fit_budget(const qmcu_model *m, const qmcu_plan_spec *spec, s
         s.fallback_grid = 0;
         if ((st = qmcu_plan_build(m, &s, &p, err)) != QMCU_OK) break;
         op = p->live_peak_op;
-        if (patch_budget && patch_peak(p, &op) > patch_budget) {
+        if (patch_budget && qmcu_plan_patch_peak(p, &op) > patch_budget) {
             /* op: the patch stage's peak */
         } else if (p->arena_bytes > budget && op < spec->split) {
             op = p->live_peak_op;
@@ -400,14 +387,14 @@ static int all_8bit_fits(const qmcu_model *m, const qmcu_plan_spec *spec, size_t
     qmcu_plan_spec s = *spec;
     qmcu_plan *p = NULL;
     qmcu_error err;
-    int fits = 0, op = 0;
+    int fits = 0;
     if (!eight) return 0;
     memset(eight, 8, (size_t)m->g->n_tensors);
     s.quantmcu = s.packed = 1;
     s.tensor_bits = eight;
     s.fallback_grid = -1;
     if (qmcu_plan_build(m, &s, &p, &err) == QMCU_OK)
-        fits = p->arena_bytes <= budget && (!patch_budget || patch_peak(p, &op) <= patch_budget);
+        fits = p->arena_bytes <= budget && (!patch_budget || qmcu_plan_patch_peak(p, NULL) <= patch_budget);
     qmcu_plan_free(p);
     free(eight);
     return fits;
@@ -473,7 +460,6 @@ static qmcu_status finish_v3(const qmcu_model *m, const qmcu_plan *patch, const 
     }
     free(ref);
     free(searched);
-    if (sized) sized->spec.halo_ops = sized->halo;
     free(halo);
     if (st != QMCU_OK) {
         if (sized) {

@@ -279,19 +279,30 @@ static int32_t rows_per_output_row(const qmcu_model *m, int i, qmcu_window b)
     return rows < b.h1 - b.h0 ? rows : b.h1 - b.h0;
 }
 
+/* The row staging of op i at the start of its scratch: the unpacked input rows one output row
+ * reads (input buffer region b, packed input), then one output row of out_w pixels (packed
+ * output). Returns its bytes; *out_at: where the output row starts. */
+static size_t staging_layout(const qmcu_model *m, int i, qmcu_window b, int32_t out_w, int in_store, int out_store,
+                             size_t *out_at)
+{
+    const qmcu_op *op = &m->g->ops[i];
+    size_t s = 0;
+    if (in_store < 8)
+        s = qmcu_align16((size_t)rows_per_output_row(m, i, b) * (size_t)(b.w1 - b.w0) *
+                         (size_t)QMCU_TENSOR(m, op->in[0])->dims[3]);
+    *out_at = s;
+    if (out_store < 8) s += qmcu_align16((size_t)out_w * (size_t)QMCU_TENSOR(m, op->out)->dims[3]);
+    return s;
+}
+
 size_t qmcu_lowbit_packed_conv_scratch(const qmcu_model *m, const qmcu_exec_plan *p, int tile, int i, int in_store,
                                        int out_store)
 {
-    const qmcu_op *op = &m->g->ops[i];
-    const qmcu_window b = qmcu_tile_buffer_region(p, tile, i, op->in[0]), r = qmcu_tile_region(p, tile, i);
+    const qmcu_window b = qmcu_tile_buffer_region(p, tile, i, m->g->ops[i].in[0]), r = qmcu_tile_region(p, tile, i);
     const qmcu_window row = {r.h0, r.h0 + 1, r.w0, r.w1};
-    size_t s = 0;
+    size_t out_at;
     if (qmcu_window_empty(r)) return 0;
-    if (in_store < 8)
-        s += qmcu_align16((size_t)rows_per_output_row(m, i, b) * (size_t)(b.w1 - b.w0) *
-                          (size_t)QMCU_TENSOR(m, op->in[0])->dims[3]);
-    if (out_store < 8) s += qmcu_align16((size_t)(r.w1 - r.w0) * (size_t)QMCU_TENSOR(m, op->out)->dims[3]);
-    return s + qmcu_exec_conv_rows_scratch(m, i, b, row);
+    return staging_layout(m, i, b, r.w1 - r.w0, in_store, out_store, &out_at) + qmcu_exec_conv_rows_scratch(m, i, b, row);
 }
 
 /* Conv / depthwise op i of a version 3 tile on output window w of its region, row by row: the
@@ -310,15 +321,14 @@ static qmcu_status run_packed_conv(const qmcu_model *m, const qmcu_exec_plan *p,
     const size_t in_row = (size_t)(bin.w1 - bin.w0) * (size_t)cin;
     const int32_t n = (w.w1 - w.w0) * cout;
     uint8_t *const xbuf = mem + p->tensor_offset[x], *const ybuf = mem + p->tensor_offset[op->out];
-    uint8_t *stage_in = mem + p->scratch_offset[i], *stage_out = stage_in, *kscratch;
-    size_t used = 0;
+    uint8_t *const stage_in = mem + p->scratch_offset[i], *stage_out, *kscratch;
+    size_t used, out_at0;
     int32_t have0 = 0, have1 = 0, y, block;
     qmcu_conv_params cp;
     qmcu_conv_override ov;
     if (!v->valid) return QMCU_ERR_ARG;
-    if (in_store < 8) used = qmcu_align16((size_t)rows_per_output_row(m, i, bin) * in_row);
-    stage_out = stage_in + used;
-    if (out_store < 8) used += qmcu_align16((size_t)n);
+    used = staging_layout(m, i, bin, w.w1 - w.w0, in_store, out_store, &out_at0);
+    stage_out = stage_in + out_at0;
     kscratch = stage_in + used;
     if (used > p->scratch_bytes[i]) return QMCU_ERR_NOMEM;
     conv_override_of(v, b0, &cp, &ov);
