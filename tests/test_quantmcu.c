@@ -212,6 +212,44 @@ static void test_store_planes(void)
         }
 }
 
+/* Version 3 settling while packing: a code above its channel's bound takes the bound (no
+ * outlier), one still outside 0 .. 2^b - 1 is saturated and counted; the packed bytes equal
+ * packing the settled codes, and the codes in src are settled in place. */
+static void test_store_pack_saturate(void)
+{
+    static const int widths[] = {2, 4, 5, 6};
+    int wi, it;
+    for (wi = 0; wi < 4; wi++)
+        for (it = 0; it < 60; it++) {
+            const int bits = widths[wi], top = (1 << bits) - 1;
+            const int32_t c = 8 * rnd_range(1, 12), npix = rnd_range(1, 9), n = c * npix;
+            int8_t codes[96 * 9], want[96 * 9], bound[96];
+            uint8_t got[96 * 9], ref[96 * 9];
+            const int use_bound = it % 2;
+            int32_t j, count = 0, got_count;
+            for (j = 0; j < c; j++) bound[j] = (int8_t)rnd_range(top, 127);
+            for (j = 0; j < n; j++) {
+                /* mostly in range, some above / below it (outliers) and above the bound (clamps) */
+                const int r = rnd_range(0, 9);
+                codes[j] = (int8_t)(r < 7 ? rnd_range(0, top) : r == 7 ? rnd_range(-128, -1) : rnd_range(top + 1, 127));
+                want[j] = codes[j];
+                if (use_bound && want[j] > bound[j % c]) want[j] = bound[j % c];
+                if (want[j] < 0 || want[j] > top) {
+                    count++;
+                    want[j] = (int8_t)(want[j] < 0 ? 0 : top);
+                }
+            }
+            memset(got, 0, sizeof got);
+            memset(ref, 0, sizeof ref);
+            got_count = qmcu_store_pack_saturate(bits, c, codes, n, use_bound ? bound : NULL, got, 0);
+            qmcu_store_pack(bits, c, want, n, ref, 0);
+            CHECK(got_count == count, "pack_saturate %d bits: %d outliers counted, want %d", bits, (int)got_count,
+                  (int)count);
+            CHECK(!memcmp(codes, want, (size_t)n), "pack_saturate %d bits: codes settled in place", bits);
+            CHECK(!memcmp(got, ref, qmcu_stored_bytes(bits, n)), "pack_saturate %d bits: packed bytes", bits);
+        }
+}
+
 static void test_lowbit_numerics(void)
 {
     static const int widths[][2] = {{8, 8}, {4, 4}, {2, 2}, {4, 2}, {2, 8}, {8, 4}, {3, 6}};
@@ -756,6 +794,7 @@ static void test_lowbit_v2_numerics(void)
 int main(void)
 {
     test_store_planes();
+    test_store_pack_saturate();
     test_pack();
     test_lowbit_numerics();
     test_lowbit_residual();

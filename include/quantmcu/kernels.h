@@ -282,12 +282,20 @@ void qmcu_unpack_in_place(int bits, uint8_t *buf, int32_t n);
 /* 1 when every one of n int8 codes lies in 0 .. 2^bits - 1 (bits 1..7). */
 int qmcu_codes_fit(int bits, const int8_t *codes, int32_t n);
 /* QuantMCU version 3 storage, whole pixels of c channels: `store` bits a code. 8: a byte each; 4
- * and 2: as qmcu_pack; 5 and 6: per pixel the low 4 bits of its c codes as 4-bit codes (c / 2
- * bytes), then the high 1 / 2 bits as 1-bit / 2-bit codes (c / 8, c / 4 bytes), so every pixel
- * stays byte-aligned (c a multiple of 8). start and n count codes and are whole pixels. */
+ * with c a multiple of 8: the 4-bit plane (per 8 codes a word, byte j = code j | code j + 4 << 4:
+ * word-wide unpack and pack); other 4 and 2: as qmcu_pack; 5 and 6: per pixel the low 4 bits of
+ * its c codes as a 4-bit plane (c / 2 bytes), then the high 1 / 2 bits as 1-bit / 2-bit codes
+ * (c / 8, c / 4 bytes), so every pixel stays byte-aligned (c a multiple of 8). start and n count
+ * codes and are whole pixels (or, on the 4-bit plane, multiples of 8). */
 size_t qmcu_stored_bytes(int store, int64_t n);
 void qmcu_store_unpack(int store, int32_t c, const uint8_t *src, int64_t start, int32_t n, int8_t *dst);
 void qmcu_store_pack(int store, int32_t c, const int8_t *src, int32_t n, uint8_t *dst, int64_t start);
+/* qmcu_store_pack of codes that may lie outside 0 .. 2^store - 1 (VDPC's outliers): a code outside
+ * is first held to its channel's bound (bound: per channel, each >= 2^store - 1, or NULL: an
+ * activation's clamp is no outlier), then, still outside, saturated (in src too) and counted.
+ * Returns the count. */
+int32_t qmcu_store_pack_saturate(int store, int32_t c, int8_t *src, int32_t n, const int8_t *bound, uint8_t *dst,
+                                 int64_t start);
 
 /* ---- float32 kernels (for float models and reference) ---------------------------------- */
 typedef struct {

@@ -19,10 +19,22 @@ static inline int32_t wrap_add3(int32_t a, int32_t b, int32_t c)
     return (int32_t)((uint32_t)a + (uint32_t)b + (uint32_t)c);
 }
 
+#if defined(__ARM_FEATURE_DSP)
+#include "qmcu_dsp.h"
+#endif
+
+/* Sum of k int8 (the filter-offset term of a row). DSP: 8 bytes at a time, each biased by 128
+ * (XOR of the sign bits) and summed as unsigned by USADA8, the bias taken off at the end. */
 static inline int32_t row_sum(const int8_t *a, int32_t k)
 {
-    int32_t s = 0, i;
-    for (i = 0; i < k; i++) s += a[i];
+    int32_t s = 0, i = 0;
+#if defined(__ARM_FEATURE_DSP)
+    uint32_t u = 0;
+    for (; i + 8 <= k; i += 8)
+        u = qmcu_usada8(qmcu_load_word(a + i + 4) ^ 0x80808080u, qmcu_usada8(qmcu_load_word(a + i) ^ 0x80808080u, u));
+    s = (int32_t)u - 128 * i;
+#endif
+    for (; i < k; i++) s += a[i];
     return s;
 }
 
@@ -65,7 +77,6 @@ static inline int32_t dot_1x1(const int8_t *a, const int8_t *b, int32_t k)
 /* Cortex-M DSP path: four int8 per word, sign-extended pairwise (SXTB16 of bytes 0/2 and,
  * rotated, 1/3) and accumulated two products per SMLAD. 2 rows x 2 filters per pass: each
  * expanded input word feeds 4 SMLADs, each expanded weight word 4. */
-#include "qmcu_dsp.h"
 
 /* acc + the four products of one input word with one weight word, both given as their
  * SXTB16 lane pairs (bytes 0/2, then 1/3). */
@@ -223,15 +234,15 @@ static void requant_row(const int32_t *acc, int32_t n, int32_t oc0, const int32_
         requant_row_signed(acc, n, bias + oc0, row_term, mult, shf, off, lo, hi, 1, out);
         return;
     }
-    if (bias && shifts == QMCU_SHIFTS_MIXED) { /* QuantMCU's per-channel formats mix the signs: one branch each */
+    if (bias && shifts == QMCU_SHIFTS_MIXED) { /* QuantMCU's per-channel formats mix the signs */
         bias += oc0;
         for (j = 0; j < n; j++) {
-            const int32_t sh = shf[j];
-            int32_t x = wrap_add3(acc[j], bias[j], row_term), h;
-            if (sh > 0) x = (int32_t)((uint32_t)x << sh);
-            h = (int32_t)(((int64_t)x * mult[j] + ((int64_t)1 << 30)) >> 31);
-            if (sh < 0) h = (h >> -sh) + ((h >> (-sh - 1)) & 1); /* ruy: ties upwards */
-            h += off;
+            /* branch-free: left shift max(s, 0), then the rounding right shift r = max(-s, 0)
+               (ties upwards), its rounding bit r - 1 of h read as bit r of 2h (r = 0: none) */
+            const int32_t sh = shf[j], left = sh > 0 ? sh : 0, right = left - sh;
+            const int32_t x = (int32_t)((uint32_t)wrap_add3(acc[j], bias[j], row_term) << left);
+            int32_t h = (int32_t)(((int64_t)x * mult[j] + ((int64_t)1 << 30)) >> 31);
+            h = (h >> right) + (int32_t)(((uint32_t)h << 1 >> right) & 1u) + off;
             out[j] = (int8_t)(h < lo ? lo : (h > hi ? hi : h));
         }
         return;

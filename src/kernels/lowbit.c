@@ -123,7 +123,32 @@ int qmcu_codes_fit(int bits, const int8_t *codes, int32_t n)
     return (any & outside) == 0;
 }
 
-/* ---- version 3 storage: 5 / 6-bit codes split into a 4-bit plane and a 1 / 2-bit plane per pixel ---- */
+/* ---- version 3 storage: 4-bit planes; 5 / 6-bit codes split into a 4-bit plane and a 1 / 2-bit plane per pixel ---- */
+
+/* The 4-bit plane of version 3 (4-bit maps of c channels, c a multiple of 8, and the low 4 bits
+ * of 5 / 6-bit maps): per 8 codes one little-endian word whose byte j holds code j (low nibble)
+ * and code j + 4 (high nibble). A word unpacks with two masks and packs with one shifted OR,
+ * about one instruction per code on Cortex-M. n is a multiple of 8. */
+static void plane4_unpack(const uint8_t *src, int32_t n, int8_t *dst)
+{
+    for (; n > 0; n -= 8, src += 4, dst += 8) {
+        uint32_t w;
+        memcpy(&w, src, 4);
+        store_word(dst, w & 0x0F0F0F0Fu);
+        store_word(dst + 4, (w >> 4) & 0x0F0F0F0Fu);
+    }
+}
+
+static void plane4_pack(const int8_t *src, int32_t n, uint8_t *dst)
+{
+    for (; n > 0; n -= 8, src += 8, dst += 4) {
+        const uint32_t w = (load_word(src) & 0x0F0F0F0Fu) | (load_word(src + 4) & 0x0F0F0F0Fu) << 4;
+        memcpy(dst, &w, 4);
+    }
+}
+
+/* 4-bit maps use the plane layout when their pixels are whole words of it. */
+static int plane4(int store, int32_t c) { return store == 4 && c % 8 == 0; }
 
 size_t qmcu_stored_bytes(int store, int64_t n)
 {
@@ -131,12 +156,35 @@ size_t qmcu_stored_bytes(int store, int64_t n)
     return qmcu_activation_bytes(store, n);
 }
 
+/* The high plane of 5 / 6-bit codes (bit 4, or bits 4-5, of each code; code j in the low bits of
+ * its byte, TFLite order), four codes at a time: spread to / gathered from one word of codes. */
+static inline uint32_t high_spread(int store, uint32_t b)
+{
+    if (store == 6) { /* 4 codes x 2 bits of one byte -> bits 0-1 of 4 bytes */
+        const uint32_t t = (b | b << 12) & 0x000F000Fu;
+        return (t | t << 6) & 0x03030303u;
+    }
+    return (b * 0x00204081u) & 0x01010101u; /* 4 bits of a nibble -> bit 0 of 4 bytes */
+}
+
+static inline uint32_t high_gather(int store, uint32_t x)
+{
+    if (store == 6) {
+        uint32_t t = (x >> 4) & 0x03030303u;
+        t = (t | t >> 6) & 0x000F000Fu;
+        return (t | t >> 12) & 0xFFu;
+    }
+    return ((x >> 4) & 0x01010101u) * 0x10204080u >> 28;
+}
+
 void qmcu_store_unpack(int store, int32_t c, const uint8_t *src, int64_t start, int32_t n, int8_t *dst)
 {
     const size_t px = (size_t)c * (size_t)store / 8;
-    const int32_t hb = store == 6 ? 2 : 1, per = 8 / hb; /* the high plane: hb bits a code, per codes a byte */
-    const uint32_t mask = (1u << hb) - 1u;
-    int32_t p, k, j;
+    int32_t p, k;
+    if (plane4(store, c)) {
+        plane4_unpack(src + start / 2, n, dst);
+        return;
+    }
     if (store != 5 && store != 6) {
         qmcu_unpack(store, src, start, n, dst);
         return;
@@ -144,11 +192,17 @@ void qmcu_store_unpack(int store, int32_t c, const uint8_t *src, int64_t start, 
     src += (size_t)(start / c) * px;
     for (p = 0; p < n / c; p++, src += px, dst += c) {
         const uint8_t *hi = src + c / 2;
-        qmcu_unpack(4, src, 0, c, dst); /* the low 4 bits */
-        for (k = 0; k < c / per; k++) {
-            const uint32_t b = hi[k];
-            if (!b) continue; /* codes below 16: nothing to add (common after ReLU) */
-            for (j = 0; j < per; j++) dst[per * k + j] = (int8_t)(dst[per * k + j] | (int8_t)(((b >> (hb * j)) & mask) << 4));
+        plane4_unpack(src, c, dst); /* the low 4 bits */
+        if (store == 6) {
+            for (k = 0; k < c / 4; k++)
+                if (hi[k]) store_word(dst + 4 * k, load_word(dst + 4 * k) | high_spread(6, hi[k]) << 4);
+        } else {
+            for (k = 0; k < c / 8; k++) {
+                const uint32_t b = hi[k];
+                if (!b) continue; /* codes below 16: nothing to add (common after ReLU) */
+                store_word(dst + 8 * k, load_word(dst + 8 * k) | high_spread(5, b & 15u) << 4);
+                store_word(dst + 8 * k + 4, load_word(dst + 8 * k + 4) | high_spread(5, b >> 4) << 4);
+            }
         }
     }
 }
@@ -156,9 +210,11 @@ void qmcu_store_unpack(int store, int32_t c, const uint8_t *src, int64_t start, 
 void qmcu_store_pack(int store, int32_t c, const int8_t *src, int32_t n, uint8_t *dst, int64_t start)
 {
     const size_t px = (size_t)c * (size_t)store / 8;
-    const int32_t hb = store == 6 ? 2 : 1, per = 8 / hb; /* the high plane: hb bits a code, per codes a byte */
-    const uint32_t mask = (1u << hb) - 1u;
-    int32_t p, k, j;
+    int32_t p, k;
+    if (plane4(store, c)) {
+        plane4_pack(src, n, dst + start / 2);
+        return;
+    }
     if (store != 5 && store != 6) {
         qmcu_pack(store, src, n, dst, start);
         return;
@@ -166,11 +222,76 @@ void qmcu_store_pack(int store, int32_t c, const int8_t *src, int32_t n, uint8_t
     dst += (size_t)(start / c) * px;
     for (p = 0; p < n / c; p++, src += c, dst += px) {
         uint8_t *hi = dst + c / 2;
-        qmcu_pack(4, src, c, dst, 0); /* the low 4 bits (qmcu_pack keeps only those) */
-        for (k = 0; k < c / per; k++) {
-            uint32_t b = 0;
-            for (j = 0; j < per; j++) b |= ((uint32_t)(src[per * k + j] >> 4) & mask) << (hb * j);
-            hi[k] = (uint8_t)b;
-        }
+        plane4_pack(src, c, dst); /* the low 4 bits */
+        if (store == 6)
+            for (k = 0; k < c / 4; k++) hi[k] = (uint8_t)high_gather(6, load_word(src + 4 * k));
+        else
+            for (k = 0; k < c / 8; k++)
+                hi[k] = (uint8_t)(high_gather(5, load_word(src + 8 * k)) | high_gather(5, load_word(src + 8 * k + 4)) << 4);
     }
+}
+
+/* Byte-wise minimum of two words whose bytes are all 0 .. 127: per byte 0x80 + y - x keeps its
+ * top bit exactly when y >= x, and never borrows from the next byte. */
+static inline uint32_t min_u7(uint32_t x, uint32_t y)
+{
+    const uint32_t keep = (((y | 0x80808080u) - x) >> 7 & 0x01010101u) * 0xFFu; /* 0xFF where x <= y */
+    return (x & keep) | (y & ~keep);
+}
+
+/* One code settled: held to its channel's bound (bnd: NULL for none), then to 0 .. top; 1 when
+ * it was outside that range (an outlier). */
+static inline int32_t settle_one(int8_t *code, const int8_t *bnd, int32_t top)
+{
+    if (bnd && *code > *bnd) *code = *bnd;
+    if (*code >= 0 && *code <= top) return 0;
+    *code = (int8_t)(*code < 0 ? 0 : top);
+    return 1;
+}
+
+/* 8 codes with one outside 0 .. top (rare: an outlier, or a value its channel's bound clamps)
+ * settled in place (bnd: their channels' bounds, or NULL); returns the outliers. Kept out of
+ * line so the packing loop keeps its registers. */
+static __attribute__((noinline)) int32_t settle8(int8_t *src, const int8_t *bnd, int32_t top)
+{
+    const uint32_t outside = (0xFFu & ~(uint32_t)top) * 0x01010101u;
+    uint32_t a = load_word(src), b = load_word(src + 4);
+    int32_t count = 0, k;
+    if (bnd && !((a | b) & 0x80808080u)) { /* no negative code: the bounds word-wise */
+        a = min_u7(a, load_word(bnd));
+        b = min_u7(b, load_word(bnd + 4));
+        store_word(src, a);
+        store_word(src + 4, b);
+        if (!((a | b) & outside)) return 0;
+    }
+    for (k = 0; k < 8; k++) count += settle_one(src + k, bnd ? bnd + k : NULL, top);
+    return count;
+}
+
+int32_t qmcu_store_pack_saturate(int store, int32_t c, int8_t *src, int32_t n, const int8_t *bound, uint8_t *dst,
+                                 int64_t start)
+{
+    const int32_t top = (1 << store) - 1;
+    const uint32_t outside = (0xFFu & ~(uint32_t)top) * 0x01010101u; /* negative codes have bit 7 */
+    int8_t *const first = src; /* starts a pixel */
+    const int8_t *const end = src + n;
+    int32_t count = 0, k;
+    if (plane4(store, c)) { /* one pass: 8 codes checked and packed as one word */
+        uint32_t *d = (uint32_t *)(void *)(dst + start / 2);
+        for (; src < end; src += 8) {
+            uint32_t a = load_word(src), b = load_word(src + 4), w;
+            if ((a | b) & outside) {
+                count += settle8(src, bound ? bound + (src - first) % c : NULL, top);
+                a = load_word(src);
+                b = load_word(src + 4);
+            }
+            w = a | b << 4;
+            memcpy(d++, &w, 4);
+        }
+        return count;
+    }
+    for (k = 0; k < n; k++) /* other layouts: settled, then packed */
+        if (src[k] < 0 || src[k] > top) count += settle_one(src + k, bound ? bound + k % c : NULL, top);
+    qmcu_store_pack(store, c, src, n, dst, start);
+    return count;
 }

@@ -36,6 +36,9 @@ static inline uint32_t qmcu_sxtab16_ror8(uint32_t add, uint32_t x)
     return r;
 }
 
+/* acc + the sum of the four bytes of x read as unsigned (USADA8 against zero) */
+static inline uint32_t qmcu_usada8(uint32_t x, uint32_t acc) { return __usada8(x, 0u, acc); }
+
 /* acc + lo(a) * lo(b) + hi(a) * hi(b) */
 static inline int32_t qmcu_smlad(uint32_t a, uint32_t b, int32_t acc) { return __smlad((int32_t)a, (int32_t)b, acc); }
 /* acc + lo(a) * lo(b) */

@@ -54,16 +54,16 @@ int64_t qmcu_cost_in_elems(const qmcu_plan *p, int i, const qmcu_op_work *w)
     return qmcu_tensor_elems(x);
 }
 
-/* QuantMCU version 3 on the normal tiles, per element an op writes in a low-bit format (settling,
- * packing, per-channel requantization) and per element it reads from a packed map (row staging):
- * least squares on the per-op difference between QuantMCU and int8 at the same geometry
- * (MobileNetV2 split 13, 4x4 cached, `mcu --profile`, 10 ops); then, per output row of an op with a
- * low-bit side (a kernel call per row, its staging), the mean remaining residual per row of
- * MobileNetV1 at 18K (8x8 tiles, 5/6-bit planes; 3.6 k) and MobileNetV2 4x4 (4.6 k). README
- * "Cost model". */
-#define QMCU_COST_LOWBIT_OUT 4.29
-#define QMCU_COST_PACKED_IN  5.12
-#define QMCU_COST_LOWBIT_ROW 4000.0
+/* QuantMCU version 3 on the normal tiles: what a low-bit side adds to the op's int8 cost, per
+ * element it writes in a low-bit format (settled and packed, a word per 8 codes) and per element
+ * it reads from a packed map (unpacked into row staging; a depthwise op also moves its staged
+ * rows up and reads every input code up to kh x kw times, so its term is larger). Least squares on
+ * the per-op difference between QuantMCU and int8 at the same geometry (MobileNetV2 split 13, 4x4
+ * cached, `mcu --profile`, board big, dev image 33): pointwise ops 2, 3, 5, 6, 8, 10 give 1.03
+ * and 0.47, depthwise ops 4, 7, 11 give 5.1 per input element with 1.0 per output element, the ADD
+ * (op 9) 3.6 per output element. README "Cost model". */
+static const double k_lowbit_out[QMCU_COST_KINDS] = {1.03, 1.03, 1.0, 1.0, 0, 3.6, 1.0, 0, 0, 0};
+static const double k_packed_in[QMCU_COST_KINDS] = {0.47, 0.47, 5.1, 5.1, 0, 0, 1.15, 0, 0, 0};
 
 static double int8_op(const qmcu_plan *p, int i, const qmcu_op_work *w)
 {
@@ -95,10 +95,9 @@ double qmcu_cost_predict_op(const qmcu_plan *p, int i, const qmcu_op_work *w)
     if (i > 0 && p->fused_next[i - 1]) return 0.0; /* ran inside op i-1 */
     s = int8_op(p, i, w);
     if (p->spec.packed && i < p->spec.split) {
-        const int low_out = map_bits(p, op->out) < 8;
-        if (low_out) s += QMCU_COST_LOWBIT_OUT * (double)qmcu_cost_out_elems(p, i, w);
-        if (map_store(p, op->in[0]) < 8) s += QMCU_COST_PACKED_IN * (double)qmcu_cost_in_elems(p, i, w);
-        if (low_out || map_bits(p, op->in[0]) < 8) s += QMCU_COST_LOWBIT_ROW * (double)w->rows;
+        const qmcu_cost_kind k = qmcu_cost_kind_of(p, i);
+        if (map_bits(p, op->out) < 8) s += k_lowbit_out[k] * (double)qmcu_cost_out_elems(p, i, w);
+        if (map_store(p, op->in[0]) < 8) s += k_packed_in[k] * (double)qmcu_cost_in_elems(p, i, w);
     }
     return s;
 }

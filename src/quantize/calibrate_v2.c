@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "../prepare/prepare.h"
+#include "../runtime/lowbit_exec.h"
 #include "vdq.h"
 
 #define CLIP_GRID           96   /* clipping points tried per channel and width */
@@ -169,24 +170,30 @@ static qmcu_status choose_scales(calib_ctx *cx, qmcu_error *err)
             fm->hi = lo_q <= hi_q ? (float)fmax(real_of(x, hi_q), (double)fm->lo + (double)x->scale) : x->scale;
         }
         for (k = 0; k < vdq->opt.n_cand; k++) {
+            double keep_budget;
             b = vdq->opt.cand[k];
             if (b >= 8) continue;
+            /* version 3 saturates the outliers of a packed map (it has no extended codes): its
+               range minimises the error with them clipped */
+            keep_budget = vdq->opt.keep_outliers && !(vdq->opt.scheme >= QMCU_SCHEME_V3 &&
+                                                      qmcu_lowbit_store_bits(b, x->dims[3]) < 8)
+                              ? QMCU_OUTLIER_BUDGET
+                              : 0.0;
             if (!qmcu_fmap_alloc_scales(fm, b, x->dims[3])) {
                 qmcu_error_set(err, "%s: out of memory during calibration", g->path);
                 return QMCU_ERR_NOMEM;
             }
             if (vdq->opt.per_channel) {
                 for (c = 0; c < x->dims[3]; c++)
-                    fm->scale[b][c] = best_scale(cx->hist[t] + (size_t)c * 256, x, b, fm->is_signed, vdq->opt.clipping,
-                                                 vdq->opt.keep_outliers ? QMCU_OUTLIER_BUDGET : 0.0);
+                    fm->scale[b][c] =
+                        best_scale(cx->hist[t] + (size_t)c * 256, x, b, fm->is_signed, vdq->opt.clipping, keep_budget);
             } else { /* ablation: one scale for the whole map, from the pooled histogram */
                 int64_t pooled[256] = {0};
                 int q2;
                 float sc;
                 for (c = 0; c < x->dims[3]; c++)
                     for (q2 = 0; q2 < 256; q2++) pooled[q2] += cx->hist[t][(size_t)c * 256 + q2];
-                sc = best_scale(pooled, x, b, fm->is_signed, vdq->opt.clipping,
-                                vdq->opt.keep_outliers ? QMCU_OUTLIER_BUDGET : 0.0);
+                sc = best_scale(pooled, x, b, fm->is_signed, vdq->opt.clipping, keep_budget);
                 for (c = 0; c < x->dims[3]; c++) fm->scale[b][c] = sc;
             }
         }

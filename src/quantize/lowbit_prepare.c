@@ -271,6 +271,9 @@ static qmcu_status prepare_variant(const qmcu_model *m, const qmcu_plan *p, cons
                 for (c = 0; cm && c < c_n; c++) {
                     qmcu_activation_range(op->act, fy.s[c], fy.zp, &lo, &hi);
                     cm[c] = (int8_t)hi;
+                    /* the kernel clamps at the largest bound: no code above every bound reaches
+                       the settling (same codes, fewer to settle; ReLU6 maps at their range's top) */
+                    if (c == 0 || hi > v->conv.act_max) v->conv.act_max = hi;
                 }
             }
         }

@@ -173,7 +173,7 @@ static void store_span(uint8_t *dst, const qmcu_view *src, int32_t yy, int32_t x
                     convert_codes(tmp, s + c, c, n, cv);
                 else
                     memcpy(tmp, s + c, (size_t)n);
-                qmcu_pack(store, tmp, n, d, c);
+                qmcu_store_pack(store, c_n, tmp, n, d, c);
             }
         } else { /* 5 / 6 bits: the whole pixel (at most QMCU_STORE_MAX_CHANNELS, qmcu_lowbit_store_bits) */
             if (cv)

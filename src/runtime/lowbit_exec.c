@@ -21,6 +21,7 @@ typedef struct {
     uint8_t *ptr;
     qmcu_window b;
     int bits;
+    int v3; /* version 3 storage (qmcu_store_unpack), else qmcu_unpack's */
 } lb_view;
 
 
@@ -29,7 +30,10 @@ static const int8_t *span_of(const lb_view *v, int32_t c, int32_t y, int32_t x0,
 {
     const int64_t start = ((int64_t)(y - v->b.h0) * (v->b.w1 - v->b.w0) + (x0 - v->b.w0)) * c;
     if (v->bits == 8) return (const int8_t *)v->ptr + start;
-    qmcu_store_unpack(v->bits, c, v->ptr, start, (x1 - x0) * c, stage);
+    if (v->v3)
+        qmcu_store_unpack(v->bits, c, v->ptr, start, (x1 - x0) * c, stage);
+    else
+        qmcu_unpack(v->bits, v->ptr, start, (x1 - x0) * c, stage);
     return stage;
 }
 
@@ -105,6 +109,20 @@ static int settle_codes(settle_state *s, int8_t *codes, int32_t n)
     return s->tau >= 0 && s->count > s->tau;
 }
 
+/* Version 3: n codes of a row settled and packed into dst at code index `at` (s->store bits); 1
+ * when the tile has become an outlier tile. Codes the bounds cannot touch: one pass. */
+static int settle_pack(settle_state *s, int8_t *codes, int32_t n, uint8_t *dst, int64_t at)
+{
+    if (s->bits == s->store && !s->keep && (!s->code_max || s->code_max_above)) {
+        s->values += n;
+        s->count += qmcu_store_pack_saturate(s->store, s->channels, codes, n, s->code_max, dst, at);
+        return s->tau >= 0 && s->count > s->tau;
+    }
+    if (settle_codes(s, codes, n)) return 1;
+    qmcu_store_pack(s->store, s->channels, codes, n, dst, at);
+    return 0;
+}
+
 /* A new op's settling (bits, tau, keep, bytewise set): the variant's per-channel bounds. */
 static void settle_begin(settle_state *s, const qmcu_lowbit_variant *v, int32_t channels)
 {
@@ -137,6 +155,7 @@ static qmcu_status run_staged(const qmcu_model *m, const qmcu_exec_plan *p, uint
     in0.ptr = mem + p->tensor_offset[op->in[0]];
     in0.b = qmcu_tile_buffer_region(p, tile, i, op->in[0]);
     in0.bits = fmt_store(fmt, op->in[0]);
+    in0.v3 = p->lowbit_store != NULL;
     out.ptr = mem + p->tensor_offset[op->out];
     out.b = qmcu_tile_buffer_region(p, tile, i, op->out);
     out.bits = bout;
@@ -145,6 +164,7 @@ static qmcu_status run_staged(const qmcu_model *m, const qmcu_exec_plan *p, uint
         in1.ptr = mem + p->tensor_offset[op->in[1]];
         in1.b = qmcu_tile_buffer_region(p, tile, i, op->in[1]);
         in1.bits = fmt_store(fmt, op->in[1]);
+        in1.v3 = in0.v3;
     }
     /* scratch layout (planner: lowbit_staging): input row(s) | output row */
     stage_in = scratch;
@@ -181,11 +201,18 @@ static qmcu_status run_staged(const qmcu_model *m, const qmcu_exec_plan *p, uint
             break;
         }
         }
+        if (dst == stage_out && in0.v3) {
+            if (settle_pack(ss, dst, n, out.ptr, out_start)) {
+                *outlier = 1;
+                return QMCU_OK;
+            }
+            continue;
+        }
         if (settle_codes(ss, dst, n)) {
             *outlier = 1;
             return QMCU_OK;
         }
-        if (dst == stage_out) qmcu_store_pack(ss->store, cout, stage_out, n, out.ptr, out_start);
+        if (dst == stage_out) qmcu_pack(ss->store, stage_out, n, out.ptr, out_start);
     }
     return QMCU_OK;
 }
@@ -361,11 +388,10 @@ static qmcu_status run_packed_conv(const qmcu_model *m, const qmcu_exec_plan *p,
         }
         st = qmcu_exec_conv_rows_from(m, i, in_b, in_ptr, row, dst, kscratch, p->scratch_bytes[i] - used, &ov);
         if (st != QMCU_OK) return st;
-        if (settle_codes(ss, dst, n * (row.h1 - row.h0))) {
+        if (out_store < 8 ? settle_pack(ss, dst, n, ybuf, out_at) : settle_codes(ss, dst, n * (row.h1 - row.h0))) {
             *outlier = 1;
             return QMCU_OK;
         }
-        if (out_store < 8) qmcu_store_pack(out_store, cout, dst, n, ybuf, out_at);
     }
     return QMCU_OK;
 }
