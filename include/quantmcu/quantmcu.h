@@ -167,6 +167,8 @@ typedef struct {
     double int8_predicted;               /* the best int8 plan's predicted instructions (0: none fits the budget) */
     double bits_predicted;               /* the best geometry with every patch map at 4 bits (0: none fits) */
     int geometry_guard_failed;           /* the bits' geometry missed the accuracy guard (the int8 plan's used) */
+    int failed_split, failed_grid_h, failed_grid_w; /* that geometry */
+    double failed_kl;                    /* the mean KL (calibration images) its plan reached */
     double calib_kl;                     /* v3: mean KL at the logits vs int8 on the calibration images */
     int guard_met;                       /* v3: calib_kl <= max_kl (the accuracy guard; 1 when off) */
     double max_kl;                       /* v3: the guard */

@@ -141,12 +141,18 @@ qmcu_status quantmcu_quantize(const quantmcu_model *m, const quantmcu_plan *patc
     if (st == QMCU_OK && from_bits && !qmcu_plan_vdq(q)->guard_met) {
         /* the bits' geometry misses the accuracy guard: the int8 plan's geometry instead */
         qmcu_plan *again = NULL;
+        const int fs = q->spec.split, fh = q->spec.grid_h, fw = q->spec.grid_w;
+        const double fkl = qmcu_plan_vdq(q)->calib_kl;
         if ((st = qmcu_quantmcu_search(m->m, qmcu_api_layout(patch), (const uint8_t *const *)inputs, n, &qo, &again,
                                        err)) == QMCU_OK) {
             qmcu_plan_free(q);
             q = again;
             from_bits = 0;
             qmcu_plan_vdq(q)->geometry_guard_failed = 1;
+            qmcu_plan_vdq(q)->failed_split = fs;
+            qmcu_plan_vdq(q)->failed_grid_h = fh;
+            qmcu_plan_vdq(q)->failed_grid_w = fw;
+            qmcu_plan_vdq(q)->failed_kl = fkl;
         }
     }
     free_inputs(inputs, n);

@@ -340,6 +340,10 @@ qmcu_status quantmcu_quant_get_info(const quantmcu_plan *p, quantmcu_quant_info 
     o->int8_predicted = v->int8_predicted;
     o->bits_predicted = v->bits_predicted;
     o->geometry_guard_failed = v->geometry_guard_failed;
+    o->failed_split = v->failed_split;
+    o->failed_grid_h = v->failed_grid_h;
+    o->failed_grid_w = v->failed_grid_w;
+    o->failed_kl = v->failed_kl;
     o->calib_kl = v->calib_kl;
     o->guard_met = v->guard_met;
     o->max_kl = v->opt.max_kl;

@@ -308,8 +308,9 @@ static void print_quantmcu(const quantmcu_model *m, const quantmcu_plan *qplan, 
         else
             printf("the int8 plan's (no geometry fits the budget even with 4-bit maps)\n");
         if (v.geometry_guard_failed)
-            printf("  (the geometry 4-bit maps fit, predicted %.1f M instructions, missed the accuracy guard)\n",
-                   v.bits_predicted / 1e6);
+            printf("  (the geometry 4-bit maps fit, split %d, grid %dx%d, predicted %.1f M instructions, missed the "
+                   "accuracy guard: KL %.4f)\n",
+                   v.failed_split, v.failed_grid_h, v.failed_grid_w, v.bits_predicted / 1e6, v.failed_kl);
     }
     if (v.scheme >= 3)
         printf("  predicted: %.1f M emulated Cortex-M4 instructions (low-bit staging and the expected outlier tiles "

@@ -95,6 +95,8 @@ typedef struct {
     /* version 3 geometry search (API; 0 when not searched) */
     int geometry_searched, geometry_from_bits;
     int geometry_guard_failed; /* the bits' geometry missed the accuracy guard: the int8 plan's was used */
+    int failed_split, failed_grid_h, failed_grid_w; /* that geometry */
+    double failed_kl;                               /* and the KL its sized plan reached */
     double int8_predicted, bits_predicted;
 } qmcu_vdq;
 
