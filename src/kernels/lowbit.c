@@ -190,19 +190,22 @@ void qmcu_store_unpack(int store, int32_t c, const uint8_t *src, int64_t start, 
         return;
     }
     src += (size_t)(start / c) * px;
-    for (p = 0; p < n / c; p++, src += px, dst += c) {
-        const uint8_t *hi = src + c / 2;
-        plane4_unpack(src, c, dst); /* the low 4 bits */
-        if (store == 6) {
-            for (k = 0; k < c / 4; k++)
-                if (hi[k]) store_word(dst + 4 * k, load_word(dst + 4 * k) | high_spread(6, hi[k]) << 4);
-        } else {
-            for (k = 0; k < c / 8; k++) {
-                const uint32_t b = hi[k];
-                if (!b) continue; /* codes below 16: nothing to add (common after ReLU) */
-                store_word(dst + 8 * k, load_word(dst + 8 * k) | high_spread(5, b & 15u) << 4);
-                store_word(dst + 8 * k + 4, load_word(dst + 8 * k + 4) | high_spread(5, b >> 4) << 4);
+    for (p = 0; p < n / c; p++, src += px) {
+        const uint8_t *hi = src + c / 2; /* 8 codes a step: a word of the 4-bit plane, 1 or 2 bytes of the high one */
+        for (k = 0; k < c / 8; k++, dst += 8) {
+            uint32_t w, lo0, lo1, h;
+            memcpy(&w, src + 4 * k, 4);
+            lo0 = w & 0x0F0F0F0Fu;
+            lo1 = (w >> 4) & 0x0F0F0F0Fu;
+            if (store == 6) {
+                if ((h = hi[2 * k]) != 0) lo0 |= high_spread(6, h) << 4;
+                if ((h = hi[2 * k + 1]) != 0) lo1 |= high_spread(6, h) << 4;
+            } else if ((h = hi[k]) != 0) { /* codes below 16 (common after ReLU): nothing to add */
+                lo0 |= high_spread(5, h & 15u) << 4;
+                lo1 |= high_spread(5, h >> 4) << 4;
             }
+            store_word(dst, lo0);
+            store_word(dst + 4, lo1);
         }
     }
 }
@@ -288,6 +291,29 @@ int32_t qmcu_store_pack_saturate(int store, int32_t c, int8_t *src, int32_t n, c
             w = a | b << 4;
             memcpy(d++, &w, 4);
         }
+        return count;
+    }
+    if ((store == 5 || store == 6) && c % 8 == 0) { /* one pass: 8 codes checked, then both planes */
+        const size_t px = (size_t)c * (size_t)store / 8;
+        uint8_t *d = dst + (size_t)(start / c) * px;
+        int32_t ch;
+        for (; src < end; d += px)
+            for (ch = 0; ch < c; ch += 8, src += 8) {
+                uint32_t a = load_word(src), b = load_word(src + 4), w;
+                if ((a | b) & outside) {
+                    count += settle8(src, bound ? bound + ch : NULL, top);
+                    a = load_word(src);
+                    b = load_word(src + 4);
+                }
+                w = (a & 0x0F0F0F0Fu) | (b & 0x0F0F0F0Fu) << 4;
+                memcpy(d + ch / 2, &w, 4);
+                if (store == 6) {
+                    d[c / 2 + ch / 4] = (uint8_t)high_gather(6, a);
+                    d[c / 2 + ch / 4 + 1] = (uint8_t)high_gather(6, b);
+                } else {
+                    d[c / 2 + ch / 8] = (uint8_t)(high_gather(5, a) | high_gather(5, b) << 4);
+                }
+            }
         return count;
     }
     for (k = 0; k < n; k++) /* other layouts: settled, then packed */

@@ -55,15 +55,16 @@ int64_t qmcu_cost_in_elems(const qmcu_plan *p, int i, const qmcu_op_work *w)
 }
 
 /* QuantMCU version 3 on the normal tiles: what a low-bit side adds to the op's int8 cost, per
- * element it writes in a low-bit format (settled and packed, a word per 8 codes) and per element
- * it reads from a packed map (unpacked into row staging; a depthwise op also moves its staged
- * rows up and reads every input code up to kh x kw times, so its term is larger). Least squares on
- * the per-op difference between QuantMCU and int8 at the same geometry (MobileNetV2 split 13, 4x4
- * cached, `mcu --profile`, board big, dev image 33): pointwise ops 2, 3, 5, 6, 8, 10 give 1.03
- * and 0.47, depthwise ops 4, 7, 11 give 5.1 per input element with 1.0 per output element, the ADD
- * (op 9) 3.6 per output element. README "Cost model". */
-static const double k_lowbit_out[QMCU_COST_KINDS] = {1.03, 1.03, 1.0, 1.0, 0, 3.6, 1.0, 0, 0, 0};
-static const double k_packed_in[QMCU_COST_KINDS] = {0.47, 0.47, 5.1, 5.1, 0, 0, 1.15, 0, 0, 0};
+ * element it writes in a low-bit format (settled and packed: a word per 8 codes on the 4-bit plane,
+ * plus the high plane of 5 / 6-bit maps) and per element it reads from a packed map (unpacked into
+ * row staging; a depthwise op also moves its staged rows up). Per op kind and storage ([0]: 4 / 2
+ * bits, [1]: 5 / 6-bit planes), least squares on the per-op difference between QuantMCU and int8 at
+ * the same geometry (MobileNetV2 split 13, 4x4 cached, `mcu --profile`, board big, dev image 33;
+ * two plans: 4-bit maps only, and 6/5/4-bit maps). README "Cost model". */
+static const double k_lowbit_out[2][QMCU_COST_KINDS] = {{1.8, 1.8, 0.9, 0.9, 0, 2.0, 1.0, 0, 0, 0},
+                                                        {6.8, 6.8, 4.3, 4.3, 0, 8.6, 2.0, 0, 0, 0}};
+static const double k_packed_in[2][QMCU_COST_KINDS] = {{0.3, 0.3, 6.2, 6.2, 0, 0, 1.15, 0, 0, 0},
+                                                       {0.3, 0.3, 4.0, 4.0, 0, 0, 2.0, 0, 0, 0}};
 
 static double int8_op(const qmcu_plan *p, int i, const qmcu_op_work *w)
 {
@@ -96,8 +97,9 @@ double qmcu_cost_predict_op(const qmcu_plan *p, int i, const qmcu_op_work *w)
     s = int8_op(p, i, w);
     if (p->spec.packed && i < p->spec.split) {
         const qmcu_cost_kind k = qmcu_cost_kind_of(p, i);
-        if (map_bits(p, op->out) < 8) s += k_lowbit_out[k] * (double)qmcu_cost_out_elems(p, i, w);
-        if (map_store(p, op->in[0]) < 8) s += k_packed_in[k] * (double)qmcu_cost_in_elems(p, i, w);
+        const int so = map_store(p, op->out), si = map_store(p, op->in[0]);
+        if (map_bits(p, op->out) < 8) s += k_lowbit_out[so == 5 || so == 6][k] * (double)qmcu_cost_out_elems(p, i, w);
+        if (si < 8) s += k_packed_in[si == 5 || si == 6][k] * (double)qmcu_cost_in_elems(p, i, w);
     }
     return s;
 }
