@@ -174,7 +174,7 @@ static void ref_conv_format(const qmcu_graph *g, int opi, const int8_t *x, float
 static uint8_t *run_plan(const qmcu_model *m, const qmcu_exec_plan *p, const uint8_t *input, qmcu_run_stats *stats)
 {
     uint8_t *mem = (uint8_t *)calloc(p->memory_bytes, 1);
-    qmcu_run_options opt = {0, stats, NULL, NULL};
+    qmcu_run_options opt = {0, stats, NULL, NULL, NULL};
     qmcu_exec_set_input(m, p, mem, 0, input);
     CHECK(qmcu_exec_run(m, p, mem, &opt) == QMCU_OK, "run");
     return mem;

@@ -258,6 +258,8 @@ typedef struct qmcu_run_options_s {
     int16_t *tile_switch;  /* QuantMCU, when non-NULL: per tile, the op at which VDPC switched it to 8 bits,
                               or -1 (n_tiles entries) */
     int *failed_op;        /* when non-NULL and a run fails: the op that failed (-1: not known) */
+    int32_t *map_outliers; /* QuantMCU version 3, when non-NULL: per tile and tensor (n_tiles x n_tensors), the
+                              codes of a low-bit map that fell outside its range (written for the tiles run) */
 } qmcu_run_options;
 
 /* Runs the patch stage tile by tile, then the layer stage, in `mem` (p->memory_bytes). The input

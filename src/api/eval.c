@@ -117,7 +117,7 @@ static void *eval_worker(void *arg)
     uint8_t *mem = (uint8_t *)calloc(quantmcu_plan_memory_bytes(j->p) + 1, 1);
     void *input = malloc(quantmcu_input_bytes(j->m)), *output = malloc(quantmcu_output_bytes(j->m));
     float *scores = (float *)malloc(sizeof(float) * (size_t)n_out);
-    qmcu_run_options opt = {j->o->no_vdpc, &j->stats, NULL, NULL};
+    qmcu_run_options opt = {j->o->no_vdpc, &j->stats, NULL, NULL, NULL};
     const quantmcu_plan *ref = j->o->reference;
     const int classes = qmcu_logits_count(quantmcu_graph(j->m));
     uint8_t *ref_mem = ref ? (uint8_t *)calloc(quantmcu_plan_memory_bytes(ref) + 1, 1) : NULL;

@@ -398,7 +398,7 @@ qmcu_status quantmcu_run(const quantmcu_model *m, const quantmcu_plan *p, uint8_
 {
     const qmcu_exec_plan *e = quantmcu_plan_exec(p);
     qmcu_status st;
-    qmcu_run_options o = {0, NULL, NULL, NULL};
+    qmcu_run_options o = {0, NULL, NULL, NULL, NULL};
     int failed = -1;
     if (opt) o = *opt;
     o.failed_op = &failed;

@@ -369,7 +369,7 @@ static qmcu_status report_sample(const quantmcu_model *m, const quantmcu_plan *p
 {
     uint8_t *mem = (uint8_t *)calloc(quantmcu_plan_memory_bytes(p) + 1, 1);
     void *in = malloc(quantmcu_input_bytes(m)), *out = malloc(quantmcu_output_bytes(m));
-    qmcu_run_options ro = {0, NULL, d->tile_switch, NULL};
+    qmcu_run_options ro = {0, NULL, d->tile_switch, NULL, NULL};
     qmcu_status st = mem && in && out ? quantmcu_run_image(m, p, mem, d->sample, in, out, &ro, err) : QMCU_ERR_NOMEM;
     if (st == QMCU_OK && o->mcu_board) {
         quantmcu_mcu_options mo;

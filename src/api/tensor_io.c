@@ -181,7 +181,7 @@ qmcu_status quantmcu_run_all(const quantmcu_model *m, const quantmcu_plan *p, ui
     const qmcu_graph *g = quantmcu_graph(m);
     qmcu_status st;
     int k;
-    qmcu_run_options o = {0, NULL, NULL, NULL};
+    qmcu_run_options o = {0, NULL, NULL, NULL, NULL};
     int failed = -1;
     if (opt) o = *opt;
     o.failed_op = &failed;

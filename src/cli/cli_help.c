@@ -80,7 +80,7 @@ static const help_entry k_help[] = {
      "  --proxy output|entropy         accuracy proxy: measured KL at the logits (v2 default) or entropy\n"
      "  --bits 8,6,5,4                 candidate widths, including 8\n"
      "  --lambda L                     VDQS trade-off accuracy vs BitOPs in [0, 1] (default 0.5)\n"
-     "  --outlier-tiles F              target fraction of outlier tiles (VDPC; default 0.05 v2)\n"
+     "  --outlier-tiles F              target fraction of outlier tiles (VDPC; default 0.01 v3, 0.05 v2)\n"
      "  --bitops-target R              keep lowering widths until the patch-stage BitOPs ratio reaches R\n"
      "  --max-agreement-drop P         undo steps until top-1 agreement with 8-bit is >= 100 - P %\n"
      "  --patch-sram SIZE              v3: 4-bit maps until the patch stage's own peak fits SIZE too (e.g. 142K)\n"

@@ -179,7 +179,7 @@ int cmd_run(int argc, char **argv)
     char **labels = NULL;
     quantmcu_model *m = NULL;
     quantmcu_plan *plan = NULL;
-    qmcu_run_options ropt = {0, NULL, NULL, NULL};
+    qmcu_run_options ropt = {0, NULL, NULL, NULL, NULL};
     qmcu_error err;
     uint8_t *arena = NULL;
     void *inputs[RUN_MAX_INPUTS] = {NULL}, *outputs[QMCU_MAX_IO] = {NULL};

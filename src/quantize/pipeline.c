@@ -114,7 +114,7 @@ static qmcu_status compare_on_calib(const qmcu_model *m, const qmcu_plan *pp, co
     uint8_t *mp = (uint8_t *)calloc(pp->host_bytes ? pp->host_bytes : 1, 1);
     uint8_t *mq = (uint8_t *)calloc(q->exec.memory_bytes ? q->exec.memory_bytes : 1, 1);
     uint8_t *o1 = (uint8_t *)malloc(ob), *o2 = (uint8_t *)malloc(ob);
-    qmcu_run_options opt = {0, stats, NULL, NULL};
+    qmcu_run_options opt = {0, stats, NULL, NULL, NULL};
     qmcu_status st = mp && mq && o1 && o2 ? QMCU_OK : QMCU_ERR_NOMEM;
     int i, agree = 0;
     memset(stats, 0, sizeof *stats);
@@ -199,7 +199,7 @@ static void *measure_worker(void *arg)
     measure_job *j = (measure_job *)arg;
     uint8_t *mem = (uint8_t *)calloc(j->e->memory_bytes ? j->e->memory_bytes : 1, 1);
     double *prob = (double *)malloc(sizeof(double) * (size_t)j->classes);
-    qmcu_run_options opt = {0, &j->stats, NULL, NULL};
+    qmcu_run_options opt = {0, &j->stats, NULL, NULL, NULL};
     int i;
     j->st = mem && prob ? QMCU_OK : QMCU_ERR_NOMEM;
     for (i = j->first; j->st == QMCU_OK && i < j->n; i += j->step) {
@@ -405,6 +405,52 @@ static int all_8bit_fits(const qmcu_model *m, const qmcu_plan_spec *spec, size_t
  * against the int8 plan on the calibration images exceeds o->max_kl, the last search step is
  * undone and the budget met again. *qp: the search's plan in, the final plan out (freed and NULL
  * on failure). */
+static int cmp_i32(const void *a, const void *b)
+{
+    const int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Version 3: tau from the counts the device sees. Calibration pass 2 counts a map's values outside
+ * its range with every other map at 8 bits; on the sized plan the low-bit maps upstream add to
+ * them (MobileNetV2 split 13 4x4 cached, four 4-bit maps: the pass-2 taus let 2.3-3.1 % of the
+ * calibration tiles and 11 % of dev 32..499's fall back). The sized plan runs the calibration
+ * images without VDPC, counting per tile and map; a low-bit map's tau is the quantile of its counts
+ * that leaves a fraction f_map of the tiles above it, 1 - (1 - f_map)^k = f over the k low-bit maps. */
+static qmcu_status retune_tau(const qmcu_model *m, const qmcu_plan *q, const uint8_t *const *inputs, int n,
+                              qmcu_vdq *v)
+{
+    const int nt = m->g->n_tensors, tiles = q->n_tiles, total = n * tiles;
+    const double f = v->opt.outlier_tiles;
+    uint8_t *mem = (uint8_t *)calloc(q->exec.memory_bytes ? q->exec.memory_bytes : 1, 1);
+    int32_t *counts = (int32_t *)calloc((size_t)total * (size_t)nt, sizeof(int32_t));
+    int32_t *col = (int32_t *)malloc(sizeof(int32_t) * (size_t)(total > 0 ? total : 1));
+    qmcu_run_options opt = {1, NULL, NULL, NULL, NULL}; /* no VDPC: every tile runs its low-bit maps through */
+    qmcu_status st = mem && counts && col ? QMCU_OK : QMCU_ERR_NOMEM;
+    int i, t, k = 0;
+    for (i = 0; st == QMCU_OK && i < n; i++) {
+        opt.map_outliers = counts + (size_t)i * (size_t)tiles * (size_t)nt;
+        qmcu_exec_set_input(m, &q->exec, mem, 0, inputs[i]);
+        st = qmcu_exec_run(m, &q->exec, mem, &opt);
+    }
+    for (t = 0; t < nt && t < v->n_tensors; t++) k += v->fmap[t].in_scope && v->fmap[t].bits < 8;
+    for (t = 0; st == QMCU_OK && t < nt && t < v->n_tensors; t++) {
+        qmcu_fmap *fm = &v->fmap[t];
+        const double f_map = k ? 1.0 - pow(1.0 - f, 1.0 / k) : f;
+        int idx;
+        if (!fm->in_scope || fm->bits >= 8) continue;
+        for (i = 0; i < total; i++) col[i] = counts[(size_t)i * (size_t)nt + (size_t)t];
+        qsort(col, (size_t)total, sizeof(int32_t), cmp_i32);
+        idx = (int)ceil((1.0 - f_map) * total) - 1; /* at most a fraction f_map of tiles above it */
+        idx = idx < 0 ? 0 : (idx >= total ? total - 1 : idx);
+        fm->tau[fm->bits] = f <= 0.0 ? -1 : col[idx];
+    }
+    free(mem);
+    free(counts);
+    free(col);
+    return st;
+}
+
 static qmcu_status finish_v3(const qmcu_model *m, const qmcu_plan *patch, const uint8_t *const *inputs, int n,
                              const qmcu_quant_options *o, qmcu_plan **qp, qmcu_error *err)
 {
@@ -440,6 +486,16 @@ static qmcu_status finish_v3(const qmcu_model *m, const qmcu_plan *patch, const 
             v = NULL; /* freed by qmcu_quant_plan_make */
             break;
         }
+        if (sized->exec.lowbit_store && (st = retune_tau(m, sized, inputs, n, v)) == QMCU_OK) {
+            sized->quant->vdq = NULL; /* the plan again with the new thresholds */
+            qmcu_plan_free(sized);
+            sized = NULL;
+            if ((st = qmcu_quant_plan_make(m, &spec, v, 1, &sized, err)) != QMCU_OK) {
+                v = NULL;
+                break;
+            }
+        }
+        if (st != QMCU_OK) break;
         if ((st = measure(m, &sized->exec, inputs, n, o->threads, ref, NULL, &kl, &agree, &stats)) != QMCU_OK) break;
         v->calib_kl = kl;
         v->guard_met = o->max_kl <= 0.0 || kl <= o->max_kl;

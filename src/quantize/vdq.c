@@ -20,7 +20,9 @@ void qmcu_quant_options_default(qmcu_quant_options *o, qmcu_quant_scheme scheme)
     o->per_channel = o->clipping = 1;
     o->lambda = 0.5;
     o->max_kl = o->scheme == QMCU_SCHEME_V3 ? 0.03 : 0.0;
-    o->outlier_tiles = o->scheme == QMCU_SCHEME_V1 ? 0.2 : 0.05;
+    /* version 3: an outlier tile runs again as 8-bit sub-tiles (a whole tile more on the device), so
+       fewer are targeted; its thresholds come from the counts on the sized plan (pipeline.c) */
+    o->outlier_tiles = o->scheme == QMCU_SCHEME_V1 ? 0.2 : (o->scheme == QMCU_SCHEME_V3 ? 0.01 : 0.05);
     if (o->scheme == QMCU_SCHEME_V1) {
         memcpy(o->cand, v1_bits, sizeof v1_bits);
         o->n_cand = 3;

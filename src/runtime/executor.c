@@ -250,7 +250,7 @@ qmcu_op_hook_fn qmcu_op_hook = 0;
 
 qmcu_status qmcu_exec_run(const qmcu_model *m, const qmcu_exec_plan *p, uint8_t *mem, const qmcu_run_options *opt)
 {
-    static const qmcu_run_options defaults = {0, NULL, NULL, NULL};
+    static const qmcu_run_options defaults = {0, NULL, NULL, NULL, NULL};
     int tile, i;
     qmcu_status st;
     if (!opt) opt = &defaults;

@@ -490,6 +490,8 @@ static qmcu_status run_tile_packed(const qmcu_model *m, const qmcu_exec_plan *p,
                 if (stats) stats->outlier_tiles++;
                 return run_fallback(m, p, mem, tile, n_ops, stats);
             }
+            if (opt && opt->map_outliers && op->type != QMCU_OP_PAD && bout < 8)
+                opt->map_outliers[(size_t)tile * (size_t)g->n_tensors + (size_t)op->out] = ss.count;
             if (stats && op->type != QMCU_OP_PAD && bout < 8) {
                 stats->lowbit_values += ss.values;
                 stats->outlier_values += ss.count;
