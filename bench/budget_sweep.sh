@@ -54,7 +54,8 @@ row() { # model tag input budget kind plan.json mode
   if [ "$kind" = quantmcu ] && [ "$mode" = patch ]; then why="the int8 plan as it is (layer by layer: nothing for bits to buy)"; fi
   if [ "$mode" = quantmcu ]; then
     why=$(sed -n 's/^  geometry: .*): //p' "$T/out" | head -1 | cut -c1-110)
-    grep -q "missed the accuracy guard" "$T/out" && why="$why; the bits' geometry missed the guard"
+    grep -q "missed the accuracy guard" "$T/out" &&
+      why="$why; the bits' geometry ($(sed -n 's/.*fit, \(split [0-9]*, grid [0-9x]*\), predicted \([0-9.]* M\).*KL \([0-9.]*\)).*/\1, \2, KL \3/p' "$T/out" | head -1)) missed the guard"
     why="$why; guard KL $(sed -n 's/.*calibration images \([0-9.]*\), .*/\1/p' "$T/out" | head -1)"
   fi
   python3 - "$plan" "$T/m.json" "$tag" "$input" "$budget" "$kind" "$top1" "$why" <<'PY'
