@@ -113,9 +113,13 @@ void qmcu_pack(int bits, const int8_t *src, int32_t n, uint8_t *dst, int64_t sta
     for (start = 0; start < n; start++) put_code(bits, dst, start, src[start]); /* partial last byte */
 }
 
+/* Per byte of a word of int8 codes, the bits a code in 0 .. 2^bits - 1 never has (negative codes
+ * have bit 7). */
+static inline uint32_t outside_mask(int bits) { return (0xFFu & ~((1u << bits) - 1u)) * 0x01010101u; }
+
 int qmcu_codes_fit(int bits, const int8_t *codes, int32_t n)
 {
-    const uint32_t outside = (0xFFu & ~((1u << bits) - 1u)) * 0x01010101u; /* negative codes have bit 7 */
+    const uint32_t outside = outside_mask(bits);
     uint32_t any = 0;
     int32_t i = 0;
     for (; i + 4 <= n; i += 4) any |= load_word(codes + i);
@@ -139,10 +143,13 @@ static void plane4_unpack(const uint8_t *src, int32_t n, int8_t *dst)
     }
 }
 
+/* The plane word of 8 codes given as two words of 4 (their low 4 bits). */
+static inline uint32_t plane_word(uint32_t a, uint32_t b) { return (a & 0x0F0F0F0Fu) | (b & 0x0F0F0F0Fu) << 4; }
+
 static void plane4_pack(const int8_t *src, int32_t n, uint8_t *dst)
 {
     for (; n > 0; n -= 8, src += 8, dst += 4) {
-        const uint32_t w = (load_word(src) & 0x0F0F0F0Fu) | (load_word(src + 4) & 0x0F0F0F0Fu) << 4;
+        const uint32_t w = plane_word(load_word(src), load_word(src + 4));
         memcpy(dst, &w, 4);
     }
 }
@@ -175,6 +182,19 @@ static inline uint32_t high_gather(int store, uint32_t x)
         return (t | t >> 12) & 0xFFu;
     }
     return ((x >> 4) & 0x01010101u) * 0x10204080u >> 28;
+}
+
+/* Codes ch .. ch + 7 of a 5 / 6-bit pixel stored at px (c channels), given as two words of 4. */
+static inline void put_planes(int store, int32_t c, uint8_t *px, int32_t ch, uint32_t a, uint32_t b)
+{
+    const uint32_t w = plane_word(a, b);
+    memcpy(px + ch / 2, &w, 4);
+    if (store == 6) {
+        px[c / 2 + ch / 4] = (uint8_t)high_gather(6, a);
+        px[c / 2 + ch / 4 + 1] = (uint8_t)high_gather(6, b);
+    } else {
+        px[c / 2 + ch / 8] = (uint8_t)(high_gather(5, a) | high_gather(5, b) << 4);
+    }
 }
 
 void qmcu_store_unpack(int store, int32_t c, const uint8_t *src, int64_t start, int32_t n, int8_t *dst)
@@ -223,15 +243,8 @@ void qmcu_store_pack(int store, int32_t c, const int8_t *src, int32_t n, uint8_t
         return;
     }
     dst += (size_t)(start / c) * px;
-    for (p = 0; p < n / c; p++, src += c, dst += px) {
-        uint8_t *hi = dst + c / 2;
-        plane4_pack(src, c, dst); /* the low 4 bits */
-        if (store == 6)
-            for (k = 0; k < c / 4; k++) hi[k] = (uint8_t)high_gather(6, load_word(src + 4 * k));
-        else
-            for (k = 0; k < c / 8; k++)
-                hi[k] = (uint8_t)(high_gather(5, load_word(src + 8 * k)) | high_gather(5, load_word(src + 8 * k + 4)) << 4);
-    }
+    for (p = 0; p < n / c; p++, dst += px)
+        for (k = 0; k < c; k += 8, src += 8) put_planes(store, c, dst, k, load_word(src), load_word(src + 4));
 }
 
 /* Byte-wise minimum of two words whose bytes are all 0 .. 127: per byte 0x80 + y - x keeps its
@@ -252,12 +265,13 @@ static inline int32_t settle_one(int8_t *code, const int8_t *bnd, int32_t top)
     return 1;
 }
 
-/* 8 codes with one outside 0 .. top (rare: an outlier, or a value its channel's bound clamps)
+/* 8 codes with one outside 0 .. 2^bits - 1 (rare: an outlier, or a value its channel's bound clamps)
  * settled in place (bnd: their channels' bounds, or NULL); returns the outliers. Kept out of
  * line so the packing loop keeps its registers. */
-static __attribute__((noinline)) int32_t settle8(int8_t *src, const int8_t *bnd, int32_t top)
+static __attribute__((noinline)) int32_t settle8(int8_t *src, const int8_t *bnd, int bits)
 {
-    const uint32_t outside = (0xFFu & ~(uint32_t)top) * 0x01010101u;
+    const int32_t top = (1 << bits) - 1;
+    const uint32_t outside = outside_mask(bits);
     uint32_t a = load_word(src), b = load_word(src + 4);
     int32_t count = 0, k;
     if (bnd && !((a | b) & 0x80808080u)) { /* no negative code: the bounds word-wise */
@@ -275,7 +289,7 @@ int32_t qmcu_store_pack_saturate(int store, int32_t c, int8_t *src, int32_t n, c
                                  int64_t start)
 {
     const int32_t top = (1 << store) - 1;
-    const uint32_t outside = (0xFFu & ~(uint32_t)top) * 0x01010101u; /* negative codes have bit 7 */
+    const uint32_t outside = outside_mask(store);
     int8_t *const first = src; /* starts a pixel */
     const int8_t *const end = src + n;
     int32_t count = 0, k;
@@ -284,11 +298,11 @@ int32_t qmcu_store_pack_saturate(int store, int32_t c, int8_t *src, int32_t n, c
         for (; src < end; src += 8) {
             uint32_t a = load_word(src), b = load_word(src + 4), w;
             if ((a | b) & outside) {
-                count += settle8(src, bound ? bound + (src - first) % c : NULL, top);
+                count += settle8(src, bound ? bound + (src - first) % c : NULL, store);
                 a = load_word(src);
                 b = load_word(src + 4);
             }
-            w = a | b << 4;
+            w = a | b << 4; /* settled: every code is 0 .. 15, no mask needed */
             memcpy(d++, &w, 4);
         }
         return count;
@@ -299,20 +313,13 @@ int32_t qmcu_store_pack_saturate(int store, int32_t c, int8_t *src, int32_t n, c
         int32_t ch;
         for (; src < end; d += px)
             for (ch = 0; ch < c; ch += 8, src += 8) {
-                uint32_t a = load_word(src), b = load_word(src + 4), w;
+                uint32_t a = load_word(src), b = load_word(src + 4);
                 if ((a | b) & outside) {
-                    count += settle8(src, bound ? bound + ch : NULL, top);
+                    count += settle8(src, bound ? bound + ch : NULL, store);
                     a = load_word(src);
                     b = load_word(src + 4);
                 }
-                w = (a & 0x0F0F0F0Fu) | (b & 0x0F0F0F0Fu) << 4;
-                memcpy(d + ch / 2, &w, 4);
-                if (store == 6) {
-                    d[c / 2 + ch / 4] = (uint8_t)high_gather(6, a);
-                    d[c / 2 + ch / 4 + 1] = (uint8_t)high_gather(6, b);
-                } else {
-                    d[c / 2 + ch / 8] = (uint8_t)(high_gather(5, a) | high_gather(5, b) << 4);
-                }
+                put_planes(store, c, d, ch, a, b);
             }
         return count;
     }

@@ -92,10 +92,20 @@ static int32_t clipped_count(const qmcu_fmap *fm, const qmcu_tensor *x, const in
     return count;
 }
 
-static int cmp_i32(const void *a, const void *b)
+int qmcu_cmp_i32(const void *a, const void *b)
 {
     const int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
     return (x > y) - (x < y);
+}
+
+int32_t qmcu_vdpc_tau(int32_t *counts, int total, double f, int k)
+{
+    const double f_map = k ? 1.0 - pow(1.0 - f, 1.0 / k) : f;
+    int idx;
+    if (f <= 0.0 || total < 1) return -1; /* f = 0: never fall back */
+    qsort(counts, (size_t)total, sizeof(int32_t), qmcu_cmp_i32);
+    idx = (int)ceil((1.0 - f_map) * total) - 1; /* at most a fraction f_map of tiles above it */
+    return counts[idx < 0 ? 0 : (idx >= total ? total - 1 : idx)];
 }
 
 typedef struct {
@@ -233,21 +243,12 @@ static void choose_tau(calib_ctx *cx, double f)
     const qmcu_graph *g = cx->m->g;
     const int total = cx->n * cx->p->n_tiles;
     int t, b, in_scope = 0;
-    double f_map;
     for (t = 0; t < g->n_tensors; t++) in_scope += cx->vdq->fmap[t].in_scope;
-    f_map = in_scope ? 1.0 - pow(1.0 - f, 1.0 / in_scope) : f;
     for (t = 0; t < g->n_tensors; t++) {
         qmcu_fmap *fm = &cx->vdq->fmap[t];
         if (!fm->in_scope) continue;
-        for (b = 2; b < 8; b++) {
-            int32_t *v = cx->counts[t] + (size_t)b * total;
-            int idx;
-            if (!fm->scale[b]) continue;
-            qsort(v, (size_t)total, sizeof(int32_t), cmp_i32);
-            idx = (int)ceil((1.0 - f_map) * total) - 1; /* at most a fraction f_map of tiles above it */
-            idx = idx < 0 ? 0 : (idx >= total ? total - 1 : idx);
-            fm->tau[b] = f <= 0.0 ? -1 : v[idx]; /* f = 0: never fall back */
-        }
+        for (b = 2; b < 8; b++)
+            if (fm->scale[b]) fm->tau[b] = qmcu_vdpc_tau(cx->counts[t] + (size_t)b * total, total, f, in_scope);
     }
 }
 

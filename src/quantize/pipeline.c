@@ -400,28 +400,16 @@ static int all_8bit_fits(const qmcu_model *m, const qmcu_plan_spec *spec, size_t
     return fits;
 }
 
-/* Version 3 after the search: the plan sized for its bits, maps lowered to 4 bits where the SRAM
- * budget(s) need it (fit_budget), then the accuracy guard: while the mean KL at the logits
- * against the int8 plan on the calibration images exceeds o->max_kl, the last search step is
- * undone and the budget met again. *qp: the search's plan in, the final plan out (freed and NULL
- * on failure). */
-static int cmp_i32(const void *a, const void *b)
-{
-    const int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* Version 3: tau from the counts the device sees. Calibration pass 2 counts a map's values outside
  * its range with every other map at 8 bits; on the sized plan the low-bit maps upstream add to
  * them (MobileNetV2 split 13 4x4 cached, four 4-bit maps: the pass-2 taus let 2.3-3.1 % of the
  * calibration tiles and 11 % of dev 32..499's fall back). The sized plan runs the calibration
  * images without VDPC, counting per tile and map; a low-bit map's tau is the quantile of its counts
- * that leaves a fraction f_map of the tiles above it, 1 - (1 - f_map)^k = f over the k low-bit maps. */
+ * (qmcu_vdpc_tau) over the k low-bit maps of the branch. */
 static qmcu_status retune_tau(const qmcu_model *m, const qmcu_plan *q, const uint8_t *const *inputs, int n,
                               qmcu_vdq *v)
 {
     const int nt = m->g->n_tensors, tiles = q->n_tiles, total = n * tiles;
-    const double f = v->opt.outlier_tiles;
     uint8_t *mem = (uint8_t *)calloc(q->exec.memory_bytes ? q->exec.memory_bytes : 1, 1);
     int32_t *counts = (int32_t *)calloc((size_t)total * (size_t)nt, sizeof(int32_t));
     int32_t *col = (int32_t *)malloc(sizeof(int32_t) * (size_t)(total > 0 ? total : 1));
@@ -436,14 +424,9 @@ static qmcu_status retune_tau(const qmcu_model *m, const qmcu_plan *q, const uin
     for (t = 0; t < nt && t < v->n_tensors; t++) k += v->fmap[t].in_scope && v->fmap[t].bits < 8;
     for (t = 0; st == QMCU_OK && t < nt && t < v->n_tensors; t++) {
         qmcu_fmap *fm = &v->fmap[t];
-        const double f_map = k ? 1.0 - pow(1.0 - f, 1.0 / k) : f;
-        int idx;
         if (!fm->in_scope || fm->bits >= 8) continue;
         for (i = 0; i < total; i++) col[i] = counts[(size_t)i * (size_t)nt + (size_t)t];
-        qsort(col, (size_t)total, sizeof(int32_t), cmp_i32);
-        idx = (int)ceil((1.0 - f_map) * total) - 1; /* at most a fraction f_map of tiles above it */
-        idx = idx < 0 ? 0 : (idx >= total ? total - 1 : idx);
-        fm->tau[fm->bits] = f <= 0.0 ? -1 : col[idx];
+        fm->tau[fm->bits] = qmcu_vdpc_tau(col, total, v->opt.outlier_tiles, k);
     }
     free(mem);
     free(counts);
@@ -451,6 +434,11 @@ static qmcu_status retune_tau(const qmcu_model *m, const qmcu_plan *q, const uin
     return st;
 }
 
+/* Version 3 after the search: the plan sized for its bits, maps lowered to 4 bits where the SRAM
+ * budget(s) need it (fit_budget), then the accuracy guard: while the mean KL at the logits
+ * against the int8 plan on the calibration images exceeds o->max_kl, the last search step is
+ * undone and the budget met again. *qp: the search's plan in, the final plan out (freed and NULL
+ * on failure). */
 static qmcu_status finish_v3(const qmcu_model *m, const qmcu_plan *patch, const uint8_t *const *inputs, int n,
                              const qmcu_quant_options *o, qmcu_plan **qp, qmcu_error *err)
 {

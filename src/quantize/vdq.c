@@ -126,12 +126,6 @@ static int low_bit_readers_only(const qmcu_graph *g, int split, int t)
     return 1;
 }
 
-static int cmp_i32(const void *a, const void *b)
-{
-    const int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* H_i(b): entropy of the calibration values within [lo, hi], quantized to b bits. */
 static double entropy_bits(const int64_t hist[256], const qmcu_tensor *x, float lo, float hi, int bits)
 {
@@ -260,8 +254,8 @@ qmcu_status qmcu_calibrate(const qmcu_model *m, const qmcu_plan *p, const uint8_
         if (!fm->in_scope) continue;
         producer = qmcu_graph_producer(g, t, k);
         qmcu_activation_range(g->ops[producer].act, x->scale, x->zero_point, &act_lo, &act_hi);
-        qsort(maxv[t], (size_t)total, sizeof(int32_t), cmp_i32);
-        qsort(minv[t], (size_t)total, sizeof(int32_t), cmp_i32);
+        qsort(maxv[t], (size_t)total, sizeof(int32_t), qmcu_cmp_i32);
+        qsort(minv[t], (size_t)total, sizeof(int32_t), qmcu_cmp_i32);
         idx = (int)ceil((1.0 - f) * total) - 1;
         idx = idx < 0 ? 0 : (idx >= total ? total - 1 : idx);
         fm->hi = x->scale * (float)(maxv[t][idx] - x->zero_point);

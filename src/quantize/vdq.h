@@ -126,6 +126,12 @@ void qmcu_vdq_consumer_macs(const qmcu_plan *p, qmcu_vdq *vdq);
  * whole branch fall back). */
 qmcu_status qmcu_calibrate_v2(const qmcu_model *m, const qmcu_plan *p, const uint8_t *const *inputs, int n,
                               double outlier_tiles, qmcu_vdq *vdq, const qmcu_progress *pr, qmcu_error *err);
+/* VDPC threshold of one map from its out-of-range counts on `total` calibration tiles (sorted in
+ * place): the quantile that leaves a fraction f_map of the tiles above it, with 1 - (1 - f_map)^k
+ * = f over the k maps of the branch; -1 (never fall back) when f <= 0. */
+int32_t qmcu_vdpc_tau(int32_t *counts, int total, double f, int k);
+/* qsort order of int32_t. */
+int qmcu_cmp_i32(const void *a, const void *b);
 /* Calibration (version 1, VDPC thresholds, DESIGN.md §3): runs n inputs (model-format bytes) through the
  * patch stage of plan p tile by tile, and sets for every feature map in scope T_i (and lo_i)
  * from the per-tile extremes and the entropies H_i(b) from the histogram of its values. */
